@@ -1,0 +1,109 @@
+# warmrun build. `make` builds bin/warmrun, bin/warmrun-shim, bin/warmrun-image.
+# `make test` installs what the tests need and runs them (as root);
+# `make asan` runs the same tests against an ASan+UBSan build;
+# `make run` sets up everything and activates a container; `make bench`.
+
+CC       ?= cc
+BUILD    ?= build
+BINDIR   ?= bin
+PKGS     := jansson libmnl libseccomp libcap
+SANITIZE ?=
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE $(WARN) -fno-strict-aliasing -Iruntime -Irootfs-tools $(SANITIZE)
+LDFLAGS  += -Wl,--as-needed -Wl,-O1 $(SANITIZE)
+
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+CFLAGS   += $(call pc_cflags,$(PKGS))
+
+LIB_SRC   := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+SHIM_SRC  := $(wildcard shim/*.c)
+IMAGE_SRC := $(wildcard rootfs-tools/*.c)
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
+LIBWR     := $(BUILD)/libwarmrun.a
+TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image
+
+.PHONY: all deps test unit-tests asan run bench format format-check cppcheck lint clean
+all: $(BINS) $(TESTS) $(BENCHES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBWR): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The CLI/daemon links only jansson: its start-up is on the activation path.
+$(BINDIR)/warmrun: $(BUILD)/runtime/main.o $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson)
+
+$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap)
+
+$(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libarchive libcrypto)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
+	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR) $(call pc_libs,$(PKGS) libarchive libcrypto)
+
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
+
+deps:
+	scripts/install-deps
+
+test: deps
+	$(MAKE) all
+	scripts/run-tests $(BUILD) $(BINDIR)
+
+unit-tests: all
+	prove --exec '' $(TESTS)
+
+asan: deps
+	$(MAKE) BUILD=build-asan BINDIR=build-asan/bin CFLAGS="-O1 -g" \
+	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    scripts/run-tests build-asan build-asan/bin
+
+run: deps
+	$(MAKE) all
+	scripts/run-demo $(BINDIR)
+
+bench: deps
+	$(MAKE) all
+	scripts/bench-startup $(BINDIR) $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
+
+cppcheck:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iruntime -Irootfs-tools \
+	    runtime shim rootfs-tools tests/unit tests/bench
+
+lint: format-check cppcheck
+
+clean:
+	rm -rf build build-asan bin
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,80 @@
+#include "activation_compose.h"
+
+#include "activation.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static size_t key_len(const char *kv)
+{
+    return (size_t)(strchr(kv, '=') - kv);
+}
+
+/* True when a later source sets the same variable. */
+static int overridden(const char *kv, char *const *later, size_t n_later)
+{
+    size_t k = key_len(kv);
+    for (size_t i = 0; i < n_later; i++)
+        if (later[i] && key_len(later[i]) == k && strncmp(later[i], kv, k) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t count(char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    return n;
+}
+
+static int add_env_layers(struct wr_activation_writer *w, char *const *defaults, size_t n_def,
+                          char *const *image_env, char *const *req_env, wr_error *err)
+{
+    size_t n_img = count(image_env), n_req = count(req_env);
+    for (size_t i = 0; i < n_def; i++)
+        if (!overridden(defaults[i], image_env, n_img) &&
+            !overridden(defaults[i], req_env, n_req) &&
+            wr_activation_add_env(w, defaults[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < n_img; i++)
+        if (!overridden(image_env[i], req_env, n_req) &&
+            !overridden(image_env[i], image_env + i + 1, n_img - i - 1) &&
+            wr_activation_add_env(w, image_env[i], err) < 0)
+            return -1;
+    for (size_t i = 0; i < n_req; i++)
+        if (!overridden(req_env[i], req_env + i + 1, n_req - i - 1) &&
+            wr_activation_add_env(w, req_env[i], err) < 0)
+            return -1;
+    return 0;
+}
+
+ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_request *req,
+                              const char *container_id, char *buf, size_t cap, wr_error *err)
+{
+    struct wr_activation_writer w;
+    char hostname_env[16 + WR_HOSTNAME_MAX];
+    const char *hostname = req->hostname ? req->hostname : container_id;
+    char *const *cmd = req->argc > 0 ? req->argv : img->cmd;
+
+    wr_activation_writer_init(&w, buf, cap);
+    for (size_t i = 0; img->entrypoint && img->entrypoint[i]; i++)
+        if (wr_activation_add_arg(&w, img->entrypoint[i], err) < 0)
+            return -1;
+    for (size_t i = 0; cmd && cmd[i]; i++)
+        if (wr_activation_add_arg(&w, cmd[i], err) < 0)
+            return -1;
+    if (w.argc == 0)
+        return wr_error_set(err, EINVAL, "no command given and image %s:%s has no default command",
+                            img->name, img->tag);
+
+    snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", hostname);
+    char *const defaults[] = {(char *)DEFAULT_PATH_ENV, hostname_env, (char *)"HOME=/root"};
+    if (add_env_layers(&w, defaults, 3, img->env, req->env, err) < 0)
+        return -1;
+    return wr_activation_finish(&w, req->cwd ? req->cwd : img->workdir,
+                                req->hostname ? req->hostname : "", err);
+}

@@ -1,0 +1,20 @@
+/* Turns an activate request plus the image's config into the activation
+ * message, the way `docker run` applies image defaults. */
+#ifndef WARMRUN_ACTIVATION_COMPOSE_H
+#define WARMRUN_ACTIVATION_COMPOSE_H
+
+#include "error.h"
+#include "image_store.h"
+#include "protocol.h"
+
+#include <sys/types.h>
+
+/* argv: the image's Entrypoint followed by the request's command, or by the
+ * image's Cmd when the request has none. Environment, later wins: PATH,
+ * HOSTNAME and HOME defaults, then the image's Env, then the request's.
+ * Working directory: the request's, else the image's. Returns the message
+ * length or -1. */
+ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_request *req,
+                              const char *container_id, char *buf, size_t cap, wr_error *err);
+
+#endif

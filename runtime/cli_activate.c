@@ -1,0 +1,311 @@
+/* warmrun activate: run a command in a container, warm from the daemon's
+ * pool when it has one, else cold-started here with the very same setup. */
+#include "cli.h"
+
+#include "activation.h"
+#include "activation_compose.h"
+#include "cleanup.h"
+#include "container.h"
+#include "image_store.h"
+#include "shim_client.h"
+#include "state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define COLD_SETUP_TIMEOUT_MS 30000
+#define DEFAULT_TMPFS_BYTES   (256ULL << 20)
+
+/* Signals the CLI passes on to the workload instead of dying of them. */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+struct activate_options {
+    struct wr_request req;
+    size_t env_cap;
+    bool cold, no_cold, verbose;
+};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
+                    "[--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
+}
+
+static int add_env(struct activate_options *o, const char *kv)
+{
+    if (!wr_env_entry_valid(kv)) {
+        cli_error("-e %s: expected KEY=VALUE", kv);
+        return -1;
+    }
+    if (o->req.envc + 2 > o->env_cap) {
+        o->env_cap = o->env_cap ? o->env_cap * 2 : 8;
+        char **grown = realloc(o->req.env, o->env_cap * sizeof(char *));
+        if (!grown)
+            return -1;
+        o->req.env = grown;
+    }
+    o->req.env[o->req.envc++] = strdup(kv);
+    o->req.env[o->req.envc] = NULL;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct activate_options *o)
+{
+    static const struct option longopts[] = {
+        {"env", required_argument, NULL, 'e'},      {"workdir", required_argument, NULL, 'w'},
+        {"hostname", required_argument, NULL, 'h'}, {"cold", no_argument, NULL, 'c'},
+        {"no-cold", no_argument, NULL, 'n'},        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'H'},           {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    o->req.op = WR_OP_ACTIVATE;
+    while ((c = getopt_long(argc, argv, "+e:w:v", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            if (add_env(o, optarg) < 0)
+                return -1;
+            break;
+        case 'w':
+            if (optarg[0] != '/') {
+                cli_error("-w %s: the working directory must be absolute", optarg);
+                return -1;
+            }
+            o->req.cwd = strdup(optarg);
+            break;
+        case 'h':
+            if (!wr_hostname_valid(optarg)) {
+                cli_error("--hostname %s: not a valid host name", optarg);
+                return -1;
+            }
+            o->req.hostname = strdup(optarg);
+            break;
+        case 'c':
+            o->cold = true;
+            break;
+        case 'n':
+            o->no_cold = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        default:
+            usage();
+            return -1;
+        }
+    }
+    if (o->cold && o->no_cold) {
+        cli_error("--cold and --no-cold exclude each other");
+        return -1;
+    }
+    if (optind >= argc) {
+        usage();
+        return -1;
+    }
+    o->req.image = strdup(argv[optind++]);
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
+    o->req.argc = (size_t)(argc - optind);
+    o->req.argv = calloc(o->req.argc + 1, sizeof(char *));
+    for (size_t i = 0; i < o->req.argc; i++)
+        o->req.argv[i] = strdup(argv[optind + (int)i]);
+    return 0;
+}
+
+/* The caller's stdio as passed to the container; a closed one is replaced
+ * by /dev/null so that the container's 0, 1 and 2 always exist. */
+static int collect_stdio(int stdio[3], wr_error *err)
+{
+    for (int i = 0; i < 3; i++) {
+        stdio[i] = i;
+        if (fcntl(i, F_GETFD) < 0) {
+            stdio[i] = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+            if (stdio[i] < 0)
+                return wr_error_set(err, errno, "open /dev/null");
+        }
+    }
+    return 0;
+}
+
+/* Waits for the exit event on sock, passing forwarded signals on. */
+static int wait_for_exit(int sock, int sigfd, struct wr_reply *reply, wr_error *err)
+{
+    struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return wr_error_set(err, errno, "poll");
+        }
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                struct wr_request sig = {.op = WR_OP_SIGNAL, .signal = (int)si.ssi_signo};
+                wr_error ignored;
+                (void)cli_send_request(sock, &sig, NULL, 0, &ignored);
+            }
+        }
+        if (p[0].revents)
+            return cli_read_reply(sock, reply, err);
+    }
+}
+
+static int exit_status(const struct activate_options *o, const struct wr_reply *r, int64_t sent_ns,
+                       bool warm)
+{
+    if (!r->ok) {
+        cli_error("%s", r->error);
+        return WR_EXIT_WARMRUN;
+    }
+    if (r->kind != WR_REPLY_EXIT) {
+        cli_error("unexpected reply from the container's shim");
+        return WR_EXIT_WARMRUN;
+    }
+    if (r->exit.error[0])
+        cli_error("%s", r->exit.error);
+    if (o->verbose && r->exit.exec_ns > 0)
+        fprintf(stderr, "warmrun: %s container %s: request to exec %.1f us, exit %d\n",
+                warm ? "warm" : "cold", r->exit.id, (double)(r->exit.exec_ns - sent_ns) / 1000.0,
+                r->exit.exit_code);
+    return r->exit.exit_code;
+}
+
+/* Cold start: the daemon's fill path run here, then the same activation. */
+static int cold_start(const struct cli_globals *g, const struct activate_options *o,
+                      const int stdio[3], int *client, wr_error *err)
+{
+    struct wr_image *img = NULL;
+    struct wr_shim shim;
+    char shim_path[4096];
+    cleanup_free char *msg = malloc(WR_ACTIVATION_MAX);
+    int pair[2];
+
+    if (!msg)
+        return wr_error_set(err, ENOMEM, "activation buffer");
+    if (wr_state_dir_prepare(g->state_dir, err) < 0 ||
+        wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
+        wr_image_load(g->root, o->req.image, &img, err) < 0)
+        return -1;
+    struct wr_shim_spec spec = {
+        .shim_path = shim_path,
+        .state_dir = g->state_dir,
+        .image = o->req.image,
+        .lowerdir = img->lowerdir,
+        .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
+        .fill_idle = false,
+    };
+    int rc = -1;
+    if (wr_shim_spawn(&spec, &shim, err) < 0)
+        goto out;
+    if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
+        goto release;
+    ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, WR_ACTIVATION_MAX, err);
+    if (len < 0)
+        goto release;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+        wr_error_set(err, errno, "socketpair");
+        goto release;
+    }
+    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], err) < 0) {
+        close(pair[0]);
+        close(pair[1]);
+        goto release;
+    }
+    close(pair[1]);
+    *client = pair[0];
+    rc = 0;
+release:
+    /* Closing the control socket of a shim whose container was never
+     * activated makes it kill the container and exit. */
+    wr_shim_release(&shim);
+out:
+    wr_image_free(img);
+    return rc;
+}
+
+static int block_forwarded_signals(void)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(&mask, forwarded_signals[i]);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Asks the daemon for a warm container. Returns 1 when the request was
+ * sent (sock then carries the reply), 0 when no daemon is running. The
+ * daemon answers itself only when it cannot activate; otherwise the next
+ * message is the container's exit event, sent by its shim. */
+static int try_warm(const struct cli_globals *g, const struct activate_options *o,
+                    const int stdio[3], int *sock, wr_error *err)
+{
+    cleanup_close int fd = cli_connect(g, err);
+    if (fd < 0)
+        return err->errnum == ENOENT || err->errnum == ECONNREFUSED ? 0 : -1;
+    if (cli_send_request(fd, &o->req, stdio, 3, err) < 0)
+        return -1;
+    *sock = steal_fd(&fd);
+    return 1;
+}
+
+int cli_activate(const struct cli_globals *g, int argc, char **argv)
+{
+    struct activate_options o = {0};
+    wr_error err = {0};
+    int stdio[3];
+    struct wr_reply reply = {0};
+    cleanup_close int sock = -1;
+
+    if (parse_options(argc, argv, &o) < 0) {
+        wr_request_free(&o.req);
+        return WR_EXIT_USAGE;
+    }
+    cleanup_close int sigfd = block_forwarded_signals();
+    int rc = WR_EXIT_WARMRUN;
+    if (collect_stdio(stdio, &err) < 0)
+        goto fail;
+    int64_t sent_ns = wr_monotonic_ns();
+    if (!o.cold) {
+        int got = try_warm(g, &o, stdio, &sock, &err);
+        if (got < 0)
+            goto fail;
+        if (got == 1) {
+            if (wait_for_exit(sock, sigfd, &reply, &err) < 0)
+                goto fail;
+            if (reply.ok || strcmp(reply.code, "no_warm") != 0) {
+                rc = exit_status(&o, &reply, sent_ns, true);
+                goto out;
+            }
+            close(steal_fd(&sock));
+        }
+        if (o.no_cold) {
+            wr_error_set(&err, 0, "%s", got == 1 ? reply.error : "no daemon is running");
+            goto fail;
+        }
+        if (o.verbose)
+            fprintf(stderr, "warmrun: cold start (%s)\n", got == 1 ? reply.error : "no daemon");
+        wr_reply_free(&reply);
+    }
+    sent_ns = wr_monotonic_ns();
+    if (cold_start(g, &o, stdio, &sock, &err) < 0 || wait_for_exit(sock, sigfd, &reply, &err) < 0)
+        goto fail;
+    rc = exit_status(&o, &reply, sent_ns, false);
+    goto out;
+fail:
+    cli_error("%s", err.msg);
+out:
+    wr_reply_free(&reply);
+    wr_request_free(&o.req);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* The CLI's side of the control socket. */
+#include "cli.h"
+
+#include "cleanup.h"
+#include "fdpass.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("warmrun: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_connect(const struct cli_globals *g, wr_error *err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", g->socket);
+    cleanup_close int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return wr_error_set(err, errno, "socket");
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+        return wr_error_set(err, errno, "connect to the daemon at %s", g->socket);
+    return steal_fd(&fd);
+}
+
+int cli_send_request(int sock, const struct wr_request *req, const int *fds, size_t nfds,
+                     wr_error *err)
+{
+    size_t len;
+    cleanup_free char *text = wr_request_encode(req, &len, err);
+    if (!text)
+        return -1;
+    return wr_send_fds(sock, text, len, fds, nfds, err);
+}
+
+int cli_read_reply(int sock, struct wr_reply *reply, wr_error *err)
+{
+    cleanup_free char *buf = malloc(WR_API_MSG_MAX);
+    if (!buf)
+        return wr_error_set(err, ENOMEM, "reply buffer");
+    ssize_t n = wr_recv_fds(sock, buf, WR_API_MSG_MAX, NULL, NULL, err);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return wr_error_set(err, ECONNRESET, "the daemon closed the connection");
+    return wr_reply_parse(buf, (size_t)n, reply, err);
+}
+
+int cli_call(const struct cli_globals *g, const struct wr_request *req, struct wr_reply *reply)
+{
+    wr_error err;
+    cleanup_close int sock = cli_connect(g, &err);
+    if (sock < 0 || cli_send_request(sock, req, NULL, 0, &err) < 0 ||
+        cli_read_reply(sock, reply, &err) < 0) {
+        cli_error("%s", err.msg);
+        return -1;
+    }
+    if (!reply->ok) {
+        cli_error("%s", reply->error);
+        return -1;
+    }
+    return 0;
+}

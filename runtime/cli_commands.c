@@ -1,0 +1,255 @@
+/* The CLI's management commands: thin clients of the daemon's API. */
+#include "cli.h"
+
+#include "cleanup.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_WAIT_POLL_MS 20
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int find_pool(const struct wr_reply *r, const char *image)
+{
+    for (size_t i = 0; i < r->n_pools; i++)
+        if (strcmp(r->pools[i].image, image) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Polls pool_ls until the pool is full, or it keeps failing, or time is up. */
+static int wait_pool_full(const struct cli_globals *g, const char *image, long timeout_s)
+{
+    struct wr_request ls = {.op = WR_OP_POOL_LS};
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct wr_reply r;
+        if (cli_call(g, &ls, &r) < 0)
+            return WR_EXIT_FAILED;
+        int i = find_pool(&r, image);
+        if (i < 0) {
+            wr_reply_free(&r);
+            cli_error("pool %s disappeared", image);
+            return WR_EXIT_FAILED;
+        }
+        struct wr_pool_info p = r.pools[i];
+        wr_reply_free(&r);
+        if (p.warm >= p.size)
+            return 0;
+        if (p.failures > 0 && p.warm == 0 && p.filling == 0 && p.last_error[0]) {
+            cli_error("pool %s cannot fill: %s", image, p.last_error);
+            return WR_EXIT_FAILED;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= timeout_s) {
+            cli_error("pool %s: %ld of %ld warm after %ld s", image, p.warm, p.size, timeout_s);
+            return WR_EXIT_FAILED;
+        }
+        usleep(POOL_WAIT_POLL_MS * 1000);
+    }
+}
+
+static int pool_create(const struct cli_globals *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"size", required_argument, NULL, 's'},
+        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
+    long timeout_s = 120;
+    int wait = 0, c;
+    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
+            continue;
+        if (c == 'w') {
+            wait = 1;
+            continue;
+        }
+        if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
+            continue;
+        cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds)",
+                  WR_POOL_SIZE_MAX);
+        return WR_EXIT_USAGE;
+    }
+    if (optind != argc - 1 || req.size < 0) {
+        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--wait] [--timeout S]\n");
+        return WR_EXIT_USAGE;
+    }
+    req.image = argv[optind];
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
+}
+
+static int pool_ls(const struct cli_globals *g)
+{
+    struct wr_request req = {.op = WR_OP_POOL_LS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    printf("%-24s %5s %5s %7s %7s %11s %8s  %s\n", "IMAGE", "SIZE", "WARM", "FILLING", "RUNNING",
+           "ACTIVATIONS", "FAILURES", "LAST ERROR");
+    for (size_t i = 0; i < r.n_pools; i++) {
+        const struct wr_pool_info *p = &r.pools[i];
+        printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld  %s\n", p->image, p->size, p->warm, p->filling,
+               p->running, p->activations, p->failures, p->last_error);
+    }
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_pool(const struct cli_globals *g, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return pool_create(g, argc - 1, argv + 1);
+    if (argc == 2 && strcmp(argv[1], "ls") == 0)
+        return pool_ls(g);
+    if (argc == 3 && strcmp(argv[1], "rm") == 0) {
+        struct wr_request req = {.op = WR_OP_POOL_RM, .image = argv[2]};
+        struct wr_reply r;
+        if (cli_call(g, &req, &r) < 0)
+            return WR_EXIT_FAILED;
+        wr_reply_free(&r);
+        return 0;
+    }
+    fprintf(stderr,
+            "usage: warmrun pool create IMAGE --size N [--wait] | pool ls | pool rm IMAGE\n");
+    return WR_EXIT_USAGE;
+}
+
+int cli_ps(const struct cli_globals *g, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun ps\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_PS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    time_t now = time(NULL);
+    printf("%-12s %-20s %-8s %8s %8s %6s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM", "AGE",
+           "COMMAND");
+    for (size_t i = 0; i < r.n_containers; i++) {
+        const struct wr_container_info *c = &r.containers[i];
+        printf("%-12s %-20s %-8s %8ld %8ld %5llds  %s\n", c->id, c->image, c->state, c->pid,
+               c->shim_pid, (long long)(now - c->created), c->command);
+    }
+    wr_reply_free(&r);
+    return 0;
+}
+
+static int parse_signal(const char *s)
+{
+    long n;
+    if (parse_long(s, 1, 64, &n) == 0)
+        return (int)n;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (int sig = 1; sig < NSIG; sig++) {
+        const char *name = sigabbrev_np(sig);
+        if (name && strcasecmp(name, s) == 0)
+            return sig;
+    }
+    return -1;
+}
+
+int cli_kill(const struct cli_globals *g, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_KILL, .id = argv[1], .signal = SIGKILL};
+    if (argc == 3 && (req.signal = parse_signal(argv[2])) < 0) {
+        cli_error("unknown signal \"%s\"", argv[2]);
+        return WR_EXIT_USAGE;
+    }
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_stats(const struct cli_globals *g, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct wr_request req = {.op = WR_OP_STATS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    const struct wr_stats_info *s = &r.stats;
+    printf("activations %ld (warm %ld, pool empty %ld)\n", s->activations, s->warm_hits, s->misses);
+    printf("daemon-side activation latency, request received to workload execve, last %ld:\n",
+           s->samples);
+    printf("  p50 %.1f us  p99 %.1f us  mean %.1f us  max %.1f us\n", s->p50_us, s->p99_us,
+           s->mean_us, s->max_us);
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_shutdown(const struct cli_globals *g, int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    struct wr_request req = {.op = WR_OP_SHUTDOWN};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return 0;
+}
+
+/* The image store lives in its own program so that the CLI, whose start-up
+ * is on the activation path, does not load libarchive and libcrypto. */
+int cli_image(const struct cli_globals *g, int argc, char **argv)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        cli_error("readlink /proc/self/exe: %s", strerror(errno));
+        return WR_EXIT_FAILED;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(path, sizeof path, "%s/warmrun-image", self);
+    cleanup_free char **args = calloc((size_t)argc + 4, sizeof(char *));
+    if (!args)
+        return WR_EXIT_FAILED;
+    args[0] = (char *)"warmrun-image";
+    args[1] = (char *)"--root";
+    args[2] = (char *)g->root;
+    for (int i = 1; i < argc; i++)
+        args[i + 2] = argv[i];
+    execv(path, args);
+    cli_error("exec %s: %s", path, strerror(errno));
+    return WR_EXIT_FAILED;
+}

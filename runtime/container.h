@@ -1,0 +1,47 @@
+/* The container's own side: everything pid 1 of a new container does between
+ * clone and the workload's execve. Runs in the shim's freshly cloned child,
+ * inside new pid, mount, uts, ipc, net and cgroup namespaces. */
+#ifndef WARMRUN_CONTAINER_H
+#define WARMRUN_CONTAINER_H
+
+#include "error.h"
+
+#include <stdint.h>
+
+#define WR_ID_LEN 12 /* hex characters of a container id */
+
+struct wr_container_config {
+    const char *id;          /* WR_ID_LEN hex characters */
+    const char *lowerdir;    /* overlayfs lowerdir= value, topmost first */
+    const char *staging_dir; /* an empty host directory to mount the container's tmpfs on */
+    const char *hostname;
+    uint64_t tmpfs_bytes; /* size limit of the writable layer */
+};
+
+/* Shared between shim and child (a MAP_SHARED page created before clone):
+ * the child stamps the time of its execve here, so that the shim can report
+ * activation latency without the child waking it up on the hot path. */
+struct wr_exec_stamp {
+    volatile int64_t exec_ns;  /* CLOCK_MONOTONIC just before execve */
+    volatile int32_t received; /* the activation message has arrived */
+};
+
+/* Sets up the container, tells the shim READY over init_sock, waits for the
+ * activation on act_sock, then becomes the workload. Never returns: on any
+ * failure it reports over init_sock and exits. */
+_Noreturn void wr_container_main(const struct wr_container_config *cfg, int init_sock, int act_sock,
+                                 struct wr_exec_stamp *stamp);
+
+/* The setup steps, exposed for testing. */
+int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
+int wr_devfs_setup(const char *dev_dir, wr_error *err);
+int wr_link_up(const char *ifname, wr_error *err);
+
+/* Runs argv[0] searched in the PATH of envp, as execvpe would but with the
+ * container's PATH. Returns only on failure, with the exit code docker uses
+ * (127 not found, 126 not executable) and err set. */
+int wr_exec_command(char *const argv[], char *const envp[], wr_error *err);
+
+int64_t wr_monotonic_ns(void);
+
+#endif

@@ -1,0 +1,94 @@
+/* The pool daemon: one single-threaded event loop (epoll) over the control
+ * socket, its clients, every shim's control socket and a signalfd. */
+#ifndef WARMRUN_DAEMON_H
+#define WARMRUN_DAEMON_H
+
+#include "cli.h"
+#include "image_store.h"
+#include "latency_ring.h"
+#include "shim_client.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* What an epoll event points at. */
+enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM };
+struct watch {
+    enum watch_kind kind;
+};
+
+enum entry_state { ENTRY_FILLING, ENTRY_WARM, ENTRY_RUNNING };
+
+struct pool;
+
+/* One shim and its container, from spawn until the shim is reaped. */
+struct entry {
+    struct watch watch;
+    struct wr_shim shim;
+    enum entry_state state;
+    struct pool *pool; /* NULL once its pool is removed */
+    char image[WR_IMAGE_REF_MAX + 1];
+    int64_t created;     /* unix seconds */
+    int64_t received_ns; /* when its activation request arrived */
+    char command[256];
+    bool ctl_closed, reaped;
+    struct entry *prev, *next; /* every entry */
+    struct entry *warm_next;   /* the pool's FIFO of warm entries */
+};
+
+struct pool {
+    char image[WR_IMAGE_REF_MAX + 1]; /* normalized "name:tag" */
+    struct wr_image *img;
+    long size;
+    long warm, filling, running, activations, failures;
+    int consecutive_failures;
+    int64_t retry_at_ns;
+    char last_error[256];
+    struct entry *warm_head, *warm_tail;
+    struct pool *next;
+};
+
+struct client {
+    struct watch watch;
+    int fd;
+    int64_t accepted_ns;
+    struct client *prev, *next;
+};
+
+struct daemon {
+    const struct cli_globals *g;
+    int epfd, listen_fd, sigfd;
+    struct watch listen_watch, signal_watch;
+    char shim_path[PATH_MAX];
+    struct pool *pools;
+    struct entry *entries;
+    struct client *clients;
+    size_t n_clients;
+    long filling_total, max_parallel_fills;
+    long activations, warm_hits, misses;
+    struct wr_latency_ring latency;
+    bool stopping;
+};
+
+void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* daemon_pool.c */
+struct pool *daemon_find_pool(struct daemon *d, const char *image);
+int daemon_pool_create(struct daemon *d, const char *ref, long size, wr_error *err);
+int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
+void daemon_fill_pools(struct daemon *d);
+int64_t daemon_next_fill_ns(const struct daemon *d);
+struct entry *daemon_pop_warm(struct pool *p);
+void daemon_on_shim(struct daemon *d, struct entry *e);
+void daemon_reap(struct daemon *d);
+void daemon_entry_running(struct daemon *d, struct entry *e);
+void daemon_entry_discard(struct daemon *d, struct entry *e);
+void daemon_release_idle(struct daemon *d);
+struct entry *daemon_find_entry(struct daemon *d, const char *id);
+
+/* daemon_api.c */
+void daemon_on_client(struct daemon *d, struct client *c);
+void daemon_close_client(struct daemon *d, struct client *c);
+
+#endif

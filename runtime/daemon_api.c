@@ -1,0 +1,355 @@
+/* The daemon's API: one request per message from a client connection.
+ * Every request is validated by the protocol module before it is used; a
+ * bad one gets an error reply and never affects another client. */
+#include "daemon.h"
+
+#include "activation.h"
+#include "activation_compose.h"
+#include "cleanup.h"
+#include "container.h"
+#include "fdpass.h"
+#include "protocol.h"
+#include "state_file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Requests and activation messages are built in static buffers: the daemon
+ * is single-threaded, and the hot path stays off the allocator. */
+static char request_buf[WR_API_MSG_MAX];
+#define REFILL_DELAY_NS (2LL * 1000000)
+static char activation_buf[WR_ACTIVATION_MAX];
+
+void daemon_close_client(struct daemon *d, struct client *c)
+{
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        d->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    d->n_clients--;
+    free(c);
+}
+
+static void send_reply(struct client *c, const struct wr_reply *r)
+{
+    size_t len;
+    cleanup_free char *text = wr_reply_encode(r, &len);
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void send_error(struct client *c, const char *code, const char *msg)
+{
+    size_t len;
+    cleanup_free char *text = wr_reply_error(code, msg, &len);
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void send_ok(struct client *c)
+{
+    struct wr_reply r = {.ok = true};
+    send_reply(c, &r);
+}
+
+static void summarize_command(char *out, size_t cap, const struct wr_request *req,
+                              const struct wr_image *img)
+{
+    char *const *argv = req->argc ? req->argv : img->cmd;
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; argv && argv[i] && len + 1 < cap; i++) {
+        int n = snprintf(out + len, cap - len, "%s%s", i ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        len += (size_t)n;
+    }
+}
+
+/* The hot path. Returns true when the client connection was handed to a
+ * container's shim. */
+static bool activate(struct daemon *d, struct client *c, const struct wr_request *req,
+                     const int fds[3], int64_t received_ns)
+{
+    wr_error err;
+    struct pool *p = daemon_find_pool(d, req->image);
+    d->activations++;
+    struct entry *e;
+    while (p && (e = daemon_pop_warm(p))) {
+        ssize_t len = wr_activation_compose(p->img, req, e->shim.id, activation_buf,
+                                            sizeof activation_buf, &err);
+        if (len < 0) {
+            /* The request is at fault, not the container: put it back. */
+            e->warm_next = p->warm_head;
+            p->warm_head = e;
+            if (!p->warm_tail)
+                p->warm_tail = e;
+            p->warm++;
+            send_error(c, "invalid", err.msg);
+            return false;
+        }
+        e->received_ns = received_ns;
+        daemon_entry_running(d, e);
+        if (wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &err) < 0) {
+            /* That container died while warm: drop it, try the next one. */
+            daemon_log("container %s: %s", e->shim.id, err.msg);
+            p->activations--;
+            daemon_entry_discard(d, e);
+            continue;
+        }
+        d->warm_hits++;
+        /* Refill a moment later: the spawn would compete for the CPU with
+         * the workload we just woke. */
+        int64_t refill_at = received_ns + REFILL_DELAY_NS;
+        if (p->retry_at_ns < refill_at)
+            p->retry_at_ns = refill_at;
+        summarize_command(e->command, sizeof e->command, req, p->img);
+        return true;
+    }
+    d->misses++;
+    send_error(c, "no_warm",
+               p ? "the pool has no warm container right now" : "no pool for this image");
+    return false;
+}
+
+static void fill_container_info(struct wr_container_info *ci, const struct entry *e)
+{
+    static const char *const names[] = {"filling", "warm", "running"};
+    snprintf(ci->id, sizeof ci->id, "%s", e->shim.id);
+    snprintf(ci->image, sizeof ci->image, "%s", e->image);
+    snprintf(ci->state, sizeof ci->state, "%s", names[e->state]);
+    snprintf(ci->command, sizeof ci->command, "%s", e->command);
+    ci->pid = e->shim.child_pid;
+    ci->shim_pid = e->shim.shim_pid;
+    ci->created = e->created;
+}
+
+/* Containers this daemon does not own: left by an earlier daemon, or cold
+ * started by the CLI. Their records are found in the state directory; a
+ * record whose shim is gone is swept on the way. */
+static size_t collect_foreign(struct daemon *d, struct wr_container_info *out, size_t cap)
+{
+    char dir[PATH_MAX];
+    size_t n = 0;
+    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
+    cleanup_closedir DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp && (de = readdir(dp))) {
+        struct wr_state_record rec;
+        wr_error err;
+        if (!wr_container_id_valid(de->d_name) || daemon_find_entry(d, de->d_name))
+            continue;
+        if (wr_state_read(d->g->state_dir, de->d_name, &rec, &err) < 0)
+            continue;
+        if (!wr_state_shim_alive(&rec)) {
+            wr_state_remove(d->g->state_dir, de->d_name);
+            continue;
+        }
+        if (n >= cap)
+            continue;
+        struct wr_container_info *ci = &out[n++];
+        snprintf(ci->id, sizeof ci->id, "%s", rec.id);
+        snprintf(ci->image, sizeof ci->image, "%s", rec.image);
+        snprintf(ci->state, sizeof ci->state, "detached");
+        ci->pid = rec.child_pid;
+        ci->shim_pid = rec.shim_pid;
+        ci->created = rec.created;
+    }
+    return n;
+}
+
+#define MAX_FOREIGN 1024
+
+static void list_containers(struct daemon *d, struct client *c)
+{
+    size_t n = MAX_FOREIGN;
+    for (struct entry *e = d->entries; e; e = e->next)
+        n++;
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_CONTAINERS};
+    r.containers = calloc(n, sizeof *r.containers);
+    if (!r.containers) {
+        send_error(c, "internal", "out of memory");
+        return;
+    }
+    for (struct entry *e = d->entries; e; e = e->next)
+        if (!e->ctl_closed)
+            fill_container_info(&r.containers[r.n_containers++], e);
+    r.n_containers += collect_foreign(d, r.containers + r.n_containers, MAX_FOREIGN);
+    send_reply(c, &r);
+    free(r.containers);
+}
+
+static void list_pools(struct daemon *d, struct client *c)
+{
+    size_t n = 0;
+    for (struct pool *p = d->pools; p; p = p->next)
+        n++;
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .n_pools = n};
+    r.pools = calloc(n ? n : 1, sizeof *r.pools);
+    if (!r.pools) {
+        send_error(c, "internal", "out of memory");
+        return;
+    }
+    size_t i = 0;
+    for (struct pool *p = d->pools; p; p = p->next, i++) {
+        struct wr_pool_info *o = &r.pools[i];
+        snprintf(o->image, sizeof o->image, "%s", p->image);
+        snprintf(o->last_error, sizeof o->last_error, "%s", p->last_error);
+        o->size = p->size;
+        o->warm = p->warm;
+        o->filling = p->filling;
+        o->running = p->running;
+        o->activations = p->activations;
+        o->failures = p->failures;
+    }
+    send_reply(c, &r);
+    free(r.pools);
+}
+
+static void send_stats(struct daemon *d, struct client *c)
+{
+    struct wr_latency_summary s;
+    wr_latency_summarize(&d->latency, &s);
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_STATS};
+    r.stats.activations = d->activations;
+    r.stats.warm_hits = d->warm_hits;
+    r.stats.misses = d->misses;
+    r.stats.samples = (long)s.samples;
+    r.stats.p50_us = s.p50_us;
+    r.stats.p99_us = s.p99_us;
+    r.stats.mean_us = s.mean_us;
+    r.stats.max_us = s.max_us;
+    send_reply(c, &r);
+}
+
+/* A container not owned by this daemon is signalled through its shim's pid,
+ * checked against the record's start time; the shim then kills it. */
+static int kill_foreign(struct daemon *d, const char *id, wr_error *err)
+{
+    struct wr_state_record rec;
+    if (wr_state_read(d->g->state_dir, id, &rec, err) < 0 || !wr_state_shim_alive(&rec))
+        return wr_error_set(err, ENOENT, "no container %s", id);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, rec.shim_pid, 0);
+    if (pidfd < 0 || !wr_state_shim_alive(&rec))
+        return wr_error_set(err, ENOENT, "no container %s", id);
+    if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0)
+        return wr_error_set(err, errno, "signal shim of %s", id);
+    return 0;
+}
+
+static void kill_container(struct daemon *d, struct client *c, const struct wr_request *req)
+{
+    wr_error err;
+    struct entry *e = daemon_find_entry(d, req->id);
+    int rc;
+    if (e && !e->ctl_closed)
+        rc = wr_shim_kill(&e->shim, req->signal, &err);
+    else
+        rc = kill_foreign(d, req->id, &err);
+    if (rc < 0)
+        send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
+    else
+        send_ok(c);
+}
+
+/* Returns true when the client was handed over (and must not be closed). */
+static bool dispatch(struct daemon *d, struct client *c, const struct wr_request *req, int *fds,
+                     size_t nfds, int64_t received_ns)
+{
+    wr_error err;
+    if (req->op == WR_OP_ACTIVATE) {
+        if (nfds != 3) {
+            send_error(c, "invalid", "activate needs the caller's stdin, stdout and stderr");
+            return false;
+        }
+        return activate(d, c, req, fds, received_ns);
+    }
+    if (nfds > 0) {
+        send_error(c, "invalid", "only activate carries file descriptors");
+        return false;
+    }
+    switch (req->op) {
+    case WR_OP_POOL_CREATE:
+        if (daemon_pool_create(d, req->image, req->size, &err) < 0)
+            send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
+        else
+            send_ok(c);
+        break;
+    case WR_OP_POOL_RM:
+        if (daemon_pool_remove(d, req->image, &err) < 0)
+            send_error(c, "not_found", err.msg);
+        else
+            send_ok(c);
+        break;
+    case WR_OP_POOL_LS:
+        list_pools(d, c);
+        break;
+    case WR_OP_PS:
+        list_containers(d, c);
+        break;
+    case WR_OP_KILL:
+        kill_container(d, c, req);
+        break;
+    case WR_OP_STATS:
+        send_stats(d, c);
+        break;
+    case WR_OP_SHUTDOWN:
+        d->stopping = true;
+        send_ok(c);
+        break;
+    default:
+        send_error(c, "invalid", "this op is not for the daemon");
+        break;
+    }
+    return false;
+}
+
+void daemon_on_client(struct daemon *d, struct client *c)
+{
+    int fds[WR_MAX_PASSED_FDS];
+    size_t nfds = WR_MAX_PASSED_FDS;
+    wr_error err;
+    struct wr_request req;
+
+    for (;;) {
+        ssize_t n = wr_recv_fds(c->fd, request_buf, sizeof request_buf, fds, &nfds, &err);
+        int64_t received_ns = wr_monotonic_ns();
+        if (n < 0 && err.errnum == EAGAIN)
+            return;
+        if (n < 0) {
+            if (err.errnum == EMSGSIZE)
+                send_error(c, "invalid", "request larger than 64 KiB or with too many fds");
+            daemon_close_client(d, c);
+            return;
+        }
+        if (n == 0) {
+            daemon_close_client(d, c);
+            return;
+        }
+        if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
+            wr_close_fds(fds, nfds);
+            send_error(c, "invalid", err.msg);
+            continue;
+        }
+        bool handed_over = dispatch(d, c, &req, fds, nfds, received_ns);
+        wr_close_fds(fds, nfds);
+        wr_request_free(&req);
+        if (handed_over) {
+            daemon_close_client(d, c);
+            return;
+        }
+        nfds = WR_MAX_PASSED_FDS;
+    }
+}

@@ -1,0 +1,295 @@
+/* warmrun daemon: setup, the event loop, and shutdown. */
+#include "daemon.h"
+
+#include "cleanup.h"
+#include "container.h"
+#include "state_file.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS      1024
+#define CLIENT_IDLE_NS   (30LL * 1000000000) /* a connection that sends nothing is dropped */
+#define SHUTDOWN_REAP_MS 3000
+
+static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
+{
+    wr_error ignored;
+    int fd = cli_connect(g, &ignored);
+    if (fd >= 0) {
+        close(fd);
+        return wr_error_set(err, EADDRINUSE, "a daemon is already serving %s", g->socket);
+    }
+    if (unlink(g->socket) < 0 && errno != ENOENT)
+        return wr_error_set(err, errno, "remove stale socket %s", g->socket);
+    return 0;
+}
+
+/* Only root may drive the daemon: the socket is 0600 in a 0700 directory,
+ * and every connection's peer credentials are checked again on accept. */
+static int open_socket(struct daemon *d, wr_error *err)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", d->g->socket);
+    d->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->listen_fd < 0)
+        return wr_error_set(err, errno, "socket");
+    mode_t old = umask(0177);
+    int rc = bind(d->listen_fd, (struct sockaddr *)&addr, sizeof addr);
+    umask(old);
+    if (rc < 0)
+        return wr_error_set(err, errno, "bind %s", d->g->socket);
+    if (chmod(d->g->socket, 0600) < 0 || listen(d->listen_fd, 128) < 0)
+        return wr_error_set(err, errno, "listen on %s", d->g->socket);
+    return 0;
+}
+
+static int add_watch(struct daemon *d, int fd, struct watch *w)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+    return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int setup(struct daemon *d, wr_error *err)
+{
+    struct rlimit rl;
+    if (geteuid() != 0)
+        return wr_error_set(err, EPERM, "the daemon must run as root");
+    if (wr_store_root_valid(d->g->root, err) < 0 ||
+        wr_state_dir_prepare(d->g->state_dir, err) < 0 ||
+        wr_shim_default_path(d->shim_path, sizeof d->shim_path, err) < 0)
+        return -1;
+    if (access(d->shim_path, X_OK) < 0)
+        return wr_error_set(err, errno, "shim %s", d->shim_path);
+    /* Every warm container costs the daemon two or three descriptors. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
+        return -1;
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    d->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (d->sigfd < 0 || d->epfd < 0)
+        return wr_error_set(err, errno, "signalfd/epoll");
+    d->listen_watch.kind = WATCH_LISTEN;
+    d->signal_watch.kind = WATCH_SIGNAL;
+    if (add_watch(d, d->listen_fd, &d->listen_watch) < 0 ||
+        add_watch(d, d->sigfd, &d->signal_watch) < 0)
+        return wr_error_set(err, errno, "epoll_ctl");
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    d->max_parallel_fills = cpus > 0 ? cpus : 1;
+    return 0;
+}
+
+/* Records of shims whose process is gone are removed; live ones belong to
+ * containers started before this daemon (they carry on, and show in ps). */
+static void sweep_state(struct daemon *d)
+{
+    char dir[PATH_MAX];
+    size_t live = 0, stale = 0;
+    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
+    cleanup_closedir DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp && (de = readdir(dp))) {
+        struct wr_state_record rec;
+        wr_error err;
+        if (de->d_name[0] == '.')
+            continue;
+        if (wr_state_read(d->g->state_dir, de->d_name, &rec, &err) == 0 &&
+            wr_state_shim_alive(&rec)) {
+            live++;
+            continue;
+        }
+        wr_state_remove(d->g->state_dir, de->d_name);
+        stale++;
+    }
+    if (live || stale)
+        daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
+                   stale);
+}
+
+static bool peer_allowed(int fd)
+{
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0;
+}
+
+static void on_listen(struct daemon *d)
+{
+    for (;;) {
+        int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                daemon_log("accept: %s", strerror(errno));
+            return;
+        }
+        if (!peer_allowed(fd) || d->n_clients >= MAX_CLIENTS) {
+            close(fd);
+            continue;
+        }
+        struct client *c = calloc(1, sizeof *c);
+        if (!c) {
+            close(fd);
+            continue;
+        }
+        c->watch.kind = WATCH_CLIENT;
+        c->fd = fd;
+        c->accepted_ns = wr_monotonic_ns();
+        c->next = d->clients;
+        if (d->clients)
+            d->clients->prev = c;
+        d->clients = c;
+        d->n_clients++;
+        if (add_watch(d, fd, &c->watch) < 0) {
+            daemon_close_client(d, c);
+            continue;
+        }
+        /* The request usually arrives with the connection: serve it now
+         * rather than after another trip through epoll. */
+        daemon_on_client(d, c);
+    }
+}
+
+static void on_signal(struct daemon *d)
+{
+    struct signalfd_siginfo si;
+    while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD) {
+            daemon_reap(d);
+        } else if (!d->stopping) {
+            daemon_log("signal %u: shutting down", si.ssi_signo);
+            d->stopping = true;
+        }
+    }
+}
+
+static void drop_idle_clients(struct daemon *d, int64_t now)
+{
+    for (struct client *c = d->clients, *next; c; c = next) {
+        next = c->next;
+        if (now - c->accepted_ns > CLIENT_IDLE_NS)
+            daemon_close_client(d, c);
+    }
+}
+
+static int loop_timeout_ms(const struct daemon *d, int64_t now)
+{
+    int64_t next = daemon_next_fill_ns(d);
+    int timeout = -1;
+    if (next >= 0)
+        timeout = next <= now ? 0 : (int)((next - now) / 1000000) + 1;
+    if (d->clients && (timeout < 0 || timeout > 1000))
+        timeout = 1000;
+    return timeout;
+}
+
+static void run_loop(struct daemon *d)
+{
+    struct epoll_event events[64];
+    while (!d->stopping) {
+        daemon_fill_pools(d);
+        int n = epoll_wait(d->epfd, events, 64, loop_timeout_ms(d, wr_monotonic_ns()));
+        if (n < 0 && errno != EINTR) {
+            daemon_log("epoll_wait: %s", strerror(errno));
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            struct watch *w = events[i].data.ptr;
+            switch (w->kind) {
+            case WATCH_LISTEN:
+                on_listen(d);
+                break;
+            case WATCH_SIGNAL:
+                on_signal(d);
+                break;
+            case WATCH_CLIENT:
+                daemon_on_client(d, (struct client *)w);
+                break;
+            case WATCH_SHIM:
+                daemon_on_shim(d, (struct entry *)w);
+                break;
+            }
+        }
+        if (d->clients)
+            drop_idle_clients(d, wr_monotonic_ns());
+    }
+}
+
+/* Warm and filling containers go with the daemon; running ones live on and
+ * still report to their clients through their shims. */
+static void shutdown_daemon(struct daemon *d)
+{
+    close(d->listen_fd);
+    unlink(d->g->socket);
+    while (d->clients)
+        daemon_close_client(d, d->clients);
+    daemon_release_idle(d);
+    for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
+        bool pending = false;
+        daemon_reap(d);
+        for (struct entry *e = d->entries; e; e = e->next)
+            pending |= !e->reaped && e->state != ENTRY_RUNNING;
+        if (!pending)
+            break;
+        usleep(10000);
+    }
+    while (d->pools) {
+        struct pool *p = d->pools;
+        d->pools = p->next;
+        wr_image_free(p->img);
+        free(p);
+    }
+    while (d->entries) {
+        struct entry *e = d->entries;
+        d->entries = e->next;
+        free(e);
+    }
+    close(d->epfd);
+    close(d->sigfd);
+    daemon_log("stopped");
+}
+
+int cli_daemon(const struct cli_globals *g, int argc, char **argv)
+{
+    static struct daemon d; /* large (latency ring): not on the stack */
+    wr_error err;
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon\n");
+        return WR_EXIT_USAGE;
+    }
+    d.g = g;
+    d.listen_fd = d.epfd = d.sigfd = -1;
+    if (setup(&d, &err) < 0) {
+        cli_error("daemon: %s", err.msg);
+        return WR_EXIT_FAILED;
+    }
+    sweep_state(&d);
+    daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
+    run_loop(&d);
+    shutdown_daemon(&d);
+    return 0;
+}

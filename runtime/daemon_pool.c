@@ -1,0 +1,370 @@
+/* Pools of warm containers: filling them in the background, handing out
+ * their entries in O(1), and following every shim until it is reaped. */
+#include "daemon.h"
+
+#include "container.h"
+#include "state_file.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define DEFAULT_TMPFS_BYTES (256ULL << 20)
+/* After this many fills in a row fail, back off exponentially (capped) so a
+ * broken image cannot make the daemon spin. */
+#define FAILURES_BEFORE_BACKOFF 3
+#define BACKOFF_BASE_NS         (100LL * 1000000)
+#define BACKOFF_MAX_NS          (10LL * 1000000000)
+
+void daemon_log(const char *fmt, ...)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    va_list ap;
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    fprintf(stderr, "%s warmrun-daemon: ", stamp);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int normalize_ref(const char *ref, char *out, size_t cap, wr_error *err)
+{
+    char *name, *tag;
+    if (wr_image_ref_parse(ref, &name, &tag, err) < 0)
+        return -1;
+    int n = snprintf(out, cap, "%s:%s", name, tag);
+    free(name);
+    free(tag);
+    if (n < 0 || (size_t)n >= cap)
+        return wr_error_set(err, ENAMETOOLONG, "image reference too long");
+    return 0;
+}
+
+struct pool *daemon_find_pool(struct daemon *d, const char *image)
+{
+    char key[WR_IMAGE_REF_MAX + 1];
+    wr_error err;
+    if (normalize_ref(image, key, sizeof key, &err) < 0)
+        return NULL;
+    for (struct pool *p = d->pools; p; p = p->next)
+        if (strcmp(p->image, key) == 0)
+            return p;
+    return NULL;
+}
+
+int daemon_pool_create(struct daemon *d, const char *ref, long size, wr_error *err)
+{
+    struct pool *p = daemon_find_pool(d, ref);
+    if (p) {
+        p->size = size; /* resize: fill grows it, release_surplus shrinks it */
+        p->consecutive_failures = 0;
+        p->retry_at_ns = 0;
+        return 0;
+    }
+    struct wr_image *img;
+    if (wr_image_load(d->g->root, ref, &img, err) < 0)
+        return -1;
+    p = calloc(1, sizeof *p);
+    if (!p) {
+        wr_image_free(img);
+        return wr_error_set(err, ENOMEM, "pool");
+    }
+    snprintf(p->image, sizeof p->image, "%s:%s", img->name, img->tag);
+    p->img = img;
+    p->size = size;
+    p->next = d->pools;
+    d->pools = p;
+    daemon_log("pool %s created, size %ld", p->image, size);
+    return 0;
+}
+
+static void warm_list_remove(struct pool *p, struct entry *e)
+{
+    struct entry **link = &p->warm_head, *prev = NULL;
+    while (*link && *link != e) {
+        prev = *link;
+        link = &(*link)->warm_next;
+    }
+    if (!*link)
+        return;
+    *link = e->warm_next;
+    if (p->warm_tail == e)
+        p->warm_tail = prev;
+    e->warm_next = NULL;
+    p->warm--;
+}
+
+struct entry *daemon_pop_warm(struct pool *p)
+{
+    struct entry *e = p->warm_head;
+    if (!e)
+        return NULL;
+    p->warm_head = e->warm_next;
+    if (!p->warm_head)
+        p->warm_tail = NULL;
+    e->warm_next = NULL;
+    p->warm--;
+    return e;
+}
+
+static void unlink_from_pool(struct entry *e)
+{
+    struct pool *p = e->pool;
+    if (!p)
+        return;
+    if (e->state == ENTRY_WARM)
+        warm_list_remove(p, e);
+    else if (e->state == ENTRY_FILLING)
+        p->filling--;
+    else
+        p->running--;
+    e->pool = NULL;
+}
+
+static void free_if_done(struct daemon *d, struct entry *e)
+{
+    if (!e->ctl_closed || !e->reaped)
+        return;
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        d->entries = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    free(e);
+}
+
+/* Lets go of a shim: with its control socket closed a warm shim kills its
+ * container and exits; a running one carries on and reports to its client. */
+void daemon_entry_discard(struct daemon *d, struct entry *e)
+{
+    if (e->ctl_closed)
+        return;
+    if (e->state == ENTRY_FILLING)
+        d->filling_total--;
+    unlink_from_pool(e);
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, e->shim.ctl_fd, NULL);
+    wr_shim_release(&e->shim);
+    e->ctl_closed = true;
+    free_if_done(d, e);
+}
+
+int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
+{
+    struct pool *p = daemon_find_pool(d, ref), **link = &d->pools;
+    if (!p)
+        return wr_error_set(err, ENOENT, "no pool for image %s", ref);
+    for (struct entry *e = d->entries, *next; e; e = next) {
+        next = e->next;
+        if (e->pool != p)
+            continue;
+        if (e->state == ENTRY_RUNNING)
+            unlink_from_pool(e);
+        else
+            daemon_entry_discard(d, e);
+    }
+    while (*link != p)
+        link = &(*link)->next;
+    *link = p->next;
+    daemon_log("pool %s removed", p->image);
+    wr_image_free(p->img);
+    free(p);
+    return 0;
+}
+
+static void record_failure(struct daemon *d, struct pool *p, const char *why)
+{
+    (void)d;
+    p->failures++;
+    p->consecutive_failures++;
+    snprintf(p->last_error, sizeof p->last_error, "%s", why);
+    if (p->consecutive_failures >= FAILURES_BEFORE_BACKOFF) {
+        int shift = p->consecutive_failures - FAILURES_BEFORE_BACKOFF;
+        int64_t delay = BACKOFF_BASE_NS << (shift > 7 ? 7 : shift);
+        if (delay > BACKOFF_MAX_NS)
+            delay = BACKOFF_MAX_NS;
+        p->retry_at_ns = wr_monotonic_ns() + delay;
+    }
+    daemon_log("pool %s: fill failed: %s", p->image, why);
+}
+
+static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
+{
+    struct wr_shim_spec spec = {
+        .shim_path = d->shim_path,
+        .state_dir = d->g->state_dir,
+        .image = p->image,
+        .lowerdir = p->img->lowerdir,
+        .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
+        .fill_idle = true,
+    };
+    struct entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return wr_error_set(err, ENOMEM, "entry");
+    if (wr_shim_spawn(&spec, &e->shim, err) < 0) {
+        free(e);
+        return -1;
+    }
+    e->watch.kind = WATCH_SHIM;
+    e->state = ENTRY_FILLING;
+    e->pool = p;
+    e->created = (int64_t)time(NULL);
+    snprintf(e->image, sizeof e->image, "%s", p->image);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &e->watch};
+    e->next = d->entries;
+    if (d->entries)
+        d->entries->prev = e;
+    d->entries = e;
+    p->filling++;
+    d->filling_total++;
+    if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, e->shim.ctl_fd, &ev) < 0) {
+        wr_error_set(err, errno, "epoll_ctl");
+        daemon_entry_discard(d, e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Shrinks a pool that was resized down, oldest warm entries first. */
+static void release_surplus(struct daemon *d, struct pool *p)
+{
+    while (p->warm > 0 && p->warm + p->filling > p->size)
+        daemon_entry_discard(d, p->warm_head);
+}
+
+void daemon_fill_pools(struct daemon *d)
+{
+    int64_t now = wr_monotonic_ns();
+    wr_error err;
+    if (d->stopping)
+        return;
+    for (struct pool *p = d->pools; p; p = p->next) {
+        release_surplus(d, p);
+        while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
+               now >= p->retry_at_ns) {
+            if (spawn_entry(d, p, &err) < 0) {
+                record_failure(d, p, err.msg);
+                break;
+            }
+        }
+    }
+}
+
+int64_t daemon_next_fill_ns(const struct daemon *d)
+{
+    int64_t next = -1;
+    for (const struct pool *p = d->pools; p; p = p->next)
+        if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
+            (next < 0 || p->retry_at_ns < next))
+            next = p->retry_at_ns;
+    return next;
+}
+
+static void on_warm(struct daemon *d, struct entry *e)
+{
+    struct pool *p = e->pool;
+    d->filling_total--;
+    if (!p) {
+        e->state = ENTRY_WARM;
+        daemon_entry_discard(d, e);
+        return;
+    }
+    p->filling--;
+    e->state = ENTRY_WARM;
+    p->consecutive_failures = 0;
+    p->retry_at_ns = 0;
+    if (p->warm_tail)
+        p->warm_tail->warm_next = e;
+    else
+        p->warm_head = e;
+    p->warm_tail = e;
+    p->warm++;
+}
+
+void daemon_entry_running(struct daemon *d, struct entry *e)
+{
+    (void)d;
+    e->state = ENTRY_RUNNING;
+    if (e->pool) {
+        e->pool->running++;
+        e->pool->activations++;
+    }
+}
+
+void daemon_on_shim(struct daemon *d, struct entry *e)
+{
+    struct wr_msg m;
+    wr_error err;
+    int got = wr_shim_read(&e->shim, &m, &err);
+    if (got > 0 && m.type == WR_MSG_WARM && e->state == ENTRY_FILLING) {
+        on_warm(d, e);
+        return;
+    }
+    if (got > 0 && m.type == WR_MSG_FAILED && e->state == ENTRY_FILLING) {
+        if (e->pool)
+            record_failure(d, e->pool, m.text);
+        daemon_entry_discard(d, e);
+        return;
+    }
+    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && m.value > 0)
+        wr_latency_add(&d->latency, m.value - e->received_ns);
+    if (got > 0 && m.type != WR_MSG_EXITED)
+        return; /* nothing else is expected; ignore it */
+    if (got <= 0 && e->state == ENTRY_FILLING && e->pool)
+        record_failure(d, e->pool, "shim exited during setup");
+    daemon_entry_discard(d, e);
+}
+
+struct entry *daemon_find_entry(struct daemon *d, const char *id)
+{
+    for (struct entry *e = d->entries; e; e = e->next)
+        if (strcmp(e->shim.id, id) == 0)
+            return e;
+    return NULL;
+}
+
+void daemon_reap(struct daemon *d)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct entry *e = d->entries;
+        while (e && e->shim.shim_pid != pid)
+            e = e->next;
+        if (!e)
+            continue;
+        /* A shim that did not exit cleanly could not remove its record. */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            wr_state_remove(d->g->state_dir, e->shim.id);
+            if (WIFSIGNALED(status))
+                daemon_log("shim %s killed by signal %d", e->shim.id, WTERMSIG(status));
+        }
+        e->reaped = true;
+        if (!e->ctl_closed && e->state == ENTRY_FILLING && e->pool && !WIFEXITED(status))
+            record_failure(d, e->pool, "shim died during setup");
+        if (e->ctl_closed)
+            free_if_done(d, e);
+        else
+            daemon_entry_discard(d, e); /* frees it too, now that it is reaped */
+    }
+}
+
+/* On shutdown: every container that is not running goes. */
+void daemon_release_idle(struct daemon *d)
+{
+    for (struct entry *e = d->entries, *next; e; e = next) {
+        next = e->next;
+        if (e->state == ENTRY_RUNNING)
+            unlink_from_pool(e);
+        daemon_entry_discard(d, e);
+    }
+}

@@ -1,0 +1,95 @@
+/* warmrun: the CLI and, as `warmrun daemon`, the pool daemon. */
+#include "cli.h"
+#include "image_store.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(const struct cli_globals *, int, char **);
+} commands[] = {
+    {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
+    {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
+    {"image", cli_image},       {"daemon", cli_daemon},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] COMMAND [ARGS]\n"
+            "\n"
+            "commands:\n"
+            "  activate IMAGE [--] [CMD...]   run CMD in a container (warm from a pool if any)\n"
+            "  daemon                         run the pool daemon\n"
+            "  pool create IMAGE --size N     keep N warm containers of IMAGE\n"
+            "  pool ls | pool rm IMAGE        list pools / remove a pool\n"
+            "  ps                             list warm and running containers\n"
+            "  kill ID [SIGNAL]               signal a container (default KILL)\n"
+            "  stats                          daemon-side activation latency\n"
+            "  shutdown                       stop the daemon\n"
+            "  image build-busybox | ls       the image store\n"
+            "\n"
+            "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET\n"
+            "see docs/cli.md\n");
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : fallback;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"socket", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct cli_globals g = {
+        .root = env_or("WARMRUN_ROOT", WR_DEFAULT_STORE_ROOT),
+        .state_dir = env_or("WARMRUN_STATE_DIR", WR_DEFAULT_STATE_DIR),
+    };
+    const char *socket_path = getenv("WARMRUN_SOCKET");
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            g.root = optarg;
+            break;
+        case 's':
+            g.state_dir = optarg;
+            break;
+        case 'S':
+            socket_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return WR_EXIT_USAGE;
+        }
+    }
+    int n = socket_path && socket_path[0]
+                ? snprintf(g.socket, sizeof g.socket, "%s", socket_path)
+                : snprintf(g.socket, sizeof g.socket, "%s/warmrun.sock", g.state_dir);
+    if (n < 0 || (size_t)n >= sizeof g.socket) {
+        cli_error("socket path longer than %zu bytes", sizeof g.socket - 1);
+        return WR_EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        usage(stderr);
+        return WR_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[optind], commands[i].name) == 0)
+            return commands[i].run(&g, argc - optind, argv + optind);
+    cli_error("unknown command \"%s\" (see warmrun --help)", argv[optind]);
+    return WR_EXIT_USAGE;
+}

@@ -1,0 +1,109 @@
+/* The container's root filesystem: a size-limited tmpfs holding a fresh
+ * writable layer, overlayfs over the image layers, the API filesystems, and
+ * pivot_root into it. Everything is mounted inside the container's own mount
+ * namespace, so the kernel tears it all down when the container dies: the
+ * host has nothing to unmount. */
+#include "container.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
+                    const char *data, wr_error *err)
+{
+    if (mount(src, target, type, flags, data) < 0)
+        return wr_error_set(err, errno, "mount %s on %s", type ? type : "(remount)", target);
+    return 0;
+}
+
+/* Creates dir (one level) unless it exists; the image may lack it. */
+static int ensure_dir(const char *path, mode_t mode, wr_error *err)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", path);
+    return 0;
+}
+
+static int join(char *out, const char *a, const char *b, wr_error *err)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
+    if (n < 0 || n >= PATH_MAX)
+        return wr_error_set(err, ENAMETOOLONG, "path %s/%s", a, b);
+    return 0;
+}
+
+static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_error *err)
+{
+    char upper[PATH_MAX], work[PATH_MAX], opts[4096];
+    char size[64];
+
+    snprintf(size, sizeof size, "size=%llu,mode=0755", (unsigned long long)cfg->tmpfs_bytes);
+    if (mount_at("tmpfs", cfg->staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, size, err) < 0)
+        return -1;
+    if (join(upper, cfg->staging_dir, "upper", err) < 0 ||
+        join(work, cfg->staging_dir, "work", err) < 0 ||
+        join(root, cfg->staging_dir, "root", err) < 0)
+        return -1;
+    if (ensure_dir(upper, 0755, err) < 0 || ensure_dir(work, 0700, err) < 0 ||
+        ensure_dir(root, 0755, err) < 0)
+        return -1;
+    int n = snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", cfg->lowerdir, upper,
+                     work);
+    if (n < 0 || (size_t)n >= sizeof opts)
+        return wr_error_set(err, E2BIG, "overlay options longer than a page");
+    return mount_at("overlay", root, "overlay", 0, opts, err);
+}
+
+static int mount_api_filesystems(const char *root, wr_error *err)
+{
+    char path[PATH_MAX];
+    const unsigned long safe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+    if (join(path, root, "proc", err) < 0 || ensure_dir(path, 0555, err) < 0 ||
+        mount_at("proc", path, "proc", safe, NULL, err) < 0)
+        return -1;
+    /* sysfs shows the network devices of the mounting netns: ours, only lo. */
+    if (join(path, root, "sys", err) < 0 || ensure_dir(path, 0555, err) < 0 ||
+        mount_at("sysfs", path, "sysfs", safe | MS_RDONLY, NULL, err) < 0)
+        return -1;
+    if (join(path, root, "dev", err) < 0 || ensure_dir(path, 0755, err) < 0 ||
+        wr_devfs_setup(path, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* pivot_root(".", ".") stacks the old root under the new one at "/";
+ * detaching it leaves no path back to the host's tree. */
+static int enter_root(const char *root, wr_error *err)
+{
+    if (chdir(root) < 0)
+        return wr_error_set(err, errno, "chdir %s", root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return wr_error_set(err, errno, "pivot_root %s", root);
+    if (umount2(".", MNT_DETACH) < 0)
+        return wr_error_set(err, errno, "detach the old root");
+    if (chdir("/") < 0)
+        return wr_error_set(err, errno, "chdir /");
+    return 0;
+}
+
+int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
+{
+    char root[PATH_MAX];
+
+    /* Nothing we mount may propagate back to the host. */
+    if (mount_at(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0)
+        return -1;
+    if (mount_overlay(cfg, root, err) < 0)
+        return wr_error_prefix(err, "root filesystem");
+    if (mount_api_filesystems(root, err) < 0)
+        return -1;
+    return enter_root(root, err);
+}

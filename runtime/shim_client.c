@@ -1,0 +1,233 @@
+#include "shim_client.h"
+
+#include "cleanup.h"
+#include "fdpass.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Descriptor numbers the shim finds its sockets on (see shim/shim_main.c). */
+#define SHIM_CTL_FD 3
+#define SHIM_ACT_FD 4
+
+extern char **environ;
+
+void wr_shim_init(struct wr_shim *s)
+{
+    memset(s, 0, sizeof *s);
+    s->ctl_fd = s->act_fd = s->pidfd = -1;
+}
+
+static int make_id(char *out, wr_error *err)
+{
+    unsigned char raw[WR_ID_LEN / 2];
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return wr_error_set(err, errno, "getrandom");
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(out + 2 * i, 3, "%02x", raw[i]);
+    return 0;
+}
+
+int wr_shim_default_path(char *out, size_t cap, wr_error *err)
+{
+    const char *env = getenv("WARMRUN_SHIM");
+    if (env && env[0]) {
+        snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        return wr_error_set(err, errno, "readlink /proc/self/exe");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    int len = snprintf(out, cap, "%s/warmrun-shim", self);
+    if (len < 0 || (size_t)len >= cap)
+        return wr_error_set(err, ENAMETOOLONG, "shim path");
+    return 0;
+}
+
+/* Moves fd above the shim's fixed numbers so that the spawn's dup2s cannot
+ * clobber one another. */
+static int lift_fd(int *fd, wr_error *err)
+{
+    int lifted = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
+    if (lifted < 0)
+        return wr_error_set(err, errno, "fcntl F_DUPFD");
+    close(*fd);
+    *fd = lifted;
+    return 0;
+}
+
+static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
+                         pid_t *pid, wr_error *err)
+{
+    char tmpfs[32];
+    snprintf(tmpfs, sizeof tmpfs, "%" PRIu64, spec->tmpfs_bytes);
+    char *const argv[] = {
+        (char *)"warmrun-shim",
+        (char *)"--id",
+        (char *)id,
+        (char *)"--image",
+        (char *)spec->image,
+        (char *)"--lowerdir",
+        (char *)spec->lowerdir,
+        (char *)"--state-dir",
+        (char *)spec->state_dir,
+        (char *)"--tmpfs-size",
+        tmpfs,
+        NULL,
+    };
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, ctl, SHIM_CTL_FD);
+    posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
+    /* Its own session: a terminal's ^C to the daemon or CLI must not reach
+     * the shim; signals and defaults reset so the shim starts clean. */
+    short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    /* A pool's fill runs under SCHED_IDLE from the shim's very exec on: it
+     * uses spare CPU only, and never delays a workload that was just
+     * activated. Shim and container return to SCHED_OTHER once warm. */
+    struct sched_param idle = {.sched_priority = 0};
+    if (spec->fill_idle) {
+        flags |= POSIX_SPAWN_SETSCHEDULER;
+        posix_spawnattr_setschedpolicy(&attr, SCHED_IDLE);
+        posix_spawnattr_setschedparam(&attr, &idle);
+    }
+    posix_spawnattr_setflags(&attr, flags);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    int rc = posix_spawn(pid, spec->shim_path, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return wr_error_set(err, rc, "spawn %s", spec->shim_path);
+    return 0;
+}
+
+int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err)
+{
+    int ctl[2], act[2];
+    wr_shim_init(s);
+    if (make_id(s->id, err) < 0)
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, act) < 0) {
+        close(ctl[0]);
+        close(ctl[1]);
+        return wr_error_set(err, errno, "socketpair");
+    }
+    cleanup_close int ctl_ours = ctl[0], ctl_theirs = ctl[1];
+    cleanup_close int act_ours = act[0], act_theirs = act[1];
+    if (lift_fd(&ctl_theirs, err) < 0 || lift_fd(&act_theirs, err) < 0)
+        return -1;
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, &s->shim_pid, err) < 0)
+        return -1;
+    s->ctl_fd = steal_fd(&ctl_ours);
+    s->act_fd = steal_fd(&act_ours);
+    return 0;
+}
+
+int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
+{
+    int fd = -1;
+    size_t nfds = 1;
+    ssize_t n = wr_recv_fds(s->ctl_fd, m, sizeof *m, &fd, &nfds, err);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if ((size_t)n != sizeof *m) {
+        wr_close_fds(&fd, nfds);
+        return wr_error_set(err, EPROTO, "short message from shim %s", s->id);
+    }
+    m->text[sizeof m->text - 1] = '\0';
+    if (m->type == WR_MSG_WARM) {
+        if (nfds != 1)
+            return wr_error_set(err, EPROTO, "shim %s sent WARM without a pidfd", s->id);
+        if (s->pidfd >= 0)
+            close(s->pidfd);
+        s->pidfd = fd;
+        s->child_pid = m->num;
+        return 1;
+    }
+    wr_close_fds(&fd, nfds);
+    return 1;
+}
+
+int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err)
+{
+    struct pollfd p = {.fd = s->ctl_fd, .events = POLLIN};
+    struct wr_msg m;
+    for (;;) {
+        int r = poll(&p, 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return wr_error_set(err, errno, "poll");
+        if (r == 0)
+            return wr_error_set(err, ETIMEDOUT, "container %s did not become ready", s->id);
+        int got = wr_shim_read(s, &m, err);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            return wr_error_set(err, 0, "shim of container %s exited during setup", s->id);
+        if (m.type == WR_MSG_WARM)
+            return 0;
+        if (m.type == WR_MSG_FAILED) {
+            snprintf(err->msg, sizeof err->msg, "%s", m.text);
+            err->errnum = m.num;
+            return -1;
+        }
+    }
+}
+
+int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
+                     int client_fd, wr_error *err)
+{
+    struct wr_msg attach = {.type = WR_MSG_CLIENT};
+    if (s->pidfd < 0)
+        return wr_error_set(err, EINVAL, "container %s is not warm", s->id);
+    if (wr_send_fds(s->act_fd, activation, len, stdio, 3, err) < 0)
+        return wr_error_prefix(err, "hand over to container %s", s->id);
+    if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGCONT, NULL, 0) < 0)
+        return wr_error_set(err, errno, "resume container %s", s->id);
+    if (wr_send_fds(s->ctl_fd, &attach, sizeof attach, &client_fd, 1, err) < 0)
+        return wr_error_prefix(err, "attach client to shim %s", s->id);
+    return 0;
+}
+
+int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err)
+{
+    struct wr_msg m = {.type = WR_MSG_KILL, .num = sig};
+    return wr_send_fds(s->ctl_fd, &m, sizeof m, NULL, 0, err);
+}
+
+void wr_shim_release(struct wr_shim *s)
+{
+    int fds[3] = {s->ctl_fd, s->act_fd, s->pidfd};
+    wr_close_fds(fds, 3);
+    s->ctl_fd = s->act_fd = s->pidfd = -1;
+}

@@ -1,0 +1,64 @@
+/* The spawner's side of a shim: start one (fill path), learn that its
+ * container is warm, and activate it (hot path). Used by the daemon for
+ * pools and by the CLI for cold starts, so both give the same container. */
+#ifndef WARMRUN_SHIM_CLIENT_H
+#define WARMRUN_SHIM_CLIENT_H
+
+#include "container.h"
+#include "error.h"
+#include "shim_msg.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct wr_shim_spec {
+    const char *shim_path;
+    const char *state_dir;
+    const char *image;    /* image reference, recorded for ps */
+    const char *lowerdir; /* overlayfs lowerdir= value */
+    uint64_t tmpfs_bytes;
+    bool fill_idle; /* fill under SCHED_IDLE (pools); a cold start fills at full speed */
+};
+
+struct wr_shim {
+    char id[WR_ID_LEN + 1];
+    pid_t shim_pid;
+    pid_t child_pid; /* known once warm */
+    int ctl_fd;      /* control socket to the shim */
+    int act_fd;      /* activation socket to the container */
+    int pidfd;       /* the container's pid 1, once warm */
+};
+
+void wr_shim_init(struct wr_shim *s);
+
+/* Generates a container id and starts a shim for it (posix_spawn: cheap
+ * even from a daemon with a large heap). Returns before the container is
+ * ready; its WARM or FAILED message arrives on ctl_fd. */
+int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err);
+
+/* Reads one message from the shim's control socket. Returns 1 with *m set,
+ * 0 when the shim closed, -1 on error. A WARM message fills child_pid and
+ * pidfd in s. */
+int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err);
+
+/* Blocks until the shim reports WARM (0) or fails (-1, with its reason). */
+int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err);
+
+/* The hot path: hand the encoded activation and the caller's stdio to the
+ * stopped container, SIGCONT it, and attach client_fd (where the exit event
+ * goes, and signals come from) to the shim. */
+int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
+                     int client_fd, wr_error *err);
+
+int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err);
+
+/* Closes every descriptor held for the shim (a warm shim then kills its
+ * container and exits by itself). */
+void wr_shim_release(struct wr_shim *s);
+
+/* Path of the shim binary: $WARMRUN_SHIM, or warmrun-shim beside this
+ * executable. */
+int wr_shim_default_path(char *out, size_t cap, wr_error *err);
+
+#endif

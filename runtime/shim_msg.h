@@ -1,0 +1,35 @@
+/* The small typed messages between a shim, its container child and whoever
+ * spawned the shim (the daemon, or the CLI on a cold start). Fixed-size so
+ * both ends read one SEQPACKET message into one struct, never parse. */
+#ifndef WARMRUN_SHIM_MSG_H
+#define WARMRUN_SHIM_MSG_H
+
+#include "error.h"
+
+#include <stdint.h>
+
+enum wr_msg_type {
+    /* container child -> shim, over the init socket */
+    WR_MSG_READY = 1,   /* set up, blocked waiting for the activation */
+    WR_MSG_ERROR,       /* setup failed: num = errno, text = message */
+    WR_MSG_EXEC_FAILED, /* execve failed: num = exit code (126/127), text */
+    /* shim -> spawner, over the control socket */
+    WR_MSG_WARM,   /* stopped and ready: num = child pid; carries the child's pidfd */
+    WR_MSG_FAILED, /* the container could not be created: num = errno, text */
+    WR_MSG_EXITED, /* num = exit code, value = exec time (CLOCK_MONOTONIC ns) */
+    /* spawner -> shim, over the control socket */
+    WR_MSG_CLIENT, /* the activated container's client connection is attached */
+    WR_MSG_KILL,   /* num = signal to send to the container */
+};
+
+struct wr_msg {
+    uint32_t type;
+    int32_t num;
+    int64_t value;
+    char text[WR_ERROR_MSG_MAX];
+};
+
+/* Fills a message from an error. */
+void wr_msg_from_error(struct wr_msg *m, enum wr_msg_type type, const wr_error *err);
+
+#endif

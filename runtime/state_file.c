@@ -1,0 +1,142 @@
+#include "state_file.h"
+
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static int record_path(char *out, size_t cap, const char *state_dir, const char *id,
+                       const char *suffix)
+{
+    int n = snprintf(out, cap, "%s/containers/%s%s", state_dir, id, suffix);
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_error *err)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], text[512];
+    if (record_path(path, sizeof path, state_dir, rec->id, "") < 0 ||
+        record_path(tmp, sizeof tmp, state_dir, rec->id, ".tmp") < 0)
+        return wr_error_set(err, ENAMETOOLONG, "state path");
+    int len = snprintf(text, sizeof text,
+                       "id=%s\nshim_pid=%d\nshim_start=%" PRIu64 "\nchild_pid=%d\ncreated=%" PRId64
+                       "\nimage=%s\n",
+                       rec->id, (int)rec->shim_pid, rec->shim_start, (int)rec->child_pid,
+                       rec->created, rec->image);
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return wr_error_set(err, errno, "create %s", tmp);
+    if (write(fd, text, (size_t)len) != len) {
+        unlink(tmp);
+        return wr_error_set(err, errno, "write %s", tmp);
+    }
+    /* rename makes the record appear whole or not at all. */
+    if (rename(tmp, path) < 0) {
+        unlink(tmp);
+        return wr_error_set(err, errno, "rename %s", tmp);
+    }
+    return 0;
+}
+
+int wr_state_read(const char *state_dir, const char *id, struct wr_state_record *rec, wr_error *err)
+{
+    char path[PATH_MAX], line[512];
+    memset(rec, 0, sizeof *rec);
+    if (record_path(path, sizeof path, state_dir, id, "") < 0)
+        return wr_error_set(err, ENAMETOOLONG, "state path");
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (!f)
+        return wr_error_set(err, errno, "open %s", path);
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *eq = strchr(line, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (strcmp(line, "id") == 0)
+            snprintf(rec->id, sizeof rec->id, "%s", v);
+        else if (strcmp(line, "shim_pid") == 0)
+            rec->shim_pid = (pid_t)strtol(v, NULL, 10);
+        else if (strcmp(line, "shim_start") == 0)
+            rec->shim_start = strtoull(v, NULL, 10);
+        else if (strcmp(line, "child_pid") == 0)
+            rec->child_pid = (pid_t)strtol(v, NULL, 10);
+        else if (strcmp(line, "created") == 0)
+            rec->created = strtoll(v, NULL, 10);
+        else if (strcmp(line, "image") == 0)
+            snprintf(rec->image, sizeof rec->image, "%s", v);
+    }
+    if (rec->shim_pid <= 0 || strcmp(rec->id, id) != 0)
+        return wr_error_set(err, 0, "state record %s is malformed", path);
+    return 0;
+}
+
+void wr_state_remove(const char *state_dir, const char *id)
+{
+    char path[PATH_MAX];
+    if (record_path(path, sizeof path, state_dir, id, "") == 0)
+        unlink(path);
+}
+
+int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return wr_error_set(err, errno, "open %s", path);
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return wr_error_set(err, n < 0 ? errno : EIO, "read %s", path);
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: fields are counted
+     * from the last ')'. starttime is field 22, the 20th after it. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return wr_error_set(err, EINVAL, "parse %s", path);
+    p++;
+    for (int field = 0; field < 20 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (!p)
+        return wr_error_set(err, EINVAL, "parse %s", path);
+    *start = strtoull(p + 1, NULL, 10);
+    return 0;
+}
+
+bool wr_state_shim_alive(const struct wr_state_record *rec)
+{
+    wr_error err;
+    uint64_t start;
+    if (wr_proc_start_time(rec->shim_pid, &start, &err) < 0)
+        return false;
+    return start == rec->shim_start;
+}
+
+static int make_dir(const char *path, wr_error *err)
+{
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", path);
+    return 0;
+}
+
+int wr_state_dir_prepare(const char *state_dir, wr_error *err)
+{
+    char path[PATH_MAX];
+    if (state_dir[0] != '/')
+        return wr_error_set(err, 0, "state dir %s is not an absolute path", state_dir);
+    if (make_dir(state_dir, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/containers", state_dir);
+    if (make_dir(path, err) < 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/mnt", state_dir);
+    return make_dir(path, err);
+}

@@ -1,0 +1,37 @@
+/* Host-side records of live shims: <state_dir>/containers/<id>, one small
+ * "key=value" text file each. The shim writes its own when it starts and
+ * removes it when it exits; a daemon sweeps the records of shims that died
+ * without doing so (SIGKILL). A record names the shim by pid and start time,
+ * so a reused pid is never mistaken for it. */
+#ifndef WARMRUN_STATE_FILE_H
+#define WARMRUN_STATE_FILE_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct wr_state_record {
+    char id[16];
+    pid_t shim_pid;
+    uint64_t shim_start; /* start time in clock ticks since boot (/proc/PID/stat field 22) */
+    pid_t child_pid;
+    int64_t created; /* unix seconds */
+    char image[256];
+};
+
+int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_error *err);
+int wr_state_read(const char *state_dir, const char *id, struct wr_state_record *rec,
+                  wr_error *err);
+void wr_state_remove(const char *state_dir, const char *id);
+
+/* Reads the start time of pid; -1 when the process does not exist. */
+int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err);
+/* True when the record's shim is still the live process it names. */
+bool wr_state_shim_alive(const struct wr_state_record *rec);
+
+/* Creates state_dir, state_dir/containers and state_dir/mnt (mode 0700). */
+int wr_state_dir_prepare(const char *state_dir, wr_error *err);
+
+#endif

@@ -1,0 +1,48 @@
+/* The per-container shim: parent of the container's pid 1 for its whole
+ * life. It creates the container, holds it stopped while it is warm, and
+ * once activated reaps it and reports its exit to the client. */
+#ifndef WARMRUN_SHIM_H
+#define WARMRUN_SHIM_H
+
+#include "container.h"
+#include "error.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The descriptors a shim is started with (see runtime/shim_client.c). */
+#define SHIM_CTL_FD 3
+#define SHIM_ACT_FD 4
+
+struct shim_options {
+    const char *id;
+    const char *image;
+    const char *lowerdir;
+    const char *state_dir;
+    uint64_t tmpfs_bytes;
+};
+
+struct shim {
+    struct shim_options opt;
+    int ctl;    /* to whoever spawned us; -1 once it has gone */
+    int init;   /* to the container child, for READY and exec errors */
+    int client; /* the activated container's client connection */
+    int pidfd;
+    int sigfd;
+    pid_t child;
+    struct wr_exec_stamp *stamp;
+    bool activated, exited;
+    int exit_code, exit_signal;
+    char exec_error[WR_ERROR_MSG_MAX];
+};
+
+int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
+
+/* Creates the container and brings it to the stopped, warm state. */
+int shim_create_container(struct shim *sh, wr_error *err);
+
+/* Serves the container until it exits; returns the shim's exit status. */
+int shim_run(struct shim *sh);
+
+#endif

@@ -1,0 +1,144 @@
+/* The fill path, shim side: clone the container into its namespaces, wait
+ * for it to set itself up, stop it and announce it warm. */
+#include "shim.h"
+
+#include "cleanup.h"
+#include "fdpass.h"
+#include "shim_msg.h"
+#include "state_file.h"
+
+#include <errno.h>
+#include <linux/limits.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAMESPACE_FLAGS                                                                            \
+    (CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+/* Setup of a container takes milliseconds; a child that has not reported in
+ * this long is stuck (e.g. on a hung filesystem) and is killed. */
+#define SETUP_TIMEOUT_MS 30000
+
+static int clone_container(struct shim *sh, int child_init, wr_error *err)
+{
+    int pidfd = -1;
+    struct clone_args args = {
+        .flags = NAMESPACE_FLAGS | CLONE_PIDFD,
+        .pidfd = (uint64_t)(uintptr_t)&pidfd,
+        .exit_signal = SIGCHLD,
+    };
+    char staging[PATH_MAX];
+    snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
+
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0)
+        return wr_error_set(err, errno, "clone3");
+    if (pid == 0) {
+        struct wr_container_config cfg = {
+            .id = sh->opt.id,
+            .lowerdir = sh->opt.lowerdir,
+            .staging_dir = staging,
+            .hostname = sh->opt.id,
+            .tmpfs_bytes = sh->opt.tmpfs_bytes,
+        };
+        close(sh->init);
+        wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
+    }
+    sh->child = pid;
+    sh->pidfd = pidfd;
+    return 0;
+}
+
+static int wait_ready(struct shim *sh, wr_error *err)
+{
+    struct pollfd p = {.fd = sh->init, .events = POLLIN};
+    struct wr_msg m;
+    int r;
+    do
+        r = poll(&p, 1, SETUP_TIMEOUT_MS);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+        return wr_error_set(err, r == 0 ? ETIMEDOUT : errno, "container setup");
+    ssize_t n = recv(sh->init, &m, sizeof m, 0);
+    if (n != (ssize_t)sizeof m)
+        return wr_error_set(err, n < 0 ? errno : 0, "container exited during setup");
+    m.text[sizeof m.text - 1] = '\0';
+    if (m.type == WR_MSG_READY)
+        return 0;
+    err->errnum = m.num;
+    snprintf(err->msg, sizeof err->msg, "%s", m.text);
+    return -1;
+}
+
+/* pid 1 of a pid namespace ignores SIGSTOP from inside, itself included, so
+ * the stop comes from here, and waitpid confirms it took. */
+static int stop_child(struct shim *sh, wr_error *err)
+{
+    int status;
+    if (syscall(SYS_pidfd_send_signal, sh->pidfd, SIGSTOP, NULL, 0) < 0)
+        return wr_error_set(err, errno, "stop container");
+    for (;;) {
+        pid_t r = waitpid(sh->child, &status, WUNTRACED | __WALL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return wr_error_set(err, errno, "waitpid");
+        if (WIFSTOPPED(status))
+            return 0;
+        sh->exited = true;
+        return wr_error_set(err, 0, "container exited before it could be stopped");
+    }
+}
+
+static int write_state(struct shim *sh, wr_error *err)
+{
+    struct wr_state_record rec = {
+        .shim_pid = getpid(),
+        .child_pid = sh->child,
+        .created = (int64_t)time(NULL),
+    };
+    snprintf(rec.id, sizeof rec.id, "%s", sh->opt.id);
+    snprintf(rec.image, sizeof rec.image, "%s", sh->opt.image);
+    if (wr_proc_start_time(rec.shim_pid, &rec.shim_start, err) < 0)
+        return -1;
+    return wr_state_write(sh->opt.state_dir, &rec, err);
+}
+
+int shim_create_container(struct shim *sh, wr_error *err)
+{
+    int pair[2];
+    struct wr_msg warm = {.type = WR_MSG_WARM};
+
+    sh->stamp =
+        mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (sh->stamp == MAP_FAILED)
+        return wr_error_set(err, errno, "mmap");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    sh->init = pair[0];
+    cleanup_close int child_init = pair[1];
+
+    if (clone_container(sh, child_init, err) < 0)
+        return -1;
+    close(SHIM_ACT_FD); /* the container's end now lives in the container only */
+    if (write_state(sh, err) < 0)
+        return -1;
+    if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)
+        return -1;
+    /* Filled under SCHED_IDLE (see shim_client.c); from now on the shim is
+     * on the path of the workload's exit report. */
+    struct sched_param normal = {.sched_priority = 0};
+    sched_setscheduler(0, SCHED_OTHER, &normal);
+    warm.num = sh->child;
+    return wr_send_fds(sh->ctl, &warm, sizeof warm, &sh->pidfd, 1, err);
+}

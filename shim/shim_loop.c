@@ -1,0 +1,234 @@
+/* The shim's life after the container is warm: an event loop over its
+ * control socket, the client connection and a signalfd. Once the workload
+ * runs, a recoverable error is only logged: the shim must outlive it. */
+#include "shim.h"
+
+#include "fdpass.h"
+#include "protocol.h"
+#include "shim_msg.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* How long an exited container waits for its client to be attached before
+ * the shim gives up on reporting (the activator sends it right after SIGCONT). */
+#define ATTACH_GRACE_MS 5000
+
+static void warn(const struct shim *sh, const char *what, const wr_error *err)
+{
+    fprintf(stderr, "warmrun-shim %s: %s: %s\n", sh->opt.id, what,
+            err ? err->msg : strerror(errno));
+}
+
+static void signal_container(struct shim *sh, int sig)
+{
+    if (sh->exited)
+        return;
+    if (syscall(SYS_pidfd_send_signal, sh->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+        warn(sh, "signal container", NULL);
+    /* A stopped container cannot act on anything but SIGKILL until resumed. */
+    if (sig != SIGKILL && !sh->activated)
+        syscall(SYS_pidfd_send_signal, sh->pidfd, SIGCONT, NULL, 0);
+}
+
+/* Reads the exec failure the child may have left on the init socket. */
+static void collect_exec_error(struct shim *sh)
+{
+    struct wr_msg m;
+    while (recv(sh->init, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m) {
+        m.text[sizeof m.text - 1] = '\0';
+        if (m.type == WR_MSG_EXEC_FAILED) {
+            snprintf(sh->exec_error, sizeof sh->exec_error, "%s", m.text);
+            sh->exit_code = m.num;
+        }
+    }
+}
+
+static void reap(struct shim *sh)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+        if (pid != sh->child)
+            continue; /* an orphan handed to us as subreaper */
+        sh->exited = true;
+        if (WIFEXITED(status)) {
+            sh->exit_code = WEXITSTATUS(status);
+        } else if (WIFSIGNALED(status)) {
+            sh->exit_signal = WTERMSIG(status);
+            sh->exit_code = 128 + sh->exit_signal;
+        }
+        collect_exec_error(sh);
+    }
+}
+
+static void report_exit(struct shim *sh)
+{
+    struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
+    if (sh->activated)
+        m.value = sh->stamp->exec_ns;
+    if (sh->client >= 0) {
+        struct wr_reply r = {.ok = true, .kind = WR_REPLY_EXIT};
+        size_t len;
+        snprintf(r.exit.id, sizeof r.exit.id, "%s", sh->opt.id);
+        r.exit.exit_code = sh->exit_code;
+        r.exit.signal = sh->exit_signal;
+        r.exit.exec_ns = m.value;
+        snprintf(r.exit.error, sizeof r.exit.error, "%s", sh->exec_error);
+        char *text = wr_reply_encode(&r, &len);
+        if (text && send(sh->client, text, len, MSG_NOSIGNAL) < 0)
+            warn(sh, "report exit to client", NULL);
+        free(text);
+    }
+    if (sh->ctl >= 0)
+        (void)send(sh->ctl, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+/* Whoever spawned us went away. A container still stopped was never handed
+ * out: nobody can use it any more. One already running lives on. */
+static void spawner_gone(struct shim *sh, int epfd)
+{
+    epoll_ctl(epfd, EPOLL_CTL_DEL, sh->ctl, NULL);
+    close(sh->ctl);
+    sh->ctl = -1;
+    if (!sh->activated) {
+        siginfo_t info = {0};
+        /* A continued child counts as activated even if the attach never came. */
+        if (waitid(P_PIDFD, (id_t)sh->pidfd, &info, WCONTINUED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid != 0 && info.si_code == CLD_CONTINUED)
+            sh->activated = true;
+        else
+            signal_container(sh, SIGKILL);
+    }
+}
+
+static void on_control(struct shim *sh, int epfd)
+{
+    struct wr_msg m;
+    wr_error err;
+    int fd = -1;
+    size_t nfds = 1;
+    ssize_t n = wr_recv_fds(sh->ctl, &m, sizeof m, &fd, &nfds, &err);
+    if (n == 0 || (n < 0 && err.errnum != EAGAIN)) {
+        spawner_gone(sh, epfd);
+        return;
+    }
+    if (n != (ssize_t)sizeof m) {
+        wr_close_fds(&fd, nfds);
+        return;
+    }
+    if (m.type == WR_MSG_CLIENT && nfds == 1 && sh->client < 0) {
+        struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+        sh->client = fd;
+        sh->activated = true;
+        if (!sh->exited && epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+            warn(sh, "watch client", NULL);
+        return;
+    }
+    wr_close_fds(&fd, nfds);
+    if (m.type == WR_MSG_KILL && m.num > 0 && m.num < NSIG)
+        signal_container(sh, m.num);
+}
+
+/* The client may only ask for signals; its disconnect ends the container,
+ * so an abandoned activation leaves nothing running. */
+static void on_client(struct shim *sh, int epfd, uint32_t events)
+{
+    char buf[1024];
+    struct wr_request req;
+    wr_error err;
+    ssize_t n = recv(sh->client, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) {
+        if (wr_request_parse(buf, (size_t)n, &req, &err) == 0 && req.op == WR_OP_SIGNAL)
+            signal_container(sh, req.signal);
+        wr_request_free(&req);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(events & (EPOLLRDHUP | EPOLLHUP)))
+        return;
+    epoll_ctl(epfd, EPOLL_CTL_DEL, sh->client, NULL);
+    signal_container(sh, SIGKILL);
+}
+
+static int setup_loop(struct shim *sh, int *epfd)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    /* SA_NOCLDSTOP: the SIGCONT of an activation must not wake us. */
+    struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDSTOP};
+    sigaction(SIGCHLD, &sa, NULL);
+    sh->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    *epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (sh->sigfd < 0 || *epfd < 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = sh->sigfd};
+    if (epoll_ctl(*epfd, EPOLL_CTL_ADD, sh->sigfd, &ev) < 0)
+        return -1;
+    ev.data.fd = sh->ctl;
+    return epoll_ctl(*epfd, EPOLL_CTL_ADD, sh->ctl, &ev);
+}
+
+static void on_signal(struct shim *sh)
+{
+    struct signalfd_siginfo si;
+    while (read(sh->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGCHLD)
+            reap(sh);
+        else
+            signal_container(sh, SIGKILL);
+    }
+}
+
+int shim_run(struct shim *sh)
+{
+    int epfd;
+    if (setup_loop(sh, &epfd) < 0) {
+        warn(sh, "event loop setup", NULL);
+        signal_container(sh, SIGKILL);
+    }
+    reap(sh); /* a SIGCHLD may have come before the signalfd existed */
+    int waited_ms = 0;
+    for (;;) {
+        /* Done once the exit can be reported: to the client if there is
+         * one, or when none can come (nobody left to attach one, or the
+         * container died warm, before any activation reached it). */
+        if (sh->exited && (sh->client >= 0 || sh->ctl < 0 || waited_ms >= ATTACH_GRACE_MS ||
+                           (!sh->activated && !sh->stamp->received)))
+            break;
+        struct epoll_event events[4];
+        int timeout = sh->exited ? 100 : -1;
+        int n = epoll_wait(epfd, events, 4, timeout);
+        if (n < 0 && errno != EINTR) {
+            warn(sh, "epoll_wait", NULL);
+            signal_container(sh, SIGKILL);
+            sleep(1);
+        }
+        if (n == 0)
+            waited_ms += timeout;
+        for (int i = 0; i < n; i++) {
+            int fd = events[i].data.fd;
+            if (fd == sh->sigfd)
+                on_signal(sh);
+            else if (fd == sh->ctl)
+                on_control(sh, epfd);
+            else if (fd == sh->client)
+                on_client(sh, epfd, events[i].events);
+        }
+    }
+    report_exit(sh);
+    return 0;
+}

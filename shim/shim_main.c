@@ -1,0 +1,69 @@
+/* warmrun-shim: started by the daemon (or by the CLI for a cold start) with
+ * its control socket on fd 3 and the container's activation socket on fd 4.
+ * Not meant to be run by hand. */
+#include "shim.h"
+
+#include "shim_msg.h"
+#include "state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void report_failure(struct shim *sh, const wr_error *err)
+{
+    struct wr_msg m;
+    wr_msg_from_error(&m, WR_MSG_FAILED, err);
+    (void)write(sh->ctl, &m, sizeof m);
+    fprintf(stderr, "warmrun-shim %s: %s\n", sh->opt.id ? sh->opt.id : "?", err->msg);
+}
+
+/* After a failed setup the child may still be alive: kill it and reap it
+ * before we go, so nothing outlives the shim. */
+static void discard_child(struct shim *sh)
+{
+    if (sh->child <= 0 || sh->exited)
+        return;
+    if (sh->pidfd >= 0)
+        syscall(SYS_pidfd_send_signal, sh->pidfd, SIGKILL, NULL, 0);
+    while (waitpid(sh->child, NULL, __WALL) < 0 && errno == EINTR)
+        ;
+}
+
+int main(int argc, char **argv)
+{
+    struct shim sh = {.ctl = SHIM_CTL_FD, .init = -1, .client = -1, .pidfd = -1, .sigfd = -1};
+    wr_error err = {0};
+
+    if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
+        fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
+        return 2;
+    }
+    fcntl(SHIM_CTL_FD, F_SETFD, FD_CLOEXEC);
+    fcntl(SHIM_ACT_FD, F_SETFD, FD_CLOEXEC);
+    /* Nothing else we may have inherited belongs to us or the container. */
+    close_range(SHIM_ACT_FD + 1, ~0U, 0);
+    prctl(PR_SET_NAME, "warmrun-shim");
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (shim_parse_options(argc, argv, &sh.opt, &err) < 0) {
+        report_failure(&sh, &err);
+        return 2;
+    }
+    if (shim_create_container(&sh, &err) < 0) {
+        report_failure(&sh, &err);
+        discard_child(&sh);
+        wr_state_remove(sh.opt.state_dir, sh.opt.id);
+        return 1;
+    }
+    int rc = shim_run(&sh);
+    wr_state_remove(sh.opt.state_dir, sh.opt.id);
+    return rc;
+}

@@ -1,0 +1,50 @@
+#include "shim.h"
+
+#include "protocol.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err)
+{
+    static const struct option longopts[] = {
+        {"id", required_argument, NULL, 'i'},         {"image", required_argument, NULL, 'm'},
+        {"lowerdir", required_argument, NULL, 'l'},   {"state-dir", required_argument, NULL, 's'},
+        {"tmpfs-size", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+    };
+    char *end;
+    int c;
+    memset(opt, 0, sizeof *opt);
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            opt->id = optarg;
+            break;
+        case 'm':
+            opt->image = optarg;
+            break;
+        case 'l':
+            opt->lowerdir = optarg;
+            break;
+        case 's':
+            opt->state_dir = optarg;
+            break;
+        case 't':
+            errno = 0;
+            opt->tmpfs_bytes = strtoull(optarg, &end, 10);
+            if (errno || *end || opt->tmpfs_bytes < 1024 * 1024)
+                return wr_error_set(err, 0, "--tmpfs-size must be a byte count of at least 1 MiB");
+            break;
+        default:
+            return wr_error_set(err, 0, "unknown option");
+        }
+    }
+    if (!opt->id || !wr_container_id_valid(opt->id) || strlen(opt->id) != WR_ID_LEN)
+        return wr_error_set(err, 0, "--id must be a %d-character container id", WR_ID_LEN);
+    if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
+        return wr_error_set(err, 0,
+                            "--image, --lowerdir, --state-dir and --tmpfs-size are required");
+    return 0;
+}
