@@ -11,12 +11,12 @@ SANITIZE ?=
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=gnu11 -D_GNU_SOURCE $(WARN) -fno-strict-aliasing -Iruntime -Irootfs-tools $(SANITIZE)
-LDFLAGS  += -Wl,--as-needed -Wl,-O1 $(SANITIZE)
+override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -fno-strict-aliasing -Iruntime -Irootfs-tools $(SANITIZE)
+override LDFLAGS += -Wl,--as-needed -Wl,-O1 $(SANITIZE)
 
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
-CFLAGS   += $(call pc_cflags,$(PKGS))
+override CFLAGS += $(call pc_cflags,$(PKGS))
 
 LIB_SRC   := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
 SHIM_SRC  := $(wildcard shim/*.c)
@@ -44,10 +44,12 @@ $(LIBWR): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-# The CLI/daemon links only jansson: its start-up is on the activation path.
+# The CLI's start-up is on the activation path: it links only jansson, and
+# statically (no dynamic loader work at all) unless sanitizers are on.
+CLI_STATIC := $(if $(SANITIZE),,-static)
 $(BINDIR)/warmrun: $(BUILD)/runtime/main.o $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson)
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson)
 
 $(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)

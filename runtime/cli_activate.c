@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define COLD_SETUP_TIMEOUT_MS 30000
@@ -182,7 +183,7 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
 
 /* Cold start: the daemon's fill path run here, then the same activation. */
 static int cold_start(const struct cli_globals *g, const struct activate_options *o,
-                      const int stdio[3], int *client, wr_error *err)
+                      const int stdio[3], int *client, pid_t *shim_pid, wr_error *err)
 {
     struct wr_image *img = NULL;
     struct wr_shim shim;
@@ -207,6 +208,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     int rc = -1;
     if (wr_shim_spawn(&spec, &shim, err) < 0)
         goto out;
+    *shim_pid = shim.shim_pid;
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         goto release;
     ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, WR_ACTIVATION_MAX, err);
@@ -298,10 +300,20 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
         wr_reply_free(&reply);
     }
     sent_ns = wr_monotonic_ns();
-    if (cold_start(g, &o, stdio, &sock, &err) < 0 || wait_for_exit(sock, sigfd, &reply, &err) < 0)
-        goto fail;
-    rc = exit_status(&o, &reply, sent_ns, false);
-    goto out;
+    pid_t shim_pid = -1;
+    int done = cold_start(g, &o, stdio, &sock, &shim_pid, &err);
+    if (done == 0)
+        done = wait_for_exit(sock, sigfd, &reply, &err);
+    if (done == 0)
+        rc = exit_status(&o, &reply, sent_ns, false);
+    /* The shim is our child: reap it, so that it does not linger as a
+     * zombie where init does not reap orphans. It exits right after its
+     * report (or, on failure, once it sees its control socket close). */
+    if (shim_pid > 0)
+        while (waitpid(shim_pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    if (done == 0)
+        goto out;
 fail:
     cli_error("%s", err.msg);
 out:

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "cleanup.h"
+#include "image_store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -26,10 +27,17 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+/* Pools are listed under their normalized "name:tag". */
 static int find_pool(const struct wr_reply *r, const char *image)
 {
+    cleanup_free char *name = NULL, *tag = NULL;
+    char key[WR_IMAGE_REF_MAX + 1];
+    wr_error err;
+    if (wr_image_ref_parse(image, &name, &tag, &err) < 0)
+        return -1;
+    snprintf(key, sizeof key, "%s:%s", name, tag);
     for (size_t i = 0; i < r->n_pools; i++)
-        if (strcmp(r->pools[i].image, image) == 0)
+        if (strcmp(r->pools[i].image, key) == 0)
             return (int)i;
     return -1;
 }

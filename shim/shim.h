@@ -32,6 +32,12 @@ struct shim {
     int sigfd;
     pid_t child;
     struct wr_exec_stamp *stamp;
+    /* References to the container's mount, network and ipc namespaces, so
+     * that their teardown happens when we drop them, after the exit has
+     * been reported, and not in the exit path of the container's pid 1,
+     * where it would delay the exit notification (unmounting waits for an
+     * RCU grace period). */
+    int ns_fds[3];
     bool activated, exited;
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];

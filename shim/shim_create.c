@@ -8,6 +8,7 @@
 #include "state_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/limits.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -56,6 +57,14 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     }
     sh->child = pid;
     sh->pidfd = pidfd;
+    static const char *const held[] = {"mnt", "net", "ipc"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, held[i]);
+        sh->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (sh->ns_fds[i] < 0)
+            return wr_error_set(err, errno, "open %s", path);
+    }
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * Not meant to be run by hand. */
 #include "shim.h"
 
+#include "fdpass.h"
 #include "shim_msg.h"
 #include "state_file.h"
 
@@ -38,7 +39,12 @@ static void discard_child(struct shim *sh)
 
 int main(int argc, char **argv)
 {
-    struct shim sh = {.ctl = SHIM_CTL_FD, .init = -1, .client = -1, .pidfd = -1, .sigfd = -1};
+    struct shim sh = {.ctl = SHIM_CTL_FD,
+                      .init = -1,
+                      .client = -1,
+                      .pidfd = -1,
+                      .sigfd = -1,
+                      .ns_fds = {-1, -1, -1}};
     wr_error err = {0};
 
     if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
@@ -64,6 +70,8 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = shim_run(&sh);
+    /* The exit is reported: now let the kernel tear the namespaces down. */
+    wr_close_fds(sh.ns_fds, 3);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     return rc;
 }

@@ -73,13 +73,13 @@ static void on_signal(int sig)
     got_signal = sig;
 }
 
+static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static bool term_caught[sizeof term_signals / sizeof term_signals[0]];
+
 /* Catches the termination signals that are not ignored (a shell's background
  * job ignores SIGINT; its children must keep doing so). Without SA_RESTART,
  * so that waitpid returns EINTR and the signal reaches the child. A caught
  * signal is reset to its default by exec, so children see no difference. */
-static const int term_signals[] = {SIGINT, SIGTERM, SIGHUP};
-static bool term_caught[sizeof term_signals / sizeof term_signals[0]];
-
 static void catch_signals(void)
 {
     for (size_t i = 0; i < sizeof term_signals / sizeof term_signals[0]; i++) {
@@ -298,7 +298,8 @@ static bool run_once(struct command *c, const posix_spawn_file_actions_t *fa, do
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     if (err != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        describe_failure(c, err, status);
+        if (!got_signal) /* a child we interrupted did not fail */
+            describe_failure(c, err, status);
         return false;
     }
     *ms = elapsed_ms(&t0, &t1);
