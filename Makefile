@@ -73,6 +73,7 @@ deps:
 
 test: deps
 	$(MAKE) all
+	$(MAKE) lint
 	scripts/run-tests $(BUILD) $(BINDIR)
 
 unit-tests: all
@@ -99,7 +100,7 @@ format-check:
 	clang-format --dry-run -Werror $$(git ls-files '*.c' '*.h')
 
 cppcheck:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	cppcheck --quiet --suppress=missingIncludeSystem --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iruntime -Irootfs-tools \
 	    runtime shim rootfs-tools tests/unit tests/bench
 

@@ -188,11 +188,9 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     struct wr_image *img = NULL;
     struct wr_shim shim;
     char shim_path[4096];
-    cleanup_free char *msg = malloc(WR_ACTIVATION_MAX);
+    static char msg[WR_ACTIVATION_MAX];
     int pair[2];
 
-    if (!msg)
-        return wr_error_set(err, ENOMEM, "activation buffer");
     if (wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0)
@@ -211,7 +209,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     *shim_pid = shim.shim_pid;
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         goto release;
-    ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, WR_ACTIVATION_MAX, err);
+    ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, sizeof msg, err);
     if (len < 0)
         goto release;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {

@@ -8,6 +8,8 @@ int wr_error_set(wr_error *err, int errnum, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    /* err is an output parameter: callers rightly pass it uninitialized. */
+    // cppcheck-suppress ctuuninitvar
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     if (n < 0)
