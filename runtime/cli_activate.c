@@ -216,7 +216,8 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         wr_error_set(err, errno, "socketpair");
         goto release;
     }
-    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], err) < 0) {
+    int64_t resumed_ns;
+    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], &resumed_ns, err) < 0) {
         close(pair[0]);
         close(pair[1]);
         goto release;

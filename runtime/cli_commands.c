@@ -218,6 +218,9 @@ int cli_stats(const struct cli_globals *g, int argc, char **argv)
            s->samples);
     printf("  p50 %.1f us  p99 %.1f us  mean %.1f us  max %.1f us\n", s->p50_us, s->p99_us,
            s->mean_us, s->max_us);
+    printf("  stage medians: daemon %.1f us, container wake-up %.1f us, container to execve "
+           "%.1f us\n",
+           s->daemon_p50_us, s->wake_p50_us, s->container_p50_us);
     wr_reply_free(&r);
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "error.h"
 
+#include <sched.h>
 #include <stdint.h>
 
 #define WR_ID_LEN 12 /* hex characters of a container id */
@@ -16,14 +17,17 @@ struct wr_container_config {
     const char *staging_dir; /* an empty host directory to mount the container's tmpfs on */
     const char *hostname;
     uint64_t tmpfs_bytes; /* size limit of the writable layer */
+    /* When warm containers wait pinned to the daemon's CPU: the CPUs the
+     * workload may use, restored on activation. NULL: not pinned. */
+    const cpu_set_t *workload_cpus;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
  * the child stamps the time of its execve here, so that the shim can report
  * activation latency without the child waking it up on the hot path. */
 struct wr_exec_stamp {
-    volatile int64_t exec_ns;  /* CLOCK_MONOTONIC just before execve */
-    volatile int32_t received; /* the activation message has arrived */
+    volatile int64_t woke_ns; /* CLOCK_MONOTONIC when the activation arrived; 0 before */
+    volatile int64_t exec_ns; /* CLOCK_MONOTONIC just before execve */
 };
 
 /* Sets up the container, tells the shim READY over init_sock, waits for the

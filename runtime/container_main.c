@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,10 +28,32 @@ static char *activation_vec[WR_ACTIVATION_VEC_MAX];
 
 #define STACK_PREFAULT_BYTES (64 * 1024)
 
+/* fork-like clone copies no page table entries for file mappings: each
+ * code page of the shim and libc would take a minor fault on its first use
+ * in the child, some of them on the hot path. Populate them now. */
+static void populate_code_mappings(void)
+{
+    char line[512];
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[2] == 'x')
+            madvise((void *)start, end - start, MADV_POPULATE_READ);
+    }
+    fclose(maps);
+}
+
 /* The child shares its pages copy-on-write with the shim: the first write
  * to each would fault on the hot path. Write them now instead. */
-static void __attribute__((noinline)) prefault_hot_path(void)
+static void __attribute__((noinline)) prefault_hot_path(struct wr_exec_stamp *stamp)
 {
+    populate_code_mappings();
+    /* The stamp page is shared memory: fork copied no entry for it either. */
+    stamp->woke_ns = 0;
+    stamp->exec_ns = 0;
     volatile char stack[STACK_PREFAULT_BYTES];
     for (size_t i = 0; i < sizeof stack; i += 4096)
         stack[i] = 0;
@@ -61,7 +84,7 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static int setup(const struct wr_container_config *cfg, wr_error *err)
+static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *stamp, wr_error *err)
 {
     if (wr_rootfs_setup(cfg, err) < 0)
         return -1;
@@ -76,7 +99,7 @@ static int setup(const struct wr_container_config *cfg, wr_error *err)
     /* The workload starts with default signal handling; a few dozen
      * sigaction calls are too slow for the hot path, so do it now. */
     reset_signals();
-    prefault_hot_path();
+    prefault_hot_path(stamp);
     return 0;
 }
 
@@ -127,7 +150,7 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
      * pid 1, since it comes from outside the namespace). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "warmrun-init");
-    if (setup(cfg, &err) < 0)
+    if (setup(cfg, stamp, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
     if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
@@ -138,7 +161,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         _exit(0); /* the pool let go of this container without using it */
     if (n < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
-    stamp->received = 1;
+    stamp->woke_ns = wr_monotonic_ns();
+    if (cfg->workload_cpus)
+        sched_setaffinity(0, sizeof(cpu_set_t), cfg->workload_cpus);
     if (nfds != 3) {
         wr_error_set(&err, 0, "activation carried %zu descriptors, not 3", nfds);
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);

@@ -9,6 +9,7 @@
 #include "shim_client.h"
 
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct entry {
     char image[WR_IMAGE_REF_MAX + 1];
     int64_t created;     /* unix seconds */
     int64_t received_ns; /* when its activation request arrived */
+    int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
     char command[256];
     bool ctl_closed, reaped;
     struct entry *prev, *next; /* every entry */
@@ -52,7 +54,7 @@ struct pool {
 struct client {
     struct watch watch;
     int fd;
-    int64_t accepted_ns;
+    int64_t last_active_ns; /* accept or last request: idle connections are dropped */
     struct client *prev, *next;
 };
 
@@ -61,13 +63,21 @@ struct daemon {
     int epfd, listen_fd, sigfd;
     struct watch listen_watch, signal_watch;
     char shim_path[PATH_MAX];
+    /* --pin-cpu: the daemon, its shims and its warm containers wait on this
+     * CPU, so that an activation's wake-up needs no other (possibly idle,
+     * possibly virtual) CPU; workloads get workload_cpus back before exec. */
+    int pin_cpu;
+    char workload_cpus[CPU_SETSIZE / 4 + 1];
     struct pool *pools;
     struct entry *entries;
     struct client *clients;
     size_t n_clients;
     long filling_total, max_parallel_fills;
     long activations, warm_hits, misses;
-    struct wr_latency_ring latency;
+    /* request received -> workload execve, and its three stages: in the
+     * daemon (-> SIGCONT sent), waking up (-> activation received in the
+     * container), in the container (-> execve). */
+    struct wr_latency_ring latency, in_daemon, wake_up, in_container;
     bool stopping;
 };
 

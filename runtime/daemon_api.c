@@ -102,7 +102,8 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
         }
         e->received_ns = received_ns;
         daemon_entry_running(d, e);
-        if (wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &err) < 0) {
+        if (wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &e->resumed_ns,
+                             &err) < 0) {
             /* That container died while warm: drop it, try the next one. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
             p->activations--;
@@ -220,7 +221,7 @@ static void list_pools(struct daemon *d, struct client *c)
 
 static void send_stats(struct daemon *d, struct client *c)
 {
-    struct wr_latency_summary s;
+    struct wr_latency_summary s, stage;
     wr_latency_summarize(&d->latency, &s);
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_STATS};
     r.stats.activations = d->activations;
@@ -231,6 +232,12 @@ static void send_stats(struct daemon *d, struct client *c)
     r.stats.p99_us = s.p99_us;
     r.stats.mean_us = s.mean_us;
     r.stats.max_us = s.max_us;
+    wr_latency_summarize(&d->in_daemon, &stage);
+    r.stats.daemon_p50_us = stage.p50_us;
+    wr_latency_summarize(&d->wake_up, &stage);
+    r.stats.wake_p50_us = stage.p50_us;
+    wr_latency_summarize(&d->in_container, &stage);
+    r.stats.container_p50_us = stage.p50_us;
     send_reply(c, &r);
 }
 
@@ -326,6 +333,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
     for (;;) {
         ssize_t n = wr_recv_fds(c->fd, request_buf, sizeof request_buf, fds, &nfds, &err);
         int64_t received_ns = wr_monotonic_ns();
+        c->last_active_ns = received_ns;
         if (n < 0 && err.errnum == EAGAIN)
             return;
         if (n < 0) {

@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "cpumask.h"
 #include "state_file.h"
 
 #include <dirent.h>
@@ -57,6 +58,22 @@ static int open_socket(struct daemon *d, wr_error *err)
     return 0;
 }
 
+static int pin_to_cpu(struct daemon *d, wr_error *err)
+{
+    cpu_set_t allowed, one;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) < 0)
+        return wr_error_set(err, errno, "sched_getaffinity");
+    if (d->pin_cpu >= CPU_SETSIZE || !CPU_ISSET(d->pin_cpu, &allowed))
+        return wr_error_set(err, EINVAL, "--pin-cpu %d: not a CPU this daemon may use", d->pin_cpu);
+    if (wr_cpumask_format(&allowed, d->workload_cpus, sizeof d->workload_cpus, err) < 0)
+        return -1;
+    CPU_ZERO(&one);
+    CPU_SET(d->pin_cpu, &one);
+    if (sched_setaffinity(0, sizeof one, &one) < 0)
+        return wr_error_set(err, errno, "pin to CPU %d", d->pin_cpu);
+    return 0;
+}
+
 static int add_watch(struct daemon *d, int fd, struct watch *w)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
@@ -80,6 +97,8 @@ static int setup(struct daemon *d, wr_error *err)
         setrlimit(RLIMIT_NOFILE, &rl);
     }
     if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
+        return -1;
+    if (d->pin_cpu >= 0 && pin_to_cpu(d, err) < 0)
         return -1;
     sigset_t mask;
     sigemptyset(&mask);
@@ -157,7 +176,7 @@ static void on_listen(struct daemon *d)
         }
         c->watch.kind = WATCH_CLIENT;
         c->fd = fd;
-        c->accepted_ns = wr_monotonic_ns();
+        c->last_active_ns = wr_monotonic_ns();
         c->next = d->clients;
         if (d->clients)
             d->clients->prev = c;
@@ -190,7 +209,7 @@ static void drop_idle_clients(struct daemon *d, int64_t now)
 {
     for (struct client *c = d->clients, *next; c; c = next) {
         next = c->next;
-        if (now - c->accepted_ns > CLIENT_IDLE_NS)
+        if (now - c->last_active_ns > CLIENT_IDLE_NS)
             daemon_close_client(d, c);
     }
 }
@@ -274,11 +293,31 @@ static void shutdown_daemon(struct daemon *d)
 
 int cli_daemon(const struct cli_globals *g, int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"pin-cpu", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
+    };
     static struct daemon d; /* large (latency ring): not on the stack */
     wr_error err;
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon\n");
+    char *end;
+    int c;
+    d.pin_cpu = -1;
+    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'p') {
+            errno = 0;
+            long cpu = strtol(optarg, &end, 10);
+            if (errno == 0 && *end == '\0' && end != optarg && cpu >= 0 && cpu < CPU_SETSIZE) {
+                d.pin_cpu = (int)cpu;
+                continue;
+            }
+        }
+        c = '?';
+        break;
+    }
+    if (c == '?' || optind != argc) {
+        fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
+                        "[--pin-cpu N]\n");
         return WR_EXIT_USAGE;
     }
     d.g = g;

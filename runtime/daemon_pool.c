@@ -206,6 +206,7 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .lowerdir = p->img->lowerdir,
         .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
         .fill_idle = true,
+        .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
     };
     struct entry *e = calloc(1, sizeof *e);
     if (!e)
@@ -315,8 +316,13 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
         daemon_entry_discard(d, e);
         return;
     }
-    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && m.value > 0)
+    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && m.value > 0 &&
+        m.value2 > 0) {
         wr_latency_add(&d->latency, m.value - e->received_ns);
+        wr_latency_add(&d->in_daemon, e->resumed_ns - e->received_ns);
+        wr_latency_add(&d->wake_up, m.value2 - e->resumed_ns);
+        wr_latency_add(&d->in_container, m.value - m.value2);
+    }
     if (got > 0 && m.type != WR_MSG_EXITED)
         return; /* nothing else is expected; ignore it */
     if (got <= 0 && e->state == ENTRY_FILLING && e->pool)

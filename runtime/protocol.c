@@ -316,11 +316,13 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     case WR_REPLY_STATS:
         json_object_set_new(
             root, "stats",
-            json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}", "activations",
+            json_pack("{s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:f}", "activations",
                       (json_int_t)r->stats.activations, "warm_hits", (json_int_t)r->stats.warm_hits,
                       "misses", (json_int_t)r->stats.misses, "samples",
                       (json_int_t)r->stats.samples, "p50_us", r->stats.p50_us, "p99_us",
-                      r->stats.p99_us, "mean_us", r->stats.mean_us, "max_us", r->stats.max_us));
+                      r->stats.p99_us, "mean_us", r->stats.mean_us, "max_us", r->stats.max_us,
+                      "daemon_p50_us", r->stats.daemon_p50_us, "wake_p50_us", r->stats.wake_p50_us,
+                      "container_p50_us", r->stats.container_p50_us));
         break;
     case WR_REPLY_EXIT:
         json_object_set_new(root, "event", json_string("exit"));
@@ -410,6 +412,9 @@ static void parse_stats(json_t *s, struct wr_stats_info *o)
     o->p99_us = json_number_value(json_object_get(s, "p99_us"));
     o->mean_us = json_number_value(json_object_get(s, "mean_us"));
     o->max_us = json_number_value(json_object_get(s, "max_us"));
+    o->daemon_p50_us = json_number_value(json_object_get(s, "daemon_p50_us"));
+    o->wake_p50_us = json_number_value(json_object_get(s, "wake_p50_us"));
+    o->container_p50_us = json_number_value(json_object_get(s, "container_p50_us"));
 }
 
 int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *err)

@@ -64,6 +64,8 @@ struct wr_container_info {
 struct wr_stats_info {
     long activations, warm_hits, misses, samples;
     double p50_us, p99_us, mean_us, max_us;
+    /* medians of the three stages of that latency */
+    double daemon_p50_us, wake_p50_us, container_p50_us;
 };
 
 struct wr_exit_event {

@@ -90,6 +90,9 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->state_dir,
         (char *)"--tmpfs-size",
         tmpfs,
+        /* optional last pair: NULL ends argv early when unset */
+        (char *)(spec->workload_cpus ? "--workload-cpus" : NULL),
+        (char *)spec->workload_cpus,
         NULL,
     };
     posix_spawn_file_actions_t fa;
@@ -205,7 +208,7 @@ int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err)
 }
 
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
-                     int client_fd, wr_error *err)
+                     int client_fd, int64_t *resumed_ns, wr_error *err)
 {
     struct wr_msg attach = {.type = WR_MSG_CLIENT};
     if (s->pidfd < 0)
@@ -214,6 +217,7 @@ int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, cons
         return wr_error_prefix(err, "hand over to container %s", s->id);
     if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGCONT, NULL, 0) < 0)
         return wr_error_set(err, errno, "resume container %s", s->id);
+    *resumed_ns = wr_monotonic_ns();
     if (wr_send_fds(s->ctl_fd, &attach, sizeof attach, &client_fd, 1, err) < 0)
         return wr_error_prefix(err, "attach client to shim %s", s->id);
     return 0;

@@ -18,7 +18,8 @@ struct wr_shim_spec {
     const char *image;    /* image reference, recorded for ps */
     const char *lowerdir; /* overlayfs lowerdir= value */
     uint64_t tmpfs_bytes;
-    bool fill_idle; /* fill under SCHED_IDLE (pools); a cold start fills at full speed */
+    bool fill_idle;            /* fill under SCHED_IDLE (pools); a cold start fills at full speed */
+    const char *workload_cpus; /* hex CPU mask, with daemon --pin-cpu; else NULL */
 };
 
 struct wr_shim {
@@ -46,10 +47,10 @@ int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err);
 int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err);
 
 /* The hot path: hand the encoded activation and the caller's stdio to the
- * stopped container, SIGCONT it, and attach client_fd (where the exit event
+ * stopped container, SIGCONT it (*resumed_ns: when), and attach client_fd (where the exit event
  * goes, and signals come from) to the shim. */
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
-                     int client_fd, wr_error *err);
+                     int client_fd, int64_t *resumed_ns, wr_error *err);
 
 int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err);
 

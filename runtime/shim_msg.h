@@ -16,7 +16,8 @@ enum wr_msg_type {
     /* shim -> spawner, over the control socket */
     WR_MSG_WARM,   /* stopped and ready: num = child pid; carries the child's pidfd */
     WR_MSG_FAILED, /* the container could not be created: num = errno, text */
-    WR_MSG_EXITED, /* num = exit code, value = exec time (CLOCK_MONOTONIC ns) */
+    WR_MSG_EXITED, /* num = exit code; value, value2 = exec and wake-up times
+                      (CLOCK_MONOTONIC ns, 0 if it never got there) */
     /* spawner -> shim, over the control socket */
     WR_MSG_CLIENT, /* the activated container's client connection is attached */
     WR_MSG_KILL,   /* num = signal to send to the container */
@@ -26,6 +27,7 @@ struct wr_msg {
     uint32_t type;
     int32_t num;
     int64_t value;
+    int64_t value2;
     char text[WR_ERROR_MSG_MAX];
 };
 

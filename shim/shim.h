@@ -7,6 +7,7 @@
 #include "container.h"
 #include "error.h"
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +22,8 @@ struct shim_options {
     const char *lowerdir;
     const char *state_dir;
     uint64_t tmpfs_bytes;
+    bool pinned; /* --workload-cpus given */
+    cpu_set_t workload_cpus;
 };
 
 struct shim {

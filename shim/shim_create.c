@@ -51,6 +51,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .staging_dir = staging,
             .hostname = sh->opt.id,
             .tmpfs_bytes = sh->opt.tmpfs_bytes,
+            .workload_cpus = sh->opt.pinned ? &sh->opt.workload_cpus : NULL,
         };
         close(sh->init);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
@@ -148,6 +149,8 @@ int shim_create_container(struct shim *sh, wr_error *err)
      * on the path of the workload's exit report. */
     struct sched_param normal = {.sched_priority = 0};
     sched_setscheduler(0, SCHED_OTHER, &normal);
+    if (sh->opt.pinned)
+        sched_setaffinity(0, sizeof sh->opt.workload_cpus, &sh->opt.workload_cpus);
     warm.num = sh->child;
     return wr_send_fds(sh->ctl, &warm, sizeof warm, &sh->pidfd, 1, err);
 }

@@ -74,8 +74,10 @@ static void reap(struct shim *sh)
 static void report_exit(struct shim *sh)
 {
     struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
-    if (sh->activated)
+    if (sh->activated) {
         m.value = sh->stamp->exec_ns;
+        m.value2 = sh->stamp->woke_ns;
+    }
     if (sh->client >= 0) {
         struct wr_reply r = {.ok = true, .kind = WR_REPLY_EXIT};
         size_t len;
@@ -207,7 +209,7 @@ int shim_run(struct shim *sh)
          * one, or when none can come (nobody left to attach one, or the
          * container died warm, before any activation reached it). */
         if (sh->exited && (sh->client >= 0 || sh->ctl < 0 || waited_ms >= ATTACH_GRACE_MS ||
-                           (!sh->activated && !sh->stamp->received)))
+                           (!sh->activated && !sh->stamp->woke_ns)))
             break;
         struct epoll_event events[4];
         int timeout = sh->exited ? 100 : -1;

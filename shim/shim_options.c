@@ -1,5 +1,6 @@
 #include "shim.h"
 
+#include "cpumask.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -10,9 +11,13 @@
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err)
 {
     static const struct option longopts[] = {
-        {"id", required_argument, NULL, 'i'},         {"image", required_argument, NULL, 'm'},
-        {"lowerdir", required_argument, NULL, 'l'},   {"state-dir", required_argument, NULL, 's'},
-        {"tmpfs-size", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        {"id", required_argument, NULL, 'i'},
+        {"image", required_argument, NULL, 'm'},
+        {"lowerdir", required_argument, NULL, 'l'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"tmpfs-size", required_argument, NULL, 't'},
+        {"workload-cpus", required_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0},
     };
     char *end;
     int c;
@@ -36,6 +41,11 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             opt->tmpfs_bytes = strtoull(optarg, &end, 10);
             if (errno || *end || opt->tmpfs_bytes < 1024 * 1024)
                 return wr_error_set(err, 0, "--tmpfs-size must be a byte count of at least 1 MiB");
+            break;
+        case 'c':
+            if (wr_cpumask_parse(optarg, &opt->workload_cpus, err) < 0)
+                return -1;
+            opt->pinned = true;
             break;
         default:
             return wr_error_set(err, 0, "unknown option");
