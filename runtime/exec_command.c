@@ -49,7 +49,7 @@ int wr_exec_command(char *const argv[], char *const envp[], wr_error *err)
     int seen_eacces = 0;
     const char *p = env_path(envp);
     char candidate[PATH_MAX];
-    while (*p) {
+    for (;;) {
         const char *end = strchrnul(p, ':');
         size_t dirlen = (size_t)(end - p);
         const char *dir = dirlen ? p : ".";
@@ -66,7 +66,9 @@ int wr_exec_command(char *const argv[], char *const envp[], wr_error *err)
                 return exit_code_for(e);
             }
         }
-        p = *end ? end + 1 : end;
+        if (!*end)
+            break; /* a trailing ':' leaves one more, empty, entry: "." */
+        p = end + 1;
     }
     if (seen_eacces) {
         wr_error_set(err, EACCES, "exec \"%s\"", file);

@@ -215,12 +215,45 @@ void wr_request_free(struct wr_request *req)
     memset(req, 0, sizeof *req);
 }
 
-static json_t *string_array(char **v)
+/* JSON carries UTF-8 only. A request that is not is refused rather than
+ * silently changed (jansson would drop the string). */
+static int set_string(json_t *obj, const char *key, const char *value, wr_error *err)
+{
+    json_t *s = json_string(value);
+    if (!s)
+        return wr_error_set(err, 0, "\"%s\" is not valid UTF-8", key);
+    json_object_set_new(obj, key, s);
+    return 0;
+}
+
+static int set_string_array(json_t *obj, const char *key, char **v, wr_error *err)
 {
     json_t *a = json_array();
-    for (size_t i = 0; v && v[i]; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
+    json_object_set_new(obj, key, a);
+    for (size_t i = 0; v && v[i]; i++) {
+        json_t *s = json_string(v[i]);
+        if (!s)
+            return wr_error_set(err, 0, "\"%s\"[%zu] is not valid UTF-8", key, i);
+        json_array_append_new(a, s);
+    }
+    return 0;
+}
+
+/* Replies are informational: a string that is not UTF-8 (a file name in an
+ * error message, a command cut mid-character) has its non-ASCII bytes
+ * replaced by '?' instead of being lost. */
+static json_t *reply_string(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    cleanup_free char *copy = strdup(s);
+    if (!copy)
+        return json_string("");
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    return json_string(copy);
 }
 
 static char *dump(json_t *root, size_t *len, wr_error *err)
@@ -249,20 +282,18 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         if (op_names[i].op == req->op)
             op = op_names[i].name;
     json_object_set_new(root, "op", json_string(op));
-    if (req->image)
-        json_object_set_new(root, "image", json_string(req->image));
-    if (req->op == WR_OP_ACTIVATE) {
-        json_object_set_new(root, "argv", string_array(req->argv));
-        json_object_set_new(root, "env", string_array(req->env));
-        if (req->cwd)
-            json_object_set_new(root, "cwd", json_string(req->cwd));
-        if (req->hostname)
-            json_object_set_new(root, "hostname", json_string(req->hostname));
-    }
+    if (req->image && set_string(root, "image", req->image, err) < 0)
+        return NULL;
+    if (req->op == WR_OP_ACTIVATE &&
+        (set_string_array(root, "argv", req->argv, err) < 0 ||
+         set_string_array(root, "env", req->env, err) < 0 ||
+         (req->cwd && set_string(root, "cwd", req->cwd, err) < 0) ||
+         (req->hostname && set_string(root, "hostname", req->hostname, err) < 0)))
+        return NULL;
     if (req->op == WR_OP_POOL_CREATE)
         json_object_set_new(root, "size", json_integer(req->size));
-    if (req->id)
-        json_object_set_new(root, "id", json_string(req->id));
+    if (req->id && set_string(root, "id", req->id, err) < 0)
+        return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
         json_object_set_new(root, "signal", json_integer(req->signal));
     return dump(root, len, err);
@@ -273,12 +304,13 @@ static json_t *encode_pools(const struct wr_reply *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->n_pools; i++) {
         const struct wr_pool_info *p = &r->pools[i];
-        json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "image",
-                                           p->image, "size", (json_int_t)p->size, "warm",
-                                           (json_int_t)p->warm, "filling", (json_int_t)p->filling,
-                                           "running", (json_int_t)p->running, "activations",
-                                           (json_int_t)p->activations, "failures",
-                                           (json_int_t)p->failures, "last_error", p->last_error));
+        json_array_append_new(
+            a,
+            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "image", reply_string(p->image),
+                      "size", (json_int_t)p->size, "warm", (json_int_t)p->warm, "filling",
+                      (json_int_t)p->filling, "running", (json_int_t)p->running, "activations",
+                      (json_int_t)p->activations, "failures", (json_int_t)p->failures, "last_error",
+                      reply_string(p->last_error)));
     }
     return a;
 }
@@ -288,11 +320,11 @@ static json_t *encode_containers(const struct wr_reply *r)
     json_t *a = json_array();
     for (size_t i = 0; i < r->n_containers; i++) {
         const struct wr_container_info *c = &r->containers[i];
-        json_array_append_new(a,
-                              json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id", c->id, "image",
-                                        c->image, "state", c->state, "pid", (json_int_t)c->pid,
-                                        "shim_pid", (json_int_t)c->shim_pid, "created",
-                                        (json_int_t)c->created, "command", c->command));
+        json_array_append_new(
+            a, json_pack("{s:s, s:o, s:s, s:I, s:I, s:I, s:o}", "id", c->id, "image",
+                         reply_string(c->image), "state", c->state, "pid", (json_int_t)c->pid,
+                         "shim_pid", (json_int_t)c->shim_pid, "created", (json_int_t)c->created,
+                         "command", reply_string(c->command)));
     }
     return a;
 }
@@ -303,7 +335,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     json_object_set_new(root, "ok", json_boolean(r->ok));
     if (!r->ok) {
         json_object_set_new(root, "code", json_string(r->code[0] ? r->code : "internal"));
-        json_object_set_new(root, "error", json_string(r->error));
+        json_object_set_new(root, "error", reply_string(r->error));
         return dump(root, len, NULL);
     }
     switch (r->kind) {
@@ -331,7 +363,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
         if (r->exit.signal)
             json_object_set_new(root, "signal", json_integer(r->exit.signal));
         if (r->exit.error[0])
-            json_object_set_new(root, "error", json_string(r->exit.error));
+            json_object_set_new(root, "error", reply_string(r->exit.error));
         json_object_set_new(root, "exec_ns", json_integer(r->exit.exec_ns));
         break;
     case WR_REPLY_PLAIN:

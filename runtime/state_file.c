@@ -98,11 +98,11 @@ int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
         return wr_error_set(err, n < 0 ? errno : EIO, "read %s", path);
     buf[n] = '\0';
     /* The command name may hold spaces and parentheses: fields are counted
-     * from the last ')'. starttime is field 22, the 20th after it. */
+     * from the last ')', which ends field 2. Each space found moves to the
+     * next field: the 20th is the one before starttime, field 22. */
     char *p = strrchr(buf, ')');
     if (!p)
         return wr_error_set(err, EINVAL, "parse %s", path);
-    p++;
     for (int field = 0; field < 20 && p; field++)
         p = strchr(p + 1, ' ');
     if (!p)

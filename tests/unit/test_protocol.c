@@ -1,0 +1,608 @@
+/* TAP test of runtime/protocol.c: request parsing and validation of every op,
+ * request and reply encode/parse round trips, error replies. Pure memory. */
+#include "protocol.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parse(const char *json, struct wr_request *req, wr_error *err)
+{
+    memset(err, 0, sizeof *err);
+    return wr_request_parse(json, strlen(json), req, err);
+}
+
+/* json must parse; the request is freed by the caller. */
+static bool parses(const char *json, struct wr_request *req)
+{
+    wr_error err;
+    int r = parse(json, req, &err);
+    if (!ok(r == 0, "accepts %.90s", json))
+        diag("error: %s", err.msg);
+    return r == 0;
+}
+
+/* json must be rejected with a one-line message and nothing left allocated. */
+static void rejects(const char *json, const char *what)
+{
+    struct wr_request req;
+    wr_error err;
+    int r = parse(json, &req, &err);
+    ok(r < 0 && err.msg[0] && !strchr(err.msg, '\n') && !req.image && !req.argv && !req.env &&
+           !req.cwd && !req.hostname && !req.id,
+       "rejects %s: %s", what, err.msg);
+    if (r == 0)
+        wr_request_free(&req);
+}
+
+static void rejects_len(const char *buf, size_t len, const char *what)
+{
+    struct wr_request req;
+    wr_error err = {0};
+    int r = wr_request_parse(buf, len, &req, &err);
+    ok(r < 0 && err.msg[0], "rejects %s: %s", what, err.msg);
+    if (r == 0)
+        wr_request_free(&req);
+}
+
+/* ---- parsing every op ------------------------------------------------- */
+
+static void test_parse_ops(void)
+{
+    struct wr_request req;
+
+    if (parses("{\"op\":\"activate\",\"image\":\"busybox:latest\",\"argv\":[\"echo\",\"hi\"],"
+               "\"env\":[\"A=1\",\"B=x=y\",\"C=\"],\"cwd\":\"/tmp\",\"hostname\":\"web-1.local\"}",
+               &req)) {
+        ok(req.op == WR_OP_ACTIVATE && !strcmp(req.image, "busybox:latest"), "  activate: image");
+        ok(req.argc == 2 && !strcmp(req.argv[0], "echo") && !strcmp(req.argv[1], "hi") &&
+               !req.argv[2],
+           "  activate: argv, NULL-terminated");
+        ok(req.envc == 3 && !strcmp(req.env[1], "B=x=y") && !strcmp(req.env[2], "C=") &&
+               !req.env[3],
+           "  activate: env");
+        is_str(req.cwd, "/tmp", "  activate: cwd");
+        is_str(req.hostname, "web-1.local", "  activate: hostname");
+        wr_request_free(&req);
+        ok(!req.image && !req.argv && !req.env, "wr_request_free clears the struct");
+    }
+    if (parses("{\"op\":\"activate\",\"image\":\"busybox\"}", &req)) {
+        ok(req.argc == 0 && !req.argv && req.envc == 0 && !req.env && !req.cwd && !req.hostname,
+           "  activate: every optional field absent gives NULL/0");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"activate\",\"image\":\"busybox\",\"argv\":[],\"env\":null,"
+               "\"cwd\":null,\"hostname\":null}",
+               &req)) {
+        ok(req.argc == 0 && !req.env && !req.cwd && !req.hostname,
+           "  activate: [] and null mean the defaults");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"busybox\",\"size\":3}", &req)) {
+        ok(req.op == WR_OP_POOL_CREATE && req.size == 3 && !strcmp(req.image, "busybox"),
+           "  pool_create: image and size");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"busybox\",\"size\":0}", &req)) {
+        is_int(req.size, 0, "  pool_create: size 0 (lower bound)");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"busybox\",\"size\":4096}", &req)) {
+        is_int(req.size, WR_POOL_SIZE_MAX, "  pool_create: size WR_POOL_SIZE_MAX");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_rm\",\"image\":\"library/busybox:1.36\"}", &req)) {
+        ok(req.op == WR_OP_POOL_RM && !strcmp(req.image, "library/busybox:1.36"), "  pool_rm");
+        wr_request_free(&req);
+    }
+    static const struct {
+        const char *json;
+        enum wr_op op;
+    } simple[] = {
+        {"{\"op\":\"pool_ls\"}", WR_OP_POOL_LS}, {"{\"op\":\"ps\"}", WR_OP_PS},
+        {"{\"op\":\"stats\"}", WR_OP_STATS},     {"{\"op\":\"shutdown\"}", WR_OP_SHUTDOWN},
+        {" { \"op\" : \"ps\" } ", WR_OP_PS},
+    };
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++)
+        if (parses(simple[i].json, &req)) {
+            is_int(req.op, simple[i].op, "  op value");
+            wr_request_free(&req);
+        }
+    if (parses("{\"op\":\"kill\",\"id\":\"0123456789ab\"}", &req)) {
+        ok(req.op == WR_OP_KILL && !strcmp(req.id, "0123456789ab"), "  kill: id");
+        is_int(req.signal, SIGKILL, "  kill: signal defaults to SIGKILL");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":15}", &req)) {
+        ok(!strcmp(req.id, "abc") && req.signal == 15, "  kill: short id, explicit signal");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"signal\",\"signal\":64}", &req)) {
+        ok(req.op == WR_OP_SIGNAL && req.signal == 64, "  signal: 64 (upper bound)");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"signal\",\"signal\":1}", &req)) {
+        is_int(req.signal, 1, "  signal: 1 (lower bound)");
+        wr_request_free(&req);
+    }
+}
+
+static void test_parse_rejects(void)
+{
+    char big[8192];
+
+    rejects("", "an empty message");
+    rejects("not json", "text that is not JSON");
+    rejects("{\"op\":\"ps\"", "truncated JSON");
+    rejects("{\"op\":\"ps\"} {}", "two JSON values");
+    rejects("[\"ps\"]", "an array");
+    rejects("\"ps\"", "a string");
+    rejects("null", "null");
+    rejects("{}", "a missing op");
+    rejects("{\"op\":null}", "op null");
+    rejects("{\"op\":1}", "op that is a number");
+    rejects("{\"op\":\"launch\"}", "an unknown op");
+    rejects("{\"op\":\"PS\"}", "an op in the wrong case");
+    rejects("{\"op\":\"\"}", "an empty op");
+    rejects("{\"op\":\"ps\",\"op\":\"ps\"}", "a duplicate op");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"image\":\"b\"}", "a duplicate image");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[\"x\"],\"argv\":[\"y\"]}",
+            "a duplicate argv");
+
+    /* images */
+    rejects("{\"op\":\"activate\"}", "activate without image");
+    rejects("{\"op\":\"activate\",\"image\":null}", "activate with image null");
+    rejects("{\"op\":\"pool_create\",\"size\":1}", "pool_create without image");
+    rejects("{\"op\":\"pool_rm\"}", "pool_rm without image");
+    rejects("{\"op\":\"activate\",\"image\":5}", "an image that is a number");
+    rejects("{\"op\":\"activate\",\"image\":[\"a\"]}", "an image that is an array");
+    snprintf(big, sizeof big, "{\"op\":\"pool_rm\",\"image\":\"%0256d\"}", 0);
+    rejects(big, "a 256-byte image");
+    struct wr_request req;
+    snprintf(big, sizeof big, "{\"op\":\"pool_rm\",\"image\":\"%0255d\"}", 0);
+    ok(parse(big, &req, &(wr_error){0}) == 0 && strlen(req.image) == 255,
+       "accepts a 255-byte image");
+    wr_request_free(&req);
+
+    /* argv and env */
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":\"echo hi\"}", "argv as a string");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[\"echo\",1]}", "argv with a number");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[\"echo\",null]}", "argv with null");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[[\"x\"]]}", "argv nested");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[\"\",\"x\"]}", "an empty argv[0]");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":{\"0\":\"x\"}}", "argv as an object");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":{\"A\":\"1\"}}", "env as an object");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":[\"A=1\",\"B\"]}", "env B (no '=')");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":[\"=1\"]}", "env =1 (empty key)");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":[\"\"]}", "an empty env entry");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":[true]}", "env with a boolean");
+
+    /* cwd and hostname */
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"cwd\":\"tmp\"}", "a relative cwd");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"cwd\":\"\"}", "an empty cwd");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"cwd\":1}", "a cwd that is a number");
+    static const char *const bad_hosts[] = {"",      "-web",       ".web", "web_1",
+                                            "web 1", "w\303\251b", "a/b"};
+    for (size_t i = 0; i < sizeof bad_hosts / sizeof bad_hosts[0]; i++) {
+        char what[64];
+        snprintf(big, sizeof big, "{\"op\":\"activate\",\"image\":\"a\",\"hostname\":\"%s\"}",
+                 bad_hosts[i]);
+        snprintf(what, sizeof what, "hostname \"%s\"", bad_hosts[i]);
+        rejects(big, what);
+    }
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"hostname\":7}", "a hostname that is a number");
+    snprintf(big, sizeof big, "{\"op\":\"activate\",\"image\":\"a\",\"hostname\":\"%064d\"}", 0);
+    rejects(big, "a 64-byte hostname");
+    snprintf(big, sizeof big, "{\"op\":\"activate\",\"image\":\"a\",\"hostname\":\"%063d\"}", 0);
+    ok(parse(big, &req, &(wr_error){0}) == 0 && strlen(req.hostname) == 63,
+       "accepts a 63-byte hostname");
+    wr_request_free(&req);
+    ok(wr_hostname_valid("a") && wr_hostname_valid("web-1.example") &&
+           wr_hostname_valid("9lives") && !wr_hostname_valid("") && !wr_hostname_valid("-a") &&
+           !wr_hostname_valid("a b"),
+       "wr_hostname_valid");
+
+    /* size */
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\"}", "pool_create without size");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":-1}", "size -1");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":4097}", "size 4097");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":9223372036854775807}",
+            "size LLONG_MAX");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":\"3\"}", "size as a string");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1.5}", "size 1.5");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":2.0}", "size 2.0 (a real)");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":null}", "size null");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":true}", "size true");
+
+    /* signal */
+    rejects("{\"op\":\"signal\"}", "signal without signal");
+    rejects("{\"op\":\"signal\",\"signal\":0}", "signal 0");
+    rejects("{\"op\":\"signal\",\"signal\":65}", "signal 65");
+    rejects("{\"op\":\"signal\",\"signal\":-9}", "signal -9");
+    rejects("{\"op\":\"signal\",\"signal\":4294967305}", "signal 2^32+9");
+    rejects("{\"op\":\"signal\",\"signal\":\"TERM\"}", "signal as a name");
+    rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":0}", "kill with signal 0");
+    rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":99}", "kill with signal 99");
+    rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":null}", "kill with signal null");
+
+    /* id */
+    rejects("{\"op\":\"kill\"}", "kill without id");
+    rejects("{\"op\":\"kill\",\"id\":\"\"}", "an empty id");
+    rejects("{\"op\":\"kill\",\"id\":\"xyz\"}", "an id that is not hex");
+    rejects("{\"op\":\"kill\",\"id\":\"ABCDEF\"}", "an uppercase id");
+    rejects("{\"op\":\"kill\",\"id\":\"0123456789abc\"}", "a 13-character id");
+    rejects("{\"op\":\"kill\",\"id\":\"../../etc\"}", "an id that is a path");
+    rejects("{\"op\":\"kill\",\"id\":12}", "an id that is a number");
+    ok(wr_container_id_valid("0123456789ab") && wr_container_id_valid("f") &&
+           !wr_container_id_valid("") && !wr_container_id_valid("0x12") &&
+           !wr_container_id_valid("g"),
+       "wr_container_id_valid");
+
+    /* embedded NUL bytes */
+    rejects("{\"op\":\"ps\\u0000\"}", "an op with a NUL");
+    rejects("{\"op\":\"pool_rm\",\"image\":\"busybox\\u0000x\"}", "an image with a NUL");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"argv\":[\"sh\\u0000-c\"]}",
+            "an argument with a NUL");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"env\":[\"A=1\\u0000B=2\"]}",
+            "an env entry with a NUL");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"cwd\":\"/tmp\\u0000x\"}", "a cwd with a NUL");
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"hostname\":\"a\\u0000b\"}",
+            "a hostname with a NUL");
+    rejects("{\"op\":\"kill\",\"id\":\"abc\\u0000\"}", "an id with a NUL");
+#define RAW(lit) lit, sizeof(lit) - 1
+    rejects_len(RAW("{\"op\":\"ps\"}\0"), "a raw NUL after the object");
+    rejects_len(RAW("{\"op\":\"p\0s\"}"), "a raw NUL inside a string");
+#undef RAW
+    rejects("{\"op\":\"pool_rm\",\"image\":\"\xff\xfe\"}", "invalid UTF-8");
+}
+
+/* Requests around WR_API_MSG_MAX bytes and the array count limits. */
+static void test_parse_sizes(void)
+{
+    struct wr_request req;
+    wr_error err;
+    const char *head = "{\"op\":\"ps\"}";
+    char *buf = malloc(WR_API_MSG_MAX + 2);
+    if (!buf)
+        bail_out("out of memory");
+
+    memset(buf, ' ', WR_API_MSG_MAX + 1);
+    memcpy(buf, head, strlen(head));
+    memset(&err, 0, sizeof err);
+    ok(wr_request_parse(buf, WR_API_MSG_MAX, &req, &err) == 0,
+       "a request of exactly WR_API_MSG_MAX bytes is accepted (%s)", err.msg);
+    wr_request_free(&req);
+    rejects_len(buf, WR_API_MSG_MAX + 1, "a request of WR_API_MSG_MAX + 1 bytes");
+
+    /* 4096 arguments fit; 4097 do not. */
+    size_t pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"argv\":[");
+    for (int i = 0; i < 4096; i++)
+        pos += (size_t)sprintf(buf + pos, "%s\"a\"", i ? "," : "");
+    strcpy(buf + pos, "]}");
+    memset(&err, 0, sizeof err);
+    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && req.argc == 4096,
+       "4096 arguments are accepted (%s)", err.msg);
+    wr_request_free(&req);
+    strcpy(buf + pos, ",\"a\"]}");
+    rejects_len(buf, strlen(buf), "4097 arguments");
+
+    pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"env\":[");
+    for (int i = 0; i < 4096; i++)
+        pos += (size_t)sprintf(buf + pos, "%s\"A=\"", i ? "," : "");
+    strcpy(buf + pos, "]}");
+    memset(&err, 0, sizeof err);
+    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && req.envc == 4096,
+       "4096 env entries are accepted (%s)", err.msg);
+    wr_request_free(&req);
+    strcpy(buf + pos, ",\"A=\"]}");
+    rejects_len(buf, strlen(buf), "4097 env entries");
+
+    /* cwd up to 4095 bytes. */
+    pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"cwd\":\"/");
+    memset(buf + pos, 'd', 4094);
+    strcpy(buf + pos + 4094, "\"}");
+    memset(&err, 0, sizeof err);
+    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && strlen(req.cwd) == 4095,
+       "a 4095-byte cwd is accepted (%s)", err.msg);
+    wr_request_free(&req);
+    memset(buf + pos, 'd', 4095);
+    strcpy(buf + pos + 4095, "\"}");
+    rejects_len(buf, strlen(buf), "a 4096-byte cwd");
+    free(buf);
+}
+
+/* ---- request round trip ---------------------------------------------- */
+
+static void round_trip(const struct wr_request *in, const char *what)
+{
+    struct wr_request out;
+    wr_error err = {0};
+    size_t len = 0;
+    char *text = wr_request_encode(in, &len, &err);
+    if (!ok(text && len == strlen(text), "%s encodes (%s)", what, err.msg)) {
+        skip(1, "no text");
+        free(text);
+        return;
+    }
+    int r = wr_request_parse(text, len, &out, &err);
+    bool same = r == 0 && out.op == in->op;
+    same = same && ((!in->image && !out.image) ||
+                    (in->image && out.image && !strcmp(in->image, out.image)));
+    same = same && out.argc == in->argc && out.envc == in->envc;
+    for (size_t i = 0; same && i < in->argc; i++)
+        same = !strcmp(in->argv[i], out.argv[i]);
+    for (size_t i = 0; same && i < in->envc; i++)
+        same = !strcmp(in->env[i], out.env[i]);
+    same = same && (in->cwd ? out.cwd && !strcmp(in->cwd, out.cwd) : !out.cwd);
+    same = same &&
+           (in->hostname ? out.hostname && !strcmp(in->hostname, out.hostname) : !out.hostname);
+    same = same && (in->id ? out.id && !strcmp(in->id, out.id) : !out.id);
+    if (in->op == WR_OP_POOL_CREATE)
+        same = same && out.size == in->size;
+    if (in->op == WR_OP_KILL || in->op == WR_OP_SIGNAL)
+        same = same && out.signal == in->signal;
+    if (!ok(same, "%s survives encode + parse", what))
+        diag("text: %s; error: %s", text, r ? err.msg : "");
+    free(text);
+    if (r == 0)
+        wr_request_free(&out);
+}
+
+static void test_request_round_trip(void)
+{
+    char *argv[] = {"sh", "-c", "echo \"quoted\" \\ back\tslash\n", "\xc3\xa9t\xc3\xa9", NULL};
+    char *env[] = {"A=1", "JSON={\"k\": [1, 2]}", "E=", NULL};
+    struct wr_request act = {.op = WR_OP_ACTIVATE,
+                             .image = "library/busybox:1.36",
+                             .argv = argv,
+                             .argc = 4,
+                             .env = env,
+                             .envc = 3,
+                             .cwd = "/srv/some dir",
+                             .hostname = "web-1"};
+    round_trip(&act, "activate with everything");
+    struct wr_request act_min = {.op = WR_OP_ACTIVATE, .image = "busybox"};
+    round_trip(&act_min, "activate with defaults");
+    struct wr_request create = {.op = WR_OP_POOL_CREATE, .image = "busybox", .size = 4096};
+    round_trip(&create, "pool_create");
+    struct wr_request rm = {.op = WR_OP_POOL_RM, .image = "busybox"};
+    round_trip(&rm, "pool_rm");
+    static const enum wr_op simple[] = {WR_OP_POOL_LS, WR_OP_PS, WR_OP_STATS, WR_OP_SHUTDOWN};
+    for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+        struct wr_request s = {.op = simple[i]};
+        round_trip(&s, "a plain op");
+    }
+    struct wr_request kill_req = {.op = WR_OP_KILL, .id = "0123456789ab", .signal = SIGTERM};
+    round_trip(&kill_req, "kill");
+    struct wr_request sig = {.op = WR_OP_SIGNAL, .signal = SIGWINCH};
+    round_trip(&sig, "signal");
+
+    /* An argument that is not UTF-8 (a Latin-1 file name, say) cannot be
+     * carried in JSON: encoding must fail rather than drop it. */
+    char *latin1[] = {"rm", "caf\xe9", "-v", NULL};
+    struct wr_request bad = {.op = WR_OP_ACTIVATE, .image = "busybox", .argv = latin1, .argc = 3};
+    wr_error err = {0};
+    size_t len = 0;
+    char *text = wr_request_encode(&bad, &len, &err);
+    struct wr_request out = {0};
+    bool dropped = text && wr_request_parse(text, len, &out, &err) == 0 && out.argc != 3;
+    ok(!dropped, "a non-UTF-8 argument is not silently dropped (encoded: %s)",
+       text ? text : "NULL");
+    if (text)
+        wr_request_free(&out);
+    free(text);
+}
+
+/* ---- replies ----------------------------------------------------------- */
+
+static char *encode_parse(const struct wr_reply *in, struct wr_reply *out, const char *what)
+{
+    wr_error err = {0};
+    size_t len = 0;
+    char *text = wr_reply_encode(in, &len);
+    memset(out, 0, sizeof *out);
+    if (!ok(text && len == strlen(text), "%s reply encodes", what))
+        return text;
+    ok(wr_reply_parse(text, len, out, &err) == 0, "%s reply parses (%s)", what, err.msg);
+    return text;
+}
+
+static void test_reply_round_trip(void)
+{
+    struct wr_reply out;
+    char *text;
+
+    struct wr_reply plain = {.ok = true};
+    text = encode_parse(&plain, &out, "plain");
+    ok(out.ok && out.kind == WR_REPLY_PLAIN && !out.pools && !out.containers, "plain ok reply: %s",
+       text);
+    wr_reply_free(&out);
+    free(text);
+
+    struct wr_pool_info pools[2] = {
+        {.image = "busybox:latest",
+         .size = 4,
+         .warm = 3,
+         .filling = 1,
+         .running = 7,
+         .activations = 123456789012L,
+         .failures = 2,
+         .last_error = "spawn: \"quoted\" \\ error"},
+        {.image = "alpine:3", .size = 0},
+    };
+    struct wr_reply rp = {.ok = true, .kind = WR_REPLY_POOLS, .pools = pools, .n_pools = 2};
+    text = encode_parse(&rp, &out, "pools");
+    ok(out.ok && out.kind == WR_REPLY_POOLS && out.n_pools == 2 && out.pools,
+       "pools: kind and count");
+    if (out.n_pools == 2)
+        ok(!memcmp(&out.pools[0], &pools[0], sizeof pools[0]) &&
+               !memcmp(&out.pools[1], &pools[1], sizeof pools[1]),
+           "pools: every field survives");
+    else
+        skip(1, "wrong count");
+    wr_reply_free(&out);
+    ok(!out.pools, "wr_reply_free clears the arrays");
+    free(text);
+
+    struct wr_reply rp0 = {.ok = true, .kind = WR_REPLY_POOLS};
+    text = encode_parse(&rp0, &out, "empty pools");
+    ok(out.kind == WR_REPLY_POOLS && out.n_pools == 0, "no pools: %s", text);
+    wr_reply_free(&out);
+    free(text);
+
+    struct wr_container_info cs[3] = {
+        {.id = "0123456789ab",
+         .image = "busybox",
+         .state = "running",
+         .pid = 4242,
+         .shim_pid = 4241,
+         .created = 1795000000,
+         .command = "sh -c 'echo hi'"},
+        {.id = "ba9876543210", .image = "busybox", .state = "warm", .pid = 1, .shim_pid = 2},
+        {.id = "abc", .image = "x", .state = "filling", .created = -1},
+    };
+    struct wr_reply rc = {
+        .ok = true, .kind = WR_REPLY_CONTAINERS, .containers = cs, .n_containers = 3};
+    text = encode_parse(&rc, &out, "containers");
+    ok(out.kind == WR_REPLY_CONTAINERS && out.n_containers == 3 && out.containers,
+       "containers: kind and count");
+    bool same = out.n_containers == 3;
+    for (size_t i = 0; same && i < 3; i++)
+        same = !memcmp(&out.containers[i], &cs[i], sizeof cs[i]);
+    ok(same, "containers: every field survives");
+    wr_reply_free(&out);
+    free(text);
+
+    /* The daemon truncates the command line to 255 bytes, which can cut a
+     * multi-byte character: the container must still be listed. */
+    struct wr_container_info cut = {.id = "0123456789ab", .image = "busybox", .state = "running"};
+    memset(cut.command, 'x', 254);
+    cut.command[254] = '\xc3'; /* first byte of a 2-byte character */
+    struct wr_reply rcut = {
+        .ok = true, .kind = WR_REPLY_CONTAINERS, .containers = &cut, .n_containers = 1};
+    text = encode_parse(&rcut, &out, "container with a cut command");
+    ok(out.n_containers == 1,
+       "a container whose command is not valid UTF-8 is still listed (got %zu)", out.n_containers);
+    wr_reply_free(&out);
+    free(text);
+
+    struct wr_reply rs = {.ok = true,
+                          .kind = WR_REPLY_STATS,
+                          .stats = {.activations = 10,
+                                    .warm_hits = 9,
+                                    .misses = 1,
+                                    .samples = 9,
+                                    .p50_us = 812.25,
+                                    .p99_us = 1999.0,
+                                    .mean_us = 1.0 / 3.0,
+                                    .max_us = 0}};
+    text = encode_parse(&rs, &out, "stats");
+    ok(out.kind == WR_REPLY_STATS && out.stats.activations == 10 && out.stats.warm_hits == 9 &&
+           out.stats.misses == 1 && out.stats.samples == 9,
+       "stats: counters survive");
+    ok(out.stats.p50_us == 812.25 && out.stats.p99_us == 1999.0 && out.stats.mean_us == 1.0 / 3.0 &&
+           out.stats.max_us == 0,
+       "stats: doubles survive exactly (%s)", text);
+    wr_reply_free(&out);
+    free(text);
+
+    struct wr_reply re = {.ok = true,
+                          .kind = WR_REPLY_EXIT,
+                          .exit = {.id = "0123456789ab",
+                                   .exit_code = 137,
+                                   .signal = SIGKILL,
+                                   .error = "exec \"nope\": not found",
+                                   .exec_ns = 1234567890123456789LL}};
+    text = encode_parse(&re, &out, "exit event");
+    ok(out.kind == WR_REPLY_EXIT && !strcmp(out.exit.id, "0123456789ab") &&
+           out.exit.exit_code == 137 && out.exit.signal == SIGKILL &&
+           !strcmp(out.exit.error, re.exit.error) && out.exit.exec_ns == re.exit.exec_ns,
+       "exit event: every field survives (%s)", text);
+    ok(text && strstr(text, "\"event\":\"exit\""), "exit event is tagged");
+    wr_reply_free(&out);
+    free(text);
+
+    struct wr_reply re0 = {
+        .ok = true, .kind = WR_REPLY_EXIT, .exit = {.id = "abc", .exit_code = 0, .exec_ns = 5}};
+    text = encode_parse(&re0, &out, "plain exit event");
+    ok(out.kind == WR_REPLY_EXIT && out.exit.signal == 0 && !out.exit.error[0] &&
+           out.exit.exit_code == 0 && out.exit.exec_ns == 5,
+       "exit without signal or error: %s", text);
+    ok(text && !strstr(text, "signal") && !strstr(text, "error"),
+       "exit: signal and error are omitted when unset");
+    wr_reply_free(&out);
+    free(text);
+}
+
+static void test_error_replies(void)
+{
+    struct wr_reply out;
+    wr_error err = {0};
+    size_t len = 0;
+    char *text = wr_reply_error("not_found", "no pool for \"busybox\"", &len);
+    ok(text && len == strlen(text), "wr_reply_error encodes: %s", text ? text : "NULL");
+    ok(text && wr_reply_parse(text, len, &out, &err) == 0 && !out.ok &&
+           !strcmp(out.code, "not_found") && !strcmp(out.error, "no pool for \"busybox\""),
+       "error reply round-trips code and message");
+    free(text);
+
+    struct wr_reply r = {.ok = false};
+    snprintf(r.error, sizeof r.error, "boom");
+    text = wr_reply_encode(&r, &len);
+    ok(text && wr_reply_parse(text, len, &out, &err) == 0 && !out.ok &&
+           !strcmp(out.code, "internal") && !strcmp(out.error, "boom"),
+       "an error without a code is \"internal\"");
+    free(text);
+
+    /* Error messages quote paths and names, which need not be UTF-8: the
+     * reply must still carry a message. */
+    text = wr_reply_error("invalid", "no such file /tmp/caf\xe9", &len);
+    memset(&out, 0, sizeof out);
+    bool has_msg = text && wr_reply_parse(text, len, &out, &err) == 0 && out.error[0];
+    ok(has_msg, "an error message that is not UTF-8 still reaches the client: %s",
+       text ? text : "NULL");
+    free(text);
+
+    /* An error reply ignores any payload it carries. */
+    struct wr_pool_info p = {.image = "x"};
+    struct wr_reply rp = {.ok = false, .kind = WR_REPLY_POOLS, .pools = &p, .n_pools = 1};
+    snprintf(rp.code, sizeof rp.code, "busy");
+    text = wr_reply_encode(&rp, &len);
+    ok(text && !strstr(text, "pools"), "an error reply carries no payload: %s", text);
+    free(text);
+
+    /* A message longer than the reply can hold is cut, not refused. */
+    char long_msg[2000];
+    memset(long_msg, 'm', sizeof long_msg - 1);
+    long_msg[sizeof long_msg - 1] = '\0';
+    text = wr_reply_error("internal", long_msg, &len);
+    ok(text && wr_reply_parse(text, len, &out, &err) == 0 &&
+           strlen(out.error) == WR_ERROR_MSG_MAX - 1,
+       "a 2000-byte error message is cut to %d bytes", WR_ERROR_MSG_MAX - 1);
+    free(text);
+
+    /* Reply parsing rejects what is not a reply. */
+    static const char *const bad[] = {"", "[]", "{}", "{\"ok\":1}", "{\"ok\":\"true\"}", "{\"ok\""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&err, 0, sizeof err);
+        ok(wr_reply_parse(bad[i], strlen(bad[i]), &out, &err) < 0 && err.msg[0],
+           "reply parse rejects '%s' (%s)", bad[i], err.msg);
+        wr_reply_free(&out);
+    }
+    const char *dup = "{\"ok\":true,\"ok\":false}";
+    ok(wr_reply_parse(dup, strlen(dup), &out, &err) < 0, "reply parse rejects duplicate keys");
+}
+
+int main(void)
+{
+    test_parse_ops();
+    test_parse_rejects();
+    test_parse_sizes();
+    test_request_round_trip();
+    test_reply_round_trip();
+    test_error_replies();
+    return done_testing();
+}

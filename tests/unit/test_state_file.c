@@ -1,0 +1,317 @@
+/* TAP test of runtime/state_file.c in a temporary directory: state dir
+ * preparation, record write/read/remove, malformed records, and the
+ * pid + start time liveness check. Needs no privileges. */
+#include "state_file.h"
+#include "tap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char tmp[256];
+static char state[320];
+
+/* The starttime field (22) of /proc/<pid>/stat, parsed independently of the
+ * code under test: fields are counted after the last ')'. 0 on failure. */
+static uint64_t real_start_time(pid_t pid)
+{
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    /* p + 2 is field 3 (state); advance 19 fields to reach field 22. */
+    p += 2;
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return 0;
+        p++;
+    }
+    return strtoull(p, NULL, 10);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        bail_out("write %s: %s", path, strerror(errno));
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static bool is_dir_0700(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 07777) == 0700;
+}
+
+static void test_prepare(void)
+{
+    char path[512];
+    wr_error err = {0};
+
+    is_int(wr_state_dir_prepare(state, &err), 0, "wr_state_dir_prepare creates %s (%s)", state,
+           err.msg);
+    ok(is_dir_0700(state), "  the state dir is a directory with mode 0700");
+    snprintf(path, sizeof path, "%s/containers", state);
+    ok(is_dir_0700(path), "  containers/ is a directory with mode 0700");
+    snprintf(path, sizeof path, "%s/mnt", state);
+    ok(is_dir_0700(path), "  mnt/ is a directory with mode 0700");
+    is_int(wr_state_dir_prepare(state, &err), 0, "preparing again is harmless (%s)", err.msg);
+
+    static const char *const rel[] = {"relative/state", "rel-state", "./rel-dot", ""};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        memset(&err, 0, sizeof err);
+        ok(wr_state_dir_prepare(rel[i], &err) < 0 && err.msg[0],
+           "relative path \"%s\" is refused (%s)", rel[i], err.msg);
+    }
+    struct stat st;
+    ok(stat("relative", &st) < 0 && stat("rel-state", &st) < 0 && stat("rel-dot", &st) < 0,
+       "  and nothing was created");
+
+    /* A parent that does not exist is an error, not a crash. */
+    snprintf(path, sizeof path, "%s/no/such/parent", tmp);
+    memset(&err, 0, sizeof err);
+    ok(wr_state_dir_prepare(path, &err) < 0 && err.errnum == ENOENT,
+       "a missing parent gives ENOENT (%s)", err.msg);
+    /* A state dir that is a file. */
+    snprintf(path, sizeof path, "%s/file", tmp);
+    write_text(path, "");
+    memset(&err, 0, sizeof err);
+    ok(wr_state_dir_prepare(path, &err) < 0 && err.errnum == ENOTDIR,
+       "a state dir that is a regular file is refused (%s)", err.msg);
+}
+
+static void test_round_trip(void)
+{
+    struct wr_state_record in = {.id = "0123456789ab",
+                                 .shim_pid = 4242,
+                                 .shim_start = 18446744073709551615ULL,
+                                 .child_pid = 4243,
+                                 .created = -1700000000,
+                                 .image = "library/busybox:1.36"};
+    struct wr_state_record out;
+    char path[512];
+    wr_error err = {0};
+    struct stat st;
+
+    is_int(wr_state_write(state, &in, &err), 0, "write a record (%s)", err.msg);
+    snprintf(path, sizeof path, "%s/containers/0123456789ab", state);
+    ok(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0600,
+       "  containers/<id> is a regular file with mode 0600");
+    snprintf(path, sizeof path, "%s/containers/0123456789ab.tmp", state);
+    ok(stat(path, &st) < 0 && errno == ENOENT, "  no .tmp file is left behind");
+    memset(&out, 0xa5, sizeof out);
+    is_int(wr_state_read(state, "0123456789ab", &out, &err), 0, "read it back (%s)", err.msg);
+    is_str(out.id, in.id, "  id");
+    is_int(out.shim_pid, in.shim_pid, "  shim_pid");
+    ok(out.shim_start == in.shim_start, "  shim_start (UINT64_MAX) survives: %" PRIu64,
+       out.shim_start);
+    is_int(out.child_pid, in.child_pid, "  child_pid");
+    is_int(out.created, in.created, "  created (negative)");
+    is_str(out.image, in.image, "  image");
+
+    /* Writing again replaces the record. */
+    in.child_pid = 99;
+    snprintf(in.image, sizeof in.image, "alpine");
+    wr_state_write(state, &in, &err);
+    ok(wr_state_read(state, "0123456789ab", &out, &err) == 0 && out.child_pid == 99 &&
+           !strcmp(out.image, "alpine"),
+       "a second write replaces the record");
+
+    /* The longest image fits. */
+    memset(in.image, 'i', sizeof in.image - 1);
+    in.image[sizeof in.image - 1] = '\0';
+    ok(wr_state_write(state, &in, &err) == 0 &&
+           wr_state_read(state, "0123456789ab", &out, &err) == 0 &&
+           strlen(out.image) == sizeof in.image - 1,
+       "a 255-byte image survives (%s)", err.msg);
+
+    /* Remove. */
+    wr_state_remove(state, "0123456789ab");
+    snprintf(path, sizeof path, "%s/containers/0123456789ab", state);
+    ok(stat(path, &st) < 0 && errno == ENOENT, "wr_state_remove deletes the record");
+    memset(&err, 0, sizeof err);
+    ok(wr_state_read(state, "0123456789ab", &out, &err) < 0 && err.errnum == ENOENT,
+       "reading a removed record gives ENOENT (%s)", err.msg);
+    wr_state_remove(state, "0123456789ab");
+    ok(1, "removing a missing record is harmless");
+
+    /* Writing into a state dir that was never prepared fails cleanly. */
+    char missing[400];
+    snprintf(missing, sizeof missing, "%s/unprepared", tmp);
+    memset(&err, 0, sizeof err);
+    ok(wr_state_write(missing, &in, &err) < 0 && err.errnum == ENOENT,
+       "writing without containers/ gives ENOENT (%s)", err.msg);
+}
+
+/* Writes containers/<id> with the given text and expects the read to fail. */
+static void malformed(const char *id, const char *text, const char *what)
+{
+    char path[512];
+    struct wr_state_record out;
+    wr_error err = {0};
+    snprintf(path, sizeof path, "%s/containers/%s", state, id);
+    write_text(path, text);
+    ok(wr_state_read(state, id, &out, &err) < 0 && err.msg[0] && strstr(err.msg, "malformed"),
+       "rejects %s (%s)", what, err.msg);
+    unlink(path);
+}
+
+static void test_malformed(void)
+{
+    malformed("aaaaaaaaaaaa", "", "an empty file");
+    malformed("aaaaaaaaaaaa", "garbage\nmore garbage\n", "lines without '='");
+    malformed("aaaaaaaaaaaa", "\x01\x02\xff\xfe", "binary junk");
+    malformed("aaaaaaaaaaaa", "id=aaaaaaaaaaaa\n", "a record without shim_pid");
+    malformed("aaaaaaaaaaaa", "id=aaaaaaaaaaaa\nshim_pid=0\n", "shim_pid 0");
+    malformed("aaaaaaaaaaaa", "id=aaaaaaaaaaaa\nshim_pid=-5\n", "a negative shim_pid");
+    malformed("aaaaaaaaaaaa", "id=aaaaaaaaaaaa\nshim_pid=abc\n", "a shim_pid that is not a number");
+    malformed("aaaaaaaaaaaa", "shim_pid=5\n", "a record without id");
+    malformed("aaaaaaaaaaaa", "id=bbbbbbbbbbbb\nshim_pid=5\n", "a record naming another id");
+    malformed("aaaaaaaaaaaa", "id=aaaaaaaaaaaax\nshim_pid=5\n", "an id with a suffix");
+
+    /* Unknown keys are ignored; a minimal record is enough. */
+    char path[512];
+    struct wr_state_record out;
+    wr_error err = {0};
+    snprintf(path, sizeof path, "%s/containers/cccccccccccc", state);
+    write_text(path, "future=1\nid=cccccccccccc\nshim_pid=7\n");
+    ok(wr_state_read(state, "cccccccccccc", &out, &err) == 0 && out.shim_pid == 7 &&
+           out.shim_start == 0 && !out.image[0],
+       "a minimal record with an unknown key is read (%s)", err.msg);
+    unlink(path);
+}
+
+static void test_alive(void)
+{
+    wr_error err = {0};
+    uint64_t start = 0, real = real_start_time(getpid());
+    if (real == 0)
+        bail_out("cannot parse /proc/self/stat");
+
+    ok(wr_proc_start_time(getpid(), &start, &err) == 0, "wr_proc_start_time(getpid()) (%s)",
+       err.msg);
+    ok(start == real,
+       "  it is starttime, field 22 of /proc/self/stat (got %" PRIu64 ", want %" PRIu64 ")", start,
+       real);
+
+    struct wr_state_record rec = {.id = "0123456789ab", .shim_pid = getpid(), .shim_start = real};
+    ok(wr_state_shim_alive(&rec), "the live test process with its real start time is alive");
+
+    /* The start time of a process does not change as its memory grows: a
+     * record written earlier must still match. */
+    uint64_t before = 0, after = 0;
+    wr_proc_start_time(getpid(), &before, &err);
+    size_t big = 64 << 20;
+    void *m = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        bail_out("mmap: %s", strerror(errno));
+    wr_proc_start_time(getpid(), &after, &err);
+    munmap(m, big);
+    ok(before == after,
+       "the recorded start time is stable across a 64 MiB mmap (%" PRIu64 " vs %" PRIu64 ")",
+       before, after);
+
+    rec.shim_start = real + 1;
+    ok(!wr_state_shim_alive(&rec), "a wrong start time (a reused pid) is not alive");
+    rec.shim_start = 0;
+    ok(!wr_state_shim_alive(&rec), "start time 0 is not alive");
+
+    /* A dead pid: fork a child, reap it, use its pid. */
+    pid_t pid = fork();
+    if (pid < 0)
+        bail_out("fork: %s", strerror(errno));
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    rec.shim_pid = pid;
+    rec.shim_start = real;
+    ok(!wr_state_shim_alive(&rec), "a reaped child's pid is not alive");
+    memset(&err, 0, sizeof err);
+    ok(wr_proc_start_time(pid, &start, &err) < 0 && err.errnum == ENOENT,
+       "wr_proc_start_time of a dead pid gives ENOENT (%s)", err.msg);
+
+    /* A live child whose name holds spaces and parentheses, which a naive
+     * field split of /proc/PID/stat gets wrong. */
+    int go[2], done[2];
+    if (pipe(go) < 0 || pipe(done) < 0)
+        bail_out("pipe: %s", strerror(errno));
+    pid = fork();
+    if (pid < 0)
+        bail_out("fork: %s", strerror(errno));
+    if (pid == 0) {
+        char c;
+        prctl(PR_SET_NAME, "a) b (c) d");
+        if (write(go[1], "g", 1) != 1)
+            _exit(1);
+        if (read(done[0], &c, 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    char c;
+    if (read(go[0], &c, 1) != 1)
+        bail_out("child did not start");
+    uint64_t child_real = real_start_time(pid);
+    start = 0;
+    memset(&err, 0, sizeof err);
+    int r = wr_proc_start_time(pid, &start, &err);
+    ok(r == 0 && start == child_real && child_real != 0,
+       "the start time of a child named \"a) b (c) d\" (got %" PRIu64 ", want %" PRIu64 ")", start,
+       child_real);
+    struct wr_state_record crec = {.id = "abc", .shim_pid = pid, .shim_start = child_real};
+    ok(wr_state_shim_alive(&crec), "that child is alive with its real start time");
+    if (write(done[1], "d", 1) != 1)
+        bail_out("write: %s", strerror(errno));
+    waitpid(pid, NULL, 0);
+    close(go[0]);
+    close(go[1]);
+    close(done[0]);
+    close(done[1]);
+    ok(!wr_state_shim_alive(&crec), "once reaped it is not alive");
+}
+
+int main(void)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(tmp, sizeof tmp, "%s/wr-state-file-XXXXXX", t && *t ? t : "/tmp");
+    if (!mkdtemp(tmp))
+        bail_out("mkdtemp %s: %s", tmp, strerror(errno));
+    if (chdir(tmp) < 0)
+        bail_out("chdir %s: %s", tmp, strerror(errno));
+    snprintf(state, sizeof state, "%s/state", tmp);
+    umask(022);
+
+    test_prepare();
+    test_round_trip();
+    test_malformed();
+    test_alive();
+
+    if (chdir("/") < 0)
+        diag("chdir /: %s", strerror(errno));
+    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    return done_testing();
+}
