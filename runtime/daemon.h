@@ -78,6 +78,7 @@ struct daemon {
      * daemon (-> SIGCONT sent), waking up (-> activation received in the
      * container), in the container (-> execve). */
     struct wr_latency_ring latency, in_daemon, wake_up, in_container;
+    int64_t accept_paused_until_ns; /* out of descriptors: stop accepting for a moment */
     bool stopping;
 };
 

@@ -25,6 +25,7 @@
 #define MAX_CLIENTS      1024
 #define CLIENT_IDLE_NS   (30LL * 1000000000) /* a connection that sends nothing is dropped */
 #define SHUTDOWN_REAP_MS 3000
+#define ACCEPT_PAUSE_NS  (100LL * 1000000)
 
 static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
 {
@@ -161,8 +162,15 @@ static void on_listen(struct daemon *d)
     for (;;) {
         int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
-            if (errno != EAGAIN && errno != EINTR)
+            if (errno == EMFILE || errno == ENFILE) {
+                /* The listening socket stays readable: without a pause the
+                 * loop would spin until a descriptor is freed. */
+                daemon_log("accept: %s; pausing new connections", strerror(errno));
+                epoll_ctl(d->epfd, EPOLL_CTL_DEL, d->listen_fd, NULL);
+                d->accept_paused_until_ns = wr_monotonic_ns() + ACCEPT_PAUSE_NS;
+            } else if (errno != EAGAIN && errno != EINTR) {
                 daemon_log("accept: %s", strerror(errno));
+            }
             return;
         }
         if (!peer_allowed(fd) || d->n_clients >= MAX_CLIENTS) {
@@ -222,6 +230,8 @@ static int loop_timeout_ms(const struct daemon *d, int64_t now)
         timeout = next <= now ? 0 : (int)((next - now) / 1000000) + 1;
     if (d->clients && (timeout < 0 || timeout > 1000))
         timeout = 1000;
+    if (d->accept_paused_until_ns > 0 && (timeout < 0 || timeout > 100))
+        timeout = 100;
     return timeout;
 }
 
@@ -252,8 +262,13 @@ static void run_loop(struct daemon *d)
                 break;
             }
         }
+        int64_t now = wr_monotonic_ns();
         if (d->clients)
-            drop_idle_clients(d, wr_monotonic_ns());
+            drop_idle_clients(d, now);
+        if (d->accept_paused_until_ns > 0 && now >= d->accept_paused_until_ns) {
+            d->accept_paused_until_ns = 0;
+            add_watch(d, d->listen_fd, &d->listen_watch);
+        }
     }
 }
 
