@@ -195,10 +195,12 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0)
         return -1;
+    char image_ref[WR_IMAGE_REF_MAX + 1];
+    snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
     struct wr_shim_spec spec = {
         .shim_path = shim_path,
         .state_dir = g->state_dir,
-        .image = o->req.image,
+        .image = image_ref,
         .lowerdir = img->lowerdir,
         .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
@@ -254,8 +256,10 @@ static int try_warm(const struct cli_globals *g, const struct activate_options *
     cleanup_close int fd = cli_connect(g, err);
     if (fd < 0)
         return err->errnum == ENOENT || err->errnum == ECONNREFUSED ? 0 : -1;
+    /* A request JSON cannot carry (bytes that are not UTF-8) can still run
+     * cold: the cold path passes the arguments as they are. */
     if (cli_send_request(fd, &o->req, stdio, 3, err) < 0)
-        return -1;
+        return err->errnum == 0 ? 0 : -1;
     *sock = steal_fd(&fd);
     return 1;
 }
@@ -290,12 +294,16 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
             }
             close(steal_fd(&sock));
         }
-        if (o.no_cold) {
-            wr_error_set(&err, 0, "%s", got == 1 ? reply.error : "no daemon is running");
+        /* Why there is no warm container: the daemon's answer, or why the
+         * request could not reach it. */
+        if (got == 1)
+            wr_error_set(&err, 0, "%s", reply.error);
+        else if (err.errnum == ENOENT || err.errnum == ECONNREFUSED)
+            wr_error_set(&err, 0, "no daemon is running at %s", g->socket);
+        if (o.no_cold)
             goto fail;
-        }
         if (o.verbose)
-            fprintf(stderr, "warmrun: cold start (%s)\n", got == 1 ? reply.error : "no daemon");
+            fprintf(stderr, "warmrun: cold start (%s)\n", err.msg);
         wr_reply_free(&reply);
     }
     sent_ns = wr_monotonic_ns();

@@ -53,7 +53,7 @@ int cli_read_reply(int sock, struct wr_reply *reply, wr_error *err)
     if (n < 0)
         return -1;
     if (n == 0)
-        return wr_error_set(err, ECONNRESET, "the daemon closed the connection");
+        return wr_error_set(err, ECONNRESET, "the connection closed before a reply came");
     return wr_reply_parse(buf, (size_t)n, reply, err);
 }
 

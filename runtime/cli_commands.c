@@ -206,8 +206,11 @@ int cli_kill(const struct cli_globals *g, int argc, char **argv)
 
 int cli_stats(const struct cli_globals *g, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun stats\n");
+        return WR_EXIT_USAGE;
+    }
     struct wr_request req = {.op = WR_OP_STATS};
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
@@ -227,8 +230,11 @@ int cli_stats(const struct cli_globals *g, int argc, char **argv)
 
 int cli_shutdown(const struct cli_globals *g, int argc, char **argv)
 {
-    (void)argc;
     (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun shutdown\n");
+        return WR_EXIT_USAGE;
+    }
     struct wr_request req = {.op = WR_OP_SHUTDOWN};
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)

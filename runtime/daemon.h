@@ -63,9 +63,10 @@ struct daemon {
     int epfd, listen_fd, sigfd;
     struct watch listen_watch, signal_watch;
     char shim_path[PATH_MAX];
-    /* --pin-cpu: the daemon, its shims and its warm containers wait on this
-     * CPU, so that an activation's wake-up needs no other (possibly idle,
-     * possibly virtual) CPU; workloads get workload_cpus back before exec. */
+    /* --pin-cpu: the daemon runs, and its containers are filled and wait
+     * warm, on this CPU, so that an activation's wake-up needs no other
+     * (possibly idle, possibly virtual) CPU. Shims return to workload_cpus
+     * once warm, workloads as soon as they are activated. */
     int pin_cpu;
     char workload_cpus[CPU_SETSIZE / 4 + 1];
     struct pool *pools;

@@ -102,8 +102,15 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
         }
         e->received_ns = received_ns;
         daemon_entry_running(d, e);
-        if (wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &e->resumed_ns,
-                             &err) < 0) {
+        int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &e->resumed_ns,
+                                  &err);
+        if (rc == WR_ACTIVATE_STARTED_FAILED) {
+            daemon_log("container %s: %s", e->shim.id, err.msg);
+            daemon_entry_discard(d, e);
+            send_error(c, "internal", err.msg);
+            return false;
+        }
+        if (rc < 0) {
             /* That container died while warm: drop it, try the next one. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
             p->activations--;
@@ -241,30 +248,39 @@ static void send_stats(struct daemon *d, struct client *c)
     send_reply(c, &r);
 }
 
-/* A container not owned by this daemon is signalled through its shim's pid,
- * checked against the record's start time; the shim then kills it. */
-static int kill_foreign(struct daemon *d, const char *id, wr_error *err)
+/* A container this daemon does not own is signalled directly. Its pid 1 is
+ * trusted only while it is still the child of the recorded shim, and that
+ * shim is still the process the record names (pid and start time), both
+ * checked after the pidfd is taken, so a reused pid is never signalled. */
+static int kill_foreign(struct daemon *d, const struct wr_request *req, wr_error *err)
 {
     struct wr_state_record rec;
-    if (wr_state_read(d->g->state_dir, id, &rec, err) < 0 || !wr_state_shim_alive(&rec))
-        return wr_error_set(err, ENOENT, "no container %s", id);
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, rec.shim_pid, 0);
-    if (pidfd < 0 || !wr_state_shim_alive(&rec))
-        return wr_error_set(err, ENOENT, "no container %s", id);
-    if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0)
-        return wr_error_set(err, errno, "signal shim of %s", id);
+    pid_t parent;
+    if (wr_state_read(d->g->state_dir, req->id, &rec, err) < 0 || rec.child_pid <= 0)
+        return wr_error_set(err, ENOENT, "no container %s", req->id);
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, rec.child_pid, 0);
+    if (pidfd < 0 || wr_proc_parent(rec.child_pid, &parent, err) < 0 || parent != rec.shim_pid ||
+        !wr_state_shim_alive(&rec))
+        return wr_error_set(err, ENOENT, "no container %s", req->id);
+    if (syscall(SYS_pidfd_send_signal, pidfd, req->signal, NULL, 0) < 0)
+        return wr_error_set(err, errno, "signal container %s", req->id);
     return 0;
 }
 
 static void kill_container(struct daemon *d, struct client *c, const struct wr_request *req)
 {
-    wr_error err;
+    wr_error err = {0};
     struct entry *e = daemon_find_entry(d, req->id);
     int rc;
-    if (e && !e->ctl_closed)
+    if (e && !e->ctl_closed && e->state != ENTRY_RUNNING) {
+        /* A container not handed out yet just goes, whatever the signal. */
+        daemon_entry_discard(d, e);
+        rc = 0;
+    } else if (e && !e->ctl_closed) {
         rc = wr_shim_kill(&e->shim, req->signal, &err);
-    else
-        rc = kill_foreign(d, req->id, &err);
+    } else {
+        rc = kill_foreign(d, req, &err);
+    }
     if (rc < 0)
         send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
     else

@@ -97,9 +97,9 @@ static int setup(struct daemon *d, wr_error *err)
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
     }
-    if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
-        return -1;
     if (d->pin_cpu >= 0 && pin_to_cpu(d, err) < 0)
+        return -1;
+    if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
         return -1;
     sigset_t mask;
     sigemptyset(&mask);
@@ -119,7 +119,8 @@ static int setup(struct daemon *d, wr_error *err)
         add_watch(d, d->sigfd, &d->signal_watch) < 0)
         return wr_error_set(err, errno, "epoll_ctl");
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    d->max_parallel_fills = cpus > 0 ? cpus : 1;
+    /* Pinned, every fill runs on the one CPU: more in parallel gain nothing. */
+    d->max_parallel_fills = d->pin_cpu >= 0 || cpus < 1 ? 1 : cpus;
     return 0;
 }
 

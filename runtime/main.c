@@ -23,16 +23,16 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  activate IMAGE [--] [CMD...]   run CMD in a container (warm from a pool if any)\n"
-            "  daemon                         run the pool daemon\n"
+            "  daemon [--pin-cpu N]           run the pool daemon\n"
             "  pool create IMAGE --size N     keep N warm containers of IMAGE\n"
             "  pool ls | pool rm IMAGE        list pools / remove a pool\n"
-            "  ps                             list warm and running containers\n"
+            "  ps                             list filling, warm, running and detached containers\n"
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats                          daemon-side activation latency\n"
             "  shutdown                       stop the daemon\n"
             "  image build-busybox | ls       the image store\n"
             "\n"
-            "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET\n"
+            "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");
 }
 

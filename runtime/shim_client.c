@@ -111,7 +111,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     /* A pool's fill runs under SCHED_IDLE from the shim's very exec on: it
      * uses spare CPU only, and never delays a workload that was just
-     * activated. Shim and container return to SCHED_OTHER once warm. */
+     * activated. The container returns to SCHED_OTHER at the end of its
+     * set-up, the shim once the container is warm. */
     struct sched_param idle = {.sched_priority = 0};
     if (spec->fill_idle) {
         flags |= POSIX_SPAWN_SETSCHEDULER;
@@ -218,8 +219,13 @@ int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, cons
     if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGCONT, NULL, 0) < 0)
         return wr_error_set(err, errno, "resume container %s", s->id);
     *resumed_ns = wr_monotonic_ns();
-    if (wr_send_fds(s->ctl_fd, &attach, sizeof attach, &client_fd, 1, err) < 0)
-        return wr_error_prefix(err, "attach client to shim %s", s->id);
+    if (wr_send_fds(s->ctl_fd, &attach, sizeof attach, &client_fd, 1, err) < 0) {
+        /* The workload may already run, with nobody to report its exit:
+         * stop it rather than leave it unaccounted for. */
+        syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+        wr_error_prefix(err, "attach client to shim %s", s->id);
+        return WR_ACTIVATE_STARTED_FAILED;
+    }
     return 0;
 }
 

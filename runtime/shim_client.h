@@ -49,6 +49,11 @@ int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err);
 /* The hot path: hand the encoded activation and the caller's stdio to the
  * stopped container, SIGCONT it (*resumed_ns: when), and attach client_fd (where the exit event
  * goes, and signals come from) to the shim. */
+#define WR_ACTIVATE_STARTED_FAILED (-2)
+/* Returns 0; -1 when the container could not be started (it was dead: the
+ * caller may try another one); WR_ACTIVATE_STARTED_FAILED when it was
+ * resumed but could not be attached (it has been killed: trying another
+ * one could run the command twice). */
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
                      int client_fd, int64_t *resumed_ns, wr_error *err);
 

@@ -86,7 +86,8 @@ void wr_state_remove(const char *state_dir, const char *id)
         unlink(path);
 }
 
-int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
+/* Reads numeric field `field` (1-based, as in proc(5)) of /proc/PID/stat. */
+static int read_stat_field(pid_t pid, int field, uint64_t *value, wr_error *err)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -99,15 +100,27 @@ int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
     buf[n] = '\0';
     /* The command name may hold spaces and parentheses: fields are counted
      * from the last ')', which ends field 2. Each space found moves to the
-     * next field: the 20th is the one before starttime, field 22. */
+     * next field. */
     char *p = strrchr(buf, ')');
-    if (!p)
-        return wr_error_set(err, EINVAL, "parse %s", path);
-    for (int field = 0; field < 20 && p; field++)
+    for (int f = 2; f < field && p; f++)
         p = strchr(p + 1, ' ');
     if (!p)
         return wr_error_set(err, EINVAL, "parse %s", path);
-    *start = strtoull(p + 1, NULL, 10);
+    *value = strtoull(p + 1, NULL, 10);
+    return 0;
+}
+
+int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
+{
+    return read_stat_field(pid, 22, start, err);
+}
+
+int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err)
+{
+    uint64_t v;
+    if (read_stat_field(pid, 4, &v, err) < 0)
+        return -1;
+    *parent = (pid_t)v;
     return 0;
 }
 

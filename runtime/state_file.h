@@ -28,6 +28,8 @@ void wr_state_remove(const char *state_dir, const char *id);
 
 /* Reads the start time of pid; -1 when the process does not exist. */
 int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err);
+/* Reads the parent pid of pid. */
+int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err);
 /* True when the record's shim is still the live process it names. */
 bool wr_state_shim_alive(const struct wr_state_record *rec);
 

@@ -33,11 +33,12 @@ static void signal_container(struct shim *sh, int sig)
 {
     if (sh->exited)
         return;
+    /* A warm container has no workload to signal: any signal ends it (it
+     * must not be resumed into the pool's hands half-used). */
+    if (!sh->activated)
+        sig = SIGKILL;
     if (syscall(SYS_pidfd_send_signal, sh->pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
         warn(sh, "signal container", NULL);
-    /* A stopped container cannot act on anything but SIGKILL until resumed. */
-    if (sig != SIGKILL && !sh->activated)
-        syscall(SYS_pidfd_send_signal, sh->pidfd, SIGCONT, NULL, 0);
 }
 
 /* Reads the exec failure the child may have left on the init socket. */
