@@ -70,7 +70,7 @@ ssize_t wr_activation_finish(struct wr_activation_writer *w, const char *cwd, co
         return wr_error_set(err, EINVAL, "hostname longer than %d bytes", WR_HOSTNAME_MAX);
     if (append_string(w, cwd, err) < 0 || append_string(w, hostname, err) < 0)
         return -1;
-    uint32_t header[HEADER_WORDS] = {WR_ACTIVATION_MAGIC, w->argc, w->envc, 0};
+    uint32_t header[HEADER_WORDS] = {WR_ACTIVATION_MAGIC, w->argc, w->envc, w->flags};
     memcpy(w->buf, header, sizeof header);
     w->stage = 2;
     return (ssize_t)w->len;
@@ -103,6 +103,8 @@ int wr_activation_decode(char *buf, size_t len, char **vec, struct wr_activation
     uint32_t argc = header[1], envc = header[2];
     if (argc == 0 || argc > WR_MAX_ARGS || envc > WR_MAX_ENV)
         return wr_error_set(err, EINVAL, "activation message has bad counts");
+    if (header[3] & ~WR_ACTIVATION_FLAG_INIT)
+        return wr_error_set(err, EINVAL, "activation message has unknown flags");
 
     size_t pos = HEADER_SIZE;
     char **argv = vec, **envp = vec + argc + 1;
@@ -122,6 +124,7 @@ int wr_activation_decode(char *buf, size_t len, char **vec, struct wr_activation
         goto bad;
     out->argv = argv;
     out->envp = envp;
+    out->flags = header[3];
     return 0;
 bad:
     return wr_error_set(err, EINVAL, "activation message is malformed");

@@ -3,7 +3,7 @@
  * whoever activates (daemon or cold-starting CLI), sent with the caller's
  * stdio descriptors straight to the stopped container, decoded in place there.
  *
- * Layout: a header of four uint32 (magic, argc, envc, reserved), then argc
+ * Layout: a header of four uint32 (magic, argc, envc, flags), then argc
  * argument strings, envc "KEY=VALUE" strings, the cwd and the hostname, each
  * NUL-terminated. An empty hostname keeps the one set at fill time. */
 #ifndef WARMRUN_ACTIVATION_H
@@ -12,6 +12,7 @@
 #include "error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define WR_ACTIVATION_MAX (128 * 1024)
@@ -19,7 +20,12 @@
 #define WR_MAX_ENV        4096
 #define WR_HOSTNAME_MAX   64
 
+/* Run a minimal init as pid 1 that forwards signals to the workload and
+ * reaps, as `docker run --init` does; otherwise the workload is pid 1. */
+#define WR_ACTIVATION_FLAG_INIT 1u
+
 struct wr_activation {
+    uint32_t flags;
     char **argv; /* NULL-terminated */
     char **envp; /* NULL-terminated */
     const char *cwd;
@@ -31,7 +37,8 @@ struct wr_activation_writer {
     char *buf;
     size_t cap, len;
     unsigned argc, envc;
-    int stage; /* 0: argv, 1: env, 2: cwd+hostname written */
+    uint32_t flags; /* WR_ACTIVATION_FLAG_*, set before finishing */
+    int stage;      /* 0: argv, 1: env, 2: cwd+hostname written */
 };
 
 void wr_activation_writer_init(struct wr_activation_writer *w, char *buf, size_t cap);

@@ -75,6 +75,8 @@ ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_reques
     char *const defaults[] = {(char *)DEFAULT_PATH_ENV, hostname_env, (char *)"HOME=/root"};
     if (add_env_layers(&w, defaults, 3, img->env, req->env, err) < 0)
         return -1;
+    if (req->init)
+        w.flags |= WR_ACTIVATION_FLAG_INIT;
     return wr_activation_finish(&w, req->cwd ? req->cwd : img->workdir,
                                 req->hostname ? req->hostname : "", err);
 }

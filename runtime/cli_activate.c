@@ -39,7 +39,7 @@ struct activate_options {
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
+                    "[--init] [--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -63,10 +63,15 @@ static int add_env(struct activate_options *o, const char *kv)
 static int parse_options(int argc, char **argv, struct activate_options *o)
 {
     static const struct option longopts[] = {
-        {"env", required_argument, NULL, 'e'},      {"workdir", required_argument, NULL, 'w'},
-        {"hostname", required_argument, NULL, 'h'}, {"cold", no_argument, NULL, 'c'},
-        {"no-cold", no_argument, NULL, 'n'},        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'H'},           {NULL, 0, NULL, 0},
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"hostname", required_argument, NULL, 'h'},
+        {"cold", no_argument, NULL, 'c'},
+        {"no-cold", no_argument, NULL, 'n'},
+        {"init", no_argument, NULL, 'i'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
     };
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
@@ -99,6 +104,9 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             break;
         case 'v':
             o->verbose = true;
+            break;
+        case 'i':
+            o->req.init = true;
             break;
         default:
             usage();

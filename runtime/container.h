@@ -20,6 +20,10 @@ struct wr_container_config {
     /* When warm containers wait pinned to the daemon's CPU: the CPUs the
      * workload may use, restored on activation. NULL: not pinned. */
     const cpu_set_t *workload_cpus;
+    /* The process's argument area (argv[0] to the end of the last argument),
+     * overwritten in the container; NULL to leave it. */
+    char *cmdline_area;
+    size_t cmdline_len;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
@@ -45,6 +49,10 @@ int wr_link_up(const char *ifname, wr_error *err);
  * container's PATH. Returns only on failure, with the exit code docker uses
  * (127 not found, 126 not executable) and err set. */
 int wr_exec_command(char *const argv[], char *const envp[], wr_error *err);
+
+/* Forks the workload as pid 2 and serves as its init (see container_init.c). */
+_Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
+                                 struct wr_exec_stamp *stamp);
 
 int64_t wr_monotonic_ns(void);
 

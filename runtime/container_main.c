@@ -84,6 +84,18 @@ static void reset_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Our command line is the shim's, full of host paths; inside the container
+ * (where pid 1 stays ours with --init) it should read "warmrun-init". The
+ * kernel shows whatever the argument area holds, so overwrite it. */
+static void hide_host_command_line(const struct wr_container_config *cfg)
+{
+    static const char name[] = "warmrun-init";
+    if (!cfg->cmdline_area || cfg->cmdline_len < sizeof name)
+        return;
+    memset(cfg->cmdline_area, 0, cfg->cmdline_len);
+    memcpy(cfg->cmdline_area, name, sizeof name);
+}
+
 static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *stamp, wr_error *err)
 {
     if (wr_rootfs_setup(cfg, err) < 0)
@@ -152,6 +164,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     prctl(PR_SET_NAME, "warmrun-init");
     if (setup(cfg, stamp, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
+    /* Last: cfg's strings live in that area. */
+    hide_host_command_line(cfg);
     if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
 
@@ -182,6 +196,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     /* Everything above 2 closes on exec; init_sock stays open until then so
      * that an exec failure can still be reported over it. */
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (act.flags & WR_ACTIVATION_FLAG_INIT)
+        wr_exec_with_init(act.argv, act.envp, init_sock, stamp);
     stamp->exec_ns = wr_monotonic_ns();
     int code = wr_exec_command(act.argv, act.envp, &err);
     report_and_exit(init_sock, WR_MSG_EXEC_FAILED, code, &err);

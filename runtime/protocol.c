@@ -119,6 +119,10 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
         get_string(root, "cwd", 4095, &req->cwd, err) < 0 ||
         get_string(root, "hostname", 63, &req->hostname, err) < 0)
         return -1;
+    json_t *init = json_object_get(root, "init");
+    if (init && !json_is_boolean(init))
+        return wr_error_set(err, 0, "\"init\" must be a boolean");
+    req->init = json_is_true(init);
     for (size_t i = 0; i < req->envc; i++)
         if (!wr_env_entry_valid(req->env[i]))
             return wr_error_set(err, 0, "env entry %zu is not KEY=VALUE", i);
@@ -290,6 +294,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
          (req->cwd && set_string(root, "cwd", req->cwd, err) < 0) ||
          (req->hostname && set_string(root, "hostname", req->hostname, err) < 0)))
         return NULL;
+    if (req->op == WR_OP_ACTIVATE && req->init)
+        json_object_set_new(root, "init", json_true());
     if (req->op == WR_OP_POOL_CREATE)
         json_object_set_new(root, "size", json_integer(req->size));
     if (req->id && set_string(root, "id", req->id, err) < 0)

@@ -35,6 +35,7 @@ struct wr_request {
     size_t envc;
     char *cwd;      /* NULL: the image's WorkingDir */
     char *hostname; /* NULL: the container id */
+    bool init;      /* a minimal init as pid 1 (docker run --init) */
     long size;      /* pool_create */
     char *id;       /* kill */
     int signal;     /* kill, signal */

@@ -17,6 +17,8 @@
 #define SHIM_ACT_FD 4
 
 struct shim_options {
+    char *cmdline_area; /* see struct wr_container_config */
+    size_t cmdline_len;
     const char *id;
     const char *image;
     const char *lowerdir;

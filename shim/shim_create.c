@@ -52,6 +52,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .hostname = sh->opt.id,
             .tmpfs_bytes = sh->opt.tmpfs_bytes,
             .workload_cpus = sh->opt.pinned ? &sh->opt.workload_cpus : NULL,
+            .cmdline_area = sh->opt.cmdline_area,
+            .cmdline_len = sh->opt.cmdline_len,
         };
         close(sh->init);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);

@@ -22,6 +22,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
     char *end;
     int c;
     memset(opt, 0, sizeof *opt);
+    if (argc > 0) {
+        opt->cmdline_area = argv[0];
+        opt->cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+    }
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':

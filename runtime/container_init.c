@@ -1,0 +1,75 @@
+/* pid 1 as a minimal init (`activate --init`, like `docker run --init`).
+ * Without it the workload is pid 1, and the kernel drops every signal pid 1
+ * has no handler for: ^C or `warmrun kill ID TERM` then do nothing to a
+ * plain `sleep`. With it, the workload runs as pid 2 with normal signal
+ * semantics; pid 1 forwards what it receives and reaps orphans. */
+#include "container.h"
+
+#include "shim_msg.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static _Noreturn void exit_like(int status)
+{
+    if (WIFEXITED(status))
+        _exit(WEXITSTATUS(status));
+    /* pid 1 cannot die of a signal it sends itself: the shell's convention. */
+    _exit(128 + WTERMSIG(status));
+}
+
+_Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
+                                 struct wr_exec_stamp *stamp)
+{
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    /* Blocked before the fork, so that no signal falls between the two. */
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    pid_t workload = fork();
+    if (workload == 0) {
+        wr_error err = {0};
+        struct wr_msg m;
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        stamp->exec_ns = wr_monotonic_ns();
+        int code = wr_exec_command(argv, envp, &err);
+        wr_msg_from_error(&m, WR_MSG_EXEC_FAILED, &err);
+        m.num = code;
+        (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
+        _exit(code);
+    }
+    if (workload < 0) {
+        wr_error err = {0};
+        struct wr_msg m;
+        wr_error_set(&err, errno, "fork the workload");
+        wr_msg_from_error(&m, WR_MSG_EXEC_FAILED, &err);
+        m.num = 125;
+        (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
+        _exit(125);
+    }
+    /* Only the workload holds the caller's stdio: when it exits, whoever
+     * reads its output sees the end. */
+    close(init_sock);
+    close(0);
+    close(1);
+    close(2);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si);
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(workload, sig);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            if (pid == workload)
+                exit_like(status);
+    }
+}
