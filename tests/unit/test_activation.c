@@ -526,6 +526,29 @@ static void test_compose_env(void)
        "a relative WorkingDir is refused by the writer (%s)", err.msg);
 }
 
+/* --init travels as flag bit 0 of the header; unknown bits are refused. */
+static void test_init_flag(void)
+{
+    char *cmd[] = {"sleep", "1", NULL};
+    char *no_env[] = {NULL};
+    struct wr_image img = {
+        .name = "a", .tag = "b", .cmd = cmd, .env = no_env, .workdir = "/", .user = ""};
+    struct wr_request req = {.op = WR_OP_ACTIVATE, .image = "a:b"};
+    wr_error err;
+
+    ok(compose(&img, &req, &err) > 0 && composed.flags == 0, "no --init: flags 0 (%s)", err.msg);
+    req.init = true;
+    ok(compose(&img, &req, &err) > 0 && composed.flags == WR_ACTIVATION_FLAG_INIT,
+       "--init: the init flag is decoded (%s)", err.msg);
+
+    uint32_t header[4];
+    ssize_t len = wr_activation_compose(&img, &req, CID, buf, sizeof buf, &err);
+    memcpy(header, buf, sizeof header);
+    header[3] |= 0x80;
+    memcpy(buf, header, sizeof header);
+    decode_fails(buf, (size_t)len, "an unknown flag bit");
+}
+
 int main(void)
 {
     test_round_trip();
@@ -533,6 +556,7 @@ int main(void)
     test_decode_rejects();
     test_compose_argv();
     test_compose_env();
+    test_init_flag();
     free(compose_heap);
     return done_testing();
 }

@@ -596,8 +596,31 @@ static void test_error_replies(void)
     ok(wr_reply_parse(dup, strlen(dup), &out, &err) < 0, "reply parse rejects duplicate keys");
 }
 
+/* "init" is an optional boolean that survives encode and parse. */
+static void test_init_field(void)
+{
+    struct wr_request req, back;
+    wr_error err;
+    if (parses("{\"op\":\"activate\",\"image\":\"a\",\"init\":true}", &req)) {
+        ok(req.init, "\"init\":true is read");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, &err);
+        ok(text && parse(text, &back, &err) == 0 && back.init, "init survives a round trip");
+        if (text)
+            free(text);
+        wr_request_free(&back);
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"activate\",\"image\":\"a\"}", &req)) {
+        ok(!req.init, "no \"init\": false");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"init\":1}", "a non-boolean init");
+}
+
 int main(void)
 {
+    test_init_field();
     test_parse_ops();
     test_parse_rejects();
     test_parse_sizes();
