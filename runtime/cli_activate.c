@@ -284,10 +284,15 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
         wr_request_free(&o.req);
         return WR_EXIT_USAGE;
     }
-    cleanup_close int sigfd = block_forwarded_signals();
     int rc = WR_EXIT_WARMRUN;
-    if (collect_stdio(stdio, &err) < 0)
-        goto fail;
+    /* Before any descriptor of our own is opened: a closed 0, 1 or 2 must
+     * be filled with /dev/null, not with our signalfd. */
+    if (collect_stdio(stdio, &err) < 0) {
+        cli_error("%s", err.msg);
+        wr_request_free(&o.req);
+        return rc;
+    }
+    cleanup_close int sigfd = block_forwarded_signals();
     int64_t sent_ns = wr_monotonic_ns();
     if (!o.cold) {
         int got = try_warm(g, &o, stdio, &sock, &err);

@@ -365,6 +365,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
         if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
             wr_close_fds(fds, nfds);
             send_error(c, "invalid", err.msg);
+            nfds = WR_MAX_PASSED_FDS;
             continue;
         }
         bool handed_over = dispatch(d, c, &req, fds, nfds, received_ns);

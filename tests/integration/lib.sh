@@ -1,0 +1,384 @@
+# Shared helpers of the integration tests (bash, TAP). Source it from a
+# test file, then call setup_env:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   setup_env activate        # private STORE, STATE, SOCK; busybox image built
+#   start_daemon              # optional
+#   wr activate busybox -- echo hello
+#   ok $? "description"
+#   done_testing
+#
+# WARMRUN_BIN_DIR points at the binaries (default $PWD/bin, i.e. run from
+# the repository root). Every command that could hang runs under a timeout;
+# the EXIT trap stops the daemon, kills every process of this test (found by
+# its STATE directory) and removes the temporary directory.
+# shellcheck shell=bash
+
+# ---- TAP ----------------------------------------------------------------
+
+_tap_n=0
+_tap_failed=0
+_tap_planned=
+# Set TODO to a reason to mark the following assertions "# TODO reason":
+# they are reported, but their failure does not fail the file.
+TODO=
+
+plan() {
+    _tap_planned=$1
+    echo "1..$1"
+}
+
+# ok STATUS DESCRIPTION: one TAP line; STATUS 0 is a pass.
+ok() {
+    local status=$1 desc=$2 directive=
+    _tap_n=$((_tap_n + 1))
+    [ -n "$TODO" ] && directive=" # TODO $TODO"
+    if [ "$status" -eq 0 ] 2>/dev/null; then
+        echo "ok $_tap_n - $desc$directive"
+        return 0
+    fi
+    echo "not ok $_tap_n - $desc$directive"
+    [ -z "$TODO" ] && _tap_failed=$((_tap_failed + 1))
+    return 1
+}
+
+# is GOT EXPECTED DESCRIPTION
+is() {
+    if [ "$1" = "$2" ]; then
+        ok 0 "$3"
+        return 0
+    fi
+    ok 1 "$3"
+    diag "     got: '$1'"
+    diag "expected: '$2'"
+    return 1
+}
+
+# isnt GOT UNEXPECTED DESCRIPTION
+isnt() {
+    if [ "$1" != "$2" ]; then
+        ok 0 "$3"
+        return 0
+    fi
+    ok 1 "$3"
+    diag "got the unexpected '$1'"
+    return 1
+}
+
+# like GOT EXTENDED-REGEX DESCRIPTION
+like() {
+    if [[ $1 =~ $2 ]]; then
+        ok 0 "$3"
+        return 0
+    fi
+    ok 1 "$3"
+    diag "     got: '$1'"
+    diag "expected to match: /$2/"
+    return 1
+}
+
+# unlike GOT EXTENDED-REGEX DESCRIPTION
+unlike() {
+    if ! [[ $1 =~ $2 ]]; then
+        ok 0 "$3"
+        return 0
+    fi
+    ok 1 "$3"
+    diag "     got: '$1'"
+    diag "expected not to match: /$2/"
+    return 1
+}
+
+# diag MESSAGE...: a comment line on stderr (shown by prove -v and on failure).
+diag() {
+    local line
+    printf '%s\n' "$*" | while IFS= read -r line; do echo "# $line"; done >&2
+}
+
+# diag_file FILE [LINES]: the last LINES (default 20) lines of FILE as comments.
+diag_file() {
+    [ -f "$1" ] || return 0
+    tail -n "${2:-20}" "$1" | sed 's/^/#   /' >&2
+}
+
+# skip COUNT REASON: COUNT skipped assertions.
+skip() {
+    local i
+    for ((i = 0; i < $1; i++)); do
+        _tap_n=$((_tap_n + 1))
+        echo "ok $_tap_n # skip $2"
+    done
+}
+
+# skip_all REASON: the whole file is skipped.
+skip_all() {
+    echo "1..0 # SKIP $1"
+    exit 0
+}
+
+bail_out() {
+    echo "Bail out! $*"
+    exit 255
+}
+
+# done_testing: prints the plan (if none was given) and sets the exit status.
+done_testing() {
+    if [ -z "$_tap_planned" ]; then
+        echo "1..$_tap_n"
+    elif [ "$_tap_planned" -ne "$_tap_n" ]; then
+        diag "planned $_tap_planned tests but ran $_tap_n"
+        _tap_failed=$((_tap_failed + 1))
+    fi
+    [ "$_tap_failed" -eq 0 ] && exit 0
+    exit 1
+}
+
+# ---- polling ------------------------------------------------------------
+
+# poll_until SECONDS COMMAND...: runs COMMAND every 0.1 s until it succeeds
+# (status 0) or SECONDS have passed (status 1).
+poll_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    while :; do
+        "$@" && return 0
+        [ "$SECONDS" -ge "$deadline" ] && return 1
+        sleep 0.1
+    done
+}
+
+# pid_gone PID: true when PID no longer runs (gone, or a zombie).
+pid_gone() {
+    local state
+    [ -r "/proc/$1/stat" ] || return 0
+    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+    [ -z "$state" ] || [ "$state" = Z ]
+}
+
+# pid_state PID: the one-letter state (field 3 of /proc/PID/stat).
+pid_state() {
+    sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1
+}
+
+# wait_child PID [SECONDS]: waits (default 60 s) for a background child of
+# this shell; kills it with SIGKILL when the time is up. Sets WAIT_RC to its
+# exit status (124 when it had to be killed).
+wait_child() {
+    local pid=$1 secs=${2:-60}
+    if ! poll_until "$secs" pid_gone "$pid"; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+        WAIT_RC=124
+        return 1
+    fi
+    wait "$pid" 2>/dev/null
+    WAIT_RC=$?
+    return 0
+}
+
+# ---- environment --------------------------------------------------------
+
+: "${WARMRUN_BIN_DIR:=$PWD/bin}"
+
+# setup_env NAME: checks the prerequisites, creates the private directories
+# (T, STORE, STATE, SOCK), builds the busybox image into STORE, installs the
+# cleanup trap and defines the WR command array used by wr.
+setup_env() {
+    local name=${1:-test}
+    [ "$(id -u)" -eq 0 ] || skip_all "needs root (namespaces, mounts)"
+    [ -x /bin/busybox ] || skip_all "busybox-static is not installed"
+    local b
+    for b in warmrun warmrun-shim warmrun-image; do
+        [ -x "$WARMRUN_BIN_DIR/$b" ] || bail_out "$WARMRUN_BIN_DIR/$b is not built (make)"
+    done
+    WARMRUN_BIN_DIR=$(cd "$WARMRUN_BIN_DIR" && pwd)
+    # A test must never read the terminal (or prove's stdin) by accident.
+    exec </dev/null
+    T=$(mktemp -d "${TMPDIR:-/tmp}/wr-it-$name.XXXXXX") || bail_out "mktemp failed"
+    STORE=$T/store
+    STATE=$T/state
+    SOCK=$T/warmrun.sock
+    DAEMON_PID=
+    DAEMON_LOG=$T/daemon.log
+    WR=("$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$SOCK")
+    trap cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    # Not exported: the tests must not reach another engineer's daemon.
+    unset WARMRUN_ROOT WARMRUN_STATE_DIR WARMRUN_SOCKET WARMRUN_SHIM
+    if ! timeout -k 10 120 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" build-busybox \
+        >"$T/build.log" 2>&1; then
+        cat "$T/build.log" >&2
+        bail_out "cannot build the busybox image into $STORE"
+    fi
+    LAYER=$(echo "$STORE"/layers/sha256/*/root)
+    # Binaries built with AddressSanitizer are slower, and their RSS is not
+    # a leak measure (quarantine).
+    ASAN=0
+    grep -q __asan_init "$WARMRUN_BIN_DIR/warmrun" 2>/dev/null && ASAN=1
+    return 0
+}
+
+# wr ARGS...: the CLI against this test's store, state and socket, under a
+# timeout (WR_TIMEOUT seconds, default 60; 124 when it expires).
+wr() {
+    timeout -k 10 "${WR_TIMEOUT:-60}" "${WR[@]}" "$@"
+}
+
+# ---- the daemon ---------------------------------------------------------
+
+# start_daemon [ARGS...]: runs the daemon in the background (own session),
+# logging to DAEMON_LOG, and waits up to 5 s (10 s under ASan) for its socket.
+start_daemon() {
+    local wait_s=5
+    [ "$ASAN" -eq 1 ] && wait_s=10
+    setsid "${WR[@]}" daemon "$@" >>"$DAEMON_LOG" 2>&1 </dev/null &
+    DAEMON_PID=$!
+    if ! poll_until "$wait_s" _daemon_up; then
+        diag "the daemon did not come up in $wait_s s:"
+        diag_file "$DAEMON_LOG"
+        return 1
+    fi
+    # setsid forks when it is a group leader: find the daemon itself.
+    if [ "$(cat "/proc/$DAEMON_PID/comm" 2>/dev/null)" != warmrun ]; then
+        DAEMON_PID=$(pgrep -n -f -- "--socket $SOCK daemon")
+    fi
+    return 0
+}
+
+_daemon_up() {
+    [ -S "$SOCK" ] && WR_TIMEOUT=10 wr ps >/dev/null 2>&1
+}
+
+# stop_daemon: `shutdown`, then SIGKILL after 5 s. Returns the daemon's exit
+# status (137 when it had to be killed), also left in DAEMON_RC.
+stop_daemon() {
+    DAEMON_RC=0
+    [ -n "$DAEMON_PID" ] || return 0
+    WR_TIMEOUT=10 wr shutdown >/dev/null 2>&1
+    if ! poll_until 5 pid_gone "$DAEMON_PID"; then
+        diag "the daemon did not stop in 5 s: SIGKILL"
+        kill -KILL "$DAEMON_PID" 2>/dev/null
+        poll_until 5 pid_gone "$DAEMON_PID"
+    fi
+    wait "$DAEMON_PID" 2>/dev/null
+    DAEMON_RC=$?
+    DAEMON_PID=
+    return "$DAEMON_RC"
+}
+
+# daemon_fds / daemon_rss_kb: resources of the running daemon.
+daemon_fds() {
+    ls "/proc/$DAEMON_PID/fd" 2>/dev/null | wc -l
+}
+daemon_rss_kb() {
+    awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null
+}
+
+# pool_field IMAGE COLUMN: a column of `pool ls` for IMAGE ("name:tag"):
+# size warm filling running activations failures.
+pool_field() {
+    local col
+    case $2 in
+    size) col=2 ;;
+    warm) col=3 ;;
+    filling) col=4 ;;
+    running) col=5 ;;
+    activations) col=6 ;;
+    failures) col=7 ;;
+    *) return 1 ;;
+    esac
+    WR_TIMEOUT=10 wr pool ls 2>/dev/null | awk -v img="$1" -v c="$col" '$1 == img {print $c}'
+}
+
+# pool_full IMAGE: every container of the pool is warm.
+pool_full() {
+    local line
+    line=$(WR_TIMEOUT=10 wr pool ls 2>/dev/null | awk -v img="$1" '$1 == img')
+    [ -n "$line" ] || return 1
+    set -- $line
+    [ "$3" -ge "$2" ] && [ "$4" -eq 0 ]
+}
+
+# wait_pool_full IMAGE [SECONDS]: polls (default 30 s) until pool_full.
+wait_pool_full() {
+    poll_until "${2:-30}" pool_full "$1"
+}
+
+# ---- this test's processes -----------------------------------------------
+
+# our_pids: every process of this test: those whose command line mentions
+# STATE (the daemon, shims, not yet activated containers, CLIs) and those
+# living in one of its containers (their mounts name STATE/mnt/upper).
+our_pids() {
+    [ -n "${STATE:-}" ] || return 0
+    # One grep over every process. The list is expanded here, before grep
+    # starts, so that grep (whose arguments name STATE) is not in it.
+    local files=(/proc/[0-9]*/cmdline /proc/[0-9]*/mountinfo)
+    grep -laF -- "$STATE" "${files[@]}" 2>/dev/null |
+        cut -d/ -f3 | sort -un | grep -vx -e "$$" -e "$BASHPID"
+}
+
+# our_pids_except_daemon
+our_pids_except_daemon() {
+    our_pids | grep -vx -- "${DAEMON_PID:-none}"
+}
+
+# no_container_pids: none of this test's shims or containers runs (the
+# daemon and CLIs aside).
+no_container_pids() {
+    local p
+    for p in $(our_pids_except_daemon); do
+        case $(cat "/proc/$p/comm" 2>/dev/null) in
+        warmrun | timeout | "") ;;
+        *) return 1 ;;
+        esac
+    done
+    return 0
+}
+
+# show_pids PID...: ps lines for a diagnostic.
+show_pids() {
+    [ $# -gt 0 ] || return 0
+    ps -o pid,ppid,stat,comm,args -p "$(echo "$@" | tr ' ' ',')" 2>/dev/null | cut -c1-200 |
+        sed 's/^/#   /' >&2
+}
+
+host_mounts() {
+    wc -l </proc/self/mountinfo
+}
+
+# ---- cleanup ------------------------------------------------------------
+
+cleanup() {
+    local rc=$? pids round
+    trap - EXIT
+    [ -n "${T:-}" ] || exit "$rc"
+    if [ -n "${DAEMON_PID:-}" ]; then
+        stop_daemon >/dev/null 2>&1
+    fi
+    # Shims first: a container dies with its shim (PDEATHSIG).
+    for round in 1 2 3 4 5 6 7 8 9 10; do
+        pids=$(our_pids)
+        [ -z "$pids" ] && break
+        if [ "$round" -eq 1 ]; then
+            echo "# cleanup: killing leftover processes of $STATE:" >&2
+            show_pids $pids
+        fi
+        kill -KILL $pids 2>/dev/null
+        sleep 0.2
+    done
+    pids=$(jobs -p)
+    [ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+    wait 2>/dev/null
+    if [ -n "$(our_pids)" ]; then
+        echo "# cleanup: processes of $STATE survived SIGKILL" >&2
+        rc=1
+    fi
+    if [ -n "${KEEP_TMP:-}" ]; then
+        echo "# kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
