@@ -50,6 +50,13 @@ int wr_link_up(const char *ifname, wr_error *err);
  * (127 not found, 126 not executable) and err set. */
 int wr_exec_command(char *const argv[], char *const envp[], wr_error *err);
 
+/* Leaves the workload Docker's default capabilities less CAP_MKNOD, from
+ * its execve on (bounding set; inheritable and ambient cleared), and sets
+ * no_new_privs. */
+int wr_limit_workload_privileges(wr_error *err);
+/* Empties this process's own capability sets (an --init pid 1 needs none). */
+int wr_drop_all_capabilities(wr_error *err);
+
 /* Forks the workload as pid 2 and serves as its init (see container_init.c). */
 _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
                                  struct wr_exec_stamp *stamp);

@@ -54,6 +54,10 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
     /* Only the workload holds the caller's stdio: when it exits, whoever
      * reads its output sees the end. */
     close(init_sock);
+    /* Signalling and reaping our own child need no privilege: keep none, so
+     * that pid 1 is no better a target than the workload. */
+    wr_error ignored;
+    (void)wr_drop_all_capabilities(&ignored);
     close(0);
     close(1);
     close(2);

@@ -104,6 +104,8 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
         return wr_error_set(err, errno, "sethostname");
     if (wr_link_up("lo", err) < 0)
         return -1;
+    if (wr_limit_workload_privileges(err) < 0)
+        return -1;
     /* A pool fills under SCHED_IDLE; the workload must not inherit that. */
     struct sched_param normal = {.sched_priority = 0};
     if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)

@@ -118,6 +118,22 @@ full-fails" "$m the devices work, /dev/shm is writable"
                   awk '\''$2 == "/sys" {print $4}'\'' /proc/mounts | cut -d, -f1'
     is "$(cat "$out")" ro "$m /sys is mounted read-only (touch /sys/x fails)"
 
+    # --- privileges ---------------------------------------------------------------
+    # Docker's default capabilities less CAP_MKNOD (no device cgroup yet).
+    in_container 'grep -E "^(CapEff|CapBnd|CapInh|CapAmb|NoNewPrivs)" /proc/self/status'
+    like "$(cat "$out")" 'CapEff:[[:space:]]+00000000a00425fb' "$m effective capabilities: the default set"
+    like "$(cat "$out")" 'CapBnd:[[:space:]]+00000000a00425fb' "$m bounding set: the default set"
+    like "$(cat "$out")" 'CapInh:[[:space:]]+0000000000000000' "$m no inheritable capabilities" || diag_file "$out"
+    like "$(cat "$out")" 'NoNewPrivs:[[:space:]]+1' "$m no_new_privs is set"
+    act busybox -- mknod /tmp/disk b 8 0
+    isnt "$rc" 0 "$m mknod of a block device fails"
+    act busybox -- hostname changed
+    isnt "$rc" 0 "$m sethostname fails (no CAP_SYS_ADMIN)"
+    act busybox -- sh -c 'mkdir -p /m && mount -t tmpfs none /m'
+    isnt "$rc" 0 "$m mount fails"
+    act --init busybox -- sh -c 'grep CapEff /proc/1/status'
+    like "$(cat "$out")" 'CapEff:[[:space:]]+0000000000000000' "$m --init: pid 1 keeps no capabilities"
+
     # --- a fresh writable layer per activation ----------------------------------------
     in_container "echo $marker >/tmp/marker && echo $marker >/wr-root-marker && rm /etc/hosts &&
                   cat /tmp/marker /wr-root-marker && echo \$HOSTNAME"
