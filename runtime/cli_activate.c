@@ -183,9 +183,11 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
     if (r->exit.error[0])
         cli_error("%s", r->exit.error);
     if (o->verbose && r->exit.exec_ns > 0)
-        fprintf(stderr, "warmrun: %s container %s: request to exec %.1f us, exit %d\n",
+        fprintf(stderr,
+                "warmrun: %s container %s: request to exec %.1f us, to exit report %.1f us, "
+                "exit %d\n",
                 warm ? "warm" : "cold", r->exit.id, (double)(r->exit.exec_ns - sent_ns) / 1000.0,
-                r->exit.exit_code);
+                (double)(wr_monotonic_ns() - sent_ns) / 1000.0, r->exit.exit_code);
     return r->exit.exit_code;
 }
 
@@ -327,8 +329,10 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
     if (done == 0)
         rc = exit_status(&o, &reply, sent_ns, false);
     /* The shim is our child: reap it, so that it does not linger as a
-     * zombie where init does not reap orphans. It exits right after its
-     * report (or, on failure, once it sees its control socket close). */
+     * zombie where init does not reap orphans. It exits once we hang up
+     * after its report (or, on failure, once its control socket closed). */
+    if (sock >= 0)
+        close(steal_fd(&sock));
     if (shim_pid > 0)
         while (waitpid(shim_pid, NULL, 0) < 0 && errno == EINTR)
             ;

@@ -8,6 +8,7 @@
 #include "shim_msg.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 /* How long an exited container waits for its client to be attached before
  * the shim gives up on reporting (the activator sends it right after SIGCONT). */
 #define ATTACH_GRACE_MS 5000
+/* How long the shim waits, after the exit event, for the client to hang up. */
+#define CLIENT_GONE_WAIT_MS 1000
 
 static void warn(const struct shim *sh, const char *what, const wr_error *err)
 {
@@ -162,6 +165,22 @@ static void on_client(struct shim *sh, int epfd, uint32_t events)
     signal_container(sh, SIGKILL);
 }
 
+/* Tearing the namespaces down (which the caller does next) unmounts, and
+ * unmounting waits for an RCU grace period by interrupting every CPU: done
+ * while the client is still reading the exit event and exiting, it lands
+ * on its critical path. The client closes the connection as soon as it has
+ * the event, so waiting for that costs the shim little. */
+static void wait_client_gone(struct shim *sh)
+{
+    if (sh->client < 0)
+        return;
+    struct pollfd p = {.fd = sh->client, .events = POLLRDHUP};
+    int r;
+    do
+        r = poll(&p, 1, CLIENT_GONE_WAIT_MS);
+    while (r < 0 && errno == EINTR);
+}
+
 static int setup_loop(struct shim *sh, int *epfd)
 {
     sigset_t mask;
@@ -233,5 +252,6 @@ int shim_run(struct shim *sh)
         }
     }
     report_exit(sh);
+    wait_client_gone(sh);
     return 0;
 }
