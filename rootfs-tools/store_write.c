@@ -40,16 +40,6 @@ static int xasprintf(char **out, wr_error *err, const char *fmt, ...)
     return 0;
 }
 
-/* Length of root without trailing slashes, as image_store.c does, so both
- * sides compute the same paths. */
-static int root_len(const char *root)
-{
-    size_t n = strlen(root);
-    while (n > 0 && root[n - 1] == '/')
-        n--;
-    return (int)n;
-}
-
 static bool hex_valid(const char *hex)
 {
     if (strlen(hex) != WR_DIGEST_HEX_LEN)
@@ -121,7 +111,7 @@ int wr_store_init(const char *root, wr_error *err)
         return wr_error_prefix(err, "create store");
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
         cleanup_free char *path = NULL;
-        if (xasprintf(&path, err, "%.*s/%s", root_len(root), root, dirs[i].sub) < 0 ||
+        if (xasprintf(&path, err, "%.*s/%s", wr_store_root_len(root), root, dirs[i].sub) < 0 ||
             mkdir_one(path, dirs[i].mode, err) < 0)
             return wr_error_prefix(err, "create store");
     }
@@ -134,11 +124,11 @@ int wr_store_stage(const char *root, char **dir, wr_error *err)
 {
     cleanup_free char *tmpl = NULL;
     cleanup_free char *inner = NULL;
-    if (xasprintf(&tmpl, err, "%.*s/tmp/layer-XXXXXX", root_len(root), root) < 0)
+    if (xasprintf(&tmpl, err, "%.*s/tmp/layer-XXXXXX", wr_store_root_len(root), root) < 0)
         return -1;
     if (!mkdtemp(tmpl))
-        return wr_error_set(err, errno, "create a staging directory in %.*s/tmp", root_len(root),
-                            root);
+        return wr_error_set(err, errno, "create a staging directory in %.*s/tmp",
+                            wr_store_root_len(root), root);
     if (xasprintf(&inner, err, "%s/root", tmpl) < 0 || mkdir_one(inner, 0755, err) < 0) {
         wr_store_unstage(tmpl);
         return -1;
@@ -195,7 +185,7 @@ int wr_store_layer_install(const char *root, const char *dir, const char *hex, b
     cleanup_free char *final = NULL;
     if (!hex_valid(hex))
         return wr_error_set(err, EINVAL, "invalid layer digest \"%.80s\"", hex);
-    if (xasprintf(&parent, err, "%.*s/layers/sha256", root_len(root), root) < 0 ||
+    if (xasprintf(&parent, err, "%.*s/layers/sha256", wr_store_root_len(root), root) < 0 ||
         xasprintf(&final, err, "%s/%s", parent, hex) < 0)
         return -1;
     if (layer_root_is_dir(final))
@@ -406,9 +396,9 @@ int wr_store_manifest_write(const char *root, const struct wr_manifest *m, char 
     cleanup_free char *dir = NULL;
     cleanup_free char *path = NULL;
     cleanup_free char *tmp_dir = NULL;
-    if (xasprintf(&dir, err, "%.*s/images/%s", root_len(root), root, m->name) < 0 ||
+    if (xasprintf(&dir, err, "%.*s/images/%s", wr_store_root_len(root), root, m->name) < 0 ||
         xasprintf(&path, err, "%s/%s.json", dir, m->tag) < 0 ||
-        xasprintf(&tmp_dir, err, "%.*s/tmp", root_len(root), root) < 0)
+        xasprintf(&tmp_dir, err, "%.*s/tmp", wr_store_root_len(root), root) < 0)
         return -1;
     if (manifest_has_id(path, id))
         return 0;
@@ -531,7 +521,7 @@ int wr_store_list(const char *root, struct wr_store_entry **out, size_t *n, wr_e
 {
     struct entry_list l = {0};
     cleanup_free char *images = NULL;
-    if (xasprintf(&images, err, "%.*s/images", root_len(root), root) < 0)
+    if (xasprintf(&images, err, "%.*s/images", wr_store_root_len(root), root) < 0)
         return -1;
     if (list_dir(images, "", 0, &l, err) < 0) {
         wr_store_list_free(l.v, l.n);

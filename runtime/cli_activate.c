@@ -8,6 +8,7 @@
 #include "container.h"
 #include "image_store.h"
 #include "shim_client.h"
+#include "signal_fd.h"
 #include "state_file.h"
 
 #include <errno.h>
@@ -246,16 +247,6 @@ out:
     return rc;
 }
 
-static int block_forwarded_signals(void)
-{
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
-        sigaddset(&mask, forwarded_signals[i]);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
-    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
 /* Asks the daemon for a warm container. Returns 1 when the request was
  * sent (sock then carries the reply), 0 when no daemon is running. The
  * daemon answers itself only when it cannot activate; otherwise the next
@@ -294,7 +285,8 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
         wr_request_free(&o.req);
         return rc;
     }
-    cleanup_close int sigfd = block_forwarded_signals();
+    cleanup_close int sigfd =
+        wr_signalfd_open(forwarded_signals, sizeof forwarded_signals / sizeof forwarded_signals[0]);
     int64_t sent_ns = wr_monotonic_ns();
     if (!o.cold) {
         int got = try_warm(g, &o, stdio, &sock, &err);

@@ -147,35 +147,31 @@ static void fill_container_info(struct wr_container_info *ci, const struct entry
 /* Containers this daemon does not own: left by an earlier daemon, or cold
  * started by the CLI. Their records are found in the state directory; a
  * record whose shim is gone is swept on the way. */
+struct foreign_list {
+    struct daemon *d;
+    struct wr_container_info *out;
+    size_t cap, n;
+};
+
+static void add_foreign(const struct wr_state_record *rec, void *ctx)
+{
+    struct foreign_list *l = ctx;
+    if (l->n >= l->cap || daemon_find_entry(l->d, rec->id))
+        return;
+    struct wr_container_info *ci = &l->out[l->n++];
+    snprintf(ci->id, sizeof ci->id, "%s", rec->id);
+    snprintf(ci->image, sizeof ci->image, "%s", rec->image);
+    snprintf(ci->state, sizeof ci->state, "detached");
+    ci->pid = rec->child_pid;
+    ci->shim_pid = rec->shim_pid;
+    ci->created = rec->created;
+}
+
 static size_t collect_foreign(struct daemon *d, struct wr_container_info *out, size_t cap)
 {
-    char dir[PATH_MAX];
-    size_t n = 0;
-    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
-    cleanup_closedir DIR *dp = opendir(dir);
-    struct dirent *de;
-    while (dp && (de = readdir(dp))) {
-        struct wr_state_record rec;
-        wr_error err;
-        if (!wr_container_id_valid(de->d_name) || daemon_find_entry(d, de->d_name))
-            continue;
-        if (wr_state_read(d->g->state_dir, de->d_name, &rec, &err) < 0)
-            continue;
-        if (!wr_state_shim_alive(&rec)) {
-            wr_state_remove(d->g->state_dir, de->d_name);
-            continue;
-        }
-        if (n >= cap)
-            continue;
-        struct wr_container_info *ci = &out[n++];
-        snprintf(ci->id, sizeof ci->id, "%s", rec.id);
-        snprintf(ci->image, sizeof ci->image, "%s", rec.image);
-        snprintf(ci->state, sizeof ci->state, "detached");
-        ci->pid = rec.child_pid;
-        ci->shim_pid = rec.shim_pid;
-        ci->created = rec.created;
-    }
-    return n;
+    struct foreign_list l = {.d = d, .out = out, .cap = cap};
+    wr_state_scan(d->g->state_dir, add_foreign, &l);
+    return l.n;
 }
 
 #define MAX_FOREIGN 1024

@@ -4,6 +4,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "cpumask.h"
+#include "signal_fd.h"
 #include "state_file.h"
 
 #include <dirent.h>
@@ -101,15 +102,9 @@ static int setup(struct daemon *d, wr_error *err)
         return -1;
     if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
         return -1;
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
+    static const int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
     signal(SIGPIPE, SIG_IGN);
-    d->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    d->sigfd = wr_signalfd_open(handled, sizeof handled / sizeof handled[0]);
     d->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (d->sigfd < 0 || d->epfd < 0)
         return wr_error_set(err, errno, "signalfd/epoll");
@@ -126,26 +121,16 @@ static int setup(struct daemon *d, wr_error *err)
 
 /* Records of shims whose process is gone are removed; live ones belong to
  * containers started before this daemon (they carry on, and show in ps). */
+static void count_live(const struct wr_state_record *rec, void *ctx)
+{
+    (void)rec;
+    (*(size_t *)ctx)++;
+}
+
 static void sweep_state(struct daemon *d)
 {
-    char dir[PATH_MAX];
-    size_t live = 0, stale = 0;
-    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
-    cleanup_closedir DIR *dp = opendir(dir);
-    struct dirent *de;
-    while (dp && (de = readdir(dp))) {
-        struct wr_state_record rec;
-        wr_error err;
-        if (de->d_name[0] == '.')
-            continue;
-        if (wr_state_read(d->g->state_dir, de->d_name, &rec, &err) == 0 &&
-            wr_state_shim_alive(&rec)) {
-            live++;
-            continue;
-        }
-        wr_state_remove(d->g->state_dir, de->d_name);
-        stale++;
-    }
+    size_t live = 0;
+    size_t stale = wr_state_scan(d->g->state_dir, count_live, &live);
     if (live || stale)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);

@@ -168,9 +168,7 @@ int wr_store_root_valid(const char *root, wr_error *err)
 
 /* ---- manifest file ---------------------------------------------------- */
 
-/* Length of root without trailing slashes, so that "/srv/wr/" and "/srv/wr"
- * give the same paths (and "/" gives "/images/..."). */
-static int root_len(const char *root)
+int wr_store_root_len(const char *root)
 {
     size_t n = strlen(root);
     while (n > 0 && root[n - 1] == '/')
@@ -343,7 +341,7 @@ static int parse_layers(json_t *layers, const char *root, struct wr_image *img, 
         return wr_error_set(err, E2BIG, "the image has %zu layers, at most %d are supported", n,
                             MAX_LAYERS);
 
-    int rlen = root_len(root);
+    int rlen = wr_store_root_len(root);
     /* "<root>/layers/sha256/<64 hex>/root" plus a ':' or the final NUL. */
     size_t one = (size_t)rlen + strlen("/layers/sha256/") + DIGEST_HEX_LEN + strlen("/root") + 1;
     cleanup_free char *lower = malloc(one * n);
@@ -410,7 +408,8 @@ int wr_image_load(const char *root, const char *ref, struct wr_image **out, wr_e
         return -1;
 
     cleanup_free char *path = NULL;
-    if (asprintf(&path, "%.*s/images/%s/%s.json", root_len(root), root, img->name, img->tag) < 0) {
+    if (asprintf(&path, "%.*s/images/%s/%s.json", wr_store_root_len(root), root, img->name,
+                 img->tag) < 0) {
         path = NULL; /* undefined after a failed asprintf() */
         return wr_error_set(err, ENOMEM, "load image");
     }

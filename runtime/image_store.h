@@ -50,4 +50,9 @@ void wr_image_free(struct wr_image *img);
  * options cannot carry (',', ':', '\\', whitespace). */
 int wr_store_root_valid(const char *root, wr_error *err);
 
+/* Length of root without trailing slashes, so that "/srv/wr/" and "/srv/wr"
+ * give the same paths (and "/" gives "/images/..."): both sides of the
+ * store build their paths as "%.*s/...". */
+int wr_store_root_len(const char *root);
+
 #endif

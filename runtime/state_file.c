@@ -1,8 +1,10 @@
 #include "state_file.h"
 
 #include "cleanup.h"
+#include "protocol.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/limits.h>
@@ -131,6 +133,43 @@ bool wr_state_shim_alive(const struct wr_state_record *rec)
     if (wr_proc_start_time(rec->shim_pid, &start, &err) < 0)
         return false;
     return start == rec->shim_start;
+}
+
+#define STALE_TMP_SECONDS 60
+
+static void remove_stale_tmp(int dirfd, const char *name)
+{
+    struct stat st;
+    const char *dot = strrchr(name, '.');
+    if (!dot || strcmp(dot, ".tmp") != 0)
+        return;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        time(NULL) - st.st_mtime > STALE_TMP_SECONDS)
+        unlinkat(dirfd, name, 0);
+}
+
+size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx)
+{
+    char dir[PATH_MAX];
+    size_t removed = 0;
+    snprintf(dir, sizeof dir, "%s/containers", state_dir);
+    cleanup_closedir DIR *dp = opendir(dir);
+    struct dirent *de;
+    while (dp && (de = readdir(dp))) {
+        struct wr_state_record rec;
+        wr_error err;
+        if (!wr_container_id_valid(de->d_name)) {
+            remove_stale_tmp(dirfd(dp), de->d_name);
+            continue;
+        }
+        if (wr_state_read(state_dir, de->d_name, &rec, &err) == 0 && wr_state_shim_alive(&rec)) {
+            visit(&rec, ctx);
+            continue;
+        }
+        wr_state_remove(state_dir, de->d_name);
+        removed++;
+    }
+    return removed;
 }
 
 static int make_dir(const char *path, wr_error *err)

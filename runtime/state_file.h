@@ -33,6 +33,14 @@ int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err);
 /* True when the record's shim is still the live process it names. */
 bool wr_state_shim_alive(const struct wr_state_record *rec);
 
+/* Calls visit for the record of every live shim in state_dir, and removes
+ * the records of shims that are gone, malformed records, and temporary
+ * files left by a shim killed while writing (once they are a minute old: a
+ * live shim renames its own within microseconds). Returns how many records
+ * were removed. */
+typedef void (*wr_state_visit_fn)(const struct wr_state_record *rec, void *ctx);
+size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx);
+
 /* Creates state_dir, state_dir/containers and state_dir/mnt (mode 0700). */
 int wr_state_dir_prepare(const char *state_dir, wr_error *err);
 

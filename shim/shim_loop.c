@@ -6,6 +6,7 @@
 #include "fdpass.h"
 #include "protocol.h"
 #include "shim_msg.h"
+#include "signal_fd.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -183,17 +184,11 @@ static void wait_client_gone(struct shim *sh)
 
 static int setup_loop(struct shim *sh, int *epfd)
 {
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGCHLD);
-    sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGHUP);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
+    static const int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
     /* SA_NOCLDSTOP: the SIGCONT of an activation must not wake us. */
     struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
-    sh->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    sh->sigfd = wr_signalfd_open(handled, sizeof handled / sizeof handled[0]);
     *epfd = epoll_create1(EPOLL_CLOEXEC);
     if (sh->sigfd < 0 || *epfd < 0)
         return -1;
