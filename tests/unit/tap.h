@@ -8,6 +8,7 @@
  *   is_str(got, want, "fmt", ...);  strings, NULL-safe, shown on failure
  *   skip(n, "why");                 n skipped tests
  *   diag("fmt", ...);               "# ..." on stderr
+ *   tap_rm_tree(dir);               remove a temporary tree
  *   bail_out("fmt", ...);           aborts the whole run (setup failures)
  *   return done_testing();          0 iff every test passed and the plan held
  */
@@ -18,6 +19,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <string.h>
 
 static int tap_run_;
@@ -130,6 +133,21 @@ static inline int done_testing(void)
     if (tap_failed_)
         diag("failed %d of %d tests", tap_failed_, tap_run_);
     return tap_failed_ == 0 && tap_planned_ == tap_run_ ? 0 : 1;
+}
+
+/* Removes a test's temporary tree (not crossing into mounts). */
+static int tap_rm_one_(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)type;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static inline void tap_rm_tree(const char *dir)
+{
+    nftw(dir, tap_rm_one_, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 #endif

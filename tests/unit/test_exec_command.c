@@ -68,15 +68,6 @@ static void write_file(const char *dir, const char *name, const char *text, mode
         bail_out("write %s: %s", path, strerror(errno));
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* A script that prints its name, its first argument and $WHO, then exits 42. */
 #define SCRIPT "#!/bin/sh\necho \"${0##*/}|$1|$WHO\"\nexit 42\n"
 
@@ -237,6 +228,6 @@ int main(void)
     test_found();
     test_failures();
 
-    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    tap_rm_tree(tmp);
     return done_testing();
 }

@@ -72,15 +72,6 @@ static void put_image(const char *name, const char *tag, const char *layers, con
     put_manifest(name, tag, json);
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 /* ---- references ------------------------------------------------------- */
 
 static void check_ref_ok(const char *ref, const char *want_name, const char *want_tag)
@@ -423,6 +414,6 @@ int main(void)
     test_failures();
     test_layer_limit();
 
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    tap_rm_tree(root);
     return done_testing();
 }

@@ -53,15 +53,6 @@ static void write_text(const char *path, const char *text)
         bail_out("write %s: %s", path, strerror(errno));
 }
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static bool is_dir_0700(const char *path)
 {
     struct stat st;
@@ -312,6 +303,6 @@ int main(void)
 
     if (chdir("/") < 0)
         diag("chdir /: %s", strerror(errno));
-    nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    tap_rm_tree(tmp);
     return done_testing();
 }
