@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <ftw.h>
-#include <stdio.h>
 #include <string.h>
 
 static int tap_run_;
