@@ -106,6 +106,16 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
         return -1;
     if (wr_limit_workload_privileges(err) < 0)
         return -1;
+    /* The daemon's shims are shielded from the OOM killer; the workload
+     * must not be. Raising the score needs no privilege. */
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+        wr_error_set(err, errno, "reset oom_score_adj");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
     /* A pool fills under SCHED_IDLE; the workload must not inherit that. */
     struct sched_param normal = {.sched_priority = 0};
     if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,10 +24,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS      1024
-#define CLIENT_IDLE_NS   (30LL * 1000000000) /* a connection that sends nothing is dropped */
-#define SHUTDOWN_REAP_MS 3000
-#define ACCEPT_PAUSE_NS  (100LL * 1000000)
+#define MAX_CLIENTS          1024
+#define CLIENT_IDLE_NS       (30LL * 1000000000) /* a connection that sends nothing is dropped */
+#define SHUTDOWN_REAP_MS     3000
+#define ACCEPT_PAUSE_NS      (100LL * 1000000)
+#define DAEMON_OOM_SCORE_ADJ "-500" /* as dockerd's */
 
 static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
 {
@@ -76,6 +78,18 @@ static int pin_to_cpu(struct daemon *d, wr_error *err)
     return 0;
 }
 
+/* A workload that eats the host's memory must be the OOM killer's choice,
+ * not the daemon (or a shim, which inherits this; containers reset it).
+ * Lowering the score needs CAP_SYS_RESOURCE: without it, say so and go on. */
+static void protect_from_oom(void)
+{
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0)
+        daemon_log("oom_score_adj %s: %s (continuing)", DAEMON_OOM_SCORE_ADJ, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+}
+
 static int add_watch(struct daemon *d, int fd, struct watch *w)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
@@ -93,6 +107,7 @@ static int setup(struct daemon *d, wr_error *err)
         return -1;
     if (access(d->shim_path, X_OK) < 0)
         return wr_error_set(err, errno, "shim %s", d->shim_path);
+    protect_from_oom();
     /* Every warm container costs the daemon two or three descriptors. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
