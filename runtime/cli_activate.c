@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #define COLD_SETUP_TIMEOUT_MS 30000
-#define DEFAULT_TMPFS_BYTES   (256ULL << 20)
 
 /* Signals the CLI passes on to the workload instead of dying of them. */
 static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -213,7 +212,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .state_dir = g->state_dir,
         .image = image_ref,
         .lowerdir = img->lowerdir,
-        .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
+        .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
     };
     int rc = -1;

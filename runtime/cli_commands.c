@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "image_store.h"
+#include "shim_client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +29,43 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 }
 
 /* Pools are listed under their normalized "name:tag". */
+/* "64m", "1g", "1048576": bytes, with an optional binary k/m/g suffix. */
+static int parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    int shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end || v > (hi >> shift))
+        return -1;
+    v <<= shift;
+    if (v < lo)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int find_pool(const struct wr_reply *r, const char *image)
 {
     cleanup_free char *name = NULL, *tag = NULL;
@@ -81,6 +119,7 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         {"size", required_argument, NULL, 's'},
         {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
+        {"tmpfs-size", required_argument, NULL, 'm'},
         {NULL, 0, NULL, 0},
     };
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
@@ -96,12 +135,17 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         }
         if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
-        cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds)",
+        if (c == 'm' &&
+            parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
+            continue;
+        cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds, "
+                  "--tmpfs-size 1m..64g)",
                   WR_POOL_SIZE_MAX);
         return WR_EXIT_USAGE;
     }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--wait] [--timeout S]\n");
+        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
+                        "[--timeout S]\n");
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
@@ -118,12 +162,13 @@ static int pool_ls(const struct cli_globals *g)
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
-    printf("%-24s %5s %5s %7s %7s %11s %8s  %s\n", "IMAGE", "SIZE", "WARM", "FILLING", "RUNNING",
-           "ACTIVATIONS", "FAILURES", "LAST ERROR");
+    printf("%-24s %5s %5s %7s %7s %11s %8s %6s  %s\n", "IMAGE", "SIZE", "WARM", "FILLING",
+           "RUNNING", "ACTIVATIONS", "FAILURES", "TMPFS", "LAST ERROR");
     for (size_t i = 0; i < r.n_pools; i++) {
         const struct wr_pool_info *p = &r.pools[i];
-        printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld  %s\n", p->image, p->size, p->warm, p->filling,
-               p->running, p->activations, p->failures, p->last_error);
+        printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld %5lluM  %s\n", p->image, p->size, p->warm,
+               p->filling, p->running, p->activations, p->failures,
+               (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
     }
     wr_reply_free(&r);
     return 0;

@@ -43,6 +43,7 @@ struct pool {
     char image[WR_IMAGE_REF_MAX + 1]; /* normalized "name:tag" */
     struct wr_image *img;
     long size;
+    uint64_t tmpfs_bytes; /* writable layer size of the containers it fills */
     long warm, filling, running, activations, failures;
     int consecutive_failures;
     int64_t retry_at_ns;
@@ -87,7 +88,8 @@ void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* daemon_pool.c */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
-int daemon_pool_create(struct daemon *d, const char *ref, long size, wr_error *err);
+int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
+                       wr_error *err);
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
 void daemon_fill_pools(struct daemon *d);
 int64_t daemon_next_fill_ns(const struct daemon *d);

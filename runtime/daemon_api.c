@@ -9,6 +9,7 @@
 #include "container.h"
 #include "fdpass.h"
 #include "protocol.h"
+#include "shim_client.h"
 #include "state_file.h"
 
 #include <dirent.h>
@@ -217,6 +218,7 @@ static void list_pools(struct daemon *d, struct client *c)
         o->running = p->running;
         o->activations = p->activations;
         o->failures = p->failures;
+        o->tmpfs_size = p->tmpfs_bytes;
     }
     send_reply(c, &r);
     free(r.pools);
@@ -301,7 +303,9 @@ static bool dispatch(struct daemon *d, struct client *c, const struct wr_request
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size, &err) < 0)
+        if (daemon_pool_create(d, req->image, req->size,
+                               req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
+                               &err) < 0)
             send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);

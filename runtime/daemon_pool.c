@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#define DEFAULT_TMPFS_BYTES (256ULL << 20)
 /* After this many fills in a row fail, back off exponentially (capped) so a
  * broken image cannot make the daemon spin. */
 #define FAILURES_BEFORE_BACKOFF 3
@@ -61,10 +60,13 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
     return NULL;
 }
 
-int daemon_pool_create(struct daemon *d, const char *ref, long size, wr_error *err)
+int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
+                       wr_error *err)
 {
     struct pool *p = daemon_find_pool(d, ref);
     if (p) {
+        /* The writable layer's size applies to containers filled from now on. */
+        p->tmpfs_bytes = tmpfs_bytes;
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
         p->consecutive_failures = 0;
         p->retry_at_ns = 0;
@@ -81,6 +83,7 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, wr_error *e
     snprintf(p->image, sizeof p->image, "%s:%s", img->name, img->tag);
     p->img = img;
     p->size = size;
+    p->tmpfs_bytes = tmpfs_bytes;
     p->next = d->pools;
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
@@ -204,7 +207,7 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .state_dir = d->g->state_dir,
         .image = p->image,
         .lowerdir = p->img->lowerdir,
-        .tmpfs_bytes = DEFAULT_TMPFS_BYTES,
+        .tmpfs_bytes = p->tmpfs_bytes,
         .fill_idle = true,
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
     };

@@ -147,8 +147,14 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             return wr_error_set(err, 0, "\"image\" is required");
         if (req->op == WR_OP_ACTIVATE)
             return parse_activate(root, req, err);
-        if (req->op == WR_OP_POOL_CREATE)
+        if (req->op == WR_OP_POOL_CREATE) {
+            long tmpfs = 0;
+            if (json_object_get(root, "tmpfs_size") &&
+                get_long(root, "tmpfs_size", (long)(1L << 20), (long)(64L << 30), &tmpfs, err) < 0)
+                return -1;
+            req->tmpfs_size = (uint64_t)tmpfs;
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
+        }
         return 0;
     case WR_OP_KILL: {
         long sig = SIGKILL;
@@ -296,8 +302,11 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_ACTIVATE && req->init)
         json_object_set_new(root, "init", json_true());
-    if (req->op == WR_OP_POOL_CREATE)
+    if (req->op == WR_OP_POOL_CREATE) {
         json_object_set_new(root, "size", json_integer(req->size));
+        if (req->tmpfs_size)
+            json_object_set_new(root, "tmpfs_size", json_integer((json_int_t)req->tmpfs_size));
+    }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
@@ -311,12 +320,12 @@ static json_t *encode_pools(const struct wr_reply *r)
     for (size_t i = 0; i < r->n_pools; i++) {
         const struct wr_pool_info *p = &r->pools[i];
         json_array_append_new(
-            a,
-            json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "image", reply_string(p->image),
-                      "size", (json_int_t)p->size, "warm", (json_int_t)p->warm, "filling",
-                      (json_int_t)p->filling, "running", (json_int_t)p->running, "activations",
-                      (json_int_t)p->activations, "failures", (json_int_t)p->failures, "last_error",
-                      reply_string(p->last_error)));
+            a, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I}", "image",
+                         reply_string(p->image), "size", (json_int_t)p->size, "warm",
+                         (json_int_t)p->warm, "filling", (json_int_t)p->filling, "running",
+                         (json_int_t)p->running, "activations", (json_int_t)p->activations,
+                         "failures", (json_int_t)p->failures, "last_error",
+                         reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
     }
     return a;
 }
@@ -415,6 +424,7 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->running = get_int(p, "running");
         o->activations = get_int(p, "activations");
         o->failures = get_int(p, "failures");
+        o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
     }
     return 0;
 }

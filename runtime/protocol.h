@@ -33,12 +33,13 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;      /* NULL: the image's WorkingDir */
-    char *hostname; /* NULL: the container id */
-    bool init;      /* a minimal init as pid 1 (docker run --init) */
-    long size;      /* pool_create */
-    char *id;       /* kill */
-    int signal;     /* kill, signal */
+    char *cwd;           /* NULL: the image's WorkingDir */
+    char *hostname;      /* NULL: the container id */
+    bool init;           /* a minimal init as pid 1 (docker run --init) */
+    long size;           /* pool_create */
+    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
+    char *id;            /* kill */
+    int signal;          /* kill, signal */
 };
 
 /* Parses and validates a request; every field is checked before use. */
@@ -50,6 +51,7 @@ void wr_request_free(struct wr_request *req);
 struct wr_pool_info {
     char image[WR_IMAGE_REF_MAX + 1];
     long size, warm, filling, running, activations, failures;
+    uint64_t tmpfs_size;
     char last_error[256];
 };
 

@@ -12,6 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* Size limit of a container's writable layer (a tmpfs) unless its pool
+ * says otherwise. */
+#define WR_DEFAULT_TMPFS_BYTES (256ULL << 20)
+#define WR_MIN_TMPFS_BYTES     (1ULL << 20)
+#define WR_MAX_TMPFS_BYTES     (64ULL << 30)
+
 struct wr_shim_spec {
     const char *shim_path;
     const char *state_dir;

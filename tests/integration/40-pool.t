@@ -119,6 +119,19 @@ poll_until 10 test -z "$(ps_rows warm)"
 ok $? "resized to 0: its warm containers go"
 is "$(pool_field busybox:other size)" 0 "  the pool stays, with size 0"
 
+# --- the writable layer's size --------------------------------------------------
+wr pool create busybox:other --size 1 --tmpfs-size 8m --wait >"$out" 2>"$err"
+ok $? "pool create --tmpfs-size 8m" || show_err
+wr activate --no-cold busybox:other -- sh -c \
+    'df -k / | awk "NR==2{print \$2}"; dd if=/dev/zero of=/fill bs=1M count=20 2>&1; exit 0' \
+    >"$out" 2>"$err"
+is "$(sed -n 1p "$out")" 8192 "  the container's root is 8 MiB"
+grep -q 'No space left' "$out"
+ok $? "  writing 20 MiB fails with ENOSPC" || diag_file "$out"
+wr pool create busybox:other --size 0 >/dev/null 2>&1
+wr pool create busybox --size 1 --tmpfs-size 512k >/dev/null 2>&1
+is "$?" 2 "pool create --tmpfs-size below 1 MiB: exit 2"
+
 # --- pool create errors ----------------------------------------------------------
 wr pool create nosuchimage --size 1 >"$out" 2>"$err"
 rc=$?

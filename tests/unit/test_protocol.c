@@ -618,8 +618,29 @@ static void test_init_field(void)
     rejects("{\"op\":\"activate\",\"image\":\"a\",\"init\":1}", "a non-boolean init");
 }
 
+/* "tmpfs_size" of pool_create: optional, 1 MiB to 64 GiB. */
+static void test_tmpfs_size(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"tmpfs_size\":8388608}",
+               &req)) {
+        ok(req.tmpfs_size == 8388608, "tmpfs_size is read");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1}", &req)) {
+        ok(req.tmpfs_size == 0, "no tmpfs_size: 0 (the default)");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"tmpfs_size\":1024}",
+            "a tmpfs_size below 1 MiB");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"tmpfs_size\":"
+            "99999999999999}",
+            "a tmpfs_size above 64 GiB");
+}
+
 int main(void)
 {
+    test_tmpfs_size();
     test_init_field();
     test_parse_ops();
     test_parse_rejects();
