@@ -205,8 +205,11 @@ done
 poll_until 20 eval '[ "$(cat "$T"/load?.out | grep -c start)" -eq 4 ]'
 ok $? "4 activations are running"
 warm_shims=$(wr ps | awk 'NR > 1 && $3 == "warm" {print $5}')
-kill -KILL "$DAEMON_PID"
-wait "$DAEMON_PID" 2>/dev/null
+# In a group, so that bash's "Killed" job notice is silenced too.
+{
+    kill -KILL "$DAEMON_PID"
+    wait "$DAEMON_PID"
+} 2>/dev/null
 DAEMON_PID=
 i=0
 for pid in $bgs; do
