@@ -49,11 +49,11 @@ $(LIBWR): $(LIB_OBJ)
 CLI_STATIC := $(if $(SANITIZE),,-static)
 $(BINDIR)/warmrun: $(BUILD)/runtime/main.o $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson)
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
 $(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap) -lm
 
 $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -62,11 +62,11 @@ $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
-	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR) $(call pc_libs,$(PKGS) libarchive libcrypto)
+	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR) $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
 
-$(BUILD)/bench/%: tests/bench/%.c
+$(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBWR) -lm
 
 deps:
 	scripts/install-deps

@@ -2,6 +2,8 @@
 #ifndef WARMRUN_LATENCY_RING_H
 #define WARMRUN_LATENCY_RING_H
 
+#include "stats.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,8 +21,5 @@ struct wr_latency_summary {
 
 void wr_latency_add(struct wr_latency_ring *r, int64_t ns);
 void wr_latency_summarize(const struct wr_latency_ring *r, struct wr_latency_summary *out);
-
-/* Percentile p (0..1) of sorted values, interpolated between nearest ranks. */
-double wr_percentile_sorted(const double *sorted, size_t n, double p);
 
 #endif

@@ -15,8 +15,8 @@
  * 2 on bad usage. On SIGINT, SIGTERM or SIGHUP the running child gets the
  * same signal, is reaped, and interleave then dies of that signal.
  *
- * Built standalone (not linked with the project library); statistics are in
- * stats.h. */
+ * The statistics are the project's own (runtime/stats.h), the same the
+ * daemon uses for its latency figures. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../../runtime/cleanup.h"
+#include "cleanup.h"
 #include "stats.h"
 
 #define PROG         "interleave"
@@ -341,13 +341,13 @@ static void json_ms(FILE *f, const char *key, double v, bool valid)
         fprintf(f, ",\"%s\":null", key);
 }
 
-static void write_json(FILE *f, const struct options *o, const struct stats_summary *sum)
+static void write_json(FILE *f, const struct options *o, const struct wr_stats_summary *sum)
 {
     double base = sum[0].median;
     fprintf(f, "{\"rounds\":%ld,\"warmup\":%ld,\"runtimes\":[", o->rounds, o->warmup);
     for (size_t k = 0; k < o->ncmds; k++) {
         const struct command *c = &o->cmds[k];
-        const struct stats_summary *s = &sum[k];
+        const struct wr_stats_summary *s = &sum[k];
         bool ok = s->n > 0;
         fprintf(f, "%s\n  {\"name\":", k ? "," : "");
         json_string(f, c->name);
@@ -373,7 +373,7 @@ static void write_json(FILE *f, const struct options *o, const struct stats_summ
     fputs("\n]}\n", f);
 }
 
-static void print_table(const struct options *o, const struct stats_summary *sum)
+static void print_table(const struct options *o, const struct wr_stats_summary *sum)
 {
     int w = 4;
     for (size_t k = 0; k < o->ncmds; k++) {
@@ -386,7 +386,7 @@ static void print_table(const struct options *o, const struct stats_summary *sum
     printf("%-*s %7s %7s %10s %10s %10s %10s %10s %10s %10s %8s\n", w, "name", "n", "fail", "mean",
            "median", "p90", "p99", "min", "max", "stddev", "ratio");
     for (size_t k = 0; k < o->ncmds; k++) {
-        const struct stats_summary *s = &sum[k];
+        const struct wr_stats_summary *s = &sum[k];
         printf("%-*s %7zu %7zu", w, o->cmds[k].name, s->n, o->cmds[k].failures);
         if (s->n > 0)
             printf(" %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f", s->mean, s->median, s->p90,
@@ -486,11 +486,11 @@ int main(int argc, char **argv)
     restore_signals();
     check_signal();
 
-    struct stats_summary *sum = calloc(o.ncmds, sizeof *sum);
+    struct wr_stats_summary *sum = calloc(o.ncmds, sizeof *sum);
     if (!sum)
         die("out of memory");
     for (size_t k = 0; k < o.ncmds; k++)
-        stats_summarize(o.cmds[k].samples, o.cmds[k].n, &sum[k]);
+        wr_stats_summarize(o.cmds[k].samples, o.cmds[k].n, &sum[k]);
 
     print_table(&o, sum);
 

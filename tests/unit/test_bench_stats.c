@@ -3,9 +3,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../bench/stats.h"
+#include "stats.h"
 
-#define PLAN 27
+#define PLAN 24
 
 static int test_num;
 static int failed;
@@ -43,8 +43,8 @@ int main(void)
     double hundred[100];
     for (int i = 0; i < 100; i++)
         hundred[i] = 100 - i;
-    struct stats_summary s;
-    ok(stats_summarize(hundred, 100, &s) == 0 && s.n == 100, "summarize 1..100 succeeds, n=100");
+    struct wr_stats_summary s;
+    ok(wr_stats_summarize(hundred, 100, &s) == 0 && s.n == 100, "summarize 1..100 succeeds, n=100");
     ok(hundred[0] == 1 && hundred[99] == 100, "summarize sorts the samples in place");
     is_near(s.median, 50.5, "1..100 median");
     is_near(s.p90, 90.1, "1..100 p90");
@@ -54,43 +54,39 @@ int main(void)
     is_near(s.max, 100, "1..100 max");
     /* Population variance of 1..n is (n^2 - 1) / 12: sqrt(9999 / 12). */
     is_near(s.stddev, 28.866070047722118, "1..100 population stddev");
-    is_near(stats_percentile_sorted(hundred, 100, 0), 1, "1..100 p0 is the minimum");
-    is_near(stats_percentile_sorted(hundred, 100, 1), 100, "1..100 p100 is the maximum");
-    is_near(stats_percentile_sorted(hundred, 100, 0.25), 25.75, "1..100 p25");
+    is_near(wr_percentile_sorted(hundred, 100, 0), 1, "1..100 p0 is the minimum");
+    is_near(wr_percentile_sorted(hundred, 100, 1), 100, "1..100 p100 is the maximum");
+    is_near(wr_percentile_sorted(hundred, 100, 0.25), 25.75, "1..100 p25");
 
     double odd[] = {9, 1, 5, 3, 7};
-    stats_summarize(odd, 5, &s);
+    wr_stats_summarize(odd, 5, &s);
     is_near(s.median, 5, "median of an odd count is the middle sample");
 
     double even[] = {4, 1, 3, 2};
-    stats_summarize(even, 4, &s);
+    wr_stats_summarize(even, 4, &s);
     is_near(s.median, 2.5, "median of an even count is the mean of the middle two");
 
     double one[] = {3.25};
-    ok(stats_summarize(one, 1, &s) == 0 && s.n == 1, "summarize a single sample succeeds");
+    ok(wr_stats_summarize(one, 1, &s) == 0 && s.n == 1, "summarize a single sample succeeds");
     ok(near(s.median, 3.25) && near(s.p90, 3.25) && near(s.p99, 3.25) && near(s.min, 3.25) &&
            near(s.max, 3.25) && near(s.mean, 3.25),
        "single sample: every statistic is the sample");
     is_near(s.stddev, 0, "single sample stddev");
 
     double classic[] = {2, 4, 4, 4, 5, 5, 7, 9};
-    is_near(stats_mean(classic, 8), 5, "mean of {2,4,4,4,5,5,7,9}");
-    is_near(stats_stddev(classic, 8), 2, "population stddev of {2,4,4,4,5,5,7,9}");
+    is_near(wr_stats_mean(classic, 8), 5, "mean of {2,4,4,4,5,5,7,9}");
+    is_near(wr_stats_stddev(classic, 8), 2, "population stddev of {2,4,4,4,5,5,7,9}");
 
     /* Two-pass: a large common offset must not cancel the deviations. */
     double offset[] = {1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16};
-    is_near(stats_stddev(offset, 4), 4.7434164902525691, "stddev with a 1e9 offset (sqrt 22.5)");
+    is_near(wr_stats_stddev(offset, 4), 4.7434164902525691, "stddev with a 1e9 offset (sqrt 22.5)");
 
     double same[] = {7, 7, 7};
-    is_near(stats_stddev(same, 3), 0, "stddev of equal samples");
+    is_near(wr_stats_stddev(same, 3), 0, "stddev of equal samples");
 
-    ok(stats_summarize(NULL, 0, &s) == -1 && s.n == 0, "summarize of no samples fails, n=0");
-    is_near(stats_mean(NULL, 0), 0, "mean of no samples");
-    is_near(stats_percentile_sorted(NULL, 0, 0.5), 0, "percentile of no samples");
-
-    is_near(stats_sqrt(2), 1.4142135623730951, "sqrt(2)");
-    is_near(stats_sqrt(1e-6), 1e-3, "sqrt(1e-6)");
-    ok(stats_sqrt(0) == 0 && stats_sqrt(-1) == 0, "sqrt of 0 and of a negative is 0");
+    ok(wr_stats_summarize(NULL, 0, &s) == -1 && s.n == 0, "summarize of no samples fails, n=0");
+    is_near(wr_stats_mean(NULL, 0), 0, "mean of no samples");
+    is_near(wr_percentile_sorted(NULL, 0, 0.5), 0, "percentile of no samples");
 
     if (test_num != PLAN) {
         printf("# planned %d tests but ran %d\n", PLAN, test_num);
