@@ -44,6 +44,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
 int wr_devfs_setup(const char *dev_dir, wr_error *err);
 int wr_link_up(const char *ifname, wr_error *err);
+/* Makes /proc/sys and kin read-only and masks /proc/kcore and kin; run
+ * inside the new root. */
+int wr_mask_kernel_paths(wr_error *err);
 
 /* Runs argv[0] searched in the PATH of envp, as execvpe would but with the
  * container's PATH. Returns only on failure, with the exit code docker uses

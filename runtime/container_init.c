@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,16 +52,17 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
         (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
         _exit(125);
     }
-    /* Only the workload holds the caller's stdio: when it exits, whoever
-     * reads its output sees the end. */
-    close(init_sock);
+    /* Only the workload holds the caller's stdio, and nothing else of ours
+     * stays open here: when it exits, whoever reads its output sees the
+     * end, and no socket of the shim's is left for it to take from pid 1. */
+    close_range(0, ~0U, 0);
     /* Signalling and reaping our own child need no privilege: keep none, so
-     * that pid 1 is no better a target than the workload. */
+     * that pid 1 is no better a target than the workload. Not dumpable:
+     * the workload (same uid, no CAP_SYS_PTRACE) can neither trace pid 1
+     * nor read its memory or environment through /proc. */
     wr_error ignored;
     (void)wr_drop_all_capabilities(&ignored);
-    close(0);
-    close(1);
-    close(2);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (;;) {
         siginfo_t si;
         int sig = sigwaitinfo(&all, &si);

@@ -72,6 +72,7 @@ struct daemon {
     char workload_cpus[CPU_SETSIZE / 4 + 1];
     struct pool *pools;
     struct entry *entries;
+    struct entry *graveyard; /* done entries, freed after the current batch */
     struct client *clients;
     size_t n_clients;
     long filling_total, max_parallel_fills;
@@ -96,6 +97,7 @@ int64_t daemon_next_fill_ns(const struct daemon *d);
 struct entry *daemon_pop_warm(struct pool *p);
 void daemon_on_shim(struct daemon *d, struct entry *e);
 void daemon_reap(struct daemon *d);
+void daemon_bury(struct daemon *d);
 void daemon_entry_running(struct daemon *d, struct entry *e);
 void daemon_entry_discard(struct daemon *d, struct entry *e);
 void daemon_release_idle(struct daemon *d);

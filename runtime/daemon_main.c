@@ -263,6 +263,7 @@ static void run_loop(struct daemon *d)
                 break;
             }
         }
+        daemon_bury(d);
         int64_t now = wr_monotonic_ns();
         if (d->clients)
             drop_idle_clients(d, now);
@@ -302,6 +303,7 @@ static void shutdown_daemon(struct daemon *d)
         d->entries = e->next;
         free(e);
     }
+    daemon_bury(d);
     close(d->epfd);
     close(d->sigfd);
     daemon_log("stopped");

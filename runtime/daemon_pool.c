@@ -44,7 +44,9 @@ static int normalize_ref(const char *ref, char *out, size_t cap, wr_error *err)
     free(name);
     free(tag);
     if (n < 0 || (size_t)n >= cap)
-        return wr_error_set(err, ENAMETOOLONG, "image reference too long");
+        return wr_error_set(err, ENAMETOOLONG,
+                            "image reference \"%.40s...\" is longer than %zu bytes as name:tag",
+                            ref, cap - 1);
     return 0;
 }
 
@@ -63,7 +65,12 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
                        wr_error *err)
 {
-    struct pool *p = daemon_find_pool(d, ref);
+    char key[WR_IMAGE_REF_MAX + 1];
+    /* A reference whose "name:tag" does not fit the pool key is refused
+     * here, so that no pool is ever created that could not be found again. */
+    if (normalize_ref(ref, key, sizeof key, err) < 0)
+        return -1;
+    struct pool *p = daemon_find_pool(d, key);
     if (p) {
         /* The writable layer's size applies to containers filled from now on. */
         p->tmpfs_bytes = tmpfs_bytes;
@@ -80,7 +87,7 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         wr_image_free(img);
         return wr_error_set(err, ENOMEM, "pool");
     }
-    snprintf(p->image, sizeof p->image, "%s:%s", img->name, img->tag);
+    snprintf(p->image, sizeof p->image, "%s", key);
     p->img = img;
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
@@ -133,6 +140,10 @@ static void unlink_from_pool(struct entry *e)
     e->pool = NULL;
 }
 
+/* An entry whose shim is reaped and whose control socket is closed is done.
+ * It is not freed here: an event for it may still wait in the batch the
+ * event loop is working through. It goes to the graveyard, which the loop
+ * empties after the batch (daemon_bury). */
 static void free_if_done(struct daemon *d, struct entry *e)
 {
     if (!e->ctl_closed || !e->reaped)
@@ -143,7 +154,18 @@ static void free_if_done(struct daemon *d, struct entry *e)
         d->entries = e->next;
     if (e->next)
         e->next->prev = e->prev;
-    free(e);
+    e->prev = NULL;
+    e->next = d->graveyard;
+    d->graveyard = e;
+}
+
+void daemon_bury(struct daemon *d)
+{
+    while (d->graveyard) {
+        struct entry *e = d->graveyard;
+        d->graveyard = e->next;
+        free(e);
+    }
 }
 
 /* Lets go of a shim: with its control socket closed a warm shim kills its
@@ -308,6 +330,8 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
 {
     struct wr_msg m;
     wr_error err;
+    if (e->ctl_closed)
+        return; /* let go of earlier in this batch */
     int got = wr_shim_read(&e->shim, &m, &err);
     if (got > 0 && m.type == WR_MSG_WARM && e->state == ENTRY_FILLING) {
         on_warm(d, e);

@@ -50,6 +50,13 @@ bool wr_container_id_valid(const char *id)
     return true;
 }
 
+/* An optional member: absent and null are the same (docs/api.md). */
+static json_t *optional(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
 /* Reads an optional string member; absent or null gives NULL. */
 static int get_string(json_t *obj, const char *key, size_t max, char **out, wr_error *err)
 {
@@ -119,7 +126,7 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
         get_string(root, "cwd", 4095, &req->cwd, err) < 0 ||
         get_string(root, "hostname", 63, &req->hostname, err) < 0)
         return -1;
-    json_t *init = json_object_get(root, "init");
+    json_t *init = optional(root, "init");
     if (init && !json_is_boolean(init))
         return wr_error_set(err, 0, "\"init\" must be a boolean");
     req->init = json_is_true(init);
@@ -149,7 +156,7 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             return parse_activate(root, req, err);
         if (req->op == WR_OP_POOL_CREATE) {
             long tmpfs = 0;
-            if (json_object_get(root, "tmpfs_size") &&
+            if (optional(root, "tmpfs_size") &&
                 get_long(root, "tmpfs_size", (long)(1L << 20), (long)(64L << 30), &tmpfs, err) < 0)
                 return -1;
             req->tmpfs_size = (uint64_t)tmpfs;
@@ -162,7 +169,7 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             return -1;
         if (!req->id || !wr_container_id_valid(req->id))
             return wr_error_set(err, 0, "\"id\" must be a container id");
-        if (json_object_get(root, "signal") && get_long(root, "signal", 1, 64, &sig, err) < 0)
+        if (optional(root, "signal") && get_long(root, "signal", 1, 64, &sig, err) < 0)
             return -1;
         req->signal = (int)sig;
         return 0;

@@ -105,5 +105,7 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
         return wr_error_prefix(err, "root filesystem");
     if (mount_api_filesystems(root, err) < 0)
         return -1;
-    return enter_root(root, err);
+    if (enter_root(root, err) < 0)
+        return -1;
+    return wr_mask_kernel_paths(err);
 }

@@ -44,7 +44,9 @@ int wr_shim_default_path(char *out, size_t cap, wr_error *err)
 {
     const char *env = getenv("WARMRUN_SHIM");
     if (env && env[0]) {
-        snprintf(out, cap, "%s", env);
+        int n = snprintf(out, cap, "%s", env);
+        if (n < 0 || (size_t)n >= cap)
+            return wr_error_set(err, ENAMETOOLONG, "WARMRUN_SHIM");
         return 0;
     }
     char self[PATH_MAX];

@@ -32,7 +32,7 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
                        "\nimage=%s\n",
                        rec->id, (int)rec->shim_pid, rec->shim_start, (int)rec->child_pid,
                        rec->created, rec->image);
-    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return wr_error_set(err, errno, "create %s", tmp);
     if (write(fd, text, (size_t)len) != len) {
@@ -172,10 +172,23 @@ size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx)
     return removed;
 }
 
+/* Root's shims write records here and mount over mnt/: a directory that
+ * someone else owns or may write to could be used to plant records or
+ * redirect those writes. Ours is made 0700 if it was not; another owner's,
+ * a symlink or a non-directory is refused. */
 static int make_dir(const char *path, wr_error *err)
 {
+    struct stat st;
     if (mkdir(path, 0700) < 0 && errno != EEXIST)
         return wr_error_set(err, errno, "mkdir %s", path);
+    cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return wr_error_set(err, errno, "state directory %s", path);
+    if (st.st_uid != geteuid())
+        return wr_error_set(err, EPERM, "state directory %s belongs to uid %u, not to us", path,
+                            (unsigned)st.st_uid);
+    if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
+        return wr_error_set(err, errno, "chmod 0700 %s", path);
     return 0;
 }
 
@@ -186,7 +199,9 @@ int wr_state_dir_prepare(const char *state_dir, wr_error *err)
         return wr_error_set(err, 0, "state dir %s is not an absolute path", state_dir);
     if (make_dir(state_dir, err) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/containers", state_dir);
+    int n = snprintf(path, sizeof path, "%s/containers", state_dir);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return wr_error_set(err, ENAMETOOLONG, "state dir %s", state_dir);
     if (make_dir(path, err) < 0)
         return -1;
     snprintf(path, sizeof path, "%s/mnt", state_dir);

@@ -39,7 +39,9 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
         .exit_signal = SIGCHLD,
     };
     char staging[PATH_MAX];
-    snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
+    int len = snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
+    if (len < 0 || (size_t)len >= sizeof staging)
+        return wr_error_set(err, ENAMETOOLONG, "state dir %s", sh->opt.state_dir);
 
     pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0)
@@ -55,7 +57,11 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cmdline_area = sh->opt.cmdline_area,
             .cmdline_len = sh->opt.cmdline_len,
         };
+        /* The container keeps only what it needs: its activation socket and
+         * its end of the init socket. The control socket to the daemon
+         * must never be within a workload's reach. */
         close(sh->init);
+        close(SHIM_CTL_FD);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
     sh->child = pid;

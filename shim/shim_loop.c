@@ -214,28 +214,37 @@ int shim_run(struct shim *sh)
 {
     int epfd;
     if (setup_loop(sh, &epfd) < 0) {
+        /* Without an event loop the container cannot be served: end it,
+         * wait for it plainly, and report. */
         warn(sh, "event loop setup", NULL);
         signal_container(sh, SIGKILL);
+        while (!sh->exited) {
+            reap(sh);
+            if (!sh->exited)
+                usleep(1000);
+        }
+        report_exit(sh);
+        return 1;
     }
     reap(sh); /* a SIGCHLD may have come before the signalfd existed */
-    int waited_ms = 0;
+    int64_t give_up_ns = 0;
     for (;;) {
         /* Done once the exit can be reported: to the client if there is
-         * one, or when none can come (nobody left to attach one, or the
-         * container died warm, before any activation reached it). */
-        if (sh->exited && (sh->client >= 0 || sh->ctl < 0 || waited_ms >= ATTACH_GRACE_MS ||
+         * one, or when none can come (nobody left to attach one, the grace
+         * time is over, or the container died warm, before any activation
+         * reached it). */
+        if (sh->exited && !give_up_ns)
+            give_up_ns = wr_monotonic_ns() + (int64_t)ATTACH_GRACE_MS * 1000000;
+        if (sh->exited && (sh->client >= 0 || sh->ctl < 0 || wr_monotonic_ns() >= give_up_ns ||
                            (!sh->activated && !sh->stamp->woke_ns)))
             break;
         struct epoll_event events[4];
-        int timeout = sh->exited ? 100 : -1;
-        int n = epoll_wait(epfd, events, 4, timeout);
+        int n = epoll_wait(epfd, events, 4, sh->exited ? 100 : -1);
         if (n < 0 && errno != EINTR) {
             warn(sh, "epoll_wait", NULL);
             signal_container(sh, SIGKILL);
             sleep(1);
         }
-        if (n == 0)
-            waited_ms += timeout;
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             if (fd == sh->sigfd)

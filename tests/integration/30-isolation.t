@@ -91,9 +91,12 @@ for mode in cold warm; do
                   echo done"
     is "$(cat "$out")" done "$m the host's files (a marker in $T, /work) are not visible"
 
-    in_container 'awk '\''{print $2}'\'' /proc/mounts | sort | tr "\n" " "'
-    is "$(cat "$out")" "/ /dev /dev/mqueue /dev/pts /dev/shm /proc /sys " \
-        "$m the only mounts are /, /proc, /sys and /dev's"
+    # Besides these, only the read-only and masked paths of /proc and /sys
+    # (which of them exist depends on the kernel).
+    masks='^/proc/(bus|fs|irq|sys|sysrq-trigger|acpi|kcore|keys|latency_stats|timer_list|timer_stats|sched_debug|scsi)$|^/sys/firmware$'
+    in_container 'awk '\''{print $2}'\'' /proc/mounts | sort'
+    is "$(grep -Ev "$masks" "$out" | tr '\n' ' ')" "/ /dev /dev/mqueue /dev/pts /dev/shm /proc /sys " \
+        "$m the only mounts are /, /proc, /sys and /dev's, and the masks"
 
     # --- /dev ----------------------------------------------------------------------
     in_container 'for d in null zero full random urandom tty; do test -c /dev/$d || echo "no $d"; done
@@ -131,6 +134,16 @@ full-fails" "$m the devices work, /dev/shm is writable"
     isnt "$rc" 0 "$m sethostname fails (no CAP_SYS_ADMIN)"
     act busybox -- sh -c 'mkdir -p /m && mount -t tmpfs none /m'
     isnt "$rc" 0 "$m mount fails"
+    act busybox -- sh -c 'cat /proc/sys/kernel/core_pattern > /proc/sys/kernel/core_pattern'
+    isnt "$rc" 0 "$m /proc/sys is read-only (core_pattern cannot be set)"
+    in_container 'grep -E " /proc/(sys|irq|bus|fs) " /proc/self/mountinfo | grep -c " ro,"'
+    [ "$(cat "$out")" -ge 1 ]
+    ok $? "$m /proc/sys and kin are read-only mounts ($(cat "$out"))"
+    in_container 'ls -A /sys/firmware | wc -l'
+    is "$(cat "$out")" 0 "$m /sys/firmware is masked (empty)"
+    act --init busybox -- sh -c 'ls /proc/1/fd | wc -l; cat /proc/1/environ'
+    is "$(sed -n 1p "$out")" 0 "$m --init: pid 1 holds no descriptors"
+    isnt "$rc" 0 "$m --init: pid 1's environment is not readable"
     act --init busybox -- sh -c 'grep CapEff /proc/1/status'
     like "$(cat "$out")" 'CapEff:[[:space:]]+0000000000000000' "$m --init: pid 1 keeps no capabilities"
 

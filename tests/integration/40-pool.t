@@ -137,6 +137,11 @@ wr pool create nosuchimage --size 1 >"$out" 2>"$err"
 rc=$?
 [ "$rc" -eq 1 ] && grep -q 'not found' "$err"
 ok $? "pool create of an unknown image: exit 1, 'not found' (rc $rc)" || show_err
+long_name=$(printf 'a%.0s' $(seq 250))
+wr pool create "$long_name" --size 1 >"$out" 2>"$err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'longer than' "$err" && [ -z "$(pool_field "$long_name:latest" size)" ]
+ok $? "pool create of a name too long for a pool key: exit 1, no pool (rc $rc)" || show_err
 wr pool create busybox --size x >/dev/null 2>&1
 is "$?" 2 "pool create --size x: exit 2"
 wr pool create busybox --size -1 >/dev/null 2>&1

@@ -226,7 +226,14 @@ static void test_parse_rejects(void)
     rejects("{\"op\":\"signal\",\"signal\":\"TERM\"}", "signal as a name");
     rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":0}", "kill with signal 0");
     rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":99}", "kill with signal 99");
-    rejects("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":null}", "kill with signal null");
+    {
+        /* null is the same as absent (docs/api.md): the default signal */
+        struct wr_request kill_req;
+        if (parses("{\"op\":\"kill\",\"id\":\"abc\",\"signal\":null}", &kill_req)) {
+            ok(kill_req.signal == 9, "kill with signal null: SIGKILL, the default");
+            wr_request_free(&kill_req);
+        }
+    }
 
     /* id */
     rejects("{\"op\":\"kill\"}", "kill without id");
