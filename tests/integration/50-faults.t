@@ -186,6 +186,29 @@ like "$(sed -n 1p "$T/pipelined.out")" '"ok":false' "pipelined: the bad request 
 like "$(sed -n 2,3p "$T/pipelined.out" | tr '\n' ' ')" 'pipelined.*"event":"exit".*"exit_code":0' \
     "pipelined: the activation queued behind it runs" || diag_file "$T/pipelined.out"
 
+# --- a warm shim killed while the daemon is stopped ---------------------------------
+# Its SIGCHLD and its control socket's EOF then reach the daemon in one batch
+# of events: the daemon must survive that (under ASan: no use after free).
+wr pool create busybox --size 2 --wait >"$out" 2>"$err" || show_err
+victim=$(wr ps | awk 'NR > 1 && $3 == "warm" {print $5; exit}')
+kill -STOP "$DAEMON_PID"
+kill -KILL "$victim"
+sleep 0.5
+kill -CONT "$DAEMON_PID"
+wait_pool_full busybox:latest 30
+ok $? "a warm shim killed under a stopped daemon: the daemon lives on and refills"
+wr activate --no-cold busybox -- true >"$out" 2>"$err"
+is "$?" 0 "  and still activates"
+
+# --- a state directory that is not ours is refused ------------------------------------
+foreign=$T/foreign-state
+mkdir -m 0755 "$foreign" && chown 65534:65534 "$foreign"
+"$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$foreign" activate --cold busybox -- true \
+    >"$out" 2>"$err"
+rc=$?
+[ "$rc" -eq 125 ] && grep -q 'belongs to uid 65534' "$err"
+ok $? "a cold start refuses a state directory owned by another user (rc $rc)" || show_err
+
 # --- a second daemon is refused --------------------------------------------------
 WR_TIMEOUT=10 wr daemon >"$out" 2>"$err"
 rc=$?
