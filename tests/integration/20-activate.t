@@ -11,22 +11,6 @@ POOL_SIZE=3
 out=$T/out
 err=$T/err
 
-# act ARGS...: `activate ARGS` in the current mode, stdout and stderr in
-# $out and $err, status in $rc. Warm: waits for a warm container first.
-act() {
-    act_raw "$@" >"$out" 2>"$err"
-    rc=$?
-}
-
-# act_raw ARGS...: the same, with the caller's redirections.
-act_raw() {
-    if [ "$mode" = warm ]; then
-        wait_pool_full busybox:latest 30 || diag "pool not full before an activation"
-        wr activate --no-cold "$@"
-    else
-        wr activate "$@"
-    fi
-}
 
 # act_in DATA-FILE ARGS...: act with stdin from DATA-FILE.
 act_in() {
@@ -35,7 +19,6 @@ act_in() {
     act "$@" <"$data"
 }
 
-show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # one_error_line PATTERN DESC: stderr is exactly one line matching PATTERN.
 one_error_line() {

@@ -11,19 +11,6 @@ out=$T/out
 err=$T/err
 POOL_SIZE=2
 
-act() {
-    act_raw "$@" >"$out" 2>"$err"
-    rc=$?
-}
-act_raw() {
-    if [ "$mode" = warm ]; then
-        wait_pool_full busybox:latest 30 || diag "pool not full before an activation"
-        wr activate --no-cold "$@"
-    else
-        wr activate "$@"
-    fi
-}
-show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # in_container SCRIPT: runs `sh -c SCRIPT` in a container.
 in_container() {

@@ -10,7 +10,6 @@ setup_env pool
 out=$T/out
 err=$T/err
 TAG=$((100 + RANDOM % 800)).$$ # a unique `sleep` argument, to find its processes
-show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # ps_rows STATE: `ps` rows (ID PID SHIM) of containers in STATE.
 ps_rows() {

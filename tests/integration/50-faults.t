@@ -11,7 +11,6 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 out=$T/out
 err=$T/err
 TAG=$((100 + RANDOM % 800)).$$
-show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 no_sleep_tag() { ! pgrep -f "^sleep $TAG" >/dev/null; }
 all_gone() {
     local p

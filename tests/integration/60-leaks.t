@@ -13,7 +13,6 @@ POOL=2
 N=1000
 [ "${WARMRUN_QUICK:-0}" = 1 ] && N=100
 WARMUP=30
-show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 misses=0
 failures=0

@@ -382,3 +382,26 @@ cleanup() {
     fi
     exit "$rc"
 }
+
+# ---- activating in the current mode -----------------------------------------
+
+# act ARGS...: `activate ARGS` in the current $mode (cold or warm), stdout
+# and stderr in $out and $err, status in $rc. Warm: waits for a full
+# busybox pool first and refuses a cold start.
+act() {
+    act_raw "$@" >"$out" 2>"$err"
+    rc=$?
+}
+
+# act_raw ARGS...: the same, with the caller's redirections.
+act_raw() {
+    if [ "$mode" = warm ]; then
+        wait_pool_full busybox:latest 30 || diag "pool not full before an activation"
+        wr activate --no-cold "$@"
+    else
+        wr activate "$@"
+    fi
+}
+
+# show_err: the start of $err as a diagnostic, if there is any.
+show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
