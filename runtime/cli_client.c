@@ -41,7 +41,23 @@ int cli_send_request(int sock, const struct wr_request *req, const int *fds, siz
     cleanup_free char *text = wr_request_encode(req, &len, err);
     if (!text)
         return -1;
-    return wr_send_fds(sock, text, len, fds, nfds, err);
+    if (wr_send_fds(sock, text, len, fds, nfds, err) == 0)
+        return 0;
+    /* A daemon that refuses a peer replies and hangs up at once, maybe
+     * before we sent: its reason is then waiting to be read. */
+    if (err->errnum == EPIPE || err->errnum == ECONNRESET) {
+        char buf[1024];
+        struct wr_reply r;
+        wr_error ignored;
+        ssize_t n = recv(sock, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0 && wr_reply_parse(buf, (size_t)n, &r, &ignored) == 0 && !r.ok) {
+            wr_error_set(err, 0, "%s", r.error);
+            err->errnum = EACCES; /* a refusal, not a request to fall back on */
+        }
+        if (n > 0)
+            wr_reply_free(&r);
+    }
+    return -1;
 }
 
 int cli_read_reply(int sock, struct wr_reply *reply, wr_error *err)
@@ -50,6 +66,11 @@ int cli_read_reply(int sock, struct wr_reply *reply, wr_error *err)
     if (!buf)
         return wr_error_set(err, ENOMEM, "reply buffer");
     ssize_t n = wr_recv_fds(sock, buf, WR_API_MSG_MAX, NULL, NULL, err);
+    /* A peer that hung up with our request unread makes the first read
+     * report ECONNRESET, which clears it; a reply sent before the hang-up
+     * (a refusal) is still queued behind it. */
+    if (n < 0 && err->errnum == ECONNRESET)
+        n = wr_recv_fds(sock, buf, WR_API_MSG_MAX, NULL, NULL, err);
     if (n < 0)
         return -1;
     if (n == 0)

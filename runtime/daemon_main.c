@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "protocol.h"
 #include "cpumask.h"
 #include "signal_fd.h"
 #include "state_file.h"
@@ -174,7 +175,21 @@ static void on_listen(struct daemon *d)
             }
             return;
         }
-        if (!peer_allowed(fd) || d->n_clients >= MAX_CLIENTS) {
+        /* A refused peer gets one reply, and nothing it sent is read. */
+        const char *code = NULL, *refusal = NULL;
+        if (!peer_allowed(fd)) {
+            code = "denied";
+            refusal = "only root may use this socket";
+        } else if (d->n_clients >= MAX_CLIENTS) {
+            code = "busy";
+            refusal = "too many connections";
+        }
+        if (refusal) {
+            size_t len;
+            char *text = wr_reply_error(code, refusal, &len);
+            if (text)
+                (void)send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+            free(text);
             close(fd);
             continue;
         }
