@@ -12,7 +12,6 @@
 #include "shim_client.h"
 #include "state_file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

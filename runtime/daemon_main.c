@@ -8,7 +8,6 @@
 #include "signal_fd.h"
 #include "state_file.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>

@@ -18,10 +18,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Descriptor numbers the shim finds its sockets on (see shim/shim_main.c). */
-#define SHIM_CTL_FD 3
-#define SHIM_ACT_FD 4
-
 extern char **environ;
 
 void wr_shim_init(struct wr_shim *s)

@@ -8,6 +8,11 @@
 
 #include <stdint.h>
 
+/* The descriptors a shim is started with: its control socket to the
+ * spawner, and the container's end of the activation socket. */
+#define SHIM_CTL_FD 3
+#define SHIM_ACT_FD 4
+
 enum wr_msg_type {
     /* container child -> shim, over the init socket */
     WR_MSG_READY = 1,   /* set up, blocked waiting for the activation */

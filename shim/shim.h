@@ -6,15 +6,12 @@
 
 #include "container.h"
 #include "error.h"
+#include "shim_msg.h"
 
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-/* The descriptors a shim is started with (see runtime/shim_client.c). */
-#define SHIM_CTL_FD 3
-#define SHIM_ACT_FD 4
 
 struct shim_options {
     char *cmdline_area; /* see struct wr_container_config */
