@@ -13,18 +13,15 @@ void wr_latency_add(struct wr_latency_ring *r, int64_t ns)
 void wr_latency_summarize(const struct wr_latency_ring *r, struct wr_latency_summary *out)
 {
     static double us[WR_LATENCY_SAMPLES];
-    double sum = 0;
+    struct wr_stats_summary s;
     memset(out, 0, sizeof *out);
-    out->samples = r->count;
-    if (r->count == 0)
-        return;
-    for (size_t i = 0; i < r->count; i++) {
+    for (size_t i = 0; i < r->count; i++)
         us[i] = (double)r->ns[i] / 1000.0;
-        sum += us[i];
-    }
-    wr_stats_sort(us, r->count);
-    out->p50_us = wr_percentile_sorted(us, r->count, 0.50);
-    out->p99_us = wr_percentile_sorted(us, r->count, 0.99);
-    out->mean_us = sum / (double)r->count;
-    out->max_us = us[r->count - 1];
+    if (wr_stats_summarize(us, r->count, &s) < 0)
+        return;
+    out->samples = s.n;
+    out->p50_us = s.median;
+    out->p99_us = s.p99;
+    out->mean_us = s.mean;
+    out->max_us = s.max;
 }
