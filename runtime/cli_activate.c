@@ -5,6 +5,7 @@
 #include "activation.h"
 #include "activation_compose.h"
 #include "cleanup.h"
+#include "cli_security.h"
 #include "container.h"
 #include "image_store.h"
 #include "shim_client.h"
@@ -34,12 +35,17 @@ struct activate_options {
     struct wr_request req;
     size_t env_cap;
     bool cold, no_cold, verbose;
+    /* Security options: a warm container has its pool's profile, so these
+     * make the activation a cold start. */
+    struct wr_security_profile security;
+    bool security_set;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--init] [--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
+                    "[--init] [--cold|--no-cold] [-v] " CLI_SECURITY_USAGE
+                    " IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -71,12 +77,21 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"init", no_argument, NULL, 'i'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'H'},
+        CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
-    while ((c = getopt_long(argc, argv, "+e:w:v", longopts, NULL)) != -1) {
+    wr_security_profile_default(&o->security);
+    while ((c = getopt_long(argc, argv, "+e:w:vu:", longopts, NULL)) != -1) {
+        int sec = cli_security_option(&o->security, c, optarg);
+        if (sec < 0)
+            return -1;
+        if (sec > 0) {
+            o->security_set = true;
+            continue;
+        }
         switch (c) {
         case 'e':
             if (add_env(o, optarg) < 0)
@@ -117,6 +132,12 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
+    if (o->security_set && o->no_cold) {
+        cli_error("security options need a cold start: a warm container has its pool's "
+                  "profile (pool create takes the same options)");
+        return -1;
+    }
+    o->cold |= o->security_set;
     if (optind >= argc) {
         usage();
         return -1;
@@ -207,6 +228,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         return -1;
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
+    char security[WR_PROFILE_TEXT];
     struct wr_shim_spec spec = {
         .shim_path = shim_path,
         .state_dir = g->state_dir,
@@ -214,9 +236,11 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .lowerdir = img->lowerdir,
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
+        .security = security,
     };
     int rc = -1;
-    if (wr_shim_spawn(&spec, &shim, err) < 0)
+    if (wr_security_encode_for(&o->security, img->user, security, sizeof security, err) < 0 ||
+        wr_shim_spawn(&spec, &shim, err) < 0)
         goto out;
     *shim_pid = shim.shim_pid;
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "cleanup.h"
+#include "cli_security.h"
 #include "image_store.h"
 #include "shim_client.h"
 
@@ -120,13 +121,23 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
         {"tmpfs-size", required_argument, NULL, 'm'},
+        CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
+    struct wr_security_profile security;
     long timeout_s = 120;
     int wait = 0, c;
+    wr_security_profile_default(&security);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:", longopts, NULL)) != -1) {
+        int sec = cli_security_option(&security, c, optarg);
+        if (sec < 0)
+            return WR_EXIT_USAGE;
+        if (sec > 0) {
+            req.security = &security;
+            continue;
+        }
         if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
             continue;
         if (c == 'w') {
@@ -145,7 +156,7 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
     }
     if (optind != argc - 1 || req.size < 0) {
         fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
-                        "[--timeout S]\n");
+                        "[--timeout S] " CLI_SECURITY_USAGE "\n");
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];

@@ -5,8 +5,11 @@
 #define WARMRUN_CONTAINER_H
 
 #include "error.h"
+#include "seccomp_profile.h"
+#include "security_profile.h"
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define WR_ID_LEN 12 /* hex characters of a container id */
@@ -24,6 +27,9 @@ struct wr_container_config {
      * overwritten in the container; NULL to leave it. */
     char *cmdline_area;
     size_t cmdline_len;
+    /* What the workload may do, and its compiled seccomp filter (NULL: none). */
+    const struct wr_security_profile *security;
+    const struct wr_seccomp_filter *seccomp;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
@@ -53,10 +59,15 @@ int wr_mask_kernel_paths(wr_error *err);
  * (127 not found, 126 not executable) and err set. */
 int wr_exec_command(char *const argv[], char *const envp[], wr_error *err);
 
-/* Leaves the workload Docker's default capabilities less CAP_MKNOD, from
- * its execve on (bounding set; inheritable and ambient cleared), and sets
- * no_new_privs. */
-int wr_limit_workload_privileges(wr_error *err);
+/* Leaves the workload the capabilities caps from its execve on (bounding
+ * set; inheritable and ambient cleared), and sets no_new_privs if asked. */
+int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err);
+/* The fill-path part of the security profile inside the new root: the
+ * workload's user (resolved now, entered by wr_security_enter_user at
+ * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
+ * filter goes in last, by wr_seccomp_filter_install. */
+int wr_security_setup(const struct wr_security_profile *p, wr_error *err);
+int wr_security_enter_user(wr_error *err);
 /* Empties this process's own capability sets (an --init pid 1 needs none). */
 int wr_drop_all_capabilities(wr_error *err);
 

@@ -104,7 +104,7 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
         return wr_error_set(err, errno, "sethostname");
     if (wr_link_up("lo", err) < 0)
         return -1;
-    if (wr_limit_workload_privileges(err) < 0)
+    if (wr_security_setup(cfg->security, err) < 0)
         return -1;
     /* The daemon's shims are shielded from the OOM killer; the workload
      * must not be. Raising the score needs no privilege. */
@@ -124,7 +124,9 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
      * sigaction calls are too slow for the hot path, so do it now. */
     reset_signals();
     prefault_hot_path(stamp);
-    return 0;
+    /* Last: from here on (activation included) every system call passes
+     * the workload's filter, so the hot path pays nothing to install it. */
+    return wr_seccomp_filter_install(cfg->seccomp, err);
 }
 
 /* Puts a received descriptor on target, without close-on-exec. */
@@ -204,6 +206,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         if (install_stdio(fds[i], i, &err) < 0)
             report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (enter_cwd(act.cwd, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
+    if (wr_security_enter_user(&err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
     /* Everything above 2 closes on exec; init_sock stays open until then so
      * that an exec failure can still be reported over it. */

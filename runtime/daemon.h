@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "image_store.h"
 #include "latency_ring.h"
+#include "security_profile.h"
 #include "shim_client.h"
 
 #include <limits.h>
@@ -50,6 +51,11 @@ struct pool {
     char last_error[256];
     struct entry *warm_head, *warm_tail;
     struct pool *next;
+    /* Security profile (daemon_security.c): as asked, as the shims get it
+     * (with the compiled filter's path), and that file. */
+    char security_source[WR_PROFILE_TEXT];
+    char security[WR_PROFILE_TEXT];
+    char seccomp_bpf[WR_SECCOMP_MAX + 1];
 };
 
 struct client {
@@ -90,7 +96,7 @@ void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* daemon_pool.c */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       wr_error *err);
+                       const struct wr_security_profile *security, wr_error *err);
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
 void daemon_fill_pools(struct daemon *d);
 int64_t daemon_next_fill_ns(const struct daemon *d);
@@ -102,6 +108,12 @@ void daemon_entry_running(struct daemon *d, struct entry *e);
 void daemon_entry_discard(struct daemon *d, struct entry *e);
 void daemon_release_idle(struct daemon *d);
 struct entry *daemon_find_entry(struct daemon *d, const char *id);
+
+/* daemon_security.c: sets the pool's profile (NULL: the defaults),
+ * compiling its seccomp filter once; *changed when it differs from before. */
+int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_security_profile *req,
+                         bool *changed, wr_error *err);
+void daemon_pool_security_release(struct pool *p);
 
 /* daemon_api.c */
 void daemon_on_client(struct daemon *d, struct client *c);

@@ -304,7 +304,7 @@ static bool dispatch(struct daemon *d, struct client *c, const struct wr_request
     case WR_OP_POOL_CREATE:
         if (daemon_pool_create(d, req->image, req->size,
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               &err) < 0)
+                               req->security, &err) < 0)
             send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);

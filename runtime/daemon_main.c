@@ -309,6 +309,7 @@ static void shutdown_daemon(struct daemon *d)
     while (d->pools) {
         struct pool *p = d->pools;
         d->pools = p->next;
+        daemon_pool_security_release(p);
         wr_image_free(p->img);
         free(p);
     }

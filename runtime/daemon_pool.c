@@ -63,8 +63,9 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
 }
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       wr_error *err)
+                       const struct wr_security_profile *security, wr_error *err)
 {
+    bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
      * here, so that no pool is ever created that could not be found again. */
@@ -72,6 +73,11 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         return -1;
     struct pool *p = daemon_find_pool(d, key);
     if (p) {
+        if (daemon_pool_security(d, p, security, &changed, err) < 0)
+            return -1;
+        /* A new profile: no container of the old one is handed out. */
+        while (changed && p->warm_head)
+            daemon_entry_discard(d, p->warm_head);
         /* The writable layer's size applies to containers filled from now on. */
         p->tmpfs_bytes = tmpfs_bytes;
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -89,6 +95,11 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     }
     snprintf(p->image, sizeof p->image, "%s", key);
     p->img = img;
+    if (daemon_pool_security(d, p, security, &changed, err) < 0) {
+        wr_image_free(img);
+        free(p);
+        return -1;
+    }
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
     p->next = d->pools;
@@ -201,6 +212,7 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
         link = &(*link)->next;
     *link = p->next;
     daemon_log("pool %s removed", p->image);
+    daemon_pool_security_release(p);
     wr_image_free(p->img);
     free(p);
     return 0;
@@ -232,6 +244,7 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .tmpfs_bytes = p->tmpfs_bytes,
         .fill_idle = true,
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
+        .security = p->security,
     };
     struct entry *e = calloc(1, sizeof *e);
     if (!e)

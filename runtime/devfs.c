@@ -35,22 +35,20 @@ static int path_in(char *out, const char *dir, const char *name, wr_error *err)
     return 0;
 }
 
-/* mknod needs CAP_MKNOD in the initial user namespace; where that is missing
- * (a user namespace), bind-mount the host's node instead. */
+/* /dev is mounted nodev (a node the workload makes with CAP_MKNOD cannot
+ * be opened), so the safe devices are the host's nodes, bind-mounted: a
+ * bind mount keeps the flags of its source. Checked to be the expected
+ * character device first. */
 static int make_device(const char *dev_dir, const struct device_node *d, wr_error *err)
 {
     char path[PATH_MAX], host[PATH_MAX];
+    struct stat st;
     if (path_in(path, dev_dir, d->name, err) < 0)
         return -1;
-    if (mknod(path, S_IFCHR | 0666, makedev(d->major, d->minor)) == 0) {
-        /* mknod honours the umask; the nodes must be usable by anyone. */
-        if (chmod(path, 0666) < 0)
-            return wr_error_set(err, errno, "chmod %s", path);
-        return 0;
-    }
-    if (errno != EPERM)
-        return wr_error_set(err, errno, "mknod %s", path);
     snprintf(host, sizeof host, "/dev/%s", d->name);
+    if (stat(host, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(d->major, d->minor))
+        return wr_error_set(err, errno, "host %s is not the character device %u:%u", host, d->major,
+                            d->minor);
     if (mknod(path, S_IFREG | 0666, 0) < 0)
         return wr_error_set(err, errno, "create %s", path);
     if (mount(host, path, NULL, MS_BIND, NULL) < 0)
@@ -75,7 +73,7 @@ int wr_devfs_setup(const char *dev_dir, wr_error *err)
 {
     char path[PATH_MAX];
 
-    if (mount("tmpfs", dev_dir, "tmpfs", MS_NOSUID, "mode=755,size=65536k") < 0)
+    if (mount("tmpfs", dev_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=65536k") < 0)
         return wr_error_set(err, errno, "mount tmpfs on %s", dev_dir);
     for (size_t i = 0; i < sizeof safe_devices / sizeof safe_devices[0]; i++)
         if (make_device(dev_dir, &safe_devices[i], err) < 0)

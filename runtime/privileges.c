@@ -1,9 +1,9 @@
-/* The capabilities a workload keeps. Applied on the fill path to the
- * bounding set, so that they take effect at the workload's execve: until
- * then pid 1 keeps what it needs for activation (sethostname). A baseline
- * until the full security profile (seccomp, masked paths, user namespaces)
- * lands: Docker's default set, less CAP_MKNOD, because without a device
- * cgroup a container that may mknod could open the host's disks. */
+/* The capabilities a workload keeps (its security profile's set, Docker's
+ * 14 by default). Applied on the fill path to the bounding set, so that
+ * they take effect at the workload's execve: until then pid 1 keeps what
+ * it needs for activation (sethostname, setuid). CAP_MKNOD is harmless
+ * without a device cgroup because every writable mount of the container is
+ * nodev: a node can be made but not opened (see devfs.c). */
 #include "container.h"
 
 #include <errno.h>
@@ -12,20 +12,6 @@
 #include <stdio.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-
-static const int kept_capabilities[] = {
-    CAP_CHOWN,      CAP_DAC_OVERRIDE, CAP_FSETID,      CAP_FOWNER,  CAP_NET_RAW,
-    CAP_SETGID,     CAP_SETUID,       CAP_SETFCAP,     CAP_SETPCAP, CAP_NET_BIND_SERVICE,
-    CAP_SYS_CHROOT, CAP_KILL,         CAP_AUDIT_WRITE,
-};
-
-static bool kept(int cap)
-{
-    for (size_t i = 0; i < sizeof kept_capabilities / sizeof kept_capabilities[0]; i++)
-        if (kept_capabilities[i] == cap)
-            return true;
-    return false;
-}
 
 static int last_capability(void)
 {
@@ -39,27 +25,28 @@ static int last_capability(void)
     return last;
 }
 
-int wr_limit_workload_privileges(wr_error *err)
+int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err)
 {
     int last = last_capability();
     for (int cap = 0; cap <= last; cap++)
-        if (!kept(cap) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        if (!(cap < 64 && (caps >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+            errno != EINVAL)
             return wr_error_set(err, errno, "drop capability %d from the bounding set", cap);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
         return wr_error_set(err, errno, "clear ambient capabilities");
     /* Root's execve grants bounding | inheritable: the inheritable set must
      * be empty too. */
-    cap_t caps = cap_get_proc();
-    if (!caps)
+    cap_t current = cap_get_proc();
+    if (!current)
         return wr_error_set(err, errno, "cap_get_proc");
     int rc = 0;
-    if (cap_clear_flag(caps, CAP_INHERITABLE) < 0 || cap_set_proc(caps) < 0)
+    if (cap_clear_flag(current, CAP_INHERITABLE) < 0 || cap_set_proc(current) < 0)
         rc = wr_error_set(err, errno, "clear inheritable capabilities");
-    cap_free(caps);
+    cap_free(current);
     if (rc < 0)
         return -1;
     /* No setuid binary or file capability may give any of it back. */
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
         return wr_error_set(err, errno, "set no_new_privs");
     return 0;
 }

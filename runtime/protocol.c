@@ -3,6 +3,7 @@
 
 #include "activation.h"
 #include "cleanup.h"
+#include "protocol_security.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -160,6 +161,13 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
                 get_long(root, "tmpfs_size", (long)(1L << 20), (long)(64L << 30), &tmpfs, err) < 0)
                 return -1;
             req->tmpfs_size = (uint64_t)tmpfs;
+            json_t *security = optional(root, "security");
+            if (security) {
+                if (!(req->security = malloc(sizeof *req->security)))
+                    return wr_error_set(err, ENOMEM, "parsing \"security\"");
+                if (wr_security_from_json(security, req->security, err) < 0)
+                    return -1;
+            }
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
         return 0;
@@ -229,6 +237,7 @@ void wr_request_free(struct wr_request *req)
     free(req->cwd);
     free(req->hostname);
     free(req->id);
+    free(req->security);
     memset(req, 0, sizeof *req);
 }
 
@@ -313,6 +322,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         json_object_set_new(root, "size", json_integer(req->size));
         if (req->tmpfs_size)
             json_object_set_new(root, "tmpfs_size", json_integer((json_int_t)req->tmpfs_size));
+        if (req->security)
+            json_object_set_new(root, "security", wr_security_to_json(req->security));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;

@@ -5,6 +5,7 @@
 #define WARMRUN_PROTOCOL_H
 
 #include "error.h"
+#include "security_profile.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,6 +41,8 @@ struct wr_request {
     uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
     char *id;            /* kill */
     int signal;          /* kill, signal */
+    /* pool_create: the pool's security profile; NULL: Docker's defaults */
+    struct wr_security_profile *security;
 };
 
 /* Parses and validates a request; every field is checked before use. */

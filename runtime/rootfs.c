@@ -58,7 +58,9 @@ static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_e
                      work);
     if (n < 0 || (size_t)n >= sizeof opts)
         return wr_error_set(err, E2BIG, "overlay options longer than a page");
-    return mount_at("overlay", root, "overlay", 0, opts, err);
+    /* nodev: a device node the workload makes (CAP_MKNOD) cannot be
+     * opened; there is no device cgroup to stop it otherwise. */
+    return mount_at("overlay", root, "overlay", MS_NODEV, opts, err);
 }
 
 static int mount_api_filesystems(const char *root, wr_error *err)
@@ -107,5 +109,11 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
         return -1;
     if (enter_root(root, err) < 0)
         return -1;
-    return wr_mask_kernel_paths(err);
+    const struct wr_security_profile *sec = cfg->security;
+    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)
+        return -1;
+    if (sec && sec->read_only &&
+        mount_at(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL, err) < 0)
+        return wr_error_prefix(err, "read-only root");
+    return 0;
 }

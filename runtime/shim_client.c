@@ -88,6 +88,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->state_dir,
         (char *)"--tmpfs-size",
         tmpfs,
+        (char *)"--security",
+        (char *)(spec->security ? spec->security : ""),
         /* optional last pair: NULL ends argv early when unset */
         (char *)(spec->workload_cpus ? "--workload-cpus" : NULL),
         (char *)spec->workload_cpus,

@@ -26,6 +26,7 @@ struct wr_shim_spec {
     uint64_t tmpfs_bytes;
     bool fill_idle;            /* fill under SCHED_IDLE (pools); a cold start fills at full speed */
     const char *workload_cpus; /* hex CPU mask, with daemon --pin-cpu; else NULL */
+    const char *security;      /* encoded security profile (security_profile.h); NULL: default */
 };
 
 struct wr_shim {

@@ -6,6 +6,8 @@
 
 #include "container.h"
 #include "error.h"
+#include "seccomp_profile.h"
+#include "security_profile.h"
 #include "shim_msg.h"
 
 #include <sched.h>
@@ -23,6 +25,7 @@ struct shim_options {
     uint64_t tmpfs_bytes;
     bool pinned; /* --workload-cpus given */
     cpu_set_t workload_cpus;
+    struct wr_security_profile security; /* --security, Docker's defaults without */
 };
 
 struct shim {
@@ -34,6 +37,7 @@ struct shim {
     int sigfd;
     pid_t child;
     struct wr_exec_stamp *stamp;
+    struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,
@@ -46,6 +50,10 @@ struct shim {
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
+
+/* `warmrun-shim --compile-seccomp PROFILE OUT`: the daemon's one compile
+ * of a pool's seccomp filter. Returns the exit status. */
+int shim_compile_seccomp(int argc, char **argv);
 
 /* Creates the container and brings it to the stopped, warm state. */
 int shim_create_container(struct shim *sh, wr_error *err);

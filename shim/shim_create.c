@@ -56,6 +56,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .workload_cpus = sh->opt.pinned ? &sh->opt.workload_cpus : NULL,
             .cmdline_area = sh->opt.cmdline_area,
             .cmdline_len = sh->opt.cmdline_len,
+            .security = &sh->opt.security,
+            .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
         };
         /* The container keeps only what it needs: its activation socket and
          * its end of the init socket. The control socket to the daemon
@@ -137,6 +139,8 @@ int shim_create_container(struct shim *sh, wr_error *err)
     int pair[2];
     struct wr_msg warm = {.type = WR_MSG_WARM};
 
+    if (wr_seccomp_filter_prepare(&sh->opt.security, &sh->seccomp, err) < 0)
+        return -1;
     sh->stamp =
         mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh->stamp == MAP_FAILED)

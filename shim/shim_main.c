@@ -47,6 +47,8 @@ int main(int argc, char **argv)
                       .ns_fds = {-1, -1, -1}};
     wr_error err = {0};
 
+    if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)
+        return shim_compile_seccomp(argc, argv);
     if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
         fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
         return 2;

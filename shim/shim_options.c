@@ -17,11 +17,13 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"state-dir", required_argument, NULL, 's'},
         {"tmpfs-size", required_argument, NULL, 't'},
         {"workload-cpus", required_argument, NULL, 'c'},
+        {"security", required_argument, NULL, 'S'},
         {NULL, 0, NULL, 0},
     };
     char *end;
     int c;
     memset(opt, 0, sizeof *opt);
+    wr_security_profile_default(&opt->security);
     if (argc > 0) {
         opt->cmdline_area = argv[0];
         opt->cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
@@ -50,6 +52,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             if (wr_cpumask_parse(optarg, &opt->workload_cpus, err) < 0)
                 return -1;
             opt->pinned = true;
+            break;
+        case 'S':
+            if (wr_security_decode(optarg, &opt->security, err) < 0)
+                return -1;
             break;
         default:
             return wr_error_set(err, 0, "unknown option");

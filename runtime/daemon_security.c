@@ -1,0 +1,94 @@
+/* A pool's security profile, daemon side: the image's User as default, and
+ * the seccomp filter compiled once per pool (by `warmrun-shim
+ * --compile-seccomp`: the daemon itself does not link libseccomp) into
+ * <state>/seccomp/<pool id>.bpf, which every shim of the pool loads. */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int run_compiler(struct daemon *d, const char *profile, const char *out, wr_error *err)
+{
+    char *const argv[] = {(char *)"warmrun-shim", (char *)"--compile-seccomp", (char *)profile,
+                          (char *)out, NULL};
+    char *const envp[] = {NULL};
+    pid_t pid;
+    int status, rc = posix_spawn(&pid, d->shim_path, NULL, NULL, argv, envp);
+    if (rc != 0)
+        return wr_error_set(err, rc, "spawn %s", d->shim_path);
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return wr_error_set(err, errno, "waitpid");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return wr_error_set(err, 0, "compiling the seccomp profile failed (see the daemon log)");
+    return 0;
+}
+
+static int bpf_path(struct daemon *d, char *out, size_t cap, wr_error *err)
+{
+    unsigned char raw[6];
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/seccomp", d->g->state_dir);
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", dir);
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return wr_error_set(err, errno, "getrandom");
+    int n = snprintf(out, cap, "%s/%02x%02x%02x%02x%02x%02x.bpf", dir, raw[0], raw[1], raw[2],
+                     raw[3], raw[4], raw[5]);
+    if (n < 0 || (size_t)n >= cap)
+        return wr_error_set(err, ENAMETOOLONG, "seccomp path");
+    return 0;
+}
+
+int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_security_profile *req,
+                         bool *changed, wr_error *err)
+{
+    struct wr_security_profile q;
+    char text[WR_PROFILE_TEXT], bpf[WR_SECCOMP_MAX + 1] = "";
+    if (req)
+        q = *req;
+    else
+        wr_security_profile_default(&q);
+    if (wr_security_encode_for(&q, p->img->user, text, sizeof text, err) < 0 ||
+        wr_security_decode(text, &q, err) < 0)
+        return -1;
+    *changed = strcmp(text, p->security_source) != 0;
+    if (!*changed)
+        return 0;
+    bool filtered = !q.privileged &&
+                    (q.seccomp_mode == WR_SECCOMP_DEFAULT || q.seccomp_mode == WR_SECCOMP_FILE);
+    char compiled[WR_PROFILE_TEXT];
+    snprintf(compiled, sizeof compiled, "%s", text);
+    if (filtered) {
+        if (bpf_path(d, bpf, sizeof bpf, err) < 0 || run_compiler(d, text, bpf, err) < 0) {
+            if (bpf[0])
+                unlink(bpf);
+            return -1;
+        }
+        q.seccomp_mode = WR_SECCOMP_BPF;
+        snprintf(q.seccomp, sizeof q.seccomp, "%s", bpf);
+        if (wr_security_encode(&q, compiled, sizeof compiled, err) < 0) {
+            unlink(bpf);
+            return -1;
+        }
+    }
+    daemon_pool_security_release(p);
+    snprintf(p->security_source, sizeof p->security_source, "%s", text);
+    snprintf(p->security, sizeof p->security, "%s", compiled);
+    snprintf(p->seccomp_bpf, sizeof p->seccomp_bpf, "%s", bpf);
+    return 0;
+}
+
+void daemon_pool_security_release(struct pool *p)
+{
+    if (p->seccomp_bpf[0])
+        unlink(p->seccomp_bpf);
+    p->seccomp_bpf[0] = '\0';
+}

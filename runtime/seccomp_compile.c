@@ -1,0 +1,150 @@
+/* Compiling a seccomp profile to BPF with libseccomp. Linked only into the
+ * shim (the static CLI and daemon never pull it in): the daemon runs
+ * `warmrun-shim --compile-seccomp` once per pool, a cold start compiles in
+ * its own shim. */
+#include "seccomp_profile.h"
+
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BPF_INSN_SIZE 8 /* struct sock_filter */
+#define BPF_MAX_BYTES (4096 * BPF_INSN_SIZE)
+
+static uint32_t action_of(enum wr_seccomp_action a, int errnum)
+{
+    switch (a) {
+    case WR_ACT_ALLOW:
+        return SCMP_ACT_ALLOW;
+    case WR_ACT_ERRNO:
+        return SCMP_ACT_ERRNO((uint32_t)errnum);
+    case WR_ACT_KILL_THREAD:
+        return SCMP_ACT_KILL;
+    case WR_ACT_KILL_PROCESS:
+        return SCMP_ACT_KILL_PROCESS;
+    case WR_ACT_TRAP:
+        return SCMP_ACT_TRAP;
+    case WR_ACT_LOG:
+        return SCMP_ACT_LOG;
+    }
+    return SCMP_ACT_ERRNO(EPERM);
+}
+
+static int add_rule(scmp_filter_ctx ctx, const struct wr_seccomp_profile *p,
+                    const struct wr_seccomp_rule *r, const char *name, wr_error *err)
+{
+    int nr = seccomp_syscall_resolve_name(name);
+    if (nr == __NR_SCMP_ERROR)
+        return 0; /* unknown to this libseccomp: nothing to allow or deny */
+    uint32_t action =
+        action_of(r->action,
+                  r->errno_ret >= 0 && r->action == WR_ACT_ERRNO ? r->errno_ret : p->default_errno);
+    if (action == action_of(p->default_action, p->default_errno))
+        return 0; /* libseccomp refuses rules that repeat the default */
+    struct scmp_arg_cmp cmp[WR_SECCOMP_ARGS_MAX];
+    for (size_t i = 0; i < r->n_args; i++)
+        cmp[i] = (struct scmp_arg_cmp){.arg = r->args[i].index,
+                                       .op = (enum scmp_compare)r->args[i].op,
+                                       .datum_a = r->args[i].value,
+                                       .datum_b = r->args[i].value_two};
+    int rc = seccomp_rule_add_array(ctx, action, nr, (unsigned)r->n_args, cmp);
+    /* -EEXIST: the same syscall with another action already; -EOPNOTSUPP
+     * and -EINVAL for argument filters on multiplexed syscalls of a
+     * sub-architecture: skip, as Docker does. */
+    if (rc < 0 && rc != -EEXIST && rc != -EOPNOTSUPP && rc != -EINVAL && rc != -EDOM)
+        return wr_error_set(err, -rc, "seccomp rule for %s", name);
+    return 0;
+}
+
+int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, int fd, wr_error *err)
+{
+    scmp_filter_ctx ctx = seccomp_init(action_of(p->default_action, p->default_errno));
+    if (!ctx)
+        return wr_error_set(err, ENOMEM, "seccomp_init");
+    int rc = -1;
+    /* Docker's x86-64 profile also covers 32-bit and x32 system calls. */
+    if (seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 || seccomp_arch_add(ctx, SCMP_ARCH_X32) < 0) {
+        wr_error_set(err, 0, "seccomp: cannot add the x86 and x32 architectures");
+        goto out;
+    }
+    for (size_t i = 0; i < p->n_rules; i++) {
+        const struct wr_seccomp_rule *r = &p->rules[i];
+        if ((r->caps_include & caps) != r->caps_include || (r->caps_exclude & caps))
+            continue;
+        for (size_t j = 0; r->names[j]; j++)
+            if (add_rule(ctx, p, r, r->names[j], err) < 0)
+                goto out;
+    }
+    /* The container's pid 1 sets the activation's host name after the
+     * filter is in place; the workload itself lacks CAP_SYS_ADMIN, so the
+     * kernel still refuses it sethostname with EPERM, as Docker does. */
+    static const char *const hostname_names[] = {"sethostname", NULL};
+    static const struct wr_seccomp_rule hostname = {.names = hostname_names,
+                                                    .action = WR_ACT_ALLOW};
+    if (add_rule(ctx, p, &hostname, "sethostname", err) < 0)
+        goto out;
+    int e = seccomp_export_bpf(ctx, fd);
+    if (e < 0) {
+        wr_error_set(err, -e, "seccomp_export_bpf");
+        goto out;
+    }
+    rc = 0;
+out:
+    seccomp_release(ctx);
+    return rc;
+}
+
+static int read_filter(int fd, struct wr_seccomp_filter *f, wr_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return wr_error_set(err, errno, "stat seccomp program");
+    if (st.st_size <= 0 || st.st_size > BPF_MAX_BYTES || st.st_size % BPF_INSN_SIZE)
+        return wr_error_set(err, 0, "seccomp program of %lld bytes is not a BPF program",
+                            (long long)st.st_size);
+    f->insns = malloc((size_t)st.st_size);
+    if (!f->insns)
+        return wr_error_set(err, ENOMEM, "seccomp program");
+    if (pread(fd, f->insns, (size_t)st.st_size, 0) != st.st_size) {
+        free(f->insns);
+        f->insns = NULL;
+        return wr_error_set(err, errno, "read seccomp program");
+    }
+    f->len = (size_t)st.st_size / BPF_INSN_SIZE;
+    return 0;
+}
+
+int wr_seccomp_filter_prepare(const struct wr_security_profile *p, struct wr_seccomp_filter *f,
+                              wr_error *err)
+{
+    memset(f, 0, sizeof *f);
+    if (p->privileged || p->seccomp_mode == WR_SECCOMP_UNCONFINED)
+        return 0;
+    if (p->seccomp_mode == WR_SECCOMP_BPF) {
+        cleanup_close int fd = open(p->seccomp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            return wr_error_set(err, errno, "open %s", p->seccomp);
+        return read_filter(fd, f, err);
+    }
+    struct wr_seccomp_profile parsed = {0};
+    const struct wr_seccomp_profile *prof = wr_seccomp_default_profile();
+    if (p->seccomp_mode == WR_SECCOMP_FILE) {
+        if (wr_seccomp_profile_load(p->seccomp, &parsed, err) < 0)
+            return -1;
+        prof = &parsed;
+    }
+    cleanup_close int mem = memfd_create("seccomp", MFD_CLOEXEC);
+    int rc = mem < 0 ? wr_error_set(err, errno, "memfd_create")
+                     : wr_seccomp_compile(prof, p->caps, mem, err);
+    wr_seccomp_profile_free(&parsed);
+    if (rc < 0)
+        return -1;
+    return read_filter(mem, f, err);
+}

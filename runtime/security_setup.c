@@ -1,0 +1,36 @@
+/* The container side of a security profile, on the fill path (see
+ * security_profile.h): everything but the seccomp filter, which goes in
+ * last, and the user, which is taken on at activation. */
+#include "container.h"
+
+#include "workload_user.h"
+
+#include <errno.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+/* Resolved on the fill path, entered at activation (no allocation). */
+static struct wr_workload_user workload_user;
+
+int wr_security_setup(const struct wr_security_profile *p, wr_error *err)
+{
+    if (wr_workload_user_resolve(p->user, &workload_user, err) < 0)
+        return -1;
+    for (size_t i = 0; i < p->n_ulimits; i++) {
+        const struct wr_ulimit *u = &p->ulimits[i];
+        struct rlimit rl = {
+            .rlim_cur = u->soft == WR_RLIM_INFINITY ? RLIM_INFINITY : u->soft,
+            .rlim_max = u->hard == WR_RLIM_INFINITY ? RLIM_INFINITY : u->hard,
+        };
+        if (setrlimit(u->resource, &rl) < 0)
+            return wr_error_set(err, errno, "ulimit %s", wr_rlimit_name(u->resource));
+    }
+    umask((mode_t)p->umask);
+    /* --privileged: every capability, and no_new_privs off as in Docker. */
+    return wr_limit_workload_privileges(p->caps, !p->privileged, err);
+}
+
+int wr_security_enter_user(wr_error *err)
+{
+    return wr_workload_user_enter(&workload_user, err);
+}

@@ -1,0 +1,27 @@
+/* The user a workload runs as (see workload_user.c). */
+#ifndef WARMRUN_WORKLOAD_USER_H
+#define WARMRUN_WORKLOAD_USER_H
+
+#include "error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define WR_GROUPS_MAX 64
+
+struct wr_workload_user {
+    bool set;
+    uid_t uid;
+    gid_t gid;
+    size_t n_groups;
+    gid_t groups[WR_GROUPS_MAX];
+};
+
+/* Resolves "uid[:gid]" / "name[:group]" ("" or NULL: root) against the
+ * /etc/passwd and /etc/group of the current root. */
+int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err);
+/* setgroups, setresgid, setresuid. */
+int wr_workload_user_enter(const struct wr_workload_user *w, wr_error *err);
+
+#endif
