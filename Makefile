@@ -23,6 +23,7 @@ SHIM_SRC  := $(wildcard shim/*.c)
 IMAGE_SRC := $(wildcard rootfs-tools/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
+ATTACK_SRC := $(wildcard tests/attack/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
@@ -30,11 +31,12 @@ IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 LIBWR     := $(BUILD)/libwarmrun.a
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+ATTACKS   := $(ATTACK_SRC:tests/attack/%.c=$(BUILD)/attack/%)
 
 BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image
 
-.PHONY: all deps test unit-tests asan run bench format format-check cppcheck lint clean
-all: $(BINS) $(TESTS) $(BENCHES)
+.PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck lint clean
+all: $(BINS) $(TESTS) $(BENCHES) $(ATTACKS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -67,6 +69,25 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBWR) -lm
+
+# Attack helpers run inside test containers: static, no sanitizer.
+$(BUILD)/attack/%: tests/attack/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 -Wall -Wextra -Werror -static -o $@ $<
+
+# libFuzzer over the API request parser and the activation decoder
+# (clang-14, bounded time; the corpus lives in tests/fuzz/). Not in `make test`.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang-14
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iruntime -fsanitize=fuzzer,address,undefined \
+	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c runtime/protocol.c \
+	    runtime/protocol_security.c runtime/security_profile.c runtime/activation.c runtime/error.c \
+	    $(call pc_libs,jansson)
+	mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+	    -artifact_prefix=$(BUILD)/fuzz/ $(BUILD)/fuzz/corpus tests/fuzz/corpus
 
 deps:
 	scripts/install-deps

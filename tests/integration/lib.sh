@@ -405,3 +405,25 @@ act_raw() {
 
 # show_err: the start of $err as a diagnostic, if there is any.
 show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
+
+# ---- the attack image ---------------------------------------------------------
+
+# add_attack_image: writes an image "attack:latest" into STORE: two layers,
+# busybox's and one holding the static attack helper (tests/attack) as
+# /attack, laid out as runtime/image_store.h documents.
+add_attack_image() {
+    local helper=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/attack bb hex dir
+    [ -x "$helper" ] || bail_out "$helper is not built (make)"
+    bb=$(basename "$(dirname "$LAYER")")
+    hex=$(sha256sum "$helper" | cut -c1-64)
+    dir=$STORE/layers/sha256/$hex/root
+    mkdir -p "$dir" "$STORE/images/attack" || return 1
+    install -m 0755 "$helper" "$dir/attack" || return 1
+    cat >"$STORE/images/attack/latest.json" <<JSON
+{"schema": 1, "name": "attack", "tag": "latest", "id": "sha256:$hex",
+ "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$bb", "sha256:$hex"],
+ "config": {"Entrypoint": ["/attack"], "Cmd": null,
+            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "WorkingDir": "/", "User": ""}}
+JSON
+}

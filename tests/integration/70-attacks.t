@@ -1,0 +1,133 @@
+#!/bin/bash
+# TAP test of the security profile against a hostile workload: a static
+# helper (tests/attack/attack.c) in a two-layer test image tries each
+# attack of the threat model (docs/security.md) and prints the errno; each
+# must fail as it does under Docker's defaults. Cold, then warm from a pool.
+# Also: capabilities, seccomp and no_new_privs as /proc shows them, -u,
+# --read-only, --ulimit, --cap-add/--cap-drop, --privileged and a seccomp
+# profile in Docker's JSON format. Needs root and busybox-static.
+. "$(dirname "$0")/lib.sh"
+setup_env attacks
+add_attack_image || bail_out "cannot write the attack image"
+
+out=$T/out
+err=$T/err
+echo marker >"$T/host-file"
+
+# expect NAME ERRNO: the helper's line for NAME in $out.
+expect() {
+    is "$(awk -v n="$1" '$1 == n {print $2}' "$out")" "$2" "$m $1 fails with $2"
+}
+
+for mode in cold warm; do
+    m="$mode:"
+    if [ "$mode" = warm ]; then
+        start_daemon || bail_out "the daemon did not start"
+        wr pool create attack --size 1 --wait >"$out" 2>"$err" || { show_err; bail_out "no pool"; }
+    fi
+    if [ "$mode" = warm ]; then
+        wait_pool_full attack:latest 30
+        wr activate --no-cold attack -- "$$" "$T/host-file" >"$out" 2>"$err"
+    else
+        wr activate attack -- "$$" "$T/host-file" >"$out" 2>"$err"
+    fi
+    is "$?" 0 "$m the attack helper ran" || show_err
+    for name in mount umount2 pivot_root unshare unshare_user setns clone_newns kexec_load \
+        init_module finit_module reboot swapon keyctl bpf perf_event_open open_by_handle_at \
+        socket_vsock personality raise_rlimit; do
+        expect "$name" EPERM
+    done
+    expect clone3 ENOSYS
+    expect ptrace_host ESRCH
+    expect kill_host ESRCH
+    expect self_root_host ENOENT
+    expect pid1_root_host ENOENT
+    expect mkdir_sys EROFS
+    # As in Docker, CAP_MKNOD makes the node; here nodev (not a device
+    # cgroup) keeps it from being opened.
+    expect mknod_block OK
+    like "$(awk '$1 == "open_block" {print $2}' "$out")" '^(EACCES|EPERM)$' "$m the block device cannot be opened"
+    like "$(awk '$1 == "sysrq_trigger" {print $2}' "$out")" '^(EROFS|ENOENT)$' "$m /proc/sysrq-trigger is not writable"
+    like "$(awk '$1 == "kcore_bytes" {print $2}' "$out")" '^(0|-1)$' "$m /proc/kcore reads nothing"
+    like "$(awk '$1 == "write_sys" {print $2}' "$out")" '^(EROFS|ENOENT)$' "$m /sys is not writable"
+    if [ "$mode" = warm ]; then
+        stop_daemon
+        ok $? "warm: the daemon shuts down cleanly" || diag_file "$DAEMON_LOG"
+    fi
+done
+m=cold:
+
+# --- a non-root user cannot become root ----------------------------------------
+wr activate -u 1000:1000 attack -- "$$" "$T/host-file" >"$out" 2>"$err"
+expect setuid0 EPERM
+
+# --- what /proc shows -------------------------------------------------------------
+status() { wr activate "$@" busybox -- sh -c 'grep -E "^(CapEff|CapPrm|CapBnd|CapInh|CapAmb|Seccomp|NoNewPrivs):" /proc/self/status' 2>&1; }
+s=$(status)
+like "$s" 'CapEff:[[:space:]]+00000000a80425fb' "Docker's 14 capabilities effective"
+like "$s" 'CapPrm:[[:space:]]+00000000a80425fb' "  permitted"
+like "$s" 'CapBnd:[[:space:]]+00000000a80425fb' "  bounding"
+like "$s" 'CapInh:[[:space:]]+0+'$'\n' "  nothing inheritable"
+like "$s" 'CapAmb:[[:space:]]+0+'$'\n' "  nothing ambient"
+like "$s" 'Seccomp:[[:space:]]+2' "seccomp filter mode (2)"
+like "$s" 'NoNewPrivs:[[:space:]]+1' "no_new_privs"
+s=$(status --cap-drop ALL --cap-add NET_BIND_SERVICE)
+like "$s" 'CapEff:[[:space:]]+0000000000000400' "--cap-drop ALL --cap-add NET_BIND_SERVICE: that one only"
+s=$(status --cap-add SYS_ADMIN)
+like "$s" 'CapEff:[[:space:]]+00000000a82425fb' "--cap-add SYS_ADMIN"
+s=$(status --security-opt seccomp=unconfined)
+like "$s" 'Seccomp:[[:space:]]+0' "seccomp=unconfined: no filter"
+s=$(status --privileged)
+like "$s" 'Seccomp:[[:space:]]+0' "--privileged: no filter"
+like "$s" "CapEff:[[:space:]]+$(awk '/^CapBnd/ {print $2}' /proc/self/status)" "--privileged: every capability the host has"
+
+wr activate --cap-add SYS_ADMIN busybox -- sh -c 'mkdir -p /m && mount -t tmpfs none /m && echo mounted' >"$out" 2>"$err"
+is "$(cat "$out")" mounted "--cap-add SYS_ADMIN lifts the mount rules of the filter too"
+
+# --- users, groups, umask, ulimits, read-only ------------------------------------
+wr activate -u 1000:1000 busybox -- id >"$out" 2>"$err"
+is "$(cat "$out")" "uid=1000 gid=1000 groups=1000" "-u 1000:1000" || show_err
+wr activate -u nobody busybox -- id -u >"$out" 2>"$err"
+is "$(cat "$out")" "$(awk -F: '$1 == "nobody" {print $3}' "$LAYER/etc/passwd")" "-u nobody resolved from the image's /etc/passwd" || show_err
+wr activate -u no-such-user busybox -- true >"$out" 2>"$err"
+isnt "$?" 0 "-u of an unknown name fails"
+like "$(cat "$err")" 'unable to find user no-such-user' "  saying so"
+wr activate --umask 077 busybox -- sh -c 'umask' >"$out" 2>"$err"
+is "$(cat "$out")" 0077 "--umask 077"
+wr activate --ulimit nofile=100:200 busybox -- sh -c 'ulimit -n; ulimit -Hn' >"$out" 2>"$err"
+is "$(cat "$out" | tr '\n' ' ')" "100 200 " "--ulimit nofile=100:200"
+wr activate --ulimit nofile=300:200 busybox -- true >"$out" 2>"$err"
+is "$?" 2 "--ulimit soft above hard is a usage error"
+wr activate --read-only busybox -- sh -c 'touch /x 2>/dev/null || echo ro; echo ok >/dev/shm/f && cat /dev/shm/f' >"$out" 2>"$err"
+is "$(cat "$out" | tr '\n' ' ')" "ro ok " "--read-only: / is read-only, /dev/shm writable"
+wr activate --no-cold -u 1000 busybox -- true >"$out" 2>"$err"
+is "$?" 2 "security options with --no-cold: a usage error (a warm container has its pool's profile)"
+
+# --- a seccomp profile in Docker's JSON format --------------------------------------
+cat >"$T/profile.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}
+JSON
+wr activate --security-opt seccomp="$T/profile.json" busybox -- sh -c 'mkdir /d 2>&1; grep Seccomp: /proc/self/status' >"$out" 2>"$err"
+like "$(cat "$out")" 'Permission denied' "seccomp=FILE: the profile's errnoRet (EACCES)" || show_err
+echo '{"defaultAction": "SCMP_ACT_NOPE"}' >"$T/bad.json"
+wr activate --security-opt seccomp="$T/bad.json" busybox -- true >"$out" 2>"$err"
+isnt "$?" 0 "seccomp=FILE with a bad action fails"
+like "$(cat "$err")" 'unsupported action' "  naming it"
+
+# --- pools take the same options ------------------------------------------------------
+start_daemon || bail_out "the daemon did not start"
+wr pool create busybox --size 1 -u 1000 --read-only --wait >"$out" 2>"$err"
+ok $? "pool create with a profile" || show_err
+wr activate --no-cold busybox -- sh -c 'id -u; touch /x 2>/dev/null || echo ro' >"$out" 2>"$err"
+is "$(cat "$out" | tr '\n' ' ')" "1000 ro " "its warm containers have it"
+[ -n "$(ls "$STATE/seccomp/"*.bpf 2>/dev/null)" ]
+ok $? "the pool's filter was compiled once, into the state directory"
+wr pool create busybox --size 1 --wait >"$out" 2>"$err"
+wr activate --no-cold busybox -- id -u >"$out" 2>"$err"
+is "$(cat "$out")" 0 "a new profile replaces the warm containers of the old one"
+wr pool rm busybox >/dev/null 2>&1
+stop_daemon
+is "$(ls "$STATE/seccomp" 2>/dev/null | wc -l)" 0 "no compiled filter is left behind"
+
+done_testing
