@@ -347,9 +347,13 @@ int wr_security_encode(const struct wr_security_profile *p, char *out, size_t ca
         used += (size_t)n;
     }
     for (size_t i = 0; i < p->n_ulimits; i++) {
-        n = snprintf(out + used, cap - used, ";ulimit=%s:%" PRIu64 ":%" PRIu64,
-                     wr_rlimit_name(p->ulimits[i].resource), p->ulimits[i].soft,
-                     p->ulimits[i].hard);
+        char soft[24] = "unlimited", hard[24] = "unlimited";
+        if (p->ulimits[i].soft != WR_RLIM_INFINITY)
+            snprintf(soft, sizeof soft, "%" PRIu64, p->ulimits[i].soft);
+        if (p->ulimits[i].hard != WR_RLIM_INFINITY)
+            snprintf(hard, sizeof hard, "%" PRIu64, p->ulimits[i].hard);
+        n = snprintf(out + used, cap - used, ";ulimit=%s:%s:%s",
+                     wr_rlimit_name(p->ulimits[i].resource), soft, hard);
         if (n < 0 || (size_t)n >= cap - used)
             return wr_error_set(err, E2BIG, "security profile too long");
         used += (size_t)n;

@@ -1,0 +1,176 @@
+/* Security profiles: options, validation, the shim encoding, Docker's JSON
+ * seccomp format, and compiling to BPF. */
+#include "tap.h"
+
+#include "protocol.h"
+#include "seccomp_profile.h"
+#include "security_profile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_options(void)
+{
+    struct wr_security_profile p;
+    wr_error err;
+    wr_security_profile_default(&p);
+    is_int((long long)p.caps, 0xa80425fbLL, "the default: Docker's 14 capabilities");
+    ok(wr_security_profile_is_default(&p), "is_default");
+    ok(wr_security_option(&p, "cap-drop", "ALL", &err) == 0 &&
+           wr_security_option(&p, "cap-add", "cap_net_bind_service", &err) == 0,
+       "cap-drop ALL, cap-add cap_net_bind_service");
+    is_int((long long)p.caps, 0x400LL, "only NET_BIND_SERVICE left");
+    ok(wr_security_option(&p, "cap-add", "NOPE", &err) < 0, "unknown capability refused");
+    ok(wr_security_option(&p, "ulimit", "nofile=10:5", &err) < 0, "soft above hard refused");
+    ok(wr_security_option(&p, "ulimit", "nofile=10", &err) == 0 && p.n_ulimits == 1 &&
+           p.ulimits[0].hard == 10,
+       "ulimit NAME=N sets both");
+    ok(wr_security_option(&p, "ulimit", "bogus=1", &err) < 0, "unknown ulimit refused");
+    ok(wr_security_option(&p, "user", "a:b:c", &err) < 0, "user with two colons refused");
+    ok(wr_security_option(&p, "user", "../x", &err) < 0, "user with a slash refused");
+    ok(wr_security_option(&p, "security-opt", "seccomp=relative.json", &err) < 0,
+       "relative seccomp path refused");
+    ok(wr_security_option(&p, "security-opt", "seccomp=/a;b", &err) < 0,
+       "seccomp path with ';' refused");
+    ok(wr_security_option(&p, "security-opt", "apparmor=x", &err) < 0,
+       "unsupported security-opt refused");
+    ok(wr_security_option(&p, "privileged", "x", &err) < 0, "a flag with a value refused");
+    ok(wr_security_option(&p, "umask", "999", &err) < 0, "umask beyond 0777 refused");
+}
+
+static void test_encoding(void)
+{
+    struct wr_security_profile p, q;
+    char text[WR_PROFILE_TEXT];
+    wr_error err;
+    wr_security_profile_default(&p);
+    wr_security_option(&p, "read-only", NULL, &err);
+    wr_security_option(&p, "user", "1000:1000", &err);
+    wr_security_option(&p, "ulimit", "nofile=100:unlimited", &err);
+    wr_security_option(&p, "security-opt", "seccomp=/etc/p.json", &err);
+    ok(wr_security_encode(&p, text, sizeof text, &err) == 0, "encode: %s", text);
+    ok(wr_security_decode(text, &q, &err) == 0, "decode");
+    char again[WR_PROFILE_TEXT];
+    ok(wr_security_encode(&q, again, sizeof again, &err) == 0 && strcmp(text, again) == 0 &&
+           q.read_only && q.ulimits[0].hard == WR_RLIM_INFINITY,
+       "round trip");
+    ok(wr_security_decode("", &q, &err) == 0 && wr_security_profile_is_default(&q),
+       "empty text is the default");
+    ok(wr_security_decode("caps=zz", &q, &err) < 0, "bad caps refused");
+    ok(wr_security_decode("seccomp=bpf:relative", &q, &err) < 0, "relative bpf path refused");
+    ok(wr_security_decode("nokey", &q, &err) < 0, "a token without '=' refused");
+    ok(wr_security_decode("ulimit=nofile:1:2;ulimit=nofile:3:4", &q, &err) == 0 &&
+           q.n_ulimits == 1 && q.ulimits[0].soft == 3,
+       "a repeated ulimit replaces the first");
+    ok(wr_security_encode_for(&p, "root", text, sizeof text, &err) == 0 &&
+           strstr(text, "user=1000:1000"),
+       "an explicit user beats the image's");
+    wr_security_profile_default(&q);
+    ok(wr_security_encode_for(&q, "nobody", text, sizeof text, &err) == 0 &&
+           strstr(text, "user=nobody"),
+       "the image's User is the default");
+}
+
+static void test_request(void)
+{
+    const char *good = "{\"op\":\"pool_create\",\"image\":\"busybox\",\"size\":1,\"security\":"
+                       "{\"capabilities\":[\"CHOWN\"],\"read_only\":true,\"user\":\"1000\","
+                       "\"ulimits\":[{\"name\":\"nofile\",\"soft\":10,\"hard\":-1}]}}";
+    struct wr_request req;
+    wr_error err;
+    ok(wr_request_parse(good, strlen(good), &req, &err) == 0 && req.security, "security parsed");
+    if (req.security) {
+        is_int((long long)req.security->caps, 1LL, "capabilities");
+        ok(req.security->read_only && strcmp(req.security->user, "1000") == 0, "read_only, user");
+        ok(req.security->ulimits[0].hard == WR_RLIM_INFINITY, "-1 is unlimited");
+        size_t len;
+        char *enc = wr_request_encode(&req, &len, &err);
+        struct wr_request again;
+        ok(enc && wr_request_parse(enc, len, &again, &err) == 0 && again.security &&
+               again.security->caps == req.security->caps &&
+               again.security->ulimits[0].hard == WR_RLIM_INFINITY,
+           "request encode/parse round trip");
+        wr_request_free(&again);
+        free(enc);
+    }
+    wr_request_free(&req);
+    static const char *const bad[] = {
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":[]}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"capabilities\":[\"X\"]}"
+        "}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"privileged\":1}}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"seccomp\":\"rel\"}}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"umask\":4096}}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"user\":\"a b\"}}",
+        "{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"security\":{\"ulimits\":[{\"name\":"
+        "\"nofile\",\"soft\":5,\"hard\":1}]}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ok(wr_request_parse(bad[i], strlen(bad[i]), &req, &err) < 0, "refused: %s", err.msg);
+        wr_request_free(&req);
+    }
+}
+
+static long compiled_size(const struct wr_seccomp_profile *prof, uint64_t caps)
+{
+    wr_error err;
+    int fd = memfd_create("t", 0);
+    struct stat st;
+    if (fd < 0 || wr_seccomp_compile(prof, caps, fd, &err) < 0 || fstat(fd, &st) < 0) {
+        diag("compile: %s", err.msg);
+        st.st_size = -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return (long)st.st_size;
+}
+
+static void test_seccomp(void)
+{
+    struct wr_seccomp_profile prof;
+    wr_error err;
+    long size = compiled_size(wr_seccomp_default_profile(), 0xa80425fb);
+    ok(size > 0 && size % 8 == 0, "Docker's default compiles to BPF (%ld instructions)", size / 8);
+    const char *json = "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+                       "\"syscalls\":[{\"names\":[\"read\",\"write\"],\"action\":"
+                       "\"SCMP_ACT_ALLOW\"},{\"name\":\"socket\",\"action\":\"SCMP_ACT_ALLOW\","
+                       "\"args\":[{\"index\":0,\"value\":40,\"op\":\"SCMP_CMP_NE\"}]},"
+                       "{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":"
+                       "{\"caps\":[\"CAP_SYS_ADMIN\"]}},{\"names\":[\"x\"],\"action\":"
+                       "\"SCMP_ACT_ALLOW\",\"includes\":{\"arches\":[\"s390x\"]}}]}";
+    ok(wr_seccomp_profile_parse(json, strlen(json), &prof, &err) == 0, "a Docker JSON profile");
+    is_int((long long)prof.n_rules, 4LL, "its 4 rules");
+    ok(prof.rules[2].caps_include == 1ULL << 21, "includes.caps");
+    ok(prof.rules[3].caps_include == ~0ULL, "a rule for another architecture never applies");
+    ok(compiled_size(&prof, 0) > 0, "compiles");
+    wr_seccomp_profile_free(&prof);
+    static const char *const bad[] = {
+        "[]",
+        "{\"defaultAction\":\"SCMP_ACT_NOPE\"}",
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}",
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"action\":\"SCMP_ACT_ERRNO\"}]}",
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],\"action\":"
+        "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+        "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"a\"],\"action\":"
+        "\"SCMP_ACT_ERRNO\",\"errnoRet\":99999}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ok(wr_seccomp_profile_parse(bad[i], strlen(bad[i]), &prof, &err) < 0, "refused: %s",
+           err.msg);
+        wr_seccomp_profile_free(&prof);
+    }
+}
+
+int main(void)
+{
+    test_options();
+    test_encoding();
+    test_request();
+    test_seccomp();
+    return done_testing();
+}
