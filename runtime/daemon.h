@@ -88,6 +88,8 @@ struct daemon {
      * container), in the container (-> execve). */
     struct wr_latency_ring latency, in_daemon, wake_up, in_container;
     int64_t accept_paused_until_ns; /* out of descriptors: stop accepting for a moment */
+    gid_t socket_gid;               /* --socket-group: its members may connect too */
+    bool socket_group;
     bool stopping;
 };
 
@@ -114,6 +116,10 @@ struct entry *daemon_find_entry(struct daemon *d, const char *id);
 int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_security_profile *req,
                          bool *changed, wr_error *err);
 void daemon_pool_security_release(struct pool *p);
+
+/* daemon_peer.c: may this connection's peer use the daemon? (root, or a
+ * member of --socket-group) */
+bool daemon_peer_allowed(const struct daemon *d, int fd);
 
 /* daemon_api.c */
 void daemon_on_client(struct daemon *d, struct client *c);

@@ -7,6 +7,7 @@
 #include "cpumask.h"
 #include "signal_fd.h"
 #include "state_file.h"
+#include "workload_user.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +58,9 @@ static int open_socket(struct daemon *d, wr_error *err)
     umask(old);
     if (rc < 0)
         return wr_error_set(err, errno, "bind %s", d->g->socket);
-    if (chmod(d->g->socket, 0600) < 0 || listen(d->listen_fd, 128) < 0)
+    if (chmod(d->g->socket, d->socket_group ? 0660 : 0600) < 0 ||
+        (d->socket_group && chown(d->g->socket, 0, d->socket_gid) < 0) ||
+        listen(d->listen_fd, 128) < 0)
         return wr_error_set(err, errno, "listen on %s", d->g->socket);
     return 0;
 }
@@ -151,13 +154,6 @@ static void sweep_state(struct daemon *d)
                    stale);
 }
 
-static bool peer_allowed(int fd)
-{
-    struct ucred cred;
-    socklen_t len = sizeof cred;
-    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == 0;
-}
-
 static void on_listen(struct daemon *d)
 {
     for (;;) {
@@ -176,9 +172,10 @@ static void on_listen(struct daemon *d)
         }
         /* A refused peer gets one reply, and nothing it sent is read. */
         const char *code = NULL, *refusal = NULL;
-        if (!peer_allowed(fd)) {
+        if (!daemon_peer_allowed(d, fd)) {
             code = "denied";
-            refusal = "only root may use this socket";
+            refusal = d->socket_group ? "only root and the socket group may use this socket"
+                                      : "only root may use this socket";
         } else if (d->n_clients >= MAX_CLIENTS) {
             code = "busy";
             refusal = "too many connections";
@@ -328,6 +325,7 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"pin-cpu", required_argument, NULL, 'p'},
+        {"socket-group", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     static struct daemon d; /* large (latency ring): not on the stack */
@@ -337,6 +335,14 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     d.pin_cpu = -1;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'G') {
+            if (wr_group_id(optarg, &d.socket_gid, &err) < 0) {
+                cli_error("daemon: --socket-group: %s", err.msg);
+                return WR_EXIT_USAGE;
+            }
+            d.socket_group = true;
+            continue;
+        }
         if (c == 'p') {
             errno = 0;
             long cpu = strtol(optarg, &end, 10);
@@ -350,7 +356,7 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     }
     if (c == '?' || optind != argc) {
         fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
-                        "[--pin-cpu N]\n");
+                        "[--pin-cpu N] [--socket-group GROUP]\n");
         return WR_EXIT_USAGE;
     }
     d.g = g;

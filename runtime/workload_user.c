@@ -68,7 +68,7 @@ static int find_passwd(const char *user, char *name, size_t cap, uid_t *uid, gid
     return 0;
 }
 
-static int find_group(const char *group, gid_t *gid, wr_error *err)
+int wr_group_id(const char *group, gid_t *gid, wr_error *err)
 {
     char line[4096], *f[4];
     unsigned long num;
@@ -129,7 +129,7 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
         w->uid = (uid_t)num;
         w->gid = 0;
     }
-    if (group && find_group(group, &w->gid, err) < 0)
+    if (group && wr_group_id(group, &w->gid, err) < 0)
         return -1;
     add_group(w, w->gid);
     if (found && !group)

@@ -21,6 +21,8 @@ struct wr_workload_user {
 /* Resolves "uid[:gid]" / "name[:group]" ("" or NULL: root) against the
  * /etc/passwd and /etc/group of the current root. */
 int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err);
+/* A group name (from the current root's /etc/group) or number -> gid. */
+int wr_group_id(const char *group, gid_t *gid, wr_error *err);
 /* setgroups, setresgid, setresuid. */
 int wr_workload_user_enter(const struct wr_workload_user *w, wr_error *err);
 

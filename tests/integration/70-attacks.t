@@ -130,4 +130,23 @@ wr pool rm busybox >/dev/null 2>&1
 stop_daemon
 is "$(ls "$STATE/seccomp" 2>/dev/null | wc -l)" 0 "no compiled filter is left behind"
 
+# --- the control socket: root, or --socket-group ----------------------------------
+# A gid no one on the host has; the socket in a directory that group can reach.
+gid=48151
+chmod 0711 "$T"
+mkdir -m 0750 "$T/sock" && chgrp "$gid" "$T/sock"
+SOCK=$T/sock/warmrun.sock
+WR=("$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$SOCK")
+start_daemon --socket-group "$gid" || bail_out "the daemon did not start with --socket-group"
+is "$(stat -c '%a %g' "$SOCK")" "660 $gid" "--socket-group: the socket is 0660 root:group"
+timeout 10 setpriv --reuid 65534 --regid "$gid" --clear-groups "${WR[@]}" ps >"$out" 2>"$err"
+is "$?" 0 "a process whose group is the socket group may use it" || show_err
+timeout 10 setpriv --reuid 65534 --regid 65534 --groups "$gid" "${WR[@]}" ps >"$out" 2>"$err"
+is "$?" 0 "  so may one that has it as a supplementary group" || show_err
+chmod 0755 "$T/sock" && chmod 0666 "$SOCK"
+timeout 10 setpriv --reuid 65534 --regid 65534 --clear-groups "${WR[@]}" ps >"$out" 2>"$err"
+isnt "$?" 0 "another user is refused, even with the socket and its directory opened up"
+like "$(cat "$err")" 'only root and the socket group may use this socket' "  by SO_PEERCRED"
+stop_daemon
+
 done_testing
