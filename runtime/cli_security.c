@@ -5,11 +5,12 @@
 
 int cli_security_option(struct wr_security_profile *p, int c, const char *arg)
 {
-    static const char *const names[] = {"cap-add",   "cap-drop", "privileged", "security-opt",
-                                        "read-only", "user",     "ulimit",     "umask"};
+    static const char *const names[] = {"cap-add",      "cap-drop",  "privileged",
+                                        "security-opt", "read-only", "user",
+                                        "ulimit",       "umask",     "userns"};
     if (c == 'u')
         c = CLI_SEC_USER;
-    if (c < CLI_SEC_CAP_ADD || c > CLI_SEC_UMASK)
+    if (c < CLI_SEC_CAP_ADD || c > CLI_SEC_USERNS)
         return 0;
     wr_error err;
     if (wr_security_option(p, names[c - CLI_SEC_CAP_ADD], arg, &err) < 0) {

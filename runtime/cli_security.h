@@ -15,24 +15,27 @@ enum {
     CLI_SEC_USER,
     CLI_SEC_ULIMIT,
     CLI_SEC_UMASK,
+    CLI_SEC_USERNS,
 };
 
 /* Entries for a getopt_long table; -u is the short form of --user. */
-#define CLI_SECURITY_LONGOPTS                                                                      \
-    {"cap-add", required_argument, NULL, CLI_SEC_CAP_ADD},                                         \
-        {"cap-drop", required_argument, NULL, CLI_SEC_CAP_DROP},                                   \
-        {"privileged", no_argument, NULL, CLI_SEC_PRIVILEGED},                                     \
-        {"security-opt", required_argument, NULL, CLI_SEC_SECURITY_OPT},                           \
-        {"read-only", no_argument, NULL, CLI_SEC_READ_ONLY},                                       \
-        {"user", required_argument, NULL, CLI_SEC_USER},                                           \
-        {"ulimit", required_argument, NULL, CLI_SEC_ULIMIT},                                       \
-    {                                                                                              \
-        "umask", required_argument, NULL, CLI_SEC_UMASK                                            \
-    }
+/* clang-format off */
+#define CLI_SECURITY_LONGOPTS \
+    {"cap-add", required_argument, NULL, CLI_SEC_CAP_ADD}, \
+    {"cap-drop", required_argument, NULL, CLI_SEC_CAP_DROP}, \
+    {"privileged", no_argument, NULL, CLI_SEC_PRIVILEGED}, \
+    {"security-opt", required_argument, NULL, CLI_SEC_SECURITY_OPT}, \
+    {"read-only", no_argument, NULL, CLI_SEC_READ_ONLY}, \
+    {"user", required_argument, NULL, CLI_SEC_USER}, \
+    {"ulimit", required_argument, NULL, CLI_SEC_ULIMIT}, \
+    {"umask", required_argument, NULL, CLI_SEC_UMASK}, \
+    {"userns", required_argument, NULL, CLI_SEC_USERNS}
+/* clang-format on */
 
 #define CLI_SECURITY_USAGE                                                                         \
     "[--cap-add CAP] [--cap-drop CAP] [--privileged] [--security-opt seccomp=PROFILE] "            \
-    "[--read-only] [-u USER[:GROUP]] [--ulimit NAME=SOFT[:HARD]] [--umask MASK]"
+    "[--read-only] [-u USER[:GROUP]] [--ulimit NAME=SOFT[:HARD]] [--umask MASK] "                  \
+    "[--userns auto|BASE[:SIZE]]"
 
 /* Applies getopt's c (a CLI_SEC_* value, or 'u') to p. Returns 1 when c was
  * a security option, 0 when it is not one, -1 (message printed) when its

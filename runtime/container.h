@@ -30,6 +30,7 @@ struct wr_container_config {
     /* What the workload may do, and its compiled seccomp filter (NULL: none). */
     const struct wr_security_profile *security;
     const struct wr_seccomp_filter *seccomp;
+    int userns_fd; /* with --userns: the namespace to enter (userns.h); else -1 */
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
@@ -66,7 +67,7 @@ int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err
  * workload's user (resolved now, entered by wr_security_enter_user at
  * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
  * filter goes in last, by wr_seccomp_filter_install. */
-int wr_security_setup(const struct wr_security_profile *p, wr_error *err);
+int wr_security_setup(const struct wr_container_config *cfg, wr_error *err);
 int wr_security_enter_user(wr_error *err);
 /* Empties this process's own capability sets (an --init pid 1 needs none). */
 int wr_drop_all_capabilities(wr_error *err);

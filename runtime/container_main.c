@@ -104,8 +104,6 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
         return wr_error_set(err, errno, "sethostname");
     if (wr_link_up("lo", err) < 0)
         return -1;
-    if (wr_security_setup(cfg->security, err) < 0)
-        return -1;
     /* The daemon's shims are shielded from the OOM killer; the workload
      * must not be. Raising the score needs no privilege. */
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
@@ -120,6 +118,9 @@ static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *st
     struct sched_param normal = {.sched_priority = 0};
     if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
         return wr_error_set(err, errno, "reset scheduling policy");
+    /* Late: entering a user namespace gives up the host's privileges. */
+    if (wr_security_setup(cfg, err) < 0)
+        return -1;
     /* The workload starts with default signal handling; a few dozen
      * sigaction calls are too slow for the hot path, so do it now. */
     reset_signals();

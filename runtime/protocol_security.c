@@ -106,6 +106,10 @@ int wr_security_from_json(json_t *obj, struct wr_security_profile *p, wr_error *
     }
     if ((v = member(obj, "ulimits")) && parse_ulimits(v, p, err) < 0)
         return -1;
+    if (!(s = get_str(obj, "userns", err)))
+        return -1;
+    if (s[0] && wr_security_option(p, "userns", s, err) < 0)
+        return -1;
     return wr_security_profile_validate(p, err);
 }
 
@@ -134,5 +138,10 @@ json_t *wr_security_to_json(const struct wr_security_profile *p)
                       (json_int_t)(u->hard == WR_RLIM_INFINITY ? -1 : (json_int_t)u->hard)));
     }
     json_object_set_new(o, "ulimits", ul);
+    if (p->userns_size) {
+        char range[32];
+        snprintf(range, sizeof range, "%u:%u", p->userns_base, p->userns_size);
+        json_object_set_new(o, "userns", json_string(range));
+    }
     return o;
 }

@@ -5,6 +5,8 @@
  * host has nothing to unmount. */
 #include "container.h"
 
+#include "userns.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/limits.h>
@@ -54,8 +56,20 @@ static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_e
     if (ensure_dir(upper, 0755, err) < 0 || ensure_dir(work, 0700, err) < 0 ||
         ensure_dir(root, 0755, err) < 0)
         return -1;
-    int n = snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", cfg->lowerdir, upper,
-                     work);
+    const char *lowerdir = cfg->lowerdir;
+    char idmapped[4096];
+    if (cfg->userns_fd >= 0) {
+        /* The layers, owned by host root, idmapped into the namespace; the
+         * fresh upper layer owned by its root. */
+        if (wr_userns_idmap_layers(cfg->lowerdir, cfg->staging_dir, cfg->userns_fd, idmapped,
+                                   sizeof idmapped, err) < 0)
+            return -1;
+        lowerdir = idmapped;
+        if (chown(upper, cfg->security->userns_base, cfg->security->userns_base) < 0)
+            return wr_error_set(err, errno, "chown %s", upper);
+    }
+    int n =
+        snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lowerdir, upper, work);
     if (n < 0 || (size_t)n >= sizeof opts)
         return wr_error_set(err, E2BIG, "overlay options longer than a page");
     /* nodev: a device node the workload makes (CAP_MKNOD) cannot be

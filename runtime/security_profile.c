@@ -106,7 +106,7 @@ bool wr_security_profile_is_default(const struct wr_security_profile *p)
     wr_security_profile_default(&d);
     return p->caps == d.caps && !p->privileged && !p->read_only &&
            p->seccomp_mode == WR_SECCOMP_DEFAULT && !p->user[0] && p->umask == d.umask &&
-           p->n_ulimits == 0;
+           p->n_ulimits == 0 && p->userns_size == 0;
 }
 
 int wr_capability_from_name(const char *name)
@@ -234,6 +234,38 @@ static int set_seccomp(struct wr_security_profile *p, const char *v, wr_error *e
     return 0;
 }
 
+/* auto | host | BASE[:SIZE] */
+static int set_userns(struct wr_security_profile *p, const char *v, wr_error *err)
+{
+    if (strcmp(v, "host") == 0 || strcmp(v, "") == 0) {
+        p->userns_base = p->userns_size = 0;
+        return 0;
+    }
+    if (strcmp(v, "auto") == 0) {
+        p->userns_base = WR_USERNS_AUTO_BASE;
+        p->userns_size = WR_USERNS_AUTO_SIZE;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long base = strtoull(v, &end, 10), size = WR_USERNS_AUTO_SIZE;
+    if (!errno && end != v && *end == ':') {
+        const char *s = end + 1;
+        size = strtoull(s, &end, 10);
+        if (end == s)
+            errno = EINVAL;
+    }
+    if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || base == 0 || size == 0 ||
+        base + size > 0xffffffffULL)
+        return wr_error_set(err, 0,
+                            "--userns %.32s: expected auto, host or BASE[:SIZE] (a host uid "
+                            "range above 0)",
+                            v);
+    p->userns_base = (uint32_t)base;
+    p->userns_size = (uint32_t)size;
+    return 0;
+}
+
 int wr_security_option(struct wr_security_profile *p, const char *name, const char *value,
                        wr_error *err)
 {
@@ -278,6 +310,8 @@ int wr_security_option(struct wr_security_profile *p, const char *name, const ch
     }
     if (strcmp(name, "ulimit") == 0)
         return add_ulimit(p, value, err);
+    if (strcmp(name, "userns") == 0)
+        return set_userns(p, value, err);
     if (strcmp(name, "umask") == 0) {
         char *end;
         errno = 0;
@@ -316,6 +350,9 @@ int wr_security_profile_validate(const struct wr_security_profile *p, wr_error *
     }
     if (p->n_ulimits > WR_ULIMITS_MAX)
         return wr_error_set(err, 0, "too many ulimits");
+    if ((p->userns_size == 0) != (p->userns_base == 0) ||
+        (uint64_t)p->userns_base + p->userns_size > 0xffffffffULL)
+        return wr_error_set(err, 0, "invalid userns range");
     for (size_t i = 0; i < p->n_ulimits; i++) {
         const struct wr_ulimit *u = &p->ulimits[i];
         if (!wr_rlimit_name(u->resource) || u->soft > u->hard)
@@ -340,6 +377,12 @@ int wr_security_encode(const struct wr_security_profile *p, char *out, size_t ca
     if (n < 0 || (size_t)n >= cap)
         return wr_error_set(err, E2BIG, "security profile too long");
     used = (size_t)n;
+    if (p->userns_size) {
+        n = snprintf(out + used, cap - used, ";userns=%u:%u", p->userns_base, p->userns_size);
+        if (n < 0 || (size_t)n >= cap - used)
+            return wr_error_set(err, E2BIG, "security profile too long");
+        used += (size_t)n;
+    }
     if (p->user[0]) {
         n = snprintf(out + used, cap - used, ";user=%s", p->user);
         if (n < 0 || (size_t)n >= cap - used)
@@ -424,6 +467,8 @@ static int decode_pair(struct wr_security_profile *p, const char *key, char *val
         *colon = '=';
         return add_ulimit(p, val, err);
     }
+    if (strcmp(key, "userns") == 0)
+        return set_userns(p, val, err);
     return wr_error_set(err, 0, "unknown key \"%.32s\"", key);
 }
 

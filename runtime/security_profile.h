@@ -40,7 +40,14 @@ struct wr_security_profile {
     unsigned umask;             /* of the workload; 022 by default */
     size_t n_ulimits;
     struct wr_ulimit ulimits[WR_ULIMITS_MAX];
+    /* --userns: container uids and gids 0..size-1 are host base..base+size-1
+     * (size 0: no user namespace). */
+    uint32_t userns_base, userns_size;
 };
+
+/* --userns=auto: a range no host account uses (documented in security.md). */
+#define WR_USERNS_AUTO_BASE 1000000000U
+#define WR_USERNS_AUTO_SIZE 65536U
 
 /* Docker's 14 default capabilities. */
 uint64_t wr_default_capabilities(void);
@@ -55,7 +62,7 @@ const char *wr_capability_name(int cap);
 /* Applies one option as the CLI takes it (docs/cli.md):
  *   cap-add NAME|ALL, cap-drop NAME|ALL, privileged, read-only,
  *   security-opt seccomp=unconfined|default|PATH, user SPEC, ulimit
- *   name=soft[:hard], umask OCTAL.
+ *   name=soft[:hard], umask OCTAL, userns auto|host|BASE[:SIZE].
  * value is NULL for flags. Capabilities: drops and adds apply in order. */
 int wr_security_option(struct wr_security_profile *p, const char *name, const char *value,
                        wr_error *err);

@@ -3,6 +3,7 @@
  * last, and the user, which is taken on at activation. */
 #include "container.h"
 
+#include "userns.h"
 #include "workload_user.h"
 
 #include <errno.h>
@@ -12,8 +13,9 @@
 /* Resolved on the fill path, entered at activation (no allocation). */
 static struct wr_workload_user workload_user;
 
-int wr_security_setup(const struct wr_security_profile *p, wr_error *err)
+int wr_security_setup(const struct wr_container_config *cfg, wr_error *err)
 {
+    const struct wr_security_profile *p = cfg->security;
     if (wr_workload_user_resolve(p->user, &workload_user, err) < 0)
         return -1;
     for (size_t i = 0; i < p->n_ulimits; i++) {
@@ -26,6 +28,9 @@ int wr_security_setup(const struct wr_security_profile *p, wr_error *err)
             return wr_error_set(err, errno, "ulimit %s", wr_rlimit_name(u->resource));
     }
     umask((mode_t)p->umask);
+    /* Joining a user namespace fills the bounding set again: drop after. */
+    if (cfg->userns_fd >= 0 && wr_userns_enter(cfg->userns_fd, cfg->hostname, err) < 0)
+        return -1;
     /* --privileged: every capability, and no_new_privs off as in Docker. */
     return wr_limit_workload_privileges(p->caps, !p->privileged, err);
 }

@@ -38,6 +38,7 @@ struct shim {
     pid_t child;
     struct wr_exec_stamp *stamp;
     struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
+    int userns_fd;                    /* --userns: made before the clone; else -1 */
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,

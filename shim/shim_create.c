@@ -6,6 +6,7 @@
 #include "fdpass.h"
 #include "shim_msg.h"
 #include "state_file.h"
+#include "userns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +59,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cmdline_len = sh->opt.cmdline_len,
             .security = &sh->opt.security,
             .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
+            .userns_fd = sh->userns_fd,
         };
         /* The container keeps only what it needs: its activation socket and
          * its end of the init socket. The control socket to the daemon
@@ -141,6 +143,10 @@ int shim_create_container(struct shim *sh, wr_error *err)
 
     if (wr_seccomp_filter_prepare(&sh->opt.security, &sh->seccomp, err) < 0)
         return -1;
+    if (sh->opt.security.userns_size &&
+        wr_userns_create(sh->opt.security.userns_base, sh->opt.security.userns_size, &sh->userns_fd,
+                         err) < 0)
+        return -1;
     sh->stamp =
         mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh->stamp == MAP_FAILED)
@@ -153,6 +159,10 @@ int shim_create_container(struct shim *sh, wr_error *err)
     if (clone_container(sh, child_init, err) < 0)
         return -1;
     close(SHIM_ACT_FD); /* the container's end now lives in the container only */
+    if (sh->userns_fd >= 0) {
+        close(sh->userns_fd);
+        sh->userns_fd = -1;
+    }
     if (write_state(sh, err) < 0)
         return -1;
     if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
                       .client = -1,
                       .pidfd = -1,
                       .sigfd = -1,
-                      .ns_fds = {-1, -1, -1}};
+                      .ns_fds = {-1, -1, -1},
+                      .userns_fd = -1};
     wr_error err = {0};
 
     if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)

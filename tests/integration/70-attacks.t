@@ -2,7 +2,8 @@
 # TAP test of the security profile against a hostile workload: a static
 # helper (tests/attack/attack.c) in a two-layer test image tries each
 # attack of the threat model (docs/security.md) and prints the errno; each
-# must fail as it does under Docker's defaults. Cold, then warm from a pool.
+# must fail as it does under Docker's defaults. Cold, warm from a pool, and
+# cold in a user namespace.
 # Also: capabilities, seccomp and no_new_privs as /proc shows them, -u,
 # --read-only, --ulimit, --cap-add/--cap-drop, --privileged and a seccomp
 # profile in Docker's JSON format. Needs root and busybox-static.
@@ -19,7 +20,7 @@ expect() {
     is "$(awk -v n="$1" '$1 == n {print $2}' "$out")" "$2" "$m $1 fails with $2"
 }
 
-for mode in cold warm; do
+for mode in cold warm userns; do
     m="$mode:"
     if [ "$mode" = warm ]; then
         start_daemon || bail_out "the daemon did not start"
@@ -28,6 +29,8 @@ for mode in cold warm; do
     if [ "$mode" = warm ]; then
         wait_pool_full attack:latest 30
         wr activate --no-cold attack -- "$$" "$T/host-file" >"$out" 2>"$err"
+    elif [ "$mode" = userns ]; then
+        wr activate --userns auto attack -- "$$" "$T/host-file" >"$out" 2>"$err"
     else
         wr activate attack -- "$$" "$T/host-file" >"$out" 2>"$err"
     fi
@@ -44,9 +47,13 @@ for mode in cold warm; do
     expect pid1_root_host ENOENT
     expect mkdir_sys EROFS
     # As in Docker, CAP_MKNOD makes the node; here nodev (not a device
-    # cgroup) keeps it from being opened.
-    expect mknod_block OK
-    like "$(awk '$1 == "open_block" {print $2}' "$out")" '^(EACCES|EPERM)$' "$m the block device cannot be opened"
+    # cgroup) keeps it from being opened. In a user namespace, not even that.
+    if [ "$mode" = userns ]; then
+        expect mknod_block EPERM
+    else
+        expect mknod_block OK
+        like "$(awk '$1 == "open_block" {print $2}' "$out")" '^(EACCES|EPERM)$' "$m the block device cannot be opened"
+    fi
     like "$(awk '$1 == "sysrq_trigger" {print $2}' "$out")" '^(EROFS|ENOENT)$' "$m /proc/sysrq-trigger is not writable"
     like "$(awk '$1 == "kcore_bytes" {print $2}' "$out")" '^(0|-1)$' "$m /proc/kcore reads nothing"
     like "$(awk '$1 == "write_sys" {print $2}' "$out")" '^(EROFS|ENOENT)$' "$m /sys is not writable"
@@ -129,6 +136,35 @@ is "$(cat "$out")" 0 "a new profile replaces the warm containers of the old one"
 wr pool rm busybox >/dev/null 2>&1
 stop_daemon
 is "$(ls "$STATE/seccomp" 2>/dev/null | wc -l)" 0 "no compiled filter is left behind"
+
+# --- user namespaces ------------------------------------------------------------------
+wr activate --userns auto busybox -- sh -c 'cat /proc/self/uid_map; id -u; touch /etc/x && echo wrote;
+    mkdir -p /m; mount -t tmpfs none /m 2>/dev/null || echo no-mount; hostname' >"$out" 2>"$err"
+like "$(sed -n 1p "$out")" '^ *0 +1000000000 +65536$' "--userns auto: container root is host uid 1000000000" || show_err
+is "$(sed -n 2,4p "$out" | tr '\n' ' ')" "0 wrote no-mount " "  root of the container owns its image files (idmapped layers) and cannot mount"
+like "$(sed -n 5p "$out")" '^[0-9a-f]{12}$' "  its host name is the container id"
+wr activate --userns 300000:70000 --hostname named -u 1000:1000 busybox -- sh -c 'id -u; hostname; grep CapEff /proc/self/status' >"$out" 2>"$err"
+is "$(sed -n 1,2p "$out" | tr '\n' ' ')" "1000 named " "--userns BASE:SIZE with -u and --hostname" || show_err
+like "$(cat "$out")" 'CapEff:[[:space:]]+0{16}' "  a non-root user has no effective capabilities"
+: >"$T/bg.out"
+wr activate --userns auto busybox -- sh -c 'echo started; exec sleep 30' >"$T/bg.out" 2>&1 &
+bg=$!
+poll_until 20 grep -q started "$T/bg.out"
+host_uid=
+for p in $(our_pids); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && host_uid=$(awk '/^Uid:/ {print $2}' "/proc/$p/status")
+done
+is "$host_uid" 1000000000 "on the host, the workload runs as uid 1000000000"
+kill -KILL $(our_pids_except_daemon) 2>/dev/null
+wait "$bg" 2>/dev/null
+wr activate --userns 0:10 busybox -- true >"$out" 2>"$err"
+is "$?" 2 "--userns with base 0 is a usage error"
+start_daemon || bail_out "the daemon did not start"
+wr pool create busybox --size 1 --userns auto --wait >"$out" 2>"$err"
+ok $? "pool create --userns auto" || show_err
+wr activate --no-cold busybox -- cat /proc/self/uid_map >"$out" 2>"$err"
+like "$(cat "$out")" '^ *0 +1000000000 +65536$' "  its warm containers are in the user namespace" || show_err
+stop_daemon
 
 # --- the control socket: root, or --socket-group ----------------------------------
 # A gid no one on the host has; the socket in a directory that group can reach.

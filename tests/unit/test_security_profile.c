@@ -41,6 +41,16 @@ static void test_options(void)
        "unsupported security-opt refused");
     ok(wr_security_option(&p, "privileged", "x", &err) < 0, "a flag with a value refused");
     ok(wr_security_option(&p, "umask", "999", &err) < 0, "umask beyond 0777 refused");
+    ok(wr_security_option(&p, "userns", "auto", &err) == 0 &&
+           p.userns_base == WR_USERNS_AUTO_BASE && p.userns_size == WR_USERNS_AUTO_SIZE,
+       "userns auto");
+    ok(wr_security_option(&p, "userns", "100000:5", &err) == 0 && p.userns_base == 100000 &&
+           p.userns_size == 5,
+       "userns BASE:SIZE");
+    ok(wr_security_option(&p, "userns", "4294967295:2", &err) < 0, "userns past 2^32 refused");
+    ok(wr_security_option(&p, "userns", "0", &err) < 0, "userns base 0 refused");
+    ok(wr_security_option(&p, "userns", "12:", &err) < 0, "userns without a size refused");
+    ok(wr_security_option(&p, "userns", "host", &err) == 0 && p.userns_size == 0, "userns host");
 }
 
 static void test_encoding(void)
@@ -53,11 +63,13 @@ static void test_encoding(void)
     wr_security_option(&p, "user", "1000:1000", &err);
     wr_security_option(&p, "ulimit", "nofile=100:unlimited", &err);
     wr_security_option(&p, "security-opt", "seccomp=/etc/p.json", &err);
+    wr_security_option(&p, "userns", "auto", &err);
     ok(wr_security_encode(&p, text, sizeof text, &err) == 0, "encode: %s", text);
     ok(wr_security_decode(text, &q, &err) == 0, "decode");
     char again[WR_PROFILE_TEXT];
     ok(wr_security_encode(&q, again, sizeof again, &err) == 0 && strcmp(text, again) == 0 &&
-           q.read_only && q.ulimits[0].hard == WR_RLIM_INFINITY,
+           q.read_only && q.ulimits[0].hard == WR_RLIM_INFINITY &&
+           q.userns_base == WR_USERNS_AUTO_BASE,
        "round trip");
     ok(wr_security_decode("", &q, &err) == 0 && wr_security_profile_is_default(&q),
        "empty text is the default");

@@ -1,0 +1,120 @@
+/* User namespaces: see userns.h. */
+#include "userns.h"
+
+#include "cleanup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int write_map(pid_t pid, const char *which, uint32_t base, uint32_t size, wr_error *err)
+{
+    char path[64], map[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, which);
+    int n = snprintf(map, sizeof map, "0 %u %u\n", base, size);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, map, (size_t)n) != n)
+        return wr_error_set(err, errno, "write %s", path);
+    return 0;
+}
+
+int wr_userns_create(uint32_t base, uint32_t size, int *fd, wr_error *err)
+{
+    int pipefd[2];
+    *fd = -1;
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return wr_error_set(err, errno, "pipe");
+    struct clone_args args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0) {
+        /* Holds the namespace until the shim has its descriptor. */
+        char c;
+        close(pipefd[1]);
+        (void)read(pipefd[0], &c, 1);
+        _exit(0);
+    }
+    close(pipefd[0]);
+    int rc = 0;
+    if (pid < 0) {
+        rc = wr_error_set(err, errno, "clone a user namespace");
+    } else {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
+        if (write_map(pid, "uid_map", base, size, err) < 0 ||
+            write_map(pid, "gid_map", base, size, err) < 0)
+            rc = -1;
+        else if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+            rc = wr_error_set(err, errno, "open %s", path);
+    }
+    close(pipefd[1]);
+    if (pid > 0)
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+            ;
+    return rc;
+}
+
+static int idmap_one(const char *layer, const char *target, int userns_fd, wr_error *err)
+{
+    if (mkdir(target, 0755) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", target);
+    cleanup_close int tree =
+        (int)syscall(SYS_open_tree, AT_FDCWD, layer, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return wr_error_set(err, errno, "open_tree %s", layer);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns_fd};
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        return wr_error_set(err, errno, "idmap %s", layer);
+    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return wr_error_set(err, errno, "move_mount %s", target);
+    return 0;
+}
+
+int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd, char *out,
+                           size_t cap, wr_error *err)
+{
+    char layer[4096], target[4096];
+    size_t used = 0;
+    const char *p = lowerdir;
+    for (int i = 0; *p; i++) {
+        size_t len = strcspn(p, ":");
+        if (len >= sizeof layer)
+            return wr_error_set(err, ENAMETOOLONG, "layer path");
+        memcpy(layer, p, len);
+        layer[len] = '\0';
+        p += len + (p[len] == ':');
+        int n = snprintf(target, sizeof target, "%s/l%d", dir, i);
+        if (n < 0 || (size_t)n >= sizeof target)
+            return wr_error_set(err, ENAMETOOLONG, "layer mount path");
+        if (idmap_one(layer, target, userns_fd, err) < 0)
+            return -1;
+        n = snprintf(out + used, cap - used, "%s%s", used ? ":" : "", target);
+        if (n < 0 || (size_t)n >= cap - used)
+            return wr_error_set(err, E2BIG, "lowerdir");
+        used += (size_t)n;
+    }
+    return 0;
+}
+
+int wr_userns_enter(int userns_fd, const char *hostname, wr_error *err)
+{
+    if (setns(userns_fd, CLONE_NEWUSER) < 0)
+        return wr_error_set(err, errno, "join the user namespace");
+    close(userns_fd);
+    if (unshare(CLONE_NEWUTS) < 0)
+        return wr_error_set(err, errno, "unshare the uts namespace");
+    if (sethostname(hostname, strlen(hostname)) < 0)
+        return wr_error_set(err, errno, "sethostname");
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+        return wr_error_set(err, errno, "become root of the user namespace");
+    return 0;
+}
