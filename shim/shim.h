@@ -55,6 +55,9 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
 /* `warmrun-shim --compile-seccomp PROFILE OUT`: the daemon's one compile
  * of a pool's seccomp filter. Returns the exit status. */
 int shim_compile_seccomp(int argc, char **argv);
+/* The container's filter: loaded (a pool's precompiled one, or a cached
+ * default) or compiled here. */
+int shim_seccomp_prepare(struct shim *sh, wr_error *err);
 
 /* Creates the container and brings it to the stopped, warm state. */
 int shim_create_container(struct shim *sh, wr_error *err);

@@ -141,7 +141,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
     int pair[2];
     struct wr_msg warm = {.type = WR_MSG_WARM};
 
-    if (wr_seccomp_filter_prepare(&sh->opt.security, &sh->seccomp, err) < 0)
+    if (shim_seccomp_prepare(sh, err) < 0)
         return -1;
     if (sh->opt.security.userns_size &&
         wr_userns_create(sh->opt.security.userns_base, sh->opt.security.userns_size, &sh->userns_fd,

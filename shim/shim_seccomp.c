@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int compile(const char *profile, const char *out, wr_error *err)
@@ -41,5 +42,43 @@ int shim_compile_seccomp(int argc, char **argv)
         fprintf(stderr, "warmrun-shim: seccomp: %s\n", err.msg);
         return 1;
     }
+    return 0;
+}
+
+/* A cold start would compile Docker's profile in every shim (tens of ms):
+ * the result depends only on the capabilities, so the first cold start
+ * keeps it in <state>/seccomp/default-<caps>-v<N>.bpf (the state directory
+ * is root's alone) and later ones load it. Bump the version when the
+ * default table changes. */
+#define DEFAULT_PROFILE_VERSION 1
+
+int shim_seccomp_prepare(struct shim *sh, wr_error *err)
+{
+    struct wr_security_profile *p = &sh->opt.security;
+    if (p->privileged || p->seccomp_mode != WR_SECCOMP_DEFAULT)
+        return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
+    char dir[WR_SECCOMP_MAX - 64], path[WR_SECCOMP_MAX + 1], tmp[WR_SECCOMP_MAX + 16];
+    int n = snprintf(dir, sizeof dir, "%s/seccomp", sh->opt.state_dir);
+    int m = snprintf(path, sizeof path, "%s/default-%llx-v%d.bpf", dir, (unsigned long long)p->caps,
+                     DEFAULT_PROFILE_VERSION);
+    if (n < 0 || (size_t)n >= sizeof dir || m < 0 || (size_t)m >= sizeof path)
+        return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
+    struct wr_security_profile cached = *p;
+    cached.seccomp_mode = WR_SECCOMP_BPF;
+    snprintf(cached.seccomp, sizeof cached.seccomp, "%s", path);
+    if (wr_seccomp_filter_prepare(&cached, &sh->seccomp, err) == 0)
+        return 0;
+    if (wr_seccomp_filter_prepare(p, &sh->seccomp, err) < 0)
+        return -1;
+    /* Best effort: a failure to cache costs the next cold start only. */
+    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return 0;
+    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    size_t bytes = sh->seccomp.len * sizeof(struct sock_filter);
+    if (fd >= 0 && write(fd, sh->seccomp.insns, bytes) == (ssize_t)bytes)
+        (void)rename(tmp, path);
+    else
+        (void)unlink(tmp);
     return 0;
 }
