@@ -16,6 +16,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -156,7 +157,11 @@ int shim_create_container(struct shim *sh, wr_error *err)
     sh->init = pair[0];
     cleanup_close int child_init = pair[1];
 
-    if (clone_container(sh, child_init, err) < 0)
+    int cloned = clone_container(sh, child_init, err);
+    /* The child has its copy of the filter; the shim needs none. */
+    free(sh->seccomp.insns);
+    sh->seccomp.insns = NULL;
+    if (cloned < 0)
         return -1;
     close(SHIM_ACT_FD); /* the container's end now lives in the container only */
     if (sh->userns_fd >= 0) {

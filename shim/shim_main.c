@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (shim_create_container(&sh, &err) < 0) {
+        free(sh.seccomp.insns);
         report_failure(&sh, &err);
         discard_child(&sh);
         wr_state_remove(sh.opt.state_dir, sh.opt.id);
