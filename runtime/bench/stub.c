@@ -1,4 +1,2 @@
 #include "bench_subcommands.h"
-int bench_cmd_load(const char *b, int c, char **v) { (void)b;(void)c;(void)v; return 2; }
-int bench_cmd_scale(const char *b, int c, char **v) { (void)b;(void)c;(void)v; return 2; }
 int bench_cmd_score(const char *b, int c, char **v) { (void)b;(void)c;(void)v; return 2; }
