@@ -143,7 +143,7 @@ static json_t *summary_json(const struct wr_stats_summary *s)
 }
 
 int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long pool,
-                   struct bench_load_result *r, wr_error *err)
+                   bool print_seconds, struct bench_load_result *r, wr_error *err)
 {
     *r = (struct bench_load_result){.concurrency = concurrency, .duration_s = (double)duration_s};
     if (bench_pool_fill(e, LOAD_IMAGE, pool, 300, err) < 0)
@@ -218,8 +218,10 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
     /* per second */
     json_t *secs = json_array();
     long n_secs = duration_s; /* a last activation ending after the deadline is counted in the rate only */
-    printf("\nconcurrency %ld, %.1f s, pool %ld:\n", concurrency, elapsed, pool);
-    printf("%6s %6s %9s %9s %6s %9s\n", "second", "n", "p50 ms", "p99 ms", "cold", "pool min");
+    if (print_seconds) {
+        printf("\nconcurrency %ld, %.1f s, pool %ld:\n", concurrency, elapsed, pool);
+        printf("%6s %6s %9s %9s %6s %9s\n", "second", "n", "p50 ms", "p99 ms", "cold", "pool min");
+    }
     for (long s = 0; s < n_secs; s++) {
         size_t m = 0, cold = 0;
         for (size_t i = 0; i < total; i++) {
@@ -239,7 +241,8 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
                 if (pmin < 0 || points[i].warm < pmin)
                     pmin = points[i].warm;
             }
-        printf("%6ld %6zu %9.2f %9.2f %6zu %9ld\n", s, m, ss.median, ss.p99, cold, pmin);
+        if (print_seconds)
+            printf("%6ld %6zu %9.2f %9.2f %6zu %9ld\n", s, m, ss.median, ss.p99, cold, pmin);
         json_t *js = json_pack("{s:i, s:i, s:i, s:o, s:o}", "second", (json_int_t)s, "activations",
                                (json_int_t)m, "cold", (json_int_t)cold, "latency",
                                summary_json(&ss), "pool_depth", depth);
@@ -364,7 +367,7 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
     int rc = BENCH_EXIT_OK;
     for (size_t i = 0; i < n_levels && !bench_stop; i++) {
         bench_progress("concurrency %ld for %ld s (pool %ld)", levels[i], duration, pool);
-        if (bench_load_run(&e, levels[i], duration, pool, &res[done], &err) < 0) {
+        if (bench_load_run(&e, levels[i], duration, pool, true, &res[done], &err) < 0) {
             bench_msg("concurrency %ld: %s", levels[i], err.msg);
             rc = BENCH_EXIT_FAILED;
             break;

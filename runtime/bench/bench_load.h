@@ -19,8 +19,9 @@ struct bench_load_result {
 };
 
 /* Runs one load level against e's daemon (pool of image resized to pool). */
+/* print_seconds: the per-second table on stdout. */
 int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long pool,
-                   struct bench_load_result *r, wr_error *err);
+                   bool print_seconds, struct bench_load_result *r, wr_error *err);
 void bench_load_print(const struct bench_load_result *r);
 
 #endif
