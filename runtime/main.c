@@ -13,7 +13,7 @@ static const struct {
 } commands[] = {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
-    {"image", cli_image},       {"daemon", cli_daemon},     {"bench", cli_bench},
+    {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
 };
 
 static void usage(FILE *out)

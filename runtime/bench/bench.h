@@ -30,12 +30,12 @@
 
 /* The private environment of one run. */
 struct bench_env {
-    char bindir[PATH_MAX];  /* where warmrun, warmrun-shim, warmrun-probe live */
-    char warmrun[PATH_MAX]; /* bindir/warmrun */
-    char dir[PATH_MAX];     /* the private temporary directory */
-    char store[PATH_MAX];   /* dir/store */
-    char state[PATH_MAX];   /* dir/state */
-    struct cli_globals g;   /* store, state and socket for the LIBWR client */
+    char bindir[PATH_MAX];        /* where warmrun, warmrun-shim, warmrun-probe live */
+    char warmrun[PATH_MAX];       /* bindir/warmrun */
+    char dir[PATH_MAX];           /* the private temporary directory */
+    char store[PATH_MAX];         /* dir/store */
+    char state[PATH_MAX];         /* dir/state */
+    struct cli_globals g;         /* store, state and socket for the LIBWR client */
     char busybox_layer[PATH_MAX]; /* the busybox image's layer root dir */
     char busybox_layer_id[80];    /* "sha256:<hex>" */
     pid_t daemon_pid;
@@ -51,6 +51,8 @@ extern bool bench_quiet;
 void bench_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int64_t bench_now_ns(void);
+/* An integer option in min..max; otherwise a message and *bad is set. */
+long bench_parse_count(const char *opt, const char *s, long min, long max, bool *bad);
 /* snprintf into a path buffer; -1 when it does not fit. */
 int bench_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

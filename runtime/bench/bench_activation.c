@@ -70,8 +70,13 @@ static int build_probe_image(const struct bench_env *e, const char *probe, wr_er
     const char *layers[] = {e->busybox_layer_id, layer_id};
     const char *cmd[] = {PROBE_PATH, NULL};
     const char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    struct wr_manifest m = {.name = PROBE_IMAGE, .tag = "latest", .layers = layers, .n_layers = 2,
-                            .cmd = cmd, .env = env, .workdir = "/"};
+    struct wr_manifest m = {.name = PROBE_IMAGE,
+                            .tag = "latest",
+                            .layers = layers,
+                            .n_layers = 2,
+                            .cmd = cmd,
+                            .env = env,
+                            .workdir = "/"};
     char id[WR_DIGEST_SIZE];
     return wr_store_manifest_write(e->store, &m, id, err);
 }
@@ -112,8 +117,8 @@ static int warm_once(const struct bench_env *e, struct warm_sample *s, wr_error 
     cleanup_close int wr = p[1];
     cleanup_close int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
     char *argv[] = {(char *)PROBE_PATH, NULL};
-    struct wr_request req = {.op = WR_OP_ACTIVATE, .image = (char *)PROBE_IMAGE, .argv = argv,
-                             .argc = 1};
+    struct wr_request req = {
+        .op = WR_OP_ACTIVATE, .image = (char *)PROBE_IMAGE, .argv = argv, .argc = 1};
     int fds[3] = {nul, wr, nul};
 
     int64_t t0 = bench_now_ns();
@@ -185,18 +190,6 @@ static void print_row(const char *name, double *v, size_t n)
            s.p99, s.min, s.max);
 }
 
-static long parse_count(const char *opt, const char *s, long min, long max, bool *bad)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > max) {
-        bench_msg("%s: expected an integer in %ld..%ld, got \"%s\"", opt, min, max, s);
-        *bad = true;
-    }
-    return v;
-}
-
 int bench_cmd_activation(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -212,9 +205,9 @@ int bench_cmd_activation(const char *bindir, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         if (c == 'n')
-            iterations = parse_count("--iterations", optarg, 1, BENCH_MAX_ITERATIONS, &bad);
+            iterations = bench_parse_count("--iterations", optarg, 1, BENCH_MAX_ITERATIONS, &bad);
         else if (c == 'w')
-            warmup = parse_count("--warmup", optarg, 0, BENCH_MAX_WARMUP, &bad);
+            warmup = bench_parse_count("--warmup", optarg, 0, BENCH_MAX_WARMUP, &bad);
         else if (c == 'q')
             bench_quiet = true;
         else if (c == 'h') {

@@ -121,8 +121,8 @@ int bench_env_init(struct bench_env *e, const char *bindir, wr_error *err)
     if (wr_busybox_image_build(e->store, "latest", NULL, &res, err) < 0)
         return wr_error_prefix(err, "building the busybox image");
     snprintf(e->busybox_layer_id, sizeof e->busybox_layer_id, "%s", res.layer);
-    if (bench_path(e->busybox_layer, sizeof e->busybox_layer, "%s/layers/sha256/%s/root",
-                   e->store, res.layer + 7) < 0)
+    if (bench_path(e->busybox_layer, sizeof e->busybox_layer, "%s/layers/sha256/%s/root", e->store,
+                   res.layer + 7) < 0)
         return wr_error_set(err, ENAMETOOLONG, "%s", e->store);
     return 0;
 }
@@ -147,8 +147,8 @@ int bench_daemon_start(struct bench_env *e, wr_error *err)
     cleanup_close int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd < 0)
         return wr_error_set(err, errno, "%s", log);
-    char *argv[] = {e->warmrun,        (char *)"--root", e->store,          (char *)"--state-dir",
-                    e->state,          (char *)"--socket", e->g.socket, (char *)"daemon",
+    char *argv[] = {e->warmrun, (char *)"--root",   e->store,    (char *)"--state-dir",
+                    e->state,   (char *)"--socket", e->g.socket, (char *)"daemon",
                     NULL};
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -203,7 +203,8 @@ static int pool_find(const struct wr_reply *r, const char *image)
     size_t len = strlen(image);
     for (size_t i = 0; i < r->n_pools; i++) {
         const char *k = r->pools[i].image;
-        if (strcmp(k, image) == 0 || (strncmp(k, image, len) == 0 && strcmp(k + len, ":latest") == 0))
+        if (strcmp(k, image) == 0 ||
+            (strncmp(k, image, len) == 0 && strcmp(k + len, ":latest") == 0))
             return (int)i;
     }
     return -1;

@@ -47,10 +47,18 @@ struct worker {
 
 static bool activate_once(const struct bench_env *e, struct load_sample *s)
 {
-    char *argv[] = {(char *)e->warmrun, (char *)"--root",     (char *)e->store,
-                    (char *)"--state-dir", (char *)e->state,  (char *)"--socket",
-                    (char *)e->g.socket,   (char *)"activate", (char *)"-v",
-                    (char *)LOAD_IMAGE,    (char *)"--",       (char *)"/bin/true",
+    char *argv[] = {(char *)e->warmrun,
+                    (char *)"--root",
+                    (char *)e->store,
+                    (char *)"--state-dir",
+                    (char *)e->state,
+                    (char *)"--socket",
+                    (char *)e->g.socket,
+                    (char *)"activate",
+                    (char *)"-v",
+                    (char *)LOAD_IMAGE,
+                    (char *)"--",
+                    (char *)"/bin/true",
                     NULL};
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
@@ -217,7 +225,8 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
 
     /* per second */
     json_t *secs = json_array();
-    long n_secs = duration_s; /* a last activation ending after the deadline is counted in the rate only */
+    long n_secs =
+        duration_s; /* a last activation ending after the deadline is counted in the rate only */
     if (print_seconds) {
         printf("\nconcurrency %ld, %.1f s, pool %ld:\n", concurrency, elapsed, pool);
         printf("%6s %6s %9s %9s %6s %9s\n", "second", "n", "p50 ms", "p99 ms", "cold", "pool min");
@@ -263,9 +272,9 @@ void bench_load_print(const struct bench_load_result *r)
 {
     printf("%11ld %8zu %8.1f %6zu %6.1f%% %8.2f %8.2f %8.2f %7.1f%% %7.1f%% %7.1f%% %4ld-%ld\n",
            r->concurrency, r->ok, r->rate, r->failed,
-           r->ok ? 100.0 * (double)r->cold / (double)r->ok : 0.0, r->latency.median,
-           r->latency.p95, r->latency.p99, r->daemon_cpu_pct, r->shims_cpu_pct,
-           r->clients_cpu_pct, r->pool_min, r->pool_max);
+           r->ok ? 100.0 * (double)r->cold / (double)r->ok : 0.0, r->latency.median, r->latency.p95,
+           r->latency.p99, r->daemon_cpu_pct, r->shims_cpu_pct, r->clients_cpu_pct, r->pool_min,
+           r->pool_max);
 }
 
 /* "1,2,4,8" */
@@ -277,8 +286,7 @@ static int parse_levels(const char *s, long *v, size_t max, size_t *n)
         char *end;
         errno = 0;
         long x = strtol(p, &end, 10);
-        if (errno || end == p || x < 1 || x > MAX_CONCURRENCY || *n == max ||
-            (*end && *end != ','))
+        if (errno || end == p || x < 1 || x > MAX_CONCURRENCY || *n == max || (*end && *end != ','))
             return -1;
         v[(*n)++] = x;
         p = *end ? end + 1 : end;
@@ -309,7 +317,6 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        char *end = NULL;
         switch (c) {
         case 'c':
             if (parse_levels(optarg, levels, 16, &n_levels) < 0) {
@@ -320,22 +327,10 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
             }
             break;
         case 'd':
-            errno = 0;
-            duration = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || duration < 1 || duration > MAX_DURATION_S) {
-                bench_msg("--duration: expected seconds in 1..%d, got \"%s\"", MAX_DURATION_S,
-                          optarg);
-                bad = true;
-            }
+            duration = bench_parse_count("--duration", optarg, 1, MAX_DURATION_S, &bad);
             break;
         case 'p':
-            errno = 0;
-            pool = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || pool < 1 || pool > WR_POOL_SIZE_MAX) {
-                bench_msg("--pool: expected an integer in 1..%d, got \"%s\"", WR_POOL_SIZE_MAX,
-                          optarg);
-                bad = true;
-            }
+            pool = bench_parse_count("--pool", optarg, 1, WR_POOL_SIZE_MAX, &bad);
             break;
         case 'j':
             json_path = optarg;

@@ -11,8 +11,8 @@ struct bench_load_result {
     long concurrency;
     double duration_s;
     size_t ok, failed, cold;
-    double rate; /* successful activations per second */
-    struct wr_stats_summary latency; /* ms, whole CLI process */
+    double rate;                                           /* successful activations per second */
+    struct wr_stats_summary latency;                       /* ms, whole CLI process */
     double daemon_cpu_pct, shims_cpu_pct, clients_cpu_pct; /* % of one CPU */
     long pool_min, pool_max;
     json_t *json; /* the run's details, per second included */

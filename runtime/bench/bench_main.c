@@ -12,23 +12,23 @@ static const struct {
     const char *name;
     int (*run)(const char *bindir, int argc, char **argv);
 } subcommands[] = {
-    {"startup", bench_cmd_startup}, {"activation", bench_cmd_activation},
-    {"load", bench_cmd_load},       {"scale", bench_cmd_scale},
-    {"score", bench_cmd_score},
+    {"startup", bench_cmd_startup}, {"activation", bench_cmd_activation}, {"load", bench_cmd_load},
+    {"scale", bench_cmd_scale},     {"score", bench_cmd_score},
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: warmrun bench SUBCOMMAND [OPTIONS]   (SUBCOMMAND --help for its options)\n"
-            "  startup     start-up time of warm, cold, crun, runc, docker and a bare exec\n"
-            "  activation  client send to the workload's main, against fork+exec\n"
-            "  load        C clients activating as fast as they can for S seconds\n"
-            "  scale       fill time, memory per warm container and activation latency by pool size\n"
-            "  score       a one-screen scorecard of the above\n"
-            "Each runs a private daemon and store in a temporary directory and removes them.\n"
-            "Exit status: 0 done, 1 the bench failed, 2 usage, 3 partial results (a runtime\n"
-            "failed mid-run), 130 interrupted. See docs/benchmarks.md.\n");
+    fprintf(
+        out,
+        "usage: warmrun bench SUBCOMMAND [OPTIONS]   (SUBCOMMAND --help for its options)\n"
+        "  startup     start-up time of warm, cold, crun, runc, docker and a bare exec\n"
+        "  activation  client send to the workload's main, against fork+exec\n"
+        "  load        C clients activating as fast as they can for S seconds\n"
+        "  scale       fill time, memory per warm container and activation latency by pool size\n"
+        "  score       a one-screen scorecard of the above\n"
+        "Each runs a private daemon and store in a temporary directory and removes them.\n"
+        "Exit status: 0 done, 1 the bench failed, 2 usage, 3 partial results (a runtime\n"
+        "failed mid-run), 130 interrupted. See docs/benchmarks.md.\n");
 }
 
 int main(int argc, char **argv)

@@ -91,7 +91,8 @@ static int install_pkg(const char *pkg, wr_error *err)
 {
     bench_progress("installing %s (apt-get)", pkg);
     char *argv[] = {(char *)"apt-get", (char *)"-o", (char *)"DPkg::Lock::Timeout=300",
-                    (char *)"install", (char *)"-y", (char *)"-q", (char *)pkg, NULL};
+                    (char *)"install", (char *)"-y", (char *)"-q",
+                    (char *)pkg,       NULL};
     if (bench_run_quiet(argv, -1) != 0)
         return wr_error_set(err, 0, "apt-get install -y %s failed", pkg);
     return 0;
@@ -152,8 +153,7 @@ static int cgroup2_mntns(wr_error *err)
     return fd;
 }
 
-int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                       wr_error *err)
+int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err)
 {
     if (need_program("crun", "crun", setup, err) < 0)
         return -1;
@@ -171,8 +171,7 @@ int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool se
     return 0;
 }
 
-int bench_runc_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                       wr_error *err)
+int bench_runc_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err)
 {
     if (need_program("runc", "runc", setup, err) < 0)
         return -1;
@@ -264,12 +263,13 @@ int bench_docker_prepare(const struct bench_env *e, struct bench_peers *p, bool 
     }
     char tar[PATH_MAX + 16], name[64];
     bench_path(tar, sizeof tar, "%s/rootfs.tar", e->dir);
-    char *tar_argv[] = {(char *)"tar", (char *)"-C", (char *)e->busybox_layer, (char *)"-cf",
-                        tar, (char *)".", NULL};
+    char *tar_argv[] = {(char *)"tar", (char *)"-C", (char *)e->busybox_layer, (char *)"-cf", tar,
+                        (char *)".",   NULL};
     if (bench_run_quiet(tar_argv, -1) != 0)
         return wr_error_set(err, 0, "tar of %s failed", e->busybox_layer);
     bench_path(name, sizeof name, "warmrun-bench-busybox:%d", (int)getpid());
-    char *imp[] = {(char *)"docker", (char *)"-H", p->docker_host, (char *)"import", tar, name, NULL};
+    char *imp[] = {
+        (char *)"docker", (char *)"-H", p->docker_host, (char *)"import", tar, name, NULL};
     if (bench_run_quiet(imp, -1) != 0)
         return wr_error_set(err, 0, "docker import %s failed", tar);
     bench_path(p->docker_image, sizeof p->docker_image, "%s", name);
@@ -298,8 +298,8 @@ static void delete_leftovers(const char *prog, const char *state, const struct b
         bench_msg("removing leftover %s container %s", prog, de->d_name);
         if (strcmp(prog, "crun") == 0 && p->crun_mntns >= 0) {
             cleanup_free char *path = bench_which("crun");
-            struct bench_cmd c = {.argv = argv, .path = path, .mntns_fd = p->crun_mntns,
-                                  .stderr_fd = -1};
+            struct bench_cmd c = {
+                .argv = argv, .path = path, .mntns_fd = p->crun_mntns, .stderr_fd = -1};
             double ms;
             int st;
             if (path)
@@ -319,8 +319,8 @@ void bench_peers_cleanup(const struct bench_env *e, struct bench_peers *p)
         close(p->crun_mntns);
     p->crun_mntns = -1;
     if (p->docker_image[0]) {
-        char *rmi[] = {(char *)"docker", (char *)"-H", p->docker_host, (char *)"rmi",
-                       (char *)"-f",     p->docker_image, NULL};
+        char *rmi[] = {(char *)"docker", (char *)"-H", p->docker_host, (char *)"rmi", (char *)"-f",
+                       p->docker_image,  NULL};
         bench_run_quiet(rmi, -1);
         p->docker_image[0] = '\0';
     }

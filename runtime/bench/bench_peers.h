@@ -8,14 +8,14 @@
 #include "bench.h"
 
 struct bench_peers {
-    char bundle[PATH_MAX];     /* dir/bundle: config.json + rootfs/ */
-    char crun_state[PATH_MAX]; /* --root of crun */
-    char runc_state[PATH_MAX]; /* --root of runc */
-    int crun_mntns;            /* >= 0: the namespace crun runs in (hybrid cgroups) */
-    bool crun_no_cgroups;      /* --cgroup-manager=disabled */
+    char bundle[PATH_MAX];          /* dir/bundle: config.json + rootfs/ */
+    char crun_state[PATH_MAX];      /* --root of crun */
+    char runc_state[PATH_MAX];      /* --root of runc */
+    int crun_mntns;                 /* >= 0: the namespace crun runs in (hybrid cgroups) */
+    bool crun_no_cgroups;           /* --cgroup-manager=disabled */
     char docker_host[PATH_MAX + 8]; /* "unix:///..." */
-    char docker_image[64];     /* the imported image, "" if none */
-    pid_t dockerd_pid;         /* > 0: a dockerd we started */
+    char docker_image[64];          /* the imported image, "" if none */
+    pid_t dockerd_pid;              /* > 0: a dockerd we started */
 };
 
 /* Copies the busybox layer into an OCI bundle running command. */
@@ -23,10 +23,8 @@ int bench_bundle_prepare(const struct bench_env *e, struct bench_peers *p, char 
                          wr_error *err);
 /* crun: checks it exists and, on hybrid or v1 cgroups, prepares a mount
  * namespace with cgroup2 on /sys/fs/cgroup (see DESIGN.md). */
-int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                       wr_error *err);
-int bench_runc_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                       wr_error *err);
+int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err);
+int bench_runc_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err);
 /* Docker: a running daemon (DOCKER_HOST or /var/run/docker.sock), or with
  * setup a private dockerd; then `docker import` of the same rootfs. */
 int bench_docker_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,

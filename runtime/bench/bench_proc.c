@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,8 +12,12 @@ int bench_proc_cpu(pid_t pid, double *self_s, double *children_s)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_fclose FILE *f = fopen(path, "re");
-    if (!f || !fgets(buf, sizeof buf, f))
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    bool got = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (!got)
         return -1;
     /* The command name may hold spaces: fields count from the last ')'. */
     const char *p = strrchr(buf, ')');

@@ -176,8 +176,8 @@ int bench_startup_json(const struct bench_startup_result *r, const char *path, w
 #define SVG_ROW    64
 #define SVG_BOTTOM 60
 
-static const char *const palette[] = {"#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#1f77b4",
-                                      "#7f7f7f"};
+static const char *const palette[] = {"#d62728", "#ff7f0e", "#2ca02c",
+                                      "#9467bd", "#1f77b4", "#7f7f7f"};
 
 struct axis {
     double lo, hi; /* log10 of the range */
@@ -287,8 +287,9 @@ int bench_startup_svg(const struct bench_startup_result *r, const char *path, wr
             "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"13\">\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n",
             SVG_W, height, SVG_W, height);
-    fprintf(f, "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">Container start-up, "
-               "image ",
+    fprintf(f,
+            "<text x=\"%d\" y=\"24\" font-size=\"16\" font-weight=\"bold\">Container start-up, "
+            "image ",
             SVG_LEFT);
     svg_text(f, o->image);
     fputs(", command", f);
@@ -296,8 +297,9 @@ int bench_startup_svg(const struct bench_startup_result *r, const char *path, wr
         fputc(' ', f);
         svg_text(f, *w);
     }
-    fprintf(f, "</text>\n<text x=\"%d\" y=\"44\" fill=\"#555\">%ld interleaved rounds, %s; "
-               "whole process, ms, log scale; box p25-p75, bar median, dashed p99</text>\n",
+    fprintf(f,
+            "</text>\n<text x=\"%d\" y=\"44\" fill=\"#555\">%ld interleaved rounds, %s; "
+            "whole process, ms, log scale; box p25-p75, bar median, dashed p99</text>\n",
             SVG_LEFT, o->iterations, r->started);
     /* grid: 1, 2, 5 per decade */
     int axis_y = SVG_TOP + SVG_ROW * (int)r->n;

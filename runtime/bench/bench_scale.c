@@ -19,9 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SCALE_IMAGE     "busybox"
-#define FILL_TIMEOUT_S  1800
-#define MAX_STEPS       16
+#define SCALE_IMAGE    "busybox"
+#define FILL_TIMEOUT_S 1800
+#define MAX_STEPS      16
 
 struct pss_sum {
     size_t containers;
@@ -42,11 +42,11 @@ static void add_pss(const struct wr_state_record *rec, void *ctx)
 static int activation_samples(const struct bench_env *e, long size, long samples,
                               struct wr_stats_summary *out, wr_error *err)
 {
-    char *argv[] = {(char *)e->warmrun, (char *)"--socket", (char *)e->g.socket,
+    char *argv[] = {(char *)e->warmrun, (char *)"--socket",  (char *)e->g.socket,
                     (char *)"activate", (char *)"--no-cold", (char *)SCALE_IMAGE,
                     (char *)"--",       (char *)"/bin/true", NULL};
-    struct bench_cmd c = {.argv = argv, .path = (char *)e->warmrun, .mntns_fd = -1,
-                          .stderr_fd = -1};
+    struct bench_cmd c = {
+        .argv = argv, .path = (char *)e->warmrun, .mntns_fd = -1, .stderr_fd = -1};
     cleanup_free double *v = calloc((size_t)samples, sizeof *v);
     if (!v)
         return wr_error_set(err, ENOMEM, "samples");
@@ -81,7 +81,8 @@ int bench_scale_run(struct bench_env *e, const long *sizes, size_t n_sizes, long
         s->containers = sum.containers;
         s->pss_kb = sum.kb;
         long avail = bench_mem_available_kb();
-        s->mem_kb = mem_base_kb > 0 && avail > 0 ? mem_base_kb - avail : 0; /* noisy: the whole host */
+        s->mem_kb =
+            mem_base_kb > 0 && avail > 0 ? mem_base_kb - avail : 0; /* noisy: the whole host */
         bench_progress("pool %ld: full in %.2f s; %zu containers, PSS %ld kB each", sizes[i],
                        s->fill_s, s->containers,
                        s->containers ? s->pss_kb / (long)s->containers : 0);
@@ -104,8 +105,7 @@ void bench_scale_print(const struct bench_scale_step *s, size_t n)
         long c = s[i].containers ? (long)s[i].containers : 1;
         printf("%7ld %9.2f %11.2f %10zu %11ld %12ld %9.2f %9.2f\n", s[i].size, s[i].fill_s,
                grown > 0 ? s[i].fill_s * 1000.0 / (double)grown : 0.0, s[i].containers,
-               s[i].pss_kb / c, s[i].mem_kb / c, s[i].act.median,
-               s[i].act.p99);
+               s[i].pss_kb / c, s[i].mem_kb / c, s[i].act.median, s[i].act.p99);
     }
 }
 
@@ -129,9 +129,12 @@ json_t *bench_scale_json(const struct bench_scale_step *s, size_t n)
 int bench_cmd_scale(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"pool", required_argument, NULL, 'p'},    {"steps", required_argument, NULL, 's'},
-        {"samples", required_argument, NULL, 'n'}, {"json", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"pool", required_argument, NULL, 'p'},
+        {"steps", required_argument, NULL, 's'},
+        {"samples", required_argument, NULL, 'n'},
+        {"json", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] = "usage: warmrun bench scale --pool N [--steps A,B,...] "
@@ -142,21 +145,10 @@ int bench_cmd_scale(const char *bindir, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        char *end = NULL;
-        errno = 0;
         if (c == 'p') {
-            pool = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || pool < 1 || pool > WR_POOL_SIZE_MAX) {
-                bench_msg("--pool: expected an integer in 1..%d, got \"%s\"", WR_POOL_SIZE_MAX,
-                          optarg);
-                bad = true;
-            }
+            pool = bench_parse_count("--pool", optarg, 1, WR_POOL_SIZE_MAX, &bad);
         } else if (c == 'n') {
-            samples = strtol(optarg, &end, 10);
-            if (errno || end == optarg || *end || samples < 1 || samples > 10000) {
-                bench_msg("--samples: expected an integer in 1..10000, got \"%s\"", optarg);
-                bad = true;
-            }
+            samples = bench_parse_count("--samples", optarg, 1, 10000, &bad);
         } else if (c == 's') {
             steps_arg = optarg;
         } else if (c == 'j') {

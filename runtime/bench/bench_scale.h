@@ -10,10 +10,10 @@
 
 struct bench_scale_step {
     long size;
-    double fill_s;          /* time to grow the pool from the previous size */
-    size_t containers;      /* warm containers found (shim records) */
-    long pss_kb;            /* sum over shims and pid 1s */
-    long mem_kb;            /* MemAvailable drop since before the daemon started */
+    double fill_s;               /* time to grow the pool from the previous size */
+    size_t containers;           /* warm containers found (shim records) */
+    long pss_kb;                 /* sum over shims and pid 1s */
+    long mem_kb;                 /* MemAvailable drop since before the daemon started */
     struct wr_stats_summary act; /* whole-process warm activation, ms */
 };
 

@@ -62,16 +62,20 @@ static json_t *num(double v)
 int bench_cmd_score(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"iterations", required_argument, NULL, 'n'}, {"pool", required_argument, NULL, 'p'},
-        {"duration", required_argument, NULL, 'd'},   {"json", required_argument, NULL, 'j'},
-        {"setup", no_argument, NULL, 'S'},            {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"iterations", required_argument, NULL, 'n'},
+        {"pool", required_argument, NULL, 'p'},
+        {"duration", required_argument, NULL, 'd'},
+        {"json", required_argument, NULL, 'j'},
+        {"setup", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     static const char usage[] = "usage: warmrun bench score [--iterations N] [--pool N] "
                                 "[--duration S] [--json FILE] [--setup] [--quiet]";
     static char *command[] = {(char *)"/bin/true", NULL};
-    struct bench_startup_opts so = {.iterations = 30, .warmup = 5, .image = "busybox",
-                                    .command = command};
+    struct bench_startup_opts so = {
+        .iterations = 30, .warmup = 5, .image = "busybox", .command = command};
     long pool = 100, duration = 5;
     const char *json_path = NULL;
     bool bad = false;
@@ -101,8 +105,10 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
             if (c == 'n' || c == 'p' || c == 'd')
                 bench_msg("%s: bad value \"%s\" (--iterations 1..%ld, --pool 1..%d, "
                           "--duration 1..3600)",
-                          c == 'n' ? "--iterations" : c == 'p' ? "--pool" : "--duration", optarg,
-                          BENCH_MAX_ITERATIONS, WR_POOL_SIZE_MAX);
+                          c == 'n'   ? "--iterations"
+                          : c == 'p' ? "--pool"
+                                     : "--duration",
+                          optarg, BENCH_MAX_ITERATIONS, WR_POOL_SIZE_MAX);
             bad = true;
         }
     }
@@ -158,8 +164,8 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
     const char *grade = grade_of(ratio);
     long pss = scale_ok && step.containers ? step.pss_kb / (long)step.containers : -1;
 
-    printf("\nwarmrun scorecard: busybox, /bin/true, %ld CPUs, %s\n",
-           sysconf(_SC_NPROCESSORS_ONLN), sr.started);
+    printf("\nwarmrun scorecard: busybox, /bin/true, %ld CPUs, %s\n", sysconf(_SC_NPROCESSORS_ONLN),
+           sr.started);
     printf("  start-up, whole process   median ms   p99 ms   (%ld interleaved rounds)\n",
            so.iterations);
     startup_line(&sr, "warm", "warm activate");
@@ -188,8 +194,8 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
         json_object_set_new(root, "startup", bench_startup_to_json(&sr));
         json_object_set_new(root, "memory",
                             pss >= 0 ? json_pack("{s:i, s:i, s:f}", "pool", (json_int_t)pool,
-                                                 "pss_kb_per_container", (json_int_t)pss,
-                                                 "fill_s", step.fill_s)
+                                                 "pss_kb_per_container", (json_int_t)pss, "fill_s",
+                                                 step.fill_s)
                                      : json_null());
         json_object_set_new(root, "throughput", load_ok ? json_incref(lr.json) : json_null());
         if (bench_write_json(root, json_path, &err) < 0) {

@@ -23,9 +23,8 @@ char *bench_which(const char *word)
 {
     struct stat st;
     if (strchr(word, '/'))
-        return stat(word, &st) == 0 && S_ISREG(st.st_mode) && access(word, X_OK) == 0
-                   ? strdup(word)
-                   : NULL;
+        return stat(word, &st) == 0 && S_ISREG(st.st_mode) && access(word, X_OK) == 0 ? strdup(word)
+                                                                                      : NULL;
     const char *path = getenv("PATH");
     if (!path || !*path)
         path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -53,7 +52,8 @@ static int devnull_fd(void)
 }
 
 /* In the child: stdio, namespace, exec. Only async-signal-safe calls. */
-static void __attribute__((noreturn)) child_exec(const struct bench_cmd *c, int in, int out, int errfd)
+static void __attribute__((noreturn))
+child_exec(const struct bench_cmd *c, int in, int out, int errfd)
 {
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
         _exit(126);

@@ -113,12 +113,12 @@ static void setup_runtime(struct bench_runtime *rt, struct bench_env *e, struct 
     rt->active = true;
     const char *name = rt->name;
     if (strcmp(name, "warm") == 0) {
-        const char *pre[] = {e->warmrun,     "--socket", e->g.socket, "activate",
+        const char *pre[] = {e->warmrun,  "--socket", e->g.socket, "activate",
                              "--no-cold", o->image,   "--"};
         set_cmd(rt, pre, 7, o->command);
     } else if (strcmp(name, "cold") == 0) {
-        const char *pre[] = {e->warmrun, "--root",   e->store, "--state-dir", e->state, "--socket",
-                             e->g.socket, "activate", "--cold", o->image,     "--"};
+        const char *pre[] = {e->warmrun,  "--root",   e->store, "--state-dir", e->state, "--socket",
+                             e->g.socket, "activate", "--cold", o->image,      "--"};
         set_cmd(rt, pre, 11, o->command);
     } else if (strcmp(name, "exec") == 0) {
         set_exec(rt, e, o->command);
@@ -126,7 +126,8 @@ static void setup_runtime(struct bench_runtime *rt, struct bench_env *e, struct 
         bool crun = name[0] == 'c';
         if (!p->bundle[0] && bench_bundle_prepare(e, p, o->command, &err) < 0)
             return skip(rt, err.msg);
-        if ((crun ? bench_crun_prepare(e, p, o->setup, &err) : bench_runc_prepare(e, p, o->setup, &err)) < 0)
+        if ((crun ? bench_crun_prepare(e, p, o->setup, &err)
+                  : bench_runc_prepare(e, p, o->setup, &err)) < 0)
             return skip(rt, err.msg);
         const char *pre[8];
         size_t np = 0;
@@ -148,8 +149,8 @@ static void setup_runtime(struct bench_runtime *rt, struct bench_env *e, struct 
     } else if (strcmp(name, "docker") == 0) {
         if (bench_docker_prepare(e, p, o->setup, &err) < 0)
             return skip(rt, err.msg);
-        const char *pre[] = {"docker", "-H",     p->docker_host, "run", "--rm", "--network",
-                             "none",   p->docker_image};
+        const char *pre[] = {"docker", "-H",        p->docker_host, "run",
+                             "--rm",   "--network", "none",         p->docker_image};
         set_cmd(rt, pre, 8, o->command);
     }
     if (!rt->active)
@@ -337,7 +338,7 @@ void bench_startup_free(struct bench_startup_result *r)
     }
 }
 
-static long parse_count(const char *opt, const char *s, long min, long max, bool *bad)
+long bench_parse_count(const char *opt, const char *s, long min, long max, bool *bad)
 {
     char *end;
     errno = 0;
@@ -351,30 +352,36 @@ static long parse_count(const char *opt, const char *s, long min, long max, bool
 
 static void startup_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: warmrun bench startup [--iterations N] [--warmup N] [--runtimes LIST]\n"
-            "                             [--image busybox] [--json FILE] [--svg FILE] [--setup]\n"
-            "                             [--quiet] [-- COMMAND [ARG...]]\n"
-            "  --iterations N  counted rounds, 1..%ld (default 100)\n"
-            "  --warmup N      uncounted rounds first, 0..%ld (default 10)\n"
-            "  --runtimes LIST comma-separated, of " BENCH_RUNTIME_NAMES " (default all)\n"
-            "  --setup         install missing peers (apt-get), start a private dockerd if none runs\n"
-            "  COMMAND         run in every runtime (default /bin/true)\n",
-            BENCH_MAX_ITERATIONS, BENCH_MAX_WARMUP);
+    fprintf(
+        out,
+        "usage: warmrun bench startup [--iterations N] [--warmup N] [--runtimes LIST]\n"
+        "                             [--image busybox] [--json FILE] [--svg FILE] [--setup]\n"
+        "                             [--quiet] [-- COMMAND [ARG...]]\n"
+        "  --iterations N  counted rounds, 1..%ld (default 100)\n"
+        "  --warmup N      uncounted rounds first, 0..%ld (default 10)\n"
+        "  --runtimes LIST comma-separated, of " BENCH_RUNTIME_NAMES " (default all)\n"
+        "  --setup         install missing peers (apt-get), start a private dockerd if none runs\n"
+        "  COMMAND         run in every runtime (default /bin/true)\n",
+        BENCH_MAX_ITERATIONS, BENCH_MAX_WARMUP);
 }
 
 int bench_cmd_startup(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"iterations", required_argument, NULL, 'n'}, {"warmup", required_argument, NULL, 'w'},
-        {"runtimes", required_argument, NULL, 'r'},   {"image", required_argument, NULL, 'i'},
-        {"json", required_argument, NULL, 'j'},       {"svg", required_argument, NULL, 's'},
-        {"setup", no_argument, NULL, 'S'},            {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0},
+        {"iterations", required_argument, NULL, 'n'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"runtimes", required_argument, NULL, 'r'},
+        {"image", required_argument, NULL, 'i'},
+        {"json", required_argument, NULL, 'j'},
+        {"svg", required_argument, NULL, 's'},
+        {"setup", no_argument, NULL, 'S'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     static char *default_command[] = {(char *)"/bin/true", NULL};
-    struct bench_startup_opts o = {.iterations = 100, .warmup = 10, .image = "busybox",
-                                   .command = default_command};
+    struct bench_startup_opts o = {
+        .iterations = 100, .warmup = 10, .image = "busybox", .command = default_command};
     wr_error err = {0};
     bool bad = false;
     if (bench_parse_runtimes(BENCH_RUNTIME_NAMES, &o, &err) < 0)
@@ -384,10 +391,10 @@ int bench_cmd_startup(const char *bindir, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            o.iterations = parse_count("--iterations", optarg, 1, BENCH_MAX_ITERATIONS, &bad);
+            o.iterations = bench_parse_count("--iterations", optarg, 1, BENCH_MAX_ITERATIONS, &bad);
             break;
         case 'w':
-            o.warmup = parse_count("--warmup", optarg, 0, BENCH_MAX_WARMUP, &bad);
+            o.warmup = bench_parse_count("--warmup", optarg, 0, BENCH_MAX_WARMUP, &bad);
             break;
         case 'r':
             if (bench_parse_runtimes(optarg, &o, &err) < 0) {

@@ -20,7 +20,7 @@ struct bench_runtime {
     double *samples;
     size_t n, failures, warmup_failures, in_a_row;
     bool active;
-    struct wr_stats_summary sum; /* over the samples (sorted by then) */
+    struct wr_stats_summary sum;        /* over the samples (sorted by then) */
     double ratio_fastest, ratio_docker; /* of medians; NAN when none */
 };
 

@@ -9,7 +9,8 @@ int main(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    unsigned long long ns = (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned long long)t.tv_nsec;
+    unsigned long long ns =
+        (unsigned long long)t.tv_sec * 1000000000ULL + (unsigned long long)t.tv_nsec;
     char buf[32];
     int i = (int)sizeof buf;
     buf[--i] = '\n';
