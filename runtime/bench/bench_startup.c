@@ -444,7 +444,7 @@ int bench_cmd_startup(const char *bindir, int argc, char **argv)
         }
     }
     if (bad) {
-        startup_usage(stderr);
+        bench_msg("usage: warmrun bench startup [OPTIONS] [-- COMMAND...] (see --help)");
         return BENCH_EXIT_USAGE;
     }
 
