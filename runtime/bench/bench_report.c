@@ -33,7 +33,7 @@ static void print_ratio(double v)
     if (isnan(v))
         printf(" %8s", "-");
     else
-        printf(" %8.2f", v);
+        printf(" %8.3g", v);
 }
 
 void bench_startup_print(const struct bench_startup_result *r)

@@ -266,6 +266,8 @@ int bench_startup_run(struct bench_env *e, const struct bench_startup_opts *o,
             if (rt->active)
                 run_one(e, rt, o->image, round, counted);
         }
+        if (round + 1 == o->warmup)
+            bench_progress("warm-up done (%.0f s)", (double)(bench_now_ns() - t_start) / 1e9);
         long done = round - o->warmup + 1;
         if (counted && done * 10 / o->iterations != (done - 1) * 10 / o->iterations) {
             char line[512];
