@@ -144,7 +144,7 @@ int bench_daemon_start(struct bench_env *e, wr_error *err)
 {
     char log[PATH_MAX + 16];
     snprintf(log, sizeof log, "%s/daemon.log", e->dir);
-    cleanup_close int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    cleanup_close int logfd = open(log, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd < 0)
         return wr_error_set(err, errno, "%s", log);
     char *argv[] = {e->warmrun, (char *)"--root",   e->store,    (char *)"--state-dir",
@@ -174,8 +174,11 @@ int bench_daemon_start(struct bench_env *e, wr_error *err)
             close(fd);
             return 0;
         }
-        if (!bench_daemon_alive(e))
-            return wr_error_set(err, 0, "the daemon exited at start (log: %s)", log);
+        if (!bench_daemon_alive(e)) {
+            char line[256];
+            bench_last_line(logfd, line, sizeof line);
+            return wr_error_set(err, 0, "the daemon exited at start: %s", line);
+        }
         sleep_ms(20);
     }
     return wr_error_set(err, ETIMEDOUT, "the daemon did not open %s", e->g.socket);

@@ -202,7 +202,7 @@ static int dockerd_start(const struct bench_env *e, struct bench_peers *p, wr_er
     cleanup_free char *dockerd = bench_which("dockerd");
     if (!dockerd)
         return wr_error_set(err, 0, "dockerd is not installed");
-    cleanup_close int logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    cleanup_close int logfd = open(log, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd < 0)
         return wr_error_set(err, errno, "%s", log);
     char *argv[] = {dockerd,
@@ -234,15 +234,19 @@ static int dockerd_start(const struct bench_env *e, struct bench_peers *p, wr_er
         if (docker_answers(p->docker_host))
             return 0;
         if (waitpid(pid, NULL, WNOHANG) == pid) {
+            char line[256];
             p->dockerd_pid = -1;
-            return wr_error_set(err, 0, "dockerd exited at start (log: %s)", log);
+            bench_last_line(logfd, line, sizeof line);
+            return wr_error_set(err, 0, "dockerd exited at start: %s", line);
         }
         if (bench_stop)
             return wr_error_set(err, EINTR, "interrupted");
         usleep(100000);
     }
-    return wr_error_set(err, ETIMEDOUT, "dockerd did not answer within %d s (log: %s)",
-                        DOCKERD_START_TIMEOUT_S, log);
+    char line[256];
+    bench_last_line(logfd, line, sizeof line);
+    return wr_error_set(err, ETIMEDOUT, "dockerd did not answer within %d s: %s",
+                        DOCKERD_START_TIMEOUT_S, line);
 }
 
 int bench_docker_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
