@@ -31,7 +31,7 @@ static void usage(FILE *out)
             "  stats                          daemon-side activation latency\n"
             "  shutdown                       stop the daemon\n"
             "  image build-busybox | ls       the image store\n"
-            "  bench startup|activation|load|scale|score   benchmarks (warmrun-bench)\n"
+            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");
