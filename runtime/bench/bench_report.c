@@ -64,6 +64,15 @@ void bench_startup_print(const struct bench_startup_result *r)
         printf("x fast = median / median of the fastest (%s); x docker = median / median of "
                "docker\n",
                r->fastest);
+    if (r->have_daemon_stats) {
+        const struct wr_stats_info *d = &r->daemon_stats;
+        printf("daemon side, request received to workload execve (%ld warm activations, warm-up "
+               "included): p50 "
+               "%.1f us, p99 %.1f us; stage medians: daemon %.1f us, container wake-up %.1f us, "
+               "container to execve %.1f us\n",
+               d->samples, d->p50_us, d->p99_us, d->daemon_p50_us, d->wake_p50_us,
+               d->container_p50_us);
+    }
     fflush(stdout);
 }
 
@@ -137,6 +146,14 @@ json_t *bench_startup_to_json(const struct bench_startup_result *r)
         json_array_append_new(rts, j);
     }
     json_object_set_new(root, "runtimes", rts);
+    const struct wr_stats_info *d = &r->daemon_stats;
+    json_object_set_new(root, "daemon_side",
+                        r->have_daemon_stats
+                            ? json_pack("{s:i, s:f, s:f, s:f, s:f, s:f}", "samples",
+                                        (json_int_t)d->samples, "p50_us", d->p50_us, "p99_us",
+                                        d->p99_us, "daemon_p50_us", d->daemon_p50_us, "wake_p50_us",
+                                        d->wake_p50_us, "container_p50_us", d->container_p50_us)
+                            : json_null());
     return root;
 }
 

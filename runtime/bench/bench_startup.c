@@ -283,6 +283,16 @@ int bench_startup_run(struct bench_env *e, const struct bench_startup_opts *o,
     if (bench_stop)
         rc = BENCH_EXIT_SIGNAL;
     bench_peers_cleanup(e, &peers);
+    if (want_warm && !bench_stop) {
+        struct wr_request req = {.op = WR_OP_STATS};
+        struct wr_reply reply;
+        wr_error ignored;
+        if (bench_call(e, &req, &reply, &ignored) == 0) {
+            r->daemon_stats = reply.stats;
+            r->have_daemon_stats = reply.stats.samples > 0;
+            wr_reply_free(&reply);
+        }
+    }
 
     /* Statistics, the fastest by median, the ratios. */
     const struct bench_runtime *fastest = NULL, *docker = NULL;

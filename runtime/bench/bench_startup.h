@@ -40,6 +40,8 @@ struct bench_startup_result {
     const char *fastest; /* name, NULL when nothing ran */
     const struct bench_startup_opts *opts;
     char started[32]; /* RFC 3339 */
+    bool have_daemon_stats;
+    struct wr_stats_info daemon_stats; /* `warmrun stats` of the private daemon after the run */
 };
 
 /* Parses "warm,cold,..." into o->names; -1 with a message on bad input. */

@@ -40,6 +40,17 @@ if (ref $doc->{runtimes} ne 'ARRAY') {
 my @got = map { $_->{name} // '?' } @{$doc->{runtimes}};
 err "runtimes are (@got), not (@want)" unless "@got" eq "@want";
 
+if (defined $doc->{daemon_side}) {
+    my $d = $doc->{daemon_side};
+    if (ref $d ne 'HASH') { err "daemon_side is neither an object nor null" }
+    else {
+        for my $k (qw(samples p50_us p99_us daemon_p50_us wake_p50_us container_p50_us)) {
+            err "daemon_side.$k is not a number" unless is_num($d->{$k});
+        }
+    }
+}
+err "daemon_side missing" unless exists $doc->{daemon_side};
+
 my %known = map { $_ => 1 } qw(warm cold crun runc docker exec);
 my @stat_keys = qw(mean_ms median_ms std_ms min_ms max_ms p95_ms p99_ms);
 for my $r (@{$doc->{runtimes}}) {
