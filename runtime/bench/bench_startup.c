@@ -194,15 +194,13 @@ static void wait_warm(const struct bench_env *e, const char *image)
     }
 }
 
-static void run_one(struct bench_env *e, struct bench_runtime *rt, const char *image, long round,
-                    bool counted)
+static void run_one(struct bench_env *e, struct bench_runtime *rt, const char *image, bool counted)
 {
     static unsigned long seq;
     if (strcmp(rt->name, "crun") == 0 || strcmp(rt->name, "runc") == 0)
         snprintf(rt->id, sizeof rt->id, "wrbench-%d-%lu", (int)getpid(), seq++);
     else if (strcmp(rt->name, "warm") == 0)
         wait_warm(e, image);
-    (void)round;
     double ms = 0;
     int status = 0;
     if (bench_run_timed(&rt->cmd, &ms, &status) == 0) {
@@ -264,7 +262,7 @@ int bench_startup_run(struct bench_env *e, const struct bench_startup_opts *o,
         for (size_t pos = 0; pos < r->n && !bench_stop; pos++) {
             struct bench_runtime *rt = &r->rt[((size_t)round + pos) % r->n];
             if (rt->active)
-                run_one(e, rt, o->image, round, counted);
+                run_one(e, rt, o->image, counted);
         }
         if (round + 1 == o->warmup)
             bench_progress("warm-up done (%.0f s)", (double)(bench_now_ns() - t_start) / 1e9);
