@@ -24,6 +24,9 @@ IMAGE_SRC := $(wildcard rootfs-tools/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 ATTACK_SRC := $(wildcard tests/attack/*.c)
+# warmrun-bench (`warmrun bench`): its own program, so that none of it is in
+# the static CLI; warmrun-probe: the static probe of `bench activation`.
+BENCHTOOL_SRC := $(wildcard runtime/bench/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
@@ -32,8 +35,10 @@ LIBWR     := $(BUILD)/libwarmrun.a
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 ATTACKS   := $(ATTACK_SRC:tests/attack/%.c=$(BUILD)/attack/%)
+BENCHTOOL_OBJ := $(BENCHTOOL_SRC:%.c=$(BUILD)/%.o)
 
-BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image
+BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
+        $(BINDIR)/warmrun-bench $(BINDIR)/warmrun-probe
 
 .PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck lint clean
 all: $(BINS) $(TESTS) $(BENCHES) $(ATTACKS)
@@ -60,6 +65,15 @@ $(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
 $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libarchive libcrypto)
+
+$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libcrypto) -lm
+
+# Static and without sanitizers: it must run inside the bench's image.
+$(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -std=gnu11 $(WARN) -static -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
@@ -112,7 +126,8 @@ run: deps
 
 bench: deps
 	$(MAKE) all
-	scripts/bench-startup $(BINDIR) $(BUILD)
+	$(BINDIR)/warmrun bench startup --setup --json $(BUILD)/bench-startup.json \
+	    --svg $(BUILD)/bench-startup.svg
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -27,6 +27,7 @@ int cli_kill(const struct cli_globals *g, int argc, char **argv);
 int cli_stats(const struct cli_globals *g, int argc, char **argv);
 int cli_shutdown(const struct cli_globals *g, int argc, char **argv);
 int cli_image(const struct cli_globals *g, int argc, char **argv);
+int cli_bench(const struct cli_globals *g, int argc, char **argv);
 int cli_daemon(const struct cli_globals *g, int argc, char **argv);
 
 /* Connects to the daemon's socket. ENOENT/ECONNREFUSED in err->errnum mean

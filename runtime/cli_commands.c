@@ -299,9 +299,9 @@ int cli_shutdown(const struct cli_globals *g, int argc, char **argv)
     return 0;
 }
 
-/* The image store lives in its own program so that the CLI, whose start-up
- * is on the activation path, does not load libarchive and libcrypto. */
-int cli_image(const struct cli_globals *g, int argc, char **argv)
+/* Executes prog from the directory of the running warmrun, with "opt val"
+ * (when opt is set) and then argv[1..] as its arguments. */
+static int exec_sibling(const char *prog, const char *opt, const char *val, int argc, char **argv)
 {
     char self[PATH_MAX], path[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -313,16 +313,34 @@ int cli_image(const struct cli_globals *g, int argc, char **argv)
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(path, sizeof path, "%s/warmrun-image", self);
+    snprintf(path, sizeof path, "%s/%s", self, prog);
     cleanup_free char **args = calloc((size_t)argc + 4, sizeof(char *));
     if (!args)
         return WR_EXIT_FAILED;
-    args[0] = (char *)"warmrun-image";
-    args[1] = (char *)"--root";
-    args[2] = (char *)g->root;
+    int k = 0;
+    args[k++] = (char *)prog;
+    if (opt) {
+        args[k++] = (char *)opt;
+        args[k++] = (char *)val;
+    }
     for (int i = 1; i < argc; i++)
-        args[i + 2] = argv[i];
+        args[k++] = argv[i];
     execv(path, args);
     cli_error("exec %s: %s", path, strerror(errno));
     return WR_EXIT_FAILED;
+}
+
+/* The image store lives in its own program so that the CLI, whose start-up
+ * is on the activation path, does not load libarchive and libcrypto. */
+int cli_image(const struct cli_globals *g, int argc, char **argv)
+{
+    return exec_sibling("warmrun-image", "--root", g->root, argc, argv);
+}
+
+/* The benchmarks too (docs/benchmarks.md); they use a private daemon and
+ * store, so the global options do not apply. */
+int cli_bench(const struct cli_globals *g, int argc, char **argv)
+{
+    (void)g;
+    return exec_sibling("warmrun-bench", NULL, NULL, argc, argv);
 }

@@ -13,7 +13,7 @@ static const struct {
 } commands[] = {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
-    {"image", cli_image},       {"daemon", cli_daemon},
+    {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
 };
 
 static void usage(FILE *out)
@@ -31,6 +31,7 @@ static void usage(FILE *out)
             "  stats                          daemon-side activation latency\n"
             "  shutdown                       stop the daemon\n"
             "  image build-busybox | ls       the image store\n"
+            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");

@@ -55,6 +55,13 @@ double wr_percentile_sorted(const double *sorted, size_t n, double p)
     return sorted[lo] + (sorted[lo + 1] - sorted[lo]) * frac;
 }
 
+double wr_stats_ratio(double a, double b)
+{
+    if (!(a > 0) || !(b > 0))
+        return NAN;
+    return a / b;
+}
+
 int wr_stats_summarize(double *v, size_t n, struct wr_stats_summary *s)
 {
     *s = (struct wr_stats_summary){0};
@@ -65,6 +72,7 @@ int wr_stats_summarize(double *v, size_t n, struct wr_stats_summary *s)
     s->mean = wr_stats_mean(v, n);
     s->median = wr_percentile_sorted(v, n, 0.5);
     s->p90 = wr_percentile_sorted(v, n, 0.90);
+    s->p95 = wr_percentile_sorted(v, n, 0.95);
     s->p99 = wr_percentile_sorted(v, n, 0.99);
     s->min = v[0];
     s->max = v[n - 1];

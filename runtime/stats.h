@@ -14,6 +14,7 @@ struct wr_stats_summary {
     double mean;
     double median;
     double p90;
+    double p95;
     double p99;
     double min;
     double max;
@@ -28,6 +29,8 @@ double wr_stats_stddev(const double *v, size_t n);
 /* The p-th quantile (p in [0,1], clamped) of n samples sorted ascending;
  * 0 for n == 0. */
 double wr_percentile_sorted(const double *sorted, size_t n, double p);
+/* a / b, or NAN when either is missing (not positive): a ratio of medians. */
+double wr_stats_ratio(double a, double b);
 /* Sorts v in place and fills *s. Returns -1 (and zeroes *s) when n == 0. */
 int wr_stats_summarize(double *v, size_t n, struct wr_stats_summary *s);
 

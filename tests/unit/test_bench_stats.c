@@ -1,11 +1,12 @@
-/* TAP test of tests/bench/stats.h against hand-computed values. */
+/* TAP test of runtime/stats.h against hand-computed values. */
 #include <stdarg.h>
 #include <stdbool.h>
+#include <math.h>
 #include <stdio.h>
 
 #include "stats.h"
 
-#define PLAN 24
+#define PLAN 34
 
 static int test_num;
 static int failed;
@@ -48,6 +49,7 @@ int main(void)
     ok(hundred[0] == 1 && hundred[99] == 100, "summarize sorts the samples in place");
     is_near(s.median, 50.5, "1..100 median");
     is_near(s.p90, 90.1, "1..100 p90");
+    is_near(s.p95, 95.05, "1..100 p95");
     is_near(s.p99, 99.01, "1..100 p99");
     is_near(s.mean, 50.5, "1..100 mean");
     is_near(s.min, 1, "1..100 min");
@@ -80,6 +82,22 @@ int main(void)
     /* Two-pass: a large common offset must not cancel the deviations. */
     double offset[] = {1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16};
     is_near(wr_stats_stddev(offset, 4), 4.7434164902525691, "stddev with a 1e9 offset (sqrt 22.5)");
+
+    double classic_sorted[] = {9, 2, 5, 4, 7, 4, 5, 4};
+    wr_stats_summarize(classic_sorted, 8, &s);
+    is_near(s.median, 4.5, "median of {2,4,4,4,5,5,7,9}");
+    /* rank 7 * 0.95 = 6.65: 7 + (9 - 7) * 0.65 */
+    is_near(s.p95, 8.3, "p95 of {2,4,4,4,5,5,7,9}");
+    /* rank 7 * 0.99 = 6.93: 7 + (9 - 7) * 0.93 */
+    is_near(s.p99, 8.86, "p99 of {2,4,4,4,5,5,7,9}");
+
+    /* Ratios of medians, as the startup bench reports them. */
+    is_near(wr_stats_ratio(8.73, 2.91), 3, "ratio 8.73 / 2.91");
+    is_near(wr_stats_ratio(940, 8.5), 110.58823529411765, "ratio 940 / 8.5");
+    ok(isnan(wr_stats_ratio(5, 0)), "ratio to a missing (zero) median is NaN");
+    ok(isnan(wr_stats_ratio(0, 5)), "ratio of a missing (zero) median is NaN");
+    ok(isnan(wr_stats_ratio(NAN, 5)) && isnan(wr_stats_ratio(5, NAN)), "ratio with NaN is NaN");
+    ok(isnan(wr_stats_ratio(-1, 5)), "ratio of a negative value is NaN");
 
     double same[] = {7, 7, 7};
     is_near(wr_stats_stddev(same, 3), 0, "stddev of equal samples");

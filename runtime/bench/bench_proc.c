@@ -1,0 +1,64 @@
+/* Readers of /proc for the load and scale benches: CPU time and memory. */
+#include "bench.h"
+
+#include "cleanup.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int bench_proc_cpu(pid_t pid, double *self_s, double *children_s)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    bool got = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (!got)
+        return -1;
+    /* The command name may hold spaces: fields count from the last ')'. */
+    const char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    unsigned long long ut, st;
+    long long cut, cst;
+    /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt utime(14) stime cutime cstime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld", &ut, &st,
+               &cut, &cst) != 4)
+        return -1;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    *self_s = (double)(ut + st) / hz;
+    *children_s = (double)(cut + cst) / hz;
+    return 0;
+}
+
+static long meminfo_field(const char *path, const char *key)
+{
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char line[256];
+    size_t len = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        long v;
+        if (strncmp(line, key, len) == 0 && sscanf(line + len, " %ld", &v) == 1)
+            return v;
+    }
+    return -1;
+}
+
+long bench_proc_pss_kb(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    return meminfo_field(path, "Pss:");
+}
+
+long bench_mem_available_kb(void)
+{
+    return meminfo_field("/proc/meminfo", "MemAvailable:");
+}
