@@ -38,8 +38,9 @@ struct activate_options {
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--init] [--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
+    fprintf(stderr,
+            "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
+            "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -69,6 +70,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"cold", no_argument, NULL, 'c'},
         {"no-cold", no_argument, NULL, 'n'},
         {"init", no_argument, NULL, 'i'},
+        {"entrypoint", required_argument, NULL, 'E'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
@@ -107,6 +109,10 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             break;
         case 'i':
             o->req.init = true;
+            break;
+        case 'E':
+            free(o->req.entrypoint);
+            o->req.entrypoint = strdup(optarg);
             break;
         default:
             usage();
