@@ -629,14 +629,15 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
 
 /* ---- the stream ------------------------------------------------------- */
 
-static int inner_error(struct unpack *u, const char *entry, wr_error *err)
+/* where: "after entry \"x\"", "before the first entry", ... */
+static int inner_error(struct unpack *u, const char *entry, const char *where, wr_error *err)
 {
     const char *msg = archive_error_string(u->inner);
     if (!msg)
         msg = "read error";
     if (entry)
         return wr_error_set(err, u->too_big ? EFBIG : 0, "after entry \"%.200s\": %s", entry, msg);
-    return wr_error_set(err, u->too_big ? EFBIG : 0, "%s", msg);
+    return wr_error_set(err, u->too_big ? EFBIG : 0, "%s: %s", where, msg);
 }
 
 static int unpack_stream(struct unpack *u, wr_error *err)
@@ -651,7 +652,7 @@ static int unpack_stream(struct unpack *u, wr_error *err)
         if (r == ARCHIVE_WARN && archive_entry_pathname(e) == NULL)
             r = ARCHIVE_FATAL;
         if (r < ARCHIVE_WARN)
-            return inner_error(u, last, err);
+            return inner_error(u, last, "before the first entry", err);
         if (++u->st->entries > MAX_ENTRIES)
             return wr_error_set(err, EFBIG, "more than %d entries", MAX_ENTRIES);
         free(last);
@@ -669,7 +670,7 @@ static int unpack_stream(struct unpack *u, wr_error *err)
     for (;;) {
         la_ssize_t n = inner_read(u->inner, u, &p);
         if (n < 0)
-            return inner_error(u, NULL, err);
+            return inner_error(u, NULL, "after the end of the tar", err);
         if (n == 0)
             break;
     }
@@ -702,7 +703,7 @@ int wr_unpack_fd(int fd, int rootfd, const struct wr_unpack_opts *o, struct wr_u
         goto out;
     }
     if (archive_read_open(u.inner, &u, NULL, inner_read, NULL) != ARCHIVE_OK) {
-        inner_error(&u, NULL, err);
+        inner_error(&u, NULL, "at the start", err);
         goto out;
     }
     ret = unpack_stream(&u, err);
