@@ -417,15 +417,15 @@ static int scan_archive(int fd, bool *is_image, wr_error *err)
     if (archive_read_support_filter_all(a) >= ARCHIVE_WARN &&
         archive_read_support_format_tar(a) == ARCHIVE_OK &&
         archive_read_open_fd(a, fd, COPY_CHUNK) == ARCHIVE_OK) {
-        for (size_t i = 0; i < SCAN_MAX; i++) {
+        unsigned marks = 0;
+        for (size_t i = 0; i < SCAN_MAX && !*is_image; i++) {
             r = archive_read_next_header(a, &e);
             if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                 break;
             const char *name = archive_entry_pathname(e);
-            if (name && archive_entry_filetype(e) == AE_IFREG && wr_image_archive_marker(name)) {
-                *is_image = true;
-                break;
-            }
+            if (name && archive_entry_filetype(e) == AE_IFREG)
+                marks |= wr_image_marks(name);
+            *is_image = wr_image_marks_archive(marks);
         }
     }
     /* Errors are the unpacker's to report, with the entry they hit. */

@@ -5,7 +5,9 @@
 #include "cleanup.h"
 #include "image_store.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <linux/openat2.h>
@@ -91,18 +93,68 @@ static bool file_exists(int dirfd, const char *path)
     return true;
 }
 
-bool wr_image_dir_is_archive(int dirfd)
-{
-    return file_exists(dirfd, "index.json") || file_exists(dirfd, "oci-layout") ||
-           file_exists(dirfd, "manifest.json");
-}
-
-bool wr_image_archive_marker(const char *name)
+unsigned wr_image_marks(const char *name)
 {
     while (name[0] == '.' && name[1] == '/')
         name += 2;
-    return strcmp(name, "index.json") == 0 || strcmp(name, "oci-layout") == 0 ||
-           strcmp(name, "manifest.json") == 0;
+    static const struct {
+        const char *name;
+        unsigned mark;
+    } top[] = {{"oci-layout", WR_MARK_OCI_LAYOUT},
+               {"index.json", WR_MARK_INDEX},
+               {"manifest.json", WR_MARK_MANIFEST},
+               {"repositories", WR_MARK_REPOS}};
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        if (strcmp(name, top[i].name) == 0)
+            return top[i].mark;
+    if (strncmp(name, "blobs/sha256/", 13) == 0)
+        return WR_MARK_BLOBS;
+    const char *slash = strchr(name, '/');
+    if (slash && strcmp(slash + 1, "layer.tar") == 0)
+        return WR_MARK_LAYER_TAR;
+    return 0;
+}
+
+bool wr_image_marks_archive(unsigned m)
+{
+    return (m & WR_MARK_OCI_LAYOUT) || ((m & WR_MARK_INDEX) && (m & WR_MARK_BLOBS)) ||
+           ((m & WR_MARK_MANIFEST) && (m & (WR_MARK_REPOS | WR_MARK_BLOBS | WR_MARK_LAYER_TAR)));
+}
+
+/* True when some directory at the top of dirfd holds a layer.tar. */
+static bool has_layer_tar(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    cleanup_closedir DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return false;
+    }
+    struct dirent *de;
+    char path[NAME_MAX + 16];
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' &&
+            (snprintf(path, sizeof path, "%s/layer.tar", de->d_name), file_exists(dirfd, path)))
+            return true;
+    return false;
+}
+
+bool wr_image_dir_is_archive(int dirfd)
+{
+    struct stat st;
+    unsigned m = 0;
+    static const char *const names[] = {"oci-layout", "index.json", "manifest.json",
+                                        "repositories"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (file_exists(dirfd, names[i]))
+            m |= wr_image_marks(names[i]);
+    if (fstatat(dirfd, "blobs/sha256", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        m |= WR_MARK_BLOBS;
+    if ((m & WR_MARK_MANIFEST) && !wr_image_marks_archive(m) && has_layer_tar(dirfd))
+        m |= WR_MARK_LAYER_TAR;
+    return wr_image_marks_archive(m);
 }
 
 static bool digest_valid(const char *d)

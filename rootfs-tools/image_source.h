@@ -35,12 +35,26 @@ struct wr_image_plan {
     char **labels; /* key, value, key, value, ..., NULL */
 };
 
-/* True when the directory looks like an image archive (index.json,
- * oci-layout or manifest.json at its top). */
-bool wr_image_dir_is_archive(int dirfd);
+/* What tells an image archive from a rootfs that happens to hold an
+ * index.json or manifest.json at its top: the files beside it. */
+enum {
+    WR_MARK_OCI_LAYOUT = 1, /* oci-layout */
+    WR_MARK_INDEX = 2,      /* index.json */
+    WR_MARK_MANIFEST = 4,   /* manifest.json */
+    WR_MARK_REPOS = 8,      /* repositories */
+    WR_MARK_BLOBS = 16,     /* blobs/sha256/... */
+    WR_MARK_LAYER_TAR = 32, /* <dir>/layer.tar */
+};
 
-/* True when a top-level name of an archive marks it as an image archive. */
-bool wr_image_archive_marker(const char *name);
+/* The marks of one archive entry name (regular files only). */
+unsigned wr_image_marks(const char *name);
+
+/* True when the marks make an image archive: oci-layout; or index.json with
+ * blobs; or manifest.json with repositories, blobs or <id>/layer.tar. */
+bool wr_image_marks_archive(unsigned marks);
+
+/* The same test on a directory. */
+bool wr_image_dir_is_archive(int dirfd);
 
 /* Reads the plan of the image in dirfd. ref picks the image when the
  * archive holds several (NULL: the only or first one); for OCI indexes the

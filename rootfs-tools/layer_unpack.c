@@ -317,7 +317,9 @@ static int clear_opaque(struct unpack *u, int dfd, const char *dir_rel, wr_error
     while ((errno = 0, de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        snprintf(path, sizeof path, "%s%s%s", dir_rel, dir_rel[0] ? "/" : "", de->d_name);
+        int n = snprintf(path, sizeof path, "%s%s%s", dir_rel, dir_rel[0] ? "/" : "", de->d_name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return wr_error_set(err, ENAMETOOLONG, "%s/%s", dir_rel, de->d_name);
         if (seen_get(&u->seen, path))
             continue;
         cache_drop(u);
@@ -464,7 +466,9 @@ static int do_whiteout(struct unpack *u, int pfd, const char *parent, const char
     const char *name = base + strlen(WH_PREFIX);
     if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return wr_error_set(err, EINVAL, "entry \"%.200s\": whiteout for \"%s\"", rel, name);
-    snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", name);
+    int n = snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return wr_error_set(err, ENAMETOOLONG, "entry \"%.200s\"", rel);
     if (seen_get(&u->seen, path))
         return wr_error_set(err, EEXIST,
                             "entry \"%.200s\": whiteout for \"%.200s\", which the "

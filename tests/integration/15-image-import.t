@@ -162,6 +162,17 @@ d=$(layers_of hardlinks latest)
 [ "$rc" -eq 0 ] && [ "$(stat -c %i "$d/f")" = "$(stat -c %i "$d/sub/g")" ] && [ "$(stat -c %h "$d/f")" -eq 2 ]
 ok $? "a directory's hardlinks stay hardlinks" || diag_file "$err"
 
+# A rootfs that happens to hold index.json and manifest.json at its top
+# (a web app's, say) is still a rootfs.
+mkdir -p "$T/app/bin"
+echo '{"manifests": []}' >"$T/app/index.json"
+echo '[]' >"$T/app/manifest.json"
+tar -C "$T/app" -cf "$T/app.tar" .
+import "$T/app.tar" --name app:tar
+like "$(cat "$out")" '\(rootfs-tar, 1 layer' "a rootfs tar with index.json at its top is a rootfs" || diag_file "$err"
+import "$T/app" --name app:dir
+like "$(cat "$out")" '\(directory, 1 layer' "a rootfs directory with index.json at its top is a rootfs" || diag_file "$err"
+
 # --- flattening -------------------------------------------------------------
 import "$FIX/wrfix-save.tar.gz" --name flat:all --flatten
 is "$rc" 0 "--flatten imports" || diag_file "$err"
@@ -214,12 +225,15 @@ if start_daemon; then
     ok $? "image rm is refused while a pool uses it: $(head -c 200 "$err")"
     wr activate --no-cold wrfix:1 -- warm >"$out" 2>"$err"
     is "$(cat "$out")" "warm" "warm activation of the 4-layer image"
+    wait_pool_full wrfix:1 30
+    wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
+    is "$(cat "$out")" "replaced" "--entrypoint through the daemon (warm)" || diag_file "$err"
     wr pool rm wrfix:1 >/dev/null 2>&1
     wr image rm wrfix:1 >"$out" 2>"$err"
     is "$?" 0 "image rm once the pool is gone"
     stop_daemon
 else
-    skip 4 "the daemon did not start"
+    skip 5 "the daemon did not start"
 fi
 
 done_testing
