@@ -30,7 +30,8 @@ static void usage(FILE *out)
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats                          daemon-side activation latency\n"
             "  shutdown                       stop the daemon\n"
-            "  image build-busybox | ls       the image store\n"
+            "  image build-busybox | import PATH | ls | inspect IMAGE | rm IMAGE\n"
+            "                                 the image store (docker save, OCI, tarballs)\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");
