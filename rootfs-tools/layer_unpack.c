@@ -148,8 +148,9 @@ static la_ssize_t inner_read(struct archive *a, void *arg, const void **out)
     u->st->stream_bytes += (uint64_t)n;
     if (u->st->stream_bytes > u->max_bytes) {
         u->too_big = true;
-        archive_set_error(a, EFBIG, "decompresses to more than %llu bytes (--max-size)",
-                          (unsigned long long)u->max_bytes);
+        /* libarchive's own formatter: %ju, not %llu */
+        archive_set_error(a, EFBIG, "decompresses to more than %ju bytes (--max-size)",
+                          (uintmax_t)u->max_bytes);
         return -1;
     }
     if (n > 0 && !EVP_DigestUpdate(u->md, u->buf, (size_t)n)) {

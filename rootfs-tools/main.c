@@ -155,7 +155,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 struct progress {
     bool enabled, shown;
-    struct timespec start;
+    struct timespec start, last;
 };
 
 static void show_progress(void *arg, size_t layer, size_t n, uint64_t bytes)
@@ -163,8 +163,11 @@ static void show_progress(void *arg, size_t layer, size_t n, uint64_t bytes)
     struct progress *p = arg;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    if (!p->enabled || now.tv_sec - p->start.tv_sec < 1)
+    /* After a second, then at most four times a second. */
+    if (!p->enabled || now.tv_sec - p->start.tv_sec < 1 ||
+        (now.tv_sec - p->last.tv_sec) * 1000000000L + (now.tv_nsec - p->last.tv_nsec) < 250000000L)
         return;
+    p->last = now;
     if (layer == 0)
         fprintf(stderr, "\rimporting: reading the archive, %.1f MiB   ", (double)bytes / (1 << 20));
     else

@@ -318,7 +318,8 @@ int main(void)
     write_tar(path, "gzip", bomb, 1);
     stat(path, &st);
     ok(st.st_size < 1 << 20, "the bomb is %lld bytes", (long long)st.st_size);
-    refused("a decompression bomb over --max-size", path, 1 << 20, "--max-size");
+    refused("a decompression bomb over --max-size", path, 1 << 20,
+            "\"zeros\": decompresses to more than 1048576 bytes (--max-size)");
 
     /* OCI layouts: a layer blob whose digest does not match, one missing,
      * and a second layer that fails after the first was stored (rollback). */
