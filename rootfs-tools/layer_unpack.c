@@ -623,7 +623,14 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
     }
     case AE_IFCHR:
     case AE_IFBLK:
-        return wr_error_set(err, EPERM, "entry \"%.200s\": device nodes are not allowed in images",
+        /* Under /dev they are dropped: the container mounts its own /dev
+         * over it (debootstrap trees have them). Anywhere else they would
+         * be a way to the host's devices. */
+        if (strncmp(rel, "dev/", 4) == 0 && u->o->mode != WR_UNPACK_PLAIN)
+            return 0;
+        return wr_error_set(err, EPERM,
+                            "entry \"%.200s\": device nodes are not allowed in images (outside "
+                            "/dev, where they are dropped)",
                             name);
     default:
         break;

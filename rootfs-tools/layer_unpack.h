@@ -6,8 +6,9 @@
  *   a time: a symlink met on the way (one the archive made, pointing
  *   anywhere) is an error, never followed;
  * - a hardlink must name an entry made earlier by the same archive;
- * - character and block devices and sockets are refused (the container's
- *   /dev is a tmpfs of its own); FIFOs are kept;
+ * - character and block devices are dropped under dev/ (the container
+ *   mounts a /dev of its own over it) and refused anywhere else; sockets
+ *   are refused; FIFOs are kept;
  * - the same name twice is an error;
  * - the decompressed stream is bounded (max_bytes);
  * - owners are numeric, modes, mtimes kept; of the xattrs only user.* and
