@@ -98,6 +98,47 @@ static int collect_used(const char *root, json_t *keep, wr_error *err)
     return ret;
 }
 
+/* Adds the layers of this store that some overlayfs mount lists (a warm or
+ * running container's root, in its own mount namespace): they stay until
+ * the containers are gone, manifest or not. Each mount namespace is read
+ * once, through the first process found in it. */
+static void collect_mounted(const char *root, json_t *keep)
+{
+    char prefix[4200];
+    snprintf(prefix, sizeof prefix, "%.*s/layers/sha256/", wr_store_root_len(root), root);
+    size_t plen = strlen(prefix);
+    json_auto_t *seen_ns = json_object();
+    cleanup_closedir DIR *proc = opendir("/proc");
+    struct dirent *de;
+    while (proc && seen_ns && (de = readdir(proc))) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[64], ns[64];
+        snprintf(path, sizeof path, "/proc/%.20s/ns/mnt", de->d_name);
+        ssize_t n = readlink(path, ns, sizeof ns - 1);
+        if (n <= 0)
+            continue;
+        ns[n] = '\0';
+        if (json_object_get(seen_ns, ns))
+            continue;
+        json_object_set_new(seen_ns, ns, json_true());
+        snprintf(path, sizeof path, "/proc/%.20s/mountinfo", de->d_name);
+        cleanup_fclose FILE *f = fopen(path, "re");
+        cleanup_free char *line = NULL;
+        size_t cap = 0;
+        while (f && getline(&line, &cap, f) > 0) {
+            if (!strstr(line, " - overlay "))
+                continue;
+            for (const char *p = strstr(line, prefix); p; p = strstr(p + 1, prefix)) {
+                char hex[WR_DIGEST_HEX_LEN + 1];
+                snprintf(hex, sizeof hex, "%.64s", p + plen);
+                if (strlen(hex) == WR_DIGEST_HEX_LEN)
+                    json_object_set_new(keep, hex, json_true());
+            }
+        }
+    }
+}
+
 int wr_store_gc(const char *root, size_t *freed, wr_error *err)
 {
     *freed = 0;
@@ -106,6 +147,7 @@ int wr_store_gc(const char *root, size_t *freed, wr_error *err)
         return wr_error_set(err, ENOMEM, "gc");
     if (collect_used(root, keep, err) < 0)
         return -1;
+    collect_mounted(root, keep);
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s/layers/sha256", wr_store_root_len(root), root);
     cleanup_closedir DIR *d = opendir(dir);

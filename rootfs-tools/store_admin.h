@@ -20,7 +20,9 @@ int wr_store_layer_remove(const char *root, const char *hex, wr_error *err);
 /* Removes images/<name>/<tag>.json (and name directories left empty). */
 int wr_store_image_remove(const char *root, const char *name, const char *tag, wr_error *err);
 
-/* Removes every layer that no manifest lists. Does nothing when a manifest
+/* Removes every layer that no manifest lists and no overlayfs mount of any
+ * mount namespace uses (a pool's warm containers keep the layers of a tag
+ * that was since re-imported or removed). Does nothing when a manifest
  * cannot be read (it might list any layer). *freed counts the layers
  * removed. */
 int wr_store_gc(const char *root, size_t *freed, wr_error *err);

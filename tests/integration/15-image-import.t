@@ -234,12 +234,27 @@ if start_daemon; then
     wait_pool_full wrfix:1 30
     wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
     is "$(cat "$out")" "replaced" "--entrypoint through the daemon (warm)" || diag_file "$err"
+    # Re-importing the tag while the pool's containers still mount the old
+    # layers: the old layers stay (no manifest lists them any more).
+    old=$(layers_of wrfix 1)
+    wait_pool_full wrfix:1 30
+    import "$FIX/wrfix-export.tar.gz" --name wrfix:1
+    missing=0
+    for l in ${old//:/ }; do [ -d "$l" ] || missing=$((missing + 1)); done
+    is "$missing" 0 "re-importing the tag keeps the layers the pool's warm containers mount"
+    wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
+    is "$(cat "$out")" "replaced" "  and the pool still serves the image it was made of"
     wr pool rm wrfix:1 >/dev/null 2>&1
+    poll_until 10 eval '! grep -qs "$STORE/layers" /proc/[0-9]*/mountinfo'
+    ok $? "  no container mounts the store's layers once the pool is gone"
     wr image rm wrfix:1 >"$out" 2>"$err"
     is "$?" 0 "image rm once the pool is gone"
+    missing=0
+    for l in ${old//:/ }; do [ -d "$l" ] || missing=$((missing + 1)); done
+    is "$missing" 4 "  then the old layers are freed too"
     stop_daemon
 else
-    skip 5 "the daemon did not start"
+    skip 9 "the daemon did not start"
 fi
 
 done_testing
