@@ -375,6 +375,19 @@ static int import_flattened(struct import *im, int dirfd, const struct wr_image_
     return r;
 }
 
+/* The same layer twice in one image (two RUN steps that changed nothing
+ * give two identical empty layers): overlayfs cannot stack one directory
+ * twice, and dropping the repeat could change the result (a later layer
+ * may have deleted what it adds), so such an image is flattened. */
+static bool repeats_a_layer(const struct wr_image_plan *p)
+{
+    for (size_t i = 0; i < p->n_layers; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->layers[i].diff_id, p->layers[j].diff_id) == 0)
+                return true;
+    return false;
+}
+
 static int import_image_dir(struct import *im, int dirfd, wr_error *err)
 {
     struct wr_image_plan p;
@@ -384,7 +397,7 @@ static int import_image_dir(struct import *im, int dirfd, wr_error *err)
     im->res->format = p.format;
     im->res->n_layers = p.n_layers;
     im->n_total = p.n_layers;
-    bool flat = im->o->flatten || !lowerdir_fits(im->root, p.n_layers);
+    bool flat = im->o->flatten || !lowerdir_fits(im->root, p.n_layers) || repeats_a_layer(&p);
     size_t n = flat ? 1 : p.n_layers;
     char **ids = calloc(n + 1, sizeof *ids);
     int r = ids ? set_ref(im, p.ref, err) : wr_error_set(err, ENOMEM, "import");

@@ -361,6 +361,23 @@ int main(void)
     make_oci(dir, then_bad, 2, hexes);
     refused("a hostile second layer (the first is rolled back)", dir, 0, "escape/evil");
 
+    /* The same layer twice (two empty RUN layers do that): flattened, as
+     * overlayfs cannot stack one directory twice. */
+    snprintf(dir, sizeof dir, "%s/oci-repeat", tmp);
+    const char *repeat[] = {l1, l2, l1};
+    char hex3[3][65];
+    make_oci(dir, repeat, 3, hex3);
+    struct wr_import_opts ro = {.ref = "repeat:1"};
+    memset(&err, 0, sizeof err);
+    if (!ok(wr_image_import(store, dir, &ro, &res, &err) == 0 && res.flattened && res.n_stored == 1,
+            "an image repeating a layer imports, flattened"))
+        diag("%s", err.msg);
+    snprintf(probe, sizeof probe,
+             "test \"$(cat %s/layers/sha256/%s/root/second)\" = 'layer two' && "
+             "test -n \"$(grep -l 'sha256:' %s/images/repeat/1.json)\"",
+             store, "*", store);
+    ok(system(probe) == 0, "  with the content of its layers");
+
     snprintf(path, sizeof path, "%s/not-a-tar", tmp);
     f = fopen(path, "w");
     fputs("just some text\n", f);
