@@ -462,9 +462,49 @@ static int import_image_archive(struct import *im, int fd, wr_error *err)
     return r;
 }
 
+/* "-": standard input, copied into an unnamed file of the store's tmp/ first
+ * (it is read more than once), at most max bytes of it. */
+static int stdin_to_file(const char *root, uint64_t max, wr_error *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%.*s/tmp", wr_store_root_len(root), root);
+    cleanup_close int fd = open(tmp, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return wr_error_set(err, errno, "create a temporary file in %s", tmp);
+    cleanup_free char *buf = malloc(COPY_CHUNK);
+    if (!buf)
+        return wr_error_set(err, ENOMEM, "read standard input");
+    uint64_t total = 0;
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, buf, COPY_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return wr_error_set(err, errno, "read standard input");
+        if (n == 0)
+            break;
+        if ((total += (uint64_t)n) > max)
+            return wr_error_set(err, EFBIG, "standard input is larger than %llu bytes (--max-size)",
+                                (unsigned long long)max);
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno != EINTR)
+                return wr_error_set(err, errno, "write %s", tmp);
+            off += w > 0 ? w : 0;
+        }
+    }
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return wr_error_set(err, errno, "seek");
+    return steal_fd(&fd);
+}
+
 static int import_path(struct import *im, const char *path, wr_error *err)
 {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    uint64_t max = im->o->max_bytes ? im->o->max_bytes : WR_UNPACK_DEFAULT_MAX_BYTES;
+    cleanup_close int fd = strcmp(path, "-") == 0 ? stdin_to_file(im->root, max, err)
+                                                  : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 && strcmp(path, "-") == 0)
+        return -1;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0)
         return wr_error_set(err, errno, "%s", path);

@@ -3,7 +3,8 @@
  *   - a `docker save` archive (legacy or OCI-in-docker-save), or an OCI
  *     image layout, as a tar (plain or compressed) or a directory;
  *   - a flat rootfs tarball (`docker export`; plain, gzip, zstd, xz);
- *   - a plain directory holding a rootfs.
+ *   - a plain directory holding a rootfs;
+ *   - "-": any of the archives, on standard input.
  * Each layer is unpacked safely (layer_unpack.h) into a staging directory,
  * checked against its digests, and stored once under its diff_id (the
  * sha256 of its uncompressed tar, as in the image config): layers shared

@@ -35,7 +35,8 @@ static const char usage_text[] =
     "                 import a docker save archive, an OCI image layout (tar or\n"
     "                 directory), a rootfs tarball (docker export; plain, gzip,\n"
     "                 zstd, xz) or a rootfs directory; SIZE bounds the decompressed\n"
-    "                 size of each archive (k/m/g suffixes; default 8g)\n"
+    "                 size of each archive (k/m/g suffixes; default 8g); PATH - is\n"
+    "                 standard input (e.g. docker save IMAGE | ... import -)\n"
     "  ls             list the stored images\n"
     "  inspect IMAGE  print an image's manifest (JSON)\n"
     "  rm IMAGE       remove an image, and the layers no other image uses\n";

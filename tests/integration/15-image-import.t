@@ -148,8 +148,8 @@ else
     skip 2 "zstd is not installed"
 fi
 zcat "$FIX/wrfix-export.tar.gz" >"$T/export.tar"
-import "$T/export.tar" --name flat:plain
-is "$(layers_of flat plain)" "$gz_layer" "plain tar: the same layer"
+import - --name flat:plain <"$T/export.tar"
+is "$(layers_of flat plain)" "$gz_layer" "plain tar on standard input: the same layer"
 tree_list "$gz_layer" >"$T/flat.list"
 cmp -s "$T/flat.list" "$T/export.list"
 ok $? "the flat layer == docker export" || diag "$(diff "$T/export.list" "$T/flat.list" | head)"
