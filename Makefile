@@ -32,6 +32,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
 IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 LIBWR     := $(BUILD)/libwarmrun.a
+LIBIMAGE  := $(BUILD)/librootfs-tools.a
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 ATTACKS   := $(ATTACK_SRC:tests/attack/%.c=$(BUILD)/attack/%)
@@ -66,9 +67,15 @@ $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libarchive libcrypto)
 
-$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR)
+# The bench builds its busybox image with the store's own code, linked from
+# an archive so that only the objects it uses come along.
+$(LIBIMAGE): $(filter-out %/main.o,$(IMAGE_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(LIBIMAGE) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libcrypto) -lm
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libarchive libcrypto) -lm
 
 # Static and without sanitizers: it must run inside the bench's image.
 $(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c

@@ -6,6 +6,7 @@
 #include "busybox_image.h"
 
 #include "cleanup.h"
+#include "store_admin.h"
 #include "store_write.h"
 
 #include <elf.h>
@@ -532,6 +533,9 @@ static int build(const char *root, const char *tag, const char *busybox, char *a
 {
     if (wr_store_init(root, err) < 0)
         return -1;
+    cleanup_close int lock = wr_store_lock(root, err);
+    if (lock < 0)
+        return -1;
     cleanup_unstage char *staged = NULL;
     cleanup_free char *tree = NULL;
     if (wr_store_stage(root, &staged, err) < 0)
@@ -555,6 +559,7 @@ static int build(const char *root, const char *tag, const char *busybox, char *a
         .layers = layers,
         .n_layers = 1,
         .cmd = image_cmd,
+        .size = res->bytes,
         .env = image_env,
         .workdir = "/",
     };

@@ -2,15 +2,21 @@
  * library, and is the only place that prints an error (one line, then exit
  * status 1; usage errors exit 2). */
 #include "busybox_image.h"
+#include "image_import.h"
 #include "image_store.h"
+#include "store_admin.h"
 #include "store_write.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #define PROG "warmrun-image"
 
@@ -25,7 +31,15 @@ static const char usage_text[] =
     "  build-busybox [--tag TAG] [--busybox PATH]\n"
     "                 build busybox:TAG (default latest) from a static busybox\n"
     "                 (default " WR_BUSYBOX_DEFAULT_PATH ", from Debian's busybox-static)\n"
-    "  ls             list the stored images\n";
+    "  import PATH [--name NAME[:TAG]] [--max-size SIZE] [--flatten] [--progress]\n"
+    "                 import a docker save archive, an OCI image layout (tar or\n"
+    "                 directory), a rootfs tarball (docker export; plain, gzip,\n"
+    "                 zstd, xz) or a rootfs directory; SIZE bounds the decompressed\n"
+    "                 size of each archive (k/m/g suffixes; default 8g); PATH - is\n"
+    "                 standard input (e.g. docker save IMAGE | ... import -)\n"
+    "  ls             list the stored images\n"
+    "  inspect IMAGE  print an image's manifest (JSON)\n"
+    "  rm IMAGE       remove an image, and the layers no other image uses\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -105,6 +119,199 @@ static int cmd_build_busybox(const char *root, int argc, char *argv[])
     return EXIT_OK;
 }
 
+/* Decimal units, as docker prints them; "-" when unknown. */
+static void human_size(uint64_t b, char *out, size_t size)
+{
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
+    double v = (double)b;
+    size_t u = 0;
+    if (b == 0) {
+        snprintf(out, size, "-");
+        return;
+    }
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(out, size, u ? "%.1f%s" : "%.0f%s", v, units[u]);
+}
+
+/* "64m", "1g", "1048576": bytes, with an optional binary k/m/g suffix. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = *end == 'k' || *end == 'K'   ? 10
+                : *end == 'm' || *end == 'M' ? 20
+                : *end == 'g' || *end == 'G' ? 30
+                                             : 0;
+    if (shift)
+        end++;
+    if (errno || end == s || s[0] == '-' || *end || v == 0 || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+struct progress {
+    bool enabled, shown;
+    struct timespec start, last;
+};
+
+static void show_progress(void *arg, size_t layer, size_t n, uint64_t bytes)
+{
+    struct progress *p = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    /* After a second, then at most four times a second. */
+    if (!p->enabled || now.tv_sec - p->start.tv_sec < 1 ||
+        (now.tv_sec - p->last.tv_sec) * 1000000000L + (now.tv_nsec - p->last.tv_nsec) < 250000000L)
+        return;
+    p->last = now;
+    if (layer == 0)
+        fprintf(stderr, "\rimporting: reading the archive, %.1f MiB   ", (double)bytes / (1 << 20));
+    else
+        fprintf(stderr, "\rimporting: layer %zu/%zu, %.1f MiB   ", layer, n,
+                (double)bytes / (1 << 20));
+    p->shown = true;
+}
+
+static int cmd_import(const char *root, int argc, char *argv[])
+{
+    static const struct option opts[] = {
+        {"name", required_argument, NULL, 'n'}, {"max-size", required_argument, NULL, 'm'},
+        {"flatten", no_argument, NULL, 'f'},    {"progress", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},       {0},
+    };
+    struct progress prog = {.enabled = isatty(STDERR_FILENO)};
+    struct wr_import_opts o = {.progress = show_progress, .progress_arg = &prog};
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'n':
+            o.ref = optarg;
+            break;
+        case 'm':
+            if (parse_size(optarg, &o.max_bytes) < 0)
+                return usage_error("--max-size %s: expected a size such as 512m or 8g", optarg);
+            break;
+        case 'f':
+            o.flatten = true;
+            break;
+        case 'p':
+            prog.enabled = true;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        default:
+            return bad_option(argv, opt);
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error("import: expected one PATH");
+    wr_error err = {0};
+    if (o.ref) {
+        char *name = NULL, *tag = NULL;
+        if (wr_image_ref_parse(o.ref, &name, &tag, &err) < 0)
+            return usage_error("%s", err.msg);
+        free(name);
+        free(tag);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &prog.start);
+    struct wr_import_result res;
+    int r = wr_image_import(root, argv[optind], &o, &res, &err);
+    if (prog.shown)
+        fputc('\n', stderr);
+    if (r < 0)
+        return failed(&err);
+    char size[32];
+    human_size(res.size, size, sizeof size);
+    printf("%s %.19s (%s, %zu layer%s%s, %zu new, %s)\n", res.ref, res.id, res.format, res.n_layers,
+           res.n_layers == 1 ? "" : "s", res.flattened ? ", flattened" : "", res.new_layers, size);
+    return EXIT_OK;
+}
+
+/* One IMAGE argument and no option: inspect, rm. */
+static int one_image_arg(int argc, char *argv[], const char *cmd, char **name, char **tag)
+{
+    static const struct option opts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (opt != 'h')
+            return bad_option(argv, opt);
+        fputs(usage_text, stdout);
+        return -EXIT_OK - 1;
+    }
+    if (optind != argc - 1)
+        return usage_error("%s: expected one IMAGE", cmd);
+    wr_error err = {0};
+    if (wr_image_ref_parse(argv[optind], name, tag, &err) < 0)
+        return usage_error("%s", err.msg);
+    return 0;
+}
+
+static int cmd_inspect(const char *root, int argc, char *argv[])
+{
+    char *name = NULL, *tag = NULL;
+    int r = one_image_arg(argc, argv, "inspect", &name, &tag);
+    if (r != 0)
+        return r < 0 ? EXIT_OK : r;
+    char ref[400], path[4096];
+    snprintf(ref, sizeof ref, "%s:%s", name, tag);
+    snprintf(path, sizeof path, "%.*s/images/%s/%s.json", wr_store_root_len(root), root, name, tag);
+    free(name);
+    free(tag);
+    /* Loading checks it as the runtime would; then the file is printed. */
+    wr_error err = {0};
+    struct wr_image *img = NULL;
+    if (wr_image_load(root, ref, &img, &err) < 0)
+        return failed(&err);
+    wr_image_free(img);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        wr_error_set(&err, errno, "open %s", path);
+        return failed(&err);
+    }
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, stdout);
+    fclose(f);
+    if (fflush(stdout) != 0) {
+        wr_error_set(&err, 0, "write error on standard output");
+        return failed(&err);
+    }
+    return EXIT_OK;
+}
+
+static int cmd_rm(const char *root, int argc, char *argv[])
+{
+    char *name = NULL, *tag = NULL;
+    int r = one_image_arg(argc, argv, "rm", &name, &tag);
+    if (r != 0)
+        return r < 0 ? EXIT_OK : r;
+    wr_error err = {0};
+    size_t freed = 0;
+    int lock = wr_store_lock(root, &err);
+    r = lock < 0 ? -1 : wr_store_image_remove(root, name, tag, &err);
+    if (r == 0 && wr_store_gc(root, &freed, &err) < 0)
+        fprintf(stderr, PROG ": warning: %s\n", err.msg);
+    if (lock >= 0)
+        close(lock);
+    if (r == 0)
+        printf("removed %s:%s (%zu layer%s freed)\n", name, tag, freed, freed == 1 ? "" : "s");
+    free(name);
+    free(tag);
+    return r < 0 ? failed(&err) : EXIT_OK;
+}
+
 static int cmd_ls(const char *root, int argc, char *argv[])
 {
     static const struct option opts[] = {
@@ -136,13 +343,15 @@ static int cmd_ls(const char *root, int argc, char *argv[])
             wtag = (int)strlen(e[i].tag);
     }
     /* IDs shortened like the build line: "sha256:" and 12 hex digits. */
-    printf("%-*s  %-*s  %-19s  %-6s  %s\n", wname, "NAME", wtag, "TAG", "ID", "LAYERS", "CREATED");
+    printf("%-*s  %-*s  %-19s  %-8s  %-6s  %s\n", wname, "NAME", wtag, "TAG", "ID", "SIZE",
+           "LAYERS", "CREATED");
     for (size_t i = 0; i < n; i++) {
-        char layers[24] = "-";
+        char layers[24] = "-", size[32];
         if (e[i].id)
             snprintf(layers, sizeof layers, "%zu", e[i].n_layers);
-        printf("%-*s  %-*s  %-19.19s  %-6s  %s\n", wname, e[i].name, wtag, e[i].tag,
-               e[i].id ? e[i].id : "<invalid>", layers, e[i].created ? e[i].created : "-");
+        human_size(e[i].size, size, sizeof size);
+        printf("%-*s  %-*s  %-19.19s  %-8s  %-6s  %s\n", wname, e[i].name, wtag, e[i].tag,
+               e[i].id ? e[i].id : "<invalid>", size, layers, e[i].created ? e[i].created : "-");
     }
     wr_store_list_free(e, n);
     if (fflush(stdout) != 0) {
@@ -158,6 +367,9 @@ static const struct {
 } commands[] = {
     {"build-busybox", cmd_build_busybox},
     {"ls", cmd_ls},
+    {"import", cmd_import},
+    {"inspect", cmd_inspect},
+    {"rm", cmd_rm},
 };
 
 int main(int argc, char *argv[])

@@ -223,7 +223,7 @@ static const char *json_cstr(json_t *v)
 }
 
 /* Parses a JSON file of at most MANIFEST_MAX bytes; NULL on error. */
-static json_t *read_json(const char *path, wr_error *err)
+json_t *wr_store_read_json(const char *path, wr_error *err)
 {
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct stat st;
@@ -275,6 +275,14 @@ static json_t *build_config(const struct wr_manifest *m, wr_error *err)
         (m->workdir && config_set(config, "WorkingDir", json_string(m->workdir), err) < 0) ||
         (m->user && config_set(config, "User", json_string(m->user), err) < 0))
         return NULL;
+    if (m->labels) {
+        json_t *labels = json_object();
+        if (config_set(config, "Labels", labels, err) < 0)
+            return NULL;
+        for (size_t i = 0; m->labels[i] && m->labels[i + 1]; i += 2)
+            if (config_set(labels, m->labels[i], json_string(m->labels[i + 1]), err) < 0)
+                return NULL;
+    }
     return steal_pointer(&config);
 }
 
@@ -363,7 +371,7 @@ static int write_atomic(const char *tmp_dir, const char *path, const char *data,
 static bool manifest_has_id(const char *path, const char *id)
 {
     wr_error ignored;
-    json_auto_t *old = read_json(path, &ignored);
+    json_auto_t *old = wr_store_read_json(path, &ignored);
     const char *old_id = old ? json_cstr(json_object_get(old, "id")) : NULL;
     return old_id && strcmp(old_id, id) == 0;
 }
@@ -412,6 +420,9 @@ int wr_store_manifest_write(const char *root, const struct wr_manifest *m, char 
     json_auto_t *doc =
         json_pack("{s:i, s:s, s:s, s:s, s:s, s:O, s:O}", "schema", 1, "name", m->name, "tag",
                   m->tag, "id", id, "created", created, "layers", layers, "config", config);
+    if (doc && m->size > 0 &&
+        json_object_set_new(doc, "size", json_integer((json_int_t)m->size)) < 0)
+        return wr_error_set(err, ENOMEM, "manifest");
     cleanup_free char *text = doc ? json_dumps(doc, JSON_INDENT(2)) : NULL;
     cleanup_free char *line = NULL;
     if (!text || xasprintf(&line, err, "%s\n", text) < 0)
@@ -464,13 +475,16 @@ static int list_add(struct entry_list *l, const char *dir_path, const char *name
     e->tag = steal_pointer(&t);
 
     /* A broken manifest is still listed (without id), so that it shows. */
-    json_auto_t *m = read_json(path, &ignored);
+    json_auto_t *m = wr_store_read_json(path, &ignored);
     const char *id = m ? json_cstr(json_object_get(m, "id")) : NULL;
     const char *created = m ? json_cstr(json_object_get(m, "created")) : NULL;
     json_t *layers = m ? json_object_get(m, "layers") : NULL;
     if ((id && !(e->id = strdup(id))) || (created && !(e->created = strdup(created))))
         return wr_error_set(err, ENOMEM, "list images");
     e->n_layers = json_array_size(layers);
+    json_t *size = m ? json_object_get(m, "size") : NULL;
+    if (json_is_integer(size) && json_integer_value(size) > 0)
+        e->size = (uint64_t)json_integer_value(size);
     return 0;
 }
 

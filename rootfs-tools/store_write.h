@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define WR_DIGEST_HEX_LEN 64
@@ -56,6 +57,8 @@ struct wr_manifest {
     const char *const *env;
     const char *workdir;
     const char *user;
+    const char *const *labels; /* key, value, key, value, ..., NULL; NULL: none */
+    uint64_t size;             /* bytes of the layers' regular files; 0: not recorded */
 };
 
 /* Writes images/<name>/<tag>.json. The image id is the sha256 of the
@@ -73,11 +76,16 @@ struct wr_store_entry {
     char *id;
     char *created;
     size_t n_layers;
+    uint64_t size; /* 0 when the manifest does not record it */
 };
 
 /* Lists every images/<name>/<tag>.json whose path is a valid reference,
  * sorted by name then tag. A store without images/ lists nothing. */
 int wr_store_list(const char *root, struct wr_store_entry **out, size_t *n, wr_error *err);
 void wr_store_list_free(struct wr_store_entry *entries, size_t n);
+
+/* Parses a JSON file of at most 1 MiB (a manifest); NULL on error. */
+struct json_t;
+struct json_t *wr_store_read_json(const char *path, wr_error *err);
 
 #endif

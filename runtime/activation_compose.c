@@ -58,11 +58,17 @@ ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_reques
     struct wr_activation_writer w;
     char hostname_env[16 + WR_HOSTNAME_MAX];
     const char *hostname = req->hostname ? req->hostname : container_id;
-    char *const *cmd = req->argc > 0 ? req->argv : img->cmd;
+    /* docker run --entrypoint: replaces the image's Entrypoint and drops
+     * its Cmd; "" leaves no entrypoint. */
+    char *const *cmd = req->argc > 0 ? req->argv : req->entrypoint ? NULL : img->cmd;
+    char *const given_entrypoint[] = {req->entrypoint, NULL};
+    char *const *entrypoint = !req->entrypoint     ? img->entrypoint
+                              : req->entrypoint[0] ? given_entrypoint
+                                                   : NULL;
 
     wr_activation_writer_init(&w, buf, cap);
-    for (size_t i = 0; img->entrypoint && img->entrypoint[i]; i++)
-        if (wr_activation_add_arg(&w, img->entrypoint[i], err) < 0)
+    for (size_t i = 0; entrypoint && entrypoint[i]; i++)
+        if (wr_activation_add_arg(&w, entrypoint[i], err) < 0)
             return -1;
     for (size_t i = 0; cmd && cmd[i]; i++)
         if (wr_activation_add_arg(&w, cmd[i], err) < 0)

@@ -44,7 +44,7 @@ struct activate_options {
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--init] [--cold|--no-cold] [-v] " CLI_SECURITY_USAGE
+                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_SECURITY_USAGE
                     " IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
@@ -75,6 +75,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"cold", no_argument, NULL, 'c'},
         {"no-cold", no_argument, NULL, 'n'},
         {"init", no_argument, NULL, 'i'},
+        {"entrypoint", required_argument, NULL, 'E'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'H'},
         CLI_SECURITY_LONGOPTS,
@@ -122,6 +123,10 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             break;
         case 'i':
             o->req.init = true;
+            break;
+        case 'E':
+            free(o->req.entrypoint);
+            o->req.entrypoint = strdup(optarg);
             break;
         default:
             usage();

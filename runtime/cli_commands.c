@@ -330,10 +330,35 @@ static int exec_sibling(const char *prog, const char *opt, const char *val, int 
     return WR_EXIT_FAILED;
 }
 
+/* `image rm IMAGE` is refused while a pool of the running daemon uses the
+ * image (its containers mount the layers). No daemon: nothing uses it. */
+static int image_in_use(const struct cli_globals *g, int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "rm") != 0 || argv[2][0] == '-')
+        return 0;
+    wr_error err;
+    cleanup_close int sock = cli_connect(g, &err);
+    if (sock < 0)
+        return 0;
+    struct wr_request ls = {.op = WR_OP_POOL_LS};
+    struct wr_reply r;
+    if (cli_send_request(sock, &ls, NULL, 0, &err) < 0 || cli_read_reply(sock, &r, &err) < 0) {
+        cli_error("image rm: cannot ask the daemon which images its pools use: %s", err.msg);
+        return 1;
+    }
+    int i = r.ok ? find_pool(&r, argv[2]) : -1;
+    wr_reply_free(&r);
+    if (i >= 0)
+        cli_error("image rm: a pool uses %s (warmrun pool rm %s first)", argv[2], argv[2]);
+    return i >= 0;
+}
+
 /* The image store lives in its own program so that the CLI, whose start-up
  * is on the activation path, does not load libarchive and libcrypto. */
 int cli_image(const struct cli_globals *g, int argc, char **argv)
 {
+    if (image_in_use(g, argc, argv))
+        return WR_EXIT_FAILED;
     return exec_sibling("warmrun-image", "--root", g->root, argc, argv);
 }
 

@@ -12,7 +12,11 @@
  *   {"schema": 1, "name": "busybox", "tag": "latest", "id": "sha256:<hex>",
  *    "created": "<RFC 3339>", "layers": ["sha256:<hex>", ...],   (bottom first)
  *    "config": {"Entrypoint": [..]|null, "Cmd": [..]|null, "Env": ["K=V", ..],
- *               "WorkingDir": "/", "User": ""}} */
+ *               "WorkingDir": "/", "User": "", "Labels": {"k": "v", ..}},
+ *    "size": <bytes of the layers' regular files>}
+ * "Labels" and "size" are optional (manifests written before them lack
+ * them); the runtime ignores both. Imported layers are named by their
+ * diff_id (sha256 of the uncompressed layer tar); see docs/architecture.md. */
 #ifndef WARMRUN_IMAGE_STORE_H
 #define WARMRUN_IMAGE_STORE_H
 

@@ -125,6 +125,7 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
     if (get_string_array(root, "argv", WR_MAX_ARGS, &req->argv, &req->argc, err) < 0 ||
         get_string_array(root, "env", WR_MAX_ENV, &req->env, &req->envc, err) < 0 ||
         get_string(root, "cwd", 4095, &req->cwd, err) < 0 ||
+        get_string(root, "entrypoint", 4095, &req->entrypoint, err) < 0 ||
         get_string(root, "hostname", 63, &req->hostname, err) < 0)
         return -1;
     json_t *init = optional(root, "init");
@@ -235,6 +236,7 @@ void wr_request_free(struct wr_request *req)
     free_vector(req->argv);
     free_vector(req->env);
     free(req->cwd);
+    free(req->entrypoint);
     free(req->hostname);
     free(req->id);
     free(req->security);
@@ -314,6 +316,7 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         (set_string_array(root, "argv", req->argv, err) < 0 ||
          set_string_array(root, "env", req->env, err) < 0 ||
          (req->cwd && set_string(root, "cwd", req->cwd, err) < 0) ||
+         (req->entrypoint && set_string(root, "entrypoint", req->entrypoint, err) < 0) ||
          (req->hostname && set_string(root, "hostname", req->hostname, err) < 0)))
         return NULL;
     if (req->op == WR_OP_ACTIVATE && req->init)

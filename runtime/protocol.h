@@ -35,6 +35,7 @@ struct wr_request {
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
     char *cwd;           /* NULL: the image's WorkingDir */
+    char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
     char *hostname;      /* NULL: the container id */
     bool init;           /* a minimal init as pid 1 (docker run --init) */
     long size;           /* pool_create */

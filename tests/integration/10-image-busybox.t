@@ -102,8 +102,8 @@ ok $? "the manifest is in images/busybox/latest.json"
 
 # --- ls -----------------------------------------------------------------
 run --root "$store" ls
-[ "$rc" -eq 0 ] && head -1 "$tmp/out" | grep -q '^NAME *TAG *ID *LAYERS *CREATED$' &&
-    grep -Eq "^busybox +latest +sha256:$id12 +1 +[0-9]{4}-[0-9]{2}-[0-9]{2}T" "$tmp/out"
+[ "$rc" -eq 0 ] && head -1 "$tmp/out" | grep -q '^NAME *TAG *ID *SIZE *LAYERS *CREATED$' &&
+    grep -Eq "^busybox +latest +sha256:$id12 +[0-9.]+[kMG]?B +1 +[0-9]{4}-[0-9]{2}-[0-9]{2}T" "$tmp/out"
 ok $? "ls lists busybox:latest"
 [ "$rc" -eq 0 ] || diag "$tmp/err"
 

@@ -432,6 +432,24 @@ static void test_compose_argv(void)
     img.cmd = cmd;
     ok(compose(&img, &req, &err) > 0 && argv_is(cmd), "argv [] with argc 0 uses Cmd (%s)", err.msg);
 
+    /* --entrypoint, as docker run: replaces Entrypoint and drops Cmd. */
+    img.entrypoint = entrypoint;
+    req.entrypoint = "/bin/other";
+    ok(compose(&img, &req, &err) > 0 && argv_is((char *[]){"/bin/other", NULL}),
+       "--entrypoint without a command: it alone, the image's Cmd dropped (%s)", err.msg);
+    req.argv = command;
+    req.argc = 2;
+    ok(compose(&img, &req, &err) > 0 && argv_is((char *[]){"/bin/other", "migrate", "up", NULL}),
+       "--entrypoint with a command: it, then the command (%s)", err.msg);
+    req.entrypoint = "";
+    ok(compose(&img, &req, &err) > 0 && argv_is(command), "--entrypoint '': the command alone (%s)",
+       err.msg);
+    req.argv = empty;
+    req.argc = 0;
+    ok(compose(&img, &req, &err) == -1 && err.errnum == EINVAL,
+       "--entrypoint '' and no command: nothing to run (%s)", err.msg);
+    req.entrypoint = NULL;
+
     /* Too large for the caller's buffer. */
     req.argv = command;
     req.argc = 2;
