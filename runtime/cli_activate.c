@@ -32,6 +32,8 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR
 
 struct activate_options {
     struct wr_request req;
+    struct wr_resources res; /* resource options: a cold start with them */
+    bool has_res;
     size_t env_cap;
     bool cold, no_cold, verbose;
 };
@@ -39,7 +41,8 @@ struct activate_options {
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--init] [--cold|--no-cold] [-v] IMAGE [--] [COMMAND [ARG...]]\n");
+                    "[--init] [--cold|--no-cold] [-v] [resource options: docs/resources.md] "
+                    "IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -62,17 +65,13 @@ static int add_env(struct activate_options *o, const char *kv)
 
 static int parse_options(int argc, char **argv, struct activate_options *o)
 {
-    static const struct option longopts[] = {
-        {"env", required_argument, NULL, 'e'},
-        {"workdir", required_argument, NULL, 'w'},
-        {"hostname", required_argument, NULL, 'h'},
-        {"cold", no_argument, NULL, 'c'},
-        {"no-cold", no_argument, NULL, 'n'},
-        {"init", no_argument, NULL, 'i'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0},
+    struct option longopts[9 + CLI_RESOURCE_OPTS_MAX] = {
+        {"env", required_argument, NULL, 'e'},      {"workdir", required_argument, NULL, 'w'},
+        {"hostname", required_argument, NULL, 'h'}, {"cold", no_argument, NULL, 'c'},
+        {"no-cold", no_argument, NULL, 'n'},        {"init", no_argument, NULL, 'i'},
+        {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'H'},
     };
+    cli_resource_longopts(longopts + 8, CLI_RESOURCE_OPTS_MAX);
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
@@ -109,6 +108,12 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             o->req.init = true;
             break;
         default:
+            if (c >= CLI_RESOURCE_OPT) {
+                if (cli_resource_option(&o->res, c, optarg) < 0)
+                    return -1;
+                o->has_res = true;
+                break;
+            }
             usage();
             return -1;
         }
@@ -117,6 +122,14 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
+    /* A pool's containers carry the pool's settings: resource options
+     * apply to a cold start of this one. */
+    if (o->has_res && o->no_cold) {
+        cli_error("resource options apply to cold starts; they exclude --no-cold");
+        return -1;
+    }
+    if (o->has_res)
+        o->cold = true;
     if (optind >= argc) {
         usage();
         return -1;
@@ -182,6 +195,9 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
     }
     if (r->exit.error[0])
         cli_error("%s", r->exit.error);
+    if (r->exit.oom && o->verbose)
+        fprintf(stderr, "warmrun: container %s: out of memory (OOM kill in its memory cgroup)\n",
+                r->exit.id);
     if (o->verbose && r->exit.exec_ns > 0)
         fprintf(stderr,
                 "warmrun: %s container %s: request to exec %.1f us, to exit report %.1f us, "
@@ -201,7 +217,10 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     static char msg[WR_ACTIVATION_MAX];
     int pair[2];
 
-    if (wr_state_dir_prepare(g->state_dir, err) < 0 ||
+    struct wr_resources_env env;
+    wr_resources_env(&o->res, &env);
+    if ((o->has_res && wr_resources_validate(&o->res, err) < 0) ||
+        wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0)
         return -1;
@@ -214,6 +233,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .lowerdir = img->lowerdir,
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
+        .resources = o->has_res ? &o->res : NULL,
     };
     int rc = -1;
     if (wr_shim_spawn(&spec, &shim, err) < 0)
@@ -221,7 +241,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     *shim_pid = shim.shim_pid;
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         goto release;
-    ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, sizeof msg, err);
+    ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
     if (len < 0)
         goto release;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {

@@ -115,13 +115,13 @@ static int wait_pool_full(const struct cli_globals *g, const char *image, long t
 
 static int pool_create(const struct cli_globals *g, int argc, char **argv)
 {
-    static const struct option longopts[] = {
+    struct option longopts[5 + CLI_RESOURCE_OPTS_MAX] = {
         {"size", required_argument, NULL, 's'},
         {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
         {"tmpfs-size", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
     };
+    cli_resource_longopts(longopts + 4, CLI_RESOURCE_OPTS_MAX);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
     long timeout_s = 120;
     int wait = 0, c;
@@ -135,6 +135,11 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         }
         if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
+        if (c >= CLI_RESOURCE_OPT) {
+            if (cli_resource_option(&req.resources, c, optarg) < 0)
+                return WR_EXIT_USAGE;
+            continue;
+        }
         if (c == 'm' &&
             parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
             continue;
@@ -145,7 +150,7 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
     }
     if (optind != argc - 1 || req.size < 0) {
         fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
-                        "[--timeout S]\n");
+                        "[--timeout S] [resource options: docs/resources.md]\n");
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
@@ -169,6 +174,8 @@ static int pool_ls(const struct cli_globals *g)
         printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld %5lluM  %s\n", p->image, p->size, p->warm,
                p->filling, p->running, p->activations, p->failures,
                (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
+        if (p->resources[0])
+            printf("  resources: %s\n", p->resources);
     }
     wr_reply_free(&r);
     return 0;
@@ -205,12 +212,13 @@ int cli_ps(const struct cli_globals *g, int argc, char **argv)
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
     time_t now = time(NULL);
-    printf("%-12s %-20s %-8s %8s %8s %6s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM", "AGE",
-           "COMMAND");
+    printf("%-12s %-20s %-8s %8s %8s %6s %-8s %-3s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM",
+           "AGE", "CPUS", "OOM", "COMMAND");
     for (size_t i = 0; i < r.n_containers; i++) {
         const struct wr_container_info *c = &r.containers[i];
-        printf("%-12s %-20s %-8s %8ld %8ld %5llds  %s\n", c->id, c->image, c->state, c->pid,
-               c->shim_pid, (long long)(now - c->created), c->command);
+        printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  %s\n", c->id, c->image, c->state,
+               c->pid, c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
+               c->oom ? "yes" : "-", c->command);
     }
     wr_reply_free(&r);
     return 0;

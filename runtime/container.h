@@ -5,8 +5,10 @@
 #define WARMRUN_CONTAINER_H
 
 #include "error.h"
+#include "resources.h"
 
 #include <sched.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define WR_ID_LEN 12 /* hex characters of a container id */
@@ -24,6 +26,10 @@ struct wr_container_config {
      * overwritten in the container; NULL to leave it. */
     char *cmdline_area;
     size_t cmdline_len;
+    /* Resource settings (NULL: none); cgroup_wait: the shim moves us into
+     * v1 cgroups after the clone and says go over init_sock. */
+    const struct wr_resources *resources;
+    bool cgroup_wait;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

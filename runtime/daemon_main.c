@@ -149,6 +149,7 @@ static void sweep_state(struct daemon *d)
     if (live || stale)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);
+    daemon_resources_sweep(d);
 }
 
 static bool peer_allowed(int fd)

@@ -63,7 +63,7 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
 }
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       wr_error *err)
+                       const struct wr_resources *res, wr_error *err)
 {
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
@@ -72,6 +72,8 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         return -1;
     struct pool *p = daemon_find_pool(d, key);
     if (p) {
+        if (daemon_resources_pool_setup(d, p, res, err) < 0)
+            return -1;
         /* The writable layer's size applies to containers filled from now on. */
         p->tmpfs_bytes = tmpfs_bytes;
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -89,6 +91,11 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     }
     snprintf(p->image, sizeof p->image, "%s", key);
     p->img = img;
+    if (daemon_resources_pool_setup(d, p, res, err) < 0) {
+        wr_image_free(img);
+        free(p);
+        return -1;
+    }
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
     p->next = d->pools;
@@ -224,6 +231,11 @@ static void record_failure(struct daemon *d, struct pool *p, const char *why)
 
 static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
 {
+    struct wr_resources res;
+    struct entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return wr_error_set(err, ENOMEM, "entry");
+    daemon_resources_for_entry(d, p, e, &res);
     struct wr_shim_spec spec = {
         .shim_path = d->shim_path,
         .state_dir = d->g->state_dir,
@@ -232,10 +244,8 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .tmpfs_bytes = p->tmpfs_bytes,
         .fill_idle = true,
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
+        .resources = &res,
     };
-    struct entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return wr_error_set(err, ENOMEM, "entry");
     if (wr_shim_spawn(&spec, &e->shim, err) < 0) {
         free(e);
         return -1;

@@ -5,6 +5,7 @@
 #define WARMRUN_PROTOCOL_H
 
 #include "error.h"
+#include "resources.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,13 +34,14 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;           /* NULL: the image's WorkingDir */
-    char *hostname;      /* NULL: the container id */
-    bool init;           /* a minimal init as pid 1 (docker run --init) */
-    long size;           /* pool_create */
-    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
-    char *id;            /* kill */
-    int signal;          /* kill, signal */
+    char *cwd;                     /* NULL: the image's WorkingDir */
+    char *hostname;                /* NULL: the container id */
+    bool init;                     /* a minimal init as pid 1 (docker run --init) */
+    long size;                     /* pool_create */
+    uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
+    char *id;                      /* kill */
+    int signal;                    /* kill, signal */
+    struct wr_resources resources; /* pool_create: "resources" (docs/resources.md) */
 };
 
 /* Parses and validates a request; every field is checked before use. */
@@ -53,6 +55,7 @@ struct wr_pool_info {
     long size, warm, filling, running, activations, failures;
     uint64_t tmpfs_size;
     char last_error[256];
+    char resources[512]; /* "key=value ..." of its resource settings */
 };
 
 struct wr_container_info {
@@ -62,6 +65,8 @@ struct wr_container_info {
     long pid, shim_pid;
     int64_t created; /* unix seconds */
     char command[256];
+    char cpus[64]; /* CPUs it may run on (Cpus_allowed_list) */
+    bool oom;      /* its memory cgroup saw an OOM kill */
 };
 
 struct wr_stats_info {
@@ -77,6 +82,7 @@ struct wr_exit_event {
     int signal;
     char error[WR_ERROR_MSG_MAX];
     int64_t exec_ns;
+    bool oom; /* killed, or a process of it killed, for exceeding its memory limit */
 };
 
 enum wr_reply_kind {

@@ -44,7 +44,8 @@ int main(int argc, char **argv)
                       .client = -1,
                       .pidfd = -1,
                       .sigfd = -1,
-                      .ns_fds = {-1, -1, -1}};
+                      .ns_fds = {-1, -1, -1},
+                      .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
     if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
@@ -66,12 +67,14 @@ int main(int argc, char **argv)
     if (shim_create_container(&sh, &err) < 0) {
         report_failure(&sh, &err);
         discard_child(&sh);
+        shim_resources_release(&sh);
         wr_state_remove(sh.opt.state_dir, sh.opt.id);
         return 1;
     }
     int rc = shim_run(&sh);
     /* The exit is reported: now let the kernel tear the namespaces down. */
     wr_close_fds(sh.ns_fds, 3);
+    shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     return rc;
 }
