@@ -129,7 +129,7 @@ int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error 
     unsigned need = needed_controllers(r);
     cg->v1_mask = cg->v2_mask = 0;
     cg->v2_fd = -1;
-    if (need && wr_cgroup_detect(&cg->layout, err) < 0)
+    if ((need || r->hugepages) && wr_cgroup_detect(&cg->layout, err) < 0)
         return -1;
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(need & (1u << c)))

@@ -76,8 +76,10 @@ static void *map_env_fd(const char *fd_var, const char *size_var, size_t *bytes)
 int main(int argc, char **argv)
 {
     size_t bytes;
-    if (argc >= 2 && strcmp(argv[1], "hugepage") == 0)
-        return touch(map_env_fd("WARMRUN_HUGEPAGE_FD", "WARMRUN_HUGEPAGE_SIZE", &bytes), bytes);
+    if (argc >= 2 && strcmp(argv[1], "hugepage") == 0) {
+        char *p = map_env_fd("WARMRUN_HUGEPAGE_FD", "WARMRUN_HUGEPAGE_SIZE", &bytes);
+        return touch(p, bytes);
+    }
     if (argc >= 3 && strcmp(argv[1], "anon") == 0) {
         bytes = strtoull(argv[2], NULL, 10) << 20;
         void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
