@@ -19,7 +19,7 @@
 /* A cgroup younger than this may belong to a shim that has not written its
  * state record yet: a sweep leaves it alone. */
 #define SWEEP_MIN_AGE_S 10
-#define REMOVE_TRIES    200
+#define REMOVE_TRIES    50
 
 static const char *const ctrl_names[WR_CG_N] = {"cpu",    "cpuacct", "cpuset",
                                                 "memory", "pids",    "hugetlb"};
@@ -300,7 +300,7 @@ static void remove_dir(const char *path)
     for (int i = 0; i < REMOVE_TRIES; i++) {
         if (rmdir(path) == 0 || errno != EBUSY)
             return;
-        usleep(1000);
+        usleep(2000);
     }
 }
 
@@ -346,6 +346,26 @@ long wr_cgroup_oom_kills_of(const char *state_dir, const char *id)
         return wr_cgroup_v2_oom_kills(path);
     }
     return 0;
+}
+
+void wr_cgroup_remove_by_id(const char *state_dir, const char *id)
+{
+    struct wr_cgroup cg = {.v2_fd = -1, .created = true};
+    wr_error err;
+    if (wr_cgroup_detect(&cg.layout, &err) < 0)
+        return;
+    wr_cgroup_scope(state_dir, cg.scope);
+    snprintf(cg.id, sizeof cg.id, "%s", id);
+    for (int c = 0; c < WR_CG_N; c++) {
+        char path[WR_CG_PATH_MAX];
+        if (!cg.layout.v1[c][0])
+            continue;
+        cg_path(path, sizeof path, cg.layout.v1[c], cg.scope, id);
+        if (access(path, F_OK) == 0)
+            cg.v1_mask |= 1u << c;
+    }
+    cg.v2_mask = cg.layout.v2[0] ? 1u : 0;
+    wr_cgroup_remove(&cg);
 }
 
 /* Every distinct hierarchy mount (v1 ones of our controllers, and v2). */

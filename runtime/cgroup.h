@@ -70,6 +70,9 @@ long wr_cgroup_oom_kills(const struct wr_cgroup *cg);
 /* Removes the container's cgroups (waits briefly for dying tasks). */
 void wr_cgroup_remove(struct wr_cgroup *cg);
 
+/* Removes a container's cgroups by state dir and id, for a shim that died
+ * without doing it (retries briefly while its last tasks exit). */
+void wr_cgroup_remove_by_id(const char *state_dir, const char *id);
 /* OOM kills of a container by state dir and id (for ps); 0 if none. */
 long wr_cgroup_oom_kills_of(const char *state_dir, const char *id);
 /* Removes every cgroup of this state dir's scope whose id live() rejects

@@ -116,6 +116,8 @@ int daemon_resources_pool_setup(struct daemon *d, struct pool *p, const struct w
 /* The per-container settings of the next fill (with --cpu-spread: its CPU). */
 void daemon_resources_for_entry(struct daemon *d, struct pool *p, struct entry *e,
                                 struct wr_resources *out);
+/* Removes the cgroups of a container whose shim died without doing so. */
+void daemon_resources_forget(struct daemon *d, const char *id);
 /* Removes cgroups whose container is gone (daemon start). */
 void daemon_resources_sweep(struct daemon *d);
 /* ps: allowed CPUs and OOM flag of a container. */

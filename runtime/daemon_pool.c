@@ -388,6 +388,7 @@ void daemon_reap(struct daemon *d)
         /* A shim that did not exit cleanly could not remove its record. */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             wr_state_remove(d->g->state_dir, e->shim.id);
+            daemon_resources_forget(d, e->shim.id);
             if (WIFSIGNALED(status))
                 daemon_log("shim %s killed by signal %d", e->shim.id, WTERMSIG(status));
         }

@@ -83,6 +83,11 @@ static bool record_alive(const char *id, void *ctx)
     return wr_state_read(d->g->state_dir, id, &rec, &err) == 0 && wr_state_shim_alive(&rec);
 }
 
+void daemon_resources_forget(struct daemon *d, const char *id)
+{
+    wr_cgroup_remove_by_id(d->g->state_dir, id);
+}
+
 void daemon_resources_sweep(struct daemon *d)
 {
     size_t n = wr_cgroup_sweep(d->g->state_dir, record_alive, d);

@@ -194,6 +194,13 @@ is "$?" 137 "a warm container's memory hog: exit 137"
 like "$(cat "$err")" 'out of memory' "  reported as an OOM kill"
 wr ps >/dev/null
 ok $? "the daemon is unaffected"
+wait_pool_full busybox:latest 30
+victim=$(wr ps | awk 'NR > 1 && $3 == "warm" {print $1, $5; exit}')
+cg_dirs | grep -q "/${victim%% *}/"
+ok $? "a warm container has its cgroups"
+kill -KILL "${victim##* }"
+poll_until 10 eval '! cg_dirs | grep -q "/${victim%% *}/"'
+ok $? "  its shim killed with SIGKILL: the daemon removes them"
 before=$(wr pool ls)
 wr pool create busybox --size 2 --memory 1k >"$out" 2>"$err"
 is "$?" 1 "pool create --memory 1k is refused"
