@@ -53,6 +53,28 @@ static void read_v2_controllers(struct wr_cgroup_layout *l)
     }
 }
 
+/* The controllers among a v1 mount's options ("rw,cpu,cpuacct" ->
+ * "cpu,cpuacct"): what mounting the same hierarchy again must name. */
+static void v1_controllers(const char *super, char *out, size_t cap)
+{
+    static const char *const all[] = {"cpu",      "cpuacct",    "cpuset",  "memory", "pids",
+                                      "hugetlb",  "devices",    "freezer", "blkio",  "net_cls",
+                                      "net_prio", "perf_event", "rdma",    "misc"};
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *t = super; *t;) {
+        size_t n = strcspn(t, ",");
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+            if (strlen(all[i]) != n || strncmp(all[i], t, n) != 0)
+                continue;
+            int w = snprintf(out + used, cap - used, "%s%s", used ? "," : "", all[i]);
+            if (w > 0 && (size_t)w < cap - used)
+                used += (size_t)w;
+        }
+        t += n + (t[n] == ',');
+    }
+}
+
 int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
 {
     const char *path = getenv("WARMRUN_MOUNTINFO");
@@ -80,8 +102,10 @@ int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
             char *comma = strchr(opt, ',');
             size_t len = comma ? (size_t)(comma - opt) : strlen(opt);
             int c = ctrl_by_name(opt, len);
-            if (c >= 0 && !l->v1[c][0])
+            if (c >= 0 && !l->v1[c][0]) {
                 snprintf(l->v1[c], sizeof l->v1[c], "%s", mnt);
+                v1_controllers(super, l->v1_opts[c], sizeof l->v1_opts[c]);
+            }
             opt = comma ? comma + 1 : NULL;
         }
     }

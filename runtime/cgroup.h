@@ -31,9 +31,10 @@ enum wr_cg_ctrl {
 #define WR_CG_PATH_MAX 512
 
 struct wr_cgroup_layout {
-    char v1[WR_CG_N][128]; /* mount point of the v1 hierarchy with this controller, or "" */
-    char v2[128];          /* the cgroup2 mount point, or "" */
-    bool v2_has[WR_CG_N];  /* controllers the cgroup2 root offers */
+    char v1[WR_CG_N][128];      /* mount point of the v1 hierarchy with this controller, or "" */
+    char v1_opts[WR_CG_N][128]; /* that hierarchy's controllers, as mounted ("cpu,cpuacct") */
+    char v2[128];               /* the cgroup2 mount point, or "" */
+    bool v2_has[WR_CG_N];       /* controllers the cgroup2 root offers */
 };
 
 struct wr_cgroup {

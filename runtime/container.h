@@ -7,6 +7,8 @@
 #include "error.h"
 #include "resources.h"
 
+struct wr_cgroup;
+
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,10 +28,11 @@ struct wr_container_config {
      * overwritten in the container; NULL to leave it. */
     char *cmdline_area;
     size_t cmdline_len;
-    /* Resource settings (NULL: none); cgroup_wait: the shim moves us into
-     * v1 cgroups after the clone and says go over init_sock. */
+    /* Resource settings (NULL: none), and the container's cgroups (NULL:
+     * none; with v1 ones the shim moves us there after the clone and says
+     * go over init_sock). */
     const struct wr_resources *resources;
-    bool cgroup_wait;
+    const struct wr_cgroup *cgroup;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

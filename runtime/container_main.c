@@ -100,11 +100,11 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
                  wr_error *err)
 {
     if (cfg->resources &&
-        wr_resources_container_enter(cfg->resources, init_sock, cfg->cgroup_wait, err) < 0)
+        wr_resources_container_enter(cfg->resources, cfg->cgroup, init_sock, err) < 0)
         return -1;
     if (wr_rootfs_setup(cfg, err) < 0)
         return -1;
-    if (cfg->resources && wr_resources_container_mounts(cfg->resources, err) < 0)
+    if (cfg->resources && wr_resources_container_mounts(cfg->resources, cfg->cgroup, err) < 0)
         return -1;
     if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");

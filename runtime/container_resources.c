@@ -3,9 +3,13 @@
  * the handed-over memory descriptors open across the workload's execve. */
 #include "resources.h"
 
+#include "cgroup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -60,11 +64,11 @@ static int make_hugepage_fd(uint64_t bytes, wr_error *err)
     return place_fd(fd, WR_HUGEPAGE_FD, err);
 }
 
-int wr_resources_container_enter(const struct wr_resources *r, int init_sock, bool wait_cgroup,
-                                 wr_error *err)
+int wr_resources_container_enter(const struct wr_resources *r, const struct wr_cgroup *cg,
+                                 int init_sock, wr_error *err)
 {
     cpu_set_t cpus;
-    if (wait_cgroup) {
+    if (cg && cg->v1_mask) {
         /* The shim writes our pid into the v1 cgroups, then says go. */
         char go;
         if (recv(init_sock, &go, 1, 0) != 1)
@@ -92,8 +96,54 @@ int wr_resources_container_enter(const struct wr_resources *r, int init_sock, bo
     return 0;
 }
 
-int wr_resources_container_mounts(const struct wr_resources *r, wr_error *err)
+#define CGROUP_MOUNT_FLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY)
+
+/* The container's own cgroups, read-only, as docker shows them: rooted at
+ * the container by its cgroup namespace, so its limits are visible inside
+ * (and only those hierarchies it was placed in: the others' namespace root
+ * is the host's). */
+static int mount_cgroups(const struct wr_cgroup *cg, wr_error *err)
 {
+    const char *base = "/sys/fs/cgroup";
+    char path[256];
+    if (!cg->v1_mask) {
+        /* pure v2 (or only v2 used): the cgroup2 root right there */
+        if (mount("cgroup2", base, "cgroup2", CGROUP_MOUNT_FLAGS, NULL) < 0)
+            return wr_error_set(err, errno, "mount cgroup2 on %s", base);
+        return 0;
+    }
+    if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
+        return wr_error_set(err, errno, "mount tmpfs on %s", base);
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!(cg->v1_mask & (1u << c)))
+            continue;
+        const char *name = strrchr(cg->layout.v1[c], '/');
+        snprintf(path, sizeof path, "%s/%s", base, name ? name + 1 : cg->layout.v1[c]);
+        if (mkdir(path, 0755) < 0) {
+            if (errno == EEXIST)
+                continue; /* co-mounted with an earlier controller */
+            return wr_error_set(err, errno, "mkdir %s", path);
+        }
+        if (mount("cgroup", path, "cgroup", CGROUP_MOUNT_FLAGS, cg->layout.v1_opts[c]) < 0)
+            return wr_error_set(err, errno, "mount cgroup %s on %s", cg->layout.v1_opts[c], path);
+    }
+    if (cg->v2_mask) {
+        snprintf(path, sizeof path, "%s/unified", base);
+        if (mkdir(path, 0755) < 0 ||
+            mount("cgroup2", path, "cgroup2", CGROUP_MOUNT_FLAGS, NULL) < 0)
+            return wr_error_set(err, errno, "mount cgroup2 on %s", path);
+    }
+    if (mount(NULL, base, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
+        0)
+        return wr_error_set(err, errno, "remount %s read-only", base);
+    return 0;
+}
+
+int wr_resources_container_mounts(const struct wr_resources *r, const struct wr_cgroup *cg,
+                                  wr_error *err)
+{
+    if (cg && (cg->v1_mask || cg->v2_mask) && mount_cgroups(cg, err) < 0)
+        return -1;
     if (!r->hugepages && !r->hugepages_limit)
         return 0;
     if (mkdir("/dev/hugepages", 0755) < 0 && errno != EEXIST)

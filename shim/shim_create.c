@@ -66,7 +66,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cmdline_area = sh->opt.cmdline_area,
             .cmdline_len = sh->opt.cmdline_len,
             .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
-            .cgroup_wait = sh->res.cgroup_wait,
+            .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
         };
         /* The container keeps only what it needs: its activation socket and
          * its end of the init socket. The control socket to the daemon

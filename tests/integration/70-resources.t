@@ -108,6 +108,13 @@ like "$(cat "$err")" "can't fork" "a fork bomb stops at --pids-limit 8"
 got=$(wr activate --memory 64m busybox -- cat /proc/self/cgroup 2>"$err")
 like "$got" '(^|[[:space:]])[0-9]+:memory:/($|[[:space:]])' "the container sees its memory cgroup as its root (cgroup namespace)"
 
+got=$(wr activate --memory 48m --pids-limit 33 busybox -- sh -c '
+    cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max
+    cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max
+    echo 1 >/sys/fs/cgroup/pids/pids.max 2>/dev/null || echo 1 >/sys/fs/cgroup/pids.max 2>/dev/null ||
+        echo read-only' 2>"$err")
+is "$(echo $got)" "50331648 33 read-only" "limits are visible inside, under a read-only /sys/fs/cgroup"
+
 got=$(wr activate --cpuset-cpus 0 busybox -- grep Cpus_allowed_list /proc/self/status 2>"$err")
 like "$got" $'Cpus_allowed_list:\t0$' "--cpuset-cpus 0: Cpus_allowed_list is 0"
 got=$(wr activate --pin $((NCPU - 1)) busybox -- grep Cpus_allowed_list /proc/self/status 2>"$err")
