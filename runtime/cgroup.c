@@ -93,7 +93,7 @@ int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
         if (strcmp(root, "/") != 0 || strlen(mnt) >= sizeof l->v2)
             continue; /* a bind of a sub-tree is not a hierarchy's root */
         if (strcmp(fstype, "cgroup2") == 0 && !l->v2[0]) {
-            snprintf(l->v2, sizeof l->v2, "%s", mnt);
+            memcpy(l->v2, mnt, strlen(mnt) + 1); /* fits: checked above */
             continue;
         }
         if (strcmp(fstype, "cgroup") != 0)
@@ -103,7 +103,7 @@ int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
             size_t len = comma ? (size_t)(comma - opt) : strlen(opt);
             int c = ctrl_by_name(opt, len);
             if (c >= 0 && !l->v1[c][0]) {
-                snprintf(l->v1[c], sizeof l->v1[c], "%s", mnt);
+                memcpy(l->v1[c], mnt, strlen(mnt) + 1);
                 v1_controllers(super, l->v1_opts[c], sizeof l->v1_opts[c]);
             }
             opt = comma ? comma + 1 : NULL;
@@ -202,11 +202,10 @@ static int make_parent_v1(const char *mnt, enum wr_cg_ctrl c, const char *scope,
     char path[WR_CG_PATH_MAX];
     for (int level = 0; level < 2; level++) {
         cg_path(path, sizeof path, mnt, level ? scope : NULL, NULL);
-        if (mkdir(path, 0755) < 0) {
-            if (errno != EEXIST)
-                return wr_error_set(err, errno, "mkdir %s", path);
-            continue;
-        }
+        /* An existing parent is checked too: one made by a run that died
+         * before initialising it would refuse every container. */
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return wr_error_set(err, errno, "mkdir %s", path);
         if (wr_cgroup_v1_init_parent(path, c, err) < 0)
             return -1;
     }

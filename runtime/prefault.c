@@ -99,8 +99,8 @@ static void warm_library(struct image_fs *fs, const char *name, int depth)
         return;
     }
     for (size_t i = 0; i < sizeof lib_dirs / sizeof *lib_dirs; i++) {
-        snprintf(path, sizeof path, "%s/%s", lib_dirs[i], name);
-        if (seen(fs->st, path))
+        int n = snprintf(path, sizeof path, "%s/%s", lib_dirs[i], name);
+        if (n < 0 || (size_t)n >= sizeof path || seen(fs->st, path))
             return;
         cleanup_close int fd = warm(fs, path);
         if (fd >= 0) {
@@ -184,8 +184,8 @@ static void warm_command(struct image_fs *fs, const struct wr_image *img)
     const char *dirs = image_path_env(img);
     while (*dirs) {
         size_t len = strcspn(dirs, ":");
-        snprintf(path, sizeof path, "%.*s/%s", (int)len, dirs, cmd);
-        cleanup_close int fd = warm(fs, path);
+        int n = snprintf(path, sizeof path, "%.*s/%s", (int)len, dirs, cmd);
+        cleanup_close int fd = n > 0 && (size_t)n < sizeof path ? warm(fs, path) : -1;
         if (fd >= 0) {
             warm_elf(fs, fd, 0);
             return;
