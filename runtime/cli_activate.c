@@ -65,17 +65,23 @@ static int add_env(struct activate_options *o, const char *kv)
 
 static int parse_options(int argc, char **argv, struct activate_options *o)
 {
-    struct option longopts[9 + CLI_RESOURCE_OPTS_MAX] = {
-        {"env", required_argument, NULL, 'e'},      {"workdir", required_argument, NULL, 'w'},
-        {"hostname", required_argument, NULL, 'h'}, {"cold", no_argument, NULL, 'c'},
-        {"no-cold", no_argument, NULL, 'n'},        {"init", no_argument, NULL, 'i'},
-        {"verbose", no_argument, NULL, 'v'},        {"help", no_argument, NULL, 'H'},
+    static const struct option longopts[] = {
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"hostname", required_argument, NULL, 'h'},
+        {"cold", no_argument, NULL, 'c'},
+        {"no-cold", no_argument, NULL, 'n'},
+        {"init", no_argument, NULL, 'i'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
     };
-    cli_resource_longopts(longopts + 8, CLI_RESOURCE_OPTS_MAX);
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
+    cli_with_resource_options(longopts, all_opts);
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
-    while ((c = getopt_long(argc, argv, "+e:w:v", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:w:v", all_opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             if (add_env(o, optarg) < 0)

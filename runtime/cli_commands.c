@@ -115,18 +115,20 @@ static int wait_pool_full(const struct cli_globals *g, const char *image, long t
 
 static int pool_create(const struct cli_globals *g, int argc, char **argv)
 {
-    struct option longopts[5 + CLI_RESOURCE_OPTS_MAX] = {
+    static const struct option longopts[] = {
         {"size", required_argument, NULL, 's'},
         {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
         {"tmpfs-size", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
     };
-    cli_resource_longopts(longopts + 4, CLI_RESOURCE_OPTS_MAX);
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
+    cli_with_resource_options(longopts, all_opts);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
     long timeout_s = 120;
     int wait = 0, c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", all_opts, NULL)) != -1) {
         if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
             continue;
         if (c == 'w') {

@@ -6,15 +6,19 @@
 
 #include <getopt.h>
 
-size_t cli_resource_longopts(struct option *opts, size_t cap)
+void cli_with_resource_options(const struct option *base, struct option *out)
 {
     size_t n = 0;
     const char *key;
-    for (size_t i = 0; (key = wr_resources_key(i)) && n < cap; i++)
-        opts[n++] =
-            (struct option){key, wr_resources_is_flag(key) ? no_argument : required_argument, NULL,
-                            CLI_RESOURCE_OPT + (int)i};
-    return n;
+    while (base[n].name) {
+        out[n] = base[n];
+        n++;
+    }
+    for (size_t i = 0; (key = wr_resources_key(i)) && i < CLI_RESOURCE_OPTS_MAX - 1; i++) {
+        int has_arg = wr_resources_is_flag(key) ? no_argument : required_argument;
+        out[n++] = (struct option){key, has_arg, NULL, CLI_RESOURCE_OPT + (int)i};
+    }
+    out[n] = (struct option){NULL, 0, NULL, 0};
 }
 
 int cli_resource_option(struct wr_resources *r, int val, const char *arg)

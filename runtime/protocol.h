@@ -34,14 +34,15 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;                     /* NULL: the image's WorkingDir */
-    char *hostname;                /* NULL: the container id */
-    bool init;                     /* a minimal init as pid 1 (docker run --init) */
-    long size;                     /* pool_create */
-    uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
-    char *id;                      /* kill */
-    int signal;                    /* kill, signal */
-    struct wr_resources resources; /* pool_create: "resources" (docs/resources.md) */
+    char *cwd;           /* NULL: the image's WorkingDir */
+    char *hostname;      /* NULL: the container id */
+    bool init;           /* a minimal init as pid 1 (docker run --init) */
+    long size;           /* pool_create */
+    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
+    char *id;            /* kill */
+    int signal;          /* kill, signal */
+    /* pool_create: "resources" (docs/resources.md) */
+    struct wr_resources resources;
 };
 
 /* Parses and validates a request; every field is checked before use. */
