@@ -175,7 +175,11 @@ else
     hdir=$(cg_dir_with hugetlb.2MB.current || cg_dir_with hugetlb.2MB.usage_in_bytes)
     used=$(cat "$hdir"/hugetlb.2MB.current 2>/dev/null || cat "$hdir"/hugetlb.2MB.usage_in_bytes 2>/dev/null)
     is "$used" 4194304 "  a warm container's 4 MiB of huge pages are already faulted in (hugetlb cgroup usage)"
-    like "$(grep VmLck "/proc/$shim/status" 2>/dev/null)" 'VmLck:[[:space:]]+2048 kB' "  each warm container's shim holds its 2 MiB locked"
+    if [ "$ASAN" -eq 1 ]; then
+        skip 1 "AddressSanitizer makes mlock a no-op in the shim"
+    else
+        like "$(grep VmLck "/proc/$shim/status" 2>/dev/null)" 'VmLck:[[:space:]]+2048 kB' "  each warm container's shim holds its 2 MiB locked"
+    fi
     diag "free huge pages: $free0 before the pool, $free1 with it warm"
     wr pool rm busybox >/dev/null 2>&1
     stop_daemon
