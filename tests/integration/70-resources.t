@@ -46,6 +46,8 @@ finish() {
     local rc=$?
     [ -n "$RO_MNT" ] && umount "$RO_MNT" 2>/dev/null
     [ -n "$NR_HUGEPAGES0" ] && echo "$NR_HUGEPAGES0" >/proc/sys/vm/nr_hugepages 2>/dev/null
+    # The scope's own directories go too, once the test's cgroups have.
+    rmdir /sys/fs/cgroup/warmrun/"$SCOPE" /sys/fs/cgroup/*/warmrun/"$SCOPE" 2>/dev/null
     (exit "$rc")
     cleanup
 }
