@@ -55,6 +55,13 @@ static int add_env_layers(struct wr_activation_writer *w, char *const *defaults,
 ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_request *req,
                               const char *container_id, char *buf, size_t cap, wr_error *err)
 {
+    return wr_activation_compose_env(img, req, NULL, container_id, buf, cap, err);
+}
+
+ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_request *req,
+                                  char *const *pool_env, const char *container_id, char *buf,
+                                  size_t cap, wr_error *err)
+{
     struct wr_activation_writer w;
     char hostname_env[16 + WR_HOSTNAME_MAX];
     const char *hostname = req->hostname ? req->hostname : container_id;
@@ -78,8 +85,12 @@ ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_reques
                             img->name, img->tag);
 
     snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", hostname);
-    char *const defaults[] = {(char *)DEFAULT_PATH_ENV, hostname_env, (char *)"HOME=/root"};
-    if (add_env_layers(&w, defaults, 3, img->env, req->env, err) < 0)
+    char *defaults[3 + WR_RESOURCES_ENV_MAX] = {(char *)DEFAULT_PATH_ENV, hostname_env,
+                                                (char *)"HOME=/root"};
+    size_t n_def = 3;
+    for (size_t i = 0; pool_env && pool_env[i] && n_def < sizeof defaults / sizeof *defaults; i++)
+        defaults[n_def++] = pool_env[i];
+    if (add_env_layers(&w, defaults, n_def, img->env, req->env, err) < 0)
         return -1;
     if (req->init)
         w.flags |= WR_ACTIVATION_FLAG_INIT;

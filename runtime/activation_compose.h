@@ -16,5 +16,10 @@
  * length or -1. */
 ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_request *req,
                               const char *container_id, char *buf, size_t cap, wr_error *err);
+/* The same, with a pool's environment defaults (pool_env, NULL-terminated,
+ * may be NULL) layered above the built-in defaults and below the image's Env. */
+ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_request *req,
+                                  char *const *pool_env, const char *container_id, char *buf,
+                                  size_t cap, wr_error *err);
 
 #endif

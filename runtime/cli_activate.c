@@ -33,6 +33,8 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR
 
 struct activate_options {
     struct wr_request req;
+    struct wr_resources res; /* resource options: a cold start with them */
+    bool has_res;
     size_t env_cap;
     bool cold, no_cold, verbose;
     /* Security options: a warm container has its pool's profile, so these
@@ -45,7 +47,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
                     "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_SECURITY_USAGE
-                    " IMAGE [--] [COMMAND [ARG...]]\n");
+                    " [resource options: docs/resources.md] IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -81,11 +83,13 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
+    cli_with_resource_options(longopts, all_opts);
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
     wr_security_profile_default(&o->security);
-    while ((c = getopt_long(argc, argv, "+e:w:vu:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:w:vu:", all_opts, NULL)) != -1) {
         int sec = cli_security_option(&o->security, c, optarg);
         if (sec < 0)
             return -1;
@@ -129,6 +133,12 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             o->req.entrypoint = strdup(optarg);
             break;
         default:
+            if (c >= CLI_RESOURCE_OPT) {
+                if (cli_resource_option(&o->res, c, optarg) < 0)
+                    return -1;
+                o->has_res = true;
+                break;
+            }
             usage();
             return -1;
         }
@@ -137,12 +147,14 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
-    if (o->security_set && o->no_cold) {
-        cli_error("security options need a cold start: a warm container has its pool's "
-                  "profile (pool create takes the same options)");
+    /* A pool's containers carry the pool's settings: security and resource
+     * options apply to a cold start of this one. */
+    if ((o->security_set || o->has_res) && o->no_cold) {
+        cli_error("security and resource options apply to cold starts; they exclude --no-cold "
+                  "(a warm container has its pool's settings: give them to pool create)");
         return -1;
     }
-    o->cold |= o->security_set;
+    o->cold |= o->security_set || o->has_res;
     if (optind >= argc) {
         usage();
         return -1;
@@ -208,6 +220,9 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
     }
     if (r->exit.error[0])
         cli_error("%s", r->exit.error);
+    if (r->exit.oom && o->verbose)
+        fprintf(stderr, "warmrun: container %s: out of memory (OOM kill in its memory cgroup)\n",
+                r->exit.id);
     if (o->verbose && r->exit.exec_ns > 0)
         fprintf(stderr,
                 "warmrun: %s container %s: request to exec %.1f us, to exit report %.1f us, "
@@ -227,7 +242,10 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     static char msg[WR_ACTIVATION_MAX];
     int pair[2];
 
-    if (wr_state_dir_prepare(g->state_dir, err) < 0 ||
+    struct wr_resources_env env;
+    wr_resources_env(&o->res, &env);
+    if ((o->has_res && wr_resources_validate(&o->res, err) < 0) ||
+        wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0)
         return -1;
@@ -242,6 +260,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
         .security = security,
+        .resources = o->has_res ? &o->res : NULL,
     };
     int rc = -1;
     if (wr_security_encode_for(&o->security, img->user, security, sizeof security, err) < 0 ||
@@ -250,7 +269,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     *shim_pid = shim.shim_pid;
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         goto release;
-    ssize_t len = wr_activation_compose(img, &o->req, shim.id, msg, sizeof msg, err);
+    ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
     if (len < 0)
         goto release;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {

@@ -124,13 +124,15 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
+    cli_with_resource_options(longopts, all_opts);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
     struct wr_security_profile security;
     long timeout_s = 120;
     int wait = 0, c;
     wr_security_profile_default(&security);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "u:", all_opts, NULL)) != -1) {
         int sec = cli_security_option(&security, c, optarg);
         if (sec < 0)
             return WR_EXIT_USAGE;
@@ -146,6 +148,11 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         }
         if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
+        if (c >= CLI_RESOURCE_OPT) {
+            if (cli_resource_option(&req.resources, c, optarg) < 0)
+                return WR_EXIT_USAGE;
+            continue;
+        }
         if (c == 'm' &&
             parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
             continue;
@@ -155,8 +162,9 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
         return WR_EXIT_USAGE;
     }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
-                        "[--timeout S] " CLI_SECURITY_USAGE "\n");
+        fprintf(stderr,
+                "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
+                "[--timeout S] " CLI_SECURITY_USAGE " [resource options: docs/resources.md]\n");
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
@@ -180,6 +188,8 @@ static int pool_ls(const struct cli_globals *g)
         printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld %5lluM  %s\n", p->image, p->size, p->warm,
                p->filling, p->running, p->activations, p->failures,
                (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
+        if (p->resources[0])
+            printf("  resources: %s\n", p->resources);
     }
     wr_reply_free(&r);
     return 0;
@@ -216,12 +226,13 @@ int cli_ps(const struct cli_globals *g, int argc, char **argv)
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
     time_t now = time(NULL);
-    printf("%-12s %-20s %-8s %8s %8s %6s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM", "AGE",
-           "COMMAND");
+    printf("%-12s %-20s %-8s %8s %8s %6s %-8s %-3s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM",
+           "AGE", "CPUS", "OOM", "COMMAND");
     for (size_t i = 0; i < r.n_containers; i++) {
         const struct wr_container_info *c = &r.containers[i];
-        printf("%-12s %-20s %-8s %8ld %8ld %5llds  %s\n", c->id, c->image, c->state, c->pid,
-               c->shim_pid, (long long)(now - c->created), c->command);
+        printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  %s\n", c->id, c->image, c->state,
+               c->pid, c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
+               c->oom ? "yes" : "-", c->command);
     }
     wr_reply_free(&r);
     return 0;

@@ -7,7 +7,7 @@
 #include <getopt.h>
 
 enum {
-    CLI_SEC_CAP_ADD = 1000,
+    CLI_SEC_CAP_ADD = 900, /* below CLI_RESOURCE_OPT (cli.h) */
     CLI_SEC_CAP_DROP,
     CLI_SEC_PRIVILEGED,
     CLI_SEC_SECURITY_OPT,

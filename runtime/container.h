@@ -7,6 +7,9 @@
 #include "error.h"
 #include "seccomp_profile.h"
 #include "security_profile.h"
+#include "resources.h"
+
+struct wr_cgroup;
 
 #include <sched.h>
 #include <stdbool.h>
@@ -31,6 +34,11 @@ struct wr_container_config {
     const struct wr_security_profile *security;
     const struct wr_seccomp_filter *seccomp;
     int userns_fd; /* with --userns: the namespace to enter (userns.h); else -1 */
+    /* Resource settings (NULL: none), and the container's cgroups (NULL:
+     * none; with v1 ones the shim moves us there after the clone and says
+     * go over init_sock). */
+    const struct wr_resources *resources;
+    const struct wr_cgroup *cgroup;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

@@ -96,9 +96,15 @@ static void hide_host_command_line(const struct wr_container_config *cfg)
     memcpy(cfg->cmdline_area, name, sizeof name);
 }
 
-static int setup(const struct wr_container_config *cfg, struct wr_exec_stamp *stamp, wr_error *err)
+static int setup(const struct wr_container_config *cfg, int init_sock, struct wr_exec_stamp *stamp,
+                 wr_error *err)
 {
+    if (cfg->resources &&
+        wr_resources_container_enter(cfg->resources, cfg->cgroup, init_sock, err) < 0)
+        return -1;
     if (wr_rootfs_setup(cfg, err) < 0)
+        return -1;
+    if (cfg->resources && wr_resources_container_mounts(cfg->resources, cfg->cgroup, err) < 0)
         return -1;
     if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");
@@ -177,7 +183,7 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
      * pid 1, since it comes from outside the namespace). */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NAME, "warmrun-init");
-    if (setup(cfg, stamp, &err) < 0)
+    if (setup(cfg, init_sock, stamp, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
     /* Last: cfg's strings live in that area. */
     hide_host_command_line(cfg);
@@ -213,6 +219,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     /* Everything above 2 closes on exec; init_sock stays open until then so
      * that an exec failure can still be reported over it. */
     close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (cfg->resources)
+        wr_resources_container_keep_fds(cfg->resources);
     if (act.flags & WR_ACTIVATION_FLAG_INIT)
         wr_exec_with_init(act.argv, act.envp, init_sock, stamp);
     stamp->exec_ns = wr_monotonic_ns();

@@ -7,6 +7,7 @@
 #include "image_store.h"
 #include "latency_ring.h"
 #include "security_profile.h"
+#include "resources.h"
 #include "shim_client.h"
 
 #include <limits.h>
@@ -35,6 +36,7 @@ struct entry {
     int64_t received_ns; /* when its activation request arrived */
     int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
     char command[256];
+    int cpu; /* the CPU --cpu-spread gave it, or -1 */
     bool ctl_closed, reaped;
     struct entry *prev, *next; /* every entry */
     struct entry *warm_next;   /* the pool's FIFO of warm entries */
@@ -44,7 +46,10 @@ struct pool {
     char image[WR_IMAGE_REF_MAX + 1]; /* normalized "name:tag" */
     struct wr_image *img;
     long size;
-    uint64_t tmpfs_bytes; /* writable layer size of the containers it fills */
+    uint64_t tmpfs_bytes;        /* writable layer size of the containers it fills */
+    struct wr_resources res;     /* resource settings of the containers it fills */
+    struct wr_resources_env env; /* environment they add (huge pages, --tune-env) */
+    unsigned spread_next;        /* --cpu-spread round-robin position */
     long warm, filling, running, activations, failures;
     int consecutive_failures;
     int64_t retry_at_ns;
@@ -98,7 +103,8 @@ void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* daemon_pool.c */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       const struct wr_security_profile *security, wr_error *err);
+                       const struct wr_security_profile *security, const struct wr_resources *res,
+                       wr_error *err);
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
 void daemon_fill_pools(struct daemon *d);
 int64_t daemon_next_fill_ns(const struct daemon *d);
@@ -120,6 +126,21 @@ void daemon_pool_security_release(struct pool *p);
 /* daemon_peer.c: may this connection's peer use the daemon? (root, or a
  * member of --socket-group) */
 bool daemon_peer_allowed(const struct daemon *d, int fd);
+/* daemon_resources.c */
+/* Validates a pool's resource settings (before anything changes) and,
+ * unless --no-prefault, warms the page cache for its image's hot files. */
+int daemon_resources_pool_setup(struct daemon *d, struct pool *p, const struct wr_resources *res,
+                                wr_error *err);
+/* The per-container settings of the next fill (with --cpu-spread: its CPU). */
+void daemon_resources_for_entry(struct daemon *d, struct pool *p, struct entry *e,
+                                struct wr_resources *out);
+/* Removes the cgroups of a container whose shim died without doing so. */
+void daemon_resources_forget(struct daemon *d, const char *id);
+/* Removes cgroups whose container is gone (daemon start). */
+void daemon_resources_sweep(struct daemon *d);
+/* ps: allowed CPUs and OOM flag of a container. */
+void daemon_resources_container_info(struct daemon *d, const char *id, pid_t pid, char *cpus,
+                                     size_t cap, bool *oom);
 
 /* daemon_api.c */
 void daemon_on_client(struct daemon *d, struct client *c);

@@ -88,8 +88,8 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
     d->activations++;
     struct entry *e;
     while (p && (e = daemon_pop_warm(p))) {
-        ssize_t len = wr_activation_compose(p->img, req, e->shim.id, activation_buf,
-                                            sizeof activation_buf, &err);
+        ssize_t len = wr_activation_compose_env(p->img, req, p->env.vec, e->shim.id, activation_buf,
+                                                sizeof activation_buf, &err);
         if (len < 0) {
             /* The request is at fault, not the container: put it back. */
             e->warm_next = p->warm_head;
@@ -132,7 +132,8 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
     return false;
 }
 
-static void fill_container_info(struct wr_container_info *ci, const struct entry *e)
+static void fill_container_info(struct daemon *d, struct wr_container_info *ci,
+                                const struct entry *e)
 {
     static const char *const names[] = {"filling", "warm", "running"};
     snprintf(ci->id, sizeof ci->id, "%s", e->shim.id);
@@ -142,6 +143,8 @@ static void fill_container_info(struct wr_container_info *ci, const struct entry
     ci->pid = e->shim.child_pid;
     ci->shim_pid = e->shim.shim_pid;
     ci->created = e->created;
+    daemon_resources_container_info(d, e->shim.id, e->shim.child_pid, ci->cpus, sizeof ci->cpus,
+                                    &ci->oom);
 }
 
 /* Containers this daemon does not own: left by an earlier daemon, or cold
@@ -165,6 +168,8 @@ static void add_foreign(const struct wr_state_record *rec, void *ctx)
     ci->pid = rec->child_pid;
     ci->shim_pid = rec->shim_pid;
     ci->created = rec->created;
+    daemon_resources_container_info(l->d, rec->id, rec->child_pid, ci->cpus, sizeof ci->cpus,
+                                    &ci->oom);
 }
 
 static size_t collect_foreign(struct daemon *d, struct wr_container_info *out, size_t cap)
@@ -189,7 +194,7 @@ static void list_containers(struct daemon *d, struct client *c)
     }
     for (struct entry *e = d->entries; e; e = e->next)
         if (!e->ctl_closed)
-            fill_container_info(&r.containers[r.n_containers++], e);
+            fill_container_info(d, &r.containers[r.n_containers++], e);
     r.n_containers += collect_foreign(d, r.containers + r.n_containers, MAX_FOREIGN);
     send_reply(c, &r);
     free(r.containers);
@@ -218,6 +223,7 @@ static void list_pools(struct daemon *d, struct client *c)
         o->activations = p->activations;
         o->failures = p->failures;
         o->tmpfs_size = p->tmpfs_bytes;
+        wr_resources_summary(&p->res, o->resources, sizeof o->resources);
     }
     send_reply(c, &r);
     free(r.pools);
@@ -304,7 +310,7 @@ static bool dispatch(struct daemon *d, struct client *c, const struct wr_request
     case WR_OP_POOL_CREATE:
         if (daemon_pool_create(d, req->image, req->size,
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &err) < 0)
+                               req->security, &req->resources, &err) < 0)
             send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);

@@ -152,6 +152,7 @@ static void sweep_state(struct daemon *d)
     if (live || stale)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);
+    daemon_resources_sweep(d);
 }
 
 static void on_listen(struct daemon *d)

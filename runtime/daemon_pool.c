@@ -63,7 +63,8 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
 }
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       const struct wr_security_profile *security, wr_error *err)
+                       const struct wr_security_profile *security, const struct wr_resources *res,
+                       wr_error *err)
 {
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
@@ -73,10 +74,17 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         return -1;
     struct pool *p = daemon_find_pool(d, key);
     if (p) {
-        if (daemon_pool_security(d, p, security, &changed, err) < 0)
+        /* Both settings are checked before either changes (the pool stays
+         * as it was on error); the security profile, which may fail to
+         * compile, goes first. */
+        if (wr_resources_validate(res, err) < 0)
             return -1;
-        /* A new profile: no container of the old one is handed out. */
-        while (changed && p->warm_head)
+        bool res_changed = memcmp(&p->res, res, sizeof *res) != 0;
+        if (daemon_pool_security(d, p, security, &changed, err) < 0 ||
+            daemon_resources_pool_setup(d, p, res, err) < 0)
+            return -1;
+        /* New settings: no container made with the old ones is handed out. */
+        while ((changed || res_changed) && p->warm_head)
             daemon_entry_discard(d, p->warm_head);
         /* The writable layer's size applies to containers filled from now on. */
         p->tmpfs_bytes = tmpfs_bytes;
@@ -95,7 +103,10 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     }
     snprintf(p->image, sizeof p->image, "%s", key);
     p->img = img;
-    if (daemon_pool_security(d, p, security, &changed, err) < 0) {
+    if (wr_resources_validate(res, err) < 0 ||
+        daemon_pool_security(d, p, security, &changed, err) < 0 ||
+        daemon_resources_pool_setup(d, p, res, err) < 0) {
+        daemon_pool_security_release(p);
         wr_image_free(img);
         free(p);
         return -1;
@@ -236,6 +247,11 @@ static void record_failure(struct daemon *d, struct pool *p, const char *why)
 
 static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
 {
+    struct wr_resources res;
+    struct entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return wr_error_set(err, ENOMEM, "entry");
+    daemon_resources_for_entry(d, p, e, &res);
     struct wr_shim_spec spec = {
         .shim_path = d->shim_path,
         .state_dir = d->g->state_dir,
@@ -245,10 +261,8 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .fill_idle = true,
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
+        .resources = &res,
     };
-    struct entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return wr_error_set(err, ENOMEM, "entry");
     if (wr_shim_spawn(&spec, &e->shim, err) < 0) {
         free(e);
         return -1;
@@ -391,6 +405,7 @@ void daemon_reap(struct daemon *d)
         /* A shim that did not exit cleanly could not remove its record. */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
             wr_state_remove(d->g->state_dir, e->shim.id);
+            daemon_resources_forget(d, e->shim.id);
             if (WIFSIGNALED(status))
                 daemon_log("shim %s killed by signal %d", e->shim.id, WTERMSIG(status));
         }

@@ -4,6 +4,7 @@
 #include "activation.h"
 #include "cleanup.h"
 #include "protocol_security.h"
+#include "protocol_resources.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -169,6 +170,9 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
                 if (wr_security_from_json(security, req->security, err) < 0)
                     return -1;
             }
+            json_t *res = optional(root, "resources");
+            if (res && wr_resources_from_json(res, &req->resources, err) < 0)
+                return -1;
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
         return 0;
@@ -327,6 +331,7 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
             json_object_set_new(root, "tmpfs_size", json_integer((json_int_t)req->tmpfs_size));
         if (req->security)
             json_object_set_new(root, "security", wr_security_to_json(req->security));
+        json_object_set_new(root, "resources", wr_resources_to_json(&req->resources));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;
@@ -347,6 +352,7 @@ static json_t *encode_pools(const struct wr_reply *r)
                          (json_int_t)p->running, "activations", (json_int_t)p->activations,
                          "failures", (json_int_t)p->failures, "last_error",
                          reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
+        json_object_set_new(json_array_get(a, i), "resources", reply_string(p->resources));
     }
     return a;
 }
@@ -361,6 +367,9 @@ static json_t *encode_containers(const struct wr_reply *r)
                          reply_string(c->image), "state", c->state, "pid", (json_int_t)c->pid,
                          "shim_pid", (json_int_t)c->shim_pid, "created", (json_int_t)c->created,
                          "command", reply_string(c->command)));
+        json_t *o = json_array_get(a, i);
+        json_object_set_new(o, "cpus", reply_string(c->cpus));
+        json_object_set_new(o, "oom", json_boolean(c->oom));
     }
     return a;
 }
@@ -401,6 +410,8 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
         if (r->exit.error[0])
             json_object_set_new(root, "error", reply_string(r->exit.error));
         json_object_set_new(root, "exec_ns", json_integer(r->exit.exec_ns));
+        if (r->exit.oom)
+            json_object_set_new(root, "oom", json_true());
         break;
     case WR_REPLY_PLAIN:
         break;
@@ -446,6 +457,7 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->activations = get_int(p, "activations");
         o->failures = get_int(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
+        copy_str(o->resources, sizeof o->resources, p, "resources");
     }
     return 0;
 }
@@ -467,6 +479,8 @@ static int parse_containers(json_t *a, struct wr_reply *r, wr_error *err)
         o->pid = get_int(c, "pid");
         o->shim_pid = get_int(c, "shim_pid");
         o->created = get_int(c, "created");
+        copy_str(o->cpus, sizeof o->cpus, c, "cpus");
+        o->oom = json_is_true(json_object_get(c, "oom"));
     }
     return 0;
 }
@@ -524,6 +538,7 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
         r->exit.exit_code = (int)get_int(root, "exit_code");
         r->exit.signal = (int)get_int(root, "signal");
         r->exit.exec_ns = (int64_t)json_integer_value(json_object_get(root, "exec_ns"));
+        r->exit.oom = json_is_true(json_object_get(root, "oom"));
     }
     return 0;
 }

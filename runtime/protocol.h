@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "security_profile.h"
+#include "resources.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,6 +45,8 @@ struct wr_request {
     int signal;          /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;
+    /* pool_create: "resources" (docs/resources.md) */
+    struct wr_resources resources;
 };
 
 /* Parses and validates a request; every field is checked before use. */
@@ -57,6 +60,7 @@ struct wr_pool_info {
     long size, warm, filling, running, activations, failures;
     uint64_t tmpfs_size;
     char last_error[256];
+    char resources[512]; /* "key=value ..." of its resource settings */
 };
 
 struct wr_container_info {
@@ -66,6 +70,8 @@ struct wr_container_info {
     long pid, shim_pid;
     int64_t created; /* unix seconds */
     char command[256];
+    char cpus[64]; /* CPUs it may run on (Cpus_allowed_list) */
+    bool oom;      /* its memory cgroup saw an OOM kill */
 };
 
 struct wr_stats_info {
@@ -81,6 +87,7 @@ struct wr_exit_event {
     int signal;
     char error[WR_ERROR_MSG_MAX];
     int64_t exec_ns;
+    bool oom; /* killed, or a process of it killed, for exceeding its memory limit */
 };
 
 enum wr_reply_kind {

@@ -71,12 +71,37 @@ static int lift_fd(int *fd, wr_error *err)
     return 0;
 }
 
+/* The resource settings as "--resource key=value" pairs appended to argv. */
+#define RESOURCE_ARGS_MAX 24
+struct resource_args {
+    char *argv[2 * RESOURCE_ARGS_MAX + 1];
+    char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
+    size_t n;
+};
+
+static int add_resource_arg(const char *key, const char *value, void *ctx)
+{
+    struct resource_args *ra = ctx;
+    if (ra->n >= RESOURCE_ARGS_MAX)
+        return -1;
+    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s=%s", key, value);
+    ra->argv[2 * ra->n] = (char *)"--resource";
+    ra->argv[2 * ra->n + 1] = ra->text[ra->n];
+    ra->n++;
+    return 0;
+}
+
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
                          pid_t *pid, wr_error *err)
 {
     char tmpfs[32];
+    static struct resource_args ra;
     snprintf(tmpfs, sizeof tmpfs, "%" PRIu64, spec->tmpfs_bytes);
-    char *const argv[] = {
+    ra.n = 0;
+    if (spec->resources && wr_resources_each(spec->resources, add_resource_arg, &ra) < 0)
+        return wr_error_set(err, E2BIG, "too many resource settings");
+    ra.argv[2 * ra.n] = NULL;
+    char *const base[] = {
         (char *)"warmrun-shim",
         (char *)"--id",
         (char *)id,
@@ -95,6 +120,11 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->workload_cpus,
         NULL,
     };
+    /* argv: the base options, then the resource pairs. */
+    size_t n_base = spec->workload_cpus ? 13 : 11;
+    char *argv[13 + 2 * RESOURCE_ARGS_MAX + 1];
+    memcpy(argv, base, n_base * sizeof *argv);
+    memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;

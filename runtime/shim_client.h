@@ -6,6 +6,7 @@
 
 #include "container.h"
 #include "error.h"
+#include "resources.h"
 #include "shim_msg.h"
 
 #include <stdbool.h>
@@ -27,6 +28,7 @@ struct wr_shim_spec {
     bool fill_idle;            /* fill under SCHED_IDLE (pools); a cold start fills at full speed */
     const char *workload_cpus; /* hex CPU mask, with daemon --pin-cpu; else NULL */
     const char *security;      /* encoded security profile (security_profile.h); NULL: default */
+    const struct wr_resources *resources; /* NULL: none */
 };
 
 struct wr_shim {

@@ -4,10 +4,12 @@
 #ifndef WARMRUN_SHIM_H
 #define WARMRUN_SHIM_H
 
+#include "cgroup.h"
 #include "container.h"
 #include "error.h"
 #include "seccomp_profile.h"
 #include "security_profile.h"
+#include "resources.h"
 #include "shim_msg.h"
 
 #include <sched.h>
@@ -26,6 +28,17 @@ struct shim_options {
     bool pinned; /* --workload-cpus given */
     cpu_set_t workload_cpus;
     struct wr_security_profile security; /* --security, Docker's defaults without */
+    bool has_resources;                  /* --resource key=value given */
+    struct wr_resources resources;
+};
+
+/* What the shim holds for the container's resource settings (shim_resources.c). */
+struct shim_resources {
+    struct wr_cgroup cgroup;
+    bool cgroup_wait; /* v1 cgroups to join after the clone */
+    int mlock_fd;     /* the locked memfd, at WR_MLOCK_FD; -1 */
+    void *mlock_map;
+    bool oom; /* the container's memory cgroup saw an OOM kill */
 };
 
 struct shim {
@@ -48,6 +61,7 @@ struct shim {
     bool activated, exited;
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];
+    struct shim_resources res;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
@@ -61,6 +75,15 @@ int shim_seccomp_prepare(struct shim *sh, wr_error *err);
 
 /* Creates the container and brings it to the stopped, warm state. */
 int shim_create_container(struct shim *sh, wr_error *err);
+
+/* Resource settings around the clone: prepare (huge-page reservation,
+ * cgroups, locked memory; returns the cgroup2 fd to clone into, or -1 via
+ * *clone_cgroup), attach (v1 cgroups, then "go" to the child), on_exit
+ * (after the reap: OOM kills), release (removes the cgroups). */
+int shim_resources_prepare(struct shim *sh, int *clone_cgroup, wr_error *err);
+int shim_resources_attach(struct shim *sh, wr_error *err);
+void shim_resources_on_exit(struct shim *sh);
+void shim_resources_release(struct shim *sh);
 
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);

@@ -34,12 +34,21 @@
 
 static int clone_container(struct shim *sh, int child_init, wr_error *err)
 {
-    int pidfd = -1;
+    int pidfd = -1, cgroup_fd;
     struct clone_args args = {
         .flags = NAMESPACE_FLAGS | CLONE_PIDFD,
         .pidfd = (uint64_t)(uintptr_t)&pidfd,
         .exit_signal = SIGCHLD,
     };
+    if (shim_resources_prepare(sh, &cgroup_fd, err) < 0)
+        return -1;
+    if (cgroup_fd >= 0) {
+        /* Born in its cgroup: no later move, no RCU wait. */
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)cgroup_fd;
+    }
+    if (sh->res.cgroup_wait)
+        args.flags &= ~(uint64_t)CLONE_NEWCGROUP; /* entered once in its v1 cgroups */
     char staging[PATH_MAX];
     int len = snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
     if (len < 0 || (size_t)len >= sizeof staging)
@@ -61,6 +70,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .security = &sh->opt.security,
             .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
             .userns_fd = sh->userns_fd,
+            .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
+            .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
         };
         /* The container keeps only what it needs: its activation socket and
          * its end of the init socket. The control socket to the daemon
@@ -71,6 +82,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     }
     sh->child = pid;
     sh->pidfd = pidfd;
+    if (shim_resources_attach(sh, err) < 0)
+        return -1;
     static const char *const held[] = {"mnt", "net", "ipc"};
     for (size_t i = 0; i < 3; i++) {
         char path[64];

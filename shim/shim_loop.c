@@ -79,6 +79,7 @@ static void reap(struct shim *sh)
 static void report_exit(struct shim *sh)
 {
     struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
+    shim_resources_on_exit(sh);
     if (sh->activated) {
         m.value = sh->stamp->exec_ns;
         m.value2 = sh->stamp->woke_ns;
@@ -90,6 +91,7 @@ static void report_exit(struct shim *sh)
         r.exit.exit_code = sh->exit_code;
         r.exit.signal = sh->exit_signal;
         r.exit.exec_ns = m.value;
+        r.exit.oom = sh->res.oom;
         snprintf(r.exit.error, sizeof r.exit.error, "%s", sh->exec_error);
         char *text = wr_reply_encode(&r, &len);
         if (text && send(sh->client, text, len, MSG_NOSIGNAL) < 0)

@@ -46,7 +46,8 @@ int main(int argc, char **argv)
                       .pidfd = -1,
                       .sigfd = -1,
                       .ns_fds = {-1, -1, -1},
-                      .userns_fd = -1};
+                      .userns_fd = -1,
+                      .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
     if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)
@@ -71,12 +72,14 @@ int main(int argc, char **argv)
         free(sh.seccomp.insns);
         report_failure(&sh, &err);
         discard_child(&sh);
+        shim_resources_release(&sh);
         wr_state_remove(sh.opt.state_dir, sh.opt.id);
         return 1;
     }
     int rc = shim_run(&sh);
     /* The exit is reported: now let the kernel tear the namespaces down. */
     wr_close_fds(sh.ns_fds, 3);
+    shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     return rc;
 }

@@ -18,6 +18,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"tmpfs-size", required_argument, NULL, 't'},
         {"workload-cpus", required_argument, NULL, 'c'},
         {"security", required_argument, NULL, 'S'},
+        {"resource", required_argument, NULL, 'r'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -57,12 +58,28 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             if (wr_security_decode(optarg, &opt->security, err) < 0)
                 return -1;
             break;
+        case 'r': {
+            char *eq = strchr(optarg, '=');
+            if (!eq)
+                return wr_error_set(err, 0, "--resource takes key=value");
+            *eq = '\0';
+            int rc = wr_resources_set(&opt->resources, optarg, eq + 1, err);
+            *eq = '=';
+            if (rc < 0)
+                return -1;
+            opt->has_resources = true;
+            break;
+        }
         default:
             return wr_error_set(err, 0, "unknown option");
         }
     }
     if (!opt->id || !wr_container_id_valid(opt->id) || strlen(opt->id) != WR_ID_LEN)
         return wr_error_set(err, 0, "--id must be a %d-character container id", WR_ID_LEN);
+    /* The CPUs a pinned warm container returns to on activation are the
+     * ones its resource settings allow, when they restrict them. */
+    if (opt->pinned && opt->has_resources)
+        wr_resources_workload_cpus(&opt->resources, &opt->workload_cpus);
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,
                             "--image, --lowerdir, --state-dir and --tmpfs-size are required");

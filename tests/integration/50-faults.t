@@ -107,7 +107,9 @@ elif case == "pipelined":
     # connection (the test holds the daemon with SIGSTOP meanwhile).
     s = connect()
     s.send(b'{"op": "frobnicate"}')
-    socket.send_fds(s, [act(["echo", "pipelined"])], stdio)
+    # (the workload writes to our stdout too: it waits a moment so that
+    # the first reply is printed before its output, even under load)
+    socket.send_fds(s, [act(["sh", "-c", "sleep 0.3; echo pipelined"])], stdio)
     open(sys.argv[3], "w").close()
     print(reply(s))
     print(reply(s))
