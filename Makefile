@@ -145,7 +145,7 @@ format-check:
 cppcheck:
 	cppcheck --quiet --suppress=missingIncludeSystem --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iruntime -Irootfs-tools \
-	    runtime shim rootfs-tools tests/unit tests/bench
+	    runtime shim rootfs-tools tests/unit tests/bench tests/attack tests/fuzz tests/helpers
 
 lint: format-check cppcheck
 
