@@ -234,8 +234,9 @@ static int cmd_import(const char *root, int argc, char *argv[])
     return EXIT_OK;
 }
 
-/* One IMAGE argument and no option: inspect, rm. */
-static int one_image_arg(int argc, char *argv[], const char *cmd, char **name, char **tag)
+/* Commands that take no option but --help. Returns 0 to go on, -1 when the
+ * help was printed (exit 0), or the exit status of a bad option. */
+static int no_options(int argc, char *argv[])
 {
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
@@ -247,8 +248,17 @@ static int one_image_arg(int argc, char *argv[], const char *cmd, char **name, c
         if (opt != 'h')
             return bad_option(argv, opt);
         fputs(usage_text, stdout);
-        return -EXIT_OK - 1;
+        return -1;
     }
+    return 0;
+}
+
+/* One IMAGE argument and no option: inspect, rm. */
+static int one_image_arg(int argc, char *argv[], const char *cmd, char **name, char **tag)
+{
+    int r = no_options(argc, argv);
+    if (r != 0)
+        return r;
     if (optind != argc - 1)
         return usage_error("%s: expected one IMAGE", cmd);
     wr_error err = {0};
@@ -314,18 +324,9 @@ static int cmd_rm(const char *root, int argc, char *argv[])
 
 static int cmd_ls(const char *root, int argc, char *argv[])
 {
-    static const struct option opts[] = {
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
-    int opt;
-    optind = 0;
-    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        if (opt != 'h')
-            return bad_option(argv, opt);
-        fputs(usage_text, stdout);
-        return EXIT_OK;
-    }
+    int r = no_options(argc, argv);
+    if (r != 0)
+        return r < 0 ? EXIT_OK : r;
     if (optind < argc)
         return usage_error("ls: unexpected argument '%s'", argv[optind]);
 

@@ -121,8 +121,10 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         NULL,
     };
     /* argv: the base options, then the resource pairs. */
-    size_t n_base = spec->workload_cpus ? 13 : 11;
-    char *argv[13 + 2 * RESOURCE_ARGS_MAX + 1];
+    size_t n_base = 0;
+    while (base[n_base])
+        n_base++;
+    char *argv[sizeof base / sizeof *base + 2 * RESOURCE_ARGS_MAX];
     memcpy(argv, base, n_base * sizeof *argv);
     memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
     posix_spawn_file_actions_t fa;

@@ -1,0 +1,67 @@
+#!/bin/bash
+# TAP test: a security profile and resource settings given together, cold
+# and to a pool, both reach the container (the shim gets both option sets),
+# and an imported multi-layer image runs under them. Needs root and
+# busybox-static.
+. "$(dirname "$0")/lib.sh"
+setup_env profres
+
+out=$T/out
+err=$T/err
+FIXTURE=$(cd "$(dirname "$0")/../fixtures" && pwd)/wrfix-save.tar.gz
+
+# The workload reports its uid, its memory and pids limits, its effective
+# capabilities and its seccomp mode on one line.
+probe='printf "%s %s %s %s %s\n" "$(id -u)" \
+    "$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory.max 2>/dev/null | head -n1)" \
+    "$(cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max 2>/dev/null | head -n1)" \
+    "$(awk "/^CapEff/ {print \$2}" /proc/self/status)" \
+    "$(awk "/^Seccomp:/ {print \$2}" /proc/self/status)"'
+
+check_probe() { # LABEL EXPECTED-UID
+    like "$(cat "$out")" "^$2 67108864 20 [0-9a-f]{16} 2$" \
+        "$1: uid $2, memory 64m, pids 20, seccomp on" || show_err
+}
+
+wr activate --cold -u 1000 --memory 64m --pids-limit 20 busybox -- sh -c "$probe" >"$out" 2>"$err"
+is "$?" 0 "cold start with -u, --memory and --pids-limit exits 0" || show_err
+check_probe cold 1000
+like "$(cat "$out")" ' 0000000000000000 2$' "cold: a non-root user has no effective capabilities"
+
+wr activate --cold --cap-drop ALL --memory 64m --pids-limit 20 busybox -- sh -c "$probe" \
+    >"$out" 2>"$err"
+like "$(cat "$out")" '^0 67108864 20 0000000000000000 2$' \
+    "cold: --cap-drop ALL with limits: root without capabilities, limits in place" || show_err
+
+start_daemon || bail_out "daemon did not start"
+wr pool create busybox --size 2 -u 1000 --memory 64m --pids-limit 20 --wait --timeout 60 \
+    >"$out" 2>"$err"
+is "$?" 0 "pool create with a profile and resource settings" || show_err
+wr activate --no-cold busybox -- sh -c "$probe" >"$out" 2>"$err"
+is "$?" 0 "a warm activation of that pool exits 0" || show_err
+check_probe warm 1000
+
+# Changing only the resources of the pool replaces its warm containers.
+wr pool create busybox --size 2 -u 1000 --memory 32m --pids-limit 20 --wait --timeout 60 \
+    >/dev/null 2>"$err"
+wr activate --no-cold busybox -- cat /sys/fs/cgroup/memory/memory.limit_in_bytes >"$out" 2>"$err"
+is "$(cat "$out")" 33554432 "new resource settings: the warm containers have the new limit" || show_err
+wr pool rm busybox >/dev/null 2>&1
+
+# An imported multi-layer image under a profile and limits.
+if wr image import "$FIXTURE" --name wrfix:1 >"$out" 2>"$err"; then
+    ok 0 "the docker save fixture imports"
+    # The image has an Entrypoint of its own: --entrypoint replaces it.
+    wr activate --cold --read-only --memory 64m --entrypoint /bin/busybox wrfix:1 -- sh -c \
+        'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; touch /x 2>/dev/null || echo ro' \
+        >"$out" 2>"$err"
+    is "$(tr '\n' ' ' <"$out")" "67108864 ro " \
+        "an imported image cold-started with --read-only and --memory" || show_err
+else
+    ok 1 "the docker save fixture imports"
+    show_err
+fi
+
+stop_daemon
+is "$DAEMON_RC" 0 "the daemon stops cleanly"
+done_testing
