@@ -4,15 +4,22 @@
  * <state>/seccomp/<pool id>.bpf, which every shim of the pool loads. */
 #include "daemon.h"
 
+#include "cleanup.h"
+
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define COMPILE_TIMEOUT_MS 10000
 
 static int run_compiler(struct daemon *d, const char *profile, const char *out, wr_error *err)
 {
@@ -23,9 +30,21 @@ static int run_compiler(struct daemon *d, const char *profile, const char *out, 
     int status, rc = posix_spawn(&pid, d->shim_path, NULL, NULL, argv, envp);
     if (rc != 0)
         return wr_error_set(err, rc, "spawn %s", d->shim_path);
+    /* The daemon's loop waits for it: bounded, so that a compile that
+     * hangs cannot stall every client. */
+    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    struct pollfd exited = {.fd = pidfd, .events = POLLIN};
+    int ready;
+    do
+        ready = pidfd < 0 ? 1 : poll(&exited, 1, COMPILE_TIMEOUT_MS);
+    while (ready < 0 && errno == EINTR);
+    if (ready == 0)
+        kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return wr_error_set(err, errno, "waitpid");
+    if (ready == 0)
+        return wr_error_set(err, ETIMEDOUT, "compiling the seccomp profile");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return wr_error_set(err, 0, "compiling the seccomp profile failed (see the daemon log)");
     return 0;
