@@ -68,15 +68,17 @@ void wr_image_plan_free(struct wr_image_plan *p)
 
 int wr_open_beneath(int dirfd, const char *path, wr_error *err)
 {
+    /* O_NONBLOCK: a FIFO in the archive must not block the open (and the
+     * store lock with it); it is refused just below. */
     struct open_how how = {
-        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
     };
     int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
     if (fd < 0)
         return wr_error_set(err, errno, "\"%.200s\"", path);
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fcntl(fd, F_SETFL, 0) < 0) {
         close(fd);
         return wr_error_set(err, EINVAL, "\"%.200s\" is not a regular file", path);
     }

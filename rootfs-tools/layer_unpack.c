@@ -62,6 +62,10 @@ static size_t seen_slot(const struct seen *s, const char *key)
     return i;
 }
 
+/* A directory this layer made on the way to an entry, without an entry of
+ * its own (the other types: 'd', 'f', 'w' for the archive's entries). */
+#define SEEN_IMPLICIT_DIR 'i'
+
 /* The type of key, or 0 when not seen. */
 static char seen_get(const struct seen *s, const char *key)
 {
@@ -176,6 +180,7 @@ static int normalize(const char *name, char *out, size_t size, wr_error *err)
     if (name[0] == '/')
         return wr_error_set(err, EINVAL, "entry \"%.200s\": absolute name", name);
     size_t len = 0;
+    int depth = 0;
     const char *p = name;
     while (*p) {
         while (*p == '/')
@@ -189,6 +194,11 @@ static int normalize(const char *name, char *out, size_t size, wr_error *err)
         }
         if (n == 2 && p[0] == '.' && p[1] == '.')
             return wr_error_set(err, EINVAL, "entry \"%.200s\": \"..\" in the name", name);
+        /* Bounded depth: every tree the store holds can then be walked
+         * (and removed) with one descriptor per level. */
+        if (++depth > WR_LAYER_MAX_DEPTH)
+            return wr_error_set(err, ELOOP, "entry \"%.200s\": more than %d directory levels", name,
+                                WR_LAYER_MAX_DEPTH);
         if (len + n + 2 > size)
             return wr_error_set(err, ENAMETOOLONG, "entry \"%.200s\": name too long", name);
         if (len > 0)
@@ -231,6 +241,16 @@ static int open_dir(struct unpack *u, const char *rel, bool create, const char *
                 close(fd);
                 return wr_error_set(err, e, "entry \"%.200s\": mkdir %s", entry, comp);
             }
+            /* Made by this layer, though the archive never named it: an
+             * opaque marker or whiteout of this layer must not take it. */
+            char made[PATH_MAX];
+            snprintf(made, sizeof made, "%.*s", (int)(p - rel), rel);
+            while (made[0] && made[strlen(made) - 1] == '/')
+                made[strlen(made) - 1] = '\0';
+            if (seen_add(&u->seen, made, SEEN_IMPLICIT_DIR, err) < 0) {
+                close(fd);
+                return -1;
+            }
             next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (next < 0) {
@@ -265,41 +285,6 @@ static const char *split(const char *rel, char *parent, size_t size)
 }
 
 /* ---- removal (merge mode) --------------------------------------------- */
-
-int wr_remove_at(int at, const char *name, wr_error *err)
-{
-    struct stat st;
-    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        return wr_error_set(err, errno, "stat %s", name);
-    }
-    if (S_ISDIR(st.st_mode)) {
-        int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return wr_error_set(err, errno, "open %s", name);
-        cleanup_closedir DIR *d = fdopendir(fd);
-        if (!d) {
-            close(fd);
-            return wr_error_set(err, errno, "open %s", name);
-        }
-        struct dirent *de;
-        while ((errno = 0, de = readdir(d))) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            if (wr_remove_at(dirfd(d), de->d_name, err) < 0)
-                return -1;
-        }
-        if (errno)
-            return wr_error_set(err, errno, "read %s", name);
-        if (unlinkat(at, name, AT_REMOVEDIR) < 0)
-            return wr_error_set(err, errno, "remove %s", name);
-        return 0;
-    }
-    if (unlinkat(at, name, 0) < 0 && errno != ENOENT)
-        return wr_error_set(err, errno, "remove %s", name);
-    return 0;
-}
 
 /* Merge mode: removes what an opaque directory hides, i.e. every child not
  * made by the current layer. */
@@ -523,7 +508,8 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
             return -1;
         return remember_dir_time(u, "", entry_mtime(e), err);
     }
-    if (seen_get(&u->seen, rel))
+    char earlier = seen_get(&u->seen, rel);
+    if (earlier && !(earlier == SEEN_IMPLICIT_DIR && type == AE_IFDIR && !hardlink))
         return wr_error_set(err, EEXIST, "entry \"%.200s\": duplicate entry", name);
 
     const char *base = split(rel, parent, sizeof parent);

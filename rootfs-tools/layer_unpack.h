@@ -61,8 +61,4 @@ struct wr_unpack_stats {
 int wr_unpack_fd(int fd, int rootfd, const struct wr_unpack_opts *o, struct wr_unpack_stats *st,
                  wr_error *err);
 
-/* Removes name (a file, or a directory and all below it) in dirfd without
- * following symlinks; ENOENT is not an error. */
-int wr_remove_at(int dirfd, const char *name, wr_error *err);
-
 #endif

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,10 +37,16 @@ int wr_store_lock(const char *root, wr_error *err)
 
 int wr_store_layer_remove(const char *root, const char *hex, wr_error *err)
 {
-    char from[4096], to[4096];
+    char from[4096], to[4096], name[WR_DIGEST_HEX_LEN + 32];
     int rlen = wr_store_root_len(root);
+    /* Out of layers/ in one rename, then removed at leisure. The name is
+     * unique, so a removal that failed half way never blocks a later one. */
+    unsigned int nonce;
+    if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
+        return wr_error_set(err, errno, "getrandom");
+    snprintf(name, sizeof name, "gc-%s-%08x", hex, nonce);
     snprintf(from, sizeof from, "%.*s/layers/sha256/%s", rlen, root, hex);
-    snprintf(to, sizeof to, "%.*s/tmp/gc-%s", rlen, root, hex);
+    snprintf(to, sizeof to, "%.*s/tmp/%s", rlen, root, name);
     if (rename(from, to) < 0)
         return wr_error_set(err, errno, "remove layer %.12s", hex);
     char tmp[4096];
@@ -47,8 +54,6 @@ int wr_store_layer_remove(const char *root, const char *hex, wr_error *err)
     cleanup_close int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return wr_error_set(err, errno, "open %s", tmp);
-    char name[WR_DIGEST_HEX_LEN + 8];
-    snprintf(name, sizeof name, "gc-%s", hex);
     return wr_remove_at(fd, name, err);
 }
 
@@ -154,12 +159,20 @@ int wr_store_gc(const char *root, size_t *freed, wr_error *err)
     if (!d)
         return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", dir);
     struct dirent *de;
+    int rc = 0;
+    wr_error one;
     while ((errno = 0, de = readdir(d))) {
         if (strlen(de->d_name) != WR_DIGEST_HEX_LEN || json_object_get(keep, de->d_name))
             continue;
-        if (wr_store_layer_remove(root, de->d_name, err) < 0)
-            return -1;
+        /* One layer that cannot go does not keep the others: report the
+         * first failure after trying them all. */
+        if (wr_store_layer_remove(root, de->d_name, &one) < 0) {
+            if (rc == 0)
+                *err = one;
+            rc = -1;
+            continue;
+        }
         (*freed)++;
     }
-    return 0;
+    return rc;
 }

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -137,18 +136,53 @@ int wr_store_stage(const char *root, char **dir, wr_error *err)
     return 0;
 }
 
-static int unstage_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+int wr_remove_at(int at, const char *name, wr_error *err)
 {
-    (void)st;
-    (void)type;
-    (void)ftw;
-    remove(path); /* best effort: keep going and remove what we can */
+    struct stat st;
+    if (fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return wr_error_set(err, errno, "stat %s", name);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return wr_error_set(err, errno, "open %s", name);
+        cleanup_closedir DIR *d = fdopendir(fd);
+        if (!d) {
+            close(fd);
+            return wr_error_set(err, errno, "open %s", name);
+        }
+        struct dirent *de;
+        while ((errno = 0, de = readdir(d))) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if (wr_remove_at(dirfd(d), de->d_name, err) < 0)
+                return -1;
+        }
+        if (errno)
+            return wr_error_set(err, errno, "read %s", name);
+        if (unlinkat(at, name, AT_REMOVEDIR) < 0)
+            return wr_error_set(err, errno, "remove %s", name);
+        return 0;
+    }
+    if (unlinkat(at, name, 0) < 0 && errno != ENOENT)
+        return wr_error_set(err, errno, "remove %s", name);
     return 0;
 }
 
 void wr_store_unstage(const char *dir)
 {
-    nftw(dir, unstage_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+    /* Descriptor-relative, so that no path length limits what can go. */
+    cleanup_free char *parent = strdup(dir);
+    char *slash = parent ? strrchr(parent, '/') : NULL;
+    if (!slash)
+        return;
+    *slash = '\0';
+    cleanup_close int fd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    wr_error ignored;
+    if (fd >= 0)
+        wr_remove_at(fd, slash + 1, &ignored);
 }
 
 static int layer_root_is_dir(const char *layer_dir)

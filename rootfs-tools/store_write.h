@@ -33,6 +33,13 @@ int wr_store_init(const char *root, wr_error *err);
  * empty root/ (0755) to build a layer in; *dir is malloc'd. */
 int wr_store_stage(const char *root, char **dir, wr_error *err);
 
+/* Removes name (a file, or a directory and all below it) in dirfd without
+ * following symlinks; ENOENT is not an error. */
+int wr_remove_at(int dirfd, const char *name, wr_error *err);
+
+/* Deepest directory nesting a layer may have (see layer_unpack.c). */
+#define WR_LAYER_MAX_DEPTH 256
+
 /* Removes a staging directory and everything below it; best effort, for
  * failure paths. Does not cross mount points or follow symlinks. */
 void wr_store_unstage(const char *dir);

@@ -35,11 +35,19 @@ struct image_fs {
 
 static int open_in_image(const struct image_fs *fs, const char *path)
 {
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
+    /* O_NONBLOCK and regular files only: the daemon runs this, and a FIFO
+     * or device node an image puts at a library path must not block it. */
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     for (size_t i = 0; i < fs->n; i++) {
         int fd = (int)syscall(SYS_openat2, fs->layers[i], path, &how, sizeof how);
-        if (fd >= 0)
+        if (fd < 0)
+            continue;
+        struct stat st;
+        if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
             return fd;
+        close(fd);
+        return -1;
     }
     return -1;
 }

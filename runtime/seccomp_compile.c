@@ -7,6 +7,7 @@
 #include "cleanup.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <seccomp.h>
 #include <stdlib.h>
@@ -49,17 +50,32 @@ static int add_rule(scmp_filter_ctx ctx, const struct wr_seccomp_profile *p,
     if (action == action_of(p->default_action, p->default_errno))
         return 0; /* libseccomp refuses rules that repeat the default */
     struct scmp_arg_cmp cmp[WR_SECCOMP_ARGS_MAX];
-    for (size_t i = 0; i < r->n_args; i++)
+    bool same_arg_twice = false;
+    for (size_t i = 0; i < r->n_args; i++) {
         cmp[i] = (struct scmp_arg_cmp){.arg = r->args[i].index,
                                        .op = (enum scmp_compare)r->args[i].op,
                                        .datum_a = r->args[i].value,
                                        .datum_b = r->args[i].value_two};
-    int rc = seccomp_rule_add_array(ctx, action, nr, (unsigned)r->n_args, cmp);
-    /* -EEXIST: the same syscall with another action already; -EOPNOTSUPP
-     * and -EINVAL for argument filters on multiplexed syscalls of a
-     * sub-architecture: skip, as Docker does. */
-    if (rc < 0 && rc != -EEXIST && rc != -EOPNOTSUPP && rc != -EINVAL && rc != -EDOM)
-        return wr_error_set(err, -rc, "seccomp rule for %s", name);
+        for (size_t j = 0; j < i; j++)
+            same_arg_twice |= r->args[j].index == r->args[i].index;
+    }
+    /* libseccomp takes one condition per argument in a rule; several on the
+     * same argument are alternatives, one rule each (as runc reads them). */
+    size_t n_rules = same_arg_twice ? r->n_args : 1;
+    for (size_t i = 0; i < n_rules; i++) {
+        int rc = same_arg_twice ? seccomp_rule_add_array(ctx, action, nr, 1, &cmp[i])
+                                : seccomp_rule_add_array(ctx, action, nr, (unsigned)r->n_args, cmp);
+        if (rc >= 0)
+            continue;
+        /* An allow rule libseccomp cannot express (argument filters on a
+         * multiplexed call of a sub-architecture, or the same call already
+         * with another action) may be skipped: the filter only gets
+         * stricter. Any other rule that cannot go in fails the profile. */
+        bool skippable = action == SCMP_ACT_ALLOW &&
+                         (rc == -EEXIST || rc == -EOPNOTSUPP || rc == -EINVAL || rc == -EDOM);
+        if (!skippable)
+            return wr_error_set(err, -rc, "seccomp rule for %s", name);
+    }
     return 0;
 }
 

@@ -50,7 +50,7 @@ int shim_compile_seccomp(int argc, char **argv)
  * keeps it in <state>/seccomp/default-<caps>-v<N>.bpf (the state directory
  * is root's alone) and later ones load it. Bump the version when the
  * default table changes. */
-#define DEFAULT_PROFILE_VERSION 1
+#define DEFAULT_PROFILE_VERSION 2 /* 2: io_uring denied */
 
 int shim_seccomp_prepare(struct shim *sh, wr_error *err)
 {

@@ -37,7 +37,7 @@ for mode in cold warm userns; do
     is "$?" 0 "$m the attack helper ran" || show_err
     for name in mount umount2 pivot_root unshare unshare_user setns clone_newns kexec_load \
         init_module finit_module reboot swapon keyctl bpf perf_event_open open_by_handle_at \
-        socket_vsock personality raise_rlimit; do
+        io_uring_setup socket_vsock personality raise_rlimit; do
         expect "$name" EPERM
     done
     expect clone3 ENOSYS
@@ -117,6 +117,19 @@ cat >"$T/profile.json" <<'JSON'
 JSON
 wr activate --security-opt seccomp="$T/profile.json" busybox -- sh -c 'mkdir /d 2>&1; grep Seccomp: /proc/self/status' >"$out" 2>"$err"
 like "$(cat "$out")" 'Permission denied' "seccomp=FILE: the profile's errnoRet (EACCES)" || show_err
+# Two conditions on one argument are alternatives (one rule each): both
+# deny, neither is dropped.
+cat >"$T/two-conditions.json" <<'JSON'
+{"defaultAction": "SCMP_ACT_ALLOW",
+ "syscalls": [{"names": ["unshare"], "action": "SCMP_ACT_ERRNO",
+   "args": [{"index": 0, "value": 268435456, "valueTwo": 268435456, "op": "SCMP_CMP_MASKED_EQ"},
+            {"index": 0, "value": 131072, "valueTwo": 131072, "op": "SCMP_CMP_MASKED_EQ"}]}]}
+JSON
+wr activate --security-opt seccomp="$T/two-conditions.json" busybox -- \
+    sh -c 'unshare -U true 2>&1; unshare -m true 2>&1' >"$out" 2>"$err"
+is "$(grep -c 'Operation not permitted' "$out")" 2 \
+    "seccomp=FILE: two conditions on one argument both deny (CLONE_NEWUSER, CLONE_NEWNS)" ||
+    diag_file "$out"
 echo '{"defaultAction": "SCMP_ACT_NOPE"}' >"$T/bad.json"
 wr activate --security-opt seccomp="$T/bad.json" busybox -- true >"$out" 2>"$err"
 isnt "$?" 0 "seccomp=FILE with a bad action fails"
