@@ -174,8 +174,9 @@ int wr_remove_at(int at, const char *name, wr_error *err)
 void wr_store_unstage(const char *dir)
 {
     /* Descriptor-relative, so that no path length limits what can go. */
-    cleanup_free char *parent = strdup(dir);
-    char *slash = parent ? strrchr(parent, '/') : NULL;
+    char parent[PATH_MAX];
+    int n = snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = n > 0 && (size_t)n < sizeof parent ? strrchr(parent, '/') : NULL;
     if (!slash)
         return;
     *slash = '\0';
