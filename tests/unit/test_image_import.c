@@ -378,6 +378,43 @@ int main(void)
              store, "*", store);
     ok(system(probe) == 0, "  with the content of its layers");
 
+    /* Flattened, a layer's own opaque marker hides only what lower layers
+     * had: a directory it made on the way to its files (the archive names
+     * d/sub/f, never d/sub) stays. */
+    char lo[600], hi[600];
+    snprintf(lo, sizeof lo, "%s/flat-lower.tar", tmp);
+    snprintf(hi, sizeof hi, "%s/flat-upper.tar", tmp);
+    const struct ent lower[] = {{'d', "d", NULL, 0}, {'f', "d/old", "old", 3}};
+    const struct ent upper[] = {{'f', "d/sub/f", "new", 3}, {'f', "d/.wh..wh..opq", "", 0}};
+    write_tar(lo, "none", lower, 2);
+    write_tar(hi, "none", upper, 2);
+    snprintf(dir, sizeof dir, "%s/oci-flat-opaque", tmp);
+    const char *flat[] = {lo, hi};
+    char hex2[2][65];
+    make_oci(dir, flat, 2, hex2);
+    struct wr_import_opts fo = {.ref = "flatopq:1", .flatten = true};
+    memset(&err, 0, sizeof err);
+    if (!ok(wr_image_import(store, dir, &fo, &res, &err) == 0 && res.flattened,
+            "an opaque directory over an implicit one imports, flattened"))
+        diag("%s", err.msg);
+    snprintf(probe, sizeof probe,
+             "for l in %s/layers/sha256/*/root; do test -f $l/d/sub/f && ! test -e $l/d/old && "
+             "exit 0; done; exit 1",
+             store);
+    ok(system(probe) == 0, "  keeps the layer's own d/sub/f and drops the lower d/old");
+
+    /* Deeper than the store walks with one descriptor per level. */
+    static char deep[2 * (WR_LAYER_MAX_DEPTH + 2) + 2];
+    size_t k = 0;
+    for (int i = 0; i <= WR_LAYER_MAX_DEPTH; i++) {
+        deep[k++] = 'a';
+        deep[k++] = '/';
+    }
+    deep[k++] = 'f';
+    deep[k] = '\0';
+    const struct ent too_deep[] = {{'f', deep, "x", 1}};
+    tar_case("more directory levels than the bound", "none", too_deep, 1, "directory levels");
+
     snprintf(path, sizeof path, "%s/not-a-tar", tmp);
     f = fopen(path, "w");
     fputs("just some text\n", f);
