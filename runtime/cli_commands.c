@@ -234,6 +234,10 @@ int cli_ps(const struct cli_globals *g, int argc, char **argv)
                c->pid, c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
                c->oom ? "yes" : "-", c->command);
     }
+    if (r.containers_omitted > 0)
+        cli_error("%ld more container(s) not listed: the daemon's reply is limited to one "
+                  "message (64 KiB); running ones are listed first",
+                  r.containers_omitted);
     wr_reply_free(&r);
     return 0;
 }

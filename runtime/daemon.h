@@ -122,6 +122,8 @@ struct entry *daemon_find_entry(struct daemon *d, const char *id);
 int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_security_profile *req,
                          bool *changed, wr_error *err);
 void daemon_pool_security_release(struct pool *p);
+/* Removes the compiled filters an earlier daemon's pools left (start-up). */
+void daemon_security_sweep(struct daemon *d);
 
 /* daemon_peer.c: may this connection's peer use the daemon? (root, or a
  * member of --socket-group) */

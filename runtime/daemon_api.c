@@ -42,20 +42,25 @@ void daemon_close_client(struct daemon *d, struct client *c)
     free(c);
 }
 
-static void send_reply(struct client *c, const struct wr_reply *r)
-{
-    size_t len;
-    cleanup_free char *text = wr_reply_encode(r, &len);
-    if (text)
-        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
-
 static void send_error(struct client *c, const char *code, const char *msg)
 {
     size_t len;
     cleanup_free char *text = wr_reply_error(code, msg, &len);
     if (text)
         (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void send_reply(struct client *c, const struct wr_reply *r)
+{
+    size_t len;
+    cleanup_free char *text = wr_reply_encode(r, &len);
+    if (!text) {
+        /* Over the message size (a ps of thousands of containers): the
+         * client gets a reason instead of waiting for ever. */
+        send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
+        return;
+    }
+    (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 static void send_ok(struct client *c)
@@ -192,11 +197,25 @@ static void list_containers(struct daemon *d, struct client *c)
         send_error(c, "internal", "out of memory");
         return;
     }
-    for (struct entry *e = d->entries; e; e = e->next)
-        if (!e->ctl_closed)
-            fill_container_info(d, &r.containers[r.n_containers++], e);
+    /* Running containers first: if the list must be cut to fit one
+     * message, the warm ones go. */
+    for (int running = 1; running >= 0; running--)
+        for (struct entry *e = d->entries; e; e = e->next)
+            if (!e->ctl_closed && (e->state == ENTRY_RUNNING) == running)
+                fill_container_info(d, &r.containers[r.n_containers++], e);
     r.n_containers += collect_foreign(d, r.containers + r.n_containers, MAX_FOREIGN);
-    send_reply(c, &r);
+    size_t len;
+    char *text;
+    while (!(text = wr_reply_encode(&r, &len)) && r.n_containers > 0) {
+        size_t keep = r.n_containers * 3 / 4;
+        r.containers_omitted += (long)(r.n_containers - keep);
+        r.n_containers = keep;
+    }
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    else
+        send_error(c, "internal", "cannot encode the container list");
+    free(text);
     free(r.containers);
 }
 

@@ -153,6 +153,7 @@ static void sweep_state(struct daemon *d)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);
     daemon_resources_sweep(d);
+    daemon_security_sweep(d);
 }
 
 static void on_listen(struct daemon *d)

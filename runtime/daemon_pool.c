@@ -6,6 +6,7 @@
 #include "state_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -83,9 +84,14 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         if (daemon_pool_security(d, p, security, &changed, err) < 0 ||
             daemon_resources_pool_setup(d, p, res, err) < 0)
             return -1;
-        /* New settings: no container made with the old ones is handed out. */
-        while ((changed || res_changed) && p->warm_head)
-            daemon_entry_discard(d, p->warm_head);
+        /* New settings: no container made with the old ones is handed out,
+         * neither a warm one nor one still filling (those are stopped too:
+         * the old profile's compiled filter is already gone). */
+        for (struct entry *e = d->entries, *next; (changed || res_changed) && e; e = next) {
+            next = e->next;
+            if (e->pool == p && e->state != ENTRY_RUNNING)
+                daemon_entry_discard(d, e);
+        }
         /* The writable layer's size applies to containers filled from now on. */
         p->tmpfs_bytes = tmpfs_bytes;
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -267,6 +273,11 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         free(e);
         return -1;
     }
+    /* The daemon never waits on one shim: a stopped or stuck shim makes a
+     * send fail with EAGAIN (that container is then given up), not block
+     * every client. */
+    fcntl(e->shim.ctl_fd, F_SETFL, O_NONBLOCK);
+    fcntl(e->shim.act_fd, F_SETFL, O_NONBLOCK);
     e->watch.kind = WATCH_SHIM;
     e->state = ENTRY_FILLING;
     e->pool = p;
@@ -315,6 +326,11 @@ void daemon_fill_pools(struct daemon *d)
 int64_t daemon_next_fill_ns(const struct daemon *d)
 {
     int64_t next = -1;
+    /* At the limit of parallel fills only a fill's end (a shim message,
+     * which wakes the loop anyway) can start another: no timeout, or the
+     * loop would spin on a retry time already past. */
+    if (d->filling_total >= d->max_parallel_fills)
+        return -1;
     for (const struct pool *p = d->pools; p; p = p->next)
         if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
             (next < 0 || p->retry_at_ns < next))

@@ -6,8 +6,8 @@
 
 #include "cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define COMPILE_TIMEOUT_MS 10000
@@ -30,21 +30,22 @@ static int run_compiler(struct daemon *d, const char *profile, const char *out, 
     int status, rc = posix_spawn(&pid, d->shim_path, NULL, NULL, argv, envp);
     if (rc != 0)
         return wr_error_set(err, rc, "spawn %s", d->shim_path);
-    /* The daemon's loop waits for it: bounded, so that a compile that
-     * hangs cannot stall every client. */
-    cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    struct pollfd exited = {.fd = pidfd, .events = POLLIN};
-    int ready;
-    do
-        ready = pidfd < 0 ? 1 : poll(&exited, 1, COMPILE_TIMEOUT_MS);
-    while (ready < 0 && errno == EINTR);
-    if (ready == 0)
+    /* The daemon's loop waits for it (a compile takes tens of ms), but
+     * bounded, so that a compile that hangs cannot stall every client. */
+    int64_t deadline = wr_monotonic_ns() + COMPILE_TIMEOUT_MS * 1000000LL;
+    pid_t done;
+    while ((done = waitpid(pid, &status, WNOHANG)) == 0 && wr_monotonic_ns() < deadline) {
+        struct timespec pause = {.tv_nsec = 2 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (done == 0) {
         kill(pid, SIGKILL);
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return wr_error_set(err, errno, "waitpid");
-    if (ready == 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
         return wr_error_set(err, ETIMEDOUT, "compiling the seccomp profile");
+    }
+    if (done < 0)
+        return wr_error_set(err, errno, "waitpid");
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return wr_error_set(err, 0, "compiling the seccomp profile failed (see the daemon log)");
     return 0;
@@ -110,4 +111,22 @@ void daemon_pool_security_release(struct pool *p)
     if (p->seccomp_bpf[0])
         unlink(p->seccomp_bpf);
     p->seccomp_bpf[0] = '\0';
+}
+
+/* Compiled filters of pools of an earlier daemon (killed before it could
+ * remove them) are nobody's now; the cold starts' cached default stays. */
+void daemon_security_sweep(struct daemon *d)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/seccomp", d->g->state_dir);
+    cleanup_closedir DIR *dp = opendir(dir);
+    if (!dp)
+        return;
+    struct dirent *de;
+    while ((de = readdir(dp))) {
+        size_t len = strlen(de->d_name);
+        if (len == 12 + strlen(".bpf") && strspn(de->d_name, "0123456789abcdef") == 12 &&
+            strcmp(de->d_name + 12, ".bpf") == 0)
+            unlinkat(dirfd(dp), de->d_name, 0);
+    }
 }

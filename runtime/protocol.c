@@ -389,6 +389,8 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
         break;
     case WR_REPLY_CONTAINERS:
         json_object_set_new(root, "containers", encode_containers(r));
+        if (r->containers_omitted > 0)
+            json_object_set_new(root, "omitted", json_integer(r->containers_omitted));
         break;
     case WR_REPLY_STATS:
         json_object_set_new(
@@ -523,6 +525,8 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
     }
     if ((v = json_object_get(root, "containers"))) {
         r->kind = WR_REPLY_CONTAINERS;
+        json_t *omitted = json_object_get(root, "omitted");
+        r->containers_omitted = json_is_integer(omitted) ? (long)json_integer_value(omitted) : 0;
         return parse_containers(v, r, err);
     }
     if ((v = json_object_get(root, "stats"))) {

@@ -107,6 +107,7 @@ struct wr_reply {
     size_t n_pools;
     struct wr_container_info *containers;
     size_t n_containers;
+    long containers_omitted; /* ps: left out to keep the reply in one message */
     struct wr_stats_info stats;
     struct wr_exit_event exit;
 };

@@ -120,6 +120,15 @@ static int check_memory(const struct wr_resources *r, wr_error *err)
     return 0;
 }
 
+/* Half the host's memory: more huge pages or locked memory for one
+ * container than that is a typo, and would starve the host for good
+ * (huge pages reserved are never given back). */
+static uint64_t memory_cap(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / 2 : UINT64_MAX;
+}
+
 static int check_hugepages(const struct wr_resources *r, wr_error *err)
 {
     char buf[64];
@@ -133,6 +142,10 @@ static int check_hugepages(const struct wr_resources *r, wr_error *err)
                             HUGEPAGES_2M_DIR);
     if (!r->hugepages)
         return 0;
+    if (r->hugepages > memory_cap())
+        return wr_error_set(err, 0,
+                            "--hugepages %" PRIu64 "m: more huge pages than half the host's memory",
+                            r->hugepages >> 20);
     uint64_t need = r->hugepages / WR_HUGEPAGE_BYTES, free_pages = strtoull(buf, NULL, 10);
     if (r->hugepages_reserve) {
         if (access("/proc/sys/vm/nr_hugepages", W_OK) < 0)
@@ -155,6 +168,9 @@ static int check_mlock(const struct wr_resources *r, wr_error *err)
     struct rlimit lim;
     if (!r->mlock)
         return 0;
+    if (r->mlock > memory_cap())
+        return wr_error_set(err, 0, "--mlock %" PRIu64 "m: more than half the host's memory",
+                            r->mlock >> 20);
     if (getrlimit(RLIMIT_MEMLOCK, &lim) < 0)
         return wr_error_set(err, errno, "getrlimit");
     if (!has_capability(CAP_IPC_LOCK_BIT) && r->mlock > lim.rlim_cur)

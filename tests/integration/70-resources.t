@@ -78,6 +78,9 @@ bad 125 'CPU 1000 is not online' "--cpuset-cpus naming an absent CPU" --cpuset-c
 bad 125 "this host has only $NCPU CPUs" "--cpus above the host's" --cpus $((NCPU + 1))
 bad 125 'multiples of 2m' "--hugepages 3m" --hugepages 3m
 bad 125 'huge pages' "more huge pages than the host has" --hugepages 1t
+bad 125 'than half the host' "--hugepages-reserve of more than half the host's memory" \
+    --hugepages 1t --hugepages-reserve
+bad 125 'more than half the host' "--mlock of more than half the host's memory" --mlock 100t
 bad 2 'exclude --no-cold' "resource options with --no-cold" --pids-limit 5 --no-cold
 if [ $((0x$(awk '/^CapEff/ {print $2}' /proc/self/status) >> 24 & 1)) -eq 0 ]; then
     bad 125 'CAP_SYS_RESOURCE' "--mlock above the hard RLIMIT_MEMLOCK" --mlock 1g

@@ -46,6 +46,17 @@ wr pool create busybox --size 2 -u 1000 --memory 32m --pids-limit 20 --wait --ti
     >/dev/null 2>"$err"
 wr activate --no-cold busybox -- cat /sys/fs/cgroup/memory/memory.limit_in_bytes >"$out" 2>"$err"
 is "$(cat "$out")" 33554432 "new resource settings: the warm containers have the new limit" || show_err
+# Changed while it fills: neither the warm containers nor those still
+# filling with the old settings are handed out.
+wr pool create busybox --size 4 -u 1000 --memory 64m --pids-limit 20 >/dev/null 2>"$err"
+wr pool create busybox --size 4 -u 1000 --memory 48m --pids-limit 20 --wait --timeout 60 \
+    >/dev/null 2>"$err"
+limits=
+for _ in 1 2 3 4; do
+    limits+="$(wr activate --no-cold busybox -- cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>&1) "
+done
+is "$limits" "50331648 50331648 50331648 50331648 " \
+    "settings changed during a fill: every container handed out has the new ones"
 wr pool rm busybox >/dev/null 2>&1
 
 # An imported multi-layer image under a profile and limits.
@@ -61,6 +72,17 @@ else
     ok 1 "the docker save fixture imports"
     show_err
 fi
+
+# More containers than one reply message holds: ps lists what fits and
+# says how many it left out, instead of leaving the client waiting.
+wr pool create busybox --size 500 --privileged --wait --timeout 120 >/dev/null 2>"$err"
+ok $? "a pool of 500" || show_err
+wr ps >"$out" 2>"$err"
+is "$?" 0 "ps of 500 containers exits 0"
+listed=$(($(wc -l <"$out") - 1))
+omitted=$(sed -n 's/.*: \([0-9][0-9]*\) more container(s) not listed.*/\1/p' "$err")
+is "$((listed + ${omitted:-0}))" 500 "  it lists $listed and says how many it left out (${omitted:-none})"
+wr pool rm busybox >/dev/null 2>&1
 
 stop_daemon
 is "$DAEMON_RC" 0 "the daemon stops cleanly"
