@@ -103,6 +103,31 @@ static int collect_used(const char *root, json_t *keep, wr_error *err)
     return ret;
 }
 
+/* A container in a user namespace stacks idmapped copies of its layers,
+ * each mounted at a directory named after the layer's hex id (the store's
+ * own path is gone from the mount table): keep those too. A hex id of
+ * another store kept here only delays nothing: it is not in this one. */
+static void keep_idmapped(const char *line, json_t *keep)
+{
+    const char *p = strstr(line, "lowerdir=");
+    if (!p)
+        return;
+    p += strlen("lowerdir=");
+    while (*p && *p != ',' && *p != ' ' && *p != '\n') {
+        size_t len = strcspn(p, ":, \n");
+        const char *base = p + len;
+        while (base > p && base[-1] != '/')
+            base--;
+        size_t blen = (size_t)(p + len - base);
+        if (blen == WR_DIGEST_HEX_LEN && strspn(base, "0123456789abcdef") >= blen) {
+            char hex[WR_DIGEST_HEX_LEN + 1];
+            snprintf(hex, sizeof hex, "%.64s", base);
+            json_object_set_new(keep, hex, json_true());
+        }
+        p += len + (p[len] == ':');
+    }
+}
+
 /* Adds the layers of this store that some overlayfs mount lists (a warm or
  * running container's root, in its own mount namespace): they stay until
  * the containers are gone, manifest or not. Each mount namespace is read
@@ -140,6 +165,7 @@ static void collect_mounted(const char *root, json_t *keep)
                 if (strlen(hex) == WR_DIGEST_HEX_LEN)
                     json_object_set_new(keep, hex, json_true());
             }
+            keep_idmapped(line, keep);
         }
     }
 }

@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define WR_LAYER_HEX_LEN 64 /* hex digits of a layer id */
+
 static int write_map(pid_t pid, const char *which, uint32_t base, uint32_t size, wr_error *err)
 {
     char path[64], map[64];
@@ -79,6 +81,19 @@ static int idmap_one(const char *layer, const char *target, int userns_fd, wr_er
     return 0;
 }
 
+/* The <hex> of a store layer path ".../layers/sha256/<hex>/root", or NULL. */
+static const char *layer_name(const char *layer)
+{
+    size_t len = strlen(layer);
+    static const char tail[] = "/root";
+    if (len < WR_LAYER_HEX_LEN + sizeof tail || strcmp(layer + len - (sizeof tail - 1), tail) != 0)
+        return NULL;
+    const char *hex = layer + len - (sizeof tail - 1) - WR_LAYER_HEX_LEN;
+    if (hex[-1] != '/' || strspn(hex, "0123456789abcdef") != WR_LAYER_HEX_LEN)
+        return NULL;
+    return hex;
+}
+
 int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd, char *out,
                            size_t cap, wr_error *err)
 {
@@ -92,7 +107,13 @@ int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd,
         memcpy(layer, p, len);
         layer[len] = '\0';
         p += len + (p[len] == ':');
-        int n = snprintf(target, sizeof target, "%s/l%d", dir, i);
+        /* Named after the layer (".../sha256/<hex>/root" -> "<hex>"), so
+         * that the store, which keeps every layer an overlay still lists,
+         * recognizes this one too: its own path is gone from the mount
+         * table once the idmapped copy is detached. */
+        const char *name = layer_name(layer);
+        int n = name ? snprintf(target, sizeof target, "%s/%.64s", dir, name)
+                     : snprintf(target, sizeof target, "%s/l%d", dir, i);
         if (n < 0 || (size_t)n >= sizeof target)
             return wr_error_set(err, ENAMETOOLONG, "layer mount path");
         if (idmap_one(layer, target, userns_fd, err) < 0)

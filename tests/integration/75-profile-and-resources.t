@@ -9,6 +9,7 @@ setup_env profres
 out=$T/out
 err=$T/err
 FIXTURE=$(cd "$(dirname "$0")/../fixtures" && pwd)/wrfix-save.tar.gz
+FIXTURE_EXPORT=${FIXTURE%/*}/wrfix-export.tar.gz
 
 # The workload reports its uid, its memory and pids limits, its effective
 # capabilities and its seccomp mode on one line.
@@ -68,6 +69,15 @@ if wr image import "$FIXTURE" --name wrfix:1 >"$out" 2>"$err"; then
         >"$out" 2>"$err"
     is "$(tr '\n' ' ' <"$out")" "67108864 ro " \
         "an imported image cold-started with --read-only and --memory" || show_err
+    # A pool in a user namespace stacks idmapped copies of the layers: the
+    # store must still see them as in use when the tag is re-imported.
+    wr pool create wrfix:1 --size 1 --userns auto --wait --timeout 60 >/dev/null 2>"$err"
+    ok $? "a --userns pool of the imported image" || show_err
+    wr image import "$FIXTURE_EXPORT" --name wrfix:1 >/dev/null 2>"$err"
+    wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
+    is "$(cat "$out")" "replaced" \
+        "re-importing its tag keeps the layers the userns pool's warm container mounts" || show_err
+    wr pool rm wrfix:1 >/dev/null 2>&1
 else
     ok 1 "the docker save fixture imports"
     show_err
