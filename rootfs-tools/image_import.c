@@ -10,6 +10,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -419,7 +420,7 @@ static int import_image_dir(struct import *im, int dirfd, wr_error *err)
 /* ---- detection ---------------------------------------------------------- */
 
 /* True when the archive in fd has an image archive's top-level files. */
-static int scan_archive(int fd, bool *is_image, wr_error *err)
+static int scan_archive(int fd, uint64_t max, bool *is_image, wr_error *err)
 {
     struct archive *a = archive_read_new();
     struct archive_entry *e;
@@ -431,11 +432,24 @@ static int scan_archive(int fd, bool *is_image, wr_error *err)
         archive_read_support_format_tar(a) == ARCHIVE_OK &&
         archive_read_open_fd(a, fd, COPY_CHUNK) == ARCHIVE_OK) {
         unsigned marks = 0;
+        uint64_t declared = 0;
         for (size_t i = 0; i < SCAN_MAX && !*is_image; i++) {
             r = archive_read_next_header(a, &e);
             if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                 break;
             const char *name = archive_entry_pathname(e);
+            /* Skipping an entry decompresses it: the sizes the headers
+             * declare are held to the bound before any of that work. */
+            int64_t size = archive_entry_size(e);
+            declared += size > 0 ? (uint64_t)size : 0;
+            if (declared > max) {
+                wr_error_set(err, EFBIG,
+                             "entry \"%.200s\": decompresses to more than %" PRIu64
+                             " bytes (--max-size)",
+                             name ? name : "?", max);
+                archive_read_free(a); /* after: name lives in it */
+                return -1;
+            }
             if (name && archive_entry_filetype(e) == AE_IFREG)
                 marks |= wr_image_marks(name);
             *is_image = wr_image_marks_archive(marks);
@@ -516,7 +530,7 @@ static int import_path(struct import *im, const char *path, wr_error *err)
     if (!S_ISREG(st.st_mode))
         return wr_error_set(err, EINVAL, "%s is neither a file nor a directory", path);
     bool is_image;
-    if (scan_archive(fd, &is_image, err) < 0)
+    if (scan_archive(fd, max, &is_image, err) < 0)
         return -1;
     if (is_image)
         return import_image_archive(im, fd, err);
