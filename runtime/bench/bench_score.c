@@ -82,16 +82,13 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-        char *end = NULL;
-        errno = 0;
-        long v = (c == 'n' || c == 'p' || c == 'd') ? strtol(optarg, &end, 10) : 0;
-        bool num_bad = (c == 'n' || c == 'p' || c == 'd') && (errno || end == optarg || *end);
-        if (c == 'n' && !num_bad && v >= 1 && v <= BENCH_MAX_ITERATIONS)
-            so.iterations = v;
-        else if (c == 'p' && !num_bad && v >= 1 && v <= WR_POOL_SIZE_MAX)
-            pool = v;
-        else if (c == 'd' && !num_bad && v >= 1 && v <= 3600)
-            duration = v;
+        if (c == 'n')
+            so.iterations =
+                bench_parse_count("--iterations", optarg, 1, BENCH_MAX_ITERATIONS, &bad);
+        else if (c == 'p')
+            pool = bench_parse_count("--pool", optarg, 1, WR_POOL_SIZE_MAX, &bad);
+        else if (c == 'd')
+            duration = bench_parse_count("--duration", optarg, 1, 3600, &bad);
         else if (c == 'j')
             json_path = optarg;
         else if (c == 'S')
@@ -101,16 +98,8 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
         else if (c == 'h') {
             printf("%s\n", usage);
             return BENCH_EXIT_OK;
-        } else {
-            if (c == 'n' || c == 'p' || c == 'd')
-                bench_msg("%s: bad value \"%s\" (--iterations 1..%ld, --pool 1..%d, "
-                          "--duration 1..3600)",
-                          c == 'n'   ? "--iterations"
-                          : c == 'p' ? "--pool"
-                                     : "--duration",
-                          optarg, BENCH_MAX_ITERATIONS, WR_POOL_SIZE_MAX);
+        } else
             bad = true;
-        }
     }
     if (bad || optind < argc) {
         bench_msg("%s", usage);
