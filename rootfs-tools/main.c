@@ -4,6 +4,7 @@
 #include "busybox_image.h"
 #include "image_import.h"
 #include "image_store.h"
+#include "resources.h"
 #include "store_admin.h"
 #include "store_write.h"
 
@@ -136,24 +137,6 @@ static void human_size(uint64_t b, char *out, size_t size)
     snprintf(out, size, u ? "%.1f%s" : "%.0f%s", v, units[u]);
 }
 
-/* "64m", "1g", "1048576": bytes, with an optional binary k/m/g suffix. */
-static int parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    int shift = *end == 'k' || *end == 'K'   ? 10
-                : *end == 'm' || *end == 'M' ? 20
-                : *end == 'g' || *end == 'G' ? 30
-                                             : 0;
-    if (shift)
-        end++;
-    if (errno || end == s || s[0] == '-' || *end || v == 0 || v > (UINT64_MAX >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
-}
-
 struct progress {
     bool enabled, shown;
     struct timespec start, last;
@@ -194,7 +177,7 @@ static int cmd_import(const char *root, int argc, char *argv[])
             o.ref = optarg;
             break;
         case 'm':
-            if (parse_size(optarg, &o.max_bytes) < 0)
+            if (wr_parse_bytes(optarg, 1, UINT64_MAX, &o.max_bytes) < 0)
                 return usage_error("--max-size %s: expected a size such as 512m or 8g", optarg);
             break;
         case 'f':

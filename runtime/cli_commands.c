@@ -30,43 +30,6 @@ static int parse_long(const char *s, long lo, long hi, long *out)
 }
 
 /* Pools are listed under their normalized "name:tag". */
-/* "64m", "1g", "1048576": bytes, with an optional binary k/m/g suffix. */
-static int parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || s[0] == '-')
-        return -1;
-    int shift = 0;
-    switch (*end) {
-    case 'k':
-    case 'K':
-        shift = 10;
-        end++;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        end++;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        end++;
-        break;
-    default:
-        break;
-    }
-    if (*end || v > (hi >> shift))
-        return -1;
-    v <<= shift;
-    if (v < lo)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int find_pool(const struct wr_reply *r, const char *image)
 {
     cleanup_free char *name = NULL, *tag = NULL;
@@ -154,7 +117,7 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
             continue;
         }
         if (c == 'm' &&
-            parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
+            wr_parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
             continue;
         cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds, "
                   "--tmpfs-size 1m..64g)",

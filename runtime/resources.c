@@ -78,6 +78,42 @@ bool wr_resources_is_flag(const char *key)
     return k && k->type == K_FLAG;
 }
 
+int wr_parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    int shift = 0;
+    switch (*end) {
+    case 'k':
+    case 'K':
+        shift = 10;
+        end++;
+        break;
+    case 'm':
+    case 'M':
+        shift = 20;
+        end++;
+        break;
+    case 'g':
+    case 'G':
+        shift = 30;
+        end++;
+        break;
+    default:
+        break;
+    }
+    if (*end || v > (hi >> shift))
+        return -1;
+    v <<= shift;
+    if (v < lo)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int wr_parse_size(const char *s, uint64_t *out, wr_error *err)
 {
     char *end;

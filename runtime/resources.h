@@ -95,6 +95,10 @@ void wr_resources_env(const struct wr_resources *r, struct wr_resources_env *env
 
 /* Parsers, exposed for tests. */
 int wr_parse_size(const char *s, uint64_t *out, wr_error *err);
+/* The strict form of the store's and the pool's sizes (--max-size,
+ * --tmpfs-size): "64m", "1g", "1048576", bytes with an optional binary
+ * k/m/g suffix, within lo..hi. 0 or -1. */
+int wr_parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 int wr_parse_cpu_list(const char *s, cpu_set_t *set, wr_error *err);
 int wr_format_cpu_list(const cpu_set_t *set, char *out, size_t cap);
 /* The host's online CPUs (/sys/devices/system/cpu/online). */
