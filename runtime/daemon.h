@@ -129,10 +129,10 @@ void daemon_security_sweep(struct daemon *d);
  * member of --socket-group) */
 bool daemon_peer_allowed(const struct daemon *d, int fd);
 /* daemon_resources.c */
-/* Validates a pool's resource settings (before anything changes) and,
- * unless --no-prefault, warms the page cache for its image's hot files. */
-int daemon_resources_pool_setup(struct daemon *d, struct pool *p, const struct wr_resources *res,
-                                wr_error *err);
+/* Gives a pool its resource settings, already validated
+ * (wr_resources_validate) and, unless --no-prefault, warms the page cache
+ * for its image's hot files. Returns whether the settings changed. */
+bool daemon_resources_pool_apply(struct daemon *d, struct pool *p, const struct wr_resources *res);
 /* The per-container settings of the next fill (with --cpu-spread: its CPU). */
 void daemon_resources_for_entry(struct daemon *d, struct pool *p, struct entry *e,
                                 struct wr_resources *out);

@@ -78,12 +78,10 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         /* Both settings are checked before either changes (the pool stays
          * as it was on error); the security profile, which may fail to
          * compile, goes first. */
-        if (wr_resources_validate(res, err) < 0)
+        if (wr_resources_validate(res, err) < 0 ||
+            daemon_pool_security(d, p, security, &changed, err) < 0)
             return -1;
-        bool res_changed = memcmp(&p->res, res, sizeof *res) != 0;
-        if (daemon_pool_security(d, p, security, &changed, err) < 0 ||
-            daemon_resources_pool_setup(d, p, res, err) < 0)
-            return -1;
+        bool res_changed = daemon_resources_pool_apply(d, p, res);
         /* New settings: no container made with the old ones is handed out,
          * neither a warm one nor one still filling (those are stopped too:
          * the old profile's compiled filter is already gone). */
@@ -110,13 +108,12 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     snprintf(p->image, sizeof p->image, "%s", key);
     p->img = img;
     if (wr_resources_validate(res, err) < 0 ||
-        daemon_pool_security(d, p, security, &changed, err) < 0 ||
-        daemon_resources_pool_setup(d, p, res, err) < 0) {
-        daemon_pool_security_release(p);
+        daemon_pool_security(d, p, security, &changed, err) < 0) {
         wr_image_free(img);
         free(p);
         return -1;
     }
+    daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
     p->next = d->pools;

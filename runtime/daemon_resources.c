@@ -12,22 +12,19 @@
 #include <stdio.h>
 #include <string.h>
 
-int daemon_resources_pool_setup(struct daemon *d, struct pool *p, const struct wr_resources *res,
-                                wr_error *err)
+bool daemon_resources_pool_apply(struct daemon *d, struct pool *p, const struct wr_resources *res)
 {
     (void)d;
-    if (wr_resources_validate(res, err) < 0)
-        return -1;
-    bool changed = memcmp(&p->res, res, sizeof *res) != 0 || !p->size;
+    bool changed = memcmp(&p->res, res, sizeof *res) != 0;
     p->res = *res;
     wr_resources_env(&p->res, &p->env);
     p->spread_next = 0;
-    if (!res->no_prefault && changed) {
+    if (!res->no_prefault && (changed || !p->size)) {
         struct wr_prefault_stats st;
         wr_prefault_image(p->img, res->prefault_files, &st);
         daemon_log("pool %s: prefaulted %zu file(s), %zu KiB", p->image, st.files, st.bytes >> 10);
     }
-    return 0;
+    return changed;
 }
 
 /* The CPU of the spread list with the fewest live containers of this pool. */
