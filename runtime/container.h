@@ -57,7 +57,19 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
 
 /* The setup steps, exposed for testing. */
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
-int wr_devfs_setup(const char *dev_dir, wr_error *err);
+/* Mounts the container's /dev on dev_dir (an empty directory): a nodev
+ * tmpfs holding the container's own null, zero, full, random, urandom and
+ * tty nodes (mode 0666), a devpts instance of at most WR_DEVPTS_MAX ptys,
+ * /dev/shm, /dev/mqueue and the fd/stdin/stdout/stderr/ptmx links.
+ * root_id: the host uid and gid of the container's root (0, or the
+ * userns base), which owns /dev, /dev/shm and the nodes. Runs as host
+ * root in the container's mount namespace (mknod needs CAP_MKNOD of the
+ * host's user namespace). */
+int wr_devfs_setup(const char *dev_dir, uint32_t root_id, wr_error *err);
+/* Ptys one container may hold at a time: an interactive workload (a shell,
+ * tmux with a few dozen windows, an sshd with some sessions) stays below
+ * it; the kernel's pool shared by all containers is 3072 by default. */
+#define WR_DEVPTS_MAX 64U
 int wr_link_up(const char *ifname, wr_error *err);
 /* Makes /proc/sys and kin read-only and masks /proc/kcore and kin; run
  * inside the new root. */

@@ -77,7 +77,8 @@ static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_e
     return mount_at("overlay", root, "overlay", MS_NODEV, opts, err);
 }
 
-static int mount_api_filesystems(const char *root, wr_error *err)
+static int mount_api_filesystems(const struct wr_container_config *cfg, const char *root,
+                                 wr_error *err)
 {
     char path[PATH_MAX];
     const unsigned long safe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -90,7 +91,7 @@ static int mount_api_filesystems(const char *root, wr_error *err)
         mount_at("sysfs", path, "sysfs", safe | MS_RDONLY, NULL, err) < 0)
         return -1;
     if (join(path, root, "dev", err) < 0 || ensure_dir(path, 0755, err) < 0 ||
-        wr_devfs_setup(path, err) < 0)
+        wr_devfs_setup(path, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
         return -1;
     return 0;
 }
@@ -119,7 +120,7 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
         return -1;
     if (mount_overlay(cfg, root, err) < 0)
         return wr_error_prefix(err, "root filesystem");
-    if (mount_api_filesystems(root, err) < 0)
+    if (mount_api_filesystems(cfg, root, err) < 0)
         return -1;
     if (enter_root(root, err) < 0)
         return -1;

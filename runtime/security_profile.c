@@ -234,6 +234,12 @@ static int set_seccomp(struct wr_security_profile *p, const char *v, wr_error *e
     return 0;
 }
 
+static bool userns_overlaps_owners(uint64_t base, uint64_t size)
+{
+    return base < (uint64_t)WR_USERNS_OWNER_BASE + WR_USERNS_OWNER_COUNT &&
+           WR_USERNS_OWNER_BASE < base + size;
+}
+
 /* auto | host | BASE[:SIZE] */
 static int set_userns(struct wr_security_profile *p, const char *v, wr_error *err)
 {
@@ -261,6 +267,9 @@ static int set_userns(struct wr_security_profile *p, const char *v, wr_error *er
                             "--userns %.32s: expected auto, host or BASE[:SIZE] (a host uid "
                             "range above 0)",
                             v);
+    if (userns_overlaps_owners(base, size))
+        return wr_error_set(err, 0, "--userns %.32s: overlaps the namespace owners' uids %u-%u", v,
+                            WR_USERNS_OWNER_BASE, WR_USERNS_OWNER_BASE + WR_USERNS_OWNER_COUNT - 1);
     p->userns_base = (uint32_t)base;
     p->userns_size = (uint32_t)size;
     return 0;
@@ -351,7 +360,8 @@ int wr_security_profile_validate(const struct wr_security_profile *p, wr_error *
     if (p->n_ulimits > WR_ULIMITS_MAX)
         return wr_error_set(err, 0, "too many ulimits");
     if ((p->userns_size == 0) != (p->userns_base == 0) ||
-        (uint64_t)p->userns_base + p->userns_size > 0xffffffffULL)
+        (uint64_t)p->userns_base + p->userns_size > 0xffffffffULL ||
+        (p->userns_size && userns_overlaps_owners(p->userns_base, p->userns_size)))
         return wr_error_set(err, 0, "invalid userns range");
     for (size_t i = 0; i < p->n_ulimits; i++) {
         const struct wr_ulimit *u = &p->ulimits[i];

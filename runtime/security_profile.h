@@ -49,6 +49,15 @@ struct wr_security_profile {
 #define WR_USERNS_AUTO_BASE 1000000000U
 #define WR_USERNS_AUTO_SIZE 65536U
 
+/* Owners of the user namespaces (userns.h): host uid and gid
+ * WR_USERNS_OWNER_BASE + the shim's pid (below PID_MAX_LIMIT, 2^22 on
+ * 64-bit), so that each container's per-user kernel counts are its own. No
+ * account uses them, and no --userns range may overlap them: a host
+ * process running as a namespace's owner would hold every capability in
+ * that namespace. */
+#define WR_USERNS_OWNER_BASE  2000000000U
+#define WR_USERNS_OWNER_COUNT 4194304U
+
 /* Docker's 14 default capabilities. */
 uint64_t wr_default_capabilities(void);
 void wr_security_profile_default(struct wr_security_profile *p);

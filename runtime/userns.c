@@ -30,25 +30,48 @@ static int write_map(pid_t pid, const char *which, uint32_t base, uint32_t size,
     return 0;
 }
 
-int wr_userns_create(uint32_t base, uint32_t size, int *fd, wr_error *err)
+/* The helper: becomes owner (uid and gid, no supplementary groups) and
+ * unshares the namespace, which the kernel then owns to that uid; reports
+ * 0 or an errno on ready, then holds the namespace until hold closes. Raw
+ * system calls: a raw clone3 child must not run glibc's set*id broadcast. */
+static _Noreturn void helper_main(uint32_t owner, int ready, int hold)
 {
-    int pipefd[2];
+    int e = 0;
+    char c;
+    if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, owner, owner, owner) < 0 ||
+        syscall(SYS_setresuid, owner, owner, owner) < 0 || unshare(CLONE_NEWUSER) < 0)
+        e = errno;
+    (void)write(ready, &e, sizeof e);
+    if (e == 0)
+        (void)read(hold, &c, 1);
+    _exit(e ? 1 : 0);
+}
+
+int wr_userns_create(uint32_t base, uint32_t size, uint32_t owner, int *fd, wr_error *err)
+{
+    int ready[2], hold[2];
     *fd = -1;
-    if (pipe2(pipefd, O_CLOEXEC) < 0)
+    if (pipe2(ready, O_CLOEXEC) < 0)
         return wr_error_set(err, errno, "pipe");
-    struct clone_args args = {.flags = CLONE_NEWUSER, .exit_signal = SIGCHLD};
+    if (pipe2(hold, O_CLOEXEC) < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return wr_error_set(err, errno, "pipe");
+    }
+    struct clone_args args = {.exit_signal = SIGCHLD};
     pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
     if (pid == 0) {
-        /* Holds the namespace until the shim has its descriptor. */
-        char c;
-        close(pipefd[1]);
-        (void)read(pipefd[0], &c, 1);
-        _exit(0);
+        close(ready[0]);
+        close(hold[1]);
+        helper_main(owner, ready[1], hold[0]);
     }
-    close(pipefd[0]);
-    int rc = 0;
+    close(ready[1]);
+    close(hold[0]);
+    int rc = 0, e = 0;
     if (pid < 0) {
-        rc = wr_error_set(err, errno, "clone a user namespace");
+        rc = wr_error_set(err, errno, "clone the user namespace helper");
+    } else if (read(ready[0], &e, sizeof e) != (ssize_t)sizeof e || e != 0) {
+        rc = wr_error_set(err, e, "create a user namespace as host uid %u", owner);
     } else {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/user", (int)pid);
@@ -58,7 +81,8 @@ int wr_userns_create(uint32_t base, uint32_t size, int *fd, wr_error *err)
         else if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
             rc = wr_error_set(err, errno, "open %s", path);
     }
-    close(pipefd[1]);
+    close(ready[0]);
+    close(hold[1]);
     if (pid > 0)
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;

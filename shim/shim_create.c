@@ -150,6 +150,19 @@ static int write_state(struct shim *sh, wr_error *err)
     return wr_state_write(sh->opt.state_dir, &rec, err);
 }
 
+/* The container's user namespace, owned by a uid of its own: see
+ * WR_USERNS_OWNER_BASE. A pid is unique while its shim lives, and the
+ * namespace does not outlive the shim's container. */
+static int create_userns(struct shim *sh, wr_error *err)
+{
+    pid_t pid = getpid();
+    if ((uint32_t)pid >= WR_USERNS_OWNER_COUNT)
+        return wr_error_set(err, ERANGE, "pid %d above the namespace owners' range", (int)pid);
+    const struct wr_security_profile *p = &sh->opt.security;
+    return wr_userns_create(p->userns_base, p->userns_size, WR_USERNS_OWNER_BASE + (uint32_t)pid,
+                            &sh->userns_fd, err);
+}
+
 int shim_create_container(struct shim *sh, wr_error *err)
 {
     int pair[2];
@@ -157,9 +170,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
 
     if (shim_seccomp_prepare(sh, err) < 0)
         return -1;
-    if (sh->opt.security.userns_size &&
-        wr_userns_create(sh->opt.security.userns_base, sh->opt.security.userns_size, &sh->userns_fd,
-                         err) < 0)
+    if (sh->opt.security.userns_size && create_userns(sh, err) < 0)
         return -1;
     sh->stamp =
         mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);

@@ -51,6 +51,14 @@ static void test_options(void)
     ok(wr_security_option(&p, "userns", "0", &err) < 0, "userns base 0 refused");
     ok(wr_security_option(&p, "userns", "12:", &err) < 0, "userns without a size refused");
     ok(wr_security_option(&p, "userns", "host", &err) == 0 && p.userns_size == 0, "userns host");
+    ok(wr_security_option(&p, "userns", "1999999999:2", &err) < 0 &&
+           wr_security_option(&p, "userns", "2004194303", &err) < 0,
+       "userns over the namespace owners' uids refused (either end)");
+    ok(wr_security_option(&p, "userns", "1999934464", &err) == 0 &&
+           wr_security_option(&p, "userns", "2004194304", &err) == 0,
+       "userns next to the namespace owners' uids allowed");
+    ok(wr_security_decode("userns=2000000005:10", &p, &err) < 0,
+       "a decoded profile over the owners' uids refused");
 }
 
 static void test_encoding(void)
