@@ -10,7 +10,8 @@
 # writing, and clone the mount of /proc/self/exe (and /proc/1/exe under
 # --init). After each try, the host's bin/warmrun-shim must have the same
 # mode, owner, xattrs and sha256 as before, and the pool must still fill.
-# Warm, cold, --init, a script entrypoint, --cap-add ALL and --privileged;
+# Warm, cold, --init, a script entrypoint, --cap-add ALL, --privileged and
+# a user namespace;
 # with the shim executed through the read-only overlay (default), then from
 # the sealed memfd copy (WARMRUN_SHIM_SEAL=memfd), whose changes by a
 # container the daemon must find and undo. Needs root, busybox-static, cc
@@ -248,6 +249,10 @@ ok $? "--cap-add ALL --init: /proc/1/exe was reached and tried too" || diag_file
 
 attack "cold --privileged" --privileged evil -- /proc/self/exe
 every_change_refused "--privileged"
+[ "$(fingerprint)" = "$SHIM_PRINT" ] || restore_shim
+
+attack "cold --userns auto" --userns auto evil -- /proc/self/exe
+every_change_refused "--userns auto"
 [ "$(fingerprint)" = "$SHIM_PRINT" ] || restore_shim
 
 evil_pool_works evil:latest "after every attack"
