@@ -11,11 +11,10 @@
 # --init). After each try, the host's bin/warmrun-shim must have the same
 # mode, owner, xattrs and sha256 as before, and the pool must still fill.
 # Warm, cold, --init, a script entrypoint, --cap-add ALL, --privileged and
-# a user namespace;
-# with the shim executed through the read-only overlay (default), then from
-# the sealed memfd copy (WARMRUN_SHIM_SEAL=memfd), whose changes by a
-# container the daemon must find and undo. Needs root, busybox-static, cc
-# and ldd.
+# a user namespace, with the shim executed through the read-only overlay
+# (the default); then from the sealed memfd copy (WARMRUN_SHIM_SEAL=memfd),
+# whose changes by a container the daemon must find and undo. Needs root,
+# busybox-static, cc and ldd.
 . "$(dirname "$0")/lib.sh"
 setup_env exe
 command -v cc >/dev/null || skip_all "cc is not installed"
