@@ -9,6 +9,7 @@
 #include "container.h"
 #include "image_store.h"
 #include "shim_client.h"
+#include "shim_exe.h"
 #include "signal_fd.h"
 #include "state_file.h"
 
@@ -238,22 +239,29 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
 {
     struct wr_image *img = NULL;
     struct wr_shim shim;
-    char shim_path[4096];
+    struct wr_shim_exe exe;
+    char shim_path[PATH_MAX];
     static char msg[WR_ACTIVATION_MAX];
     int pair[2];
 
     struct wr_resources_env env;
     wr_resources_env(&o->res, &env);
+    /* Never executed from its host path: this container's /proc/self/exe
+     * must not be a host file (shim_exe.h). */
     if ((o->has_res && wr_resources_validate(&o->res, err) < 0) ||
         wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0)
         return -1;
+    if (wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0) {
+        wr_image_free(img);
+        return -1;
+    }
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
     char security[WR_PROFILE_TEXT];
     struct wr_shim_spec spec = {
-        .shim_path = shim_path,
+        .shim_path = exe.exec_path,
         .state_dir = g->state_dir,
         .image = image_ref,
         .lowerdir = img->lowerdir,
@@ -290,6 +298,7 @@ release:
      * activated makes it kill the container and exit. */
     wr_shim_release(&shim);
 out:
+    wr_shim_exe_close(&exe);
     wr_image_free(img);
     return rc;
 }

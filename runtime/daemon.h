@@ -9,6 +9,7 @@
 #include "security_profile.h"
 #include "resources.h"
 #include "shim_client.h"
+#include "shim_exe.h"
 
 #include <limits.h>
 #include <sched.h>
@@ -74,7 +75,9 @@ struct daemon {
     const struct cli_globals *g;
     int epfd, listen_fd, sigfd;
     struct watch listen_watch, signal_watch;
-    char shim_path[PATH_MAX];
+    /* The shim, executed from a read-only overlay or a sealed memfd copy,
+     * never from its host path (shim_exe.h). */
+    struct wr_shim_exe shim_exe;
     /* --pin-cpu: the daemon runs, and its containers are filled and wait
      * warm, on this CPU, so that an activation's wake-up needs no other
      * (possibly idle, possibly virtual) CPU. Shims return to workload_cpus
@@ -99,6 +102,11 @@ struct daemon {
 };
 
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* daemon_main.c: the path to execute the shim by (for fills and seccomp
+ * compiles), after checking that no container changed its memfd copy
+ * (replacing it, and logging that, if one did). NULL on error. */
+const char *daemon_shim_exec_path(struct daemon *d, wr_error *err);
 
 /* daemon_pool.c */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);

@@ -99,17 +99,48 @@ static int add_watch(struct daemon *d, int fd, struct watch *w)
     return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Once per daemon: every shim is executed from what this makes. */
+static int open_shim_exe(struct daemon *d, const char *shim_path, wr_error *err)
+{
+    int64_t start = wr_monotonic_ns();
+    if (wr_shim_exe_open(&d->shim_exe, shim_path, d->g->state_dir, err) < 0)
+        return -1;
+    double us = (double)(wr_monotonic_ns() - start) / 1000.0;
+    struct wr_shim_exe *x = &d->shim_exe;
+    if (x->kind == WR_SHIM_SEAL_OVERLAY)
+        daemon_log("shim %s: executed through a read-only overlay (%.0f us)", x->host_path, us);
+    else
+        daemon_log("shim %s: executed from a sealed memfd copy of %lld bytes (%.0f us)%s%s",
+                   x->host_path, (long long)x->sealed.st_size, us,
+                   x->overlay_error[0] ? "; no overlay: " : "", x->overlay_error);
+    return 0;
+}
+
+const char *daemon_shim_exec_path(struct daemon *d, wr_error *err)
+{
+    char what[160];
+    int rc = wr_shim_exe_check(&d->shim_exe, what, sizeof what, err);
+    if (rc < 0)
+        return NULL;
+    if (rc > 0)
+        daemon_log("shim memfd changed by a container (%s): replaced by a fresh sealed copy", what);
+    return d->shim_exe.exec_path;
+}
+
 static int setup(struct daemon *d, wr_error *err)
 {
     struct rlimit rl;
+    char shim_path[PATH_MAX];
     if (geteuid() != 0)
         return wr_error_set(err, EPERM, "the daemon must run as root");
     if (wr_store_root_valid(d->g->root, err) < 0 ||
         wr_state_dir_prepare(d->g->state_dir, err) < 0 ||
-        wr_shim_default_path(d->shim_path, sizeof d->shim_path, err) < 0)
+        wr_shim_default_path(shim_path, sizeof shim_path, err) < 0)
         return -1;
-    if (access(d->shim_path, X_OK) < 0)
-        return wr_error_set(err, errno, "shim %s", d->shim_path);
+    if (access(shim_path, X_OK) < 0)
+        return wr_error_set(err, errno, "shim %s", shim_path);
+    if (open_shim_exe(d, shim_path, err) < 0)
+        return -1;
     protect_from_oom();
     /* Every warm container costs the daemon two or three descriptors. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -320,6 +351,7 @@ static void shutdown_daemon(struct daemon *d)
     daemon_bury(d);
     close(d->epfd);
     close(d->sigfd);
+    wr_shim_exe_close(&d->shim_exe);
     daemon_log("stopped");
 }
 
@@ -363,6 +395,7 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     }
     d.g = g;
     d.listen_fd = d.epfd = d.sigfd = -1;
+    wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
         cli_error("daemon: %s", err.msg);
         return WR_EXIT_FAILED;

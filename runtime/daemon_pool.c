@@ -251,12 +251,15 @@ static void record_failure(struct daemon *d, struct pool *p, const char *why)
 static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
 {
     struct wr_resources res;
+    const char *shim = daemon_shim_exec_path(d, err);
+    if (!shim)
+        return -1;
     struct entry *e = calloc(1, sizeof *e);
     if (!e)
         return wr_error_set(err, ENOMEM, "entry");
     daemon_resources_for_entry(d, p, e, &res);
     struct wr_shim_spec spec = {
-        .shim_path = d->shim_path,
+        .shim_path = shim,
         .state_dir = d->g->state_dir,
         .image = p->image,
         .lowerdir = p->img->lowerdir,

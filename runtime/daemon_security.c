@@ -27,9 +27,12 @@ static int run_compiler(struct daemon *d, const char *profile, const char *out, 
                           (char *)out, NULL};
     char *const envp[] = {NULL};
     pid_t pid;
-    int status, rc = posix_spawn(&pid, d->shim_path, NULL, NULL, argv, envp);
+    const char *shim = daemon_shim_exec_path(d, err);
+    if (!shim)
+        return -1;
+    int status, rc = posix_spawn(&pid, shim, NULL, NULL, argv, envp);
     if (rc != 0)
-        return wr_error_set(err, rc, "spawn %s", d->shim_path);
+        return wr_error_set(err, rc, "spawn %s (%s)", shim, d->shim_exe.host_path);
     /* The daemon's loop waits for it (a compile takes tens of ms), but
      * bounded, so that a compile that hangs cannot stall every client. */
     int64_t deadline = wr_monotonic_ns() + COMPILE_TIMEOUT_MS * 1000000LL;

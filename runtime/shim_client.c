@@ -158,7 +158,7 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0)
-        return wr_error_set(err, rc, "spawn %s", spec->shim_path);
+        return wr_error_set(err, rc, "spawn the shim (%s)", spec->shim_path);
     return 0;
 }
 

@@ -20,7 +20,7 @@
 #define WR_MAX_TMPFS_BYTES     (64ULL << 30)
 
 struct wr_shim_spec {
-    const char *shim_path;
+    const char *shim_path; /* what to execute: a wr_shim_exe's exec_path, never the host path */
     const char *state_dir;
     const char *image;    /* image reference, recorded for ps */
     const char *lowerdir; /* overlayfs lowerdir= value */

@@ -205,5 +205,10 @@ int wr_state_dir_prepare(const char *state_dir, wr_error *err)
     if (make_dir(path, err) < 0)
         return -1;
     snprintf(path, sizeof path, "%s/mnt", state_dir);
+    if (make_dir(path, err) < 0)
+        return -1;
+    /* The empty lower layer of the overlay the shim is executed from
+     * (shim_exe.h). */
+    snprintf(path, sizeof path, "%s/empty", state_dir);
     return make_dir(path, err);
 }

@@ -41,7 +41,8 @@ bool wr_state_shim_alive(const struct wr_state_record *rec);
 typedef void (*wr_state_visit_fn)(const struct wr_state_record *rec, void *ctx);
 size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx);
 
-/* Creates state_dir, state_dir/containers and state_dir/mnt (mode 0700). */
+/* Creates state_dir, state_dir/containers, state_dir/mnt and state_dir/empty
+ * (mode 0700). */
 int wr_state_dir_prepare(const char *state_dir, wr_error *err);
 
 #endif

@@ -50,6 +50,8 @@ int main(int argc, char **argv)
                       .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
+    /* Executed as /proc/self/fd/N (shim_exe.h), its name would be "N". */
+    prctl(PR_SET_NAME, "warmrun-shim");
     if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)
         return shim_compile_seccomp(argc, argv);
     if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
@@ -60,7 +62,6 @@ int main(int argc, char **argv)
     fcntl(SHIM_ACT_FD, F_SETFD, FD_CLOEXEC);
     /* Nothing else we may have inherited belongs to us or the container. */
     close_range(SHIM_ACT_FD + 1, ~0U, 0);
-    prctl(PR_SET_NAME, "warmrun-shim");
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
 

@@ -71,6 +71,8 @@ static void test_prepare(void)
     ok(is_dir_0700(path), "  containers/ is a directory with mode 0700");
     snprintf(path, sizeof path, "%s/mnt", state);
     ok(is_dir_0700(path), "  mnt/ is a directory with mode 0700");
+    snprintf(path, sizeof path, "%s/empty", state);
+    ok(is_dir_0700(path), "  empty/ is a directory with mode 0700");
     is_int(wr_state_dir_prepare(state, &err), 0, "preparing again is harmless (%s)", err.msg);
 
     static const char *const rel[] = {"relative/state", "rel-state", "./rel-dot", ""};
