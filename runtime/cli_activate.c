@@ -11,6 +11,7 @@
 #include "shim_client.h"
 #include "shim_exe.h"
 #include "signal_fd.h"
+#include "state_defaults.h"
 #include "state_file.h"
 
 #include <errno.h>
@@ -156,6 +157,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         return -1;
     }
     o->cold |= o->security_set || o->has_res;
+    o->req.no_cold = o->no_cold;
     if (optind >= argc) {
         usage();
         return -1;
@@ -208,8 +210,7 @@ static int wait_for_exit(int sock, int sigfd, struct wr_reply *reply, wr_error *
     }
 }
 
-static int exit_status(const struct activate_options *o, const struct wr_reply *r, int64_t sent_ns,
-                       bool warm)
+static int exit_status(const struct activate_options *o, const struct wr_reply *r, int64_t sent_ns)
 {
     if (!r->ok) {
         cli_error("%s", r->error);
@@ -224,18 +225,41 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
     if (r->exit.oom && o->verbose)
         fprintf(stderr, "warmrun: container %s: out of memory (OOM kill in its memory cgroup)\n",
                 r->exit.id);
+    /* Which container ran, and why it was not a warm one (the shim echoes
+     * the reason whoever started it gave: the daemon or this CLI). */
+    if (o->verbose && r->exit.cold)
+        fprintf(stderr, "warmrun: cold: %s\n", r->exit.reason[0] ? r->exit.reason : "unknown");
     if (o->verbose && r->exit.exec_ns > 0)
         fprintf(stderr,
                 "warmrun: %s container %s: request to exec %.1f us, to exit report %.1f us, "
                 "exit %d\n",
-                warm ? "warm" : "cold", r->exit.id, (double)(r->exit.exec_ns - sent_ns) / 1000.0,
+                r->exit.cold ? "cold" : "warm", r->exit.id,
+                (double)(r->exit.exec_ns - sent_ns) / 1000.0,
                 (double)(wr_monotonic_ns() - sent_ns) / 1000.0, r->exit.exit_code);
     return r->exit.exit_code;
 }
 
-/* Cold start: the daemon's fill path run here, then the same activation. */
+/* The profile of a cold start: the activation's, with the running daemon's
+ * --userns-default where the activation did not choose (state_defaults.h). */
+static int cold_profile(const struct cli_globals *g, const struct activate_options *o,
+                        struct wr_security_profile *out, wr_error *err)
+{
+    struct wr_daemon_defaults defaults;
+    *out = o->security;
+    if (out->userns_explicit)
+        return 0;
+    if (wr_defaults_read(g->state_dir, &defaults, err) < 0)
+        return wr_error_prefix(err, "the daemon's defaults");
+    out->userns_base = defaults.userns_base;
+    out->userns_size = defaults.userns_size;
+    return 0;
+}
+
+/* Cold start: the daemon's fill path run here, then the same activation.
+ * reason: why it is cold, for the exit event (`activate -v`). */
 static int cold_start(const struct cli_globals *g, const struct activate_options *o,
-                      const int stdio[3], int *client, pid_t *shim_pid, wr_error *err)
+                      const char *reason, const int stdio[3], int *client, pid_t *shim_pid,
+                      wr_error *err)
 {
     struct wr_image *img = NULL;
     struct wr_shim shim;
@@ -260,6 +284,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
     char security[WR_PROFILE_TEXT];
+    struct wr_security_profile profile;
     struct wr_shim_spec spec = {
         .shim_path = exe.exec_path,
         .state_dir = g->state_dir,
@@ -271,7 +296,8 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .resources = o->has_res ? &o->res : NULL,
     };
     int rc = -1;
-    if (wr_security_encode_for(&o->security, img->user, security, sizeof security, err) < 0 ||
+    if (cold_profile(g, o, &profile, err) < 0 ||
+        wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
         wr_shim_spawn(&spec, &shim, err) < 0)
         goto out;
     *shim_pid = shim.shim_pid;
@@ -285,7 +311,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         goto release;
     }
     int64_t resumed_ns;
-    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], &resumed_ns, err) < 0) {
+    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], reason, &resumed_ns, err) < 0) {
         close(pair[0]);
         close(pair[1]);
         goto release;
@@ -344,6 +370,9 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
     cleanup_close int sigfd =
         wr_signalfd_open(forwarded_signals, sizeof forwarded_signals / sizeof forwarded_signals[0]);
     int64_t sent_ns = wr_monotonic_ns();
+    char reason[WR_ERROR_MSG_MAX];
+    snprintf(reason, sizeof reason, "%s",
+             o.security_set || o.has_res ? "per-activation options" : "--cold");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio, &sock, &err);
         if (got < 0)
@@ -352,30 +381,33 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
             if (wait_for_exit(sock, sigfd, &reply, &err) < 0)
                 goto fail;
             if (reply.ok || strcmp(reply.code, "no_warm") != 0) {
-                rc = exit_status(&o, &reply, sent_ns, true);
+                rc = exit_status(&o, &reply, sent_ns);
                 goto out;
             }
             close(steal_fd(&sock));
         }
         /* Why there is no warm container: the daemon's answer, or why the
          * request could not reach it. */
-        if (got == 1)
+        if (got == 1) {
             wr_error_set(&err, 0, "%s", reply.error);
-        else if (err.errnum == ENOENT || err.errnum == ECONNREFUSED)
+            snprintf(reason, sizeof reason, "%s", reply.error);
+        } else if (err.errnum == ENOENT || err.errnum == ECONNREFUSED) {
             wr_error_set(&err, 0, "no daemon is running at %s", g->socket);
+            snprintf(reason, sizeof reason, "no daemon");
+        } else {
+            snprintf(reason, sizeof reason, "the request cannot go to the daemon: %.400s", err.msg);
+        }
         if (o.no_cold)
             goto fail;
-        if (o.verbose)
-            fprintf(stderr, "warmrun: cold start (%s)\n", err.msg);
         wr_reply_free(&reply);
     }
     sent_ns = wr_monotonic_ns();
     pid_t shim_pid = -1;
-    int done = cold_start(g, &o, stdio, &sock, &shim_pid, &err);
+    int done = cold_start(g, &o, reason, stdio, &sock, &shim_pid, &err);
     if (done == 0)
         done = wait_for_exit(sock, sigfd, &reply, &err);
     if (done == 0)
-        rc = exit_status(&o, &reply, sent_ns, false);
+        rc = exit_status(&o, &reply, sent_ns);
     /* The shim is our child: reap it, so that it does not linger as a
      * zombie where init does not reap orphans. It exits once we hang up
      * after its report (or, on failure, once its control socket closed). */

@@ -38,6 +38,11 @@ struct entry {
     int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
     char command[256];
     int cpu; /* the CPU --cpu-spread gave it, or -1 */
+    /* Started for one waiting activation (daemon_start.c): it is handed to
+     * that client when warm instead of joining the pool. NULL otherwise,
+     * and again once the client is served or gone. */
+    struct client *waiter;
+    bool cold; /* created for its activation: not a warm hit (stats) */
     bool ctl_closed, reaped;
     struct entry *prev, *next; /* every entry */
     struct entry *warm_next;   /* the pool's FIFO of warm entries */
@@ -52,6 +57,7 @@ struct pool {
     struct wr_resources_env env; /* environment they add (huge pages, --tune-env) */
     unsigned spread_next;        /* --cpu-spread round-robin position */
     long warm, filling, running, activations, failures;
+    long starting; /* containers being started for waiting activations */
     int consecutive_failures;
     int64_t retry_at_ns;
     char last_error[256];
@@ -64,11 +70,23 @@ struct pool {
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
 };
 
+#define WR_START_SIGNALS_MAX 8
+
 struct client {
     struct watch watch;
     int fd;
     int64_t last_active_ns; /* accept or last request: idle connections are dropped */
     struct client *prev, *next;
+    bool closed; /* in the graveyard: freed after the current batch */
+    /* An activation waiting for the container `starting` (daemon_start.c):
+     * its request, the caller's stdio, when it arrived, and the signals
+     * asked for meanwhile (sent to the workload once it runs). */
+    struct entry *starting;
+    struct wr_request req;
+    int fds[3];
+    int64_t received_ns;
+    int signals[WR_START_SIGNALS_MAX];
+    size_t n_signals;
 };
 
 struct daemon {
@@ -88,8 +106,15 @@ struct daemon {
     struct entry *entries;
     struct entry *graveyard; /* done entries, freed after the current batch */
     struct client *clients;
+    struct client *client_graveyard; /* closed clients, freed after the batch */
     size_t n_clients;
     long filling_total, max_parallel_fills;
+    /* Containers being started for waiting activations, and the bound
+     * (--max-cold-starts): beyond it an activation gets `busy`. */
+    long starting_total, max_starting;
+    /* --userns-default: every pool without an explicit --userns gets this
+     * range (size 0: none); published for the CLI's cold starts. */
+    uint32_t userns_base, userns_size;
     long activations, warm_hits, misses;
     /* request received -> workload execve, and its three stages: in the
      * daemon (-> SIGCONT sent), waking up (-> activation received in the
@@ -154,6 +179,37 @@ void daemon_resources_container_info(struct daemon *d, const char *id, pid_t pid
 
 /* daemon_api.c */
 void daemon_on_client(struct daemon *d, struct client *c);
+/* Unwatches and closes c (a waiting activation gives up its container
+ * start); c itself is freed after the current batch (daemon_bury). */
 void daemon_close_client(struct daemon *d, struct client *c);
+void daemon_send_error(struct client *c, const char *code, const char *msg);
+void daemon_summarize_command(char *out, size_t cap, const struct wr_request *req,
+                              const struct wr_image *img);
+
+/* daemon_start.c: a container started for an activation that found its
+ * pool without a warm one, with the pool's current settings. */
+/* Starts one for c, taking over *req and fds (set to empty/-1) when it
+ * returns true; false: an error reply was sent (busy, or the start failed). */
+bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
+                             struct wr_request *req, int fds[3], int64_t received_ns);
+/* A message from a waiting client: a signal is kept for the workload,
+ * anything else ignored (as an activated connection's shim does). */
+void daemon_start_client_message(struct client *c, const struct wr_request *req);
+/* Its shim reported WARM: hand it to its client. */
+void daemon_start_on_warm(struct daemon *d, struct entry *e);
+/* It cannot be handed over (failed, killed, pool gone): the client gets
+ * code and msg and is closed; e is not discarded here. */
+void daemon_start_fail(struct daemon *d, struct entry *e, const char *code, const char *msg);
+/* The client went away first: its container joins the pool (or goes). */
+void daemon_start_abandon(struct daemon *d, struct client *c);
+/* The pool's settings changed: start a new one with them for the same
+ * client, and let the old one go. */
+void daemon_start_restart(struct daemon *d, struct entry *e);
+/* daemon_pool.c: spawns a container with the pool's current settings (the
+ * fill's code). waiter NULL: a background fill (SCHED_IDLE); else started
+ * for that client, at normal priority, and bound to it. Returns the entry,
+ * or NULL with err. */
+struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client *waiter,
+                                 wr_error *err);
 
 #endif

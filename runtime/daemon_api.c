@@ -30,8 +30,14 @@ static char activation_buf[WR_ACTIVATION_MAX];
 
 void daemon_close_client(struct daemon *d, struct client *c)
 {
+    if (c->closed)
+        return;
+    daemon_start_abandon(d, c);
+    wr_request_free(&c->req);
+    wr_close_fds(c->fds, 3);
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
+    c->fd = -1;
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -39,10 +45,15 @@ void daemon_close_client(struct daemon *d, struct client *c)
     if (c->next)
         c->next->prev = c->prev;
     d->n_clients--;
-    free(c);
+    /* Not freed yet: a shim's event earlier in this batch may have closed
+     * it while its own event still waits further on. */
+    c->closed = true;
+    c->prev = NULL;
+    c->next = d->client_graveyard;
+    d->client_graveyard = c;
 }
 
-static void send_error(struct client *c, const char *code, const char *msg)
+void daemon_send_error(struct client *c, const char *code, const char *msg)
 {
     size_t len;
     cleanup_free char *text = wr_reply_error(code, msg, &len);
@@ -57,7 +68,7 @@ static void send_reply(struct client *c, const struct wr_reply *r)
     if (!text) {
         /* Over the message size (a ps of thousands of containers): the
          * client gets a reason instead of waiting for ever. */
-        send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
+        daemon_send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
         return;
     }
     (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -69,7 +80,7 @@ static void send_ok(struct client *c)
     send_reply(c, &r);
 }
 
-static void summarize_command(char *out, size_t cap, const struct wr_request *req,
+void daemon_summarize_command(char *out, size_t cap, const struct wr_request *req,
                               const struct wr_image *img)
 {
     char *const *argv = req->argc ? req->argv : img->cmd;
@@ -83,10 +94,16 @@ static void summarize_command(char *out, size_t cap, const struct wr_request *re
     }
 }
 
-/* The hot path. Returns true when the client connection was handed to a
- * container's shim. */
-static bool activate(struct daemon *d, struct client *c, const struct wr_request *req,
-                     const int fds[3], int64_t received_ns)
+enum activate_result {
+    ACTIVATE_REPLIED,     /* an error reply was sent; the connection stays */
+    ACTIVATE_HANDED_OVER, /* the connection belongs to a container's shim */
+    ACTIVATE_WAITING,     /* a container is being started for it */
+};
+
+/* The hot path. A pool without a warm container starts one for this
+ * request (daemon_start.c), unless the client asked for warm only. */
+static enum activate_result activate(struct daemon *d, struct client *c, struct wr_request *req,
+                                     int fds[3], int64_t received_ns)
 {
     wr_error err;
     struct pool *p = daemon_find_pool(d, req->image);
@@ -102,18 +119,18 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
             if (!p->warm_tail)
                 p->warm_tail = e;
             p->warm++;
-            send_error(c, "invalid", err.msg);
-            return false;
+            daemon_send_error(c, "invalid", err.msg);
+            return ACTIVATE_REPLIED;
         }
         e->received_ns = received_ns;
         daemon_entry_running(d, e);
-        int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, &e->resumed_ns,
-                                  &err);
+        int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, NULL,
+                                  &e->resumed_ns, &err);
         if (rc == WR_ACTIVATE_STARTED_FAILED) {
             daemon_log("container %s: %s", e->shim.id, err.msg);
             daemon_entry_discard(d, e);
-            send_error(c, "internal", err.msg);
-            return false;
+            daemon_send_error(c, "internal", err.msg);
+            return ACTIVATE_REPLIED;
         }
         if (rc < 0) {
             /* That container died while warm: drop it, try the next one. */
@@ -128,13 +145,21 @@ static bool activate(struct daemon *d, struct client *c, const struct wr_request
         int64_t refill_at = received_ns + REFILL_DELAY_NS;
         if (p->retry_at_ns < refill_at)
             p->retry_at_ns = refill_at;
-        summarize_command(e->command, sizeof e->command, req, p->img);
-        return true;
+        daemon_summarize_command(e->command, sizeof e->command, req, p->img);
+        return ACTIVATE_HANDED_OVER;
     }
     d->misses++;
-    send_error(c, "no_warm",
-               p ? "the pool has no warm container right now" : "no pool for this image");
-    return false;
+    if (!p) {
+        /* The CLI cold-starts an image without a pool itself. */
+        daemon_send_error(c, "no_warm", "no pool for this image");
+        return ACTIVATE_REPLIED;
+    }
+    if (req->no_cold) {
+        daemon_send_error(c, "no_warm", "the pool has no warm container right now");
+        return ACTIVATE_REPLIED;
+    }
+    return daemon_start_for_client(d, c, p, req, fds, received_ns) ? ACTIVATE_WAITING
+                                                                   : ACTIVATE_REPLIED;
 }
 
 static void fill_container_info(struct daemon *d, struct wr_container_info *ci,
@@ -143,7 +168,8 @@ static void fill_container_info(struct daemon *d, struct wr_container_info *ci,
     static const char *const names[] = {"filling", "warm", "running"};
     snprintf(ci->id, sizeof ci->id, "%s", e->shim.id);
     snprintf(ci->image, sizeof ci->image, "%s", e->image);
-    snprintf(ci->state, sizeof ci->state, "%s", names[e->state]);
+    /* "starting": being created for a waiting activation */
+    snprintf(ci->state, sizeof ci->state, "%s", e->waiter ? "starting" : names[e->state]);
     snprintf(ci->command, sizeof ci->command, "%s", e->command);
     ci->pid = e->shim.child_pid;
     ci->shim_pid = e->shim.shim_pid;
@@ -194,7 +220,7 @@ static void list_containers(struct daemon *d, struct client *c)
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_CONTAINERS};
     r.containers = calloc(n, sizeof *r.containers);
     if (!r.containers) {
-        send_error(c, "internal", "out of memory");
+        daemon_send_error(c, "internal", "out of memory");
         return;
     }
     /* Running containers first: if the list must be cut to fit one
@@ -214,7 +240,7 @@ static void list_containers(struct daemon *d, struct client *c)
     if (text)
         (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     else
-        send_error(c, "internal", "cannot encode the container list");
+        daemon_send_error(c, "internal", "cannot encode the container list");
     free(text);
     free(r.containers);
 }
@@ -227,7 +253,7 @@ static void list_pools(struct daemon *d, struct client *c)
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .n_pools = n};
     r.pools = calloc(n ? n : 1, sizeof *r.pools);
     if (!r.pools) {
-        send_error(c, "internal", "out of memory");
+        daemon_send_error(c, "internal", "out of memory");
         return;
     }
     size_t i = 0;
@@ -304,39 +330,38 @@ static void kill_container(struct daemon *d, struct client *c, const struct wr_r
         rc = kill_foreign(d, req, &err);
     }
     if (rc < 0)
-        send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
+        daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
     else
         send_ok(c);
 }
 
-/* Returns true when the client was handed over (and must not be closed). */
-static bool dispatch(struct daemon *d, struct client *c, const struct wr_request *req, int *fds,
-                     size_t nfds, int64_t received_ns)
+static enum activate_result dispatch(struct daemon *d, struct client *c, struct wr_request *req,
+                                     int *fds, size_t nfds, int64_t received_ns)
 {
     wr_error err;
     if (req->op == WR_OP_ACTIVATE) {
         if (nfds != 3) {
-            send_error(c, "invalid", "activate needs the caller's stdin, stdout and stderr");
-            return false;
+            daemon_send_error(c, "invalid", "activate needs the caller's stdin, stdout and stderr");
+            return ACTIVATE_REPLIED;
         }
         return activate(d, c, req, fds, received_ns);
     }
     if (nfds > 0) {
-        send_error(c, "invalid", "only activate carries file descriptors");
-        return false;
+        daemon_send_error(c, "invalid", "only activate carries file descriptors");
+        return ACTIVATE_REPLIED;
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
         if (daemon_pool_create(d, req->image, req->size,
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
                                req->security, &req->resources, &err) < 0)
-            send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
+            daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);
         break;
     case WR_OP_POOL_RM:
         if (daemon_pool_remove(d, req->image, &err) < 0)
-            send_error(c, "not_found", err.msg);
+            daemon_send_error(c, "not_found", err.msg);
         else
             send_ok(c);
         break;
@@ -357,10 +382,10 @@ static bool dispatch(struct daemon *d, struct client *c, const struct wr_request
         send_ok(c);
         break;
     default:
-        send_error(c, "invalid", "this op is not for the daemon");
+        daemon_send_error(c, "invalid", "this op is not for the daemon");
         break;
     }
-    return false;
+    return ACTIVATE_REPLIED;
 }
 
 void daemon_on_client(struct daemon *d, struct client *c)
@@ -370,6 +395,8 @@ void daemon_on_client(struct daemon *d, struct client *c)
     wr_error err;
     struct wr_request req;
 
+    if (c->closed)
+        return; /* closed earlier in this batch */
     for (;;) {
         ssize_t n = wr_recv_fds(c->fd, request_buf, sizeof request_buf, fds, &nfds, &err);
         int64_t received_ns = wr_monotonic_ns();
@@ -378,7 +405,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
             return;
         if (n < 0) {
             if (err.errnum == EMSGSIZE)
-                send_error(c, "invalid", "request larger than 64 KiB or with too many fds");
+                daemon_send_error(c, "invalid", "request larger than 64 KiB or with too many fds");
             daemon_close_client(d, c);
             return;
         }
@@ -386,16 +413,27 @@ void daemon_on_client(struct daemon *d, struct client *c)
             daemon_close_client(d, c);
             return;
         }
-        if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
+        if (c->starting) {
+            /* Waiting for its container: this connection is an activated
+             * one already, as far as the client can tell. */
+            if (wr_request_parse(request_buf, (size_t)n, &req, &err) == 0) {
+                daemon_start_client_message(c, &req);
+                wr_request_free(&req);
+            }
             wr_close_fds(fds, nfds);
-            send_error(c, "invalid", err.msg);
             nfds = WR_MAX_PASSED_FDS;
             continue;
         }
-        bool handed_over = dispatch(d, c, &req, fds, nfds, received_ns);
+        if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
+            wr_close_fds(fds, nfds);
+            daemon_send_error(c, "invalid", err.msg);
+            nfds = WR_MAX_PASSED_FDS;
+            continue;
+        }
+        enum activate_result result = dispatch(d, c, &req, fds, nfds, received_ns);
         wr_close_fds(fds, nfds);
         wr_request_free(&req);
-        if (handed_over) {
+        if (result == ACTIVATE_HANDED_OVER) {
             daemon_close_client(d, c);
             return;
         }

@@ -6,6 +6,7 @@
 #include "protocol.h"
 #include "cpumask.h"
 #include "signal_fd.h"
+#include "state_defaults.h"
 #include "state_file.h"
 #include "workload_user.h"
 
@@ -30,6 +31,10 @@
 #define SHUTDOWN_REAP_MS     3000
 #define ACCEPT_PAUSE_NS      (100LL * 1000000)
 #define DAEMON_OOM_SCORE_ADJ "-500" /* as dockerd's */
+/* Containers started at once for activations that found no warm one: each
+ * costs a fill (~7 ms CPU, a few MB until it runs) at normal priority. */
+#define DEFAULT_MAX_STARTING 16
+#define MAX_STARTING_LIMIT   1024
 
 static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
 {
@@ -151,6 +156,7 @@ static int setup(struct daemon *d, wr_error *err)
         return -1;
     if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
         return -1;
+
     static const int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
     signal(SIGPIPE, SIG_IGN);
     d->sigfd = wr_signalfd_open(handled, sizeof handled / sizeof handled[0]);
@@ -165,6 +171,12 @@ static int setup(struct daemon *d, wr_error *err)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     /* Pinned, every fill runs on the one CPU: more in parallel gain nothing. */
     d->max_parallel_fills = d->pin_cpu >= 0 || cpus < 1 ? 1 : cpus;
+    /* Last, once the socket is ours: the CLI's own cold starts follow these
+     * defaults while this daemon runs (state_defaults.h). */
+    struct wr_daemon_defaults defaults = {.userns_base = d->userns_base,
+                                          .userns_size = d->userns_size};
+    if (wr_defaults_publish(d->g->state_dir, &defaults, err) < 0)
+        return -1;
     return 0;
 }
 
@@ -229,6 +241,7 @@ static void on_listen(struct daemon *d)
         }
         c->watch.kind = WATCH_CLIENT;
         c->fd = fd;
+        c->fds[0] = c->fds[1] = c->fds[2] = -1;
         c->last_active_ns = wr_monotonic_ns();
         c->next = d->clients;
         if (d->clients)
@@ -262,7 +275,9 @@ static void drop_idle_clients(struct daemon *d, int64_t now)
 {
     for (struct client *c = d->clients, *next; c; c = next) {
         next = c->next;
-        if (now - c->last_active_ns > CLIENT_IDLE_NS)
+        /* One waiting for its container is not idle: the start has its own
+         * bound (the shim's setup timeout). */
+        if (!c->starting && now - c->last_active_ns > CLIENT_IDLE_NS)
             daemon_close_client(d, c);
     }
 }
@@ -324,8 +339,15 @@ static void shutdown_daemon(struct daemon *d)
 {
     close(d->listen_fd);
     unlink(d->g->socket);
-    while (d->clients)
-        daemon_close_client(d, d->clients);
+    wr_defaults_withdraw(d->g->state_dir);
+    while (d->clients) {
+        struct client *c = d->clients;
+        if (c->starting)
+            daemon_start_fail(d, c->starting, "internal",
+                              "the daemon stopped before the container was ready");
+        else
+            daemon_close_client(d, c);
+    }
     daemon_release_idle(d);
     for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
         bool pending = false;
@@ -360,6 +382,8 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     static const struct option longopts[] = {
         {"pin-cpu", required_argument, NULL, 'p'},
         {"socket-group", required_argument, NULL, 'G'},
+        {"max-cold-starts", required_argument, NULL, 'M'},
+        {"userns-default", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     static struct daemon d; /* large (latency ring): not on the stack */
@@ -367,8 +391,31 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     char *end;
     int c;
     d.pin_cpu = -1;
+    d.max_starting = DEFAULT_MAX_STARTING;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'U') {
+            struct wr_security_profile p;
+            wr_security_profile_default(&p);
+            if (wr_security_option(&p, "userns", optarg, &err) < 0) {
+                cli_error("daemon: --userns-default: %s", err.msg);
+                return WR_EXIT_USAGE;
+            }
+            d.userns_base = p.userns_base;
+            d.userns_size = p.userns_size;
+            continue;
+        }
+        if (c == 'M') {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno == 0 && *end == '\0' && end != optarg && n >= 0 && n <= MAX_STARTING_LIMIT) {
+                d.max_starting = n;
+                continue;
+            }
+            cli_error("daemon: --max-cold-starts %s: expected an integer from 0 to %d", optarg,
+                      MAX_STARTING_LIMIT);
+            return WR_EXIT_USAGE;
+        }
         if (c == 'G') {
             if (wr_group_id(optarg, &d.socket_gid, &err) < 0) {
                 cli_error("daemon: --socket-group: %s", err.msg);
@@ -390,7 +437,8 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     }
     if (c == '?' || optind != argc) {
         fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
-                        "[--pin-cpu N] [--socket-group GROUP]\n");
+                        "[--pin-cpu N] [--socket-group GROUP] [--max-cold-starts N] "
+                        "[--userns-default auto|host|BASE[:SIZE]]\n");
         return WR_EXIT_USAGE;
     }
     d.g = g;
@@ -402,6 +450,9 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
     }
     sweep_state(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
+    if (d.userns_size)
+        daemon_log("containers run in a user namespace by default: host uids %u-%u", d.userns_base,
+                   d.userns_base + d.userns_size - 1);
     run_loop(&d);
     shutdown_daemon(&d);
     return 0;

@@ -82,16 +82,23 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
             daemon_pool_security(d, p, security, &changed, err) < 0)
             return -1;
         bool res_changed = daemon_resources_pool_apply(d, p, res);
+        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
+        p->tmpfs_bytes = tmpfs_bytes;
         /* New settings: no container made with the old ones is handed out,
          * neither a warm one nor one still filling (those are stopped too:
-         * the old profile's compiled filter is already gone). */
-        for (struct entry *e = d->entries, *next; (changed || res_changed) && e; e = next) {
+         * the old profile's compiled filter is already gone). One being
+         * started for a waiting activation is started again with the new
+         * settings. The list is walked from a snapshot of its head: the
+         * restarts add entries in front of it. */
+        for (struct entry *e = d->entries, *next; changed && e; e = next) {
             next = e->next;
-            if (e->pool == p && e->state != ENTRY_RUNNING)
+            if (e->pool != p || e->state == ENTRY_RUNNING || e->ctl_closed)
+                continue;
+            if (e->waiter)
+                daemon_start_restart(d, e);
+            else
                 daemon_entry_discard(d, e);
         }
-        /* The writable layer's size applies to containers filled from now on. */
-        p->tmpfs_bytes = tmpfs_bytes;
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
         p->consecutive_failures = 0;
         p->retry_at_ns = 0;
@@ -158,6 +165,8 @@ static void unlink_from_pool(struct entry *e)
         return;
     if (e->state == ENTRY_WARM)
         warm_list_remove(p, e);
+    else if (e->state == ENTRY_FILLING && e->waiter)
+        p->starting--;
     else if (e->state == ENTRY_FILLING)
         p->filling--;
     else
@@ -191,6 +200,11 @@ void daemon_bury(struct daemon *d)
         d->graveyard = e->next;
         free(e);
     }
+    while (d->client_graveyard) {
+        struct client *c = d->client_graveyard;
+        d->client_graveyard = c->next;
+        free(c);
+    }
 }
 
 /* Lets go of a shim: with its control socket closed a warm shim kills its
@@ -199,6 +213,10 @@ void daemon_entry_discard(struct daemon *d, struct entry *e)
 {
     if (e->ctl_closed)
         return;
+    /* Its client learns why, unless a caller has already told it. */
+    daemon_start_fail(d, e, "internal",
+                      "the container being started for this activation was stopped before it "
+                      "was ready");
     if (e->state == ENTRY_FILLING)
         d->filling_total--;
     unlink_from_pool(e);
@@ -213,10 +231,15 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
     struct pool *p = daemon_find_pool(d, ref), **link = &d->pools;
     if (!p)
         return wr_error_set(err, ENOENT, "no pool for image %s", ref);
+    char why[WR_IMAGE_REF_MAX + 128];
+    snprintf(why, sizeof why,
+             "pool %s was removed while a container was being started for this activation",
+             p->image);
     for (struct entry *e = d->entries, *next; e; e = next) {
         next = e->next;
         if (e->pool != p)
             continue;
+        daemon_start_fail(d, e, "not_found", why);
         if (e->state == ENTRY_RUNNING)
             unlink_from_pool(e);
         else
@@ -248,15 +271,18 @@ static void record_failure(struct daemon *d, struct pool *p, const char *why)
     daemon_log("pool %s: fill failed: %s", p->image, why);
 }
 
-static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
+struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client *waiter,
+                                 wr_error *err)
 {
     struct wr_resources res;
     const char *shim = daemon_shim_exec_path(d, err);
     if (!shim)
-        return -1;
+        return NULL;
     struct entry *e = calloc(1, sizeof *e);
-    if (!e)
-        return wr_error_set(err, ENOMEM, "entry");
+    if (!e) {
+        wr_error_set(err, ENOMEM, "entry");
+        return NULL;
+    }
     daemon_resources_for_entry(d, p, e, &res);
     struct wr_shim_spec spec = {
         .shim_path = shim,
@@ -264,14 +290,15 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
         .image = p->image,
         .lowerdir = p->img->lowerdir,
         .tmpfs_bytes = p->tmpfs_bytes,
-        .fill_idle = true,
+        /* A client waits for this one: it gets the CPU like the workloads. */
+        .fill_idle = waiter == NULL,
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
     };
     if (wr_shim_spawn(&spec, &e->shim, err) < 0) {
         free(e);
-        return -1;
+        return NULL;
     }
     /* The daemon never waits on one shim: a stopped or stuck shim makes a
      * send fail with EAGAIN (that container is then given up), not block
@@ -293,9 +320,16 @@ static int spawn_entry(struct daemon *d, struct pool *p, wr_error *err)
     if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, e->shim.ctl_fd, &ev) < 0) {
         wr_error_set(err, errno, "epoll_ctl");
         daemon_entry_discard(d, e);
-        return -1;
+        return NULL;
     }
-    return 0;
+    if (waiter) {
+        p->filling--;
+        p->starting++;
+        d->starting_total++;
+        e->waiter = waiter;
+        waiter->starting = e;
+    }
+    return e;
 }
 
 /* Shrinks a pool that was resized down, oldest warm entries first. */
@@ -315,7 +349,7 @@ void daemon_fill_pools(struct daemon *d)
         release_surplus(d, p);
         while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
                now >= p->retry_at_ns) {
-            if (spawn_entry(d, p, &err) < 0) {
+            if (!daemon_spawn_entry(d, p, NULL, &err)) {
                 record_failure(d, p, err.msg);
                 break;
             }
@@ -377,17 +411,29 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
         return; /* let go of earlier in this batch */
     int got = wr_shim_read(&e->shim, &m, &err);
     if (got > 0 && m.type == WR_MSG_WARM && e->state == ENTRY_FILLING) {
-        on_warm(d, e);
+        if (e->waiter)
+            daemon_start_on_warm(d, e);
+        else
+            on_warm(d, e);
         return;
     }
     if (got > 0 && m.type == WR_MSG_FAILED && e->state == ENTRY_FILLING) {
         if (e->pool)
             record_failure(d, e->pool, m.text);
+        if (e->waiter) {
+            char why[WR_ERROR_MSG_MAX];
+            snprintf(why, sizeof why,
+                     "pool %.100s: the container started for this activation failed: %.300s",
+                     e->image, m.text);
+            daemon_start_fail(d, e, "internal", why);
+        }
         daemon_entry_discard(d, e);
         return;
     }
-    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && m.value > 0 &&
-        m.value2 > 0) {
+    /* The latency rings are the warm path's: a container created for its
+     * activation would only blur them. */
+    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && !e->cold &&
+        m.value > 0 && m.value2 > 0) {
         wr_latency_add(&d->latency, m.value - e->received_ns);
         wr_latency_add(&d->in_daemon, e->resumed_ns - e->received_ns);
         wr_latency_add(&d->wake_up, m.value2 - e->resumed_ns);

@@ -79,6 +79,12 @@ int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_secur
         q = *req;
     else
         wr_security_profile_default(&q);
+    /* daemon --userns-default: for every pool that did not choose (an
+     * explicit --userns host opts out). */
+    if (!q.userns_explicit && d->userns_size) {
+        q.userns_base = d->userns_base;
+        q.userns_size = d->userns_size;
+    }
     if (wr_security_encode_for(&q, p->img->user, text, sizeof text, err) < 0 ||
         wr_security_decode(text, &q, err) < 0)
         return -1;

@@ -133,6 +133,10 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
     if (init && !json_is_boolean(init))
         return wr_error_set(err, 0, "\"init\" must be a boolean");
     req->init = json_is_true(init);
+    json_t *no_cold = optional(root, "no_cold");
+    if (no_cold && !json_is_boolean(no_cold))
+        return wr_error_set(err, 0, "\"no_cold\" must be a boolean");
+    req->no_cold = json_is_true(no_cold);
     for (size_t i = 0; i < req->envc; i++)
         if (!wr_env_entry_valid(req->env[i]))
             return wr_error_set(err, 0, "env entry %zu is not KEY=VALUE", i);
@@ -325,6 +329,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_ACTIVATE && req->init)
         json_object_set_new(root, "init", json_true());
+    if (req->op == WR_OP_ACTIVATE && req->no_cold)
+        json_object_set_new(root, "no_cold", json_true());
     if (req->op == WR_OP_POOL_CREATE) {
         json_object_set_new(root, "size", json_integer(req->size));
         if (req->tmpfs_size)
@@ -414,6 +420,9 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
         json_object_set_new(root, "exec_ns", json_integer(r->exit.exec_ns));
         if (r->exit.oom)
             json_object_set_new(root, "oom", json_true());
+        json_object_set_new(root, "start", json_string(r->exit.cold ? "cold" : "warm"));
+        if (r->exit.cold && r->exit.reason[0])
+            json_object_set_new(root, "reason", reply_string(r->exit.reason));
         break;
     case WR_REPLY_PLAIN:
         break;
@@ -543,6 +552,9 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
         r->exit.signal = (int)get_int(root, "signal");
         r->exit.exec_ns = (int64_t)json_integer_value(json_object_get(root, "exec_ns"));
         r->exit.oom = json_is_true(json_object_get(root, "oom"));
+        const char *start = json_string_value(json_object_get(root, "start"));
+        r->exit.cold = start && strcmp(start, "cold") == 0;
+        copy_str(r->exit.reason, sizeof r->exit.reason, root, "reason");
     }
     return 0;
 }

@@ -39,6 +39,7 @@ struct wr_request {
     char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
     char *hostname;      /* NULL: the container id */
     bool init;           /* a minimal init as pid 1 (docker run --init) */
+    bool no_cold;        /* activate: only a warm container; the daemon starts none */
     long size;           /* pool_create */
     uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
     char *id;            /* kill */
@@ -87,7 +88,9 @@ struct wr_exit_event {
     int signal;
     char error[WR_ERROR_MSG_MAX];
     int64_t exec_ns;
-    bool oom; /* killed, or a process of it killed, for exceeding its memory limit */
+    bool oom;  /* killed, or a process of it killed, for exceeding its memory limit */
+    bool cold; /* the container was created for this activation (not taken warm) */
+    char reason[WR_ERROR_MSG_MAX]; /* why it was cold ("" when warm) */
 };
 
 enum wr_reply_kind {

@@ -142,6 +142,9 @@ json_t *wr_security_to_json(const struct wr_security_profile *p)
         char range[32];
         snprintf(range, sizeof range, "%u:%u", p->userns_base, p->userns_size);
         json_object_set_new(o, "userns", json_string(range));
+    } else if (p->userns_explicit) {
+        /* An explicit opt-out, which a daemon's --userns-default respects. */
+        json_object_set_new(o, "userns", json_string("host"));
     }
     return o;
 }

@@ -245,11 +245,13 @@ static int set_userns(struct wr_security_profile *p, const char *v, wr_error *er
 {
     if (strcmp(v, "host") == 0 || strcmp(v, "") == 0) {
         p->userns_base = p->userns_size = 0;
+        p->userns_explicit = v[0] != '\0';
         return 0;
     }
     if (strcmp(v, "auto") == 0) {
         p->userns_base = WR_USERNS_AUTO_BASE;
         p->userns_size = WR_USERNS_AUTO_SIZE;
+        p->userns_explicit = true;
         return 0;
     }
     char *end;
@@ -272,6 +274,7 @@ static int set_userns(struct wr_security_profile *p, const char *v, wr_error *er
                             WR_USERNS_OWNER_BASE, WR_USERNS_OWNER_BASE + WR_USERNS_OWNER_COUNT - 1);
     p->userns_base = (uint32_t)base;
     p->userns_size = (uint32_t)size;
+    p->userns_explicit = true;
     return 0;
 }
 

@@ -43,6 +43,9 @@ struct wr_security_profile {
     /* --userns: container uids and gids 0..size-1 are host base..base+size-1
      * (size 0: no user namespace). */
     uint32_t userns_base, userns_size;
+    /* --userns was given (host included): a daemon's --userns-default does
+     * not replace it. Not part of the shim encoding. */
+    bool userns_explicit;
 };
 
 /* --userns=auto: a range no host account uses (documented in security.md). */

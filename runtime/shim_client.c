@@ -241,9 +241,13 @@ int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err)
 }
 
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
-                     int client_fd, int64_t *resumed_ns, wr_error *err)
+                     int client_fd, const char *cold_reason, int64_t *resumed_ns, wr_error *err)
 {
     struct wr_msg attach = {.type = WR_MSG_CLIENT};
+    if (cold_reason) {
+        attach.num = 1;
+        snprintf(attach.text, sizeof attach.text, "%s", cold_reason);
+    }
     if (s->pidfd < 0)
         return wr_error_set(err, EINVAL, "container %s is not warm", s->id);
     if (wr_send_fds(s->act_fd, activation, len, stdio, 3, err) < 0)

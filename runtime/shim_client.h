@@ -57,14 +57,17 @@ int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err);
 
 /* The hot path: hand the encoded activation and the caller's stdio to the
  * stopped container, SIGCONT it (*resumed_ns: when), and attach client_fd (where the exit event
- * goes, and signals come from) to the shim. */
+ * goes, and signals come from) to the shim. cold_reason is NULL for a warm
+ * container taken from a pool, else why this one was created for the
+ * activation (at most WR_ERROR_MSG_MAX - 1 bytes kept; the exit event
+ * carries it). */
 #define WR_ACTIVATE_STARTED_FAILED (-2)
 /* Returns 0; -1 when the container could not be started (it was dead: the
  * caller may try another one); WR_ACTIVATE_STARTED_FAILED when it was
  * resumed but could not be attached (it has been killed: trying another
  * one could run the command twice). */
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
-                     int client_fd, int64_t *resumed_ns, wr_error *err);
+                     int client_fd, const char *cold_reason, int64_t *resumed_ns, wr_error *err);
 
 int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err);
 

@@ -24,7 +24,9 @@ enum wr_msg_type {
     WR_MSG_EXITED, /* num = exit code; value, value2 = exec and wake-up times
                       (CLOCK_MONOTONIC ns, 0 if it never got there) */
     /* spawner -> shim, over the control socket */
-    WR_MSG_CLIENT, /* the activated container's client connection is attached */
+    WR_MSG_CLIENT, /* the activated container's client connection is attached;
+                      num = 1 when the container was created for this
+                      activation (a cold start), text = why */
     WR_MSG_KILL,   /* num = signal to send to the container */
 };
 

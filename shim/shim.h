@@ -61,6 +61,10 @@ struct shim {
     bool activated, exited;
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];
+    /* From the CLIENT message: the container was created for this
+     * activation, and why (echoed in the exit event for `activate -v`). */
+    bool cold;
+    char cold_reason[WR_ERROR_MSG_MAX];
     struct shim_resources res;
 };
 

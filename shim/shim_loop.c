@@ -92,6 +92,8 @@ static void report_exit(struct shim *sh)
         r.exit.signal = sh->exit_signal;
         r.exit.exec_ns = m.value;
         r.exit.oom = sh->res.oom;
+        r.exit.cold = sh->cold;
+        snprintf(r.exit.reason, sizeof r.exit.reason, "%s", sh->cold_reason);
         snprintf(r.exit.error, sizeof r.exit.error, "%s", sh->exec_error);
         char *text = wr_reply_encode(&r, &len);
         if (text && send(sh->client, text, len, MSG_NOSIGNAL) < 0)
@@ -139,6 +141,9 @@ static void on_control(struct shim *sh, int epfd)
         struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
         sh->client = fd;
         sh->activated = true;
+        m.text[sizeof m.text - 1] = '\0';
+        sh->cold = m.num == 1;
+        snprintf(sh->cold_reason, sizeof sh->cold_reason, "%s", sh->cold ? m.text : "");
         if (!sh->exited && epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
             warn(sh, "watch client", NULL);
         return;

@@ -625,6 +625,45 @@ static void test_init_field(void)
     rejects("{\"op\":\"activate\",\"image\":\"a\",\"init\":1}", "a non-boolean init");
 }
 
+/* "no_cold" of activate, and the exit event's "start"/"reason". */
+static void test_cold_fields(void)
+{
+    struct wr_request req, back;
+    struct wr_reply out;
+    wr_error err;
+    if (parses("{\"op\":\"activate\",\"image\":\"a\",\"no_cold\":true}", &req)) {
+        ok(req.no_cold, "\"no_cold\":true is read");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, &err);
+        ok(text && parse(text, &back, &err) == 0 && back.no_cold, "no_cold survives a round trip");
+        free(text);
+        wr_request_free(&back);
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"activate\",\"image\":\"a\"}", &req)) {
+        ok(!req.no_cold, "no \"no_cold\": false");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"activate\",\"image\":\"a\",\"no_cold\":\"yes\"}", "a non-boolean no_cold");
+
+    struct wr_reply cold = {.ok = true,
+                            .kind = WR_REPLY_EXIT,
+                            .exit = {.id = "abc", .cold = true, .reason = "no daemon"}};
+    char *text = encode_parse(&cold, &out, "cold exit event");
+    ok(out.exit.cold && !strcmp(out.exit.reason, "no daemon"), "cold and its reason survive: %s",
+       text);
+    ok(text && strstr(text, "\"start\":\"cold\""), "a cold start is tagged \"start\":\"cold\"");
+    wr_reply_free(&out);
+    free(text);
+    struct wr_reply warm = {.ok = true, .kind = WR_REPLY_EXIT, .exit = {.id = "abc"}};
+    text = encode_parse(&warm, &out, "warm exit event");
+    ok(!out.exit.cold && !out.exit.reason[0], "a warm start parses as warm, without a reason");
+    ok(text && strstr(text, "\"start\":\"warm\"") && !strstr(text, "reason"),
+       "a warm start is tagged \"start\":\"warm\" and has no reason: %s", text);
+    wr_reply_free(&out);
+    free(text);
+}
+
 /* "tmpfs_size" of pool_create: optional, 1 MiB to 64 GiB. */
 static void test_tmpfs_size(void)
 {
@@ -649,6 +688,7 @@ int main(void)
 {
     test_tmpfs_size();
     test_init_field();
+    test_cold_fields();
     test_parse_ops();
     test_parse_rejects();
     test_parse_sizes();

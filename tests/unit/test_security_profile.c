@@ -51,6 +51,11 @@ static void test_options(void)
     ok(wr_security_option(&p, "userns", "0", &err) < 0, "userns base 0 refused");
     ok(wr_security_option(&p, "userns", "12:", &err) < 0, "userns without a size refused");
     ok(wr_security_option(&p, "userns", "host", &err) == 0 && p.userns_size == 0, "userns host");
+    ok(p.userns_explicit,
+       "userns host is an explicit choice (a daemon default does not replace it)");
+    struct wr_security_profile fresh;
+    wr_security_profile_default(&fresh);
+    ok(!fresh.userns_explicit, "the default profile has not chosen a user namespace");
     ok(wr_security_option(&p, "userns", "1999999999:2", &err) < 0 &&
            wr_security_option(&p, "userns", "2004194303", &err) < 0,
        "userns over the namespace owners' uids refused (either end)");
