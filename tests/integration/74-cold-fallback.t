@@ -216,12 +216,22 @@ stop_daemon
 # ---- while a container is starting for a client -------------------------------
 # A shim that, while $T/slow exists, takes 3 s before it starts: a
 # container is then "starting" long enough to change things under it.
-cat >"$T/slowshim" <<EOF
-#!/bin/sh
-[ -e "$T/slow" ] && sleep 3
-exec "$WARMRUN_BIN_DIR/warmrun-shim" "\$@"
+# A compiled program, not a script: the daemon executes its shim through
+# /proc/self/fd/N of a close-on-exec descriptor (shim_exe.h), which an
+# interpreter could not open again.
+cat >"$T/slowshim.c" <<EOF
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (access("$T/slow", F_OK) == 0)
+        sleep(3);
+    argv[0] = "$WARMRUN_BIN_DIR/warmrun-shim";
+    execv(argv[0], argv);
+    return 127;
+}
 EOF
-chmod +x "$T/slowshim"
+cc -O1 -o "$T/slowshim" "$T/slowshim.c" || bail_out "cannot compile the slow shim wrapper"
 starting_seen() { WR_TIMEOUT=10 wr ps 2>/dev/null | awk '$3 == "starting"' | grep -q .; }
 # start_slow ARGS...: one activation in the background (pid in $bg, output
 # in $T/slow.out/.err), once the daemon shows its container as starting.
