@@ -13,7 +13,9 @@ struct wr_cgroup;
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define WR_ID_LEN 12 /* hex characters of a container id */
 
@@ -57,7 +59,39 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
 
 /* The setup steps, exposed for testing. */
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
-int wr_devfs_setup(const char *dev_dir, wr_error *err);
+/* Mounts the container's /dev (a tmpfs) on the directory dev_fd (an O_PATH
+ * descriptor from wr_mount_target_open) and fills it; root_fd is the
+ * root it lies under, to reach the new mount. */
+int wr_devfs_setup(int root_fd, int dev_fd, wr_error *err);
+
+/* Descriptors (container_fds.c). Closes every descriptor but those of
+ * keep (n entries; -1 entries are ignored, at most 8 used). */
+void wr_close_fds_except(const int *keep, size_t n);
+/* Puts the current root's /dev/null on 0, 1 and 2: the shim's stdio are
+ * host files. */
+int wr_stdio_to_dev_null(wr_error *err);
+/* Refuses (-1, err says which and why) a directory or an O_PATH
+ * descriptor among an activation's three stdio: a workload could
+ * fchdir or openat out of its root through either. Three fcntl calls and
+ * an fstat for each one open read-only: well under a microsecond. */
+int wr_stdio_check(const int fds[3], wr_error *err);
+
+/* Image-controlled paths (container_paths.c). Makes cwd (absolute) the
+ * working directory, resolved inside the root (pid 1's working directory
+ * until then, see there) with no magic link followed (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); missing directories are made
+ * (0755) as docker does, each in its parent resolved the same way. */
+int wr_enter_cwd(const char *cwd, wr_error *err);
+/* Opens (O_PATH) the directory name right under root_fd, making it (mode)
+ * if missing; a symlink or a non-directory there is refused (openat2
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, as runc does for /proc). Returns
+ * the descriptor or -1. */
+int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *err);
+/* mount(2) onto the directory target_fd holds (through /proc/self/fd, so
+ * before pivot_root: the host's /proc); name is for messages. */
+int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
+                   unsigned long flags, const char *data, wr_error *err);
+
 int wr_link_up(const char *ifname, wr_error *err);
 /* Makes /proc/sys and kin read-only and masks /proc/kcore and kin; run
  * inside the new root. */

@@ -3,6 +3,7 @@
 #include "container.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/limits.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -27,6 +28,8 @@ static const struct {
     {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
+/* dev_dir names the new tmpfs's root through a descriptor
+ * ("/proc/self/fd/N"): everything below it is ours. */
 static int path_in(char *out, const char *dir, const char *name, wr_error *err)
 {
     int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
@@ -50,7 +53,7 @@ static int make_device(const char *dev_dir, const struct device_node *d, wr_erro
         return wr_error_set(err, errno, "host %s is not the character device %u:%u", host, d->major,
                             d->minor);
     if (mknod(path, S_IFREG | 0666, 0) < 0)
-        return wr_error_set(err, errno, "create %s", path);
+        return wr_error_set(err, errno, "create /dev/%s", d->name);
     if (mount(host, path, NULL, MS_BIND, NULL) < 0)
         return wr_error_set(err, errno, "bind %s", host);
     return 0;
@@ -63,18 +66,15 @@ static int mount_sub(const char *dev_dir, const char *name, const char *type, un
     if (path_in(path, dev_dir, name, err) < 0)
         return -1;
     if (mkdir(path, mode) < 0 && errno != EEXIST)
-        return wr_error_set(err, errno, "mkdir %s", path);
+        return wr_error_set(err, errno, "mkdir /dev/%s", name);
     if (mount(type, path, type, flags, data) < 0)
-        return wr_error_set(err, errno, "mount %s on %s", type, path);
+        return wr_error_set(err, errno, "mount %s on /dev/%s", type, name);
     return 0;
 }
 
-int wr_devfs_setup(const char *dev_dir, wr_error *err)
+static int fill_dev(const char *dev_dir, wr_error *err)
 {
     char path[PATH_MAX];
-
-    if (mount("tmpfs", dev_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755,size=65536k") < 0)
-        return wr_error_set(err, errno, "mount tmpfs on %s", dev_dir);
     for (size_t i = 0; i < sizeof safe_devices / sizeof safe_devices[0]; i++)
         if (make_device(dev_dir, &safe_devices[i], err) < 0)
             return -1;
@@ -89,7 +89,25 @@ int wr_devfs_setup(const char *dev_dir, wr_error *err)
         if (path_in(path, dev_dir, dev_links[i].name, err) < 0)
             return -1;
         if (symlink(dev_links[i].target, path) < 0)
-            return wr_error_set(err, errno, "symlink %s", path);
+            return wr_error_set(err, errno, "symlink /dev/%s", dev_links[i].name);
     }
     return 0;
+}
+
+int wr_devfs_setup(int root_fd, int dev_fd, wr_error *err)
+{
+    if (wr_mount_on_fd("tmpfs", dev_fd, "dev", "tmpfs", MS_NOSUID | MS_NODEV,
+                       "mode=755,size=65536k", err) < 0)
+        return -1;
+    /* dev_fd still holds the directory under the new mount: the tmpfs's
+     * root is reached by looking "dev" up again (it was checked to be no
+     * symlink, and nothing else runs in the container to change it). */
+    int tmpfs_fd = wr_mount_target_open(root_fd, "dev", 0755, err);
+    if (tmpfs_fd < 0)
+        return -1;
+    char dev_dir[32];
+    snprintf(dev_dir, sizeof dev_dir, "/proc/self/fd/%d", tmpfs_fd);
+    int rc = fill_dev(dev_dir, err);
+    close(tmpfs_fd);
+    return rc;
 }
