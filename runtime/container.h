@@ -92,6 +92,9 @@ int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *e
 int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
                    unsigned long flags, const char *data, wr_error *err);
 
+/* After a credential change: arms PR_SET_PDEATHSIG (SIGKILL) again, then
+ * fails if the shim already hung up shim_sock (parent_death.c). */
+int wr_parent_death_arm(int shim_sock, wr_error *err);
 int wr_link_up(const char *ifname, wr_error *err);
 /* Makes /proc/sys and kin read-only and masks /proc/kcore and kin; run
  * inside the new root. */
@@ -109,8 +112,9 @@ int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err
  * workload's user (resolved now, entered by wr_security_enter_user at
  * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
  * filter goes in last, by wr_seccomp_filter_install. */
-int wr_security_setup(const struct wr_container_config *cfg, wr_error *err);
-int wr_security_enter_user(wr_error *err);
+int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_error *err);
+/* shim_sock: see wr_parent_death_arm, done after the change of user. */
+int wr_security_enter_user(int shim_sock, wr_error *err);
 /* Empties this process's own capability sets (an --init pid 1 needs none). */
 int wr_drop_all_capabilities(wr_error *err);
 

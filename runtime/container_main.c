@@ -125,7 +125,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
         return wr_error_set(err, errno, "reset scheduling policy");
     /* Late: entering a user namespace gives up the host's privileges. */
-    if (wr_security_setup(cfg, err) < 0)
+    if (wr_security_setup(cfg, init_sock, err) < 0)
         return -1;
     /* The workload starts with default signal handling; a few dozen
      * sigaction calls are too slow for the hot path, so do it now. */
@@ -193,7 +193,7 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
             report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (wr_enter_cwd(act.cwd, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
-    if (wr_security_enter_user(&err) < 0)
+    if (wr_security_enter_user(init_sock, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
     /* Everything above 2 closes on exec; init_sock stays open until then so
      * that an exec failure can still be reported over it. */
