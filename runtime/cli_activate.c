@@ -4,6 +4,7 @@
 
 #include "activation.h"
 #include "activation_compose.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "cli_security.h"
 #include "container.h"
@@ -255,10 +256,18 @@ static int cold_profile(const struct cli_globals *g, const struct activate_optio
     return 0;
 }
 
+/* What a cold start leaves the CLI holding: its shim (our child, to
+ * reap) and, once activated, the container's pidfd. */
+struct cold_child {
+    pid_t shim_pid;
+    int pidfd;
+    char id[WR_ID_LEN + 1];
+};
+
 /* Cold start: the daemon's fill path run here, then the same activation.
  * reason: why it is cold, for the exit event (`activate -v`). */
 static int cold_start(const struct cli_globals *g, const struct activate_options *o,
-                      const char *reason, const int stdio[3], int *client, pid_t *shim_pid,
+                      const char *reason, const int stdio[3], int *client, struct cold_child *child,
                       wr_error *err)
 {
     struct wr_image *img = NULL;
@@ -300,7 +309,8 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
         wr_shim_spawn(&spec, &shim, err) < 0)
         goto out;
-    *shim_pid = shim.shim_pid;
+    child->shim_pid = shim.shim_pid;
+    snprintf(child->id, sizeof child->id, "%s", shim.id);
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         goto release;
     ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
@@ -318,6 +328,8 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
     }
     close(pair[1]);
     *client = pair[0];
+    /* Kept past the release: if the shim dies, we end its container. */
+    child->pidfd = steal_fd(&shim.pidfd);
     rc = 0;
 release:
     /* Closing the control socket of a shim whose container was never
@@ -327,6 +339,37 @@ out:
     wr_shim_exe_close(&exe);
     wr_image_free(img);
     return rc;
+}
+
+/* After a cold start: the shim is our child: reap it, so that it does not
+ * linger as a zombie where init does not reap orphans. It exits once we
+ * hang up after its report (or, on failure, once its control socket
+ * closed). Without an exit report the shim died (or we are giving up): its
+ * container goes too, and what the shim could not remove (its record,
+ * the container's cgroups) is removed here, as the daemon does for its
+ * shims. */
+static void cold_child_finish(const struct cli_globals *g, struct cold_child *child, bool reported,
+                              int *sock)
+{
+    struct wr_shim held;
+    wr_shim_init(&held);
+    held.pidfd = child->pidfd;
+    if (!reported)
+        wr_shim_kill_orphan(&held, WR_ORPHAN_WAIT_MS);
+    if (child->pidfd >= 0)
+        close(child->pidfd);
+    child->pidfd = -1;
+    if (*sock >= 0)
+        close(steal_fd(sock));
+    if (child->shim_pid <= 0)
+        return;
+    int status = 0;
+    while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        wr_state_remove(g->state_dir, child->id);
+        wr_cgroup_remove_by_id(g->state_dir, child->id);
+    }
 }
 
 /* Asks the daemon for a warm container. Returns 1 when the request was
@@ -402,20 +445,13 @@ int cli_activate(const struct cli_globals *g, int argc, char **argv)
         wr_reply_free(&reply);
     }
     sent_ns = wr_monotonic_ns();
-    pid_t shim_pid = -1;
-    int done = cold_start(g, &o, reason, stdio, &sock, &shim_pid, &err);
+    struct cold_child child = {.shim_pid = -1, .pidfd = -1};
+    int done = cold_start(g, &o, reason, stdio, &sock, &child, &err);
     if (done == 0)
         done = wait_for_exit(sock, sigfd, &reply, &err);
     if (done == 0)
         rc = exit_status(&o, &reply, sent_ns);
-    /* The shim is our child: reap it, so that it does not linger as a
-     * zombie where init does not reap orphans. It exits once we hang up
-     * after its report (or, on failure, once its control socket closed). */
-    if (sock >= 0)
-        close(steal_fd(&sock));
-    if (shim_pid > 0)
-        while (waitpid(shim_pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+    cold_child_finish(g, &child, done == 0, &sock);
     if (done == 0)
         goto out;
 fail:

@@ -13,7 +13,9 @@ struct wr_cgroup;
 
 #include <sched.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define WR_ID_LEN 12 /* hex characters of a container id */
 
@@ -57,7 +59,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
 
 /* The setup steps, exposed for testing. */
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
-/* Mounts the container's /dev on dev_dir (an empty directory): a nodev
+/* Mounts the container's /dev on the directory dev_fd (an O_PATH descriptor
+ * from wr_mount_target_open; root_fd is the root it lies under, to reach the
+ * new mount) and fills it: a nodev
  * tmpfs holding the container's own null, zero, full, random, urandom and
  * tty nodes (mode 0666), a devpts instance of at most WR_DEVPTS_MAX ptys,
  * /dev/shm, /dev/mqueue and the fd/stdin/stdout/stderr/ptmx links.
@@ -65,11 +69,43 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err);
  * userns base), which owns /dev, /dev/shm and the nodes. Runs as host
  * root in the container's mount namespace (mknod needs CAP_MKNOD of the
  * host's user namespace). */
-int wr_devfs_setup(const char *dev_dir, uint32_t root_id, wr_error *err);
+int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err);
 /* Ptys one container may hold at a time: an interactive workload (a shell,
  * tmux with a few dozen windows, an sshd with some sessions) stays below
  * it; the kernel's pool shared by all containers is 3072 by default. */
 #define WR_DEVPTS_MAX 64U
+
+/* Descriptors (container_fds.c). Closes every descriptor but those of
+ * keep (n entries; -1 entries are ignored, at most 8 used). */
+void wr_close_fds_except(const int *keep, size_t n);
+/* Puts the current root's /dev/null on 0, 1 and 2: the shim's stdio are
+ * host files. */
+int wr_stdio_to_dev_null(wr_error *err);
+/* Refuses (-1, err says which and why) a directory or an O_PATH
+ * descriptor among an activation's three stdio: a workload could
+ * fchdir or openat out of its root through either. Three fcntl calls and
+ * an fstat for each one open read-only: well under a microsecond. */
+int wr_stdio_check(const int fds[3], wr_error *err);
+
+/* Image-controlled paths (container_paths.c). Makes cwd (absolute) the
+ * working directory, resolved inside the root (pid 1's working directory
+ * until then, see there) with no magic link followed (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); missing directories are made
+ * (0755) as docker does, each in its parent resolved the same way. */
+int wr_enter_cwd(const char *cwd, wr_error *err);
+/* Opens (O_PATH) the directory name right under root_fd, making it (mode)
+ * if missing; a symlink or a non-directory there is refused (openat2
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, as runc does for /proc). Returns
+ * the descriptor or -1. */
+int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *err);
+/* mount(2) onto the directory target_fd holds (through /proc/self/fd, so
+ * before pivot_root: the host's /proc); name is for messages. */
+int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
+                   unsigned long flags, const char *data, wr_error *err);
+
+/* After a credential change: arms PR_SET_PDEATHSIG (SIGKILL) again, then
+ * fails if the shim already hung up shim_sock (parent_death.c). */
+int wr_parent_death_arm(int shim_sock, wr_error *err);
 int wr_link_up(const char *ifname, wr_error *err);
 /* Makes /proc/sys and kin read-only and masks /proc/kcore and kin; run
  * inside the new root. */
@@ -87,8 +123,9 @@ int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err
  * workload's user (resolved now, entered by wr_security_enter_user at
  * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
  * filter goes in last, by wr_seccomp_filter_install. */
-int wr_security_setup(const struct wr_container_config *cfg, wr_error *err);
-int wr_security_enter_user(wr_error *err);
+int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_error *err);
+/* shim_sock: see wr_parent_death_arm, done after the change of user. */
+int wr_security_enter_user(int shim_sock, wr_error *err);
 /* Empties this process's own capability sets (an --init pid 1 needs none). */
 int wr_drop_all_capabilities(wr_error *err);
 

@@ -125,7 +125,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
         return wr_error_set(err, errno, "reset scheduling policy");
     /* Late: entering a user namespace gives up the host's privileges. */
-    if (wr_security_setup(cfg, err) < 0)
+    if (wr_security_setup(cfg, init_sock, err) < 0)
         return -1;
     /* The workload starts with default signal handling; a few dozen
      * sigaction calls are too slow for the hot path, so do it now. */
@@ -143,30 +143,6 @@ static int install_stdio(int fd, int target, wr_error *err)
         return fcntl(fd, F_SETFD, 0) < 0 ? wr_error_set(err, errno, "fcntl") : 0;
     if (dup2(fd, target) < 0)
         return wr_error_set(err, errno, "dup2 onto %d", target);
-    return 0;
-}
-
-/* docker creates a missing working directory; so do we. */
-static int enter_cwd(const char *cwd, wr_error *err)
-{
-    if (chdir(cwd) == 0)
-        return 0;
-    if (errno != ENOENT)
-        return wr_error_set(err, errno, "chdir %s", cwd);
-    char path[4096];
-    snprintf(path, sizeof path, "%s", cwd);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-            return wr_error_set(err, errno, "mkdir %s", path);
-        *p = '/';
-    }
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return wr_error_set(err, errno, "mkdir %s", path);
-    if (chdir(cwd) < 0)
-        return wr_error_set(err, errno, "chdir %s", cwd);
     return 0;
 }
 
@@ -203,6 +179,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         wr_error_set(&err, 0, "activation carried %zu descriptors, not 3", nfds);
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     }
+    /* Before the caller's descriptors go anywhere near the workload. */
+    if (wr_stdio_check(fds, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (wr_activation_decode(activation_buf, (size_t)n, activation_vec, &act, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (act.hostname[0] && sethostname(act.hostname, strlen(act.hostname)) < 0) {
@@ -212,9 +191,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     for (int i = 0; i < 3; i++)
         if (install_stdio(fds[i], i, &err) < 0)
             report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
-    if (enter_cwd(act.cwd, &err) < 0)
+    if (wr_enter_cwd(act.cwd, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
-    if (wr_security_enter_user(&err) < 0)
+    if (wr_security_enter_user(init_sock, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
     /* Everything above 2 closes on exec; init_sock stays open until then so
      * that an exec failure can still be reported over it. */

@@ -101,7 +101,8 @@ int wr_resources_container_enter(const struct wr_resources *r, const struct wr_c
 /* The container's own cgroups, read-only, as docker shows them: rooted at
  * the container by its cgroup namespace, so its limits are visible inside
  * (and only those hierarchies it was placed in: the others' namespace root
- * is the host's). */
+ * is the host's). /sys/fs/cgroup lies in our own sysfs, what is under it
+ * in our tmpfs, as is /dev/hugepages: no path of the image's is followed. */
 static int mount_cgroups(const struct wr_cgroup *cg, wr_error *err)
 {
     const char *base = "/sys/fs/cgroup";

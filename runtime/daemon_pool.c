@@ -443,6 +443,10 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
         return; /* nothing else is expected; ignore it */
     if (got <= 0 && e->state == ENTRY_FILLING && e->pool)
         record_failure(d, e->pool, "shim exited during setup");
+    /* A hang-up without an exit report: the shim died, and its container
+     * must not outlive it (see wr_shim_kill_orphan). */
+    if (got == 0 && wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS))
+        daemon_log("shim %s gone without an exit report: its container killed", e->shim.id);
     daemon_entry_discard(d, e);
 }
 
@@ -464,8 +468,12 @@ void daemon_reap(struct daemon *d)
             e = e->next;
         if (!e)
             continue;
-        /* A shim that did not exit cleanly could not remove its record. */
+        /* A shim that did not exit cleanly could not remove its record,
+         * nor its container's cgroups, which only an exited container
+         * frees (its control socket's hang-up may still wait in epoll). */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            if (!e->ctl_closed)
+                wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS);
             wr_state_remove(d->g->state_dir, e->shim.id);
             daemon_resources_forget(d, e->shim.id);
             if (WIFSIGNALED(status))

@@ -3,6 +3,7 @@
 #include "container.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/limits.h>
 #include <stdio.h>
 #include <sys/mount.h>
@@ -101,14 +102,10 @@ static int mount_sub(const char *dev_dir, const char *name, const char *type, un
     return 0;
 }
 
-int wr_devfs_setup(const char *dev_dir, uint32_t root_id, wr_error *err)
+static int fill_dev(const char *dev_dir, uint32_t root_id, wr_error *err)
 {
     char path[PATH_MAX], opts[128];
 
-    /* Owned by the container's root (root_id is its host uid and gid). */
-    snprintf(opts, sizeof opts, "mode=755,size=65536k,uid=%u,gid=%u", root_id, root_id);
-    if (mount("tmpfs", dev_dir, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
-        return wr_error_set(err, errno, "mount tmpfs on %s", dev_dir);
     if (make_devices(dev_dir, root_id, err) < 0)
         return -1;
     /* Its own instance, at most WR_DEVPTS_MAX ptys: the kernel's pool
@@ -134,4 +131,26 @@ int wr_devfs_setup(const char *dev_dir, uint32_t root_id, wr_error *err)
             return wr_error_set(err, errno, "chown %s", path);
     }
     return 0;
+}
+
+int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err)
+{
+    char opts[128];
+    /* Owned by the container's root (root_id is its host uid and gid). */
+    snprintf(opts, sizeof opts, "mode=755,size=65536k,uid=%u,gid=%u", root_id, root_id);
+    if (wr_mount_on_fd("tmpfs", dev_fd, "dev", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
+        return -1;
+    /* dev_fd still holds the directory under the new mount: the tmpfs's
+     * root is reached by looking "dev" up again (it was checked to be no
+     * symlink, and nothing else runs in the container to change it). */
+    int tmpfs_fd = wr_mount_target_open(root_fd, "dev", 0755, err);
+    if (tmpfs_fd < 0)
+        return -1;
+    /* dev_dir names the new tmpfs's root through that descriptor: everything
+     * below it is ours. */
+    char dev_dir[32];
+    snprintf(dev_dir, sizeof dev_dir, "/proc/self/fd/%d", tmpfs_fd);
+    int rc = fill_dev(dev_dir, root_id, err);
+    close(tmpfs_fd);
+    return rc;
 }

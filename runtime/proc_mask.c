@@ -2,7 +2,10 @@
  * Docker set it up: kernel tunables (/proc/sys: core_pattern alone would
  * let a container run a program as host root) read-only, and files that
  * leak host information or state masked. Done on the fill path, inside the
- * container's mount namespace, after pivot_root. */
+ * container's mount namespace, after pivot_root. Every path here lies in
+ * the proc and sysfs instances we mounted (on targets checked to be real
+ * directories, rootfs.c): the kernel names what is in them, the image
+ * cannot plant a symlink there. */
 #include "container.h"
 
 #include <errno.h>

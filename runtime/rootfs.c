@@ -77,23 +77,37 @@ static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_e
     return mount_at("overlay", root, "overlay", MS_NODEV, opts, err);
 }
 
+/* Each target is opened right under the root without following a symlink
+ * and mounted on through that descriptor: the image decides what its
+ * /proc, /sys and /dev are, and one that is a symlink (to /etc, or to
+ * "../../..", out of the root into our staging tmpfs or the host's tree)
+ * is refused, never followed. */
 static int mount_api_filesystems(const struct wr_container_config *cfg, const char *root,
                                  wr_error *err)
 {
-    char path[PATH_MAX];
     const unsigned long safe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
-
-    if (join(path, root, "proc", err) < 0 || ensure_dir(path, 0555, err) < 0 ||
-        mount_at("proc", path, "proc", safe, NULL, err) < 0)
-        return -1;
+    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return wr_error_set(err, errno, "open %s", root);
+    int rc = -1, fd = wr_mount_target_open(root_fd, "proc", 0555, err);
+    if (fd < 0 || wr_mount_on_fd("proc", fd, "proc", "proc", safe, NULL, err) < 0)
+        goto out;
+    close(fd);
     /* sysfs shows the network devices of the mounting netns: ours, only lo. */
-    if (join(path, root, "sys", err) < 0 || ensure_dir(path, 0555, err) < 0 ||
-        mount_at("sysfs", path, "sysfs", safe | MS_RDONLY, NULL, err) < 0)
-        return -1;
-    if (join(path, root, "dev", err) < 0 || ensure_dir(path, 0755, err) < 0 ||
-        wr_devfs_setup(path, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
-        return -1;
-    return 0;
+    fd = wr_mount_target_open(root_fd, "sys", 0555, err);
+    if (fd < 0 || wr_mount_on_fd("sysfs", fd, "sys", "sysfs", safe | MS_RDONLY, NULL, err) < 0)
+        goto out;
+    close(fd);
+    fd = wr_mount_target_open(root_fd, "dev", 0755, err);
+    if (fd < 0 ||
+        wr_devfs_setup(root_fd, fd, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    close(root_fd);
+    return rc;
 }
 
 /* pivot_root(".", ".") stacks the old root under the new one at "/";
@@ -123,6 +137,10 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
     if (mount_api_filesystems(cfg, root, err) < 0)
         return -1;
     if (enter_root(root, err) < 0)
+        return -1;
+    /* The shim's 0, 1 and 2 are host files (the spawner's stderr may be a
+     * log file or a terminal): gone before anything of the image is read. */
+    if (wr_stdio_to_dev_null(err) < 0)
         return -1;
     const struct wr_security_profile *sec = cfg->security;
     if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)

@@ -271,6 +271,20 @@ int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err)
     return wr_send_fds(s->ctl_fd, &m, sizeof m, NULL, 0, err);
 }
 
+bool wr_shim_kill_orphan(struct wr_shim *s, int timeout_ms)
+{
+    /* A pidfd polls readable once its process has exited (a zombie
+     * included): then its cgroups can go. */
+    struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+    if (s->pidfd < 0 || poll(&p, 1, 0) != 0)
+        return false; /* never warm, or already dead (PR_SET_PDEATHSIG) */
+    if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0) < 0)
+        return false;
+    while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+        ;
+    return true;
+}
+
 void wr_shim_release(struct wr_shim *s)
 {
     int fds[3] = {s->ctl_fd, s->act_fd, s->pidfd};

@@ -71,6 +71,16 @@ int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, cons
 
 int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err);
 
+/* For a shim that hung up its control socket without reporting an exit
+ * (it died: SIGKILL, a crash). Its container's pid 1 dies with it by
+ * PR_SET_PDEATHSIG, except where the kernel cleared that (an exec of a
+ * set-id binary): kills pid 1 through the pidfd (the rest of its pid
+ * namespace dies with it) and waits up to timeout_ms for it to exit.
+ * Returns false when there was nothing to kill (no pidfd: never warm; or
+ * pid 1 has already exited). */
+#define WR_ORPHAN_WAIT_MS 200
+bool wr_shim_kill_orphan(struct wr_shim *s, int timeout_ms);
+
 /* Closes every descriptor held for the shim (a warm shim then kills its
  * container and exits by itself). */
 void wr_shim_release(struct wr_shim *s);

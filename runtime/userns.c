@@ -2,6 +2,7 @@
 #include "userns.h"
 
 #include "cleanup.h"
+#include "container.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,16 +151,18 @@ int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd,
     return 0;
 }
 
-int wr_userns_enter(int userns_fd, const char *hostname, wr_error *err)
+int wr_userns_enter(int userns_fd, const char *hostname, int shim_sock, wr_error *err)
 {
     if (setns(userns_fd, CLONE_NEWUSER) < 0)
         return wr_error_set(err, errno, "join the user namespace");
     close(userns_fd);
+    /* The setns cleared PR_SET_PDEATHSIG (and so would the setres* below:
+     * armed once after both). */
     if (unshare(CLONE_NEWUTS) < 0)
         return wr_error_set(err, errno, "unshare the uts namespace");
     if (sethostname(hostname, strlen(hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
         return wr_error_set(err, errno, "become root of the user namespace");
-    return 0;
+    return wr_parent_death_arm(shim_sock, err);
 }

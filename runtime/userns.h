@@ -38,8 +38,9 @@ int wr_userns_create(uint32_t base, uint32_t size, uint32_t owner, int *fd, wr_e
 int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd, char *out,
                            size_t cap, wr_error *err);
 
-/* Container: joins the namespace, unshares a UTS namespace (host name
- * hostname) owned by it, and becomes its root. */
-int wr_userns_enter(int userns_fd, const char *hostname, wr_error *err);
+/* Container: joins the namespace (and closes userns_fd), unshares a UTS
+ * namespace (host name hostname) owned by it, becomes its root, and arms
+ * its parent-death signal again (wr_parent_death_arm on shim_sock). */
+int wr_userns_enter(int userns_fd, const char *hostname, int shim_sock, wr_error *err);
 
 #endif

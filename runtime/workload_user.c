@@ -7,6 +7,7 @@
 #include "workload_user.h"
 
 #include "cleanup.h"
+#include "container.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -138,7 +139,7 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
     return 0;
 }
 
-int wr_workload_user_enter(const struct wr_workload_user *w, wr_error *err)
+int wr_workload_user_enter(const struct wr_workload_user *w, int shim_sock, wr_error *err)
 {
     if (!w->set)
         return 0;
@@ -148,5 +149,9 @@ int wr_workload_user_enter(const struct wr_workload_user *w, wr_error *err)
         return wr_error_set(err, errno, "setgid %u", (unsigned)w->gid);
     if (setresuid(w->uid, w->uid, w->uid) < 0)
         return wr_error_set(err, errno, "setuid %u", (unsigned)w->uid);
+    /* A new uid or gid cleared PR_SET_PDEATHSIG (root staying root, in
+     * its namespace, keeps it: nothing to pay on that hot path). */
+    if ((w->uid != 0 || w->gid != 0) && wr_parent_death_arm(shim_sock, err) < 0)
+        return -1;
     return 0;
 }

@@ -23,7 +23,8 @@ struct wr_workload_user {
 int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err);
 /* A group name (from the current root's /etc/group) or number -> gid. */
 int wr_group_id(const char *group, gid_t *gid, wr_error *err);
-/* setgroups, setresgid, setresuid. */
-int wr_workload_user_enter(const struct wr_workload_user *w, wr_error *err);
+/* setgroups, setresgid, setresuid; then, as the credential change
+ * cleared it, the parent-death signal again (wr_parent_death_arm). */
+int wr_workload_user_enter(const struct wr_workload_user *w, int shim_sock, wr_error *err);
 
 #endif

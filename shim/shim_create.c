@@ -32,6 +32,19 @@
  * this long is stuck (e.g. on a hung filesystem) and is killed. */
 #define SETUP_TIMEOUT_MS 30000
 
+/* A child that failed early may be gone before the shim looks at it: its
+ * reason, if it sent one, says more than our failure to follow it. */
+static int child_error(struct shim *sh, wr_error *err)
+{
+    struct wr_msg m;
+    if (recv(sh->init, &m, sizeof m, MSG_DONTWAIT) == (ssize_t)sizeof m && m.type == WR_MSG_ERROR) {
+        m.text[sizeof m.text - 1] = '\0';
+        err->errnum = m.num;
+        snprintf(err->msg, sizeof err->msg, "%s", m.text);
+    }
+    return -1;
+}
+
 static int clone_container(struct shim *sh, int child_init, wr_error *err)
 {
     int pidfd = -1, cgroup_fd;
@@ -73,11 +86,14 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
         };
-        /* The container keeps only what it needs: its activation socket and
-         * its end of the init socket. The control socket to the daemon
-         * must never be within a workload's reach. */
-        close(sh->init);
-        close(SHIM_CTL_FD);
+        /* The container keeps only what it needs: its activation socket,
+         * its end of the init socket, the user namespace until it enters
+         * it, the locked memfd. Not the control socket to the daemon, not
+         * the cgroup directory it was cloned into, nothing of the host's
+         * (container_fds.c). 0, 1 and 2 stay until the container has its
+         * own /dev/null to put there (rootfs.c). */
+        const int keep[] = {0, 1, 2, child_init, SHIM_ACT_FD, sh->userns_fd, sh->res.mlock_fd};
+        wr_close_fds_except(keep, sizeof keep / sizeof *keep);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
     sh->child = pid;
@@ -89,8 +105,10 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, held[i]);
         sh->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        if (sh->ns_fds[i] < 0)
-            return wr_error_set(err, errno, "open %s", path);
+        if (sh->ns_fds[i] < 0) {
+            wr_error_set(err, errno, "open %s", path);
+            return child_error(sh, err);
+        }
     }
     return 0;
 }
