@@ -18,7 +18,13 @@ pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 override CFLAGS += $(call pc_cflags,$(PKGS))
 
-LIB_SRC   := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+# One folder per process (docs/architecture.md, "Map"): the library every
+# program links, the container's pid-1 code (the shim only), the CLI, the
+# daemon, the benchmarks.
+LIB_SRC       := $(wildcard runtime/lib/*.c)
+CONTAINER_SRC := $(wildcard runtime/container/*.c)
+CLI_SRC       := $(wildcard runtime/cli/*.c)
+DAEMON_SRC    := $(wildcard runtime/daemon/*.c)
 SHIM_SRC  := $(wildcard shim/*.c)
 IMAGE_SRC := $(wildcard rootfs-tools/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
@@ -29,9 +35,14 @@ ATTACK_SRC := $(wildcard tests/attack/*.c)
 BENCHTOOL_SRC := $(wildcard runtime/bench/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CONTAINER_OBJ := $(CONTAINER_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
 IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 LIBWR     := $(BUILD)/libwarmrun.a
+LIBCONTAINER := $(BUILD)/libwarmrun-container.a
+LIBDAEMON := $(BUILD)/libwarmrun-daemon.a
 LIBIMAGE  := $(BUILD)/librootfs-tools.a
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
@@ -52,16 +63,24 @@ $(LIBWR): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBCONTAINER): $(CONTAINER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIBDAEMON): $(DAEMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
 # The CLI's start-up is on the activation path: it links only jansson, and
 # statically (no dynamic loader work at all) unless sanitizers are on.
 CLI_STATIC := $(if $(SANITIZE),,-static)
-$(BINDIR)/warmrun: $(BUILD)/runtime/main.o $(LIBWR)
+$(BINDIR)/warmrun: $(CLI_OBJ) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $(CLI_OBJ) -Wl,--start-group $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) -Wl,--end-group $(call pc_libs,jansson) -lm
 
-$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
+$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap) -lm
+	$(CC) $(LDFLAGS) -o $@ $(SHIM_OBJ) -Wl,--start-group $(LIBCONTAINER) $(LIBWR) -Wl,--end-group $(call pc_libs,jansson libmnl libseccomp libcap) -lm
 
 $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -73,7 +92,7 @@ $(LIBIMAGE): $(filter-out %/main.o,$(IMAGE_OBJ))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(LIBIMAGE) $(LIBWR)
+$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(BUILD)/runtime/cli/cli_client.o $(LIBIMAGE) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libarchive libcrypto) -lm
 
@@ -82,10 +101,11 @@ $(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 $(WARN) -static -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
-	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR) $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
+	    $(filter-out %/main.o,$(IMAGE_OBJ)) -Wl,--start-group $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) -Wl,--end-group \
+	    $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -103,8 +123,9 @@ FUZZ_CC   ?= clang-14
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iruntime -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c runtime/protocol.c \
-	    runtime/protocol_security.c runtime/security_profile.c runtime/activation.c runtime/error.c \
+	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c runtime/lib/protocol.c \
+	    runtime/lib/protocol_security.c runtime/lib/security_profile.c runtime/lib/activation.c \
+	    runtime/lib/error.c \
 	    $(call pc_libs,jansson)
 	mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_TIME) -max_len=65536 \

@@ -5,7 +5,7 @@
  * finds the layer already there and the manifest unchanged. */
 #include "busybox_image.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "store_admin.h"
 #include "store_write.h"
 

@@ -9,7 +9,7 @@
 #ifndef WARMRUN_STORE_WRITE_H
 #define WARMRUN_STORE_WRITE_H
 
-#include "error.h"
+#include "lib/error.h"
 
 #include <stdbool.h>
 #include <stddef.h>

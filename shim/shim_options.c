@@ -1,7 +1,7 @@
 #include "shim.h"
 
-#include "cpumask.h"
-#include "protocol.h"
+#include "lib/cpumask.h"
+#include "lib/protocol.h"
 
 #include <errno.h>
 #include <getopt.h>

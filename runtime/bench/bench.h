@@ -8,8 +8,8 @@
 #ifndef WARMRUN_BENCH_H
 #define WARMRUN_BENCH_H
 
-#include "cli.h"
-#include "error.h"
+#include "cli/cli.h"
+#include "lib/error.h"
 
 #include <limits.h>
 #include <signal.h>

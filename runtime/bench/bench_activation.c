@@ -7,8 +7,8 @@
 #include "bench.h"
 #include "bench_subcommands.h"
 
-#include "cleanup.h"
-#include "stats.h"
+#include "lib/cleanup.h"
+#include "lib/stats.h"
 #include "store_write.h"
 
 #include <errno.h>

@@ -5,8 +5,8 @@
 #include "bench.h"
 
 #include "busybox_image.h"
-#include "cleanup.h"
-#include "state_file.h"
+#include "lib/cleanup.h"
+#include "lib/state_file.h"
 #include "store_write.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* Setting up crun, runc and Docker for the startup bench. */
 #include "bench_peers.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * so fork costs it little. */
 #include "bench.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

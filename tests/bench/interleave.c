@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "stats.h"
+#include "lib/cleanup.h"
+#include "lib/stats.h"
 
 #define PROG         "interleave"
 #define MAX_ROUNDS   1000000L

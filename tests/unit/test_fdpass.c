@@ -2,7 +2,7 @@
  * messages with 0..WR_MAX_PASSED_FDS descriptors, EOF, oversized messages and
  * surplus descriptors (which must be closed, not leaked). Needs no
  * privileges. */
-#include "fdpass.h"
+#include "lib/fdpass.h"
 #include "tap.h"
 
 #include <dirent.h>

@@ -1,6 +1,6 @@
 /* TAP test of runtime/protocol.c: request parsing and validation of every op,
  * request and reply encode/parse round trips, error replies. Pure memory. */
-#include "protocol.h"
+#include "lib/protocol.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  * owner or xattr is found by wr_shim_exe_check and replaced by a pristine
  * copy; without the overlay's empty layer the default falls back to the
  * memfd. Needs root (overlayfs, chown). */
-#include "shim_exe.h"
+#include "lib/shim_exe.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -2,7 +2,7 @@
  * daemon's published defaults are written, read back and withdrawn, and a
  * file that does not parse is an error, never "no defaults". Needs no
  * privileges. */
-#include "state_defaults.h"
+#include "lib/state_defaults.h"
 #include "tap.h"
 
 #include <stdio.h>

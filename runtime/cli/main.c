@@ -1,6 +1,6 @@
 /* warmrun: the CLI and, as `warmrun daemon`, the pool daemon. */
 #include "cli.h"
-#include "image_store.h"
+#include "lib/image_store.h"
 
 #include <getopt.h>
 #include <stdio.h>

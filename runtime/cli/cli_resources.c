@@ -2,7 +2,7 @@
  * (docs/resources.md): one getopt entry per knob of resources.h. */
 #include "cli.h"
 
-#include "resources.h"
+#include "lib/resources.h"
 
 #include <getopt.h>
 

@@ -2,18 +2,18 @@
  * pool when it has one, else cold-started here with the very same setup. */
 #include "cli.h"
 
-#include "activation.h"
-#include "activation_compose.h"
-#include "cgroup.h"
-#include "cleanup.h"
+#include "lib/activation.h"
+#include "lib/activation_compose.h"
+#include "lib/cgroup.h"
+#include "lib/cleanup.h"
 #include "cli_security.h"
-#include "container.h"
-#include "image_store.h"
-#include "shim_client.h"
-#include "shim_exe.h"
-#include "signal_fd.h"
-#include "state_defaults.h"
-#include "state_file.h"
+#include "container/container.h"
+#include "lib/image_store.h"
+#include "lib/shim_client.h"
+#include "lib/shim_exe.h"
+#include "lib/signal_fd.h"
+#include "lib/state_defaults.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

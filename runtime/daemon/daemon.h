@@ -3,13 +3,13 @@
 #ifndef WARMRUN_DAEMON_H
 #define WARMRUN_DAEMON_H
 
-#include "cli.h"
-#include "image_store.h"
-#include "latency_ring.h"
-#include "security_profile.h"
-#include "resources.h"
-#include "shim_client.h"
-#include "shim_exe.h"
+#include "cli/cli.h"
+#include "lib/image_store.h"
+#include "lib/latency_ring.h"
+#include "lib/security_profile.h"
+#include "lib/resources.h"
+#include "lib/shim_client.h"
+#include "lib/shim_exe.h"
 
 #include <limits.h>
 #include <sched.h>

@@ -4,7 +4,7 @@
  * <state>/seccomp/<pool id>.bpf, which every shim of the pool loads. */
 #include "daemon.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <dirent.h>
 #include <errno.h>

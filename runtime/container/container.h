@@ -4,10 +4,10 @@
 #ifndef WARMRUN_CONTAINER_H
 #define WARMRUN_CONTAINER_H
 
-#include "error.h"
-#include "seccomp_profile.h"
-#include "security_profile.h"
-#include "resources.h"
+#include "lib/error.h"
+#include "lib/seccomp_profile.h"
+#include "lib/security_profile.h"
+#include "lib/resources.h"
 
 struct wr_cgroup;
 

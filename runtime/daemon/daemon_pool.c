@@ -2,8 +2,8 @@
  * their entries in O(1), and following every shim until it is reaped. */
 #include "daemon.h"
 
-#include "container.h"
-#include "state_file.h"
+#include "container/container.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,14 +3,14 @@
  * bad one gets an error reply and never affects another client. */
 #include "daemon.h"
 
-#include "activation.h"
-#include "activation_compose.h"
-#include "cleanup.h"
-#include "container.h"
-#include "fdpass.h"
-#include "protocol.h"
-#include "shim_client.h"
-#include "state_file.h"
+#include "lib/activation.h"
+#include "lib/activation_compose.h"
+#include "lib/cleanup.h"
+#include "container/container.h"
+#include "lib/fdpass.h"
+#include "lib/protocol.h"
+#include "lib/shim_client.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -1,8 +1,8 @@
 /* The CLI's side of the control socket. */
 #include "cli.h"
 
-#include "cleanup.h"
-#include "fdpass.h"
+#include "lib/cleanup.h"
+#include "lib/fdpass.h"
 
 #include <errno.h>
 #include <stdarg.h>

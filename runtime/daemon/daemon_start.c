@@ -22,10 +22,10 @@
  * At most --max-cold-starts such starts run at once; beyond, `busy`. */
 #include "daemon.h"
 
-#include "activation.h"
-#include "activation_compose.h"
-#include "fdpass.h"
-#include "protocol.h"
+#include "lib/activation.h"
+#include "lib/activation_compose.h"
+#include "lib/fdpass.h"
+#include "lib/protocol.h"
 
 #include <stdio.h>
 #include <string.h>

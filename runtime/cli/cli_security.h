@@ -2,7 +2,7 @@
 #ifndef WARMRUN_CLI_SECURITY_H
 #define WARMRUN_CLI_SECURITY_H
 
-#include "security_profile.h"
+#include "lib/security_profile.h"
 
 #include <getopt.h>
 

@@ -1,7 +1,7 @@
 /* See prefault.h. */
 #include "prefault.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <elf.h>
 #include <errno.h>

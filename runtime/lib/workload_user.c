@@ -7,7 +7,7 @@
 #include "workload_user.h"
 
 #include "cleanup.h"
-#include "container.h"
+#include "container/container.h"
 
 #include <ctype.h>
 #include <errno.h>

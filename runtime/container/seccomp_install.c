@@ -1,6 +1,6 @@
 /* Installing a compiled seccomp filter: one raw seccomp(2) call, no
  * library, so that it can run in the container child on the fill path. */
-#include "seccomp_profile.h"
+#include "lib/seccomp_profile.h"
 
 #include <errno.h>
 #include <linux/filter.h>

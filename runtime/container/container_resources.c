@@ -1,9 +1,9 @@
 /* The container's side of its resource settings (see resources.h): all of
  * it on the fill path, except for two fcntl calls on activation that keep
  * the handed-over memory descriptors open across the workload's execve. */
-#include "resources.h"
+#include "lib/resources.h"
 
-#include "cgroup.h"
+#include "lib/cgroup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * last, and the user, which is taken on at activation. */
 #include "container.h"
 
-#include "userns.h"
-#include "workload_user.h"
+#include "lib/userns.h"
+#include "lib/workload_user.h"
 
 #include <errno.h>
 #include <sys/resource.h>

@@ -1,10 +1,10 @@
 /* The CLI's management commands: thin clients of the daemon's API. */
 #include "cli.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "cli_security.h"
-#include "image_store.h"
-#include "shim_client.h"
+#include "lib/image_store.h"
+#include "lib/shim_client.h"
 
 #include <errno.h>
 #include <getopt.h>

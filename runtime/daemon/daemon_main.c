@@ -1,14 +1,14 @@
 /* warmrun daemon: setup, the event loop, and shutdown. */
 #include "daemon.h"
 
-#include "cleanup.h"
-#include "container.h"
-#include "protocol.h"
-#include "cpumask.h"
-#include "signal_fd.h"
-#include "state_defaults.h"
-#include "state_file.h"
-#include "workload_user.h"
+#include "lib/cleanup.h"
+#include "container/container.h"
+#include "lib/protocol.h"
+#include "lib/cpumask.h"
+#include "lib/signal_fd.h"
+#include "lib/state_defaults.h"
+#include "lib/state_file.h"
+#include "lib/workload_user.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -5,7 +5,7 @@
  * semantics; pid 1 forwards what it receives and reaps orphans. */
 #include "container.h"
 
-#include "shim_msg.h"
+#include "lib/shim_msg.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
  * host has nothing to unmount. */
 #include "container.h"
 
-#include "userns.h"
+#include "lib/userns.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -2,7 +2,7 @@
 #include "userns.h"
 
 #include "cleanup.h"
-#include "container.h"
+#include "container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>

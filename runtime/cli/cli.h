@@ -5,8 +5,8 @@
 #ifndef WARMRUN_CLI_H
 #define WARMRUN_CLI_H
 
-#include "error.h"
-#include "protocol.h"
+#include "lib/error.h"
+#include "lib/protocol.h"
 
 #define WR_EXIT_USAGE   2
 #define WR_EXIT_FAILED  1

@@ -3,10 +3,10 @@
  * --cpu-spread, stale cgroups swept at start, and what ps shows. */
 #include "daemon.h"
 
-#include "cgroup.h"
-#include "cleanup.h"
+#include "lib/cgroup.h"
+#include "lib/cleanup.h"
 #include "prefault.h"
-#include "state_file.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -3,9 +3,9 @@
  * its shim. Activation is one recvmsg, a few dup2s and the execve. */
 #include "container.h"
 
-#include "activation.h"
-#include "fdpass.h"
-#include "shim_msg.h"
+#include "lib/activation.h"
+#include "lib/fdpass.h"
+#include "lib/shim_msg.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
 #ifndef WARMRUN_PREFAULT_H
 #define WARMRUN_PREFAULT_H
 
-#include "image_store.h"
+#include "lib/image_store.h"
 
 #include <stddef.h>
 
