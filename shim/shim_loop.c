@@ -7,6 +7,7 @@
 #include "lib/protocol.h"
 #include "lib/shim_msg.h"
 #include "lib/signal_fd.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -2,6 +2,7 @@
 
 #include "lib/cpumask.h"
 #include "lib/protocol.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -14,6 +14,8 @@
 #include "lib/signal_fd.h"
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
+#include "lib/clock.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <fcntl.h>

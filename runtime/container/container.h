@@ -8,6 +8,7 @@
 #include "lib/seccomp_profile.h"
 #include "lib/security_profile.h"
 #include "lib/resources.h"
+#include "lib/container_id.h"
 
 struct wr_cgroup;
 
@@ -16,8 +17,6 @@ struct wr_cgroup;
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-
-#define WR_ID_LEN 12 /* hex characters of a container id */
 
 struct wr_container_config {
     const char *id;          /* WR_ID_LEN hex characters */
@@ -132,7 +131,5 @@ int wr_drop_all_capabilities(wr_error *err);
 /* Forks the workload as pid 2 and serves as its init (see container_init.c). */
 _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
                                  struct wr_exec_stamp *stamp);
-
-int64_t wr_monotonic_ns(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include "container.h"
 
 #include "lib/shim_msg.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <signal.h>

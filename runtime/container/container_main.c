@@ -6,6 +6,7 @@
 #include "lib/activation.h"
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>

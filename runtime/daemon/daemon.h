@@ -126,8 +126,6 @@ struct daemon {
     bool stopping;
 };
 
-void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* daemon_main.c: the path to execute the shim by (for fills and seccomp
  * compiles), after checking that no container changed its memfd copy
  * (replacing it, and logging that, if one did). NULL on error. */

@@ -11,6 +11,8 @@
 #include "lib/protocol.h"
 #include "lib/shim_client.h"
 #include "lib/state_file.h"
+#include "lib/clock.h"
+#include "daemon_log.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -9,6 +9,8 @@
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
 #include "lib/workload_user.h"
+#include "lib/clock.h"
+#include "daemon_log.h"
 
 #include <errno.h>
 #include <fcntl.h>

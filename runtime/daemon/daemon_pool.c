@@ -4,11 +4,12 @@
 
 #include "container/container.h"
 #include "lib/state_file.h"
+#include "lib/clock.h"
+#include "daemon_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,20 +22,6 @@
 #define FAILURES_BEFORE_BACKOFF 3
 #define BACKOFF_BASE_NS         (100LL * 1000000)
 #define BACKOFF_MAX_NS          (10LL * 1000000000)
-
-void daemon_log(const char *fmt, ...)
-{
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    va_list ap;
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fprintf(stderr, "%s warmrun-daemon: ", stamp);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 static int normalize_ref(const char *ref, char *out, size_t cap, wr_error *err)
 {

@@ -7,6 +7,8 @@
 #include "lib/cleanup.h"
 #include "prefault.h"
 #include "lib/state_file.h"
+#include "lib/container_id.h"
+#include "daemon_log.h"
 
 #include <errno.h>
 #include <stdio.h>

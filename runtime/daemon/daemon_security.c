@@ -5,6 +5,7 @@
 #include "daemon.h"
 
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -26,6 +26,7 @@
 #include "lib/activation_compose.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
+#include "daemon_log.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,6 +2,8 @@
  * plan, create, attach, OOM count, remove, sweep (see cgroup.h). */
 #include "cgroup.h"
 
+#include "cgroup_v1.h"
+#include "cgroup_v2.h"
 #include "cleanup.h"
 
 #include <dirent.h>
@@ -21,22 +23,6 @@
 #define SWEEP_MIN_AGE_S 10
 #define REMOVE_TRIES    50
 
-static const char *const ctrl_names[WR_CG_N] = {"cpu",    "cpuacct", "cpuset",
-                                                "memory", "pids",    "hugetlb"};
-
-const char *wr_cgroup_ctrl_name(enum wr_cg_ctrl c)
-{
-    return ctrl_names[c];
-}
-
-static int ctrl_by_name(const char *name, size_t len)
-{
-    for (int c = 0; c < WR_CG_N; c++)
-        if (strlen(ctrl_names[c]) == len && strncmp(ctrl_names[c], name, len) == 0)
-            return c;
-    return -1;
-}
-
 static void read_v2_controllers(struct wr_cgroup_layout *l)
 {
     char path[WR_CG_PATH_MAX], buf[512];
@@ -47,7 +33,7 @@ static void read_v2_controllers(struct wr_cgroup_layout *l)
         return;
     buf[n] = '\0';
     for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
-        int c = ctrl_by_name(tok, strlen(tok));
+        int c = wr_cgroup_ctrl_by_name(tok, strlen(tok));
         if (c >= 0)
             l->v2_has[c] = true;
     }
@@ -101,7 +87,7 @@ int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
         for (char *opt = super; opt && *opt;) {
             char *comma = strchr(opt, ',');
             size_t len = comma ? (size_t)(comma - opt) : strlen(opt);
-            int c = ctrl_by_name(opt, len);
+            int c = wr_cgroup_ctrl_by_name(opt, len);
             if (c >= 0 && !l->v1[c][0]) {
                 memcpy(l->v1[c], mnt, strlen(mnt) + 1);
                 v1_controllers(super, l->v1_opts[c], sizeof l->v1_opts[c]);
@@ -171,9 +157,9 @@ int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error 
             return wr_error_set(err, 0,
                                 "cgroup controller %s is not available on this host "
                                 "(neither a v1 hierarchy nor offered by cgroup2)",
-                                ctrl_names[c]);
+                                wr_cgroup_ctrl_name(c));
         }
-        if (check_writable(mnt, ctrl_names[c], err) < 0)
+        if (check_writable(mnt, wr_cgroup_ctrl_name(c), err) < 0)
             return -1;
     }
     /* Hugetlb is optional for --hugepages alone: limit it where we can. */
@@ -453,35 +439,4 @@ size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void 
 size_t wr_cgroup_count(const char *state_dir)
 {
     return walk_scope(state_dir, NULL, NULL, false);
-}
-
-int wr_cgroup_write(const char *dir, const char *file, const char *value, wr_error *err)
-{
-    char path[WR_CG_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
-        return wr_error_set(err, errno, "open %s", path);
-    size_t len = strlen(value);
-    if (write(fd, value, len) != (ssize_t)len)
-        return wr_error_set(err, errno, "write \"%s\" to %s", value, path);
-    return 0;
-}
-
-int wr_cgroup_write_i64(const char *dir, const char *file, int64_t value, wr_error *err)
-{
-    char buf[32];
-    snprintf(buf, sizeof buf, "%" PRId64, value);
-    return wr_cgroup_write(dir, file, buf, err);
-}
-
-int wr_cgroup_write_max(const char *dir, const char *file, int64_t value, wr_error *err)
-{
-    return value < 0 ? wr_cgroup_write(dir, file, "max", err)
-                     : wr_cgroup_write_i64(dir, file, value, err);
-}
-
-uint64_t wr_cgroup_hugetlb_bytes(const struct wr_resources *r)
-{
-    return r->hugepages_limit > r->hugepages ? r->hugepages_limit : r->hugepages;
 }

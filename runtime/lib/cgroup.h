@@ -11,24 +11,13 @@
 #ifndef WARMRUN_CGROUP_H
 #define WARMRUN_CGROUP_H
 
+#include "cgroup_file.h"
 #include "error.h"
 #include "resources.h"
 
 #include <limits.h>
 #include <stdbool.h>
 #include <sys/types.h>
-
-enum wr_cg_ctrl {
-    WR_CG_CPU,
-    WR_CG_CPUACCT,
-    WR_CG_CPUSET,
-    WR_CG_MEMORY,
-    WR_CG_PIDS,
-    WR_CG_HUGETLB,
-    WR_CG_N
-};
-
-#define WR_CG_PATH_MAX 512
 
 struct wr_cgroup_layout {
     char v1[WR_CG_N][128];      /* mount point of the v1 hierarchy with this controller, or "" */
@@ -46,8 +35,6 @@ struct wr_cgroup {
     int v2_fd; /* directory fd of the cgroup2 cgroup, for CLONE_INTO_CGROUP; -1 */
     bool created;
 };
-
-const char *wr_cgroup_ctrl_name(enum wr_cg_ctrl c);
 
 /* Reads /proc/self/mountinfo (or the file named by $WARMRUN_MOUNTINFO, for
  * tests) and the cgroup2 root's cgroup.controllers. */
@@ -81,27 +68,5 @@ long wr_cgroup_oom_kills_of(const char *state_dir, const char *id);
 size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void *ctx), void *ctx);
 /* Counts the cgroups of this scope (tests, leak checks). */
 size_t wr_cgroup_count(const char *state_dir);
-
-/* Backends (cgroup_v1.c, cgroup_v2.c): write the limits of r that belong
- * to controller c into the cgroup directory dir. */
-int wr_cgroup_v1_apply(const char *dir, enum wr_cg_ctrl c, const struct wr_resources *r,
-                       wr_error *err);
-int wr_cgroup_v2_apply(const char *dir, enum wr_cg_ctrl c, const struct wr_resources *r,
-                       wr_error *err);
-/* v1: prepares a freshly made parent (cpuset copies its parent's CPUs and nodes). */
-int wr_cgroup_v1_init_parent(const char *dir, enum wr_cg_ctrl c, wr_error *err);
-/* v2: enables controller c for the children of dir. */
-int wr_cgroup_v2_enable(const char *dir, enum wr_cg_ctrl c, wr_error *err);
-/* Reads "oom_kill N" from the memory controller's event file. */
-long wr_cgroup_v1_oom_kills(const char *dir);
-long wr_cgroup_v2_oom_kills(const char *dir);
-
-/* Writes a short string, a number, or a number where negative means
- * "max", to dir/file. */
-int wr_cgroup_write(const char *dir, const char *file, const char *value, wr_error *err);
-int wr_cgroup_write_i64(const char *dir, const char *file, int64_t value, wr_error *err);
-int wr_cgroup_write_max(const char *dir, const char *file, int64_t value, wr_error *err);
-/* The hugetlb limit: --hugepages-limit, at least --hugepages. */
-uint64_t wr_cgroup_hugetlb_bytes(const struct wr_resources *r);
 
 #endif

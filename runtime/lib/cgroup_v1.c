@@ -1,8 +1,11 @@
 /* The cgroup v1 backend: one hierarchy per controller (or per group of
  * co-mounted controllers), with v1's file names and units. */
-#include "cgroup.h"
+#include "cgroup_v1.h"
+
+#include "cgroup_file.h"
 
 #include "cleanup.h"
+#include "cpumask.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,31 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Reads a small file; "" when it cannot. */
-static void read_small(const char *dir, const char *file, char *buf, size_t cap)
-{
-    char path[WR_CG_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    buf[0] = '\0';
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
-    if (n < 0)
-        n = 0;
-    buf[n] = '\0';
-    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-        buf[--n] = '\0';
-}
-
 /* A new v1 cpuset has no CPUs and no memory nodes: nothing could join it.
  * Give it its parent's. */
 static int inherit_cpuset(const char *dir, const char *file, wr_error *err)
 {
     char parent[WR_CG_PATH_MAX], value[1024];
     snprintf(parent, sizeof parent, "%s/..", dir);
-    read_small(dir, file, value, sizeof value);
+    wr_cgroup_read(dir, file, value, sizeof value);
     if (value[0])
         return 0;
-    read_small(parent, file, value, sizeof value);
+    wr_cgroup_read(parent, file, value, sizeof value);
     return wr_cgroup_write(dir, file, value, err);
 }
 
@@ -105,30 +93,13 @@ int wr_cgroup_v1_apply(const char *dir, enum wr_cg_ctrl c, const struct wr_resou
         return wr_cgroup_write_max(dir, "pids.max", r->pids_limit, err);
     case WR_CG_HUGETLB:
         return wr_cgroup_write_i64(dir, "hugetlb.2MB.limit_in_bytes",
-                                   (int64_t)wr_cgroup_hugetlb_bytes(r), err);
+                                   (int64_t)wr_resources_hugetlb_bytes(r), err);
     default:
         return 0;
     }
 }
 
-/* "oom_kill N" in a flat "key value" file. */
-static long oom_kill_in(const char *dir, const char *file)
-{
-    char buf[1024];
-    read_small(dir, file, buf, sizeof buf);
-    const char *p = strstr(buf, "oom_kill ");
-    long n = 0;
-    if (p && sscanf(p + 9, "%ld", &n) != 1)
-        n = 0;
-    return n;
-}
-
 long wr_cgroup_v1_oom_kills(const char *dir)
 {
-    return oom_kill_in(dir, "memory.oom_control");
-}
-
-long wr_cgroup_v2_oom_kills(const char *dir)
-{
-    return oom_kill_in(dir, "memory.events");
+    return wr_cgroup_read_key(dir, "memory.oom_control", "oom_kill");
 }

@@ -1,6 +1,9 @@
 /* The cgroup v2 backend: one unified hierarchy; controllers are enabled
  * for a cgroup's children through cgroup.subtree_control. */
-#include "cgroup.h"
+#include "cgroup_v2.h"
+
+#include "cgroup_file.h"
+#include "cpumask.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -63,9 +66,14 @@ int wr_cgroup_v2_apply(const char *dir, enum wr_cg_ctrl c, const struct wr_resou
     case WR_CG_PIDS:
         return wr_cgroup_write_max(dir, "pids.max", r->pids_limit, err);
     case WR_CG_HUGETLB:
-        return wr_cgroup_write_i64(dir, "hugetlb.2MB.max", (int64_t)wr_cgroup_hugetlb_bytes(r),
+        return wr_cgroup_write_i64(dir, "hugetlb.2MB.max", (int64_t)wr_resources_hugetlb_bytes(r),
                                    err);
     default:
         return 0;
     }
+}
+
+long wr_cgroup_v2_oom_kills(const char *dir)
+{
+    return wr_cgroup_read_key(dir, "memory.events", "oom_kill");
 }

@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
+#include "container_id.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -37,17 +38,6 @@ bool wr_hostname_valid(const char *h)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '.')
-            return false;
-    return true;
-}
-
-bool wr_container_id_valid(const char *id)
-{
-    size_t n = strlen(id);
-    if (n == 0 || n > 12)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isxdigit((unsigned char)id[i]) || isupper((unsigned char)id[i]))
             return false;
     return true;
 }

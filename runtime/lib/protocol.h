@@ -123,6 +123,5 @@ void wr_reply_free(struct wr_reply *r);
 char *wr_reply_error(const char *code, const char *message, size_t *len);
 
 bool wr_hostname_valid(const char *h);
-bool wr_container_id_valid(const char *id);
 
 #endif

@@ -1,6 +1,7 @@
 /* Parsing, canonical form and environment of the resource knobs (see
  * resources.h). Host checks live in resources_check.c. */
 #include "resources.h"
+#include "cpumask.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -158,57 +159,6 @@ int wr_parse_size(const char *s, uint64_t *out, wr_error *err)
     if (v > (UINT64_C(1) << 62) >> shift)
         return wr_error_set(err, 0, "too large");
     *out = (uint64_t)v << shift;
-    return 0;
-}
-
-int wr_parse_cpu_list(const char *s, cpu_set_t *set, wr_error *err)
-{
-    CPU_ZERO(set);
-    const char *p = s;
-    if (!*p)
-        return wr_error_set(err, 0, "empty CPU list");
-    while (*p) {
-        char *end;
-        if (!isdigit((unsigned char)*p))
-            return wr_error_set(err, 0, "not a CPU list (expected e.g. 0-3,6)");
-        errno = 0;
-        unsigned long lo = strtoul(p, &end, 10), hi = lo;
-        if (*end == '-') {
-            if (!isdigit((unsigned char)end[1]))
-                return wr_error_set(err, 0, "not a CPU list (expected e.g. 0-3,6)");
-            hi = strtoul(end + 1, &end, 10);
-        }
-        if (errno || lo > hi || hi >= CPU_SETSIZE)
-            return wr_error_set(err, 0, "CPU numbers must be ascending ranges below %d",
-                                CPU_SETSIZE);
-        for (unsigned long c = lo; c <= hi; c++)
-            CPU_SET((int)c, set);
-        if (*end == ',' && end[1])
-            end++;
-        else if (*end)
-            return wr_error_set(err, 0, "not a CPU list (expected e.g. 0-3,6)");
-        p = end;
-    }
-    return 0;
-}
-
-int wr_format_cpu_list(const cpu_set_t *set, char *out, size_t cap)
-{
-    size_t len = 0;
-    out[0] = '\0';
-    for (int c = 0; c < CPU_SETSIZE; c++) {
-        if (!CPU_ISSET(c, set))
-            continue;
-        int hi = c;
-        while (hi + 1 < CPU_SETSIZE && CPU_ISSET(hi + 1, set))
-            hi++;
-        int n = hi == c ? snprintf(out + len, cap - len, "%s%d", len ? "," : "", c)
-                        : snprintf(out + len, cap - len, "%s%d-%d", len ? "," : "", c, hi);
-        if (n < 0 || (size_t)n >= cap - len)
-            return -1;
-        len += (size_t)n;
-        c = hi;
-    }
     return 0;
 }
 
@@ -526,4 +476,9 @@ void wr_resources_summary(const struct wr_resources *r, char *out, size_t cap)
     struct summary s = {.out = out, .cap = cap};
     out[0] = '\0';
     wr_resources_each(r, add_summary, &s);
+}
+
+uint64_t wr_resources_hugetlb_bytes(const struct wr_resources *r)
+{
+    return r->hugepages_limit > r->hugepages ? r->hugepages_limit : r->hugepages;
 }

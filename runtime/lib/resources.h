@@ -79,6 +79,9 @@ bool wr_resources_need_cgroup(const struct wr_resources *r);
 /* The CPUs the workload may use (cpuset or pin); false if not restricted. */
 bool wr_resources_workload_cpus(const struct wr_resources *r, cpu_set_t *out);
 
+/* The hugetlb cgroup limit: --hugepages-limit, at least --hugepages. */
+uint64_t wr_resources_hugetlb_bytes(const struct wr_resources *r);
+
 /* How many CPUs the container may use (for --tune-env and docs). */
 int wr_resources_cpu_count(const struct wr_resources *r);
 
@@ -99,10 +102,6 @@ int wr_parse_size(const char *s, uint64_t *out, wr_error *err);
  * --tmpfs-size): "64m", "1g", "1048576", bytes with an optional binary
  * k/m/g suffix, within lo..hi. 0 or -1. */
 int wr_parse_bytes(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
-int wr_parse_cpu_list(const char *s, cpu_set_t *set, wr_error *err);
-int wr_format_cpu_list(const cpu_set_t *set, char *out, size_t cap);
-/* The host's online CPUs (/sys/devices/system/cpu/online). */
-int wr_online_cpus(cpu_set_t *set, wr_error *err);
 
 /* Container side (container_resources.c), in the cloned child. Before
  * setup: waits for the shim to place it in its v1 cgroups (when asked),

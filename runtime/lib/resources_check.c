@@ -5,6 +5,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "cpumask.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,14 +30,6 @@ static int read_text(const char *path, char *buf, size_t cap)
     while (n > 0 && buf[n - 1] == '\n')
         buf[--n] = '\0';
     return 0;
-}
-
-int wr_online_cpus(cpu_set_t *set, wr_error *err)
-{
-    char buf[1024];
-    if (read_text("/sys/devices/system/cpu/online", buf, sizeof buf) < 0)
-        return wr_error_set(err, errno, "read /sys/devices/system/cpu/online");
-    return wr_parse_cpu_list(buf, set, err);
 }
 
 static bool has_capability(int bit)

@@ -2,6 +2,7 @@
 
 #include "cleanup.h"
 #include "fdpass.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,6 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,16 +24,6 @@ void wr_shim_init(struct wr_shim *s)
 {
     memset(s, 0, sizeof *s);
     s->ctl_fd = s->act_fd = s->pidfd = -1;
-}
-
-static int make_id(char *out, wr_error *err)
-{
-    unsigned char raw[WR_ID_LEN / 2];
-    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-        return wr_error_set(err, errno, "getrandom");
-    for (size_t i = 0; i < sizeof raw; i++)
-        snprintf(out + 2 * i, 3, "%02x", raw[i]);
-    return 0;
 }
 
 int wr_shim_default_path(char *out, size_t cap, wr_error *err)
@@ -166,7 +156,7 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
 {
     int ctl[2], act[2];
     wr_shim_init(s);
-    if (make_id(s->id, err) < 0)
+    if (wr_container_id_new(s->id, err) < 0)
         return -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
         return wr_error_set(err, errno, "socketpair");

@@ -4,7 +4,7 @@
 #ifndef WARMRUN_SHIM_CLIENT_H
 #define WARMRUN_SHIM_CLIENT_H
 
-#include "container/container.h"
+#include "container_id.h"
 #include "error.h"
 #include "resources.h"
 #include "shim_msg.h"

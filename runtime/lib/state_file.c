@@ -2,6 +2,7 @@
 
 #include "cleanup.h"
 #include "protocol.h"
+#include "container_id.h"
 
 #include <errno.h>
 #include <dirent.h>

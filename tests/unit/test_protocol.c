@@ -2,6 +2,7 @@
  * request and reply encode/parse round trips, error replies. Pure memory. */
 #include "lib/protocol.h"
 #include "tap.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -8,6 +8,8 @@
 #include "lib/protocol.h"
 #include "lib/resources.h"
 #include "tap.h"
+#include "lib/cpumask.h"
+#include "lib/cgroup_v2.h"
 
 #include <errno.h>
 #include <fcntl.h>
