@@ -49,7 +49,7 @@ BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 ATTACKS   := $(ATTACK_SRC:tests/attack/%.c=$(BUILD)/attack/%)
 BENCHTOOL_OBJ := $(BENCHTOOL_SRC:%.c=$(BUILD)/%.o)
 
-BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
+BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-daemon $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
         $(BINDIR)/warmrun-bench $(BINDIR)/warmrun-probe
 
 .PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck lint clean
@@ -67,20 +67,29 @@ $(LIBCONTAINER): $(CONTAINER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(LIBDAEMON): $(DAEMON_OBJ)
+# The daemon's modules without its main, for the daemon and the unit tests.
+$(LIBDAEMON): $(filter-out %/daemon_main.o,$(DAEMON_OBJ))
 	@rm -f $@
 	ar rcs $@ $^
 
 # The CLI's start-up is on the activation path: it links only jansson, and
 # statically (no dynamic loader work at all) unless sanitizers are on.
 CLI_STATIC := $(if $(SANITIZE),,-static)
-$(BINDIR)/warmrun: $(CLI_OBJ) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR)
+$(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $(CLI_OBJ) -Wl,--start-group $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) -Wl,--end-group $(call pc_libs,jansson) -lm
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
+# The daemon (`warmrun daemon` executes it) is linked like the CLI it was
+# part of: static, jansson only (it compiles seccomp filters through the shim).
+$(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
+
+# The container's pid-1 code is linked into the shim alone: the container
+# is a clone of the shim.
 $(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(SHIM_OBJ) -Wl,--start-group $(LIBCONTAINER) $(LIBWR) -Wl,--end-group $(call pc_libs,jansson libmnl libseccomp libcap) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap) -lm
 
 $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -92,7 +101,7 @@ $(LIBIMAGE): $(filter-out %/main.o,$(IMAGE_OBJ))
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(BUILD)/runtime/cli/cli_client.o $(LIBIMAGE) $(LIBWR)
+$(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(LIBIMAGE) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libarchive libcrypto) -lm
 
@@ -104,7 +113,7 @@ $(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c
 $(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
-	    $(filter-out %/main.o,$(IMAGE_OBJ)) -Wl,--start-group $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) -Wl,--end-group \
+	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
 	    $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)

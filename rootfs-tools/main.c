@@ -7,6 +7,7 @@
 #include "lib/resources.h"
 #include "store_admin.h"
 #include "store_write.h"
+#include "lib/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,6 +7,8 @@
 #include "lib/shim_msg.h"
 #include "lib/state_file.h"
 #include "lib/userns.h"
+#include "container/container_fds.h"
+#include "container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -7,7 +7,6 @@
 #include "lib/cgroup.h"
 #include "lib/cleanup.h"
 #include "cli_security.h"
-#include "container/container.h"
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
 #include "lib/shim_exe.h"
@@ -16,6 +15,7 @@
 #include "lib/state_file.h"
 #include "lib/clock.h"
 #include "lib/container_id.h"
+#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -205,11 +205,11 @@ static int wait_for_exit(int sock, int sigfd, struct wr_reply *reply, wr_error *
             while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 struct wr_request sig = {.op = WR_OP_SIGNAL, .signal = (int)si.ssi_signo};
                 wr_error ignored;
-                (void)cli_send_request(sock, &sig, NULL, 0, &ignored);
+                (void)wr_api_send_request(sock, &sig, NULL, 0, &ignored);
             }
         }
         if (p[0].revents)
-            return cli_read_reply(sock, reply, err);
+            return wr_api_read_reply(sock, reply, err);
     }
 }
 
@@ -244,7 +244,7 @@ static int exit_status(const struct activate_options *o, const struct wr_reply *
 
 /* The profile of a cold start: the activation's, with the running daemon's
  * --userns-default where the activation did not choose (state_defaults.h). */
-static int cold_profile(const struct cli_globals *g, const struct activate_options *o,
+static int cold_profile(const struct wr_paths *g, const struct activate_options *o,
                         struct wr_security_profile *out, wr_error *err)
 {
     struct wr_daemon_defaults defaults;
@@ -268,7 +268,7 @@ struct cold_child {
 
 /* Cold start: the daemon's fill path run here, then the same activation.
  * reason: why it is cold, for the exit event (`activate -v`). */
-static int cold_start(const struct cli_globals *g, const struct activate_options *o,
+static int cold_start(const struct wr_paths *g, const struct activate_options *o,
                       const char *reason, const int stdio[3], int *client, struct cold_child *child,
                       wr_error *err)
 {
@@ -350,7 +350,7 @@ out:
  * container goes too, and what the shim could not remove (its record,
  * the container's cgroups) is removed here, as the daemon does for its
  * shims. */
-static void cold_child_finish(const struct cli_globals *g, struct cold_child *child, bool reported,
+static void cold_child_finish(const struct wr_paths *g, struct cold_child *child, bool reported,
                               int *sock)
 {
     struct wr_shim held;
@@ -378,21 +378,21 @@ static void cold_child_finish(const struct cli_globals *g, struct cold_child *ch
  * sent (sock then carries the reply), 0 when no daemon is running. The
  * daemon answers itself only when it cannot activate; otherwise the next
  * message is the container's exit event, sent by its shim. */
-static int try_warm(const struct cli_globals *g, const struct activate_options *o,
-                    const int stdio[3], int *sock, wr_error *err)
+static int try_warm(const struct wr_paths *g, const struct activate_options *o, const int stdio[3],
+                    int *sock, wr_error *err)
 {
-    cleanup_close int fd = cli_connect(g, err);
+    cleanup_close int fd = wr_api_connect(g->socket, err);
     if (fd < 0)
         return err->errnum == ENOENT || err->errnum == ECONNREFUSED ? 0 : -1;
     /* A request JSON cannot carry (bytes that are not UTF-8) can still run
      * cold: the cold path passes the arguments as they are. */
-    if (cli_send_request(fd, &o->req, stdio, 3, err) < 0)
+    if (wr_api_send_request(fd, &o->req, stdio, 3, err) < 0)
         return err->errnum == 0 ? 0 : -1;
     *sock = steal_fd(&fd);
     return 1;
 }
 
-int cli_activate(const struct cli_globals *g, int argc, char **argv)
+int cli_activate(const struct wr_paths *g, int argc, char **argv)
 {
     struct activate_options o = {0};
     wr_error err = {0};

@@ -5,6 +5,7 @@
 #include "cli_security.h"
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
+#include "lib/api_client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,7 +46,7 @@ static int find_pool(const struct wr_reply *r, const char *image)
 }
 
 /* Polls pool_ls until the pool is full, or it keeps failing, or time is up. */
-static int wait_pool_full(const struct cli_globals *g, const char *image, long timeout_s)
+static int wait_pool_full(const struct wr_paths *g, const char *image, long timeout_s)
 {
     struct wr_request ls = {.op = WR_OP_POOL_LS};
     struct timespec start, now;
@@ -77,7 +78,7 @@ static int wait_pool_full(const struct cli_globals *g, const char *image, long t
     }
 }
 
-static int pool_create(const struct cli_globals *g, int argc, char **argv)
+static int pool_create(const struct wr_paths *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"size", required_argument, NULL, 's'},
@@ -138,7 +139,7 @@ static int pool_create(const struct cli_globals *g, int argc, char **argv)
     return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
 }
 
-static int pool_ls(const struct cli_globals *g)
+static int pool_ls(const struct wr_paths *g)
 {
     struct wr_request req = {.op = WR_OP_POOL_LS};
     struct wr_reply r;
@@ -158,7 +159,7 @@ static int pool_ls(const struct cli_globals *g)
     return 0;
 }
 
-int cli_pool(const struct cli_globals *g, int argc, char **argv)
+int cli_pool(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return pool_create(g, argc - 1, argv + 1);
@@ -177,7 +178,7 @@ int cli_pool(const struct cli_globals *g, int argc, char **argv)
     return WR_EXIT_USAGE;
 }
 
-int cli_ps(const struct cli_globals *g, int argc, char **argv)
+int cli_ps(const struct wr_paths *g, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
@@ -220,7 +221,7 @@ static int parse_signal(const char *s)
     return -1;
 }
 
-int cli_kill(const struct cli_globals *g, int argc, char **argv)
+int cli_kill(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
@@ -238,7 +239,7 @@ int cli_kill(const struct cli_globals *g, int argc, char **argv)
     return 0;
 }
 
-int cli_stats(const struct cli_globals *g, int argc, char **argv)
+int cli_stats(const struct wr_paths *g, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
@@ -262,7 +263,7 @@ int cli_stats(const struct cli_globals *g, int argc, char **argv)
     return 0;
 }
 
-int cli_shutdown(const struct cli_globals *g, int argc, char **argv)
+int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
 {
     (void)argv;
     if (argc != 1) {
@@ -277,9 +278,9 @@ int cli_shutdown(const struct cli_globals *g, int argc, char **argv)
     return 0;
 }
 
-/* Executes prog from the directory of the running warmrun, with "opt val"
- * (when opt is set) and then argv[1..] as its arguments. */
-static int exec_sibling(const char *prog, const char *opt, const char *val, int argc, char **argv)
+/* Executes prog from the directory of the running warmrun, with pre (a
+ * NULL-terminated list of arguments, or NULL) and then argv[1..]. */
+static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
 {
     char self[PATH_MAX], path[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -292,15 +293,16 @@ static int exec_sibling(const char *prog, const char *opt, const char *val, int 
     if (slash)
         *slash = '\0';
     snprintf(path, sizeof path, "%s/%s", self, prog);
-    cleanup_free char **args = calloc((size_t)argc + 4, sizeof(char *));
+    size_t n_pre = 0;
+    while (pre && pre[n_pre])
+        n_pre++;
+    cleanup_free char **args = calloc((size_t)argc + n_pre + 2, sizeof(char *));
     if (!args)
         return WR_EXIT_FAILED;
     int k = 0;
     args[k++] = (char *)prog;
-    if (opt) {
-        args[k++] = (char *)opt;
-        args[k++] = (char *)val;
-    }
+    for (size_t i = 0; i < n_pre; i++)
+        args[k++] = (char *)pre[i];
     for (int i = 1; i < argc; i++)
         args[k++] = argv[i];
     execv(path, args);
@@ -310,17 +312,18 @@ static int exec_sibling(const char *prog, const char *opt, const char *val, int 
 
 /* `image rm IMAGE` is refused while a pool of the running daemon uses the
  * image (its containers mount the layers). No daemon: nothing uses it. */
-static int image_in_use(const struct cli_globals *g, int argc, char **argv)
+static int image_in_use(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc != 3 || strcmp(argv[1], "rm") != 0 || argv[2][0] == '-')
         return 0;
     wr_error err;
-    cleanup_close int sock = cli_connect(g, &err);
+    cleanup_close int sock = wr_api_connect(g->socket, &err);
     if (sock < 0)
         return 0;
     struct wr_request ls = {.op = WR_OP_POOL_LS};
     struct wr_reply r;
-    if (cli_send_request(sock, &ls, NULL, 0, &err) < 0 || cli_read_reply(sock, &r, &err) < 0) {
+    if (wr_api_send_request(sock, &ls, NULL, 0, &err) < 0 ||
+        wr_api_read_reply(sock, &r, &err) < 0) {
         cli_error("image rm: cannot ask the daemon which images its pools use: %s", err.msg);
         return 1;
     }
@@ -333,17 +336,27 @@ static int image_in_use(const struct cli_globals *g, int argc, char **argv)
 
 /* The image store lives in its own program so that the CLI, whose start-up
  * is on the activation path, does not load libarchive and libcrypto. */
-int cli_image(const struct cli_globals *g, int argc, char **argv)
+int cli_image(const struct wr_paths *g, int argc, char **argv)
 {
     if (image_in_use(g, argc, argv))
         return WR_EXIT_FAILED;
-    return exec_sibling("warmrun-image", "--root", g->root, argc, argv);
+    const char *const pre[] = {"--root", g->root, NULL};
+    return exec_sibling("warmrun-image", pre, argc, argv);
 }
 
 /* The benchmarks too (docs/benchmarks.md); they use a private daemon and
  * store, so the global options do not apply. */
-int cli_bench(const struct cli_globals *g, int argc, char **argv)
+int cli_bench(const struct wr_paths *g, int argc, char **argv)
 {
     (void)g;
-    return exec_sibling("warmrun-bench", NULL, NULL, argc, argv);
+    return exec_sibling("warmrun-bench", NULL, argc, argv);
+}
+
+/* The daemon is its own program too: nothing of it is in this static
+ * binary. It gets the CLI's paths as its own options. */
+int cli_daemon(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
+                               "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
 }

@@ -1,6 +1,7 @@
-/* warmrun: the CLI and, as `warmrun daemon`, the pool daemon. */
+/* warmrun: the command line. `warmrun daemon`, `image` and `bench` execute
+ * their own programs (warmrun-daemon, warmrun-image, warmrun-bench), so that
+ * this static binary, on every activation's path, holds only the client. */
 #include "cli.h"
-#include "lib/image_store.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 static const struct {
     const char *name;
-    int (*run)(const struct cli_globals *, int, char **);
+    int (*run)(const struct wr_paths *, int, char **);
 } commands[] = {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
@@ -38,12 +39,6 @@ static void usage(FILE *out)
             "see docs/cli.md\n");
 }
 
-static const char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v && v[0] ? v : fallback;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -53,11 +48,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct cli_globals g = {
-        .root = env_or("WARMRUN_ROOT", WR_DEFAULT_STORE_ROOT),
-        .state_dir = env_or("WARMRUN_STATE_DIR", WR_DEFAULT_STATE_DIR),
-    };
-    const char *socket_path = getenv("WARMRUN_SOCKET");
+    struct wr_paths g;
+    const char *socket_path = NULL;
+    wr_error err;
+    wr_paths_from_env(&g);
     int c;
     while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
         switch (c) {
@@ -78,11 +72,8 @@ int main(int argc, char **argv)
             return WR_EXIT_USAGE;
         }
     }
-    int n = socket_path && socket_path[0]
-                ? snprintf(g.socket, sizeof g.socket, "%s", socket_path)
-                : snprintf(g.socket, sizeof g.socket, "%s/warmrun.sock", g.state_dir);
-    if (n < 0 || (size_t)n >= sizeof g.socket) {
-        cli_error("socket path longer than %zu bytes", sizeof g.socket - 1);
+    if (wr_paths_set_socket(&g, socket_path, &err) < 0) {
+        cli_error("%s", err.msg);
         return WR_EXIT_USAGE;
     }
     if (optind >= argc) {

@@ -5,7 +5,8 @@
  * leaked cgroup directory). So pid 1 closes everything it inherited from
  * the shim but the few descriptors it needs, right after the clone, and
  * swaps the shim's stdio for its own /dev/null once inside its root. */
-#include "container.h"
+
+#include "container_fds.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,10 +3,14 @@
  * has no handler for: ^C or `warmrun kill ID TERM` then do nothing to a
  * plain `sleep`. With it, the workload runs as pid 2 with normal signal
  * semantics; pid 1 forwards what it receives and reaps orphans. */
+#include "container_init.h"
+
 #include "container.h"
 
 #include "lib/shim_msg.h"
 #include "lib/clock.h"
+#include "exec_command.h"
+#include "privileges.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -7,6 +7,15 @@
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
 #include "lib/clock.h"
+#include "rootfs.h"
+#include "container_fds.h"
+#include "container_paths.h"
+#include "netlink_link.h"
+#include "exec_command.h"
+#include "security_setup.h"
+#include "container_init.h"
+#include "seccomp_install.h"
+#include "container_resources.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,8 @@
  * target (the root's proc, sys, dev) must be a real directory right under
  * the root: an image that plants a symlink there would have us mount over
  * whatever it points at (CVE-2021-30465). */
-#include "container.h"
+
+#include "container_paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,8 @@
 /* The container's side of its resource settings (see resources.h): all of
  * it on the fill path, except for two fcntl calls on activation that keep
  * the handed-over memory descriptors open across the workload's execve. */
+#include "container_resources.h"
+
 #include "lib/resources.h"
 
 #include "lib/cgroup.h"

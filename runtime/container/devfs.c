@@ -1,6 +1,8 @@
 /* /dev of a container: a small tmpfs with only the safe character devices,
  * its own devpts instance, /dev/shm and /dev/mqueue, and the usual links. */
-#include "container.h"
+#include "devfs.h"
+
+#include "container_paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

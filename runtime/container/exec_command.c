@@ -1,6 +1,7 @@
 /* execvpe() with the container's PATH (glibc's searches the caller's own
  * environment) and docker's exit codes for the failures. */
-#include "container.h"
+
+#include "exec_command.h"
 
 #include <errno.h>
 #include <linux/limits.h>

@@ -1,7 +1,8 @@
 /* Brings a network interface up over rtnetlink (libmnl). A new network
  * namespace holds only "lo", and it starts DOWN: without this, even
  * 127.0.0.1 is unreachable inside the container. */
-#include "container.h"
+
+#include "netlink_link.h"
 
 #include <errno.h>
 #include <libmnl/libmnl.h>

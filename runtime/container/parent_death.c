@@ -7,7 +7,8 @@
  * namespace, so the check is the hang-up of the init socket, whose other
  * end only the shim holds. The shim's descriptors close before its
  * children get their death signal, so one of the two always catches it. */
-#include "container.h"
+
+#include "parent_death.h"
 
 #include <errno.h>
 #include <poll.h>

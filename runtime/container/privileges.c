@@ -4,7 +4,8 @@
  * it needs for activation (sethostname, setuid). CAP_MKNOD is harmless
  * without a device cgroup because every writable mount of the container is
  * nodev: a node can be made but not opened (see devfs.c). */
-#include "container.h"
+
+#include "privileges.h"
 
 #include <errno.h>
 #include <linux/capability.h>

@@ -6,7 +6,8 @@
  * the proc and sysfs instances we mounted (on targets checked to be real
  * directories, rootfs.c): the kernel names what is in them, the image
  * cannot plant a symlink there. */
-#include "container.h"
+
+#include "proc_mask.h"
 
 #include <errno.h>
 #include <sys/mount.h>

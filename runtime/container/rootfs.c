@@ -3,9 +3,15 @@
  * pivot_root into it. Everything is mounted inside the container's own mount
  * namespace, so the kernel tears it all down when the container dies: the
  * host has nothing to unmount. */
+#include "rootfs.h"
+
 #include "container.h"
 
-#include "lib/userns.h"
+#include "devfs.h"
+#include "container_fds.h"
+#include "container_paths.h"
+#include "proc_mask.h"
+#include "userns_enter.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,7 @@
 /* Installing a compiled seccomp filter: one raw seccomp(2) call, no
  * library, so that it can run in the container child on the fill path. */
+#include "seccomp_install.h"
+
 #include "lib/seccomp_profile.h"
 
 #include <errno.h>

@@ -1,14 +1,20 @@
 /* The container side of a security profile, on the fill path (see
  * security_profile.h): everything but the seccomp filter, which goes in
  * last, and the user, which is taken on at activation. */
+#include "security_setup.h"
+
 #include "container.h"
 
-#include "lib/userns.h"
 #include "lib/workload_user.h"
+#include "parent_death.h"
+#include "privileges.h"
+#include "userns_enter.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Resolved on the fill path, entered at activation (no allocation). */
 static struct wr_workload_user workload_user;
@@ -40,7 +46,26 @@ int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_e
     return wr_limit_workload_privileges(p->caps, !p->privileged, err);
 }
 
+/* setgroups, setresgid, setresuid; then, as the credential change
+ * cleared it, the parent-death signal again (wr_parent_death_arm). */
+static int enter_user(const struct wr_workload_user *w, int shim_sock, wr_error *err)
+{
+    if (!w->set)
+        return 0;
+    if (setgroups(w->n_groups, w->groups) < 0)
+        return wr_error_set(err, errno, "setgroups");
+    if (setresgid(w->gid, w->gid, w->gid) < 0)
+        return wr_error_set(err, errno, "setgid %u", (unsigned)w->gid);
+    if (setresuid(w->uid, w->uid, w->uid) < 0)
+        return wr_error_set(err, errno, "setuid %u", (unsigned)w->uid);
+    /* A new uid or gid cleared PR_SET_PDEATHSIG (root staying root, in
+     * its namespace, keeps it: nothing to pay on that hot path). */
+    if ((w->uid != 0 || w->gid != 0) && wr_parent_death_arm(shim_sock, err) < 0)
+        return -1;
+    return 0;
+}
+
 int wr_security_enter_user(int shim_sock, wr_error *err)
 {
-    return wr_workload_user_enter(&workload_user, shim_sock, err);
+    return enter_user(&workload_user, shim_sock, err);
 }

@@ -3,7 +3,8 @@
 #ifndef WARMRUN_DAEMON_H
 #define WARMRUN_DAEMON_H
 
-#include "cli/cli.h"
+#include "lib/paths.h"
+#include "lib/protocol.h"
 #include "lib/image_store.h"
 #include "lib/latency_ring.h"
 #include "lib/security_profile.h"
@@ -90,7 +91,7 @@ struct client {
 };
 
 struct daemon {
-    const struct cli_globals *g;
+    const struct wr_paths *g;
     int epfd, listen_fd, sigfd;
     struct watch listen_watch, signal_watch;
     /* The shim, executed from a read-only overlay or a sealed memfd copy,

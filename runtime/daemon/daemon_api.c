@@ -6,7 +6,6 @@
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
 #include "lib/cleanup.h"
-#include "container/container.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
 #include "lib/shim_client.h"

@@ -1,8 +1,8 @@
-/* warmrun daemon: setup, the event loop, and shutdown. */
+/* warmrun-daemon (`warmrun daemon` executes it): setup, the event loop, and
+ * shutdown. Its own program, so that the static CLI holds none of it. */
 #include "daemon.h"
 
 #include "lib/cleanup.h"
-#include "container/container.h"
 #include "lib/protocol.h"
 #include "lib/cpumask.h"
 #include "lib/signal_fd.h"
@@ -11,11 +11,13 @@
 #include "lib/workload_user.h"
 #include "lib/clock.h"
 #include "daemon_log.h"
+#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +40,10 @@
 #define DEFAULT_MAX_STARTING 16
 #define MAX_STARTING_LIMIT   1024
 
-static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
+static int refuse_second_daemon(const struct wr_paths *g, wr_error *err)
 {
     wr_error ignored;
-    int fd = cli_connect(g, &ignored);
+    int fd = wr_api_connect(g->socket, &ignored);
     if (fd >= 0) {
         close(fd);
         return wr_error_set(err, EADDRINUSE, "a daemon is already serving %s", g->socket);
@@ -379,9 +381,28 @@ static void shutdown_daemon(struct daemon *d)
     daemon_log("stopped");
 }
 
-int cli_daemon(const struct cli_globals *g, int argc, char **argv)
+/* Exit statuses as the CLI's (docs/cli.md). */
+#define EXIT_FAILED 1
+#define EXIT_USAGE  2
+
+/* Errors before the log starts, worded as the CLI's. */
+static void startup_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void startup_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("warmrun: daemon: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
+        {"root", required_argument, NULL, 'r'},
+        {"state-dir", required_argument, NULL, 's'},
+        {"socket", required_argument, NULL, 'S'},
         {"pin-cpu", required_argument, NULL, 'p'},
         {"socket-group", required_argument, NULL, 'G'},
         {"max-cold-starts", required_argument, NULL, 'M'},
@@ -389,19 +410,25 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     static struct daemon d; /* large (latency ring): not on the stack */
+    static struct wr_paths paths;
+    const char *socket_opt = NULL;
     wr_error err;
     char *end;
     int c;
     d.pin_cpu = -1;
     d.max_starting = DEFAULT_MAX_STARTING;
-    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    wr_paths_from_env(&paths);
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 'r' || c == 's' || c == 'S') {
+            *(c == 'r' ? &paths.root : c == 's' ? &paths.state_dir : &socket_opt) = optarg;
+            continue;
+        }
         if (c == 'U') {
             struct wr_security_profile p;
             wr_security_profile_default(&p);
             if (wr_security_option(&p, "userns", optarg, &err) < 0) {
-                cli_error("daemon: --userns-default: %s", err.msg);
-                return WR_EXIT_USAGE;
+                startup_error("--userns-default: %s", err.msg);
+                return EXIT_USAGE;
             }
             d.userns_base = p.userns_base;
             d.userns_size = p.userns_size;
@@ -414,14 +441,14 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
                 d.max_starting = n;
                 continue;
             }
-            cli_error("daemon: --max-cold-starts %s: expected an integer from 0 to %d", optarg,
-                      MAX_STARTING_LIMIT);
-            return WR_EXIT_USAGE;
+            startup_error("--max-cold-starts %s: expected an integer from 0 to %d", optarg,
+                          MAX_STARTING_LIMIT);
+            return EXIT_USAGE;
         }
         if (c == 'G') {
             if (wr_group_id(optarg, &d.socket_gid, &err) < 0) {
-                cli_error("daemon: --socket-group: %s", err.msg);
-                return WR_EXIT_USAGE;
+                startup_error("--socket-group: %s", err.msg);
+                return EXIT_USAGE;
             }
             d.socket_group = true;
             continue;
@@ -441,14 +468,19 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
         fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
                         "[--pin-cpu N] [--socket-group GROUP] [--max-cold-starts N] "
                         "[--userns-default auto|host|BASE[:SIZE]]\n");
-        return WR_EXIT_USAGE;
+        return EXIT_USAGE;
     }
-    d.g = g;
+    if (wr_paths_set_socket(&paths, socket_opt, &err) < 0) {
+        startup_error("%s", err.msg);
+        return EXIT_USAGE;
+    }
+    d.g = &paths;
+    const struct wr_paths *g = d.g;
     d.listen_fd = d.epfd = d.sigfd = -1;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
-        cli_error("daemon: %s", err.msg);
-        return WR_EXIT_FAILED;
+        startup_error("%s", err.msg);
+        return EXIT_FAILED;
     }
     sweep_state(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);

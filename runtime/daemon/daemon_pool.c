@@ -2,7 +2,6 @@
  * their entries in O(1), and following every shim until it is reaped. */
 #include "daemon.h"
 
-#include "container/container.h"
 #include "lib/state_file.h"
 #include "lib/clock.h"
 #include "daemon_log.h"

@@ -24,8 +24,6 @@
 
 #include <stddef.h>
 
-#define WR_DEFAULT_STORE_ROOT "/var/lib/warmrun"
-
 struct wr_image {
     char *name;     /* "busybox" */
     char *tag;      /* "latest" */

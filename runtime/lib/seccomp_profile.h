@@ -82,7 +82,5 @@ struct wr_seccomp_filter {
 };
 int wr_seccomp_filter_prepare(const struct wr_security_profile *p, struct wr_seccomp_filter *f,
                               wr_error *err);
-/* Installs it in the calling thread (needs no_new_privs or CAP_SYS_ADMIN). */
-int wr_seccomp_filter_install(const struct wr_seccomp_filter *f, wr_error *err);
 
 #endif

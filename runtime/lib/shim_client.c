@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "fdpass.h"
 #include "clock.h"
+#include "container_id.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,6 +10,8 @@
  * with every capability of the user namespace, cannot mount, and a
  * breakout lands as an unprivileged uid. It gets a UTS namespace of its
  * own so that activation can still set the host name. */
+/* This module is the shim's part, the namespace's creation; the
+ * container's (idmapped layers, entering) is container/userns_enter.h. */
 #ifndef WARMRUN_USERNS_H
 #define WARMRUN_USERNS_H
 
@@ -31,16 +33,5 @@
  * the kernel's refusal of an unprivileged user namespace (EPERM, or ENOSPC
  * past user.max_user_namespaces), of the maps, of the helper. */
 int wr_userns_create(uint32_t base, uint32_t size, uint32_t owner, int *fd, wr_error *err);
-
-/* Container, as host root: an idmapped copy of each layer of lowerdir
- * (':'-separated, topmost first) under dir/l<N>; out gets the new
- * lowerdir value. */
-int wr_userns_idmap_layers(const char *lowerdir, const char *dir, int userns_fd, char *out,
-                           size_t cap, wr_error *err);
-
-/* Container: joins the namespace (and closes userns_fd), unshares a UTS
- * namespace (host name hostname) owned by it, becomes its root, and arms
- * its parent-death signal again (wr_parent_death_arm on shim_sock). */
-int wr_userns_enter(int userns_fd, const char *hostname, int shim_sock, wr_error *err);
 
 #endif

@@ -7,7 +7,6 @@
 #include "workload_user.h"
 
 #include "cleanup.h"
-#include "container/container.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -136,22 +135,5 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
     if (found && !group)
         member_groups(w, name);
     w->set = true;
-    return 0;
-}
-
-int wr_workload_user_enter(const struct wr_workload_user *w, int shim_sock, wr_error *err)
-{
-    if (!w->set)
-        return 0;
-    if (setgroups(w->n_groups, w->groups) < 0)
-        return wr_error_set(err, errno, "setgroups");
-    if (setresgid(w->gid, w->gid, w->gid) < 0)
-        return wr_error_set(err, errno, "setgid %u", (unsigned)w->gid);
-    if (setresuid(w->uid, w->uid, w->uid) < 0)
-        return wr_error_set(err, errno, "setuid %u", (unsigned)w->uid);
-    /* A new uid or gid cleared PR_SET_PDEATHSIG (root staying root, in
-     * its namespace, keeps it: nothing to pay on that hot path). */
-    if ((w->uid != 0 || w->gid != 0) && wr_parent_death_arm(shim_sock, err) < 0)
-        return -1;
     return 0;
 }

@@ -1,4 +1,6 @@
-/* The user a workload runs as (see workload_user.c). */
+/* The user a workload runs as, resolved in the /etc/passwd and /etc/group
+ * of the current root (see workload_user.c); taken on by the container
+ * (container/security_setup.c). */
 #ifndef WARMRUN_WORKLOAD_USER_H
 #define WARMRUN_WORKLOAD_USER_H
 
@@ -23,8 +25,4 @@ struct wr_workload_user {
 int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err);
 /* A group name (from the current root's /etc/group) or number -> gid. */
 int wr_group_id(const char *group, gid_t *gid, wr_error *err);
-/* setgroups, setresgid, setresuid; then, as the credential change
- * cleared it, the parent-death signal again (wr_parent_death_arm). */
-int wr_workload_user_enter(const struct wr_workload_user *w, int shim_sock, wr_error *err);
-
 #endif

@@ -239,9 +239,10 @@ start_daemon() {
         diag_file "$DAEMON_LOG"
         return 1
     fi
-    # setsid forks when it is a group leader: find the daemon itself.
-    if [ "$(cat "/proc/$DAEMON_PID/comm" 2>/dev/null)" != warmrun ]; then
-        DAEMON_PID=$(pgrep -n -f -- "--socket $SOCK daemon")
+    # setsid forks when it is a group leader: find the daemon itself
+    # (`warmrun daemon` executes warmrun-daemon, with --socket first-hand).
+    if [ "$(cat "/proc/$DAEMON_PID/comm" 2>/dev/null)" != warmrun-daemon ]; then
+        DAEMON_PID=$(pgrep -n -f -- "warmrun-daemon .*--socket $SOCK( |\$)")
     fi
     return 0
 }
@@ -330,7 +331,7 @@ no_container_pids() {
     local p
     for p in $(our_pids_except_daemon); do
         case $(cat "/proc/$p/comm" 2>/dev/null) in
-        warmrun | timeout | "") ;;
+        warmrun | warmrun-daemon | timeout | "") ;;
         *) return 1 ;;
         esac
     done

@@ -3,8 +3,8 @@
  * Each call runs in a forked child, since it execs on success; the child's
  * stdout (the workload's, or the error message) comes back through a pipe
  * and its exit status through waitpid. Needs no privileges. */
-#include "container/container.h"
 #include "tap.h"
+#include "container/exec_command.h"
 
 #include <errno.h>
 #include <fcntl.h>
