@@ -2,6 +2,7 @@
 #include "prefault.h"
 
 #include "lib/cleanup.h"
+#include "lib/path_search.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -167,12 +168,39 @@ static void warm_elf(struct image_fs *fs, int fd, int depth)
     }
 }
 
+/* The image's PATH; NULL (the default) when its Env sets none. */
 static const char *image_path_env(const struct wr_image *img)
 {
     for (size_t i = 0; img->env && img->env[i]; i++)
         if (strncmp(img->env[i], "PATH=", 5) == 0)
             return img->env[i] + 5;
-    return "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    return NULL;
+}
+
+struct command_search {
+    struct image_fs *fs;
+    const struct wr_image *img;
+};
+
+/* One PATH candidate; 1 once the command is found. A relative one (an
+ * empty PATH entry: the working directory) is looked up in the image's
+ * WorkingDir, where the workload starts unless its activation names
+ * another. */
+static int warm_candidate(const char *candidate, void *ctx)
+{
+    struct command_search *s = ctx;
+    char path[256];
+    if (candidate[0] != '/') {
+        int n = snprintf(path, sizeof path, "%s/%s", s->img->workdir, candidate);
+        if (n < 0 || (size_t)n >= sizeof path)
+            return 0;
+        candidate = path;
+    }
+    cleanup_close int fd = warm(s->fs, candidate);
+    if (fd < 0)
+        return 0;
+    warm_elf(s->fs, fd, 0);
+    return 1;
 }
 
 static void warm_command(struct image_fs *fs, const struct wr_image *img)
@@ -180,7 +208,6 @@ static void warm_command(struct image_fs *fs, const struct wr_image *img)
     const char *cmd = img->entrypoint && img->entrypoint[0] ? img->entrypoint[0]
                       : img->cmd && img->cmd[0]             ? img->cmd[0]
                                                             : NULL;
-    char path[256];
     if (!cmd || !cmd[0])
         return;
     if (strchr(cmd, '/')) {
@@ -189,17 +216,8 @@ static void warm_command(struct image_fs *fs, const struct wr_image *img)
             warm_elf(fs, fd, 0);
         return;
     }
-    const char *dirs = image_path_env(img);
-    while (*dirs) {
-        size_t len = strcspn(dirs, ":");
-        int n = snprintf(path, sizeof path, "%.*s/%s", (int)len, dirs, cmd);
-        cleanup_close int fd = n > 0 && (size_t)n < sizeof path ? warm(fs, path) : -1;
-        if (fd >= 0) {
-            warm_elf(fs, fd, 0);
-            return;
-        }
-        dirs += len + (dirs[len] == ':');
-    }
+    struct command_search s = {.fs = fs, .img = img};
+    wr_path_search(image_path_env(img), cmd, warm_candidate, &s);
 }
 
 size_t wr_prefault_image(const struct wr_image *img, const char *extra,

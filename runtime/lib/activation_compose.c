@@ -1,12 +1,11 @@
 #include "activation_compose.h"
 
 #include "activation.h"
+#include "path_search.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static size_t key_len(const char *kv)
 {
@@ -85,7 +84,7 @@ ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_re
                             img->name, img->tag);
 
     snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", hostname);
-    char *defaults[3 + WR_RESOURCES_ENV_MAX] = {(char *)DEFAULT_PATH_ENV, hostname_env,
+    char *defaults[3 + WR_RESOURCES_ENV_MAX] = {(char *)WR_DEFAULT_PATH_ENV, hostname_env,
                                                 (char *)"HOME=/root"};
     size_t n_def = 3;
     for (size_t i = 0; pool_env && pool_env[i] && n_def < sizeof defaults / sizeof *defaults; i++)

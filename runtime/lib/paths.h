@@ -13,8 +13,8 @@
 #define WR_SOCKET_PATH_MAX    108 /* sizeof sockaddr_un.sun_path */
 
 struct wr_paths {
-    const char *root;      /* image store */
-    const char *state_dir; /* runtime state: container records, staging mounts */
+    const char *root;                /* image store */
+    const char *state_dir;           /* runtime state: container records, staging mounts */
     char socket[WR_SOCKET_PATH_MAX]; /* the daemon's control socket */
 };
 
