@@ -26,17 +26,6 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv);
 /* One request, one reply, on a fresh connection; prints a daemon error. */
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);
 
-/* Resource options (cli_resources.c) for a getopt_long table: out gets
- * base (up to its NULL entry), then one entry per resource knob, each with
- * val CLI_RESOURCE_OPT + i, then the NULL entry; out must have room for
- * base's entries plus CLI_RESOURCE_OPTS_MAX. cli_resource_option handles
- * such a val: 0 done, -1 bad value (printed). */
-#define CLI_RESOURCE_OPT      1000
-#define CLI_RESOURCE_OPTS_MAX 24
-struct option;
-void cli_with_resource_options(const struct option *base, struct option *out);
-int cli_resource_option(struct wr_resources *r, int val, const char *arg);
-
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -6,7 +6,7 @@
 #include "lib/activation_compose.h"
 #include "lib/cgroup.h"
 #include "lib/cleanup.h"
-#include "cli_security.h"
+#include "cli_options.h"
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
 #include "lib/shim_exe.h"
@@ -38,21 +38,18 @@ static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR
 
 struct activate_options {
     struct wr_request req;
-    struct wr_resources res; /* resource options: a cold start with them */
-    bool has_res;
     size_t env_cap;
     bool cold, no_cold, verbose;
-    /* Security options: a warm container has its pool's profile, so these
-     * make the activation a cold start. */
-    struct wr_security_profile security;
-    bool security_set;
+    /* Security and resource options: a warm container has its pool's
+     * settings, so these make the activation a cold start. */
+    struct cli_container_options c;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_SECURITY_USAGE
-                    " [resource options: docs/resources.md] IMAGE [--] [COMMAND [ARG...]]\n");
+                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_CONTAINER_USAGE
+                    " IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
 static int add_env(struct activate_options *o, const char *kv)
@@ -85,23 +82,20 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"entrypoint", required_argument, NULL, 'E'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'H'},
-        CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
-    cli_with_resource_options(longopts, all_opts);
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
+    cli_container_longopts(longopts, all_opts);
     int c;
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
-    wr_security_profile_default(&o->security);
+    cli_container_options_init(&o->c);
     while ((c = getopt_long(argc, argv, "+e:w:vu:", all_opts, NULL)) != -1) {
-        int sec = cli_security_option(&o->security, c, optarg);
-        if (sec < 0)
+        int known = cli_container_option(&o->c, c, optarg);
+        if (known < 0)
             return -1;
-        if (sec > 0) {
-            o->security_set = true;
+        if (known > 0)
             continue;
-        }
         switch (c) {
         case 'e':
             if (add_env(o, optarg) < 0)
@@ -138,12 +132,6 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             o->req.entrypoint = strdup(optarg);
             break;
         default:
-            if (c >= CLI_RESOURCE_OPT) {
-                if (cli_resource_option(&o->res, c, optarg) < 0)
-                    return -1;
-                o->has_res = true;
-                break;
-            }
             usage();
             return -1;
         }
@@ -154,12 +142,12 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     }
     /* A pool's containers carry the pool's settings: security and resource
      * options apply to a cold start of this one. */
-    if ((o->security_set || o->has_res) && o->no_cold) {
+    if ((o->c.security_set || o->c.res_set) && o->no_cold) {
         cli_error("security and resource options apply to cold starts; they exclude --no-cold "
                   "(a warm container has its pool's settings: give them to pool create)");
         return -1;
     }
-    o->cold |= o->security_set || o->has_res;
+    o->cold |= o->c.security_set || o->c.res_set;
     o->req.no_cold = o->no_cold;
     if (optind >= argc) {
         usage();
@@ -248,7 +236,7 @@ static int cold_profile(const struct wr_paths *g, const struct activate_options 
                         struct wr_security_profile *out, wr_error *err)
 {
     struct wr_daemon_defaults defaults;
-    *out = o->security;
+    *out = o->c.security;
     if (out->userns_explicit)
         return 0;
     if (wr_defaults_read(g->state_dir, &defaults, err) < 0)
@@ -272,26 +260,27 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
                       const char *reason, const int stdio[3], int *client, struct cold_child *child,
                       wr_error *err)
 {
-    struct wr_image *img = NULL;
-    struct wr_shim shim;
-    struct wr_shim_exe exe;
+    cleanup_image struct wr_image *img = NULL;
+    /* Released on return: closing the control socket of a shim whose
+     * container was never activated makes it kill the container and exit. */
+    cleanup_shim struct wr_shim shim;
+    cleanup_shim_exe struct wr_shim_exe exe;
     char shim_path[PATH_MAX];
     static char msg[WR_ACTIVATION_MAX];
     int pair[2];
 
+    wr_shim_init(&shim);
+    wr_shim_exe_init(&exe);
     struct wr_resources_env env;
-    wr_resources_env(&o->res, &env);
+    wr_resources_env(&o->c.res, &env);
     /* Never executed from its host path: this container's /proc/self/exe
      * must not be a host file (shim_exe.h). */
-    if ((o->has_res && wr_resources_validate(&o->res, err) < 0) ||
+    if ((o->c.res_set && wr_resources_validate(&o->c.res, err) < 0) ||
         wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
-        wr_image_load(g->root, o->req.image, &img, err) < 0)
+        wr_image_load(g->root, o->req.image, &img, err) < 0 ||
+        wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0)
         return -1;
-    if (wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0) {
-        wr_image_free(img);
-        return -1;
-    }
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
     char security[WR_PROFILE_TEXT];
@@ -304,43 +293,29 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
         .security = security,
-        .resources = o->has_res ? &o->res : NULL,
+        .resources = o->c.res_set ? &o->c.res : NULL,
     };
-    int rc = -1;
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
         wr_shim_spawn(&spec, &shim, err) < 0)
-        goto out;
+        return -1;
     child->shim_pid = shim.shim_pid;
     snprintf(child->id, sizeof child->id, "%s", shim.id);
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
-        goto release;
+        return -1;
     ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
     if (len < 0)
-        goto release;
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
-        wr_error_set(err, errno, "socketpair");
-        goto release;
-    }
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    cleanup_close int ours = pair[0], theirs = pair[1];
     int64_t resumed_ns;
-    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, pair[1], reason, &resumed_ns, err) < 0) {
-        close(pair[0]);
-        close(pair[1]);
-        goto release;
-    }
-    close(pair[1]);
-    *client = pair[0];
+    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, theirs, reason, &resumed_ns, err) < 0)
+        return -1;
+    *client = steal_fd(&ours);
     /* Kept past the release: if the shim dies, we end its container. */
     child->pidfd = steal_fd(&shim.pidfd);
-    rc = 0;
-release:
-    /* Closing the control socket of a shim whose container was never
-     * activated makes it kill the container and exit. */
-    wr_shim_release(&shim);
-out:
-    wr_shim_exe_close(&exe);
-    wr_image_free(img);
-    return rc;
+    return 0;
 }
 
 /* After a cold start: the shim is our child: reap it, so that it does not
@@ -417,7 +392,7 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     int64_t sent_ns = wr_monotonic_ns();
     char reason[WR_ERROR_MSG_MAX];
     snprintf(reason, sizeof reason, "%s",
-             o.security_set || o.has_res ? "per-activation options" : "--cold");
+             o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio, &sock, &err);
         if (got < 0)

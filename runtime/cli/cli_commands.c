@@ -2,7 +2,7 @@
 #include "cli.h"
 
 #include "lib/cleanup.h"
-#include "cli_security.h"
+#include "cli_options.h"
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
 #include "lib/api_client.h"
@@ -85,25 +85,22 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         {"wait", no_argument, NULL, 'w'},
         {"timeout", required_argument, NULL, 't'},
         {"tmpfs-size", required_argument, NULL, 'm'},
-        CLI_SECURITY_LONGOPTS,
         {NULL, 0, NULL, 0},
     };
-    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_RESOURCE_OPTS_MAX];
-    cli_with_resource_options(longopts, all_opts);
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
+    cli_container_longopts(longopts, all_opts);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
-    struct wr_security_profile security;
+    struct cli_container_options opts;
     long timeout_s = 120;
     int wait = 0, c;
-    wr_security_profile_default(&security);
+    cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     while ((c = getopt_long(argc, argv, "u:", all_opts, NULL)) != -1) {
-        int sec = cli_security_option(&security, c, optarg);
-        if (sec < 0)
+        int known = cli_container_option(&opts, c, optarg);
+        if (known < 0)
             return WR_EXIT_USAGE;
-        if (sec > 0) {
-            req.security = &security;
+        if (known > 0)
             continue;
-        }
         if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
             continue;
         if (c == 'w') {
@@ -112,11 +109,6 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         }
         if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
-        if (c >= CLI_RESOURCE_OPT) {
-            if (cli_resource_option(&req.resources, c, optarg) < 0)
-                return WR_EXIT_USAGE;
-            continue;
-        }
         if (c == 'm' &&
             wr_parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
             continue;
@@ -126,12 +118,13 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         return WR_EXIT_USAGE;
     }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr,
-                "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
-                "[--timeout S] " CLI_SECURITY_USAGE " [resource options: docs/resources.md]\n");
+        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
+                        "[--timeout S] " CLI_CONTAINER_USAGE "\n");
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
+    req.security = opts.security_set ? &opts.security : NULL;
+    req.resources = opts.res;
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;

@@ -55,12 +55,6 @@ void wr_image_free(struct wr_image *img)
     free(img);
 }
 
-static inline void wr_image_freep(struct wr_image **img)
-{
-    wr_image_free(*img);
-}
-#define cleanup_image __attribute__((cleanup(wr_image_freep)))
-
 /* ---- references ------------------------------------------------------- */
 
 /* Plain ASCII ranges: isalnum() would follow the locale. */

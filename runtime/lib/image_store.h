@@ -47,6 +47,12 @@ int wr_image_ref_parse(const char *ref, char **name, char **tag, wr_error *err);
 int wr_image_load(const char *root, const char *ref, struct wr_image **out, wr_error *err);
 
 void wr_image_free(struct wr_image *img);
+static inline void wr_image_freep(struct wr_image **img)
+{
+    wr_image_free(*img);
+}
+/* cleanup.h's idiom for a loaded image (NULL: nothing). */
+#define cleanup_image __attribute__((cleanup(wr_image_freep)))
 
 /* Checks a store root: absolute, and no character that overlayfs mount
  * options cannot carry (',', ':', '\\', whitespace). */

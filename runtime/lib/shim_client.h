@@ -84,6 +84,9 @@ bool wr_shim_kill_orphan(struct wr_shim *s, int timeout_ms);
 /* Closes every descriptor held for the shim (a warm shim then kills its
  * container and exits by itself). */
 void wr_shim_release(struct wr_shim *s);
+/* cleanup.h's idiom: released when it leaves scope (after wr_shim_init or
+ * wr_shim_spawn, failed or not). */
+#define cleanup_shim __attribute__((cleanup(wr_shim_release)))
 
 /* Path of the shim binary: $WARMRUN_SHIM, or warmrun-shim beside this
  * executable. */

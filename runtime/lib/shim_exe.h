@@ -64,6 +64,9 @@ int wr_shim_exe_open(struct wr_shim_exe *x, const char *host_path, const char *s
 int wr_shim_exe_check(struct wr_shim_exe *x, char *what, size_t cap, wr_error *err);
 
 void wr_shim_exe_close(struct wr_shim_exe *x);
+/* cleanup.h's idiom: closed when it leaves scope (after wr_shim_exe_init
+ * or wr_shim_exe_open, failed or not). */
+#define cleanup_shim_exe __attribute__((cleanup(wr_shim_exe_close)))
 
 /* "overlay" or "memfd". */
 const char *wr_shim_exe_kind(const struct wr_shim_exe *x);
