@@ -5,6 +5,7 @@
 #include "lib/state_file.h"
 #include "lib/clock.h"
 #include "daemon_log.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,22 +91,19 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         p->retry_at_ns = 0;
         return 0;
     }
-    struct wr_image *img;
+    cleanup_image struct wr_image *img = NULL;
+    cleanup_free struct pool *created = calloc(1, sizeof *created);
+    if (!created)
+        return wr_error_set(err, ENOMEM, "pool");
     if (wr_image_load(d->g->root, ref, &img, err) < 0)
         return -1;
-    p = calloc(1, sizeof *p);
-    if (!p) {
-        wr_image_free(img);
-        return wr_error_set(err, ENOMEM, "pool");
-    }
-    snprintf(p->image, sizeof p->image, "%s", key);
-    p->img = img;
+    snprintf(created->image, sizeof created->image, "%s", key);
+    created->img = img;
     if (wr_resources_validate(res, err) < 0 ||
-        daemon_pool_security(d, p, security, &changed, err) < 0) {
-        wr_image_free(img);
-        free(p);
+        daemon_pool_security(d, created, security, &changed, err) < 0)
         return -1;
-    }
+    p = steal_pointer(&created);
+    p->img = steal_pointer(&img);
     daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;

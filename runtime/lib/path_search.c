@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int wr_path_search(const char *path, const char *file,
-                   int (*try)(const char *candidate, void *ctx), void *ctx)
+int wr_path_search(const char *path, const char *file, int (*try)(const char *candidate, void *ctx),
+                   void *ctx)
 {
     char candidate[PATH_MAX];
     const char *p = path ? path : WR_DEFAULT_PATH;

@@ -21,7 +21,7 @@
  * No allocation (the candidate is on the stack): usable in the container's
  * pid 1 right before its execve. file must not contain '/': a name with a
  * slash is used as it is, without a search. */
-int wr_path_search(const char *path, const char *file,
-                   int (*try)(const char *candidate, void *ctx), void *ctx);
+int wr_path_search(const char *path, const char *file, int (*try)(const char *candidate, void *ctx),
+                   void *ctx);
 
 #endif
