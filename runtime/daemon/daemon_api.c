@@ -1,17 +1,21 @@
 /* The daemon's API: one request per message from a client connection.
  * Every request is validated by the protocol module before it is used; a
  * bad one gets an error reply and never affects another client. */
-#include "daemon.h"
+#include "daemon_api.h"
 
+#include "daemon_client.h"
+#include "daemon_log.h"
+#include "daemon_pool.h"
+#include "daemon_resources.h"
+#include "daemon_start.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
 #include "lib/shim_client.h"
 #include "lib/state_file.h"
-#include "lib/clock.h"
-#include "daemon_log.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -28,39 +32,6 @@
 static char request_buf[WR_API_MSG_MAX];
 #define REFILL_DELAY_NS (2LL * 1000000)
 static char activation_buf[WR_ACTIVATION_MAX];
-
-void daemon_close_client(struct daemon *d, struct client *c)
-{
-    if (c->closed)
-        return;
-    daemon_start_abandon(d, c);
-    wr_request_free(&c->req);
-    wr_close_fds(c->fds, 3);
-    epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
-    c->fd = -1;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        d->clients = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    d->n_clients--;
-    /* Not freed yet: a shim's event earlier in this batch may have closed
-     * it while its own event still waits further on. */
-    c->closed = true;
-    c->prev = NULL;
-    c->next = d->client_graveyard;
-    d->client_graveyard = c;
-}
-
-void daemon_send_error(struct client *c, const char *code, const char *msg)
-{
-    size_t len;
-    cleanup_free char *text = wr_reply_error(code, msg, &len);
-    if (text)
-        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-}
 
 static void send_reply(struct client *c, const struct wr_reply *r)
 {
@@ -81,20 +52,6 @@ static void send_ok(struct client *c)
     send_reply(c, &r);
 }
 
-void daemon_summarize_command(char *out, size_t cap, const struct wr_request *req,
-                              const struct wr_image *img)
-{
-    char *const *argv = req->argc ? req->argv : img->cmd;
-    size_t len = 0;
-    out[0] = '\0';
-    for (size_t i = 0; argv && argv[i] && len + 1 < cap; i++) {
-        int n = snprintf(out + len, cap - len, "%s%s", i ? " " : "", argv[i]);
-        if (n < 0)
-            break;
-        len += (size_t)n;
-    }
-}
-
 enum activate_result {
     ACTIVATE_REPLIED,     /* an error reply was sent; the connection stays */
     ACTIVATE_HANDED_OVER, /* the connection belongs to a container's shim */
@@ -110,25 +67,21 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     struct pool *p = daemon_find_pool(d, req->image);
     d->activations++;
     struct entry *e;
-    while (p && (e = daemon_pop_warm(p))) {
+    while (p && (e = daemon_pool_take_warm(p))) {
         ssize_t len = wr_activation_compose_env(p->img, req, p->env.vec, e->shim.id, activation_buf,
                                                 sizeof activation_buf, &err);
         if (len < 0) {
             /* The request is at fault, not the container: put it back. */
-            e->warm_next = p->warm_head;
-            p->warm_head = e;
-            if (!p->warm_tail)
-                p->warm_tail = e;
-            p->warm++;
+            daemon_entry_return_warm(e);
             daemon_send_error(c, "invalid", err.msg);
             return ACTIVATE_REPLIED;
         }
-        e->received_ns = received_ns;
-        daemon_entry_running(d, e);
         int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, NULL,
                                   &e->resumed_ns, &err);
         if (rc == WR_ACTIVATE_STARTED_FAILED) {
+            /* Resumed, then lost: it counts as an activation, and goes. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
+            daemon_entry_running(d, e, received_ns, false);
             daemon_entry_discard(d, e);
             daemon_send_error(c, "internal", err.msg);
             return ACTIVATE_REPLIED;
@@ -136,17 +89,15 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         if (rc < 0) {
             /* That container died while warm: drop it, try the next one. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
-            p->activations--;
             daemon_entry_discard(d, e);
             continue;
         }
+        daemon_entry_running(d, e, received_ns, false);
         d->warm_hits++;
         /* Refill a moment later: the spawn would compete for the CPU with
          * the workload we just woke. */
-        int64_t refill_at = received_ns + REFILL_DELAY_NS;
-        if (p->retry_at_ns < refill_at)
-            p->retry_at_ns = refill_at;
-        daemon_summarize_command(e->command, sizeof e->command, req, p->img);
+        daemon_pool_delay_refill(p, received_ns + REFILL_DELAY_NS);
+        daemon_entry_set_command(e, req, p->img);
         return ACTIVATE_HANDED_OVER;
     }
     d->misses++;
@@ -166,11 +117,13 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
 static void fill_container_info(struct daemon *d, struct wr_container_info *ci,
                                 const struct entry *e)
 {
-    static const char *const names[] = {"filling", "warm", "running"};
+    /* "starting": being created for a waiting activation */
+    static const char *const names[] = {
+        [ENTRY_FILLING] = "filling", [ENTRY_STARTING] = "starting", [ENTRY_WARM] = "warm",
+        [ENTRY_TAKEN] = "warm",      [ENTRY_RUNNING] = "running",   [ENTRY_GONE] = "gone"};
     snprintf(ci->id, sizeof ci->id, "%s", e->shim.id);
     snprintf(ci->image, sizeof ci->image, "%s", e->image);
-    /* "starting": being created for a waiting activation */
-    snprintf(ci->state, sizeof ci->state, "%s", e->waiter ? "starting" : names[e->state]);
+    snprintf(ci->state, sizeof ci->state, "%s", names[e->state]);
     snprintf(ci->command, sizeof ci->command, "%s", e->command);
     ci->pid = e->shim.child_pid;
     ci->shim_pid = e->shim.shim_pid;
@@ -228,7 +181,7 @@ static void list_containers(struct daemon *d, struct client *c)
      * message, the warm ones go. */
     for (int running = 1; running >= 0; running--)
         for (struct entry *e = d->entries; e; e = e->next)
-            if (!e->ctl_closed && (e->state == ENTRY_RUNNING) == running)
+            if (e->state != ENTRY_GONE && (e->state == ENTRY_RUNNING) == running)
                 fill_container_info(d, &r.containers[r.n_containers++], e);
     r.n_containers += collect_foreign(d, r.containers + r.n_containers, MAX_FOREIGN);
     size_t len;
@@ -321,11 +274,11 @@ static void kill_container(struct daemon *d, struct client *c, const struct wr_r
     wr_error err = {0};
     struct entry *e = daemon_find_entry(d, req->id);
     int rc;
-    if (e && !e->ctl_closed && e->state != ENTRY_RUNNING) {
+    if (e && e->state != ENTRY_GONE && e->state != ENTRY_RUNNING) {
         /* A container not handed out yet just goes, whatever the signal. */
         daemon_entry_discard(d, e);
         rc = 0;
-    } else if (e && !e->ctl_closed) {
+    } else if (e && e->state != ENTRY_GONE) {
         rc = wr_shim_kill(&e->shim, req->signal, &err);
     } else {
         rc = kill_foreign(d, req, &err);

@@ -2,16 +2,26 @@
  * shutdown. Its own program, so that the static CLI holds none of it. */
 #include "daemon.h"
 
+#include "daemon_api.h"
+#include "daemon_client.h"
+#include "daemon_log.h"
+#include "daemon_peer.h"
+#include "daemon_pool.h"
+#include "daemon_resources.h"
+#include "daemon_security.h"
+#include "daemon_shim.h"
+#include "daemon_shim_exe.h"
+#include "daemon_start.h"
+#include "lib/api_client.h"
 #include "lib/cleanup.h"
-#include "lib/protocol.h"
+#include "lib/clock.h"
 #include "lib/cpumask.h"
+#include "lib/image_store.h"
+#include "lib/protocol.h"
 #include "lib/signal_fd.h"
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
 #include "lib/workload_user.h"
-#include "lib/clock.h"
-#include "daemon_log.h"
-#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,34 +118,6 @@ static int add_watch(struct daemon *d, int fd, struct watch *w)
     return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Once per daemon: every shim is executed from what this makes. */
-static int open_shim_exe(struct daemon *d, const char *shim_path, wr_error *err)
-{
-    int64_t start = wr_monotonic_ns();
-    if (wr_shim_exe_open(&d->shim_exe, shim_path, d->g->state_dir, err) < 0)
-        return -1;
-    double us = (double)(wr_monotonic_ns() - start) / 1000.0;
-    struct wr_shim_exe *x = &d->shim_exe;
-    if (x->kind == WR_SHIM_SEAL_OVERLAY)
-        daemon_log("shim %s: executed through a read-only overlay (%.0f us)", x->host_path, us);
-    else
-        daemon_log("shim %s: executed from a sealed memfd copy of %lld bytes (%.0f us)%s%s",
-                   x->host_path, (long long)x->sealed.st_size, us,
-                   x->overlay_error[0] ? "; no overlay: " : "", x->overlay_error);
-    return 0;
-}
-
-const char *daemon_shim_exec_path(struct daemon *d, wr_error *err)
-{
-    char what[160];
-    int rc = wr_shim_exe_check(&d->shim_exe, what, sizeof what, err);
-    if (rc < 0)
-        return NULL;
-    if (rc > 0)
-        daemon_log("shim memfd changed by a container (%s): replaced by a fresh sealed copy", what);
-    return d->shim_exe.exec_path;
-}
-
 static int setup(struct daemon *d, wr_error *err)
 {
     struct rlimit rl;
@@ -148,7 +130,7 @@ static int setup(struct daemon *d, wr_error *err)
         return -1;
     if (access(shim_path, X_OK) < 0)
         return wr_error_set(err, errno, "shim %s", shim_path);
-    if (open_shim_exe(d, shim_path, err) < 0)
+    if (daemon_shim_exe_open(d, shim_path, err) < 0)
         return -1;
     protect_from_oom();
     /* Every warm container costs the daemon two or three descriptors. */
@@ -238,24 +220,9 @@ static void on_listen(struct daemon *d)
             close(fd);
             continue;
         }
-        struct client *c = calloc(1, sizeof *c);
-        if (!c) {
-            close(fd);
+        struct client *c = daemon_client_new(d, fd);
+        if (!c)
             continue;
-        }
-        c->watch.kind = WATCH_CLIENT;
-        c->fd = fd;
-        c->fds[0] = c->fds[1] = c->fds[2] = -1;
-        c->last_active_ns = wr_monotonic_ns();
-        c->next = d->clients;
-        if (d->clients)
-            d->clients->prev = c;
-        d->clients = c;
-        d->n_clients++;
-        if (add_watch(d, fd, &c->watch) < 0) {
-            daemon_close_client(d, c);
-            continue;
-        }
         /* The request usually arrives with the connection: serve it now
          * rather than after another trip through epoll. */
         daemon_on_client(d, c);
@@ -325,8 +292,13 @@ static void run_loop(struct daemon *d)
                 daemon_on_shim(d, (struct entry *)w);
                 break;
             }
+            /* Waiting activations whose container start that event ended
+             * get their answer now, before any other event. */
+            if (d->unanswered)
+                daemon_start_answer(d);
         }
-        daemon_bury(d);
+        daemon_pool_bury(d);
+        daemon_client_bury(d);
         int64_t now = wr_monotonic_ns();
         if (d->clients)
             drop_idle_clients(d, now);
@@ -353,11 +325,12 @@ static void shutdown_daemon(struct daemon *d)
             daemon_close_client(d, c);
     }
     daemon_release_idle(d);
+    daemon_start_answer(d);
     for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
         bool pending = false;
         daemon_reap(d);
         for (struct entry *e = d->entries; e; e = e->next)
-            pending |= !e->reaped && e->state != ENTRY_RUNNING;
+            pending |= !e->reaped && !e->handed_out;
         if (!pending)
             break;
         usleep(10000);
@@ -374,7 +347,8 @@ static void shutdown_daemon(struct daemon *d)
         d->entries = e->next;
         free(e);
     }
-    daemon_bury(d);
+    daemon_pool_bury(d);
+    daemon_client_bury(d);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);
@@ -477,6 +451,7 @@ int main(int argc, char **argv)
     d.g = &paths;
     const struct wr_paths *g = d.g;
     d.listen_fd = d.epfd = d.sigfd = -1;
+    d.spawn = wr_shim_spawn;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
         startup_error("%s", err.msg);

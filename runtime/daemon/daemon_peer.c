@@ -4,7 +4,7 @@
  * on every connection; the socket file's mode (0600, or 0660 root:G) is
  * the first gate. Membership of G is root-equivalent: a member can run a
  * --privileged container. */
-#include "daemon.h"
+#include "daemon_peer.h"
 
 #include <sys/socket.h>
 

@@ -1,20 +1,21 @@
-/* Pools of warm containers: filling them in the background, handing out
- * their entries in O(1), and following every shim until it is reaped. */
-#include "daemon.h"
+/* Pools of warm containers and the state machine of their entries (see
+ * daemon_pool.h): filling in the background, handing out in O(1), every
+ * transition and every counter in one place. */
+#include "daemon_pool.h"
 
-#include "lib/state_file.h"
-#include "lib/clock.h"
 #include "daemon_log.h"
+#include "daemon_resources.h"
+#include "daemon_security.h"
+#include "daemon_shim_exe.h"
 #include "lib/cleanup.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/wait.h>
 #include <time.h>
 
 /* After this many fills in a row fail, back off exponentially (capped) so a
@@ -22,6 +23,107 @@
 #define FAILURES_BEFORE_BACKOFF 3
 #define BACKOFF_BASE_NS         (100LL * 1000000)
 #define BACKOFF_MAX_NS          (10LL * 1000000000)
+
+/* ---- the FIFO of warm entries and the counters ---------------------------- */
+
+static void fifo_push_tail(struct pool *p, struct entry *e)
+{
+    e->warm_next = NULL;
+    if (p->warm_tail)
+        p->warm_tail->warm_next = e;
+    else
+        p->warm_head = e;
+    p->warm_tail = e;
+    p->warm++;
+}
+
+static void fifo_push_head(struct pool *p, struct entry *e)
+{
+    e->warm_next = p->warm_head;
+    p->warm_head = e;
+    if (!p->warm_tail)
+        p->warm_tail = e;
+    p->warm++;
+}
+
+static struct entry *fifo_pop_head(struct pool *p)
+{
+    struct entry *e = p->warm_head;
+    if (!e)
+        return NULL;
+    p->warm_head = e->warm_next;
+    if (!p->warm_head)
+        p->warm_tail = NULL;
+    e->warm_next = NULL;
+    p->warm--;
+    return e;
+}
+
+static void fifo_remove(struct pool *p, struct entry *e)
+{
+    struct entry **link = &p->warm_head, *prev = NULL;
+    while (*link && *link != e) {
+        prev = *link;
+        link = &(*link)->warm_next;
+    }
+    if (!*link)
+        return;
+    *link = e->warm_next;
+    if (p->warm_tail == e)
+        p->warm_tail = prev;
+    e->warm_next = NULL;
+    p->warm--;
+}
+
+/* Takes e out of its pool's counts (its state stays); the pool forgets it. */
+static void leave_pool(struct entry *e)
+{
+    struct pool *p = e->pool;
+    if (!p)
+        return;
+    if (e->state == ENTRY_WARM)
+        fifo_remove(p, e);
+    else if (e->state == ENTRY_STARTING)
+        p->starting--;
+    else if (e->state == ENTRY_FILLING)
+        p->filling--;
+    else if (e->state == ENTRY_RUNNING)
+        p->running--;
+    e->pool = NULL;
+}
+
+/* STARTING -> FILLING: the entry and its client let go of each other. */
+static struct client *unbind(struct daemon *d, struct entry *e)
+{
+    struct client *c = e->waiter;
+    if (!c)
+        return NULL;
+    c->starting = NULL;
+    e->waiter = NULL;
+    d->starting_total--;
+    if (e->state == ENTRY_STARTING) {
+        e->state = ENTRY_FILLING;
+        if (e->pool) {
+            e->pool->starting--;
+            e->pool->filling++;
+        }
+    }
+    return c;
+}
+
+/* A waiting client gets code/msg after the current event, once. */
+static void queue_answer(struct daemon *d, struct client *c, const char *code, const char *msg)
+{
+    if (c->unanswered || c->closed)
+        return;
+    snprintf(c->lost_code, sizeof c->lost_code, "%s", code);
+    snprintf(c->lost_msg, sizeof c->lost_msg, "%s", msg);
+    c->unanswered = true;
+    c->unanswered_next = d->unanswered;
+    d->unanswered = c;
+}
+
+/* ---- pools ----------------------------------------------------------------- */
 
 static int normalize_ref(const char *ref, char *out, size_t cap, wr_error *err)
 {
@@ -50,6 +152,42 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
     return NULL;
 }
 
+/* A STARTING entry of a pool whose settings changed: a new one is started
+ * with them for the same client, and the old one goes. */
+static void restart_for_waiter(struct daemon *d, struct entry *e)
+{
+    wr_error err;
+    struct pool *p = e->pool;
+    struct client *c = unbind(d, e);
+    char msg[WR_ERROR_MSG_MAX + 64];
+    daemon_entry_discard(d, e);
+    if (!daemon_entry_spawn(d, p, c, &err)) {
+        snprintf(msg, sizeof msg,
+                 "pool %.100s: its settings changed while a container was being started for "
+                 "this activation, and starting one with the new settings failed: %.200s",
+                 p->image, err.msg);
+        queue_answer(d, c, "internal", msg);
+    }
+}
+
+/* New settings: no container made with the old ones is handed out, neither
+ * a warm one nor one still filling (those are stopped too: the old
+ * profile's compiled filter is already gone). */
+static void settings_changed(struct daemon *d, struct pool *p)
+{
+    /* Walked from a snapshot of the list's head: restarts add entries in
+     * front of it. */
+    for (struct entry *e = d->entries, *next; e; e = next) {
+        next = e->next;
+        if (e->pool != p || e->state == ENTRY_RUNNING || e->state == ENTRY_GONE)
+            continue;
+        if (e->state == ENTRY_STARTING)
+            restart_for_waiter(d, e);
+        else
+            daemon_entry_discard(d, e);
+    }
+}
+
 int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
                        const struct wr_security_profile *security, const struct wr_resources *res,
                        wr_error *err)
@@ -71,37 +209,23 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         bool res_changed = daemon_resources_pool_apply(d, p, res);
         changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
         p->tmpfs_bytes = tmpfs_bytes;
-        /* New settings: no container made with the old ones is handed out,
-         * neither a warm one nor one still filling (those are stopped too:
-         * the old profile's compiled filter is already gone). One being
-         * started for a waiting activation is started again with the new
-         * settings. The list is walked from a snapshot of its head: the
-         * restarts add entries in front of it. */
-        for (struct entry *e = d->entries, *next; changed && e; e = next) {
-            next = e->next;
-            if (e->pool != p || e->state == ENTRY_RUNNING || e->ctl_closed)
-                continue;
-            if (e->waiter)
-                daemon_start_restart(d, e);
-            else
-                daemon_entry_discard(d, e);
-        }
+        if (changed)
+            settings_changed(d, p);
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
         p->consecutive_failures = 0;
         p->retry_at_ns = 0;
         return 0;
     }
     cleanup_image struct wr_image *img = NULL;
+    if (wr_image_load(d->g->root, ref, &img, err) < 0 || wr_resources_validate(res, err) < 0)
+        return -1;
     cleanup_free struct pool *created = calloc(1, sizeof *created);
     if (!created)
         return wr_error_set(err, ENOMEM, "pool");
-    if (wr_image_load(d->g->root, ref, &img, err) < 0)
-        return -1;
     snprintf(created->image, sizeof created->image, "%s", key);
     created->img = img;
-    if (wr_resources_validate(res, err) < 0 ||
-        daemon_pool_security(d, created, security, &changed, err) < 0)
-        return -1;
+    if (daemon_pool_security(d, created, security, &changed, err) < 0)
+        return -1; // cppcheck-suppress memleak ; cleanup_free frees it
     p = steal_pointer(&created);
     p->img = steal_pointer(&img);
     daemon_resources_pool_apply(d, p, res);
@@ -111,103 +235,6 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
     return 0;
-}
-
-static void warm_list_remove(struct pool *p, struct entry *e)
-{
-    struct entry **link = &p->warm_head, *prev = NULL;
-    while (*link && *link != e) {
-        prev = *link;
-        link = &(*link)->warm_next;
-    }
-    if (!*link)
-        return;
-    *link = e->warm_next;
-    if (p->warm_tail == e)
-        p->warm_tail = prev;
-    e->warm_next = NULL;
-    p->warm--;
-}
-
-struct entry *daemon_pop_warm(struct pool *p)
-{
-    struct entry *e = p->warm_head;
-    if (!e)
-        return NULL;
-    p->warm_head = e->warm_next;
-    if (!p->warm_head)
-        p->warm_tail = NULL;
-    e->warm_next = NULL;
-    p->warm--;
-    return e;
-}
-
-static void unlink_from_pool(struct entry *e)
-{
-    struct pool *p = e->pool;
-    if (!p)
-        return;
-    if (e->state == ENTRY_WARM)
-        warm_list_remove(p, e);
-    else if (e->state == ENTRY_FILLING && e->waiter)
-        p->starting--;
-    else if (e->state == ENTRY_FILLING)
-        p->filling--;
-    else
-        p->running--;
-    e->pool = NULL;
-}
-
-/* An entry whose shim is reaped and whose control socket is closed is done.
- * It is not freed here: an event for it may still wait in the batch the
- * event loop is working through. It goes to the graveyard, which the loop
- * empties after the batch (daemon_bury). */
-static void free_if_done(struct daemon *d, struct entry *e)
-{
-    if (!e->ctl_closed || !e->reaped)
-        return;
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        d->entries = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    e->prev = NULL;
-    e->next = d->graveyard;
-    d->graveyard = e;
-}
-
-void daemon_bury(struct daemon *d)
-{
-    while (d->graveyard) {
-        struct entry *e = d->graveyard;
-        d->graveyard = e->next;
-        free(e);
-    }
-    while (d->client_graveyard) {
-        struct client *c = d->client_graveyard;
-        d->client_graveyard = c->next;
-        free(c);
-    }
-}
-
-/* Lets go of a shim: with its control socket closed a warm shim kills its
- * container and exits; a running one carries on and reports to its client. */
-void daemon_entry_discard(struct daemon *d, struct entry *e)
-{
-    if (e->ctl_closed)
-        return;
-    /* Its client learns why, unless a caller has already told it. */
-    daemon_start_fail(d, e, "internal",
-                      "the container being started for this activation was stopped before it "
-                      "was ready");
-    if (e->state == ENTRY_FILLING)
-        d->filling_total--;
-    unlink_from_pool(e);
-    epoll_ctl(d->epfd, EPOLL_CTL_DEL, e->shim.ctl_fd, NULL);
-    wr_shim_release(&e->shim);
-    e->ctl_closed = true;
-    free_if_done(d, e);
 }
 
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
@@ -223,9 +250,9 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
         next = e->next;
         if (e->pool != p)
             continue;
-        daemon_start_fail(d, e, "not_found", why);
+        daemon_entry_lose_waiter(d, e, "not_found", why);
         if (e->state == ENTRY_RUNNING)
-            unlink_from_pool(e);
+            leave_pool(e);
         else
             daemon_entry_discard(d, e);
     }
@@ -239,9 +266,8 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
     return 0;
 }
 
-static void record_failure(struct daemon *d, struct pool *p, const char *why)
+static void record_failure(struct pool *p, const char *why)
 {
-    (void)d;
     p->failures++;
     p->consecutive_failures++;
     snprintf(p->last_error, sizeof p->last_error, "%s", why);
@@ -255,7 +281,82 @@ static void record_failure(struct daemon *d, struct pool *p, const char *why)
     daemon_log("pool %s: fill failed: %s", p->image, why);
 }
 
-struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client *waiter,
+/* Shrinks a pool that was resized down, oldest warm entries first. */
+static void release_surplus(struct daemon *d, struct pool *p)
+{
+    while (p->warm > 0 && p->warm + p->filling > p->size)
+        daemon_entry_discard(d, p->warm_head);
+}
+
+void daemon_fill_pools(struct daemon *d)
+{
+    int64_t now = wr_monotonic_ns();
+    wr_error err;
+    if (d->stopping)
+        return;
+    for (struct pool *p = d->pools; p; p = p->next) {
+        release_surplus(d, p);
+        while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
+               now >= p->retry_at_ns) {
+            if (!daemon_entry_spawn(d, p, NULL, &err)) {
+                record_failure(p, err.msg);
+                break;
+            }
+        }
+    }
+}
+
+int64_t daemon_next_fill_ns(const struct daemon *d)
+{
+    int64_t next = -1;
+    /* At the limit of parallel fills only a fill's end (a shim message,
+     * which wakes the loop anyway) can start another: no timeout, or the
+     * loop would spin on a retry time already past. */
+    if (d->filling_total >= d->max_parallel_fills)
+        return -1;
+    for (const struct pool *p = d->pools; p; p = p->next)
+        if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
+            (next < 0 || p->retry_at_ns < next))
+            next = p->retry_at_ns;
+    return next;
+}
+
+void daemon_pool_delay_refill(struct pool *p, int64_t until_ns)
+{
+    if (p->retry_at_ns < until_ns)
+        p->retry_at_ns = until_ns;
+}
+
+void daemon_release_idle(struct daemon *d)
+{
+    for (struct entry *e = d->entries, *next; e; e = next) {
+        next = e->next;
+        if (e->state == ENTRY_RUNNING)
+            leave_pool(e);
+        daemon_entry_discard(d, e);
+    }
+}
+
+void daemon_pool_bury(struct daemon *d)
+{
+    while (d->graveyard) {
+        struct entry *e = d->graveyard;
+        d->graveyard = e->next;
+        free(e);
+    }
+}
+
+/* ---- entries ----------------------------------------------------------------- */
+
+struct entry *daemon_find_entry(struct daemon *d, const char *id)
+{
+    for (struct entry *e = d->entries; e; e = e->next)
+        if (strcmp(e->shim.id, id) == 0)
+            return e;
+    return NULL;
+}
+
+struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client *waiter,
                                  wr_error *err)
 {
     struct wr_resources res;
@@ -280,7 +381,7 @@ struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client
         .security = p->security,
         .resources = &res,
     };
-    if (wr_shim_spawn(&spec, &e->shim, err) < 0) {
+    if (d->spawn(&spec, &e->shim, err) < 0) {
         free(e);
         return NULL;
     }
@@ -307,6 +408,10 @@ struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client
         return NULL;
     }
     if (waiter) {
+        /* Counted in the daemon's fills in flight (background fills wait
+         * for it), not in the pool's filling: a drained pool still
+         * refills itself. */
+        e->state = ENTRY_STARTING;
         p->filling--;
         p->starting++;
         d->starting_total++;
@@ -316,170 +421,133 @@ struct entry *daemon_spawn_entry(struct daemon *d, struct pool *p, struct client
     return e;
 }
 
-/* Shrinks a pool that was resized down, oldest warm entries first. */
-static void release_surplus(struct daemon *d, struct pool *p)
-{
-    while (p->warm > 0 && p->warm + p->filling > p->size)
-        daemon_entry_discard(d, p->warm_head);
-}
-
-void daemon_fill_pools(struct daemon *d)
-{
-    int64_t now = wr_monotonic_ns();
-    wr_error err;
-    if (d->stopping)
-        return;
-    for (struct pool *p = d->pools; p; p = p->next) {
-        release_surplus(d, p);
-        while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
-               now >= p->retry_at_ns) {
-            if (!daemon_spawn_entry(d, p, NULL, &err)) {
-                record_failure(d, p, err.msg);
-                break;
-            }
-        }
-    }
-}
-
-int64_t daemon_next_fill_ns(const struct daemon *d)
-{
-    int64_t next = -1;
-    /* At the limit of parallel fills only a fill's end (a shim message,
-     * which wakes the loop anyway) can start another: no timeout, or the
-     * loop would spin on a retry time already past. */
-    if (d->filling_total >= d->max_parallel_fills)
-        return -1;
-    for (const struct pool *p = d->pools; p; p = p->next)
-        if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
-            (next < 0 || p->retry_at_ns < next))
-            next = p->retry_at_ns;
-    return next;
-}
-
-static void on_warm(struct daemon *d, struct entry *e)
+struct client *daemon_entry_ready(struct daemon *d, struct entry *e)
 {
     struct pool *p = e->pool;
+    struct client *c = unbind(d, e);
     d->filling_total--;
+    if (p)
+        p->filling--;
     if (!p) {
         e->state = ENTRY_WARM;
         daemon_entry_discard(d, e);
-        return;
+        return NULL;
     }
-    p->filling--;
-    e->state = ENTRY_WARM;
     p->consecutive_failures = 0;
+    if (c) {
+        e->state = ENTRY_TAKEN; /* not on the FIFO: its client's */
+        return c;
+    }
     p->retry_at_ns = 0;
-    if (p->warm_tail)
-        p->warm_tail->warm_next = e;
-    else
-        p->warm_head = e;
-    p->warm_tail = e;
-    p->warm++;
+    e->state = ENTRY_WARM;
+    fifo_push_tail(p, e);
+    return NULL;
 }
 
-void daemon_entry_running(struct daemon *d, struct entry *e)
+struct entry *daemon_pool_take_warm(struct pool *p)
+{
+    struct entry *e = fifo_pop_head(p);
+    if (e)
+        e->state = ENTRY_TAKEN;
+    return e;
+}
+
+void daemon_entry_return_warm(struct entry *e)
+{
+    e->state = ENTRY_WARM;
+    fifo_push_head(e->pool, e);
+}
+
+void daemon_entry_running(struct daemon *d, struct entry *e, int64_t received_ns, bool cold)
 {
     (void)d;
     e->state = ENTRY_RUNNING;
+    e->handed_out = true;
+    e->received_ns = received_ns;
+    e->cold = cold;
     if (e->pool) {
         e->pool->running++;
         e->pool->activations++;
     }
 }
 
-void daemon_on_shim(struct daemon *d, struct entry *e)
+void daemon_entry_set_command(struct entry *e, const struct wr_request *req,
+                              const struct wr_image *img)
 {
-    struct wr_msg m;
-    wr_error err;
-    if (e->ctl_closed)
-        return; /* let go of earlier in this batch */
-    int got = wr_shim_read(&e->shim, &m, &err);
-    if (got > 0 && m.type == WR_MSG_WARM && e->state == ENTRY_FILLING) {
-        if (e->waiter)
-            daemon_start_on_warm(d, e);
-        else
-            on_warm(d, e);
-        return;
+    char *const *argv = req->argc ? req->argv : img->cmd;
+    size_t len = 0;
+    e->command[0] = '\0';
+    for (size_t i = 0; argv && argv[i] && len + 1 < sizeof e->command; i++) {
+        int n = snprintf(e->command + len, sizeof e->command - len, "%s%s", i ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        len += (size_t)n;
     }
-    if (got > 0 && m.type == WR_MSG_FAILED && e->state == ENTRY_FILLING) {
-        if (e->pool)
-            record_failure(d, e->pool, m.text);
-        if (e->waiter) {
-            char why[WR_ERROR_MSG_MAX];
-            snprintf(why, sizeof why,
-                     "pool %.100s: the container started for this activation failed: %.300s",
-                     e->image, m.text);
-            daemon_start_fail(d, e, "internal", why);
-        }
+}
+
+void daemon_entry_setup_failed(struct daemon *d, struct entry *e, const char *why)
+{
+    (void)d;
+    if ((e->state == ENTRY_FILLING || e->state == ENTRY_STARTING) && e->pool)
+        record_failure(e->pool, why);
+}
+
+void daemon_entry_lose_waiter(struct daemon *d, struct entry *e, const char *code, const char *msg)
+{
+    struct client *c = unbind(d, e);
+    if (c)
+        queue_answer(d, c, code, msg);
+}
+
+void daemon_entry_abandon(struct daemon *d, struct entry *e)
+{
+    unbind(d, e);
+    struct pool *p = e->pool;
+    if (!p || d->stopping || p->warm + p->filling > p->size)
         daemon_entry_discard(d, e);
+}
+
+/* An entry whose shim is reaped and whose control socket is closed is done.
+ * It is not freed here: an event for it may still wait in the batch the
+ * event loop is working through. It goes to the graveyard, which the loop
+ * empties after the batch (daemon_pool_bury). */
+static void free_if_done(struct daemon *d, struct entry *e)
+{
+    if (e->state != ENTRY_GONE || !e->reaped)
         return;
-    }
-    /* The latency rings are the warm path's: a container created for its
-     * activation would only blur them. */
-    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && !e->cold &&
-        m.value > 0 && m.value2 > 0) {
-        wr_latency_add(&d->latency, m.value - e->received_ns);
-        wr_latency_add(&d->in_daemon, e->resumed_ns - e->received_ns);
-        wr_latency_add(&d->wake_up, m.value2 - e->resumed_ns);
-        wr_latency_add(&d->in_container, m.value - m.value2);
-    }
-    if (got > 0 && m.type != WR_MSG_EXITED)
-        return; /* nothing else is expected; ignore it */
-    if (got <= 0 && e->state == ENTRY_FILLING && e->pool)
-        record_failure(d, e->pool, "shim exited during setup");
-    /* A hang-up without an exit report: the shim died, and its container
-     * must not outlive it (see wr_shim_kill_orphan). */
-    if (got == 0 && wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS))
-        daemon_log("shim %s gone without an exit report: its container killed", e->shim.id);
-    daemon_entry_discard(d, e);
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        d->entries = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    e->prev = NULL;
+    e->next = d->graveyard;
+    d->graveyard = e;
 }
 
-struct entry *daemon_find_entry(struct daemon *d, const char *id)
+void daemon_entry_discard(struct daemon *d, struct entry *e)
 {
-    for (struct entry *e = d->entries; e; e = e->next)
-        if (strcmp(e->shim.id, id) == 0)
-            return e;
-    return NULL;
+    if (e->state == ENTRY_GONE)
+        return;
+    /* Its client learns why, unless a caller has already told it. */
+    daemon_entry_lose_waiter(d, e, "internal",
+                             "the container being started for this activation was stopped "
+                             "before it was ready");
+    if (e->state == ENTRY_FILLING)
+        d->filling_total--;
+    leave_pool(e);
+    epoll_ctl(d->epfd, EPOLL_CTL_DEL, e->shim.ctl_fd, NULL);
+    wr_shim_release(&e->shim);
+    e->state = ENTRY_GONE;
+    free_if_done(d, e);
 }
 
-void daemon_reap(struct daemon *d)
+void daemon_entry_reaped(struct daemon *d, struct entry *e)
 {
-    int status;
-    pid_t pid;
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        struct entry *e = d->entries;
-        while (e && e->shim.shim_pid != pid)
-            e = e->next;
-        if (!e)
-            continue;
-        /* A shim that did not exit cleanly could not remove its record,
-         * nor its container's cgroups, which only an exited container
-         * frees (its control socket's hang-up may still wait in epoll). */
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            if (!e->ctl_closed)
-                wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS);
-            wr_state_remove(d->g->state_dir, e->shim.id);
-            daemon_resources_forget(d, e->shim.id);
-            if (WIFSIGNALED(status))
-                daemon_log("shim %s killed by signal %d", e->shim.id, WTERMSIG(status));
-        }
-        e->reaped = true;
-        if (!e->ctl_closed && e->state == ENTRY_FILLING && e->pool && !WIFEXITED(status))
-            record_failure(d, e->pool, "shim died during setup");
-        if (e->ctl_closed)
-            free_if_done(d, e);
-        else
-            daemon_entry_discard(d, e); /* frees it too, now that it is reaped */
-    }
-}
-
-/* On shutdown: every container that is not running goes. */
-void daemon_release_idle(struct daemon *d)
-{
-    for (struct entry *e = d->entries, *next; e; e = next) {
-        next = e->next;
-        if (e->state == ENTRY_RUNNING)
-            unlink_from_pool(e);
-        daemon_entry_discard(d, e);
-    }
+    e->reaped = true;
+    if (e->state == ENTRY_GONE)
+        free_if_done(d, e);
+    else
+        daemon_entry_discard(d, e); /* frees it too, now that it is reaped */
 }

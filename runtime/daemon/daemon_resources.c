@@ -1,7 +1,7 @@
 /* The daemon's part of resource settings: a pool's settings checked and
  * its image prefaulted when it is created, each fill's CPU chosen with
  * --cpu-spread, stale cgroups swept at start, and what ps shows. */
-#include "daemon.h"
+#include "daemon_resources.h"
 
 #include "lib/cgroup.h"
 #include "lib/cleanup.h"
@@ -39,7 +39,7 @@ static int least_loaded(struct daemon *d, struct pool *p)
             continue;
         long load = 0;
         for (struct entry *e = d->entries; e; e = e->next)
-            if (e->pool == p && e->cpu == cpu && !e->ctl_closed)
+            if (e->pool == p && e->cpu == cpu && e->state != ENTRY_GONE)
                 load++;
         if (best < 0 || load < best_load) {
             best = cpu;

@@ -2,7 +2,9 @@
  * the seccomp filter compiled once per pool (by `warmrun-shim
  * --compile-seccomp`: the daemon itself does not link libseccomp) into
  * <state>/seccomp/<pool id>.bpf, which every shim of the pool loads. */
-#include "daemon.h"
+#include "daemon_security.h"
+
+#include "daemon_shim_exe.h"
 
 #include "lib/cleanup.h"
 #include "lib/clock.h"

@@ -8,7 +8,9 @@
  * rather than the fill's SCHED_IDLE, and binds it to the waiting client.
  * When its shim reports WARM, the client gets it through the hot path's own
  * hand-over (wr_activation_compose_env + wr_shim_activate), so it is in
- * `ps` and `pool ls` like any other.
+ * `ps` and `pool ls` like any other. The entry's states (STARTING, bound
+ * to the client; what becomes of it when the client goes, the settings
+ * change or it fails) are daemon_pool.c's; this file is the client's side.
  *
  * What may happen meanwhile, and what the daemon does:
  *   - the client hangs up: the container joins the pool's warm list if the
@@ -18,36 +20,22 @@
  *   - the pool's settings change: a new container is started with them for
  *     the same client and the old one goes (daemon_pool_create);
  *   - the pool is removed, the container is killed or fails, the daemon
- *     stops: the client gets one error reply and is closed.
+ *     stops: the client gets one error reply and is closed
+ *     (daemon_start_answer, right after the event that lost its start).
  * At most --max-cold-starts such starts run at once; beyond, `busy`. */
-#include "daemon.h"
+#include "daemon_start.h"
 
+#include "daemon_client.h"
+#include "daemon_log.h"
+#include "daemon_pool.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
-#include "lib/fdpass.h"
-#include "lib/protocol.h"
-#include "daemon_log.h"
 
 #include <stdio.h>
 #include <string.h>
 
 /* The activation message, built in place (the daemon is single-threaded). */
 static char start_buf[WR_ACTIVATION_MAX];
-
-/* The entry becomes an ordinary fill of its pool again. */
-static void unbind(struct daemon *d, struct entry *e)
-{
-    struct client *c = e->waiter;
-    if (!c)
-        return;
-    c->starting = NULL;
-    e->waiter = NULL;
-    d->starting_total--;
-    if (e->pool && e->state == ENTRY_FILLING) {
-        e->pool->starting--;
-        e->pool->filling++;
-    }
-}
 
 bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
                              struct wr_request *req, int fds[3], int64_t received_ns)
@@ -69,7 +57,7 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
         daemon_send_error(c, "invalid", err.msg);
         return false;
     }
-    if (!daemon_spawn_entry(d, p, c, &err)) {
+    if (!daemon_entry_spawn(d, p, c, &err)) {
         snprintf(msg, sizeof msg, "pool %.100s: starting a container: %.300s", p->image, err.msg);
         daemon_send_error(c, "internal", msg);
         return false;
@@ -97,29 +85,11 @@ void daemon_start_client_message(struct client *c, const struct wr_request *req)
     c->signals[c->n_signals++] = req->signal;
 }
 
-/* Joins the pool's warm list (an unbound entry that just became warm). */
-static void join_warm(struct daemon *d, struct entry *e)
-{
-    struct pool *p = e->pool;
-    d->filling_total--;
-    p->filling--;
-    e->state = ENTRY_WARM;
-    if (p->warm_tail)
-        p->warm_tail->warm_next = e;
-    else
-        p->warm_head = e;
-    p->warm_tail = e;
-    p->warm++;
-}
-
-void daemon_start_on_warm(struct daemon *d, struct entry *e)
+void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
 {
     wr_error err;
-    struct client *c = e->waiter;
     struct pool *p = e->pool;
     char reason[WR_ERROR_MSG_MAX];
-    unbind(d, e);
-    p->consecutive_failures = 0;
     ssize_t len = wr_activation_compose_env(p->img, &c->req, p->env.vec, e->shim.id, start_buf,
                                             sizeof start_buf, &err);
     if (len < 0) {
@@ -127,19 +97,15 @@ void daemon_start_on_warm(struct daemon *d, struct entry *e)
          * The container is as good as any warm one. */
         daemon_send_error(c, "invalid", err.msg);
         daemon_close_client(d, c);
-        join_warm(d, e);
+        daemon_entry_return_warm(e);
         return;
     }
-    d->filling_total--;
-    p->filling--;
-    e->state = ENTRY_WARM; /* not on the warm list: this client's */
-    e->received_ns = c->received_ns;
-    e->cold = true;
-    daemon_entry_running(d, e);
     snprintf(reason, sizeof reason,
              "pool %s had no warm container; started one with the pool's settings", p->image);
     int rc = wr_shim_activate(&e->shim, start_buf, (size_t)len, c->fds, c->fd, reason,
                               &e->resumed_ns, &err);
+    if (rc == 0 || rc == WR_ACTIVATE_STARTED_FAILED)
+        daemon_entry_running(d, e, c->received_ns, true);
     if (rc < 0) {
         daemon_log("container %s: %s", e->shim.id, err.msg);
         daemon_send_error(c, "internal", err.msg);
@@ -151,50 +117,27 @@ void daemon_start_on_warm(struct daemon *d, struct entry *e)
         wr_error ignored;
         (void)wr_shim_kill(&e->shim, c->signals[i], &ignored);
     }
-    daemon_summarize_command(e->command, sizeof e->command, &c->req, p->img);
+    daemon_entry_set_command(e, &c->req, p->img);
     /* The shim holds the connection now; the daemon's copy goes. */
     daemon_close_client(d, c);
 }
 
 void daemon_start_fail(struct daemon *d, struct entry *e, const char *code, const char *msg)
 {
-    struct client *c = e->waiter;
-    if (!c)
-        return;
-    unbind(d, e);
-    daemon_send_error(c, code, msg);
-    daemon_close_client(d, c);
+    daemon_entry_lose_waiter(d, e, code, msg);
+    daemon_start_answer(d);
 }
 
-void daemon_start_abandon(struct daemon *d, struct client *c)
+void daemon_start_answer(struct daemon *d)
 {
-    struct entry *e = c->starting;
-    if (!e)
-        return;
-    unbind(d, e);
-    /* Now an ordinary fill: it stays if the pool wants it, and goes if the
-     * pool is already full (or filling to full) without it. */
-    struct pool *p = e->pool;
-    if (!p || d->stopping || p->warm + p->filling > p->size)
-        daemon_entry_discard(d, e);
-}
-
-void daemon_start_restart(struct daemon *d, struct entry *e)
-{
-    wr_error err;
-    struct client *c = e->waiter;
-    struct pool *p = e->pool;
-    char msg[WR_ERROR_MSG_MAX + 64];
-    if (!c || !p)
-        return;
-    unbind(d, e);
-    daemon_entry_discard(d, e);
-    if (!daemon_spawn_entry(d, p, c, &err)) {
-        snprintf(msg, sizeof msg,
-                 "pool %.100s: its settings changed while a container was being started for "
-                 "this activation, and starting one with the new settings failed: %.200s",
-                 p->image, err.msg);
-        daemon_send_error(c, "internal", msg);
+    while (d->unanswered) {
+        struct client *c = d->unanswered;
+        d->unanswered = c->unanswered_next;
+        c->unanswered_next = NULL;
+        c->unanswered = false;
+        if (c->closed)
+            continue;
+        daemon_send_error(c, c->lost_code, c->lost_msg);
         daemon_close_client(d, c);
     }
 }
