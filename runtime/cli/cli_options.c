@@ -14,10 +14,10 @@ static const struct {
     const char *name;
     int has_arg;
 } security_opts[] = {
-    {"cap-add", required_argument},  {"cap-drop", required_argument},
-    {"privileged", no_argument},     {"security-opt", required_argument},
-    {"read-only", no_argument},      {"user", required_argument},
-    {"ulimit", required_argument},   {"umask", required_argument},
+    {"cap-add", required_argument}, {"cap-drop", required_argument},
+    {"privileged", no_argument},    {"security-opt", required_argument},
+    {"read-only", no_argument},     {"user", required_argument},
+    {"ulimit", required_argument},  {"umask", required_argument},
     {"userns", required_argument},
 };
 #define N_SECURITY (sizeof security_opts / sizeof security_opts[0])
