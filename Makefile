@@ -52,7 +52,7 @@ BENCHTOOL_OBJ := $(BENCHTOOL_SRC:%.c=$(BUILD)/%.o)
 BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-daemon $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
         $(BINDIR)/warmrun-bench $(BINDIR)/warmrun-probe
 
-.PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck lint clean
+.PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck layout-check lint clean
 all: $(BINS) $(TESTS) $(BENCHES) $(ATTACKS)
 
 $(BUILD)/%.o: %.c
@@ -128,13 +128,14 @@ $(BUILD)/attack/%: tests/attack/%.c
 # libFuzzer over the API request parser and the activation decoder
 # (clang-14, bounded time; the corpus lives in tests/fuzz/). Not in `make test`.
 FUZZ_TIME ?= 60
+# The library modules the request parser and the activation decoder use.
+FUZZ_LIB  := protocol protocol_resources protocol_security security_profile activation error \
+             container_id resources resources_check cpumask cgroup cgroup_v1 cgroup_v2 cgroup_file
 FUZZ_CC   ?= clang-14
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iruntime -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c runtime/lib/protocol.c \
-	    runtime/lib/protocol_security.c runtime/lib/security_profile.c runtime/lib/activation.c \
-	    runtime/lib/error.c \
+	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c $(FUZZ_LIB:%=runtime/lib/%.c) \
 	    $(call pc_libs,jansson)
 	mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_TIME) -max_len=65536 \
@@ -177,7 +178,11 @@ cppcheck:
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iruntime -Irootfs-tools \
 	    runtime shim rootfs-tools tests/unit tests/bench tests/attack tests/fuzz tests/helpers
 
-lint: format-check cppcheck
+# The folder a file sits in says what it may include (scripts/check-layout).
+layout-check:
+	scripts/check-layout
+
+lint: format-check cppcheck layout-check
 
 clean:
 	rm -rf build build-asan bin
