@@ -20,7 +20,7 @@ PTY_MAX=64
 OWNER_BASE=2000000000
 
 # t73_add_image: "devprobe:latest" in STORE: busybox's layer and one with
-# the static probe as /devprobe (laid out as runtime/image_store.h says).
+# the static probe as /devprobe (laid out as runtime/lib/image_store.h says).
 t73_add_image() {
     local bb hex dir
     [ -x "$PROBE" ] || bail_out "$PROBE is not built (make)"

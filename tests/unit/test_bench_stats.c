@@ -1,4 +1,4 @@
-/* TAP test of runtime/stats.h against hand-computed values. */
+/* TAP test of runtime/lib/stats.h against hand-computed values. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <math.h>

@@ -1,4 +1,4 @@
-/* TAP test of wr_exec_command (runtime/exec_command.c): PATH lookup in the
+/* TAP test of wr_exec_command (runtime/container/exec_command.c): PATH lookup in the
  * given environment (not the caller's), and docker's exit codes 127/126.
  * Each call runs in a forked child, since it execs on success; the child's
  * stdout (the workload's, or the error message) comes back through a pipe

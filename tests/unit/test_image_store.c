@@ -1,4 +1,4 @@
-/* TAP test of runtime/image_store.c against a temporary store holding
+/* TAP test of runtime/lib/image_store.c against a temporary store holding
  * hand-written manifests. Needs no privileges: only plain files and
  * directories under $TMPDIR. */
 #include "lib/image_store.h"

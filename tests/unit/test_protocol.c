@@ -1,4 +1,4 @@
-/* TAP test of runtime/protocol.c: request parsing and validation of every op,
+/* TAP test of runtime/lib/protocol.c: request parsing and validation of every op,
  * request and reply encode/parse round trips, error replies. Pure memory. */
 #include "lib/protocol.h"
 #include "tap.h"

@@ -1,4 +1,4 @@
-/* TAP test of runtime/shim_exe.c on a copy of /bin/true in a temporary
+/* TAP test of runtime/lib/shim_exe.c on a copy of /bin/true in a temporary
  * directory (whose name holds ':' and '\', which lowerdir= must escape):
  * the read-only overlay refuses every change and runs the program; the
  * sealed memfd holds the same bytes, refuses writes, and a changed mode,
