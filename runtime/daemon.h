@@ -135,9 +135,15 @@ const char *daemon_shim_exec_path(struct daemon *d, wr_error *err);
 
 /* daemon_pool.c */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
-int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       const struct wr_security_profile *security, const struct wr_resources *res,
-                       wr_error *err);
+/* Creates the pool of image ref, or changes an existing one: with settings
+ * false (the request gave no security, resource or tmpfs option) only its
+ * size; else its size and every setting (security NULL: Docker's defaults,
+ * with the daemon's --userns-default), its containers made with the old
+ * ones discarded. Errors: the image's load, a profile that does not
+ * compile, invalid resources. */
+int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
+                       uint64_t tmpfs_bytes, const struct wr_security_profile *security,
+                       const struct wr_resources *res, wr_error *err);
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
 void daemon_fill_pools(struct daemon *d);
 int64_t daemon_next_fill_ns(const struct daemon *d);
