@@ -345,6 +345,31 @@ like "$(wr pool ls 2>/dev/null | awk '$1 == "devetc:latest"')" "/dev is a symbol
     "a pool of it fails to fill, saying why"
 wr pool rm devetc >/dev/null 2>&1
 
+# ---- the image's account files: read as host root, so never a kernel file ------
+# (an image's "etc/passwd -> /proc/kmsg" once had host root drain the kernel
+# log; /proc/self/status is a harmless stand-in for any /proc file.)
+fds_store_image pwproc "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /proc/self/status etc/passwd'
+fds_store_image grpdev "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /dev/null etc/group && printf "u:x:7:7::/:/bin/sh\n" >etc/passwd'
+fds_store_image pwlink "$PLAIN_CONFIG" 'mkdir -p etc usr/share && printf "app:x:4321:4321::/:/bin/sh\n" >usr/share/pw && ln -s ../usr/share/pw etc/passwd'
+for mode in cold userns; do
+    flag=
+    [ "$mode" = userns ] && flag="--userns auto"
+    # shellcheck disable=SC2086
+    wr activate --cold $flag pwproc -- true >"$out" 2>"$err"
+    rc=$?
+    [ "$rc" -eq 125 ] && grep -q "/etc/passwd is not a regular file of the image: refused" "$err"
+    ok $? "$mode: an image whose /etc/passwd is a /proc file: refused (rc $rc)" || show_err
+    # shellcheck disable=SC2086
+    wr activate --cold $flag -u u grpdev -- true >"$out" 2>"$err"
+    rc=$?
+    [ "$rc" -eq 125 ] && grep -q "/etc/group is not a regular file of the image: refused" "$err"
+    ok $? "$mode: an image whose /etc/group is a device: refused (rc $rc)" || show_err
+    # shellcheck disable=SC2086
+    got=$(wr activate --cold $flag -u app pwlink -- sh -c \
+        'while read -r k v r; do [ "$k" = Uid: ] && echo "$v"; done </proc/self/status' 2>"$err")
+    is "$got" 4321 "$mode: a symlink to a regular file of the image still works" || show_err
+done
+
 # ---- SIGKILL of the shim ---------------------------------------------------------
 
 # A set-uid busybox (no_new_privs off with --privileged): its exec clears
