@@ -87,6 +87,12 @@ int wr_stdio_to_dev_null(wr_error *err);
  * an fstat for each one open read-only: well under a microsecond. */
 int wr_stdio_check(const int fds[3], wr_error *err);
 
+struct open_how;
+/* openat2(2) (how's size passed for the caller), called again while it
+ * fails with EAGAIN (a ".." that raced with a rename or mount on the host),
+ * at most 64 times. Returns the descriptor, or -1 with errno. */
+int wr_openat2(int dirfd, const char *path, const struct open_how *how);
+
 /* Image-controlled paths (container_paths.c). Makes cwd (absolute) the
  * working directory, resolved inside the root (pid 1's working directory
  * until then, see there) with no magic link followed (openat2

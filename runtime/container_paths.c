@@ -19,6 +19,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* openat2 fails with EAGAIN when a ".." met under RESOLVE_IN_ROOT or
+ * RESOLVE_BENEATH raced with a rename or a mount anywhere on the host
+ * (other containers mount all the time), and asks to be called again. */
+#define OPENAT2_RETRIES 64
+
+int wr_openat2(int dirfd, const char *path, const struct open_how *how)
+{
+    for (int tries = 0;; tries++) {
+        int fd = (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+        if (fd >= 0 || errno != EAGAIN || tries >= OPENAT2_RETRIES)
+            return fd;
+    }
+}
+
 /* pid 1's working directory is its root ("/") until the activation moves
  * it: AT_FDCWD with RESOLVE_IN_ROOT resolves inside the container's root
  * without a descriptor of its own. */
@@ -28,7 +42,7 @@ static int open_in_root(const char *path)
         .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
-    return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    return wr_openat2(AT_FDCWD, path, &how);
 }
 
 /* docker creates a missing working directory and its parents (0755):
@@ -100,7 +114,7 @@ int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *e
         .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
-    int fd = (int)syscall(SYS_openat2, root_fd, name, &how, sizeof how);
+    int fd = wr_openat2(root_fd, name, &how);
     if (fd >= 0)
         return fd;
     if (errno == ELOOP || errno == ENOTDIR)

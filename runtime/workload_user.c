@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "container.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ static FILE *open_db(const char *path, bool *refused, wr_error *err)
     cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return NULL;
-    cleanup_close int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof how);
+    cleanup_close int fd = wr_openat2(root, path, &how);
     if (fd < 0)
         return NULL;
     struct stat st;
