@@ -301,6 +301,7 @@ static int cold_start(const struct cli_globals *g, const struct activate_options
         .lowerdir = img->lowerdir,
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
+        .quiet = true,
         .security = security,
         .resources = o->has_res ? &o->res : NULL,
     };
