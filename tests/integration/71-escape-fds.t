@@ -299,23 +299,22 @@ for mode in cold warm; do
         }
     fi
     act_stdio busybox sh -c 'cd /proc/self/fd/0/../../..; cat ".$1"' sh "$HOSTDIR/marker" <"$HOSTDIR"
-    ! grep -qF "$TOKEN" "$out" && [ "$rc" -eq 125 ] && grep -q 'stdin is a directory' "$err"
+    ! grep -qF "$TOKEN" "$out" && [ "$rc" -eq 125 ] && grep -q 'stdin (fd 0) is a directory' "$err"
     ok $? "$mode: a host directory as stdin is refused (125, a clear error)" || show_err
     if command -v python3 >/dev/null; then
-        # stderr an O_PATH descriptor of the host directory (the CLI's
-        # complaint goes to the refused descriptor, so the daemon's pool
-        # counters tell a refusal from an empty pool).
-        for i in $(seq 100); do
-            timeout -k 10 60 python3 -c 'import os, sys
+        # stderr an O_PATH descriptor of the host directory. The CLI
+        # refuses it (as a directory on stdin) before it asks the daemon
+        # (its complaint goes to the refused descriptor): no container of
+        # the pool may have been used. A raw API client's is refused by
+        # the container (76-escape-stdio.t).
+        timeout -k 10 60 python3 -c 'import os, sys
 fd = os.open(sys.argv[1], os.O_PATH)
 os.dup2(fd, 2)
 os.execvp(sys.argv[2], sys.argv[2:])' "$HOSTDIR" "${WR[@]}" activate "--$([ "$mode" = warm ] && echo no-)cold" \
-                busybox sh -c 'cat /proc/self/fd/2/marker' >"$out"
-            rc=$?
-            [ "$mode" = cold ] || [ "$(pool_field busybox:latest activations)" = 2 ] && break
-            sleep 0.05
-        done
-        ! grep -qF "$TOKEN" "$out" && [ "$rc" -eq 125 ]
+            busybox sh -c 'cat /proc/self/fd/2/marker' >"$out"
+        rc=$?
+        ! grep -qF "$TOKEN" "$out" && [ "$rc" -eq 125 ] &&
+            { [ "$mode" = cold ] || [ "$(pool_field busybox:latest activations)" = 0 ]; }
         ok $? "$mode: an O_PATH descriptor as stderr is refused (125)"
     else
         skip 1 "no python3 to make an O_PATH descriptor"
