@@ -29,26 +29,9 @@ PROBE=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/stdioprobe
 [ -x "$PROBE" ] || bail_out "$PROBE is not built (make)"
 TOKEN=stdio-$$-$RANDOM$RANDOM
 
-# t76_add_image NAME: an image NAME:latest of busybox's layer and one with
-# the probe as /stdioprobe (laid out as runtime/image_store.h says).
-t76_add_image() {
-    local name=$1 bb hex dir
-    bb=$(basename "$(dirname "$LAYER")")
-    hex=$(sha256sum "$PROBE" | cut -c1-64)
-    dir=$STORE/layers/sha256/$hex/root
-    mkdir -p "$dir" "$STORE/images/$name" || return 1
-    install -m 0755 "$PROBE" "$dir/stdioprobe" || return 1
-    cat >"$STORE/images/$name/latest.json" <<JSON
-{"schema": 1, "name": "$name", "tag": "latest", "id": "sha256:$hex",
- "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$bb", "sha256:$hex"],
- "config": {"Entrypoint": null, "Cmd": ["sh"],
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "WorkingDir": "/", "User": ""}}
-JSON
-}
 # probe: a pool with warm containers; probe0: a pool of none (every
 # activation is the daemon's cold fallback).
-t76_add_image probe && t76_add_image probe0 || bail_out "cannot write the probe images"
+add_helper_image probe "$PROBE" stdioprobe && add_helper_image probe0 "$PROBE" stdioprobe || bail_out "cannot write the probe images"
 
 # inode_state PATH: "MODE UID:GID XATTRS" of the inode at PATH.
 inode_state() {
