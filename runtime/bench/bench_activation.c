@@ -116,11 +116,17 @@ static int warm_once(const struct bench_env *e, struct warm_sample *s, wr_error 
         return wr_error_set(err, errno, "pipe");
     cleanup_close int rd = p[0];
     cleanup_close int wr = p[1];
-    cleanup_close int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    /* A container takes only pipes and sockets as its stdio: an empty
+     * pipe for stdin, the stamp's pipe for stdout and stderr. */
+    int q[2];
+    if (pipe2(q, O_CLOEXEC) < 0)
+        return wr_error_set(err, errno, "pipe");
+    close(q[1]);
+    cleanup_close int empty = q[0];
     char *argv[] = {(char *)PROBE_PATH, NULL};
     struct wr_request req = {
         .op = WR_OP_ACTIVATE, .image = (char *)PROBE_IMAGE, .argv = argv, .argc = 1};
-    int fds[3] = {nul, wr, nul};
+    int fds[3] = {empty, wr, wr};
 
     int64_t t0 = bench_now_ns();
     cleanup_close int sock = wr_api_connect(e->g.socket, err);

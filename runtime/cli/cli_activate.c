@@ -2,20 +2,21 @@
  * pool when it has one, else cold-started here with the very same setup. */
 #include "cli.h"
 
+#include "cli_options.h"
+#include "cli_stdio.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
+#include "lib/api_client.h"
 #include "lib/cgroup.h"
 #include "lib/cleanup.h"
-#include "cli_options.h"
+#include "lib/clock.h"
+#include "lib/container_id.h"
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
 #include "lib/shim_exe.h"
 #include "lib/signal_fd.h"
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
-#include "lib/clock.h"
-#include "lib/container_id.h"
-#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -163,31 +164,27 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     return 0;
 }
 
-/* The caller's stdio as passed to the container; a closed one is replaced
- * by /dev/null so that the container's 0, 1 and 2 always exist. */
-static int collect_stdio(int stdio[3], wr_error *err)
-{
-    for (int i = 0; i < 3; i++) {
-        stdio[i] = i;
-        if (fcntl(i, F_GETFD) < 0) {
-            stdio[i] = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
-            if (stdio[i] < 0)
-                return wr_error_set(err, errno, "open /dev/null");
-        }
-    }
-    return 0;
-}
+/* How long the CLI copies the workload's output after its exit report:
+ * every holder of the pipes dies with the container's pid namespace, so
+ * EOF comes at once, unless a process is stuck in the kernel. */
+#define OUTPUT_DRAIN_TIMEOUT_MS 2000
 
-/* Waits for the exit event on sock, passing forwarded signals on. */
-static int wait_for_exit(int sock, int sigfd, struct wr_reply *reply, wr_error *err)
+/* Waits for the next message on sock (the exit event, or the daemon's
+ * error), passing forwarded signals on and relaying stdio meanwhile. */
+static int wait_for_exit(int sock, int sigfd, struct cli_stdio *stdio, struct wr_reply *reply,
+                         wr_error *err)
 {
-    struct pollfd p[2] = {{.fd = sock, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
+    struct pollfd p[5];
     for (;;) {
-        if (poll(p, 2, -1) < 0) {
+        p[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+        size_t n = 2 + cli_stdio_pollfds(stdio, p + 2);
+        if (poll(p, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return wr_error_set(err, errno, "poll");
         }
+        cli_stdio_events(stdio, p + 2);
         if (p[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -292,6 +289,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .lowerdir = img->lowerdir,
         .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
         .fill_idle = false,
+        .quiet = true,
         .security = security,
         .resources = o->c.res_set ? &o->c.res : NULL,
     };
@@ -371,7 +369,7 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
 {
     struct activate_options o = {0};
     wr_error err = {0};
-    int stdio[3];
+    struct cli_stdio stdio;
     struct wr_reply reply = {0};
     cleanup_close int sock = -1;
 
@@ -381,12 +379,19 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     }
     int rc = WR_EXIT_WARMRUN;
     /* Before any descriptor of our own is opened: a closed 0, 1 or 2 must
-     * be filled with /dev/null, not with our signalfd. */
-    if (collect_stdio(stdio, &err) < 0) {
+     * be filled, not taken by our signalfd. */
+    if (cli_stdio_prepare(&stdio, &err) < 0) {
         cli_error("%s", err.msg);
         wr_request_free(&o.req);
         return rc;
     }
+    /* A relayed output whose reader goes away (a named pipe) must fail
+     * with EPIPE, not kill the CLI. The shim starts with every signal at
+     * its default (shim_client.c), so nothing else inherits this. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Reading a terminal from a background job then fails (EIO: the
+     * workload sees EOF) instead of stopping the CLI. */
+    signal(SIGTTIN, SIG_IGN);
     cleanup_close int sigfd =
         wr_signalfd_open(forwarded_signals, sizeof forwarded_signals / sizeof forwarded_signals[0]);
     int64_t sent_ns = wr_monotonic_ns();
@@ -394,13 +399,15 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     snprintf(reason, sizeof reason, "%s",
              o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
     if (!o.cold) {
-        int got = try_warm(g, &o, stdio, &sock, &err);
+        int got = try_warm(g, &o, stdio.pass, &sock, &err);
         if (got < 0)
             goto fail;
         if (got == 1) {
-            if (wait_for_exit(sock, sigfd, &reply, &err) < 0)
+            if (wait_for_exit(sock, sigfd, &stdio, &reply, &err) < 0)
                 goto fail;
             if (reply.ok || strcmp(reply.code, "no_warm") != 0) {
+                /* The workload's last output before our own messages. */
+                cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
                 rc = exit_status(&o, &reply, sent_ns);
                 goto out;
             }
@@ -423,17 +430,24 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     }
     sent_ns = wr_monotonic_ns();
     struct cold_child child = {.shim_pid = -1, .pidfd = -1};
-    int done = cold_start(g, &o, reason, stdio, &sock, &child, &err);
+    int done = cold_start(g, &o, reason, stdio.pass, &sock, &child, &err);
     if (done == 0)
-        done = wait_for_exit(sock, sigfd, &reply, &err);
-    if (done == 0)
+        done = wait_for_exit(sock, sigfd, &stdio, &reply, &err);
+    if (done == 0) {
+        cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
         rc = exit_status(&o, &reply, sent_ns);
+    }
     cold_child_finish(g, &child, done == 0, &sock);
     if (done == 0)
         goto out;
 fail:
+    /* A workload may have run (a connection lost mid-way): what it wrote
+     * still goes out first. */
+    cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
     cli_error("%s", err.msg);
 out:
+    if (stdio.warning.msg[0])
+        cli_error("%s", stdio.warning.msg);
     wr_reply_free(&reply);
     wr_request_free(&o.req);
     return rc;

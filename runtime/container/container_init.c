@@ -36,6 +36,10 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
     sigemptyset(&none);
     /* Blocked before the fork, so that no signal falls between the two. */
     sigprocmask(SIG_SETMASK, &all, NULL);
+    /* Not dumpable from before the fork: the workload, once it has exec'd
+     * (which makes it dumpable again), must find pid 1 closed to
+     * ptrace and /proc/1/mem at once, not after a race with our prctl. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     pid_t workload = fork();
     if (workload == 0) {
         wr_error err = {0};
@@ -62,12 +66,12 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
      * end, and no socket of the shim's is left for it to take from pid 1. */
     close_range(0, ~0U, 0);
     /* Signalling and reaping our own child need no privilege: keep none, so
-     * that pid 1 is no better a target than the workload. Not dumpable:
-     * the workload (same uid, no CAP_SYS_PTRACE) can neither trace pid 1
-     * nor read its memory or environment through /proc. */
+     * that pid 1 is no better a target than the workload. Not dumpable
+     * (since before the fork): the workload (same uid, no CAP_SYS_PTRACE)
+     * can neither trace pid 1 nor read its memory or environment through
+     * /proc. */
     wr_error ignored;
     (void)wr_drop_all_capabilities(&ignored);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     for (;;) {
         siginfo_t si;
         int sig = sigwaitinfo(&all, &si);

@@ -8,6 +8,7 @@
  * whatever it points at (CVE-2021-30465). */
 
 #include "container_paths.h"
+#include "lib/openat2.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +30,7 @@ static int open_in_root(const char *path)
         .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
     };
-    return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+    return wr_openat2(AT_FDCWD, path, &how);
 }
 
 /* docker creates a missing working directory and its parents (0755):
@@ -101,7 +102,7 @@ int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *e
         .flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
-    int fd = (int)syscall(SYS_openat2, root_fd, name, &how, sizeof how);
+    int fd = wr_openat2(root_fd, name, &how);
     if (fd >= 0)
         return fd;
     if (errno == ELOOP || errno == ENOTDIR)

@@ -58,6 +58,23 @@ enum activate_result {
     ACTIVATE_WAITING,     /* a container is being started for it */
 };
 
+static int count_setting(const char *key, const char *value, void *ctx)
+{
+    (void)key;
+    (void)value;
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* Did a pool create give any setting (else, on an existing pool, it is a
+ * resize)? */
+static bool pool_settings_given(const struct wr_request *req)
+{
+    int n = 0;
+    (void)wr_resources_each(&req->resources, count_setting, &n);
+    return req->security || req->tmpfs_size || n > 0;
+}
+
 /* The hot path. A pool without a warm container starts one for this
  * request (daemon_start.c), unless the client asked for warm only. */
 static enum activate_result activate(struct daemon *d, struct client *c, struct wr_request *req,
@@ -306,7 +323,7 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size,
+        if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
                                req->security, &req->resources, &err) < 0)
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);

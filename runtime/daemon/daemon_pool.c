@@ -188,9 +188,9 @@ static void settings_changed(struct daemon *d, struct pool *p)
     }
 }
 
-int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       const struct wr_security_profile *security, const struct wr_resources *res,
-                       wr_error *err)
+int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
+                       uint64_t tmpfs_bytes, const struct wr_security_profile *security,
+                       const struct wr_resources *res, wr_error *err)
 {
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
@@ -199,6 +199,15 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
     if (normalize_ref(ref, key, sizeof key, err) < 0)
         return -1;
     struct pool *p = daemon_find_pool(d, key);
+    if (p && !settings) {
+        /* A resize: the pool keeps its settings (a pool create without
+         * them must never quietly drop a user namespace or a limit). */
+        p->size = size;
+        p->consecutive_failures = 0;
+        p->retry_at_ns = 0;
+        p->last_error[0] = '\0';
+        return 0;
+    }
     if (p) {
         /* Both settings are checked before either changes (the pool stays
          * as it was on error); the security profile, which may fail to
@@ -214,6 +223,9 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tm
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
         p->consecutive_failures = 0;
         p->retry_at_ns = 0;
+        /* An error of the old settings says nothing of the new ones (and
+         * `pool create --wait` must not report it). */
+        p->last_error[0] = '\0';
         return 0;
     }
     cleanup_image struct wr_image *img = NULL;

@@ -88,15 +88,18 @@ struct pool {
 
 /* The pool of image (any reference form), or NULL. */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
-/* Creates the pool, or changes an existing one's size and settings. New
- * settings (profile, resources, tmpfs size) end every container made with
- * the old ones that is not running: warm and filling ones are discarded,
- * one STARTING for a waiting activation is started again with the new
- * settings for the same client. Errors: the image's, the settings'
- * (the pool stays as it was). */
-int daemon_pool_create(struct daemon *d, const char *ref, long size, uint64_t tmpfs_bytes,
-                       const struct wr_security_profile *security, const struct wr_resources *res,
-                       wr_error *err);
+/* Creates the pool of image ref, or changes an existing one: with settings
+ * false (the request gave no security, resource or tmpfs option) only its
+ * size; else its size and every setting (security NULL: Docker's defaults,
+ * with the daemon's --userns-default). New settings end every container
+ * made with the old ones that is not running: warm and filling ones are
+ * discarded, one STARTING for a waiting activation is started again with
+ * the new settings for the same client. Errors: the image's load, a
+ * profile that does not compile, invalid resources (the pool stays as it
+ * was). */
+int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
+                       uint64_t tmpfs_bytes, const struct wr_security_profile *security,
+                       const struct wr_resources *res, wr_error *err);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
@@ -147,8 +150,7 @@ void daemon_entry_set_command(struct entry *e, const struct wr_request *req,
 void daemon_entry_setup_failed(struct daemon *d, struct entry *e, const char *why);
 /* lose_waiter: STARTING -> FILLING, its client queued for the answer
  * code/msg (daemon_start_answer). No-op for an entry nobody waits for. */
-void daemon_entry_lose_waiter(struct daemon *d, struct entry *e, const char *code,
-                              const char *msg);
+void daemon_entry_lose_waiter(struct daemon *d, struct entry *e, const char *code, const char *msg);
 /* abandon (the waiting client went away first): STARTING -> FILLING, an
  * ordinary fill, kept if its pool wants it (not stopping, warm + filling
  * <= size), else discarded. */

@@ -127,6 +127,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     posix_spawnattr_init(&attr);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (spec->quiet)
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, ctl, SHIM_CTL_FD);
     posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
     /* Its own session: a terminal's ^C to the daemon or CLI must not reach

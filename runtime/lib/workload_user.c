@@ -7,14 +7,61 @@
 #include "workload_user.h"
 
 #include "cleanup.h"
+#include "openat2.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+/* Larger than any real account database; a bigger file is not read. */
+#define DB_MAX_BYTES (16 << 20)
+
+/* Opens /etc/passwd or /etc/group of the current root for reading. In a
+ * container this runs as host root with every capability, on a file the
+ * image controls: it is looked up inside the root and through no magic
+ * link, must be a regular file (a FIFO would stall the fill) and must not
+ * be a kernel interface (an image's "/etc/passwd -> /proc/kmsg" would have
+ * host root drain the kernel log). NULL: absent or refused; *refused says
+ * which, with err set. */
+static FILE *open_db(const char *path, bool *refused, wr_error *err)
+{
+    *refused = false;
+    struct open_how how = {
+        .flags = O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return NULL;
+    cleanup_close int fd = wr_openat2(root, path, &how);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    struct statfs fs;
+    if (fstat(fd, &st) < 0 || fstatfs(fd, &fs) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > DB_MAX_BYTES || fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC ||
+        fs.f_type == CGROUP_SUPER_MAGIC || fs.f_type == CGROUP2_SUPER_MAGIC ||
+        fs.f_type == DEVPTS_SUPER_MAGIC || fs.f_type == DEBUGFS_MAGIC ||
+        fs.f_type == SECURITYFS_MAGIC || fs.f_type == TRACEFS_MAGIC) {
+        *refused = true;
+        wr_error_set(err, 0, "%s is not a regular file of the image: refused", path);
+        return NULL;
+    }
+    FILE *fp = fdopen(fd, "r");
+    if (fp)
+        fd = -1; /* the stream owns it now */
+    return fp;
+}
 
 static bool numeric(const char *s, unsigned long *out)
 {
@@ -44,15 +91,16 @@ static size_t split(char *line, char **fields, size_t max)
 
 /* passwd: name:pw:uid:gid:... matched by name or, when numeric, by uid. */
 static int find_passwd(const char *user, char *name, size_t cap, uid_t *uid, gid_t *gid,
-                       bool *found)
+                       bool *found, wr_error *err)
 {
     char line[1024], *f[7];
     unsigned long num = 0;
     bool by_uid = numeric(user, &num);
     *found = false;
-    cleanup_fclose FILE *fp = fopen("/etc/passwd", "re");
+    bool refused;
+    cleanup_fclose FILE *fp = open_db("/etc/passwd", &refused, err);
     if (!fp)
-        return 0;
+        return refused ? -1 : 0;
     while (fgets(line, sizeof line, fp)) {
         unsigned long u, g;
         if (split(line, f, 7) < 4 || !numeric(f[2], &u) || !numeric(f[3], &g))
@@ -76,7 +124,10 @@ int wr_group_id(const char *group, gid_t *gid, wr_error *err)
         *gid = (gid_t)num;
         return 0;
     }
-    cleanup_fclose FILE *fp = fopen("/etc/group", "re");
+    bool refused;
+    cleanup_fclose FILE *fp = open_db("/etc/group", &refused, err);
+    if (!fp && refused)
+        return -1;
     while (fp && fgets(line, sizeof line, fp)) {
         unsigned long g;
         if (split(line, f, 4) >= 3 && strcmp(f[0], group) == 0 && numeric(f[2], &g)) {
@@ -97,10 +148,13 @@ static void add_group(struct wr_workload_user *w, gid_t g)
         w->groups[w->n_groups++] = g;
 }
 
-static void member_groups(struct wr_workload_user *w, const char *name)
+static int member_groups(struct wr_workload_user *w, const char *name, wr_error *err)
 {
     char line[4096], *f[4];
-    cleanup_fclose FILE *fp = fopen("/etc/group", "re");
+    bool refused;
+    cleanup_fclose FILE *fp = open_db("/etc/group", &refused, err);
+    if (!fp && refused)
+        return -1;
     while (fp && fgets(line, sizeof line, fp)) {
         unsigned long g;
         if (split(line, f, 4) < 4 || !numeric(f[2], &g))
@@ -109,6 +163,7 @@ static void member_groups(struct wr_workload_user *w, const char *name)
             if (strcmp(m, name) == 0)
                 add_group(w, (gid_t)g);
     }
+    return 0;
 }
 
 int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err)
@@ -121,7 +176,8 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
     if (group)
         *group++ = '\0';
     unsigned long num;
-    find_passwd(user, name, sizeof name, &w->uid, &w->gid, &found);
+    if (find_passwd(user, name, sizeof name, &w->uid, &w->gid, &found, err) < 0)
+        return -1;
     if (!found) {
         if (!numeric(user, &num))
             return wr_error_set(err, 0,
@@ -132,8 +188,8 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
     if (group && wr_group_id(group, &w->gid, err) < 0)
         return -1;
     add_group(w, w->gid);
-    if (found && !group)
-        member_groups(w, name);
+    if (found && !group && member_groups(w, name, err) < 0)
+        return -1;
     w->set = true;
     return 0;
 }

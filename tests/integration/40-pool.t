@@ -272,6 +272,28 @@ for mode in warm cold; do
     ok $? "$mode:   and ps lists no running container" || wr ps >&2
 done
 
+# --- a resize keeps the pool's settings; settings replace the whole set ----------
+wr pool create busybox --size 1 -u 1000 --memory 64m --wait >"$out" 2>"$err"
+ok $? "a pool with -u 1000 --memory 64m" || show_err
+wr pool create busybox --size 2 --wait >"$out" 2>"$err"
+ok $? "pool create --size 2 without settings: a resize" || show_err
+wait_pool_full busybox:latest 20
+for i in 1 2; do
+    got=$(wr activate --no-cold busybox -- id -u 2>"$err")
+    is "$got" 1000 "after the resize, warm container $i still runs as uid 1000" || show_err
+done
+wr pool ls >"$out" 2>"$err"
+grep -q 'memory=' "$out"
+ok $? "pool ls still shows the memory limit after the resize" || diag_file "$out"
+wr pool create busybox --size 1 --pids-limit 32 --wait >"$out" 2>"$err"
+ok $? "pool create with one setting" || show_err
+wait_pool_full busybox:latest 20
+got=$(wr activate --no-cold busybox -- id -u 2>"$err")
+is "$got" 0 "a setting replaces the whole set: -u 1000 is gone (uid 0)" || show_err
+wr pool ls >"$out" 2>"$err"
+! grep -q 'memory=' "$out" && grep -q 'pids' "$out"
+ok $? "pool ls shows the new set (pids limit, no memory limit)" || diag_file "$out"
+
 # --- shutdown --------------------------------------------------------------------
 stop_daemon
 ok $? "the daemon shuts down cleanly (exit $DAEMON_RC)" || diag_file "$DAEMON_LOG"

@@ -96,10 +96,11 @@ elif case == "connect_close":
     print("done")
 elif case == "disconnect_mid_activation":
     # The request is sent, then the client vanishes without reading. The
-    # container gets /dev/null: it must not hold this script's stdout.
+    # container gets pipes (a container takes no other stdio): it must not
+    # hold this script's stdout.
     s = connect()
-    null = [os.open(os.devnull, os.O_RDWR) for _ in range(3)]
-    socket.send_fds(s, [act(["sleep", sys.argv[3]])], null)
+    r, w = os.pipe()
+    socket.send_fds(s, [act(["sleep", sys.argv[3]])], [r, w, w])
     s.close()
     print("done")
 elif case == "pipelined":
@@ -107,12 +108,17 @@ elif case == "pipelined":
     # connection (the test holds the daemon with SIGSTOP meanwhile).
     s = connect()
     s.send(b'{"op": "frobnicate"}')
-    # (the workload writes to our stdout too: it waits a moment so that
-    # the first reply is printed before its output, even under load)
-    socket.send_fds(s, [act(["sh", "-c", "sleep 0.3; echo pipelined"])], stdio)
+    # A container's stdio must be pipes or sockets: the workload's output
+    # comes through a pipe, printed after the replies.
+    empty, w = os.pipe()
+    os.close(w)
+    r, w = os.pipe()
+    socket.send_fds(s, [act(["sh", "-c", "echo pipelined"])], [empty, w, w])
+    os.close(w)
     open(sys.argv[3], "w").close()
     print(reply(s))
     print(reply(s))
+    print(os.read(r, 4096).decode(), end="")
 elif case == "idle_many":
     # N idle connections, held while a command runs.
     n, cmd = int(sys.argv[3]), sys.argv[4:]
@@ -183,8 +189,8 @@ py=$!
 poll_until 10 test -e "$T/sent"
 kill -CONT "$DAEMON_PID"
 wait_child "$py" 30
-# The container's "pipelined" shares the file with the replies the script
-# prints, and may come before the first of them on a busy machine.
+# The container's "pipelined" comes after the replies (the script prints
+# it once it has them).
 like "$(grep -v '^pipelined$' "$T/pipelined.out" | sed -n 1p)" '"ok":false' \
     "pipelined: the bad request gets its error"
 like "$(grep -c '^pipelined$' "$T/pipelined.out") $(grep -v '^pipelined$' "$T/pipelined.out" |

@@ -143,7 +143,7 @@ wr activate --no-cold busybox -- sh -c 'id -u; touch /x 2>/dev/null || echo ro' 
 is "$(cat "$out" | tr '\n' ' ')" "1000 ro " "its warm containers have it"
 pool_filters() { ls "$STATE/seccomp" 2>/dev/null | grep -v '^default-' | grep -c '\.bpf$'; }
 is "$(pool_filters)" 1 "the pool's filter was compiled once, into the state directory"
-wr pool create busybox --size 1 --wait >"$out" 2>"$err"
+wr pool create busybox --size 1 -u 0 --wait >"$out" 2>"$err"
 wr activate --no-cold busybox -- id -u >"$out" 2>"$err"
 is "$(cat "$out")" 0 "a new profile replaces the warm containers of the old one"
 wr pool rm busybox >/dev/null 2>&1

@@ -19,25 +19,7 @@ PROBE=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/devprobe
 PTY_MAX=64
 OWNER_BASE=2000000000
 
-# t73_add_image: "devprobe:latest" in STORE: busybox's layer and one with
-# the static probe as /devprobe (laid out as runtime/lib/image_store.h says).
-t73_add_image() {
-    local bb hex dir
-    [ -x "$PROBE" ] || bail_out "$PROBE is not built (make)"
-    bb=$(basename "$(dirname "$LAYER")")
-    hex=$(sha256sum "$PROBE" | cut -c1-64)
-    dir=$STORE/layers/sha256/$hex/root
-    mkdir -p "$dir" "$STORE/images/devprobe" || return 1
-    install -m 0755 "$PROBE" "$dir/devprobe" || return 1
-    cat >"$STORE/images/devprobe/latest.json" <<JSON
-{"schema": 1, "name": "devprobe", "tag": "latest", "id": "sha256:$hex",
- "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$bb", "sha256:$hex"],
- "config": {"Entrypoint": null, "Cmd": ["sh"],
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-            "WorkingDir": "/", "User": ""}}
-JSON
-}
-t73_add_image || bail_out "cannot write the devprobe image"
+add_helper_image devprobe "$PROBE" devprobe || bail_out "cannot write the devprobe image"
 
 # Every host device node at the top of /dev (as the test starts: a node
 # the host adds or removes meanwhile is none of its business): name, mode,

@@ -409,22 +409,30 @@ show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # ---- the attack image ---------------------------------------------------------
 
-# add_attack_image: writes an image "attack:latest" into STORE: two layers,
-# busybox's and one holding the static attack helper (tests/attack) as
-# /attack, laid out as runtime/image_store.h documents.
-add_attack_image() {
-    local helper=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/attack bb hex dir
+# add_helper_image NAME HELPER FILE [ENTRYPOINT_JSON]: writes an image
+# "NAME:latest" into STORE: two layers, busybox's and one holding the static
+# HELPER (a test program) as /FILE, laid out as runtime/lib/image_store.h
+# documents. ENTRYPOINT_JSON defaults to null (Cmd is then ["sh"]).
+add_helper_image() {
+    local name=$1 helper=$2 file=$3 entry=${4:-null} bb hex dir cmd='["sh"]'
     [ -x "$helper" ] || bail_out "$helper is not built (make)"
+    [ "$entry" != null ] && cmd=null
     bb=$(basename "$(dirname "$LAYER")")
     hex=$(sha256sum "$helper" | cut -c1-64)
     dir=$STORE/layers/sha256/$hex/root
-    mkdir -p "$dir" "$STORE/images/attack" || return 1
-    install -m 0755 "$helper" "$dir/attack" || return 1
-    cat >"$STORE/images/attack/latest.json" <<JSON
-{"schema": 1, "name": "attack", "tag": "latest", "id": "sha256:$hex",
+    mkdir -p "$dir" "$STORE/images/$name" || return 1
+    install -m 0755 "$helper" "$dir/$file" || return 1
+    cat >"$STORE/images/$name/latest.json" <<JSON
+{"schema": 1, "name": "$name", "tag": "latest", "id": "sha256:$hex",
  "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$bb", "sha256:$hex"],
- "config": {"Entrypoint": ["/attack"], "Cmd": null,
+ "config": {"Entrypoint": $entry, "Cmd": $cmd,
             "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
             "WorkingDir": "/", "User": ""}}
 JSON
+}
+
+# add_attack_image: "attack:latest", the attack helper (tests/attack) as
+# its Entrypoint /attack.
+add_attack_image() {
+    add_helper_image attack "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/attack" attack '["/attack"]'
 }

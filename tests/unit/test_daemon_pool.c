@@ -37,8 +37,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define IMAGE  "test:latest"
-#define HEX    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define IMAGE     "test:latest"
+#define HEX       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define MAX_FAKES 64
 
 static char tmp[256];
@@ -261,7 +261,7 @@ static int activate(const char *cmd, bool no_cold)
 static void create_pool(long size, uint64_t tmpfs)
 {
     wr_error err;
-    if (daemon_pool_create(&d, IMAGE, size, tmpfs, &unconfined, &no_prefault, &err) < 0)
+    if (daemon_pool_create(&d, IMAGE, size, true, tmpfs, &unconfined, &no_prefault, &err) < 0)
         bail_out("pool create: %s", err.msg);
 }
 
@@ -357,8 +357,8 @@ static void hot_path(void)
     for (size_t i = 0; i < nfds; i++)
         close(fds[i]);
     nfds = 4;
-    ok(read_from_daemon(f->ctl, &m, sizeof m, fds, &nfds) && m.type == WR_MSG_CLIENT &&
-           nfds == 1 && m.num == 0,
+    ok(read_from_daemon(f->ctl, &m, sizeof m, fds, &nfds) && m.type == WR_MSG_CLIENT && nfds == 1 &&
+           m.num == 0,
        "  the shim got the client connection (CLIENT, warm)");
     ok(strcmp(e->command, "/bin/true") == 0 && p->retry_at_ns >= before + 2000000,
        "  ps shows its command; the refill waits 2 ms after the request");
@@ -412,8 +412,8 @@ static void settings_change(void)
     ok(warm && filling->state == ENTRY_FILLING && running, "a warm, a filling, a running one");
     create_pool(2, 2 << 20);
     ok(warm->state == ENTRY_GONE && filling->state == ENTRY_GONE &&
-           running->state == ENTRY_RUNNING && p->warm == 0 && p->filling == 0 &&
-           p->running == 1 && d.filling_total == 0,
+           running->state == ENTRY_RUNNING && p->warm == 0 && p->filling == 0 && p->running == 1 &&
+           d.filling_total == 0,
        "new settings: warm and filling ones GONE, the running one untouched");
 }
 
@@ -511,9 +511,8 @@ static void waiting_client_lost(void)
     ok(strcmp(reply_code(fd2), "busy") == 0, "--max-cold-starts reached: busy");
     close(fd2);
     refuse_spawn = true;
-    struct wr_request kill = {.op = WR_OP_KILL,
-                                .id = waiting->starting->shim.id,
-                                .signal = SIGKILL};
+    struct wr_request kill = {
+        .op = WR_OP_KILL, .id = waiting->starting->shim.id, .signal = SIGKILL};
     int k = client_send(&kill);
     ok(strcmp(reply_code(k), "") == 0 && strcmp(reply_code(fd), "internal") == 0,
        "kill of a STARTING one: ok, and its client gets `internal`");

@@ -147,8 +147,7 @@ static void test_wait_warm(void)
     wr_error err;
     make_pair(&p);
     pid_t pid = warm(&p);
-    ok(wr_shim_wait_warm(&p.s, 1000, &err) == 0 && p.s.child_pid == pid,
-       "wait_warm: WARM -> 0");
+    ok(wr_shim_wait_warm(&p.s, 1000, &err) == 0 && p.s.child_pid == pid, "wait_warm: WARM -> 0");
     close_pair(&p);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
