@@ -92,6 +92,7 @@ struct client {
 struct daemon {
     const struct cli_globals *g;
     int epfd, listen_fd, sigfd;
+    int state_lock_fd; /* flock of the state directory: one daemon per directory */
     struct watch listen_watch, signal_watch;
     /* The shim, executed from a read-only overlay or a sealed memfd copy,
      * never from its host path (shim_exe.h). */

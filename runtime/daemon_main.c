@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -36,7 +37,12 @@
 #define DEFAULT_MAX_STARTING 16
 #define MAX_STARTING_LIMIT   1024
 
-static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
+/* One daemon per state directory, whatever its socket: a second one would
+ * sweep the first's compiled filters and withdraw its published defaults
+ * (a cold start would then run without its --userns-default). The lock
+ * (flock on the directory, held on *lock_fd for the daemon's life) goes
+ * with the process, however it ends. */
+static int refuse_second_daemon(const struct cli_globals *g, int *lock_fd, wr_error *err)
 {
     wr_error ignored;
     int fd = cli_connect(g, &ignored);
@@ -44,6 +50,12 @@ static int refuse_second_daemon(const struct cli_globals *g, wr_error *err)
         close(fd);
         return wr_error_set(err, EADDRINUSE, "a daemon is already serving %s", g->socket);
     }
+    *lock_fd = open(g->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*lock_fd < 0)
+        return wr_error_set(err, errno, "open %s", g->state_dir);
+    if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+        return wr_error_set(err, errno == EWOULDBLOCK ? EADDRINUSE : errno,
+                            "another daemon uses the state directory %s", g->state_dir);
     if (unlink(g->socket) < 0 && errno != ENOENT)
         return wr_error_set(err, errno, "remove stale socket %s", g->socket);
     return 0;
@@ -154,7 +166,7 @@ static int setup(struct daemon *d, wr_error *err)
     }
     if (d->pin_cpu >= 0 && pin_to_cpu(d, err) < 0)
         return -1;
-    if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
+    if (refuse_second_daemon(d->g, &d->state_lock_fd, err) < 0 || open_socket(d, err) < 0)
         return -1;
 
     static const int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
@@ -442,7 +454,7 @@ int cli_daemon(const struct cli_globals *g, int argc, char **argv)
         return WR_EXIT_USAGE;
     }
     d.g = g;
-    d.listen_fd = d.epfd = d.sigfd = -1;
+    d.listen_fd = d.epfd = d.sigfd = d.state_lock_fd = -1;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
         cli_error("daemon: %s", err.msg);
