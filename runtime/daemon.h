@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 /* What an epoll event points at. */
-enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM };
+enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM, WATCH_ADOPTED };
 struct watch {
     enum watch_kind kind;
 };
@@ -183,6 +183,14 @@ void daemon_resources_sweep(struct daemon *d);
 /* ps: allowed CPUs and OOM flag of a container. */
 void daemon_resources_container_info(struct daemon *d, const char *id, pid_t pid, char *cpus,
                                      size_t cap, bool *oom);
+
+/* daemon_adopt.c: a live container of an earlier daemon or of a cold start
+ * (a state record whose shim runs) is watched, and killed when its shim
+ * exits; its record and cgroups then removed. Only with a record that names
+ * its pid 1's start time. */
+struct wr_state_record;
+void daemon_adopt(struct daemon *d, const struct wr_state_record *rec);
+void daemon_on_adopted(struct daemon *d, struct watch *w);
 
 /* daemon_api.c */
 void daemon_on_client(struct daemon *d, struct client *c);

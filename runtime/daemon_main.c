@@ -192,18 +192,27 @@ static int setup(struct daemon *d, wr_error *err)
     return 0;
 }
 
-/* Records of shims whose process is gone are removed; live ones belong to
- * containers started before this daemon (they carry on, and show in ps). */
-static void count_live(const struct wr_state_record *rec, void *ctx)
+/* Live records belong to containers started before this daemon (they
+ * carry on, show in ps as detached, and are adopted). */
+struct live_count {
+    struct daemon *d;
+    size_t n;
+};
+
+static void adopt_live(const struct wr_state_record *rec, void *ctx)
 {
-    (void)rec;
-    (*(size_t *)ctx)++;
+    struct live_count *c = ctx;
+    daemon_adopt(c->d, rec);
+    c->n++;
 }
 
+/* After the epoll set exists: live containers are adopted (daemon_adopt.c);
+ * stale records go, and with them any pid 1 that outlived its shim. */
 static void sweep_state(struct daemon *d)
 {
-    size_t live = 0;
-    size_t stale = wr_state_scan(d->g->state_dir, count_live, &live);
+    struct live_count c = {.d = d};
+    size_t stale = wr_state_scan(d->g->state_dir, adopt_live, &c);
+    size_t live = c.n;
     if (live || stale)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);
@@ -331,6 +340,9 @@ static void run_loop(struct daemon *d)
                 break;
             case WATCH_SHIM:
                 daemon_on_shim(d, (struct entry *)w);
+                break;
+            case WATCH_ADOPTED:
+                daemon_on_adopted(d, w);
                 break;
             }
         }
