@@ -167,6 +167,10 @@ static int write_state(struct shim *sh, wr_error *err)
     snprintf(rec.image, sizeof rec.image, "%s", sh->opt.image);
     if (wr_proc_start_time(rec.shim_pid, &rec.shim_start, err) < 0)
         return -1;
+    /* So that a container whose shim is gone can be found and killed
+     * without ever mistaking a reused pid for it (wr_state_scan). */
+    if (wr_proc_start_time(rec.child_pid, &rec.child_start, err) < 0)
+        return -1;
     return wr_state_write(sh->opt.state_dir, &rec, err);
 }
 

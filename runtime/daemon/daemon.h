@@ -10,6 +10,7 @@
  *   daemon_start  an activation waiting for a container started for it
  *   daemon_client client connections: error replies, closing
  *   daemon_pool   pools and the state machine of their containers
+ *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,
  *   daemon_log, prefault: one concern each, called by the above. */
 #ifndef WARMRUN_DAEMON_H
@@ -28,7 +29,7 @@
 #include <sys/types.h>
 
 /* What an epoll event points at. */
-enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM };
+enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM, WATCH_ADOPTED };
 struct watch {
     enum watch_kind kind;
 };
@@ -64,6 +65,7 @@ struct client {
 struct daemon {
     const struct wr_paths *g;
     int epfd, listen_fd, sigfd;
+    int state_lock_fd; /* flock of the state directory: one daemon per directory */
     struct watch listen_watch, signal_watch;
     /* The shim, executed from a read-only overlay or a sealed memfd copy,
      * never from its host path (shim_exe.h). */

@@ -2,6 +2,7 @@
  * shutdown. Its own program, so that the static CLI holds none of it. */
 #include "daemon.h"
 
+#include "daemon_adopt.h"
 #include "daemon_api.h"
 #include "daemon_client.h"
 #include "daemon_log.h"
@@ -32,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -50,7 +52,12 @@
 #define DEFAULT_MAX_STARTING 16
 #define MAX_STARTING_LIMIT   1024
 
-static int refuse_second_daemon(const struct wr_paths *g, wr_error *err)
+/* One daemon per state directory, whatever its socket: a second one would
+ * sweep the first's compiled filters and withdraw its published defaults
+ * (a cold start would then run without its --userns-default). The lock
+ * (flock on the directory, held on *lock_fd for the daemon's life) goes
+ * with the process, however it ends. */
+static int refuse_second_daemon(const struct wr_paths *g, int *lock_fd, wr_error *err)
 {
     wr_error ignored;
     int fd = wr_api_connect(g->socket, &ignored);
@@ -58,6 +65,12 @@ static int refuse_second_daemon(const struct wr_paths *g, wr_error *err)
         close(fd);
         return wr_error_set(err, EADDRINUSE, "a daemon is already serving %s", g->socket);
     }
+    *lock_fd = open(g->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*lock_fd < 0)
+        return wr_error_set(err, errno, "open %s", g->state_dir);
+    if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+        return wr_error_set(err, errno == EWOULDBLOCK ? EADDRINUSE : errno,
+                            "another daemon uses the state directory %s", g->state_dir);
     if (unlink(g->socket) < 0 && errno != ENOENT)
         return wr_error_set(err, errno, "remove stale socket %s", g->socket);
     return 0;
@@ -140,7 +153,7 @@ static int setup(struct daemon *d, wr_error *err)
     }
     if (d->pin_cpu >= 0 && pin_to_cpu(d, err) < 0)
         return -1;
-    if (refuse_second_daemon(d->g, err) < 0 || open_socket(d, err) < 0)
+    if (refuse_second_daemon(d->g, &d->state_lock_fd, err) < 0 || open_socket(d, err) < 0)
         return -1;
 
     static const int handled[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP};
@@ -166,18 +179,27 @@ static int setup(struct daemon *d, wr_error *err)
     return 0;
 }
 
-/* Records of shims whose process is gone are removed; live ones belong to
- * containers started before this daemon (they carry on, and show in ps). */
-static void count_live(const struct wr_state_record *rec, void *ctx)
+/* Live records belong to containers started before this daemon (they
+ * carry on, show in ps as detached, and are adopted). */
+struct live_count {
+    struct daemon *d;
+    size_t n;
+};
+
+static void adopt_live(const struct wr_state_record *rec, void *ctx)
 {
-    (void)rec;
-    (*(size_t *)ctx)++;
+    struct live_count *c = ctx;
+    daemon_adopt(c->d, rec);
+    c->n++;
 }
 
+/* After the epoll set exists: live containers are adopted (daemon_adopt.c);
+ * stale records go, and with them any pid 1 that outlived its shim. */
 static void sweep_state(struct daemon *d)
 {
-    size_t live = 0;
-    size_t stale = wr_state_scan(d->g->state_dir, count_live, &live);
+    struct live_count c = {.d = d};
+    size_t stale = wr_state_scan(d->g->state_dir, adopt_live, &c);
+    size_t live = c.n;
     if (live || stale)
         daemon_log("state: %zu live container(s) from before, %zu stale record(s) removed", live,
                    stale);
@@ -290,6 +312,9 @@ static void run_loop(struct daemon *d)
                 break;
             case WATCH_SHIM:
                 daemon_on_shim(d, (struct entry *)w);
+                break;
+            case WATCH_ADOPTED:
+                daemon_on_adopted(d, w);
                 break;
             }
             /* Waiting activations whose container start that event ended
@@ -450,7 +475,7 @@ int main(int argc, char **argv)
     }
     d.g = &paths;
     const struct wr_paths *g = d.g;
-    d.listen_fd = d.epfd = d.sigfd = -1;
+    d.listen_fd = d.epfd = d.sigfd = d.state_lock_fd = -1;
     d.spawn = wr_shim_spawn;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {

@@ -5,6 +5,8 @@
 #include "container_id.h"
 
 #include <errno.h>
+#include <sys/syscall.h>
+#include <signal.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,10 +31,10 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
         record_path(tmp, sizeof tmp, state_dir, rec->id, ".tmp") < 0)
         return wr_error_set(err, ENAMETOOLONG, "state path");
     int len = snprintf(text, sizeof text,
-                       "id=%s\nshim_pid=%d\nshim_start=%" PRIu64 "\nchild_pid=%d\ncreated=%" PRId64
-                       "\nimage=%s\n",
+                       "id=%s\nshim_pid=%d\nshim_start=%" PRIu64
+                       "\nchild_pid=%d\nchild_start=%" PRIu64 "\ncreated=%" PRId64 "\nimage=%s\n",
                        rec->id, (int)rec->shim_pid, rec->shim_start, (int)rec->child_pid,
-                       rec->created, rec->image);
+                       rec->child_start, rec->created, rec->image);
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return wr_error_set(err, errno, "create %s", tmp);
@@ -72,6 +74,8 @@ int wr_state_read(const char *state_dir, const char *id, struct wr_state_record 
             rec->shim_start = strtoull(v, NULL, 10);
         else if (strcmp(line, "child_pid") == 0)
             rec->child_pid = (pid_t)strtol(v, NULL, 10);
+        else if (strcmp(line, "child_start") == 0)
+            rec->child_start = strtoull(v, NULL, 10);
         else if (strcmp(line, "created") == 0)
             rec->created = strtoll(v, NULL, 10);
         else if (strcmp(line, "image") == 0)
@@ -136,6 +140,35 @@ bool wr_state_shim_alive(const struct wr_state_record *rec)
     return start == rec->shim_start;
 }
 
+int wr_state_child_pidfd(const struct wr_state_record *rec)
+{
+    wr_error err;
+    uint64_t start;
+    if (rec->child_pid <= 0 || rec->child_start == 0)
+        return -1;
+    int fd = (int)syscall(SYS_pidfd_open, rec->child_pid, 0);
+    if (fd < 0)
+        return -1;
+    /* Checked after the open: the pidfd holds this very process from now on. */
+    if (wr_proc_start_time(rec->child_pid, &start, &err) < 0 || start != rec->child_start) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A record whose shim is gone: its container must not outlive it (its
+ * workload may have cleared its parent-death signal, and whoever held its
+ * pidfd may have died with the shim). */
+static void kill_orphan(const struct wr_state_record *rec)
+{
+    int fd = wr_state_child_pidfd(rec);
+    if (fd < 0)
+        return;
+    syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+    close(fd);
+}
+
 #define STALE_TMP_SECONDS 60
 
 static void remove_stale_tmp(int dirfd, const char *name)
@@ -163,10 +196,13 @@ size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx)
             remove_stale_tmp(dirfd(dp), de->d_name);
             continue;
         }
-        if (wr_state_read(state_dir, de->d_name, &rec, &err) == 0 && wr_state_shim_alive(&rec)) {
+        bool read = wr_state_read(state_dir, de->d_name, &rec, &err) == 0;
+        if (read && wr_state_shim_alive(&rec)) {
             visit(&rec, ctx);
             continue;
         }
+        if (read)
+            kill_orphan(&rec);
         wr_state_remove(state_dir, de->d_name);
         removed++;
     }

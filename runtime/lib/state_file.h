@@ -17,7 +17,8 @@ struct wr_state_record {
     pid_t shim_pid;
     uint64_t shim_start; /* start time in clock ticks since boot (/proc/PID/stat field 22) */
     pid_t child_pid;
-    int64_t created; /* unix seconds */
+    uint64_t child_start; /* the container's pid 1, as shim_start; 0: unknown */
+    int64_t created;      /* unix seconds */
     char image[256];
 };
 
@@ -32,6 +33,10 @@ int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err);
 int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err);
 /* True when the record's shim is still the live process it names. */
 bool wr_state_shim_alive(const struct wr_state_record *rec);
+/* A pidfd of the record's container pid 1 (child_pid, checked against
+ * child_start after the open, so never a reused pid), or -1 when it is gone
+ * or cannot be told apart (child_start 0). */
+int wr_state_child_pidfd(const struct wr_state_record *rec);
 
 /* Calls visit for the record of every live shim in state_dir, and removes
  * the records of shims that are gone, malformed records, and temporary

@@ -227,6 +227,18 @@ rc=$?
 ok $? "a second daemon on the same socket is refused: exit 1 (rc $rc)" || show_err
 pid_gone "$DAEMON_PID"
 is "$?" 1 "  the first daemon still runs"
+ls "$STATE/defaults" >/dev/null 2>&1
+had_defaults=$?
+timeout -k 5 10 "$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$T/other.sock" daemon \
+    >"$out" 2>"$err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q 'another daemon uses the state directory' "$err"
+ok $? "a second daemon on the same state directory with another socket is refused (rc $rc)" ||
+    show_err
+ls "$STATE/defaults" >/dev/null 2>&1
+is "$?" "$had_defaults" "  and the first daemon's published defaults are left as they were"
+[ ! -e "$T/other.sock" ]
+ok $? "  and it made no socket"
 
 # --- SIGKILL of the daemon under load ----------------------------------------------
 wr pool create busybox --size 5 --wait >"$out" 2>"$err" || show_err

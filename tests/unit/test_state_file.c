@@ -98,12 +98,28 @@ static void test_prepare(void)
        "a state dir that is a regular file is refused (%s)", err.msg);
 }
 
+/* A record's pid 1 is told apart from a reused pid by its start time. */
+static void test_child_pidfd(void)
+{
+    struct wr_state_record rec = {.child_pid = getpid()};
+    wr_error err = {0};
+    ok(wr_state_child_pidfd(&rec) < 0, "no pidfd for a record without child_start");
+    ok(wr_proc_start_time(getpid(), &rec.child_start, &err) == 0, "our own start time");
+    int fd = wr_state_child_pidfd(&rec);
+    ok(fd >= 0, "a pidfd for a record naming a live process and its start time");
+    if (fd >= 0)
+        close(fd);
+    rec.child_start++;
+    ok(wr_state_child_pidfd(&rec) < 0, "none when the start time differs (a reused pid)");
+}
+
 static void test_round_trip(void)
 {
     struct wr_state_record in = {.id = "0123456789ab",
                                  .shim_pid = 4242,
                                  .shim_start = 18446744073709551615ULL,
                                  .child_pid = 4243,
+                                 .child_start = 123456789012ULL,
                                  .created = -1700000000,
                                  .image = "library/busybox:1.36"};
     struct wr_state_record out;
@@ -124,6 +140,7 @@ static void test_round_trip(void)
     ok(out.shim_start == in.shim_start, "  shim_start (UINT64_MAX) survives: %" PRIu64,
        out.shim_start);
     is_int(out.child_pid, in.child_pid, "  child_pid");
+    ok(out.child_start == in.child_start, "  child_start");
     is_int(out.created, in.created, "  created (negative)");
     is_str(out.image, in.image, "  image");
 
@@ -300,6 +317,7 @@ int main(void)
 
     test_prepare();
     test_round_trip();
+    test_child_pidfd();
     test_malformed();
     test_alive();
 
