@@ -18,7 +18,13 @@ pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 override CFLAGS += $(call pc_cflags,$(PKGS))
 
-LIB_SRC   := $(filter-out runtime/main.c,$(wildcard runtime/*.c))
+# One folder per process (docs/architecture.md, "Map"): the library every
+# program links, the container's pid-1 code (the shim only), the CLI, the
+# daemon, the benchmarks.
+LIB_SRC       := $(wildcard runtime/lib/*.c)
+CONTAINER_SRC := $(wildcard runtime/container/*.c)
+CLI_SRC       := $(wildcard runtime/cli/*.c)
+DAEMON_SRC    := $(wildcard runtime/daemon/*.c)
 SHIM_SRC  := $(wildcard shim/*.c)
 IMAGE_SRC := $(wildcard rootfs-tools/*.c)
 TEST_SRC  := $(wildcard tests/unit/test_*.c)
@@ -29,19 +35,24 @@ ATTACK_SRC := $(wildcard tests/attack/*.c)
 BENCHTOOL_SRC := $(wildcard runtime/bench/*.c)
 
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CONTAINER_OBJ := $(CONTAINER_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ  := $(SHIM_SRC:%.c=$(BUILD)/%.o)
 IMAGE_OBJ := $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 LIBWR     := $(BUILD)/libwarmrun.a
+LIBCONTAINER := $(BUILD)/libwarmrun-container.a
+LIBDAEMON := $(BUILD)/libwarmrun-daemon.a
 LIBIMAGE  := $(BUILD)/librootfs-tools.a
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCHES   := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
 ATTACKS   := $(ATTACK_SRC:tests/attack/%.c=$(BUILD)/attack/%)
 BENCHTOOL_OBJ := $(BENCHTOOL_SRC:%.c=$(BUILD)/%.o)
 
-BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
+BINS := $(BINDIR)/warmrun $(BINDIR)/warmrun-daemon $(BINDIR)/warmrun-shim $(BINDIR)/warmrun-image \
         $(BINDIR)/warmrun-bench $(BINDIR)/warmrun-probe
 
-.PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck lint clean
+.PHONY: all fuzz deps test unit-tests asan run bench format format-check cppcheck layout-check lint clean
 all: $(BINS) $(TESTS) $(BENCHES) $(ATTACKS)
 
 $(BUILD)/%.o: %.c
@@ -52,14 +63,31 @@ $(LIBWR): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(LIBCONTAINER): $(CONTAINER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The daemon's modules without its main, for the daemon and the unit tests.
+$(LIBDAEMON): $(filter-out %/daemon_main.o,$(DAEMON_OBJ))
+	@rm -f $@
+	ar rcs $@ $^
+
 # The CLI's start-up is on the activation path: it links only jansson, and
 # statically (no dynamic loader work at all) unless sanitizers are on.
 CLI_STATIC := $(if $(SANITIZE),,-static)
-$(BINDIR)/warmrun: $(BUILD)/runtime/main.o $(LIBWR)
+$(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
-$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBWR)
+# The daemon (`warmrun daemon` executes it) is linked like the CLI it was
+# part of: static, jansson only (it compiles seccomp filters through the shim).
+$(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
+
+# The container's pid-1 code is linked into the shim alone: the container
+# is a clone of the shim.
+$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libseccomp libcap) -lm
 
@@ -82,10 +110,11 @@ $(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=gnu11 $(WARN) -static -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBWR) $(IMAGE_OBJ)
+$(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
-	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBWR) $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
+	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
+	    $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)
@@ -99,12 +128,14 @@ $(BUILD)/attack/%: tests/attack/%.c
 # libFuzzer over the API request parser and the activation decoder
 # (clang-14, bounded time; the corpus lives in tests/fuzz/). Not in `make test`.
 FUZZ_TIME ?= 60
+# The library modules the request parser and the activation decoder use.
+FUZZ_LIB  := protocol protocol_resources protocol_security security_profile activation error \
+             container_id resources resources_check cpumask cgroup cgroup_v1 cgroup_v2 cgroup_file
 FUZZ_CC   ?= clang-14
 fuzz:
 	@mkdir -p $(BUILD)/fuzz
 	$(FUZZ_CC) -g -O1 -std=gnu11 -D_GNU_SOURCE -Iruntime -fsanitize=fuzzer,address,undefined \
-	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c runtime/protocol.c \
-	    runtime/protocol_security.c runtime/security_profile.c runtime/activation.c runtime/error.c \
+	    -o $(BUILD)/fuzz/fuzz_request tests/fuzz/fuzz_request.c $(FUZZ_LIB:%=runtime/lib/%.c) \
 	    $(call pc_libs,jansson)
 	mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz_request -max_total_time=$(FUZZ_TIME) -max_len=65536 \
@@ -147,7 +178,11 @@ cppcheck:
 	    --inline-suppr --std=c11 -D_GNU_SOURCE -Iruntime -Irootfs-tools \
 	    runtime shim rootfs-tools tests/unit tests/bench tests/attack tests/fuzz tests/helpers
 
-lint: format-check cppcheck
+# The folder a file sits in says what it may include (scripts/check-layout).
+layout-check:
+	scripts/check-layout
+
+lint: format-check cppcheck layout-check
 
 clean:
 	rm -rf build build-asan bin

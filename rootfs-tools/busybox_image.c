@@ -5,9 +5,10 @@
  * finds the layer already there and the manifest unchanged. */
 #include "busybox_image.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "store_admin.h"
 #include "store_write.h"
+#include "lib/path_search.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -33,8 +34,7 @@
 #define TREE_DIGEST_TAG "warmrun-tree-v1"
 
 static const char *const image_cmd[] = {"sh", NULL};
-static const char *const image_env[] = {
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+static const char *const image_env[] = {WR_DEFAULT_PATH_ENV, NULL};
 
 static const struct {
     const char *path;

@@ -5,7 +5,7 @@
 #ifndef WARMRUN_BUSYBOX_IMAGE_H
 #define WARMRUN_BUSYBOX_IMAGE_H
 
-#include "error.h"
+#include "lib/error.h"
 #include "store_write.h"
 
 #include <stdbool.h>

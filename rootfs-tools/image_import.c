@@ -1,9 +1,9 @@
 /* Image import; see image_import.h. */
 #include "image_import.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 #include "image_source.h"
-#include "image_store.h"
+#include "lib/image_store.h"
 #include "layer_unpack.h"
 #include "store_admin.h"
 

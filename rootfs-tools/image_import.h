@@ -17,7 +17,7 @@
 #ifndef WARMRUN_IMAGE_IMPORT_H
 #define WARMRUN_IMAGE_IMPORT_H
 
-#include "error.h"
+#include "lib/error.h"
 #include "store_write.h"
 
 #include <stdbool.h>

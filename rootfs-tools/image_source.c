@@ -2,8 +2,8 @@
  * image_source.h. One of the modules allowed to see jansson. */
 #include "image_source.h"
 
-#include "cleanup.h"
-#include "image_store.h"
+#include "lib/cleanup.h"
+#include "lib/image_store.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #ifndef WARMRUN_IMAGE_SOURCE_H
 #define WARMRUN_IMAGE_SOURCE_H
 
-#include "error.h"
+#include "lib/error.h"
 #include "store_write.h"
 
 #include <stdbool.h>

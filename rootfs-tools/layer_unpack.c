@@ -7,7 +7,7 @@
  * it reaches the tar parser. */
 #include "layer_unpack.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <archive.h>
 #include <archive_entry.h>

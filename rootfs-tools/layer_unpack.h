@@ -29,7 +29,7 @@
 #ifndef WARMRUN_LAYER_UNPACK_H
 #define WARMRUN_LAYER_UNPACK_H
 
-#include "error.h"
+#include "lib/error.h"
 #include "store_write.h"
 
 #include <stdbool.h>

@@ -3,10 +3,11 @@
  * status 1; usage errors exit 2). */
 #include "busybox_image.h"
 #include "image_import.h"
-#include "image_store.h"
-#include "resources.h"
+#include "lib/image_store.h"
+#include "lib/resources.h"
 #include "store_admin.h"
 #include "store_write.h"
+#include "lib/paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
 /* Store housekeeping; see store_admin.h. */
 #include "store_admin.h"
 
-#include "cleanup.h"
-#include "image_store.h"
+#include "lib/cleanup.h"
+#include "lib/image_store.h"
 #include "layer_unpack.h"
 #include "store_write.h"
 

@@ -3,7 +3,7 @@
 #ifndef WARMRUN_STORE_ADMIN_H
 #define WARMRUN_STORE_ADMIN_H
 
-#include "error.h"
+#include "lib/error.h"
 
 #include <stddef.h>
 

@@ -1,9 +1,9 @@
 /* The tools' side of the image store; see store_write.h. */
 #include "store_write.h"
 
-#include "activation.h" /* wr_env_entry_valid */
-#include "cleanup.h"
-#include "image_store.h"
+#include "lib/activation.h" /* wr_env_entry_valid */
+#include "lib/cleanup.h"
+#include "lib/image_store.h"
 
 #include <dirent.h>
 #include <errno.h>

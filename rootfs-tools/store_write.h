@@ -1,4 +1,4 @@
-/* The tools' side of the image store (layout in runtime/image_store.h):
+/* The tools' side of the image store (layout in runtime/lib/image_store.h):
  * creating the layout, installing layers, writing manifests, and the
  * listing behind `warmrun-image ls`. Nothing here is on the activation path.
  *
@@ -9,7 +9,7 @@
 #ifndef WARMRUN_STORE_WRITE_H
 #define WARMRUN_STORE_WRITE_H
 
-#include "error.h"
+#include "lib/error.h"
 
 #include <stdbool.h>
 #include <stddef.h>

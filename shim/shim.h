@@ -4,13 +4,13 @@
 #ifndef WARMRUN_SHIM_H
 #define WARMRUN_SHIM_H
 
-#include "cgroup.h"
-#include "container.h"
-#include "error.h"
-#include "seccomp_profile.h"
-#include "security_profile.h"
-#include "resources.h"
-#include "shim_msg.h"
+#include "lib/cgroup.h"
+#include "container/container.h"
+#include "lib/error.h"
+#include "lib/seccomp_profile.h"
+#include "lib/security_profile.h"
+#include "lib/resources.h"
+#include "lib/shim_msg.h"
 
 #include <sched.h>
 #include <stdbool.h>

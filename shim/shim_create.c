@@ -2,11 +2,13 @@
  * for it to set itself up, stop it and announce it warm. */
 #include "shim.h"
 
-#include "cleanup.h"
-#include "fdpass.h"
-#include "shim_msg.h"
-#include "state_file.h"
-#include "userns.h"
+#include "lib/cleanup.h"
+#include "lib/fdpass.h"
+#include "lib/shim_msg.h"
+#include "lib/state_file.h"
+#include "lib/userns.h"
+#include "container/container_fds.h"
+#include "container/container.h"
 
 #include <errno.h>
 #include <fcntl.h>

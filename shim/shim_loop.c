@@ -3,10 +3,11 @@
  * runs, a recoverable error is only logged: the shim must outlive it. */
 #include "shim.h"
 
-#include "fdpass.h"
-#include "protocol.h"
-#include "shim_msg.h"
-#include "signal_fd.h"
+#include "lib/fdpass.h"
+#include "lib/protocol.h"
+#include "lib/shim_msg.h"
+#include "lib/signal_fd.h"
+#include "lib/clock.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -3,9 +3,9 @@
  * Not meant to be run by hand. */
 #include "shim.h"
 
-#include "fdpass.h"
-#include "shim_msg.h"
-#include "state_file.h"
+#include "lib/fdpass.h"
+#include "lib/shim_msg.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

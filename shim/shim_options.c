@@ -1,7 +1,8 @@
 #include "shim.h"
 
-#include "cpumask.h"
-#include "protocol.h"
+#include "lib/cpumask.h"
+#include "lib/protocol.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -5,7 +5,7 @@
  * the reap, its OOM kills read and its cgroups removed. */
 #include "shim.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

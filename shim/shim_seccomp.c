@@ -4,7 +4,7 @@
  * links the compiler and no shim of the pool compiles it again. */
 #include "shim.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,8 +8,9 @@
 #ifndef WARMRUN_BENCH_H
 #define WARMRUN_BENCH_H
 
-#include "cli.h"
-#include "error.h"
+#include "lib/paths.h"
+#include "lib/protocol.h"
+#include "lib/error.h"
 
 #include <limits.h>
 #include <signal.h>
@@ -35,7 +36,7 @@ struct bench_env {
     char dir[PATH_MAX];           /* the private temporary directory */
     char store[PATH_MAX];         /* dir/store */
     char state[PATH_MAX];         /* dir/state */
-    struct cli_globals g;         /* store, state and socket for the LIBWR client */
+    struct wr_paths g;            /* store, state and socket for the LIBWR client */
     char busybox_layer[PATH_MAX]; /* the busybox image's layer root dir */
     char busybox_layer_id[80];    /* "sha256:<hex>" */
     pid_t daemon_pid;

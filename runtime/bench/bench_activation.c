@@ -7,9 +7,10 @@
 #include "bench.h"
 #include "bench_subcommands.h"
 
-#include "cleanup.h"
-#include "stats.h"
+#include "lib/cleanup.h"
+#include "lib/stats.h"
 #include "store_write.h"
+#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -128,15 +129,15 @@ static int warm_once(const struct bench_env *e, struct warm_sample *s, wr_error 
     int fds[3] = {empty, wr, wr};
 
     int64_t t0 = bench_now_ns();
-    cleanup_close int sock = cli_connect(&e->g, err);
+    cleanup_close int sock = wr_api_connect(e->g.socket, err);
     if (sock < 0)
         return -1;
-    if (cli_send_request(sock, &req, fds, 3, err) < 0)
+    if (wr_api_send_request(sock, &req, fds, 3, err) < 0)
         return -1;
     close(steal_fd(&wr));
     int64_t main_ns = read_stamp(rd);
     struct wr_reply r;
-    if (cli_read_reply(sock, &r, err) < 0)
+    if (wr_api_read_reply(sock, &r, err) < 0)
         return -1;
     int64_t t_report = bench_now_ns();
     int rc = 0;

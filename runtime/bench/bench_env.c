@@ -5,9 +5,10 @@
 #include "bench.h"
 
 #include "busybox_image.h"
-#include "cleanup.h"
-#include "state_file.h"
+#include "lib/cleanup.h"
+#include "lib/state_file.h"
 #include "store_write.h"
+#include "lib/api_client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +170,7 @@ int bench_daemon_start(struct bench_env *e, wr_error *err)
     }
     for (int waited = 0; waited < DAEMON_START_TIMEOUT_MS; waited += 20) {
         wr_error ignored;
-        int fd = cli_connect(&e->g, &ignored);
+        int fd = wr_api_connect(e->g.socket, &ignored);
         if (fd >= 0) {
             close(fd);
             return 0;
@@ -188,10 +189,10 @@ int bench_call(const struct bench_env *e, const struct wr_request *req, struct w
                wr_error *err)
 {
     *reply = (struct wr_reply){0};
-    cleanup_close int fd = cli_connect(&e->g, err);
+    cleanup_close int fd = wr_api_connect(e->g.socket, err);
     if (fd < 0)
         return -1;
-    if (cli_send_request(fd, req, NULL, 0, err) < 0 || cli_read_reply(fd, reply, err) < 0)
+    if (wr_api_send_request(fd, req, NULL, 0, err) < 0 || wr_api_read_reply(fd, reply, err) < 0)
         return -1;
     if (!reply->ok) {
         wr_error_set(err, 0, "daemon: %s", reply->error);

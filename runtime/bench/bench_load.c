@@ -8,7 +8,7 @@
 
 #include "bench_json.h"
 #include "bench_subcommands.h"
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

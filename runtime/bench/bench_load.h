@@ -3,7 +3,7 @@
 #define WARMRUN_BENCH_LOAD_H
 
 #include "bench.h"
-#include "stats.h"
+#include "lib/stats.h"
 
 #include <jansson.h>
 

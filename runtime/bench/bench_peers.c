@@ -1,7 +1,8 @@
 /* Setting up crun, runc and Docker for the startup bench. */
 #include "bench_peers.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/path_search.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +29,8 @@
 /* `runc spec` of runc 1.1, with no terminal and a read-only root. */
 static const char oci_config[] =
     "{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"terminal\":false,\"user\":{\"uid\":0,\"gid\":0},"
-    "\"args\":[\"/bin/true\"],\"env\":[\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/"
-    "bin:/sbin:/bin\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_AUDIT_WRITE\","
+    "\"args\":[\"/bin/true\"],\"env\":[\"" WR_DEFAULT_PATH_ENV
+    "\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":[\"CAP_AUDIT_WRITE\","
     "\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"],\"effective\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\","
     "\"CAP_NET_BIND_SERVICE\"],\"permitted\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_"
     "SERVICE\"],\"ambient\":[\"CAP_AUDIT_WRITE\",\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]},"

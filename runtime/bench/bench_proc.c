@@ -1,7 +1,7 @@
 /* Readers of /proc for the load and scale benches: CPU time and memory. */
 #include "bench.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <stdbool.h>
 #include <stdio.h>

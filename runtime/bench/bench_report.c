@@ -2,7 +2,7 @@
  * docs/benchmarks.md) and an SVG chart of the latency distributions. */
 #include "bench_json.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <jansson.h>

@@ -9,8 +9,8 @@
 
 #include "bench_json.h"
 #include "bench_subcommands.h"
-#include "cleanup.h"
-#include "state_file.h"
+#include "lib/cleanup.h"
+#include "lib/state_file.h"
 
 #include <errno.h>
 #include <getopt.h>

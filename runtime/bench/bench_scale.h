@@ -4,7 +4,7 @@
 #define WARMRUN_BENCH_SCALE_H
 
 #include "bench.h"
-#include "stats.h"
+#include "lib/stats.h"
 
 #include <jansson.h>
 

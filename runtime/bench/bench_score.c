@@ -13,7 +13,7 @@
 #include "bench_startup.h"
 #include "bench_subcommands.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -4,7 +4,8 @@
  * so fork costs it little. */
 #include "bench.h"
 
-#include "cleanup.h"
+#include "lib/cleanup.h"
+#include "lib/path_search.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,28 +20,25 @@
 
 extern char **environ;
 
-char *bench_which(const char *word)
+/* One PATH candidate: 1 when it is an executable regular file. */
+static int executable_file(const char *candidate, void *ctx)
 {
     struct stat st;
+    char **found = ctx;
+    if (stat(candidate, &st) != 0 || !S_ISREG(st.st_mode) || access(candidate, X_OK) != 0)
+        return 0;
+    *found = strdup(candidate);
+    return 1;
+}
+
+char *bench_which(const char *word)
+{
+    char *found = NULL;
     if (strchr(word, '/'))
-        return stat(word, &st) == 0 && S_ISREG(st.st_mode) && access(word, X_OK) == 0 ? strdup(word)
-                                                                                      : NULL;
-    const char *path = getenv("PATH");
-    if (!path || !*path)
-        path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    for (const char *dir = path;;) {
-        const char *colon = strchr(dir, ':');
-        size_t len = colon ? (size_t)(colon - dir) : strlen(dir);
-        char *cand;
-        if (len > 0 && asprintf(&cand, "%.*s/%s", (int)len, dir, word) >= 0) {
-            if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-                return cand;
-            free(cand);
-        }
-        if (!colon)
-            return NULL;
-        dir = colon + 1;
-    }
+        executable_file(word, &found);
+    else
+        wr_path_search(getenv("PATH"), word, executable_file, &found);
+    return found;
 }
 
 static int devnull_fd(void)

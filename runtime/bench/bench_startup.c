@@ -4,7 +4,7 @@
 #include "bench_startup.h"
 
 #include "bench_peers.h"
-#include "cleanup.h"
+#include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
 #define WARMRUN_BENCH_STARTUP_H
 
 #include "bench.h"
-#include "stats.h"
+#include "lib/stats.h"
 
 enum bench_rt_status { BENCH_RT_OK, BENCH_RT_PARTIAL, BENCH_RT_SKIPPED };
 

@@ -15,7 +15,7 @@
  * 2 on bad usage. On SIGINT, SIGTERM or SIGHUP the running child gets the
  * same signal, is reaped, and interleave then dies of that signal.
  *
- * The statistics are the project's own (runtime/stats.h), the same the
+ * The statistics are the project's own (runtime/lib/stats.h), the same the
  * daemon uses for its latency figures. */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,8 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cleanup.h"
-#include "stats.h"
+#include "lib/cleanup.h"
+#include "lib/stats.h"
 
 #define PROG         "interleave"
 #define MAX_ROUNDS   1000000L

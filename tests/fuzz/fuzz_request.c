@@ -1,9 +1,9 @@
 /* libFuzzer target (`make fuzz`): the API request parser, the security
  * profile's shim encoding, and the container's activation decoder, on
  * arbitrary bytes. Whatever parses must encode again and be freed. */
-#include "activation.h"
-#include "protocol.h"
-#include "security_profile.h"
+#include "lib/activation.h"
+#include "lib/protocol.h"
+#include "lib/security_profile.h"
 
 #include <stdint.h>
 #include <stdlib.h>

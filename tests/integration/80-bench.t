@@ -106,7 +106,7 @@ dpid=$(grep -laF -- "$TMPDIR/warmrun-bench." /proc/[0-9]*/cmdline 2>/dev/null |
     while read -r f; do
         p=${f#/proc/}
         p=${p%/cmdline}
-        { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -q ' daemon $' && echo "$p"
+        { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -q '^[^ ]*warmrun-daemon ' && echo "$p"
     done | head -1)
 isnt "$dpid" "" "found the bench's daemon" && kill -KILL "$dpid"
 wait "$bpid"

@@ -239,9 +239,10 @@ start_daemon() {
         diag_file "$DAEMON_LOG"
         return 1
     fi
-    # setsid forks when it is a group leader: find the daemon itself.
-    if [ "$(cat "/proc/$DAEMON_PID/comm" 2>/dev/null)" != warmrun ]; then
-        DAEMON_PID=$(pgrep -n -f -- "--socket $SOCK daemon")
+    # setsid forks when it is a group leader: find the daemon itself
+    # (`warmrun daemon` executes warmrun-daemon, with --socket first-hand).
+    if [ "$(cat "/proc/$DAEMON_PID/comm" 2>/dev/null)" != warmrun-daemon ]; then
+        DAEMON_PID=$(pgrep -n -f -- "warmrun-daemon .*--socket $SOCK( |\$)")
     fi
     return 0
 }
@@ -330,7 +331,7 @@ no_container_pids() {
     local p
     for p in $(our_pids_except_daemon); do
         case $(cat "/proc/$p/comm" 2>/dev/null) in
-        warmrun | timeout | "") ;;
+        warmrun | warmrun-daemon | timeout | "") ;;
         *) return 1 ;;
         esac
     done
@@ -410,7 +411,7 @@ show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # add_helper_image NAME HELPER FILE [ENTRYPOINT_JSON]: writes an image
 # "NAME:latest" into STORE: two layers, busybox's and one holding the static
-# HELPER (a test program) as /FILE, laid out as runtime/image_store.h
+# HELPER (a test program) as /FILE, laid out as runtime/lib/image_store.h
 # documents. ENTRYPOINT_JSON defaults to null (Cmd is then ["sh"]).
 add_helper_image() {
     local name=$1 helper=$2 file=$3 entry=${4:-null} bb hex dir cmd='["sh"]'

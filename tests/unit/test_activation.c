@@ -1,8 +1,8 @@
-/* TAP test of runtime/activation.c (the activation message writer and its
- * in-place decoder) and runtime/activation_compose.c (image defaults plus an
+/* TAP test of runtime/lib/activation.c (the activation message writer and its
+ * in-place decoder) and runtime/lib/activation_compose.c (image defaults plus an
  * activate request). Pure memory: needs no privileges and no files. */
-#include "activation.h"
-#include "activation_compose.h"
+#include "lib/activation.h"
+#include "lib/activation_compose.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,10 +1,10 @@
-/* TAP test of runtime/stats.h against hand-computed values. */
+/* TAP test of runtime/lib/stats.h against hand-computed values. */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 
-#include "stats.h"
+#include "lib/stats.h"
 
 #define PLAN 34
 

@@ -1,10 +1,10 @@
-/* TAP test of wr_exec_command (runtime/exec_command.c): PATH lookup in the
+/* TAP test of wr_exec_command (runtime/container/exec_command.c): PATH lookup in the
  * given environment (not the caller's), and docker's exit codes 127/126.
  * Each call runs in a forked child, since it execs on success; the child's
  * stdout (the workload's, or the error message) comes back through a pipe
  * and its exit status through waitpid. Needs no privileges. */
-#include "container.h"
 #include "tap.h"
+#include "container/exec_command.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,8 +1,8 @@
-/* TAP test of runtime/fdpass.c over socketpair(AF_UNIX, SOCK_SEQPACKET):
+/* TAP test of runtime/lib/fdpass.c over socketpair(AF_UNIX, SOCK_SEQPACKET):
  * messages with 0..WR_MAX_PASSED_FDS descriptors, EOF, oversized messages and
  * surplus descriptors (which must be closed, not leaked). Needs no
  * privileges. */
-#include "fdpass.h"
+#include "lib/fdpass.h"
 #include "tap.h"
 
 #include <dirent.h>

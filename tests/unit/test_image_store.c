@@ -1,7 +1,7 @@
-/* TAP test of runtime/image_store.c against a temporary store holding
+/* TAP test of runtime/lib/image_store.c against a temporary store holding
  * hand-written manifests. Needs no privileges: only plain files and
  * directories under $TMPDIR. */
-#include "image_store.h"
+#include "lib/image_store.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
-/* TAP test of runtime/latency_ring.c: percentiles of known data, the empty
+/* TAP test of runtime/lib/latency_ring.c: percentiles of known data, the empty
  * and single-sample rings, and wrap-around after WR_LATENCY_SAMPLES. */
-#include "latency_ring.h"
+#include "lib/latency_ring.h"
 #include "tap.h"
 
 #include <string.h>

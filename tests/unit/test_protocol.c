@@ -1,7 +1,8 @@
-/* TAP test of runtime/protocol.c: request parsing and validation of every op,
+/* TAP test of runtime/lib/protocol.c: request parsing and validation of every op,
  * request and reply encode/parse round trips, error replies. Pure memory. */
-#include "protocol.h"
+#include "lib/protocol.h"
 #include "tap.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -2,12 +2,14 @@
  * (argv and JSON), environment tuning, cgroup detection from a mountinfo,
  * the cgroup v2 backend against the host's real cgroup2 mount (when it is
  * writable), and prefault's ELF walk against the host's own /bin/ls. */
-#include "cgroup.h"
-#include "image_store.h"
-#include "prefault.h"
-#include "protocol.h"
-#include "resources.h"
+#include "lib/cgroup.h"
+#include "lib/image_store.h"
+#include "daemon/prefault.h"
+#include "lib/protocol.h"
+#include "lib/resources.h"
 #include "tap.h"
+#include "lib/cpumask.h"
+#include "lib/cgroup_v2.h"
 
 #include <errno.h>
 #include <fcntl.h>

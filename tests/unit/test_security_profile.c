@@ -2,9 +2,9 @@
  * seccomp format, and compiling to BPF. */
 #include "tap.h"
 
-#include "protocol.h"
-#include "seccomp_profile.h"
-#include "security_profile.h"
+#include "lib/protocol.h"
+#include "lib/seccomp_profile.h"
+#include "lib/security_profile.h"
 
 #include <errno.h>
 #include <stdlib.h>

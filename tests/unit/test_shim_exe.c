@@ -1,11 +1,11 @@
-/* TAP test of runtime/shim_exe.c on a copy of /bin/true in a temporary
+/* TAP test of runtime/lib/shim_exe.c on a copy of /bin/true in a temporary
  * directory (whose name holds ':' and '\', which lowerdir= must escape):
  * the read-only overlay refuses every change and runs the program; the
  * sealed memfd holds the same bytes, refuses writes, and a changed mode,
  * owner or xattr is found by wr_shim_exe_check and replaced by a pristine
  * copy; without the overlay's empty layer the default falls back to the
  * memfd. Needs root (overlayfs, chown). */
-#include "shim_exe.h"
+#include "lib/shim_exe.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,8 +1,8 @@
-/* TAP test of runtime/state_defaults.c in a temporary directory: the
+/* TAP test of runtime/lib/state_defaults.c in a temporary directory: the
  * daemon's published defaults are written, read back and withdrawn, and a
  * file that does not parse is an error, never "no defaults". Needs no
  * privileges. */
-#include "state_defaults.h"
+#include "lib/state_defaults.h"
 #include "tap.h"
 
 #include <stdio.h>

@@ -1,7 +1,7 @@
-/* TAP test of runtime/state_file.c in a temporary directory: state dir
+/* TAP test of runtime/lib/state_file.c in a temporary directory: state dir
  * preparation, record write/read/remove, malformed records, and the
  * pid + start time liveness check. Needs no privileges. */
-#include "state_file.h"
+#include "lib/state_file.h"
 #include "tap.h"
 
 #include <errno.h>

@@ -1,10 +1,10 @@
-/* TAP test of wr_stdio_check (runtime/container_fds.c): what a container
+/* TAP test of wr_stdio_check (runtime/container/container_fds.c): what a container
  * takes as its stdio. Anonymous pipes and sockets (a socket bound to a
  * path too) pass; a regular file, /dev/null, a named pipe, a directory, an
  * O_PATH descriptor of a file, an eventfd and a memfd are refused, and the
  * message names the stream, the fd and the kind. Also prints what one
  * check of three pipes costs. Needs no privileges. */
-#include "container.h"
+#include "container/container_fds.h"
 #include "tap.h"
 
 #include <errno.h>

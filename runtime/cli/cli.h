@@ -1,0 +1,31 @@
+/* The warmrun command line. Each command returns the process exit status;
+ * only these functions print. Exit statuses (docs/cli.md): the workload's own
+ * for activate; 125 when warmrun itself failed; 2 for usage errors; 1 for
+ * other failed commands. */
+#ifndef WARMRUN_CLI_H
+#define WARMRUN_CLI_H
+
+#include "lib/error.h"
+#include "lib/paths.h"
+#include "lib/protocol.h"
+
+#define WR_EXIT_USAGE   2
+#define WR_EXIT_FAILED  1
+#define WR_EXIT_WARMRUN 125
+
+int cli_activate(const struct wr_paths *g, int argc, char **argv);
+int cli_pool(const struct wr_paths *g, int argc, char **argv);
+int cli_ps(const struct wr_paths *g, int argc, char **argv);
+int cli_kill(const struct wr_paths *g, int argc, char **argv);
+int cli_stats(const struct wr_paths *g, int argc, char **argv);
+int cli_shutdown(const struct wr_paths *g, int argc, char **argv);
+int cli_image(const struct wr_paths *g, int argc, char **argv);
+int cli_bench(const struct wr_paths *g, int argc, char **argv);
+int cli_daemon(const struct wr_paths *g, int argc, char **argv);
+
+/* One request, one reply, on a fresh connection; prints a daemon error. */
+int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);
+
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,454 @@
+/* warmrun activate: run a command in a container, warm from the daemon's
+ * pool when it has one, else cold-started here with the very same setup. */
+#include "cli.h"
+
+#include "cli_options.h"
+#include "cli_stdio.h"
+#include "lib/activation.h"
+#include "lib/activation_compose.h"
+#include "lib/api_client.h"
+#include "lib/cgroup.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
+#include "lib/container_id.h"
+#include "lib/image_store.h"
+#include "lib/shim_client.h"
+#include "lib/shim_exe.h"
+#include "lib/signal_fd.h"
+#include "lib/state_defaults.h"
+#include "lib/state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define COLD_SETUP_TIMEOUT_MS 30000
+
+/* Signals the CLI passes on to the workload instead of dying of them. */
+static const int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+struct activate_options {
+    struct wr_request req;
+    size_t env_cap;
+    bool cold, no_cold, verbose;
+    /* Security and resource options: a warm container has its pool's
+     * settings, so these make the activation a cold start. */
+    struct cli_container_options c;
+};
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
+                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_CONTAINER_USAGE
+                    " IMAGE [--] [COMMAND [ARG...]]\n");
+}
+
+static int add_env(struct activate_options *o, const char *kv)
+{
+    if (!wr_env_entry_valid(kv)) {
+        cli_error("-e %s: expected KEY=VALUE", kv);
+        return -1;
+    }
+    if (o->req.envc + 2 > o->env_cap) {
+        o->env_cap = o->env_cap ? o->env_cap * 2 : 8;
+        char **grown = realloc(o->req.env, o->env_cap * sizeof(char *));
+        if (!grown)
+            return -1;
+        o->req.env = grown;
+    }
+    o->req.env[o->req.envc++] = strdup(kv);
+    o->req.env[o->req.envc] = NULL;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct activate_options *o)
+{
+    static const struct option longopts[] = {
+        {"env", required_argument, NULL, 'e'},
+        {"workdir", required_argument, NULL, 'w'},
+        {"hostname", required_argument, NULL, 'h'},
+        {"cold", no_argument, NULL, 'c'},
+        {"no-cold", no_argument, NULL, 'n'},
+        {"init", no_argument, NULL, 'i'},
+        {"entrypoint", required_argument, NULL, 'E'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
+    };
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
+    cli_container_longopts(longopts, all_opts);
+    int c;
+    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    o->req.op = WR_OP_ACTIVATE;
+    cli_container_options_init(&o->c);
+    while ((c = getopt_long(argc, argv, "+e:w:vu:", all_opts, NULL)) != -1) {
+        int known = cli_container_option(&o->c, c, optarg);
+        if (known < 0)
+            return -1;
+        if (known > 0)
+            continue;
+        switch (c) {
+        case 'e':
+            if (add_env(o, optarg) < 0)
+                return -1;
+            break;
+        case 'w':
+            if (optarg[0] != '/') {
+                cli_error("-w %s: the working directory must be absolute", optarg);
+                return -1;
+            }
+            o->req.cwd = strdup(optarg);
+            break;
+        case 'h':
+            if (!wr_hostname_valid(optarg)) {
+                cli_error("--hostname %s: not a valid host name", optarg);
+                return -1;
+            }
+            o->req.hostname = strdup(optarg);
+            break;
+        case 'c':
+            o->cold = true;
+            break;
+        case 'n':
+            o->no_cold = true;
+            break;
+        case 'v':
+            o->verbose = true;
+            break;
+        case 'i':
+            o->req.init = true;
+            break;
+        case 'E':
+            free(o->req.entrypoint);
+            o->req.entrypoint = strdup(optarg);
+            break;
+        default:
+            usage();
+            return -1;
+        }
+    }
+    if (o->cold && o->no_cold) {
+        cli_error("--cold and --no-cold exclude each other");
+        return -1;
+    }
+    /* A pool's containers carry the pool's settings: security and resource
+     * options apply to a cold start of this one. */
+    if ((o->c.security_set || o->c.res_set) && o->no_cold) {
+        cli_error("security and resource options apply to cold starts; they exclude --no-cold "
+                  "(a warm container has its pool's settings: give them to pool create)");
+        return -1;
+    }
+    o->cold |= o->c.security_set || o->c.res_set;
+    o->req.no_cold = o->no_cold;
+    if (optind >= argc) {
+        usage();
+        return -1;
+    }
+    o->req.image = strdup(argv[optind++]);
+    if (optind < argc && strcmp(argv[optind], "--") == 0)
+        optind++;
+    o->req.argc = (size_t)(argc - optind);
+    o->req.argv = calloc(o->req.argc + 1, sizeof(char *));
+    for (size_t i = 0; i < o->req.argc; i++)
+        o->req.argv[i] = strdup(argv[optind + (int)i]);
+    return 0;
+}
+
+/* How long the CLI copies the workload's output after its exit report:
+ * every holder of the pipes dies with the container's pid namespace, so
+ * EOF comes at once, unless a process is stuck in the kernel. */
+#define OUTPUT_DRAIN_TIMEOUT_MS 2000
+
+/* Waits for the next message on sock (the exit event, or the daemon's
+ * error), passing forwarded signals on and relaying stdio meanwhile. */
+static int wait_for_exit(int sock, int sigfd, struct cli_stdio *stdio, struct wr_reply *reply,
+                         wr_error *err)
+{
+    struct pollfd p[5];
+    for (;;) {
+        p[0] = (struct pollfd){.fd = sock, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = sigfd, .events = POLLIN};
+        size_t n = 2 + cli_stdio_pollfds(stdio, p + 2);
+        if (poll(p, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return wr_error_set(err, errno, "poll");
+        }
+        cli_stdio_events(stdio, p + 2);
+        if (p[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                struct wr_request sig = {.op = WR_OP_SIGNAL, .signal = (int)si.ssi_signo};
+                wr_error ignored;
+                (void)wr_api_send_request(sock, &sig, NULL, 0, &ignored);
+            }
+        }
+        if (p[0].revents)
+            return wr_api_read_reply(sock, reply, err);
+    }
+}
+
+static int exit_status(const struct activate_options *o, const struct wr_reply *r, int64_t sent_ns)
+{
+    if (!r->ok) {
+        cli_error("%s", r->error);
+        return WR_EXIT_WARMRUN;
+    }
+    if (r->kind != WR_REPLY_EXIT) {
+        cli_error("unexpected reply from the container's shim");
+        return WR_EXIT_WARMRUN;
+    }
+    if (r->exit.error[0])
+        cli_error("%s", r->exit.error);
+    if (r->exit.oom && o->verbose)
+        fprintf(stderr, "warmrun: container %s: out of memory (OOM kill in its memory cgroup)\n",
+                r->exit.id);
+    /* Which container ran, and why it was not a warm one (the shim echoes
+     * the reason whoever started it gave: the daemon or this CLI). */
+    if (o->verbose && r->exit.cold)
+        fprintf(stderr, "warmrun: cold: %s\n", r->exit.reason[0] ? r->exit.reason : "unknown");
+    if (o->verbose && r->exit.exec_ns > 0)
+        fprintf(stderr,
+                "warmrun: %s container %s: request to exec %.1f us, to exit report %.1f us, "
+                "exit %d\n",
+                r->exit.cold ? "cold" : "warm", r->exit.id,
+                (double)(r->exit.exec_ns - sent_ns) / 1000.0,
+                (double)(wr_monotonic_ns() - sent_ns) / 1000.0, r->exit.exit_code);
+    return r->exit.exit_code;
+}
+
+/* The profile of a cold start: the activation's, with the running daemon's
+ * --userns-default where the activation did not choose (state_defaults.h). */
+static int cold_profile(const struct wr_paths *g, const struct activate_options *o,
+                        struct wr_security_profile *out, wr_error *err)
+{
+    struct wr_daemon_defaults defaults;
+    *out = o->c.security;
+    if (out->userns_explicit)
+        return 0;
+    if (wr_defaults_read(g->state_dir, &defaults, err) < 0)
+        return wr_error_prefix(err, "the daemon's defaults");
+    out->userns_base = defaults.userns_base;
+    out->userns_size = defaults.userns_size;
+    return 0;
+}
+
+/* What a cold start leaves the CLI holding: its shim (our child, to
+ * reap) and, once activated, the container's pidfd. */
+struct cold_child {
+    pid_t shim_pid;
+    int pidfd;
+    char id[WR_ID_LEN + 1];
+};
+
+/* Cold start: the daemon's fill path run here, then the same activation.
+ * reason: why it is cold, for the exit event (`activate -v`). */
+static int cold_start(const struct wr_paths *g, const struct activate_options *o,
+                      const char *reason, const int stdio[3], int *client, struct cold_child *child,
+                      wr_error *err)
+{
+    cleanup_image struct wr_image *img = NULL;
+    /* Released on return: closing the control socket of a shim whose
+     * container was never activated makes it kill the container and exit. */
+    cleanup_shim struct wr_shim shim;
+    cleanup_shim_exe struct wr_shim_exe exe;
+    char shim_path[PATH_MAX];
+    static char msg[WR_ACTIVATION_MAX];
+    int pair[2];
+
+    wr_shim_init(&shim);
+    wr_shim_exe_init(&exe);
+    struct wr_resources_env env;
+    wr_resources_env(&o->c.res, &env);
+    /* Never executed from its host path: this container's /proc/self/exe
+     * must not be a host file (shim_exe.h). */
+    if ((o->c.res_set && wr_resources_validate(&o->c.res, err) < 0) ||
+        wr_state_dir_prepare(g->state_dir, err) < 0 ||
+        wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
+        wr_image_load(g->root, o->req.image, &img, err) < 0 ||
+        wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0)
+        return -1;
+    char image_ref[WR_IMAGE_REF_MAX + 1];
+    snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
+    char security[WR_PROFILE_TEXT];
+    struct wr_security_profile profile;
+    struct wr_shim_spec spec = {
+        .shim_path = exe.exec_path,
+        .state_dir = g->state_dir,
+        .image = image_ref,
+        .lowerdir = img->lowerdir,
+        .tmpfs_bytes = WR_DEFAULT_TMPFS_BYTES,
+        .fill_idle = false,
+        .quiet = true,
+        .security = security,
+        .resources = o->c.res_set ? &o->c.res : NULL,
+    };
+    if (cold_profile(g, o, &profile, err) < 0 ||
+        wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
+        wr_shim_spawn(&spec, &shim, err) < 0)
+        return -1;
+    child->shim_pid = shim.shim_pid;
+    snprintf(child->id, sizeof child->id, "%s", shim.id);
+    if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
+        return -1;
+    ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
+    if (len < 0)
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    cleanup_close int ours = pair[0], theirs = pair[1];
+    int64_t resumed_ns;
+    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, theirs, reason, &resumed_ns, err) < 0)
+        return -1;
+    *client = steal_fd(&ours);
+    /* Kept past the release: if the shim dies, we end its container. */
+    child->pidfd = steal_fd(&shim.pidfd);
+    return 0;
+}
+
+/* After a cold start: the shim is our child: reap it, so that it does not
+ * linger as a zombie where init does not reap orphans. It exits once we
+ * hang up after its report (or, on failure, once its control socket
+ * closed). Without an exit report the shim died (or we are giving up): its
+ * container goes too, and what the shim could not remove (its record,
+ * the container's cgroups) is removed here, as the daemon does for its
+ * shims. */
+static void cold_child_finish(const struct wr_paths *g, struct cold_child *child, bool reported,
+                              int *sock)
+{
+    struct wr_shim held;
+    wr_shim_init(&held);
+    held.pidfd = child->pidfd;
+    if (!reported)
+        wr_shim_kill_orphan(&held, WR_ORPHAN_WAIT_MS);
+    if (child->pidfd >= 0)
+        close(child->pidfd);
+    child->pidfd = -1;
+    if (*sock >= 0)
+        close(steal_fd(sock));
+    if (child->shim_pid <= 0)
+        return;
+    int status = 0;
+    while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        wr_state_remove(g->state_dir, child->id);
+        wr_cgroup_remove_by_id(g->state_dir, child->id);
+    }
+}
+
+/* Asks the daemon for a warm container. Returns 1 when the request was
+ * sent (sock then carries the reply), 0 when no daemon is running. The
+ * daemon answers itself only when it cannot activate; otherwise the next
+ * message is the container's exit event, sent by its shim. */
+static int try_warm(const struct wr_paths *g, const struct activate_options *o, const int stdio[3],
+                    int *sock, wr_error *err)
+{
+    cleanup_close int fd = wr_api_connect(g->socket, err);
+    if (fd < 0)
+        return err->errnum == ENOENT || err->errnum == ECONNREFUSED ? 0 : -1;
+    /* A request JSON cannot carry (bytes that are not UTF-8) can still run
+     * cold: the cold path passes the arguments as they are. */
+    if (wr_api_send_request(fd, &o->req, stdio, 3, err) < 0)
+        return err->errnum == 0 ? 0 : -1;
+    *sock = steal_fd(&fd);
+    return 1;
+}
+
+int cli_activate(const struct wr_paths *g, int argc, char **argv)
+{
+    struct activate_options o = {0};
+    wr_error err = {0};
+    struct cli_stdio stdio;
+    struct wr_reply reply = {0};
+    cleanup_close int sock = -1;
+
+    if (parse_options(argc, argv, &o) < 0) {
+        wr_request_free(&o.req);
+        return WR_EXIT_USAGE;
+    }
+    int rc = WR_EXIT_WARMRUN;
+    /* Before any descriptor of our own is opened: a closed 0, 1 or 2 must
+     * be filled, not taken by our signalfd. */
+    if (cli_stdio_prepare(&stdio, &err) < 0) {
+        cli_error("%s", err.msg);
+        wr_request_free(&o.req);
+        return rc;
+    }
+    /* A relayed output whose reader goes away (a named pipe) must fail
+     * with EPIPE, not kill the CLI. The shim starts with every signal at
+     * its default (shim_client.c), so nothing else inherits this. */
+    signal(SIGPIPE, SIG_IGN);
+    /* Reading a terminal from a background job then fails (EIO: the
+     * workload sees EOF) instead of stopping the CLI. */
+    signal(SIGTTIN, SIG_IGN);
+    cleanup_close int sigfd =
+        wr_signalfd_open(forwarded_signals, sizeof forwarded_signals / sizeof forwarded_signals[0]);
+    int64_t sent_ns = wr_monotonic_ns();
+    char reason[WR_ERROR_MSG_MAX];
+    snprintf(reason, sizeof reason, "%s",
+             o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
+    if (!o.cold) {
+        int got = try_warm(g, &o, stdio.pass, &sock, &err);
+        if (got < 0)
+            goto fail;
+        if (got == 1) {
+            if (wait_for_exit(sock, sigfd, &stdio, &reply, &err) < 0)
+                goto fail;
+            if (reply.ok || strcmp(reply.code, "no_warm") != 0) {
+                /* The workload's last output before our own messages. */
+                cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
+                rc = exit_status(&o, &reply, sent_ns);
+                goto out;
+            }
+            close(steal_fd(&sock));
+        }
+        /* Why there is no warm container: the daemon's answer, or why the
+         * request could not reach it. */
+        if (got == 1) {
+            wr_error_set(&err, 0, "%s", reply.error);
+            snprintf(reason, sizeof reason, "%s", reply.error);
+        } else if (err.errnum == ENOENT || err.errnum == ECONNREFUSED) {
+            wr_error_set(&err, 0, "no daemon is running at %s", g->socket);
+            snprintf(reason, sizeof reason, "no daemon");
+        } else {
+            snprintf(reason, sizeof reason, "the request cannot go to the daemon: %.400s", err.msg);
+        }
+        if (o.no_cold)
+            goto fail;
+        wr_reply_free(&reply);
+    }
+    sent_ns = wr_monotonic_ns();
+    struct cold_child child = {.shim_pid = -1, .pidfd = -1};
+    int done = cold_start(g, &o, reason, stdio.pass, &sock, &child, &err);
+    if (done == 0)
+        done = wait_for_exit(sock, sigfd, &stdio, &reply, &err);
+    if (done == 0) {
+        cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
+        rc = exit_status(&o, &reply, sent_ns);
+    }
+    cold_child_finish(g, &child, done == 0, &sock);
+    if (done == 0)
+        goto out;
+fail:
+    /* A workload may have run (a connection lost mid-way): what it wrote
+     * still goes out first. */
+    cli_stdio_finish(&stdio, OUTPUT_DRAIN_TIMEOUT_MS);
+    cli_error("%s", err.msg);
+out:
+    if (stdio.warning.msg[0])
+        cli_error("%s", stdio.warning.msg);
+    wr_reply_free(&reply);
+    wr_request_free(&o.req);
+    return rc;
+}

@@ -1,0 +1,355 @@
+/* The CLI's management commands: thin clients of the daemon's API. */
+#include "cli.h"
+
+#include "lib/cleanup.h"
+#include "cli_options.h"
+#include "lib/image_store.h"
+#include "lib/shim_client.h"
+#include "lib/api_client.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_WAIT_POLL_MS 20
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Pools are listed under their normalized "name:tag". */
+static int find_pool(const struct wr_reply *r, const char *image)
+{
+    cleanup_free char *name = NULL, *tag = NULL;
+    char key[WR_IMAGE_REF_MAX + 1];
+    wr_error err;
+    if (wr_image_ref_parse(image, &name, &tag, &err) < 0)
+        return -1;
+    snprintf(key, sizeof key, "%s:%s", name, tag);
+    for (size_t i = 0; i < r->n_pools; i++)
+        if (strcmp(r->pools[i].image, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Polls pool_ls until the pool is full, or it keeps failing, or time is up. */
+static int wait_pool_full(const struct wr_paths *g, const char *image, long timeout_s)
+{
+    struct wr_request ls = {.op = WR_OP_POOL_LS};
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct wr_reply r;
+        if (cli_call(g, &ls, &r) < 0)
+            return WR_EXIT_FAILED;
+        int i = find_pool(&r, image);
+        if (i < 0) {
+            wr_reply_free(&r);
+            cli_error("pool %s disappeared", image);
+            return WR_EXIT_FAILED;
+        }
+        struct wr_pool_info p = r.pools[i];
+        wr_reply_free(&r);
+        if (p.warm >= p.size)
+            return 0;
+        if (p.failures > 0 && p.warm == 0 && p.filling == 0 && p.last_error[0]) {
+            cli_error("pool %s cannot fill: %s", image, p.last_error);
+            return WR_EXIT_FAILED;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= timeout_s) {
+            cli_error("pool %s: %ld of %ld warm after %ld s", image, p.warm, p.size, timeout_s);
+            return WR_EXIT_FAILED;
+        }
+        usleep(POOL_WAIT_POLL_MS * 1000);
+    }
+}
+
+static int pool_create(const struct wr_paths *g, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"size", required_argument, NULL, 's'},
+        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"tmpfs-size", required_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0},
+    };
+    struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
+    cli_container_longopts(longopts, all_opts);
+    struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
+    struct cli_container_options opts;
+    long timeout_s = 120;
+    int wait = 0, c;
+    cli_container_options_init(&opts);
+    optind = 0; /* 0: getopt reinitializes, after main's own parse */
+    while ((c = getopt_long(argc, argv, "u:", all_opts, NULL)) != -1) {
+        int known = cli_container_option(&opts, c, optarg);
+        if (known < 0)
+            return WR_EXIT_USAGE;
+        if (known > 0)
+            continue;
+        if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
+            continue;
+        if (c == 'w') {
+            wait = 1;
+            continue;
+        }
+        if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
+            continue;
+        if (c == 'm' &&
+            wr_parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
+            continue;
+        cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds, "
+                  "--tmpfs-size 1m..64g)",
+                  WR_POOL_SIZE_MAX);
+        return WR_EXIT_USAGE;
+    }
+    if (optind != argc - 1 || req.size < 0) {
+        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
+                        "[--timeout S] " CLI_CONTAINER_USAGE "\n");
+        return WR_EXIT_USAGE;
+    }
+    req.image = argv[optind];
+    req.security = opts.security_set ? &opts.security : NULL;
+    req.resources = opts.res;
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
+}
+
+static int pool_ls(const struct wr_paths *g)
+{
+    struct wr_request req = {.op = WR_OP_POOL_LS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    printf("%-24s %5s %5s %7s %7s %11s %8s %6s  %s\n", "IMAGE", "SIZE", "WARM", "FILLING",
+           "RUNNING", "ACTIVATIONS", "FAILURES", "TMPFS", "LAST ERROR");
+    for (size_t i = 0; i < r.n_pools; i++) {
+        const struct wr_pool_info *p = &r.pools[i];
+        printf("%-24s %5ld %5ld %7ld %7ld %11ld %8ld %5lluM  %s\n", p->image, p->size, p->warm,
+               p->filling, p->running, p->activations, p->failures,
+               (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
+        if (p->resources[0])
+            printf("  resources: %s\n", p->resources);
+    }
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_pool(const struct wr_paths *g, int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "create") == 0)
+        return pool_create(g, argc - 1, argv + 1);
+    if (argc == 2 && strcmp(argv[1], "ls") == 0)
+        return pool_ls(g);
+    if (argc == 3 && strcmp(argv[1], "rm") == 0) {
+        struct wr_request req = {.op = WR_OP_POOL_RM, .image = argv[2]};
+        struct wr_reply r;
+        if (cli_call(g, &req, &r) < 0)
+            return WR_EXIT_FAILED;
+        wr_reply_free(&r);
+        return 0;
+    }
+    fprintf(stderr,
+            "usage: warmrun pool create IMAGE --size N [--wait] | pool ls | pool rm IMAGE\n");
+    return WR_EXIT_USAGE;
+}
+
+int cli_ps(const struct wr_paths *g, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun ps\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_PS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    time_t now = time(NULL);
+    printf("%-12s %-20s %-8s %8s %8s %6s %-8s %-3s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM",
+           "AGE", "CPUS", "OOM", "COMMAND");
+    for (size_t i = 0; i < r.n_containers; i++) {
+        const struct wr_container_info *c = &r.containers[i];
+        printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  %s\n", c->id, c->image, c->state,
+               c->pid, c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
+               c->oom ? "yes" : "-", c->command);
+    }
+    if (r.containers_omitted > 0)
+        cli_error("%ld more container(s) not listed: the daemon's reply is limited to one "
+                  "message (64 KiB); running ones are listed first",
+                  r.containers_omitted);
+    wr_reply_free(&r);
+    return 0;
+}
+
+static int parse_signal(const char *s)
+{
+    long n;
+    if (parse_long(s, 1, 64, &n) == 0)
+        return (int)n;
+    if (strncasecmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (int sig = 1; sig < NSIG; sig++) {
+        const char *name = sigabbrev_np(sig);
+        if (name && strcasecmp(name, s) == 0)
+            return sig;
+    }
+    return -1;
+}
+
+int cli_kill(const struct wr_paths *g, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3) {
+        fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_KILL, .id = argv[1], .signal = SIGKILL};
+    if (argc == 3 && (req.signal = parse_signal(argv[2])) < 0) {
+        cli_error("unknown signal \"%s\"", argv[2]);
+        return WR_EXIT_USAGE;
+    }
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_stats(const struct wr_paths *g, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun stats\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_STATS};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    const struct wr_stats_info *s = &r.stats;
+    printf("activations %ld (warm %ld, pool empty %ld)\n", s->activations, s->warm_hits, s->misses);
+    printf("daemon-side activation latency, request received to workload execve, last %ld:\n",
+           s->samples);
+    printf("  p50 %.1f us  p99 %.1f us  mean %.1f us  max %.1f us\n", s->p50_us, s->p99_us,
+           s->mean_us, s->max_us);
+    printf("  stage medians: daemon %.1f us, container wake-up %.1f us, container to execve "
+           "%.1f us\n",
+           s->daemon_p50_us, s->wake_p50_us, s->container_p50_us);
+    wr_reply_free(&r);
+    return 0;
+}
+
+int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1) {
+        fprintf(stderr, "usage: warmrun shutdown\n");
+        return WR_EXIT_USAGE;
+    }
+    struct wr_request req = {.op = WR_OP_SHUTDOWN};
+    struct wr_reply r;
+    if (cli_call(g, &req, &r) < 0)
+        return WR_EXIT_FAILED;
+    wr_reply_free(&r);
+    return 0;
+}
+
+/* Executes prog from the directory of the running warmrun, with pre (a
+ * NULL-terminated list of arguments, or NULL) and then argv[1..]. */
+static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+{
+    char self[PATH_MAX], path[PATH_MAX + 32];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        cli_error("readlink /proc/self/exe: %s", strerror(errno));
+        return WR_EXIT_FAILED;
+    }
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(path, sizeof path, "%s/%s", self, prog);
+    size_t n_pre = 0;
+    while (pre && pre[n_pre])
+        n_pre++;
+    cleanup_free char **args = calloc((size_t)argc + n_pre + 2, sizeof(char *));
+    if (!args)
+        return WR_EXIT_FAILED;
+    int k = 0;
+    args[k++] = (char *)prog;
+    for (size_t i = 0; i < n_pre; i++)
+        args[k++] = (char *)pre[i];
+    for (int i = 1; i < argc; i++)
+        args[k++] = argv[i];
+    execv(path, args);
+    cli_error("exec %s: %s", path, strerror(errno));
+    return WR_EXIT_FAILED;
+}
+
+/* `image rm IMAGE` is refused while a pool of the running daemon uses the
+ * image (its containers mount the layers). No daemon: nothing uses it. */
+static int image_in_use(const struct wr_paths *g, int argc, char **argv)
+{
+    if (argc != 3 || strcmp(argv[1], "rm") != 0 || argv[2][0] == '-')
+        return 0;
+    wr_error err;
+    cleanup_close int sock = wr_api_connect(g->socket, &err);
+    if (sock < 0)
+        return 0;
+    struct wr_request ls = {.op = WR_OP_POOL_LS};
+    struct wr_reply r;
+    if (wr_api_send_request(sock, &ls, NULL, 0, &err) < 0 ||
+        wr_api_read_reply(sock, &r, &err) < 0) {
+        cli_error("image rm: cannot ask the daemon which images its pools use: %s", err.msg);
+        return 1;
+    }
+    int i = r.ok ? find_pool(&r, argv[2]) : -1;
+    wr_reply_free(&r);
+    if (i >= 0)
+        cli_error("image rm: a pool uses %s (warmrun pool rm %s first)", argv[2], argv[2]);
+    return i >= 0;
+}
+
+/* The image store lives in its own program so that the CLI, whose start-up
+ * is on the activation path, does not load libarchive and libcrypto. */
+int cli_image(const struct wr_paths *g, int argc, char **argv)
+{
+    if (image_in_use(g, argc, argv))
+        return WR_EXIT_FAILED;
+    const char *const pre[] = {"--root", g->root, NULL};
+    return exec_sibling("warmrun-image", pre, argc, argv);
+}
+
+/* The benchmarks too (docs/benchmarks.md); they use a private daemon and
+ * store, so the global options do not apply. */
+int cli_bench(const struct wr_paths *g, int argc, char **argv)
+{
+    (void)g;
+    return exec_sibling("warmrun-bench", NULL, argc, argv);
+}
+
+/* The daemon is its own program too: nothing of it is in this static
+ * binary. It gets the CLI's paths as its own options. */
+int cli_daemon(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
+                               "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
+}

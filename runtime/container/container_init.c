@@ -1,0 +1,90 @@
+/* pid 1 as a minimal init (`activate --init`, like `docker run --init`).
+ * Without it the workload is pid 1, and the kernel drops every signal pid 1
+ * has no handler for: ^C or `warmrun kill ID TERM` then do nothing to a
+ * plain `sleep`. With it, the workload runs as pid 2 with normal signal
+ * semantics; pid 1 forwards what it receives and reaps orphans. */
+#include "container_init.h"
+
+#include "container.h"
+
+#include "lib/shim_msg.h"
+#include "lib/clock.h"
+#include "exec_command.h"
+#include "privileges.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static _Noreturn void exit_like(int status)
+{
+    if (WIFEXITED(status))
+        _exit(WEXITSTATUS(status));
+    /* pid 1 cannot die of a signal it sends itself: the shell's convention. */
+    _exit(128 + WTERMSIG(status));
+}
+
+_Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
+                                 struct wr_exec_stamp *stamp)
+{
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    /* Blocked before the fork, so that no signal falls between the two. */
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    /* Not dumpable from before the fork: the workload, once it has exec'd
+     * (which makes it dumpable again), must find pid 1 closed to
+     * ptrace and /proc/1/mem at once, not after a race with our prctl. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    pid_t workload = fork();
+    if (workload == 0) {
+        wr_error err = {0};
+        struct wr_msg m;
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        stamp->exec_ns = wr_monotonic_ns();
+        int code = wr_exec_command(argv, envp, &err);
+        wr_msg_from_error(&m, WR_MSG_EXEC_FAILED, &err);
+        m.num = code;
+        (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
+        _exit(code);
+    }
+    if (workload < 0) {
+        wr_error err = {0};
+        struct wr_msg m;
+        wr_error_set(&err, errno, "fork the workload");
+        wr_msg_from_error(&m, WR_MSG_EXEC_FAILED, &err);
+        m.num = 125;
+        (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
+        _exit(125);
+    }
+    /* Only the workload holds the caller's stdio, and nothing else of ours
+     * stays open here: when it exits, whoever reads its output sees the
+     * end, and no socket of the shim's is left for it to take from pid 1. */
+    close_range(0, ~0U, 0);
+    /* Signalling and reaping our own child need no privilege: keep none, so
+     * that pid 1 is no better a target than the workload. Not dumpable
+     * (since before the fork): the workload (same uid, no CAP_SYS_PTRACE)
+     * can neither trace pid 1 nor read its memory or environment through
+     * /proc. */
+    wr_error ignored;
+    (void)wr_drop_all_capabilities(&ignored);
+    for (;;) {
+        siginfo_t si;
+        int sig = sigwaitinfo(&all, &si);
+        if (sig < 0)
+            continue;
+        if (sig != SIGCHLD) {
+            kill(workload, sig);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+            if (pid == workload)
+                exit_like(status);
+    }
+}

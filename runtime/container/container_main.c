@@ -1,0 +1,218 @@
+/* pid 1 of a container, from clone to the workload's execve. Setup runs on
+ * the fill path; after READY the child blocks in recvmsg and is stopped by
+ * its shim. Activation is one recvmsg, a few dup2s and the execve. */
+#include "container.h"
+
+#include "lib/activation.h"
+#include "lib/fdpass.h"
+#include "lib/shim_msg.h"
+#include "lib/clock.h"
+#include "rootfs.h"
+#include "container_fds.h"
+#include "container_paths.h"
+#include "netlink_link.h"
+#include "exec_command.h"
+#include "security_setup.h"
+#include "container_init.h"
+#include "seccomp_install.h"
+#include "container_resources.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* What the hot path touches lives in .bss and is written once on the fill
+ * path (prefault_hot_path), so that activation takes no page faults and
+ * never calls the allocator. */
+static char activation_buf[WR_ACTIVATION_MAX];
+static char *activation_vec[WR_ACTIVATION_VEC_MAX];
+
+#define STACK_PREFAULT_BYTES (64 * 1024)
+
+/* fork-like clone copies no page table entries for file mappings: each
+ * code page of the shim and libc would take a minor fault on its first use
+ * in the child, some of them on the hot path. Populate them now. */
+static void populate_code_mappings(void)
+{
+    char line[512];
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps)
+        return;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[2] == 'x')
+            madvise((void *)start, end - start, MADV_POPULATE_READ);
+    }
+    fclose(maps);
+}
+
+/* The child shares its pages copy-on-write with the shim: the first write
+ * to each would fault on the hot path. Write them now instead. */
+static void __attribute__((noinline)) prefault_hot_path(struct wr_exec_stamp *stamp)
+{
+    populate_code_mappings();
+    /* The stamp page is shared memory: fork copied no entry for it either. */
+    stamp->woke_ns = 0;
+    stamp->exec_ns = 0;
+    volatile char stack[STACK_PREFAULT_BYTES];
+    for (size_t i = 0; i < sizeof stack; i += 4096)
+        stack[i] = 0;
+    memset(activation_buf, 0, sizeof activation_buf);
+    memset(activation_vec, 0, sizeof activation_vec);
+}
+
+static _Noreturn void report_and_exit(int init_sock, enum wr_msg_type type, int code,
+                                      const wr_error *err)
+{
+    struct wr_msg m;
+    wr_msg_from_error(&m, type, err);
+    if (type == WR_MSG_EXEC_FAILED)
+        m.num = code;
+    /* Best effort: if the shim is gone there is nobody left to tell. */
+    (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);
+    _exit(code);
+}
+
+static void reset_signals(void)
+{
+    sigset_t none;
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            sigaction(sig, &dfl, NULL);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Our command line is the shim's, full of host paths; inside the container
+ * (where pid 1 stays ours with --init) it should read "warmrun-init". The
+ * kernel shows whatever the argument area holds, so overwrite it. */
+static void hide_host_command_line(const struct wr_container_config *cfg)
+{
+    static const char name[] = "warmrun-init";
+    if (!cfg->cmdline_area || cfg->cmdline_len < sizeof name)
+        return;
+    memset(cfg->cmdline_area, 0, cfg->cmdline_len);
+    memcpy(cfg->cmdline_area, name, sizeof name);
+}
+
+static int setup(const struct wr_container_config *cfg, int init_sock, struct wr_exec_stamp *stamp,
+                 wr_error *err)
+{
+    if (cfg->resources &&
+        wr_resources_container_enter(cfg->resources, cfg->cgroup, init_sock, err) < 0)
+        return -1;
+    if (wr_rootfs_setup(cfg, err) < 0)
+        return -1;
+    if (cfg->resources && wr_resources_container_mounts(cfg->resources, cfg->cgroup, err) < 0)
+        return -1;
+    if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+        return wr_error_set(err, errno, "sethostname");
+    if (wr_link_up("lo", err) < 0)
+        return -1;
+    /* The daemon's shims are shielded from the OOM killer; the workload
+     * must not be. Raising the score needs no privilege. */
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) {
+        wr_error_set(err, errno, "reset oom_score_adj");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    /* A pool fills under SCHED_IDLE; the workload must not inherit that. */
+    struct sched_param normal = {.sched_priority = 0};
+    if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
+        return wr_error_set(err, errno, "reset scheduling policy");
+    /* Late: entering a user namespace gives up the host's privileges. */
+    if (wr_security_setup(cfg, init_sock, err) < 0)
+        return -1;
+    /* The workload starts with default signal handling; a few dozen
+     * sigaction calls are too slow for the hot path, so do it now. */
+    reset_signals();
+    prefault_hot_path(stamp);
+    /* Last: from here on (activation included) every system call passes
+     * the workload's filter, so the hot path pays nothing to install it. */
+    return wr_seccomp_filter_install(cfg->seccomp, err);
+}
+
+/* Puts a received descriptor on target, without close-on-exec. */
+static int install_stdio(int fd, int target, wr_error *err)
+{
+    if (fd == target)
+        return fcntl(fd, F_SETFD, 0) < 0 ? wr_error_set(err, errno, "fcntl") : 0;
+    if (dup2(fd, target) < 0)
+        return wr_error_set(err, errno, "dup2 onto %d", target);
+    return 0;
+}
+
+_Noreturn void wr_container_main(const struct wr_container_config *cfg, int init_sock, int act_sock,
+                                 struct wr_exec_stamp *stamp)
+{
+    wr_error err = {0};
+    struct wr_msg ready = {.type = WR_MSG_READY};
+    struct wr_activation act;
+    int fds[3] = {-1, -1, -1};
+    size_t nfds = 3;
+
+    /* If the shim dies, so do we (the kernel delivers this SIGKILL even to a
+     * pid 1, since it comes from outside the namespace). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_NAME, "warmrun-init");
+    if (setup(cfg, init_sock, stamp, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
+    /* Last: cfg's strings live in that area. */
+    hide_host_command_line(cfg);
+    if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
+        _exit(1);
+
+    /* The shim stops us here; the activator queues the message and SIGCONTs. */
+    ssize_t n = wr_recv_fds(act_sock, activation_buf, sizeof activation_buf, fds, &nfds, &err);
+    if (n == 0)
+        _exit(0); /* the pool let go of this container without using it */
+    if (n < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    stamp->woke_ns = wr_monotonic_ns();
+    if (cfg->workload_cpus)
+        sched_setaffinity(0, sizeof(cpu_set_t), cfg->workload_cpus);
+    if (nfds != 3) {
+        wr_error_set(&err, 0, "activation carried %zu descriptors, not 3", nfds);
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    }
+    /* Before the caller's descriptors go anywhere near the workload. */
+    if (wr_stdio_check(fds, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    if (wr_activation_decode(activation_buf, (size_t)n, activation_vec, &act, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    if (act.hostname[0] && sethostname(act.hostname, strlen(act.hostname)) < 0) {
+        wr_error_set(&err, errno, "sethostname");
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    }
+    for (int i = 0; i < 3; i++)
+        if (install_stdio(fds[i], i, &err) < 0)
+            report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    if (wr_enter_cwd(act.cwd, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
+    if (wr_security_enter_user(init_sock, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
+    /* Everything above 2 closes on exec; init_sock stays open until then so
+     * that an exec failure can still be reported over it. */
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (cfg->resources)
+        wr_resources_container_keep_fds(cfg->resources);
+    if (act.flags & WR_ACTIVATION_FLAG_INIT)
+        wr_exec_with_init(act.argv, act.envp, init_sock, stamp);
+    stamp->exec_ns = wr_monotonic_ns();
+    int code = wr_exec_command(act.argv, act.envp, &err);
+    report_and_exit(init_sock, WR_MSG_EXEC_FAILED, code, &err);
+}

@@ -1,0 +1,158 @@
+/* /dev of a container: a small tmpfs with only the safe character devices,
+ * its own devpts instance, /dev/shm and /dev/mqueue, and the usual links. */
+#include "devfs.h"
+
+#include "container_paths.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+struct device_node {
+    const char *name;
+    unsigned major, minor;
+};
+
+static const struct device_node safe_devices[] = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+#define N_SAFE_DEVICES (sizeof safe_devices / sizeof safe_devices[0])
+
+static const struct {
+    const char *name, *target;
+} dev_links[] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
+};
+
+/* Where the nodes are made, under dev_dir; gone once they are bound. */
+#define NODES_DIR ".nodes"
+
+static int path_in(char *out, const char *dir, const char *name, wr_error *err)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= PATH_MAX)
+        return wr_error_set(err, ENAMETOOLONG, "path %s/%s", dir, name);
+    return 0;
+}
+
+/* The container's own node for d, made in nodes (a tmpfs mounted without
+ * nodev), bound onto a file of the same name in dev_dir. A bind mount
+ * keeps the flags of its source's mount, so the node opens although
+ * dev_dir is nodev; and it is a new inode, so chmod, chown or unlink in
+ * the container never reach a host inode (a bind of the host's node
+ * would: a chmod of /dev/null inside was a chmod of the host's). */
+static int make_device(const char *dev_dir, const char *nodes, const struct device_node *d,
+                       uint32_t root_id, wr_error *err)
+{
+    char node[PATH_MAX], path[PATH_MAX];
+    if (path_in(node, nodes, d->name, err) < 0 || path_in(path, dev_dir, d->name, err) < 0)
+        return -1;
+    if (mknod(node, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
+        return wr_error_set(err, errno, "mknod %s", node);
+    if (root_id && chown(node, root_id, root_id) < 0)
+        return wr_error_set(err, errno, "chown %s", node);
+    if (mknod(path, S_IFREG | 0666, 0) < 0)
+        return wr_error_set(err, errno, "create %s", path);
+    if (mount(node, path, NULL, MS_BIND, NULL) < 0)
+        return wr_error_set(err, errno, "bind %s", node);
+    return 0;
+}
+
+static int make_devices(const char *dev_dir, uint32_t root_id, wr_error *err)
+{
+    char nodes[PATH_MAX];
+    if (path_in(nodes, dev_dir, NODES_DIR, err) < 0)
+        return -1;
+    if (mkdir(nodes, 0700) < 0)
+        return wr_error_set(err, errno, "mkdir %s", nodes);
+    /* Without nodev: the only mount of the container whose nodes open.
+     * Room for the six nodes and nothing else (nr_inodes counts the root
+     * directory), and detached below, so that only the six binds reach it. */
+    if (mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4k,nr_inodes=7") < 0)
+        return wr_error_set(err, errno, "mount tmpfs on %s", nodes);
+    mode_t mask = umask(0); /* modes 0666, as Docker's */
+    int rc = 0;
+    for (size_t i = 0; i < N_SAFE_DEVICES && rc == 0; i++)
+        rc = make_device(dev_dir, nodes, &safe_devices[i], root_id, err);
+    umask(mask);
+    if (rc < 0)
+        return -1;
+    if (umount2(nodes, MNT_DETACH) < 0)
+        return wr_error_set(err, errno, "detach %s", nodes);
+    if (rmdir(nodes) < 0)
+        return wr_error_set(err, errno, "rmdir %s", nodes);
+    return 0;
+}
+
+static int mount_sub(const char *dev_dir, const char *name, const char *type, unsigned long flags,
+                     const char *data, mode_t mode, wr_error *err)
+{
+    char path[PATH_MAX];
+    if (path_in(path, dev_dir, name, err) < 0)
+        return -1;
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", path);
+    if (mount(type, path, type, flags, data) < 0)
+        return wr_error_set(err, errno, "mount %s on %s", type, path);
+    return 0;
+}
+
+static int fill_dev(const char *dev_dir, uint32_t root_id, wr_error *err)
+{
+    char path[PATH_MAX], opts[128];
+
+    if (make_devices(dev_dir, root_id, err) < 0)
+        return -1;
+    /* Its own instance, at most WR_DEVPTS_MAX ptys: the kernel's pool
+     * (kernel.pty.max minus kernel.pty.reserve) is shared by every
+     * instance but the host's, so an unbounded one could take it all.
+     * New ptys belong to the container's tty group (gid 5). */
+    snprintf(opts, sizeof opts, "newinstance,ptmxmode=0666,mode=0620,gid=%u,max=%u", root_id + 5,
+             WR_DEVPTS_MAX);
+    if (mount_sub(dev_dir, "pts", "devpts", MS_NOSUID | MS_NOEXEC, opts, 0755, err) < 0)
+        return -1;
+    snprintf(opts, sizeof opts, "mode=1777,size=65536k,uid=%u,gid=%u", root_id, root_id);
+    if (mount_sub(dev_dir, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts, 01777, err) <
+            0 ||
+        mount_sub(dev_dir, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0755, err) <
+            0)
+        return -1;
+    for (size_t i = 0; i < sizeof dev_links / sizeof dev_links[0]; i++) {
+        if (path_in(path, dev_dir, dev_links[i].name, err) < 0)
+            return -1;
+        if (symlink(dev_links[i].target, path) < 0)
+            return wr_error_set(err, errno, "symlink %s", path);
+        if (root_id && lchown(path, root_id, root_id) < 0)
+            return wr_error_set(err, errno, "chown %s", path);
+    }
+    return 0;
+}
+
+int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err)
+{
+    char opts[128];
+    /* Owned by the container's root (root_id is its host uid and gid). */
+    snprintf(opts, sizeof opts, "mode=755,size=65536k,uid=%u,gid=%u", root_id, root_id);
+    if (wr_mount_on_fd("tmpfs", dev_fd, "dev", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
+        return -1;
+    /* dev_fd still holds the directory under the new mount: the tmpfs's
+     * root is reached by looking "dev" up again (it was checked to be no
+     * symlink, and nothing else runs in the container to change it). */
+    int tmpfs_fd = wr_mount_target_open(root_fd, "dev", 0755, err);
+    if (tmpfs_fd < 0)
+        return -1;
+    /* dev_dir names the new tmpfs's root through that descriptor: everything
+     * below it is ours. */
+    char dev_dir[32];
+    snprintf(dev_dir, sizeof dev_dir, "/proc/self/fd/%d", tmpfs_fd);
+    int rc = fill_dev(dev_dir, root_id, err);
+    close(tmpfs_fd);
+    return rc;
+}

@@ -1,0 +1,158 @@
+/* The container's root filesystem: a size-limited tmpfs holding a fresh
+ * writable layer, overlayfs over the image layers, the API filesystems, and
+ * pivot_root into it. Everything is mounted inside the container's own mount
+ * namespace, so the kernel tears it all down when the container dies: the
+ * host has nothing to unmount. */
+#include "rootfs.h"
+
+#include "container.h"
+
+#include "devfs.h"
+#include "container_fds.h"
+#include "container_paths.h"
+#include "proc_mask.h"
+#include "userns_enter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
+                    const char *data, wr_error *err)
+{
+    if (mount(src, target, type, flags, data) < 0)
+        return wr_error_set(err, errno, "mount %s on %s", type ? type : "(remount)", target);
+    return 0;
+}
+
+/* Creates dir (one level) unless it exists; the image may lack it. */
+static int ensure_dir(const char *path, mode_t mode, wr_error *err)
+{
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", path);
+    return 0;
+}
+
+static int join(char *out, const char *a, const char *b, wr_error *err)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
+    if (n < 0 || n >= PATH_MAX)
+        return wr_error_set(err, ENAMETOOLONG, "path %s/%s", a, b);
+    return 0;
+}
+
+static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_error *err)
+{
+    char upper[PATH_MAX], work[PATH_MAX], opts[4096];
+    char size[64];
+
+    snprintf(size, sizeof size, "size=%llu,mode=0755", (unsigned long long)cfg->tmpfs_bytes);
+    if (mount_at("tmpfs", cfg->staging_dir, "tmpfs", MS_NOSUID | MS_NODEV, size, err) < 0)
+        return -1;
+    if (join(upper, cfg->staging_dir, "upper", err) < 0 ||
+        join(work, cfg->staging_dir, "work", err) < 0 ||
+        join(root, cfg->staging_dir, "root", err) < 0)
+        return -1;
+    if (ensure_dir(upper, 0755, err) < 0 || ensure_dir(work, 0700, err) < 0 ||
+        ensure_dir(root, 0755, err) < 0)
+        return -1;
+    const char *lowerdir = cfg->lowerdir;
+    char idmapped[4096];
+    if (cfg->userns_fd >= 0) {
+        /* The layers, owned by host root, idmapped into the namespace; the
+         * fresh upper layer owned by its root. */
+        if (wr_userns_idmap_layers(cfg->lowerdir, cfg->staging_dir, cfg->userns_fd, idmapped,
+                                   sizeof idmapped, err) < 0)
+            return -1;
+        lowerdir = idmapped;
+        if (chown(upper, cfg->security->userns_base, cfg->security->userns_base) < 0)
+            return wr_error_set(err, errno, "chown %s", upper);
+    }
+    int n =
+        snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lowerdir, upper, work);
+    if (n < 0 || (size_t)n >= sizeof opts)
+        return wr_error_set(err, E2BIG, "overlay options longer than a page");
+    /* nodev: a device node the workload makes (CAP_MKNOD) cannot be
+     * opened; there is no device cgroup to stop it otherwise. */
+    return mount_at("overlay", root, "overlay", MS_NODEV, opts, err);
+}
+
+/* Each target is opened right under the root without following a symlink
+ * and mounted on through that descriptor: the image decides what its
+ * /proc, /sys and /dev are, and one that is a symlink (to /etc, or to
+ * "../../..", out of the root into our staging tmpfs or the host's tree)
+ * is refused, never followed. */
+static int mount_api_filesystems(const struct wr_container_config *cfg, const char *root,
+                                 wr_error *err)
+{
+    const unsigned long safe = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return wr_error_set(err, errno, "open %s", root);
+    int rc = -1, fd = wr_mount_target_open(root_fd, "proc", 0555, err);
+    if (fd < 0 || wr_mount_on_fd("proc", fd, "proc", "proc", safe, NULL, err) < 0)
+        goto out;
+    close(fd);
+    /* sysfs shows the network devices of the mounting netns: ours, only lo. */
+    fd = wr_mount_target_open(root_fd, "sys", 0555, err);
+    if (fd < 0 || wr_mount_on_fd("sysfs", fd, "sys", "sysfs", safe | MS_RDONLY, NULL, err) < 0)
+        goto out;
+    close(fd);
+    fd = wr_mount_target_open(root_fd, "dev", 0755, err);
+    if (fd < 0 ||
+        wr_devfs_setup(root_fd, fd, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    close(root_fd);
+    return rc;
+}
+
+/* pivot_root(".", ".") stacks the old root under the new one at "/";
+ * detaching it leaves no path back to the host's tree. */
+static int enter_root(const char *root, wr_error *err)
+{
+    if (chdir(root) < 0)
+        return wr_error_set(err, errno, "chdir %s", root);
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return wr_error_set(err, errno, "pivot_root %s", root);
+    if (umount2(".", MNT_DETACH) < 0)
+        return wr_error_set(err, errno, "detach the old root");
+    if (chdir("/") < 0)
+        return wr_error_set(err, errno, "chdir /");
+    return 0;
+}
+
+int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
+{
+    char root[PATH_MAX];
+
+    /* Nothing we mount may propagate back to the host. */
+    if (mount_at(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, err) < 0)
+        return -1;
+    if (mount_overlay(cfg, root, err) < 0)
+        return wr_error_prefix(err, "root filesystem");
+    if (mount_api_filesystems(cfg, root, err) < 0)
+        return -1;
+    if (enter_root(root, err) < 0)
+        return -1;
+    /* The shim's 0, 1 and 2 are host files (the spawner's stderr may be a
+     * log file or a terminal): gone before anything of the image is read. */
+    if (wr_stdio_to_dev_null(err) < 0)
+        return -1;
+    const struct wr_security_profile *sec = cfg->security;
+    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)
+        return -1;
+    if (sec && sec->read_only &&
+        mount_at(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL, err) < 0)
+        return wr_error_prefix(err, "read-only root");
+    return 0;
+}

@@ -1,0 +1,16 @@
+/* The container side of the security profile (security_setup.c). */
+#ifndef WARMRUN_SECURITY_SETUP_H
+#define WARMRUN_SECURITY_SETUP_H
+
+#include "container.h"
+#include "lib/error.h"
+
+/* The fill-path part of the security profile inside the new root: the
+ * workload's user (resolved now, entered by wr_security_enter_user at
+ * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
+ * filter goes in last, by wr_seccomp_filter_install. */
+int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_error *err);
+/* shim_sock: see wr_parent_death_arm, done after the change of user. */
+int wr_security_enter_user(int shim_sock, wr_error *err);
+
+#endif

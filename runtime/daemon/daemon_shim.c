@@ -1,0 +1,89 @@
+/* See daemon_shim.h. */
+#include "daemon_shim.h"
+
+#include "daemon_log.h"
+#include "daemon_pool.h"
+#include "daemon_resources.h"
+#include "daemon_start.h"
+#include "lib/state_file.h"
+
+#include <stdio.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+static bool setting_up(const struct entry *e)
+{
+    return e->state == ENTRY_FILLING || e->state == ENTRY_STARTING;
+}
+
+void daemon_on_shim(struct daemon *d, struct entry *e)
+{
+    struct wr_msg m;
+    wr_error err;
+    if (e->state == ENTRY_GONE)
+        return; /* let go of earlier in this batch */
+    int got = wr_shim_read(&e->shim, &m, &err);
+    if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
+        struct client *c = daemon_entry_ready(d, e);
+        if (c)
+            daemon_start_hand_over(d, c, e);
+        return;
+    }
+    if (got > 0 && m.type == WR_MSG_FAILED && setting_up(e)) {
+        daemon_entry_setup_failed(d, e, m.text);
+        if (e->waiter) {
+            char why[WR_ERROR_MSG_MAX];
+            snprintf(why, sizeof why,
+                     "pool %.100s: the container started for this activation failed: %.300s",
+                     e->image, m.text);
+            daemon_entry_lose_waiter(d, e, "internal", why);
+        }
+        daemon_entry_discard(d, e);
+        return;
+    }
+    /* The latency rings are the warm path's: a container created for its
+     * activation would only blur them. */
+    if (got > 0 && m.type == WR_MSG_EXITED && e->state == ENTRY_RUNNING && !e->cold &&
+        m.value > 0 && m.value2 > 0) {
+        wr_latency_add(&d->latency, m.value - e->received_ns);
+        wr_latency_add(&d->in_daemon, e->resumed_ns - e->received_ns);
+        wr_latency_add(&d->wake_up, m.value2 - e->resumed_ns);
+        wr_latency_add(&d->in_container, m.value - m.value2);
+    }
+    if (got > 0 && m.type != WR_MSG_EXITED)
+        return; /* nothing else is expected; ignore it */
+    if (got <= 0)
+        daemon_entry_setup_failed(d, e, "shim exited during setup");
+    /* A hang-up without an exit report: the shim died, and its container
+     * must not outlive it (see wr_shim_kill_orphan). */
+    if (got == 0 && wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS))
+        daemon_log("shim %s gone without an exit report: its container killed", e->shim.id);
+    daemon_entry_discard(d, e);
+}
+
+void daemon_reap(struct daemon *d)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct entry *e = d->entries;
+        while (e && e->shim.shim_pid != pid)
+            e = e->next;
+        if (!e)
+            continue;
+        /* A shim that did not exit cleanly could not remove its record,
+         * nor its container's cgroups, which only an exited container
+         * frees (its control socket's hang-up may still wait in epoll). */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            if (e->state != ENTRY_GONE)
+                wr_shim_kill_orphan(&e->shim, WR_ORPHAN_WAIT_MS);
+            wr_state_remove(d->g->state_dir, e->shim.id);
+            daemon_resources_forget(d, e->shim.id);
+            if (WIFSIGNALED(status))
+                daemon_log("shim %s killed by signal %d", e->shim.id, WTERMSIG(status));
+        }
+        if (!WIFEXITED(status))
+            daemon_entry_setup_failed(d, e, "shim died during setup");
+        daemon_entry_reaped(d, e);
+    }
+}

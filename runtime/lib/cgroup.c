@@ -1,0 +1,442 @@
+/* Detection of the cgroup hierarchies and the per-container cgroup's life:
+ * plan, create, attach, OOM count, remove, sweep (see cgroup.h). */
+#include "cgroup.h"
+
+#include "cgroup_v1.h"
+#include "cgroup_v2.h"
+#include "cleanup.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A cgroup younger than this may belong to a shim that has not written its
+ * state record yet: a sweep leaves it alone. */
+#define SWEEP_MIN_AGE_S 10
+#define REMOVE_TRIES    50
+
+static void read_v2_controllers(struct wr_cgroup_layout *l)
+{
+    char path[WR_CG_PATH_MAX], buf[512];
+    snprintf(path, sizeof path, "%s/cgroup.controllers", l->v2);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
+        int c = wr_cgroup_ctrl_by_name(tok, strlen(tok));
+        if (c >= 0)
+            l->v2_has[c] = true;
+    }
+}
+
+/* The controllers among a v1 mount's options ("rw,cpu,cpuacct" ->
+ * "cpu,cpuacct"): what mounting the same hierarchy again must name. */
+static void v1_controllers(const char *super, char *out, size_t cap)
+{
+    static const char *const all[] = {"cpu",      "cpuacct",    "cpuset",  "memory", "pids",
+                                      "hugetlb",  "devices",    "freezer", "blkio",  "net_cls",
+                                      "net_prio", "perf_event", "rdma",    "misc"};
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *t = super; *t;) {
+        size_t n = strcspn(t, ",");
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+            if (strlen(all[i]) != n || strncmp(all[i], t, n) != 0)
+                continue;
+            int w = snprintf(out + used, cap - used, "%s%s", used ? "," : "", all[i]);
+            if (w > 0 && (size_t)w < cap - used)
+                used += (size_t)w;
+        }
+        t += n + (t[n] == ',');
+    }
+}
+
+int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
+{
+    const char *path = getenv("WARMRUN_MOUNTINFO");
+    char line[1024];
+    memset(l, 0, sizeof *l);
+    cleanup_fclose FILE *f = fopen(path && *path ? path : "/proc/self/mountinfo", "re");
+    if (!f)
+        return wr_error_set(err, errno, "open mountinfo");
+    while (fgets(line, sizeof line, f)) {
+        /* id parent maj:min root mountpoint options ... - fstype source superoptions */
+        char root[256], mnt[256], fstype[32], super[512];
+        char *dash = strstr(line, " - ");
+        if (!dash || sscanf(line, "%*s %*s %*s %255s %255s", root, mnt) != 2 ||
+            sscanf(dash + 3, "%31s %*s %511s", fstype, super) != 2)
+            continue;
+        if (strcmp(root, "/") != 0 || strlen(mnt) >= sizeof l->v2)
+            continue; /* a bind of a sub-tree is not a hierarchy's root */
+        if (strcmp(fstype, "cgroup2") == 0 && !l->v2[0]) {
+            memcpy(l->v2, mnt, strlen(mnt) + 1); /* fits: checked above */
+            continue;
+        }
+        if (strcmp(fstype, "cgroup") != 0)
+            continue;
+        for (char *opt = super; opt && *opt;) {
+            char *comma = strchr(opt, ',');
+            size_t len = comma ? (size_t)(comma - opt) : strlen(opt);
+            int c = wr_cgroup_ctrl_by_name(opt, len);
+            if (c >= 0 && !l->v1[c][0]) {
+                memcpy(l->v1[c], mnt, strlen(mnt) + 1);
+                v1_controllers(super, l->v1_opts[c], sizeof l->v1_opts[c]);
+            }
+            opt = comma ? comma + 1 : NULL;
+        }
+    }
+    if (l->v2[0])
+        read_v2_controllers(l);
+    return 0;
+}
+
+void wr_cgroup_scope(const char *state_dir, char out[16])
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const char *p = state_dir; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(out, 16, "%08x", h);
+}
+
+static unsigned needed_controllers(const struct wr_resources *r)
+{
+    unsigned m = 0;
+    if (r->cpus_milli || r->cpu_shares)
+        m |= 1u << WR_CG_CPU | 1u << WR_CG_CPUACCT;
+    if (r->has_cpuset_cpus || r->cpuset_mems[0])
+        m |= 1u << WR_CG_CPUSET;
+    if (r->memory || r->memory_swap || r->memory_reserve)
+        m |= 1u << WR_CG_MEMORY;
+    if (r->pids_limit)
+        m |= 1u << WR_CG_PIDS;
+    if (r->hugepages_limit)
+        m |= 1u << WR_CG_HUGETLB;
+    return m;
+}
+
+static int check_writable(const char *mnt, const char *ctrl, wr_error *err)
+{
+    struct statvfs sv;
+    if (statvfs(mnt, &sv) < 0)
+        return wr_error_set(err, errno, "cgroup hierarchy %s (%s)", mnt, ctrl);
+    if ((sv.f_flag & ST_RDONLY) || access(mnt, W_OK) < 0)
+        return wr_error_set(err, 0, "cgroup hierarchy %s (controller %s) is read-only", mnt, ctrl);
+    return 0;
+}
+
+int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error *err)
+{
+    unsigned need = needed_controllers(r);
+    cg->v1_mask = cg->v2_mask = 0;
+    cg->v2_fd = -1;
+    if ((need || r->hugepages) && wr_cgroup_detect(&cg->layout, err) < 0)
+        return -1;
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!(need & (1u << c)))
+            continue;
+        const char *mnt;
+        if (cg->layout.v1[c][0]) {
+            cg->v1_mask |= 1u << c;
+            mnt = cg->layout.v1[c];
+        } else if (cg->layout.v2[0] && cg->layout.v2_has[c]) {
+            cg->v2_mask |= 1u << c;
+            mnt = cg->layout.v2;
+        } else if (c == WR_CG_CPUACCT) {
+            continue; /* accounting only: v2's cpu.stat has it */
+        } else {
+            return wr_error_set(err, 0,
+                                "cgroup controller %s is not available on this host "
+                                "(neither a v1 hierarchy nor offered by cgroup2)",
+                                wr_cgroup_ctrl_name(c));
+        }
+        if (check_writable(mnt, wr_cgroup_ctrl_name(c), err) < 0)
+            return -1;
+    }
+    /* Hugetlb is optional for --hugepages alone: limit it where we can. */
+    if (r->hugepages && !(need & (1u << WR_CG_HUGETLB))) {
+        if (cg->layout.v1[WR_CG_HUGETLB][0])
+            cg->v1_mask |= 1u << WR_CG_HUGETLB;
+        else if (cg->layout.v2[0] && cg->layout.v2_has[WR_CG_HUGETLB])
+            cg->v2_mask |= 1u << WR_CG_HUGETLB;
+    }
+    return 0;
+}
+
+/* <mount>/warmrun[/<scope>[/<id>]] */
+static void cg_path(char *out, size_t cap, const char *mnt, const char *scope, const char *id)
+{
+    if (!scope)
+        snprintf(out, cap, "%s/warmrun", mnt);
+    else if (!id)
+        snprintf(out, cap, "%s/warmrun/%s", mnt, scope);
+    else
+        snprintf(out, cap, "%s/warmrun/%s/%s", mnt, scope, id);
+}
+
+static int make_parent_v1(const char *mnt, enum wr_cg_ctrl c, const char *scope, wr_error *err)
+{
+    char path[WR_CG_PATH_MAX];
+    for (int level = 0; level < 2; level++) {
+        cg_path(path, sizeof path, mnt, level ? scope : NULL, NULL);
+        /* An existing parent is checked too: one made by a run that died
+         * before initialising it would refuse every container. */
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return wr_error_set(err, errno, "mkdir %s", path);
+        if (wr_cgroup_v1_init_parent(path, c, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int make_parent_v2(const struct wr_cgroup *cg, wr_error *err)
+{
+    char path[WR_CG_PATH_MAX];
+    for (int level = 0; level < 3; level++) {
+        if (level == 0)
+            snprintf(path, sizeof path, "%s", cg->layout.v2);
+        else
+            cg_path(path, sizeof path, cg->layout.v2, level == 2 ? cg->scope : NULL, NULL);
+        if (level > 0 && mkdir(path, 0755) < 0 && errno != EEXIST)
+            return wr_error_set(err, errno, "mkdir %s", path);
+        for (int c = 0; c < WR_CG_N; c++)
+            if ((cg->v2_mask & (1u << c)) && wr_cgroup_v2_enable(path, c, err) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+/* A v1 mount may carry several controllers (cpu,cpuacct): its directory
+ * is made once, by the first of them. */
+static bool first_on_mount(const struct wr_cgroup *cg, int c)
+{
+    for (int o = 0; o < c; o++)
+        if ((cg->v1_mask & (1u << o)) && strcmp(cg->layout.v1[o], cg->layout.v1[c]) == 0)
+            return false;
+    return true;
+}
+
+int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
+                     const struct wr_resources *r, wr_error *err)
+{
+    char path[WR_CG_PATH_MAX];
+    memset(cg, 0, sizeof *cg);
+    cg->v2_fd = -1;
+    wr_cgroup_scope(state_dir, cg->scope);
+    snprintf(cg->id, sizeof cg->id, "%s", id);
+    if (wr_cgroup_plan(cg, r, err) < 0)
+        return -1;
+    cg->created = true;
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!(cg->v1_mask & (1u << c)))
+            continue;
+        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, id);
+        if (first_on_mount(cg, c)) {
+            if (make_parent_v1(cg->layout.v1[c], c, cg->scope, err) < 0)
+                goto fail;
+            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+                wr_error_set(err, errno, "mkdir %s", path);
+                goto fail;
+            }
+        }
+        if (wr_cgroup_v1_apply(path, c, r, err) < 0)
+            goto fail;
+    }
+    if (cg->v2_mask) {
+        if (make_parent_v2(cg, err) < 0)
+            goto fail;
+        cg_path(path, sizeof path, cg->layout.v2, cg->scope, id);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+            wr_error_set(err, errno, "mkdir %s", path);
+            goto fail;
+        }
+        for (int c = 0; c < WR_CG_N; c++)
+            if ((cg->v2_mask & (1u << c)) && wr_cgroup_v2_apply(path, c, r, err) < 0)
+                goto fail;
+        cg->v2_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg->v2_fd < 0) {
+            wr_error_set(err, errno, "open %s", path);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    wr_cgroup_remove(cg);
+    return -1;
+}
+
+int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
+{
+    char path[WR_CG_PATH_MAX], value[32];
+    snprintf(value, sizeof value, "%d", (int)pid);
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
+            continue;
+        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+long wr_cgroup_oom_kills(const struct wr_cgroup *cg)
+{
+    char path[WR_CG_PATH_MAX];
+    if (cg->v1_mask & (1u << WR_CG_MEMORY)) {
+        cg_path(path, sizeof path, cg->layout.v1[WR_CG_MEMORY], cg->scope, cg->id);
+        return wr_cgroup_v1_oom_kills(path);
+    }
+    if (cg->v2_mask & (1u << WR_CG_MEMORY)) {
+        cg_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
+        return wr_cgroup_v2_oom_kills(path);
+    }
+    return 0;
+}
+
+static void remove_dir(const char *path)
+{
+    /* The container's pid 1 is reaped, but its last tasks may still be on
+     * their way out of the cgroup: retry briefly on EBUSY. */
+    for (int i = 0; i < REMOVE_TRIES; i++) {
+        if (rmdir(path) == 0 || errno != EBUSY)
+            return;
+        usleep(2000);
+    }
+}
+
+void wr_cgroup_remove(struct wr_cgroup *cg)
+{
+    char path[WR_CG_PATH_MAX];
+    if (cg->v2_fd >= 0)
+        close(cg->v2_fd);
+    cg->v2_fd = -1;
+    if (!cg->created)
+        return;
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
+            continue;
+        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        remove_dir(path);
+    }
+    if (cg->v2_mask) {
+        cg_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
+        remove_dir(path);
+    }
+    cg->created = false;
+}
+
+long wr_cgroup_oom_kills_of(const char *state_dir, const char *id)
+{
+    /* Asked for every container of a ps: detect the hierarchies once. */
+    static struct wr_cgroup_layout l;
+    static int detected;
+    char scope[16], path[WR_CG_PATH_MAX];
+    wr_error err;
+    if (!detected)
+        detected = wr_cgroup_detect(&l, &err) == 0 ? 1 : -1;
+    if (detected < 0)
+        return 0;
+    wr_cgroup_scope(state_dir, scope);
+    if (l.v1[WR_CG_MEMORY][0]) {
+        cg_path(path, sizeof path, l.v1[WR_CG_MEMORY], scope, id);
+        return wr_cgroup_v1_oom_kills(path);
+    }
+    if (l.v2[0]) {
+        cg_path(path, sizeof path, l.v2, scope, id);
+        return wr_cgroup_v2_oom_kills(path);
+    }
+    return 0;
+}
+
+void wr_cgroup_remove_by_id(const char *state_dir, const char *id)
+{
+    struct wr_cgroup cg = {.v2_fd = -1, .created = true};
+    wr_error err;
+    if (wr_cgroup_detect(&cg.layout, &err) < 0)
+        return;
+    wr_cgroup_scope(state_dir, cg.scope);
+    snprintf(cg.id, sizeof cg.id, "%s", id);
+    for (int c = 0; c < WR_CG_N; c++) {
+        char path[WR_CG_PATH_MAX];
+        if (!cg.layout.v1[c][0])
+            continue;
+        cg_path(path, sizeof path, cg.layout.v1[c], cg.scope, id);
+        if (access(path, F_OK) == 0)
+            cg.v1_mask |= 1u << c;
+    }
+    cg.v2_mask = cg.layout.v2[0] ? 1u : 0;
+    wr_cgroup_remove(&cg);
+}
+
+/* Every distinct hierarchy mount (v1 ones of our controllers, and v2). */
+static size_t hierarchy_mounts(const struct wr_cgroup_layout *l, const char *out[WR_CG_N + 1])
+{
+    size_t n = 0;
+    for (int c = 0; c < WR_CG_N; c++) {
+        if (!l->v1[c][0])
+            continue;
+        bool seen = false;
+        for (size_t i = 0; i < n; i++)
+            seen |= strcmp(out[i], l->v1[c]) == 0;
+        if (!seen)
+            out[n++] = l->v1[c];
+    }
+    if (l->v2[0])
+        out[n++] = l->v2;
+    return n;
+}
+
+static size_t walk_scope(const char *state_dir, bool (*live)(const char *id, void *ctx), void *ctx,
+                         bool remove)
+{
+    struct wr_cgroup_layout l;
+    const char *mounts[WR_CG_N + 1];
+    char scope[16], dir[WR_CG_PATH_MAX], path[WR_CG_PATH_MAX * 2];
+    wr_error err;
+    size_t count = 0;
+    if (wr_cgroup_detect(&l, &err) < 0)
+        return 0;
+    wr_cgroup_scope(state_dir, scope);
+    size_t n = hierarchy_mounts(&l, mounts);
+    time_t now = time(NULL);
+    for (size_t i = 0; i < n; i++) {
+        cg_path(dir, sizeof dir, mounts[i], scope, NULL);
+        cleanup_closedir DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            struct stat st;
+            if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+            if (!remove) {
+                count++;
+                continue;
+            }
+            if ((live && live(de->d_name, ctx)) || stat(path, &st) < 0 ||
+                now - st.st_mtime < SWEEP_MIN_AGE_S)
+                continue;
+            if (rmdir(path) == 0)
+                count++;
+        }
+    }
+    return count;
+}
+
+size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void *ctx), void *ctx)
+{
+    return walk_scope(state_dir, live, ctx, true);
+}
+
+size_t wr_cgroup_count(const char *state_dir)
+{
+    return walk_scope(state_dir, NULL, NULL, false);
+}

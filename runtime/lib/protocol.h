@@ -1,0 +1,127 @@
+/* The control-socket API: one JSON object per SOCK_SEQPACKET message (at
+ * most WR_API_MSG_MAX bytes), documented in docs/api.md. This module (with
+ * image_store.c) is the only one that sees JSON; the rest use these structs. */
+#ifndef WARMRUN_PROTOCOL_H
+#define WARMRUN_PROTOCOL_H
+
+#include "error.h"
+#include "security_profile.h"
+#include "resources.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WR_API_MSG_MAX   (64 * 1024)
+#define WR_IMAGE_REF_MAX 255
+#define WR_POOL_SIZE_MAX 4096
+
+enum wr_op {
+    WR_OP_ACTIVATE,
+    WR_OP_POOL_CREATE,
+    WR_OP_POOL_RM,
+    WR_OP_POOL_LS,
+    WR_OP_PS,
+    WR_OP_KILL,
+    WR_OP_STATS,
+    WR_OP_SHUTDOWN,
+    WR_OP_SIGNAL, /* client -> shim, after activation */
+};
+
+struct wr_request {
+    enum wr_op op;
+    char *image;
+    char **argv; /* NULL-terminated; argc == 0 means "the image's default" */
+    size_t argc;
+    char **env; /* NULL-terminated, "KEY=VALUE" */
+    size_t envc;
+    char *cwd;           /* NULL: the image's WorkingDir */
+    char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
+    char *hostname;      /* NULL: the container id */
+    bool init;           /* a minimal init as pid 1 (docker run --init) */
+    bool no_cold;        /* activate: only a warm container; the daemon starts none */
+    long size;           /* pool_create */
+    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
+    char *id;            /* kill */
+    int signal;          /* kill, signal */
+    /* pool_create: the pool's security profile; NULL: Docker's defaults */
+    struct wr_security_profile *security;
+    /* pool_create: "resources" (docs/resources.md) */
+    struct wr_resources resources;
+};
+
+/* Parses and validates a request; every field is checked before use. */
+int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_error *err);
+/* Returns a malloc'd JSON text of at most WR_API_MSG_MAX bytes, or NULL. */
+char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err);
+void wr_request_free(struct wr_request *req);
+
+struct wr_pool_info {
+    char image[WR_IMAGE_REF_MAX + 1];
+    long size, warm, filling, running, activations, failures;
+    uint64_t tmpfs_size;
+    char last_error[256];
+    char resources[512]; /* "key=value ..." of its resource settings */
+};
+
+struct wr_container_info {
+    char id[16];
+    char image[WR_IMAGE_REF_MAX + 1];
+    char state[16]; /* filling, warm, running */
+    long pid, shim_pid;
+    int64_t created; /* unix seconds */
+    char command[256];
+    char cpus[64]; /* CPUs it may run on (Cpus_allowed_list) */
+    bool oom;      /* its memory cgroup saw an OOM kill */
+};
+
+struct wr_stats_info {
+    long activations, warm_hits, misses, samples;
+    double p50_us, p99_us, mean_us, max_us;
+    /* medians of the three stages of that latency */
+    double daemon_p50_us, wake_p50_us, container_p50_us;
+};
+
+struct wr_exit_event {
+    char id[16];
+    int exit_code;
+    int signal;
+    char error[WR_ERROR_MSG_MAX];
+    int64_t exec_ns;
+    bool oom;  /* killed, or a process of it killed, for exceeding its memory limit */
+    bool cold; /* the container was created for this activation (not taken warm) */
+    char reason[WR_ERROR_MSG_MAX]; /* why it was cold ("" when warm) */
+};
+
+enum wr_reply_kind {
+    WR_REPLY_PLAIN,
+    WR_REPLY_POOLS,
+    WR_REPLY_CONTAINERS,
+    WR_REPLY_STATS,
+    WR_REPLY_EXIT
+};
+
+struct wr_reply {
+    bool ok;
+    enum wr_reply_kind kind;
+    char code[32]; /* on error: invalid, not_found, no_warm, denied, busy, internal */
+    char error[WR_ERROR_MSG_MAX];
+    struct wr_pool_info *pools;
+    size_t n_pools;
+    struct wr_container_info *containers;
+    size_t n_containers;
+    long containers_omitted; /* ps: left out to keep the reply in one message */
+    struct wr_stats_info stats;
+    struct wr_exit_event exit;
+};
+
+char *wr_reply_encode(const struct wr_reply *r, size_t *len);
+int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *err);
+void wr_reply_free(struct wr_reply *r);
+
+/* Convenience: an encoded error reply. */
+char *wr_reply_error(const char *code, const char *message, size_t *len);
+
+bool wr_hostname_valid(const char *h);
+
+#endif

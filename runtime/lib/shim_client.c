@@ -1,0 +1,286 @@
+#include "shim_client.h"
+
+#include "cleanup.h"
+#include "fdpass.h"
+#include "clock.h"
+#include "container_id.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void wr_shim_init(struct wr_shim *s)
+{
+    memset(s, 0, sizeof *s);
+    s->ctl_fd = s->act_fd = s->pidfd = -1;
+}
+
+int wr_shim_default_path(char *out, size_t cap, wr_error *err)
+{
+    const char *env = getenv("WARMRUN_SHIM");
+    if (env && env[0]) {
+        int n = snprintf(out, cap, "%s", env);
+        if (n < 0 || (size_t)n >= cap)
+            return wr_error_set(err, ENAMETOOLONG, "WARMRUN_SHIM");
+        return 0;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0)
+        return wr_error_set(err, errno, "readlink /proc/self/exe");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    int len = snprintf(out, cap, "%s/warmrun-shim", self);
+    if (len < 0 || (size_t)len >= cap)
+        return wr_error_set(err, ENAMETOOLONG, "shim path");
+    return 0;
+}
+
+/* Moves fd above the shim's fixed numbers so that the spawn's dup2s cannot
+ * clobber one another. */
+static int lift_fd(int *fd, wr_error *err)
+{
+    int lifted = fcntl(*fd, F_DUPFD_CLOEXEC, 10);
+    if (lifted < 0)
+        return wr_error_set(err, errno, "fcntl F_DUPFD");
+    close(*fd);
+    *fd = lifted;
+    return 0;
+}
+
+/* The resource settings as "--resource key=value" pairs appended to argv. */
+#define RESOURCE_ARGS_MAX 24
+struct resource_args {
+    char *argv[2 * RESOURCE_ARGS_MAX + 1];
+    char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
+    size_t n;
+};
+
+static int add_resource_arg(const char *key, const char *value, void *ctx)
+{
+    struct resource_args *ra = ctx;
+    if (ra->n >= RESOURCE_ARGS_MAX)
+        return -1;
+    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s=%s", key, value);
+    ra->argv[2 * ra->n] = (char *)"--resource";
+    ra->argv[2 * ra->n + 1] = ra->text[ra->n];
+    ra->n++;
+    return 0;
+}
+
+static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
+                         pid_t *pid, wr_error *err)
+{
+    char tmpfs[32];
+    static struct resource_args ra;
+    snprintf(tmpfs, sizeof tmpfs, "%" PRIu64, spec->tmpfs_bytes);
+    ra.n = 0;
+    if (spec->resources && wr_resources_each(spec->resources, add_resource_arg, &ra) < 0)
+        return wr_error_set(err, E2BIG, "too many resource settings");
+    ra.argv[2 * ra.n] = NULL;
+    char *const base[] = {
+        (char *)"warmrun-shim",
+        (char *)"--id",
+        (char *)id,
+        (char *)"--image",
+        (char *)spec->image,
+        (char *)"--lowerdir",
+        (char *)spec->lowerdir,
+        (char *)"--state-dir",
+        (char *)spec->state_dir,
+        (char *)"--tmpfs-size",
+        tmpfs,
+        (char *)"--security",
+        (char *)(spec->security ? spec->security : ""),
+        /* optional last pair: NULL ends argv early when unset */
+        (char *)(spec->workload_cpus ? "--workload-cpus" : NULL),
+        (char *)spec->workload_cpus,
+        NULL,
+    };
+    /* argv: the base options, then the resource pairs. */
+    size_t n_base = 0;
+    while (base[n_base])
+        n_base++;
+    char *argv[sizeof base / sizeof *base + 2 * RESOURCE_ARGS_MAX];
+    memcpy(argv, base, n_base * sizeof *argv);
+    memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (spec->quiet)
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, ctl, SHIM_CTL_FD);
+    posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
+    /* Its own session: a terminal's ^C to the daemon or CLI must not reach
+     * the shim; signals and defaults reset so the shim starts clean. */
+    short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    /* A pool's fill runs under SCHED_IDLE from the shim's very exec on: it
+     * uses spare CPU only, and never delays a workload that was just
+     * activated. The container returns to SCHED_OTHER at the end of its
+     * set-up, the shim once the container is warm. */
+    struct sched_param idle = {.sched_priority = 0};
+    if (spec->fill_idle) {
+        flags |= POSIX_SPAWN_SETSCHEDULER;
+        posix_spawnattr_setschedpolicy(&attr, SCHED_IDLE);
+        posix_spawnattr_setschedparam(&attr, &idle);
+    }
+    posix_spawnattr_setflags(&attr, flags);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    int rc = posix_spawn(pid, spec->shim_path, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return wr_error_set(err, rc, "spawn the shim (%s)", spec->shim_path);
+    return 0;
+}
+
+int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err)
+{
+    int ctl[2], act[2];
+    wr_shim_init(s);
+    if (wr_container_id_new(s->id, err) < 0)
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, act) < 0) {
+        close(ctl[0]);
+        close(ctl[1]);
+        return wr_error_set(err, errno, "socketpair");
+    }
+    cleanup_close int ctl_ours = ctl[0], ctl_theirs = ctl[1];
+    cleanup_close int act_ours = act[0], act_theirs = act[1];
+    if (lift_fd(&ctl_theirs, err) < 0 || lift_fd(&act_theirs, err) < 0)
+        return -1;
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, &s->shim_pid, err) < 0)
+        return -1;
+    s->ctl_fd = steal_fd(&ctl_ours);
+    s->act_fd = steal_fd(&act_ours);
+    return 0;
+}
+
+int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
+{
+    int fd = -1;
+    size_t nfds = 1;
+    ssize_t n = wr_recv_fds(s->ctl_fd, m, sizeof *m, &fd, &nfds, err);
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    if ((size_t)n != sizeof *m) {
+        wr_close_fds(&fd, nfds);
+        return wr_error_set(err, EPROTO, "short message from shim %s", s->id);
+    }
+    m->text[sizeof m->text - 1] = '\0';
+    if (m->type == WR_MSG_WARM) {
+        if (nfds != 1)
+            return wr_error_set(err, EPROTO, "shim %s sent WARM without a pidfd", s->id);
+        if (s->pidfd >= 0)
+            close(s->pidfd);
+        s->pidfd = fd;
+        s->child_pid = m->num;
+        return 1;
+    }
+    wr_close_fds(&fd, nfds);
+    return 1;
+}
+
+int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err)
+{
+    struct pollfd p = {.fd = s->ctl_fd, .events = POLLIN};
+    struct wr_msg m;
+    for (;;) {
+        int r = poll(&p, 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return wr_error_set(err, errno, "poll");
+        if (r == 0)
+            return wr_error_set(err, ETIMEDOUT, "container %s did not become ready", s->id);
+        int got = wr_shim_read(s, &m, err);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            return wr_error_set(err, 0, "shim of container %s exited during setup", s->id);
+        if (m.type == WR_MSG_WARM)
+            return 0;
+        if (m.type == WR_MSG_FAILED) {
+            snprintf(err->msg, sizeof err->msg, "%s", m.text);
+            err->errnum = m.num;
+            return -1;
+        }
+    }
+}
+
+int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
+                     int client_fd, const char *cold_reason, int64_t *resumed_ns, wr_error *err)
+{
+    struct wr_msg attach = {.type = WR_MSG_CLIENT};
+    if (cold_reason) {
+        attach.num = 1;
+        snprintf(attach.text, sizeof attach.text, "%s", cold_reason);
+    }
+    if (s->pidfd < 0)
+        return wr_error_set(err, EINVAL, "container %s is not warm", s->id);
+    if (wr_send_fds(s->act_fd, activation, len, stdio, 3, err) < 0)
+        return wr_error_prefix(err, "hand over to container %s", s->id);
+    if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGCONT, NULL, 0) < 0)
+        return wr_error_set(err, errno, "resume container %s", s->id);
+    *resumed_ns = wr_monotonic_ns();
+    if (wr_send_fds(s->ctl_fd, &attach, sizeof attach, &client_fd, 1, err) < 0) {
+        /* The workload may already run, with nobody to report its exit:
+         * stop it rather than leave it unaccounted for. */
+        syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0);
+        wr_error_prefix(err, "attach client to shim %s", s->id);
+        return WR_ACTIVATE_STARTED_FAILED;
+    }
+    return 0;
+}
+
+int wr_shim_kill(struct wr_shim *s, int sig, wr_error *err)
+{
+    struct wr_msg m = {.type = WR_MSG_KILL, .num = sig};
+    return wr_send_fds(s->ctl_fd, &m, sizeof m, NULL, 0, err);
+}
+
+bool wr_shim_kill_orphan(struct wr_shim *s, int timeout_ms)
+{
+    /* A pidfd polls readable once its process has exited (a zombie
+     * included): then its cgroups can go. */
+    struct pollfd p = {.fd = s->pidfd, .events = POLLIN};
+    if (s->pidfd < 0 || poll(&p, 1, 0) != 0)
+        return false; /* never warm, or already dead (PR_SET_PDEATHSIG) */
+    if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGKILL, NULL, 0) < 0)
+        return false;
+    while (poll(&p, 1, timeout_ms) < 0 && errno == EINTR)
+        ;
+    return true;
+}
+
+void wr_shim_release(struct wr_shim *s)
+{
+    int fds[3] = {s->ctl_fd, s->act_fd, s->pidfd};
+    wr_close_fds(fds, 3);
+    s->ctl_fd = s->act_fd = s->pidfd = -1;
+}
