@@ -44,7 +44,10 @@ for user in "root|" "-u 1000|-u 1000"; do
     shim=$(record_field "$id" shim_pid)
     poll_until 10 runs_sleep "$pid"
     ok $? "$who, cold: the workload runs, its parent-death signal cleared" || show_err
-    kill -KILL "$cli" "$shim" 2>/dev/null
+    # The shim first: alive, it would kill its container on its client's
+    # hang-up, which is not what this is about.
+    kill -KILL "$shim" 2>/dev/null
+    kill -KILL "$cli" 2>/dev/null
     wait "$cli" 2>/dev/null
     sleep 0.5
     if alive "$pid"; then
@@ -79,7 +82,8 @@ for user in "root|" "-u 1000|-u 1000"; do
     start_daemon || bail_out "the daemon did not restart"
     like "$(wr ps 2>/dev/null | awk -v id="$id" '$1 == id')" detached \
         "$who, warm: the restarted daemon lists the running container as detached"
-    kill -KILL "$cli" "$shim" 2>/dev/null
+    kill -KILL "$shim" 2>/dev/null
+    kill -KILL "$cli" 2>/dev/null
     wait "$cli" 2>/dev/null
     poll_until 5 gone "$pid"
     ok $? "$who, warm:   its shim killed, the restarted daemon kills pid 1" || show_pids "$pid"
