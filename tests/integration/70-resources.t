@@ -18,15 +18,6 @@ HUGE_DIR=/sys/kernel/mm/hugepages/hugepages-2048kB
 NR_HUGEPAGES0=$(cat /proc/sys/vm/nr_hugepages 2>/dev/null)
 RO_MNT=
 
-# The cgroup scope of this test's state directory (FNV-1a, as cgroup.c).
-scope_of() {
-    local s=$1 h=2166136261 i c
-    for ((i = 0; i < ${#s}; i++)); do
-        printf -v c '%d' "'${s:i:1}"
-        h=$((((h ^ c) * 16777619) & 0xffffffff))
-    done
-    printf '%08x' "$h"
-}
 SCOPE=$(scope_of "$STATE")
 cg_dirs() { ls -d /sys/fs/cgroup/warmrun/"$SCOPE"/*/ /sys/fs/cgroup/*/warmrun/"$SCOPE"/*/ 2>/dev/null; }
 cg_count() { cg_dirs | wc -l; }

@@ -18,15 +18,6 @@ command -v python3 >/dev/null || skip_all "python3 is not installed"
 out=$T/out
 err=$T/err
 
-# The cgroup scope of this test's state directory (FNV-1a, as cgroup.c).
-scope_of() {
-    local s=$1 h=2166136261 i c
-    for ((i = 0; i < ${#s}; i++)); do
-        printf -v c '%d' "'${s:i:1}"
-        h=$((((h ^ c) * 16777619) & 0xffffffff))
-    done
-    printf '%08x' "$h"
-}
 SCOPE=$(scope_of "$STATE")
 # One name per container that has a cgroup (v1 controllers and cgroup2).
 cg_ids() {

@@ -409,6 +409,17 @@ show_err() { [ -s "$err" ] && diag "stderr: $(head -c 300 "$err")"; }
 
 # ---- the attack image ---------------------------------------------------------
 
+# scope_of STATE_DIR: the cgroup scope of a state directory (the FNV-1a hash
+# of its path, as runtime/lib/cgroup.c names it).
+scope_of() {
+    local s=$1 h=2166136261 i c
+    for ((i = 0; i < ${#s}; i++)); do
+        printf -v c '%d' "'${s:i:1}"
+        h=$((((h ^ c) * 16777619) & 0xffffffff))
+    done
+    printf '%08x' "$h"
+}
+
 # add_helper_image NAME HELPER FILE [ENTRYPOINT_JSON]: writes an image
 # "NAME:latest" into STORE: two layers, busybox's and one holding the static
 # HELPER (a test program) as /FILE, laid out as runtime/lib/image_store.h
