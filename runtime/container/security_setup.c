@@ -50,17 +50,18 @@ int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_e
 /* runc hands the stdio descriptors to the container user, so that a
  * workload can reopen them (/dev/stdout, /proc/self/fd/1: the caller's
  * pipes are host root's, mode 0600). They are anonymous pipes or sockets
- * (wr_stdio_check), so no host file changes owner. EPERM (the pipe's owner
- * is not mapped in a user namespace) and EINVAL (the user is not mapped):
- * left as they are, as runc does. Root pays nothing. */
-static int give_stdio(const struct wr_workload_user *w, wr_error *err)
+ * (wr_stdio_check), so no host file changes owner. Best effort: EPERM
+ * (the pipe's owner is not mapped in a user namespace) and EINVAL (the
+ * user is not mapped) are left as runc leaves them, and so is any error a
+ * seccomp profile denying fchown returns (the filter is in already): the
+ * workload then keeps the descriptors, only not the reopening. Root pays
+ * nothing. */
+static void give_stdio(const struct wr_workload_user *w)
 {
     if (w->uid == 0 && w->gid == 0)
-        return 0;
+        return;
     for (int fd = 0; fd < 3; fd++)
-        if (fchown(fd, w->uid, w->gid) < 0 && errno != EPERM && errno != EINVAL)
-            return wr_error_set(err, errno, "hand stdio descriptor %d to the user", fd);
-    return 0;
+        (void)fchown(fd, w->uid, w->gid);
 }
 
 /* setgroups, setresgid, setresuid; then, as the credential change
@@ -69,8 +70,7 @@ static int enter_user(const struct wr_workload_user *w, int shim_sock, wr_error 
 {
     if (!w->set)
         return 0;
-    if (give_stdio(w, err) < 0)
-        return -1;
+    give_stdio(w);
     if (setgroups(w->n_groups, w->groups) < 0)
         return wr_error_set(err, errno, "setgroups");
     if (setresgid(w->gid, w->gid, w->gid) < 0)
