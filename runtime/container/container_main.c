@@ -27,14 +27,17 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* What the hot path touches lives in .bss and is written once on the fill
  * path (prefault_hot_path), so that activation takes no page faults and
  * never calls the allocator. */
 static char activation_buf[WR_ACTIVATION_MAX];
-static char *activation_vec[WR_ACTIVATION_VEC_MAX];
+/* One more than a message can fill: room for the HOME the container adds. */
+static char *activation_vec[WR_ACTIVATION_VEC_MAX + 1];
 
 #define STACK_PREFAULT_BYTES (64 * 1024)
 
@@ -83,15 +86,27 @@ static _Noreturn void report_and_exit(int init_sock, enum wr_msg_type type, int 
     _exit(code);
 }
 
+/* The kernel's struct sigaction for rt_sigaction (x86-64 and arm64 share
+ * it: handler, flags, restorer, a 64-bit mask). */
+struct kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+/* Every disposition to default and an empty mask, as runc leaves them.
+ * The raw system calls: glibc's sigaction refuses 32 and 33 (its own
+ * SIGCANCEL and SIGSETXID), which would stay ignored if the spawn left
+ * them so, and its sigprocmask never touches them in the mask. */
 static void reset_signals(void)
 {
-    sigset_t none;
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    struct kernel_sigaction dfl = {.handler = SIG_DFL};
+    uint64_t none = 0;
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
 /* Our command line is the shim's, full of host paths; inside the container
@@ -201,6 +216,7 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     for (int i = 0; i < 3; i++)
         if (install_stdio(fds[i], i, &err) < 0)
             report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    wr_security_default_home(act.envp);
     if (wr_enter_cwd(act.cwd, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 126, &err);
     if (wr_security_enter_user(init_sock, &err) < 0)

@@ -33,8 +33,36 @@ static int open_in_root(const char *path)
     return wr_openat2(AT_FDCWD, path, &how);
 }
 
+/* Linux's bound on symbolic links in one lookup (MAXSYMLINKS). */
+#define LINKS_MAX 40
+
+/* A component that exists as a symbolic link to a missing target (the
+ * lookup said ENOENT, mkdir EEXIST): the walk goes on at its target, the
+ * rest of the path appended, as Docker creates "/tempest ->
+ * /var/lib/tempest". path ends at the link; rest is what followed it. The new path is only a
+ * string: each of its prefixes is still opened from the root with RESOLVE_IN_ROOT, so an absolute
+ * target or
+ * ".." cannot lead out, and a magic link is still refused. */
+static int follow_link(int parent, char *path, const char *rest, wr_error *err)
+{
+    char target[PATH_MAX], next[PATH_MAX];
+    char *name = strrchr(path, '/') + 1;
+    ssize_t len = readlinkat(parent >= 0 ? parent : AT_FDCWD, name, target, sizeof target - 1);
+    if (len < 0)
+        return wr_error_set(err, errno == EINVAL ? EEXIST : errno, "mkdir %s", path);
+    target[len] = '\0';
+    name[0] = '\0'; /* path is now the link's directory, with its '/' */
+    int n = snprintf(next, sizeof next, "%s%s%s%s", target[0] == '/' ? "" : path, target,
+                     rest[0] ? "/" : "", rest);
+    if (n < 0 || (size_t)n >= sizeof next)
+        return wr_error_set(err, ENAMETOOLONG, "working directory");
+    memcpy(path, next, (size_t)n + 1);
+    return 0;
+}
+
 /* docker creates a missing working directory and its parents (0755):
- * each one made by mkdirat in its parent, itself resolved in the root. */
+ * each one made by mkdirat in its parent, itself resolved in the root; a
+ * symbolic link to a missing directory is created through (follow_link). */
 static int make_cwd(const char *cwd, wr_error *err)
 {
     char path[PATH_MAX];
@@ -42,6 +70,7 @@ static int make_cwd(const char *cwd, wr_error *err)
     if (n < 0 || (size_t)n >= sizeof path)
         return wr_error_set(err, ENAMETOOLONG, "working directory");
     int parent = -1; /* -1: the root, i.e. AT_FDCWD */
+    int links = 0;
     for (char *p = path + 1;; p++) {
         if (*p != '/' && *p != '\0')
             continue;
@@ -50,11 +79,20 @@ static int make_cwd(const char *cwd, wr_error *err)
         char *name = strrchr(path, '/') + 1;
         int fd = name[0] ? open_in_root(path) : -1;
         if (name[0] && fd < 0 && errno == ENOENT) {
-            if (mkdirat(parent >= 0 ? parent : AT_FDCWD, name, 0755) < 0 && errno != EEXIST) {
+            if (mkdirat(parent >= 0 ? parent : AT_FDCWD, name, 0755) < 0) {
                 int e = errno;
+                /* There but not found: a link to a missing target. */
+                int rc = e != EEXIST ? wr_error_set(err, e, "mkdir %s", path)
+                         : ++links > LINKS_MAX
+                             ? wr_error_set(err, ELOOP, "working directory %s", cwd)
+                             : follow_link(parent, path, end ? p + 1 : "", err);
                 if (parent >= 0)
                     close(parent);
-                return wr_error_set(err, e, "mkdir %s", path);
+                if (rc < 0)
+                    return -1;
+                parent = -1; /* the new path: walked again from the root */
+                p = path;
+                continue;
             }
             fd = open_in_root(path);
         }

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,12 +47,30 @@ int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_e
     return wr_limit_workload_privileges(p->caps, !p->privileged, err);
 }
 
+/* runc hands the stdio descriptors to the container user, so that a
+ * workload can reopen them (/dev/stdout, /proc/self/fd/1: the caller's
+ * pipes are host root's, mode 0600). They are anonymous pipes or sockets
+ * (wr_stdio_check), so no host file changes owner. Best effort: EPERM
+ * (the pipe's owner is not mapped in a user namespace) and EINVAL (the
+ * user is not mapped) are left as runc leaves them, and so is any error a
+ * seccomp profile denying fchown returns (the filter is in already): the
+ * workload then keeps the descriptors, only not the reopening. Root pays
+ * nothing. */
+static void give_stdio(const struct wr_workload_user *w)
+{
+    if (w->uid == 0 && w->gid == 0)
+        return;
+    for (int fd = 0; fd < 3; fd++)
+        (void)fchown(fd, w->uid, w->gid);
+}
+
 /* setgroups, setresgid, setresuid; then, as the credential change
  * cleared it, the parent-death signal again (wr_parent_death_arm). */
 static int enter_user(const struct wr_workload_user *w, int shim_sock, wr_error *err)
 {
     if (!w->set)
         return 0;
+    give_stdio(w);
     if (setgroups(w->n_groups, w->groups) < 0)
         return wr_error_set(err, errno, "setgroups");
     if (setresgid(w->gid, w->gid, w->gid) < 0)
@@ -68,4 +87,19 @@ static int enter_user(const struct wr_workload_user *w, int shim_sock, wr_error 
 int wr_security_enter_user(int shim_sock, wr_error *err)
 {
     return enter_user(&workload_user, shim_sock, err);
+}
+
+void wr_security_default_home(char **envp)
+{
+    size_t i = 0;
+    for (; envp[i]; i++)
+        if (strncmp(envp[i], "HOME=", 5) == 0) {
+            if (envp[i][5] == '\0') /* "-e HOME=": unset, as runc has it */
+                envp[i] = workload_user.home_env;
+            return;
+        }
+    if (workload_user.set) {
+        envp[i] = workload_user.home_env;
+        envp[i + 1] = NULL;
+    }
 }

@@ -10,7 +10,14 @@
  * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
  * filter goes in last, by wr_seccomp_filter_install. */
 int wr_security_setup(const struct wr_container_config *cfg, int shim_sock, wr_error *err);
-/* shim_sock: see wr_parent_death_arm, done after the change of user. */
+/* Hands stdio (fds 0-2, already in place) to the user unless root, then
+ * takes the user on. shim_sock: see wr_parent_death_arm, done after the
+ * change of user. */
 int wr_security_enter_user(int shim_sock, wr_error *err);
+/* At activation: an environment without HOME, or with an empty one,
+ * gets the user's (from the image's /etc/passwd, "/" without an entry:
+ * runc's rule). envp is NULL-terminated with room for one more entry; the
+ * added string lives in static storage. A scan of envp, no allocation. */
+void wr_security_default_home(char **envp);
 
 #endif

@@ -84,9 +84,8 @@ ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_re
                             img->name, img->tag);
 
     snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", hostname);
-    char *defaults[3 + WR_RESOURCES_ENV_MAX] = {(char *)WR_DEFAULT_PATH_ENV, hostname_env,
-                                                (char *)"HOME=/root"};
-    size_t n_def = 3;
+    char *defaults[2 + WR_RESOURCES_ENV_MAX] = {(char *)WR_DEFAULT_PATH_ENV, hostname_env};
+    size_t n_def = 2;
     for (size_t i = 0; pool_env && pool_env[i] && n_def < sizeof defaults / sizeof *defaults; i++)
         defaults[n_def++] = pool_env[i];
     if (add_env_layers(&w, defaults, n_def, img->env, req->env, err) < 0)

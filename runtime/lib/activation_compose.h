@@ -10,8 +10,10 @@
 #include <sys/types.h>
 
 /* argv: the image's Entrypoint followed by the request's command, or by the
- * image's Cmd when the request has none. Environment, later wins: PATH,
- * HOSTNAME and HOME defaults, then the image's Env, then the request's.
+ * image's Cmd when the request has none. Environment, later wins: PATH and
+ * HOSTNAME defaults, then the image's Env, then the request's. HOME is not
+ * set here: the container adds the user's own (from the image's
+ * /etc/passwd) when none or an empty one is given (security_setup.c).
  * Working directory: the request's, else the image's. Returns the message
  * length or -1. */
 ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_request *req,

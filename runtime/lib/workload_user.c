@@ -89,8 +89,9 @@ static size_t split(char *line, char **fields, size_t max)
     return n;
 }
 
-/* passwd: name:pw:uid:gid:... matched by name or, when numeric, by uid. */
-static int find_passwd(const char *user, char *name, size_t cap, uid_t *uid, gid_t *gid,
+/* passwd: name:pw:uid:gid:gecos:home:shell matched by name or, when
+ * numeric, by uid; home (cap WR_HOME_ENV_MAX) gets "HOME=<home>". */
+static int find_passwd(const char *user, char *name, size_t cap, uid_t *uid, gid_t *gid, char *home,
                        bool *found, wr_error *err)
 {
     char line[1024], *f[7];
@@ -103,13 +104,17 @@ static int find_passwd(const char *user, char *name, size_t cap, uid_t *uid, gid
         return refused ? -1 : 0;
     while (fgets(line, sizeof line, fp)) {
         unsigned long u, g;
-        if (split(line, f, 7) < 4 || !numeric(f[2], &u) || !numeric(f[3], &g))
+        size_t split_n = split(line, f, 7);
+        if (split_n < 4 || !numeric(f[2], &u) || !numeric(f[3], &g))
             continue;
         if (by_uid ? u != num : strcmp(f[0], user) != 0)
             continue;
         snprintf(name, cap, "%s", f[0]);
         *uid = (uid_t)u;
         *gid = (gid_t)g;
+        /* An entry without a home directory: "/", as without an entry. */
+        if (split_n > 5 && f[5][0])
+            snprintf(home, WR_HOME_ENV_MAX, "HOME=%s", f[5]);
         *found = true;
         return 0;
     }
@@ -171,12 +176,13 @@ int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_er
     char user[256], name[256] = "";
     bool found;
     memset(w, 0, sizeof *w);
+    snprintf(w->home_env, sizeof w->home_env, "HOME=/"); /* runc: no entry, "/" */
     snprintf(user, sizeof user, "%s", spec && spec[0] ? spec : "0");
     char *group = strchr(user, ':');
     if (group)
         *group++ = '\0';
     unsigned long num;
-    if (find_passwd(user, name, sizeof name, &w->uid, &w->gid, &found, err) < 0)
+    if (find_passwd(user, name, sizeof name, &w->uid, &w->gid, w->home_env, &found, err) < 0)
         return -1;
     if (!found) {
         if (!numeric(user, &num))

@@ -11,6 +11,8 @@
 #include <sys/types.h>
 
 #define WR_GROUPS_MAX 64
+/* A passwd line is read into 1 KiB: no home directory is longer. */
+#define WR_HOME_ENV_MAX (sizeof "HOME=" + 1024)
 
 struct wr_workload_user {
     bool set;
@@ -18,10 +20,14 @@ struct wr_workload_user {
     gid_t gid;
     size_t n_groups;
     gid_t groups[WR_GROUPS_MAX];
+    /* "HOME=<dir>": the user's passwd home directory, "/" without an
+     * entry (runc's rule), ready to be put in a workload's environment. */
+    char home_env[WR_HOME_ENV_MAX];
 };
 
 /* Resolves "uid[:gid]" / "name[:group]" ("" or NULL: root) against the
- * /etc/passwd and /etc/group of the current root. */
+ * /etc/passwd and /etc/group of the current root, home directory included
+ * (w->home_env). */
 int wr_workload_user_resolve(const char *spec, struct wr_workload_user *w, wr_error *err);
 /* A group name (from the current root's /etc/group) or number -> gid. */
 int wr_group_id(const char *group, gid_t *gid, wr_error *err);

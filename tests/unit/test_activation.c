@@ -473,8 +473,8 @@ static void test_compose_env(void)
     ok(compose(&img, &req, &err) > 0, "compose with defaults only (%s)", err.msg);
     is_env("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "default");
     is_env("HOSTNAME", CID, "default is the container id");
-    is_env("HOME", "/root", "default");
-    is_int(vec_len(composed.envp), 3, "three default variables, nothing else");
+    is_env("HOME", NULL, "none: the container adds the user's own");
+    is_int(vec_len(composed.envp), 2, "two default variables, nothing else");
     is_str(composed.cwd, "/srv", "cwd is the image's WorkingDir");
     is_str(composed.hostname, "", "no request hostname: keep the fill-time one");
 
@@ -484,7 +484,7 @@ static void test_compose_env(void)
     is_env("FOO", "img2", "a key twice in the image Env keeps the last");
     is_env("PATHX", "1", "a key with a default's name as prefix is its own variable:");
     is_env("HOSTNAME", CID, "untouched default");
-    is_int(vec_len(composed.envp), 6, "PATH HOSTNAME HOME FOO PATHX KEEP, each once");
+    is_int(vec_len(composed.envp), 5, "PATH HOSTNAME FOO PATHX KEEP, each once");
 
     req.env = req_env;
     req.envc = 4;
@@ -497,7 +497,7 @@ static void test_compose_env(void)
     is_env("KEEP", "img", "image variable the request does not set");
     is_env("PATH", "/img/bin", "image PATH still set");
     is_env("HOSTNAME", "web-1", "HOSTNAME follows the request hostname");
-    is_int(vec_len(composed.envp), 8, "8 variables, each once");
+    is_int(vec_len(composed.envp), 7, "7 variables, each once");
     is_str(composed.cwd, "/data", "cwd from the request wins over WorkingDir");
     is_str(composed.hostname, "web-1", "the request hostname is in the message");
 
