@@ -69,11 +69,10 @@ for m in "${MODES[@]}"; do
     [[ $label == *read-only* ]] && writable=n
     # shellcheck disable=SC2086
     act $act_opts busybox sh -c "$PROBE"
-    got=$(tr '\n' ' ' <"$out")
-    is "$rc" 0 "$label: the probe runs" || show_err
-    like "$got" 'lo=127\.0\.0\.1 ip6=::1 hn=[0-9a-f]{12} same=y self=127\.0\.1\.1 resolv=y '"w=$writable" \
+    got="rc=$rc $(tr '\n' ' ' <"$out")"
+    like "$got" '^rc=0 lo=127\.0\.0\.1 ip6=::1 hn=[0-9a-f]{12} same=y self=127\.0\.1\.1 resolv=y '"w=$writable" \
         "$label: localhost, the hostname in /etc/hosts and /etc/hostname, resolv.conf, writable=$writable" ||
-        diag "got: $got"
+        { diag "got: $got"; show_err; }
     # --hostname at activation: the files follow it.
     # shellcheck disable=SC2086
     act $act_opts --hostname web-1 busybox sh -c "$LK"'hostname; cat /etc/hostname; lk web-1; lk localhost'
@@ -86,13 +85,14 @@ done
 mode=cold
 dir=$(files_image imgetc 'mkdir etc && echo "10.9.9.9 image-hosts" >etc/hosts && echo image-name >etc/hostname') ||
     bail_out "cannot write imgetc"
-act imgetc sh -c "$LK"'echo "1.2.3.4 written" >>/etc/hosts; echo written >/etc/hostname; cat /etc/hostname; lk written'
-is "$(tr '\n' ' ' <"$out")" "written 1.2.3.4 " "a container writes its /etc/hosts and /etc/hostname" || show_err
-is "$(cat "$dir/etc/hosts") $(cat "$dir/etc/hostname")" "10.9.9.9 image-hosts image-name" \
-    "the image's layer files are unchanged on disk"
-[ "$(sha256sum "$LAYER/etc/hosts" 2>/dev/null)" = "$BB_HOSTS" ] && [ ! -e "$LAYER/etc/hostname" ] &&
+act imgetc sh -c "$LK"'lk localhost; lk image-hosts; echo "1.2.3.4 written" >>/etc/hosts; echo written >/etc/hostname; cat /etc/hostname; lk written'
+got=$(tr '\n' ' ' <"$out")
+[ "$got" = "127.0.0.1 written 1.2.3.4 " ] &&
+    [ "$(cat "$dir/etc/hosts") $(cat "$dir/etc/hostname")" = "10.9.9.9 image-hosts image-name" ] &&
+    [ "$(sha256sum "$LAYER/etc/hosts" 2>/dev/null)" = "$BB_HOSTS" ] && [ ! -e "$LAYER/etc/hostname" ] &&
     [ ! -e "$LAYER/etc/resolv.conf" ]
-ok $? "busybox's layer: /etc/hosts unchanged, no hostname or resolv.conf made"
+ok $? "an image with its own /etc/hosts gets the runtime's; the container's writes leave every layer file unchanged on disk" ||
+    { diag "got: $got"; show_err; }
 
 # ---- symlinks in the image are not followed ----------------------------------------
 dir=$(files_image symetc "mkdir etc && ln -s $HOSTDIR/m1 etc/hosts &&
@@ -107,11 +107,11 @@ for mode in cold warm; do
     wr activate $cold symetc sh -c "$LK"'cat /etc/hostname >/dev/null; lk localhost; cat /etc/hosts /etc/hostname /etc/resolv.conf 2>&1 | grep -c '"$TOKEN"'; echo pwned >/etc/hosts; echo pwned >/etc/hostname; echo pwned >/etc/resolv.conf; echo done' >"$out" 2>"$err"
     rc=$?
     [ "$mode" = warm ] && wr pool rm symetc >/dev/null 2>&1
-    is "$(tr '\n' ' ' <"$out")" "127.0.0.1 0 done " "$mode: symlinked /etc/hosts, hostname, resolv.conf replaced by the runtime's" ||
-        show_err
-    is "$(cat "$HOSTDIR/m1" "$HOSTDIR/m2")" "$TOKEN"$'\n'"$TOKEN" "$mode: the host files the links name are untouched"
-    [ -L "$dir/etc/hosts" ] && [ "$(readlink "$dir/etc/hosts")" = "$HOSTDIR/m1" ] && [ -L "$dir/etc/resolv.conf" ]
-    ok $? "$mode: the image's links are still there, unchanged"
+    got=$(tr '\n' ' ' <"$out")
+    [ "$got" = "127.0.0.1 0 done " ] && [ "$(cat "$HOSTDIR/m1" "$HOSTDIR/m2")" = "$TOKEN"$'\n'"$TOKEN" ] &&
+        [ -L "$dir/etc/hosts" ] && [ "$(readlink "$dir/etc/hosts")" = "$HOSTDIR/m1" ] && [ -L "$dir/etc/resolv.conf" ]
+    ok $? "$mode: symlinked /etc/hosts, hostname, resolv.conf replaced by the runtime's; the host files they name and the image's links unchanged" ||
+        { diag "got: $got"; show_err; }
 done
 # A directory where /etc/hosts should be: refused, not mounted over.
 files_image diretc 'mkdir -p etc/hosts' >/dev/null || bail_out "cannot write diretc"
@@ -128,13 +128,19 @@ tar -C "$LAYER" --numeric-owner -cf "$SAVE/src/base.tar" . || bail_out "tar busy
 tar -C "$SAVE/src/hello" --numeric-owner -cf "$SAVE/src/hello.tar" hello.txt || bail_out "tar hello"
 # empty.tar: only the two 512-byte end-of-archive blocks (what Docker writes).
 head -c 1024 /dev/zero >"$SAVE/src/empty.tar"
-python3 - "$SAVE" <<'PY' || bail_out "cannot make the docker save archive"
-import hashlib, json, os, sys, tarfile, io
-d = sys.argv[1]
+# save_archive TAG LAYER...: a `docker save` archive (legacy layout, as
+# Docker 20-24 writes it) of those layers of $SAVE/src, as $SAVE/TAG.tar.
+save_archive() {
+    local tag=$1
+    shift
+    rm -rf "$SAVE/out"
+    python3 - "$SAVE" "$tag" "$@" <<'PY' || return 1
+import hashlib, json, os, sys
+d, tag, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 out = os.path.join(d, "out")
 os.makedirs(out)
 layers, diff_ids = [], []
-for name in ["base", "empty", "hello", "empty"]:
+for name in names:
     data = open(os.path.join(d, "src", name + ".tar"), "rb").read()
     h = hashlib.sha256(data).hexdigest()
     os.makedirs(os.path.join(out, h), exist_ok=True)
@@ -151,19 +157,28 @@ cfg = {"architecture": "amd64", "os": "linux",
 cb = json.dumps(cfg).encode()
 ch = hashlib.sha256(cb).hexdigest()
 open(os.path.join(out, ch + ".json"), "wb").write(cb)
-json.dump([{"Config": ch + ".json", "RepoTags": ["emptylayer:1"], "Layers": layers}],
+name, t = tag.split(":")
+json.dump([{"Config": ch + ".json", "RepoTags": [tag], "Layers": layers}],
           open(os.path.join(out, "manifest.json"), "w"))
-json.dump({"emptylayer": {"1": layers[-1].split("/")[0]}}, open(os.path.join(out, "repositories"), "w"))
+json.dump({name: {t: layers[-1].split("/")[0]}}, open(os.path.join(out, "repositories"), "w"))
 PY
-tar -C "$SAVE/out" -cf "$SAVE/emptylayer.tar" . || bail_out "tar the archive"
-timeout -k 10 120 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$SAVE/emptylayer.tar" >"$out" 2>"$err"
-is "$?" 0 "a docker save archive with empty layers imports" || show_err
-like "$(cat "$out")" '^emptylayer:1 sha256:[0-9a-f]{12} \(docker-save, 4 layers' "it lists its 4 layers" ||
-    diag_file "$out"
-got=$(wr activate --cold emptylayer:1 cat /hello.txt 2>"$err")
-is "$got" "from the non-empty layer" "it runs, with the file of its non-empty layer" || show_err
-got=$(wr activate --cold emptylayer:1 2>"$err")
-is "$got" "from the non-empty layer" "a config whose Cmd is one string (Docker's StrSlice) runs it as one argument" ||
-    show_err
+    tar -C "$SAVE/out" -cf "$SAVE/$tag.tar" .
+}
+# One empty layer (stacked as its own lower layer), and two (the same
+# layer twice: the import flattens).
+for m in "emptylayer:1|base empty hello|3" "emptylayer:2|base empty hello empty|4"; do
+    IFS='|' read -r tag layers n <<<"$m"
+    # shellcheck disable=SC2086
+    save_archive "$tag" $layers || bail_out "cannot make the docker save archive $tag"
+    timeout -k 10 120 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$SAVE/$tag.tar" >"$out" 2>"$err"
+    is "$?" 0 "$tag: a docker save archive with an empty layer ($layers) imports" || show_err
+    like "$(cat "$out")" "^$tag sha256:[0-9a-f]{12} \\(docker-save, $n layers" "$tag: it lists its $n layers" ||
+        diag_file "$out"
+    got=$(wr activate --cold "$tag" cat /hello.txt 2>"$err")
+    is "$got" "from the non-empty layer" "$tag: it runs, with the file of its non-empty layer" || show_err
+    got=$(wr activate --cold "$tag" 2>"$err")
+    is "$got" "from the non-empty layer" \
+        "$tag: a config whose Cmd is one string (Docker's StrSlice) runs it as one argument" || show_err
+done
 
 done_testing
