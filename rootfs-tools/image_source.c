@@ -286,6 +286,18 @@ static int strv_get(json_t *obj, const char *field, char ***out, wr_error *err)
     *out = NULL;
     if (!arr || json_is_null(arr))
         return 0;
+    /* Entrypoint and Cmd are Docker's StrSlice, which also takes one
+     * string (as one element); Docker loads such configs. */
+    if (json_is_string(arr) && strcmp(field, "Env") != 0) {
+        const char *s = jstr(arr);
+        char **v = calloc(2, sizeof *v);
+        if (!s || !v || !(v[0] = strdup(s))) {
+            free(v);
+            return wr_error_set(err, s ? ENOMEM : EINVAL, "config: %s", field);
+        }
+        *out = v;
+        return 0;
+    }
     if (!json_is_array(arr))
         return wr_error_set(err, EINVAL, "config: %s is not an array of strings", field);
     char **v = calloc(json_array_size(arr) + 1, sizeof *v);

@@ -660,8 +660,11 @@ static int unpack_stream(struct unpack *u, wr_error *err)
         /* A data error past the entry's header shows here or at the next
          * header; libarchive skips unread data itself. */
     }
-    if (u->st->entries == 0)
-        return wr_error_set(err, EINVAL, "the archive has no entries (not a tar archive?)");
+    /* A tar of only its end-of-archive blocks is a valid, empty layer:
+     * `docker build` writes one for each metadata-only step, and Docker
+     * loads it. Only a stream with no bytes at all is not a tar. */
+    if (u->st->entries == 0 && u->st->stream_bytes == 0)
+        return wr_error_set(err, EINVAL, "the archive is empty (not a tar archive?)");
     /* Hash what follows the tar end marker too: the digest is over the
      * whole decompressed stream. */
     const void *p;

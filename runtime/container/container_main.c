@@ -10,6 +10,7 @@
 #include "rootfs.h"
 #include "container_fds.h"
 #include "container_paths.h"
+#include "etc_files.h"
 #include "netlink_link.h"
 #include "exec_command.h"
 #include "security_setup.h"
@@ -213,6 +214,9 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         wr_error_set(&err, errno, "sethostname");
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     }
+    /* Only with --hostname: /etc/hosts and /etc/hostname follow it. */
+    if (act.hostname[0] && wr_etc_files_set_hostname(act.hostname, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     for (int i = 0; i < 3; i++)
         if (install_stdio(fds[i], i, &err) < 0)
             report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);

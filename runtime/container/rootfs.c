@@ -8,6 +8,7 @@
 #include "container.h"
 
 #include "devfs.h"
+#include "etc_files.h"
 #include "container_fds.h"
 #include "container_paths.h"
 #include "proc_mask.h"
@@ -107,6 +108,9 @@ static int mount_api_filesystems(const struct wr_container_config *cfg, const ch
     fd = wr_mount_target_open(root_fd, "dev", 0755, err);
     if (fd < 0 ||
         wr_devfs_setup(root_fd, fd, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
+        goto out;
+    /* /etc/hosts, /etc/hostname, /etc/resolv.conf: on the same terms. */
+    if (wr_etc_files_setup(cfg, root_fd, err) < 0)
         goto out;
     rc = 0;
 out:

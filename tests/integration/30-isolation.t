@@ -82,8 +82,8 @@ for mode in cold warm; do
     # (which of them exist depends on the kernel).
     masks='^/proc/(bus|fs|irq|sys|sysrq-trigger|acpi|kcore|keys|latency_stats|timer_list|timer_stats|sched_debug|scsi)$|^/sys/firmware$'
     in_container 'awk '\''{print $2}'\'' /proc/mounts | sort'
-    is "$(grep -Ev "$masks" "$out" | tr '\n' ' ')" "/ /dev /dev/full /dev/mqueue /dev/null /dev/pts /dev/random /dev/shm /dev/tty /dev/urandom /dev/zero /proc /sys " \
-        "$m the only mounts are /, /proc, /sys and /dev's (the container's own safe nodes, bound), and the masks"
+    is "$(grep -Ev "$masks" "$out" | tr '\n' ' ')" "/ /dev /dev/full /dev/mqueue /dev/null /dev/pts /dev/random /dev/shm /dev/tty /dev/urandom /dev/zero /etc/hostname /etc/hosts /etc/resolv.conf /proc /sys " \
+        "$m the only mounts are /, /proc, /sys, /dev's (the container's own safe nodes, bound), the runtime's /etc files, and the masks"
 
     # --- /dev ----------------------------------------------------------------------
     in_container 'for d in null zero full random urandom tty; do test -c /dev/$d || echo "no $d"; done
@@ -140,16 +140,16 @@ full-fails" "$m the devices work, /dev/shm is writable"
     like "$(cat "$out")" 'CapEff:[[:space:]]+0000000000000000' "$m --init: pid 1 keeps no capabilities"
 
     # --- a fresh writable layer per activation ----------------------------------------
-    in_container "echo $marker >/tmp/marker && echo $marker >/wr-root-marker && rm /etc/hosts &&
+    in_container "echo $marker >/tmp/marker && echo $marker >/wr-root-marker && rm /etc/group &&
                   cat /tmp/marker /wr-root-marker && echo \$HOSTNAME"
     id1=$(sed -n 3p "$out")
-    is "$(sed -n 1,2p "$out" | tr '\n' ' ')" "$marker $marker " "$m activation 1 writes /tmp/marker and /wr-root-marker, removes /etc/hosts"
-    in_container 'cat /tmp/marker /wr-root-marker 2>&1 | grep -c "No such file"; grep -c localhost /etc/hosts; echo $HOSTNAME'
+    is "$(sed -n 1,2p "$out" | tr '\n' ' ')" "$marker $marker " "$m activation 1 writes /tmp/marker and /wr-root-marker, removes /etc/group"
+    in_container 'cat /tmp/marker /wr-root-marker 2>&1 | grep -c "No such file"; grep -c x: /etc/group; echo $HOSTNAME'
     id2=$(sed -n 3p "$out")
-    is "$(sed -n 1,2p "$out" | tr '\n' ' ')" "2 2 " "$m activation 2 sees neither file, and the image's /etc/hosts"
+    is "$(sed -n 1,2p "$out" | tr '\n' ' ')" "2 2 " "$m activation 2 sees neither file, and the image's /etc/group"
     [ -n "$id1" ] && [ -n "$id2" ] && [ "$id1" != "$id2" ]
     ok $? "$m   in another container ($id1, $id2)"
-    [ ! -e "$LAYER/wr-root-marker" ] && [ ! -e "$LAYER/tmp/marker" ] && [ -f "$LAYER/etc/hosts" ]
+    [ ! -e "$LAYER/wr-root-marker" ] && [ ! -e "$LAYER/tmp/marker" ] && [ -f "$LAYER/etc/group" ]
     ok $? "$m the image's layer on the host is untouched"
     ! grep -rqsF "$marker" "$STORE" "$STATE"
     ok $? "$m the written data is nowhere in the store or state directory on the host"

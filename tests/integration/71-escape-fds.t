@@ -226,7 +226,8 @@ fd_report() {
 
 # bad_fds REPORT: the descriptors that are not pid 1's own: 0-2 must be a
 # /dev/null of the container's (its mount is not one of the host's), the
-# rest sockets or memfds; none may be open through a host mount.
+# rest sockets, memfds or the files behind its /etc/hosts and /etc/hostname
+# (on its own tmpfs, for --hostname); none may be open through a host mount.
 bad_fds() {
     local n rest target mnt
     while read -r n rest; do
@@ -237,6 +238,8 @@ bad_fds() {
             echo "$n:$target(host-mount)"
         elif [ "$n" -le 2 ]; then
             [ "$target" = /dev/null ] || echo "$n:$target"
+        elif [[ $target =~ ^/(hosts|hostname)$ ]]; then
+            : # the container's own /etc files on its tmpfs (etc_files.c): regular files, no way out
         elif ! [[ $target =~ ^(socket:|/memfd:) ]]; then
             echo "$n:$target"
         fi
