@@ -40,23 +40,7 @@ fi
 
 # ---- images ---------------------------------------------------------------
 
-BB_HEX=$(basename "$(dirname "$LAYER")")
 
-# fds_store_image NAME CONFIG-JSON SETUP: an image written into STORE as
-# add_attack_image does: busybox's layer and one made by running SETUP
-# (shell) in an empty directory.
-fds_store_image() {
-    local name=$1 config=$2 setup=$3 hex dir
-    hex=$(echo -n "fds-$name" | sha256sum | cut -c1-64)
-    dir=$STORE/layers/sha256/$hex/root
-    mkdir -p "$dir" "$STORE/images/$name" || return 1
-    (cd "$dir" && eval "$setup") || return 1
-    cat >"$STORE/images/$name/latest.json" <<JSON
-{"schema": 1, "name": "$name", "tag": "latest", "id": "sha256:$hex",
- "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$BB_HEX", "sha256:$hex"],
- "config": $config}
-JSON
-}
 PLAIN_CONFIG='{"Entrypoint": null, "Cmd": ["sh"], "Env": ["PATH=/bin:/sbin"], "WorkingDir": "/", "User": ""}'
 
 # fds_oci_image DIR LAYER_TAR WORKDIR: an OCI image layout of one layer
@@ -203,7 +187,7 @@ got=$(wr activate --cold -w /new//dir/./x/ busybox sh -c 'pwd; ls -ld /new/dir/x
 like "$got" '^/new/dir/x' "-w of a missing directory makes it (and its parents)" || show_err
 got=$(wr activate --cold -w /etc/../usr/bin busybox pwd 2>"$err")
 is "$got" /usr/bin "-w with .. and existing directories" || show_err
-fds_store_image wdlink "$PLAIN_CONFIG" 'mkdir -p srv && ln -s /srv srvlink && ln -s ../../.. up' ||
+add_layer_image wdlink "$PLAIN_CONFIG" 'mkdir -p srv && ln -s /srv srvlink && ln -s ../../.. up' ||
     bail_out "cannot write the image wdlink"
 got=$(wr activate --cold -w /srvlink wdlink sh -c 'pwd -P' 2>"$err")
 is "$got" /srv "-w through a symlink of the image resolves inside it" || show_err
@@ -327,18 +311,18 @@ done
 
 # ---- symlinked mount targets ---------------------------------------------------
 
-fds_store_image procetc "$PLAIN_CONFIG" 'ln -s /etc proc'
-fds_store_image procup "$PLAIN_CONFIG" 'ln -s ../../.. proc'
-fds_store_image sysup "$PLAIN_CONFIG" 'ln -s ../../../.. sys'
-fds_store_image devetc "$PLAIN_CONFIG" 'ln -s etc dev'
-fds_store_image procfile "$PLAIN_CONFIG" 'touch proc'
+add_layer_image procetc "$PLAIN_CONFIG" 'ln -s /etc proc'
+add_layer_image procup "$PLAIN_CONFIG" 'ln -s ../../.. proc'
+add_layer_image sysup "$PLAIN_CONFIG" 'ln -s ../../../.. sys'
+add_layer_image devetc "$PLAIN_CONFIG" 'ln -s etc dev'
+add_layer_image procfile "$PLAIN_CONFIG" 'touch proc'
 for case in procetc:proc procup:proc sysup:sys devetc:dev procfile:proc; do
     img=${case%%:*}
     dir=${case#*:}
     wr activate --cold "$img" sh -c 'ls /etc' >"$out" 2>"$err"
     rc=$?
     [ "$rc" -eq 125 ] && grep -q "image's /$dir is a symbolic link or not a directory: refused" "$err"
-    ok $? "an image whose /$dir is $(readlink "$STORE/layers/sha256/$(echo -n "fds-$img" | sha256sum | cut -c1-64)/root/$dir" || echo a file): refused" ||
+    ok $? "an image whose /$dir is $(readlink "$(layer_dir "$img")/$dir" || echo a file): refused" ||
         show_err
 done
 wr pool create devetc --size 1 >/dev/null 2>&1
@@ -350,9 +334,9 @@ wr pool rm devetc >/dev/null 2>&1
 # ---- the image's account files: read as host root, so never a kernel file ------
 # (an image's "etc/passwd -> /proc/kmsg" once had host root drain the kernel
 # log; /proc/self/status is a harmless stand-in for any /proc file.)
-fds_store_image pwproc "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /proc/self/status etc/passwd'
-fds_store_image grpdev "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /dev/null etc/group && printf "u:x:7:7::/:/bin/sh\n" >etc/passwd'
-fds_store_image pwlink "$PLAIN_CONFIG" 'mkdir -p etc usr/share && printf "app:x:4321:4321::/:/bin/sh\n" >usr/share/pw && ln -s ../usr/share/pw etc/passwd'
+add_layer_image pwproc "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /proc/self/status etc/passwd'
+add_layer_image grpdev "$PLAIN_CONFIG" 'mkdir -p etc && ln -s /dev/null etc/group && printf "u:x:7:7::/:/bin/sh\n" >etc/passwd'
+add_layer_image pwlink "$PLAIN_CONFIG" 'mkdir -p etc usr/share && printf "app:x:4321:4321::/:/bin/sh\n" >usr/share/pw && ln -s ../usr/share/pw etc/passwd'
 for mode in cold userns; do
     flag=
     [ "$mode" = userns ] && flag="--userns auto"
@@ -376,7 +360,7 @@ done
 
 # A set-uid busybox (no_new_privs off with --privileged): its exec clears
 # PR_SET_PDEATHSIG where pid 1 cannot arm it again.
-fds_store_image suid "$PLAIN_CONFIG" 'mkdir s && install -m 4755 /bin/busybox s/busybox' ||
+add_layer_image suid "$PLAIN_CONFIG" 'mkdir s && install -m 4755 /bin/busybox s/busybox' ||
     bail_out "cannot write the image suid"
 
 # alive PID: PID runs (not gone, not a zombie). Builtins only: it is

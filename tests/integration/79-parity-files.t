@@ -21,25 +21,16 @@ HOSTDIR=$T/host
 mkdir -p "$HOSTDIR"
 TOKEN=host-secret-$$-$RANDOM
 for f in m1 m2 m3; do echo "$TOKEN" >"$HOSTDIR/$f"; done
-BB_HEX=$(basename "$(dirname "$LAYER")")
 # lk NAME (shell text, prefixed to the probes): the address /etc/hosts
 # gives NAME, as getent hosts would.
 LK='lk() { awk -v n="$1" '"'"'{for (i = 2; i <= NF; i++) if ($i == n) {print $1; exit}}'"'"' /etc/hosts; }; '
 BB_HOSTS=$(sha256sum "$LAYER/etc/hosts" 2>/dev/null)
 
-# files_image NAME SETUP: busybox's layer plus one made by SETUP (shell).
+# files_image NAME SETUP: add_layer_image with a plain config; prints the
+# directory of the layer SETUP made.
 files_image() {
-    local name=$1 setup=$2 hex dir
-    hex=$(echo -n "files-$name" | sha256sum | cut -c1-64)
-    dir=$STORE/layers/sha256/$hex/root
-    mkdir -p "$dir" "$STORE/images/$name" || return 1
-    (cd "$dir" && eval "$setup") || return 1
-    cat >"$STORE/images/$name/latest.json" <<JSON
-{"schema": 1, "name": "$name", "tag": "latest", "id": "sha256:$hex",
- "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$BB_HEX", "sha256:$hex"],
- "config": {"Entrypoint": null, "Cmd": ["sh"], "Env": ["PATH=/bin:/sbin"], "WorkingDir": "/", "User": ""}}
-JSON
-    echo "$dir"
+    add_layer_image "$1" '{"Entrypoint": null, "Cmd": ["sh"], "Env": ["PATH=/bin:/sbin"], "WorkingDir": "/", "User": ""}' "$2" &&
+        layer_dir "$1"
 }
 
 

@@ -420,6 +420,28 @@ scope_of() {
     printf '%08x' "$h"
 }
 
+# layer_dir NAME: the directory of the layer add_layer_image made for NAME.
+layer_dir() {
+    echo "$STORE/layers/sha256/$(echo -n "layer-$1" | sha256sum | cut -c1-64)/root"
+}
+
+# add_layer_image NAME CONFIG-JSON SETUP: writes an image "NAME:latest" into
+# STORE: busybox's layer and one made by running SETUP (shell) in an empty
+# directory, with the image config CONFIG-JSON.
+add_layer_image() {
+    local name=$1 config=$2 setup=$3 hex dir bb
+    bb=$(basename "$(dirname "$LAYER")")
+    hex=$(echo -n "layer-$name" | sha256sum | cut -c1-64)
+    dir=$STORE/layers/sha256/$hex/root
+    mkdir -p "$dir" "$STORE/images/$name" || return 1
+    (cd "$dir" && eval "$setup") || return 1
+    cat >"$STORE/images/$name/latest.json" <<JSON
+{"schema": 1, "name": "$name", "tag": "latest", "id": "sha256:$hex",
+ "created": "2026-01-01T00:00:00Z", "layers": ["sha256:$bb", "sha256:$hex"],
+ "config": $config}
+JSON
+}
+
 # add_helper_image NAME HELPER FILE [ENTRYPOINT_JSON]: writes an image
 # "NAME:latest" into STORE: two layers, busybox's and one holding the static
 # HELPER (a test program) as /FILE, laid out as runtime/lib/image_store.h
