@@ -363,22 +363,14 @@ done
 add_layer_image suid "$PLAIN_CONFIG" 'mkdir s && install -m 4755 /bin/busybox s/busybox' ||
     bail_out "cannot write the image suid"
 
-# alive PID: PID runs (not gone, not a zombie). Builtins only: it is
-# polled against a 100 ms bound.
-alive() {
-    local s
-    read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
 
 # gone_within PID MS: polls until PID no longer runs; fails after MS.
 gone_within() {
     local start now
     start=${EPOCHREALTIME/./}
-    while alive "$1"; do
+    while pid_alive "$1"; do
         now=${EPOCHREALTIME/./}
-        [ $(((now - start) / 1000)) -ge "$2" ] && { ! alive "$1"; return; }
+        [ $(((now - start) / 1000)) -ge "$2" ] && { ! pid_alive "$1"; return; }
         sleep 0.002
     done
     return 0
@@ -399,7 +391,7 @@ running() {
 # ms, its cgroups soon after.
 kill_shim() {
     local label=$1 id=$2 pid=$3 shim=$4
-    if [ -z "$pid" ] || ! alive "$pid" || [ -z "$(cg_dirs "$id")" ]; then
+    if [ -z "$pid" ] || ! pid_alive "$pid" || [ -z "$(cg_dirs "$id")" ]; then
         ok 1 "$label: a container with cgroups to kill the shim of"
         diag "id=$id pid=$pid shim=$shim; $(head -c 300 "$err")"
         return

@@ -15,14 +15,6 @@ err=$T/err
 add_helper_image nopd "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/nopdeath" nopdeath ||
     bail_out "cannot write the nopd image"
 
-# alive PID: PID runs (not gone, not a zombie).
-alive() {
-    local s
-    read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-    s=${s##*) }
-    [ "${s%% *}" != Z ]
-}
-gone() { ! alive "$1"; }
 # record_field ID KEY: a field of a container's state record.
 record_field() { sed -n "s/^$2=//p" "$STATE/containers/$1" 2>/dev/null; }
 one_record() {
@@ -50,10 +42,10 @@ for user in "root|" "-u 1000|-u 1000"; do
     kill -KILL "$cli" 2>/dev/null
     wait "$cli" 2>/dev/null
     sleep 0.5
-    if alive "$pid"; then
+    if pid_alive "$pid"; then
         ok 0 "$who, cold: pid 1 outlived its shim and CLI (no holder of its pidfd left)"
         start_daemon || bail_out "the daemon did not start"
-        poll_until 5 gone "$pid"
+        poll_until 5 pid_gone "$pid"
         ok $? "$who, cold:   the next daemon kills it when it sweeps the stale record" ||
             show_pids "$pid"
         [ ! -e "$STATE/containers/$id" ]
@@ -85,7 +77,7 @@ for user in "root|" "-u 1000|-u 1000"; do
     kill -KILL "$shim" 2>/dev/null
     kill -KILL "$cli" 2>/dev/null
     wait "$cli" 2>/dev/null
-    poll_until 5 gone "$pid"
+    poll_until 5 pid_gone "$pid"
     ok $? "$who, warm:   its shim killed, the restarted daemon kills pid 1" || show_pids "$pid"
     poll_until 5 eval '[ ! -e "$STATE/containers/$id" ]'
     ok $? "$who, warm:   and removes its record"

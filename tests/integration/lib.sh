@@ -148,11 +148,16 @@ poll_until() {
 }
 
 # pid_gone PID: true when PID no longer runs (gone, or a zombie).
-pid_gone() {
-    local state
-    [ -r "/proc/$1/stat" ] || return 0
-    state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
-    [ -z "$state" ] || [ "$state" = Z ]
+pid_gone() { ! pid_alive "$1"; }
+
+# pid_alive PID: PID runs (exists and is not a zombie). Shell builtins only,
+# so that it can be polled against tight bounds (100 ms).
+pid_alive() {
+    local s
+    read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+    s=${s##*) }
+    s=${s%% *}
+    [ -n "$s" ] && [ "$s" != Z ]
 }
 
 # pid_state PID: the one-letter state (field 3 of /proc/PID/stat).

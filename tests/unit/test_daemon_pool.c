@@ -10,6 +10,7 @@
  * nothing else. Everything else is the daemon's real code, on a real image
  * store in a temporary directory. Needs no privileges. */
 #include "tap.h"
+#include "paused_child.h"
 #include "daemon/daemon.h"
 #include "daemon/daemon_api.h"
 #include "daemon/daemon_client.h"
@@ -142,30 +143,7 @@ static struct pool *pool(void)
 /* The shim reports WARM, with the pidfd of a fresh paused child. */
 static void send_warm(struct fake *f)
 {
-    int sync[2];
-    char byte;
-    if (pipe(sync) < 0)
-        bail_out("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        bail_out("fork: %s", strerror(errno));
-    if (pid == 0) {
-        /* Dies with the test, and holds none of its descriptors (the fake
-         * shims' ends, the output) open. */
-        int null = open("/dev/null", O_RDWR);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(null, 1);
-        dup2(null, 2);
-        syscall(SYS_close_range, 3, ~0U, 0);
-        for (;;)
-            pause();
-    }
-    /* EOF once the child closed its copies of every descriptor. */
-    close(sync[1]);
-    while (read(sync[0], &byte, 1) < 0 && errno == EINTR)
-        ;
-    close(sync[0]);
+    pid_t pid = paused_child();
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     struct wr_msg m = {.type = WR_MSG_WARM, .num = pid};
     wr_error err;

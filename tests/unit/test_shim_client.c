@@ -5,6 +5,7 @@
  * this test, which plays both. The "container" is a child of the test that
  * pauses: its pidfd is what WARM carries. Needs no privileges. */
 #include "tap.h"
+#include "paused_child.h"
 #include "lib/activation.h"
 #include "lib/fdpass.h"
 #include "lib/shim_client.h"
@@ -51,33 +52,6 @@ static void close_pair(struct pair *p)
         close(p->container_end);
 }
 
-/* A paused child holding none of our descriptors; dies with the test. */
-static pid_t container(void)
-{
-    int sync[2];
-    char byte;
-    if (pipe(sync) < 0)
-        bail_out("pipe: %s", strerror(errno));
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid < 0)
-        bail_out("fork: %s", strerror(errno));
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        int null = open("/dev/null", O_RDWR);
-        dup2(null, 1);
-        dup2(null, 2);
-        syscall(SYS_close_range, 3, ~0U, 0);
-        for (;;)
-            pause();
-    }
-    close(sync[1]);
-    while (read(sync[0], &byte, 1) < 0 && errno == EINTR)
-        ;
-    close(sync[0]);
-    return pid;
-}
-
 static void shim_says(struct pair *p, uint32_t type, int num, const char *text, int fd)
 {
     struct wr_msg m = {.type = type, .num = num};
@@ -90,7 +64,7 @@ static void shim_says(struct pair *p, uint32_t type, int num, const char *text, 
 /* The shim's end gets WARM for a new container; returns its pid. */
 static pid_t warm(struct pair *p)
 {
-    pid_t pid = container();
+    pid_t pid = paused_child();
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (pidfd < 0)
         bail_out("pidfd_open: %s", strerror(errno));
