@@ -247,7 +247,11 @@ echo tty-done'; stat -c %a:%u:%g \$p"
 
     # ^C typed on the terminal reaches the workload (as SIGINT).
     wait_pool_full probe:latest 30
-    cmd="$wr_cmd activate --no-cold probe sh -c \
+    # exec: script(1) runs this with $SHELL, or with /bin/sh where it is
+    # unset (as under CI); dash does not exec a lone command itself, and
+    # a shell left waiting in the terminal's foreground group dies of the
+    # ^C, which script reports as 130 whatever the workload did.
+    cmd="exec $wr_cmd activate --no-cold probe sh -c \
 'trap \"echo got-int; exit 7\" INT; echo ready; while :; do sleep 0.1; done'"
     {
         poll_until 20 grep -q ready "$T/int.out"
