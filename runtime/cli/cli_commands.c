@@ -232,30 +232,6 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
     return 0;
 }
 
-int cli_stats(const struct wr_paths *g, int argc, char **argv)
-{
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: warmrun stats\n");
-        return WR_EXIT_USAGE;
-    }
-    struct wr_request req = {.op = WR_OP_STATS};
-    struct wr_reply r;
-    if (cli_call(g, &req, &r) < 0)
-        return WR_EXIT_FAILED;
-    const struct wr_stats_info *s = &r.stats;
-    printf("activations %ld (warm %ld, pool empty %ld)\n", s->activations, s->warm_hits, s->misses);
-    printf("daemon-side activation latency, request received to workload execve, last %ld:\n",
-           s->samples);
-    printf("  p50 %.1f us  p99 %.1f us  mean %.1f us  max %.1f us\n", s->p50_us, s->p99_us,
-           s->mean_us, s->max_us);
-    printf("  stage medians: daemon %.1f us, container wake-up %.1f us, container to execve "
-           "%.1f us\n",
-           s->daemon_p50_us, s->wake_p50_us, s->container_p50_us);
-    wr_reply_free(&r);
-    return 0;
-}
-
 int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
 {
     (void)argv;

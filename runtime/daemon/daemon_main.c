@@ -15,6 +15,7 @@
 #include "daemon_shim_exe.h"
 #include "daemon_start.h"
 #include "lib/api_client.h"
+#include "lib/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
 #include "lib/cpumask.h"
@@ -394,6 +395,7 @@ static void shutdown_daemon(struct daemon *d)
     }
     daemon_pool_bury(d);
     daemon_client_bury(d);
+    wr_cgroup_remove_scope(d->g->state_dir);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);
