@@ -18,6 +18,8 @@ int cli_pool(const struct wr_paths *g, int argc, char **argv);
 int cli_ps(const struct wr_paths *g, int argc, char **argv);
 int cli_kill(const struct wr_paths *g, int argc, char **argv);
 int cli_stats(const struct wr_paths *g, int argc, char **argv);
+int cli_events(const struct wr_paths *g, int argc, char **argv);
+int cli_metrics(const struct wr_paths *g, int argc, char **argv);
 int cli_shutdown(const struct wr_paths *g, int argc, char **argv);
 int cli_image(const struct wr_paths *g, int argc, char **argv);
 int cli_bench(const struct wr_paths *g, int argc, char **argv);

@@ -12,9 +12,10 @@ static const struct {
     const char *name;
     int (*run)(const struct wr_paths *, int, char **);
 } commands[] = {
-    {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
-    {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
-    {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
+    {"activate", cli_activate}, {"pool", cli_pool},         {"ps", cli_ps},
+    {"kill", cli_kill},         {"stats", cli_stats},       {"events", cli_events},
+    {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
+    {"daemon", cli_daemon},     {"bench", cli_bench},
 };
 
 static void usage(FILE *out)
@@ -31,6 +32,8 @@ static void usage(FILE *out)
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats [--no-stream] [--json] [ID...]  CPU, memory, I/O, pids per container\n"
             "  stats --daemon                 daemon-side activation latency\n"
+            "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
+            "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"
             "  image build-busybox | import PATH | ls | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"

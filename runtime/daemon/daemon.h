@@ -46,6 +46,8 @@ struct watch {
 struct entry;
 struct pool;
 struct daemon_http;
+struct daemon_events;
+struct daemon_metrics;
 
 #define WR_START_SIGNALS_MAX 8
 
@@ -70,6 +72,7 @@ struct client {
     char lost_msg[WR_ERROR_MSG_MAX + 64];
     struct client *unanswered_next;
     bool unanswered;
+    bool subscriber; /* `events`: stays connected, never idle (daemon_events.c) */
 };
 
 struct daemon {
@@ -116,6 +119,10 @@ struct daemon {
     /* The HTTP listener and its routes (daemon_http.c); NULL until a route
      * is added or --http starts it. */
     struct daemon_http *http;
+    /* Lifecycle events and their subscribers (daemon_events.c), and the
+     * Prometheus metrics (daemon_metrics.c); NULL until first used. */
+    struct daemon_events *events;
+    struct daemon_metrics *metrics;
 };
 
 #endif

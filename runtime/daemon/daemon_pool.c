@@ -406,6 +406,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
     e->state = ENTRY_FILLING;
     e->pool = p;
     e->created = (int64_t)time(NULL);
+    e->spawned_ns = wr_monotonic_ns();
     snprintf(e->image, sizeof e->image, "%s", p->image);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &e->watch};
     e->next = d->entries;

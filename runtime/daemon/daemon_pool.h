@@ -52,6 +52,7 @@ struct entry {
     int64_t created;     /* unix seconds */
     int64_t received_ns; /* when its activation request arrived */
     int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
+    int64_t spawned_ns;  /* when its shim was spawned (the fill's start; metrics) */
     char command[256];
     int cpu;               /* the CPU --cpu-spread gave it, or -1 */
     struct client *waiter; /* STARTING: the activation it is started for */

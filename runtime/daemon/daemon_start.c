@@ -26,7 +26,9 @@
 #include "daemon_start.h"
 
 #include "daemon_client.h"
+#include "daemon_events.h"
 #include "daemon_log.h"
+#include "daemon_metrics.h"
 #include "daemon_pool.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
@@ -70,6 +72,7 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
     }
     c->received_ns = received_ns;
     c->n_signals = 0;
+    daemon_metrics_count(d, p->image, METRICS_POOL_EMPTY);
     return true;
 }
 
@@ -106,6 +109,10 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
                               &e->resumed_ns, &err);
     if (rc == 0 || rc == WR_ACTIVATE_STARTED_FAILED)
         daemon_entry_running(d, e, c->received_ns, true);
+    daemon_metrics_count(d, p->image, rc == 0 ? METRICS_COLD : METRICS_FAILED);
+    if (rc == 0)
+        daemon_event_emit(d, "activated", "id", e->shim.id, "image", p->image, "kind", "cold",
+                          "reason", "pool_empty", DAEMON_EVENT_END);
     if (rc < 0) {
         daemon_log("container %s: %s", e->shim.id, err.msg);
         daemon_send_error(c, "internal", err.msg);

@@ -25,7 +25,9 @@ enum wr_op {
     WR_OP_KILL,
     WR_OP_STATS,
     WR_OP_SHUTDOWN,
-    WR_OP_SIGNAL, /* client -> shim, after activation */
+    WR_OP_SIGNAL,  /* client -> shim, after activation */
+    WR_OP_METRICS, /* the Prometheus exposition, in text replies (protocol_text.h) */
+    WR_OP_EVENTS,  /* lifecycle events since since_ns, then as they happen */
 };
 
 struct wr_request {
@@ -43,6 +45,7 @@ struct wr_request {
     long size;           /* pool_create */
     uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
     char *id;            /* kill */
+    int64_t since_ns;    /* events: CLOCK_REALTIME ns; 0: only new ones */
     int signal;          /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;
