@@ -143,12 +143,13 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     }
     /* A pool's containers carry the pool's settings: security and resource
      * options apply to a cold start of this one. */
-    if ((o->c.security_set || o->c.res_set) && o->no_cold) {
-        cli_error("security and resource options apply to cold starts; they exclude --no-cold "
-                  "(a warm container has its pool's settings: give them to pool create)");
+    bool settings = o->c.security_set || o->c.res_set || o->c.network[0];
+    if (settings && o->no_cold) {
+        cli_error("security, resource and network options apply to cold starts; they exclude "
+                  "--no-cold (a warm container has its pool's settings: give them to pool create)");
         return -1;
     }
-    o->cold |= o->c.security_set || o->c.res_set;
+    o->cold |= settings;
     o->req.no_cold = o->no_cold;
     if (optind >= argc) {
         usage();
@@ -292,6 +293,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .quiet = true,
         .security = security,
         .resources = o->c.res_set ? &o->c.res : NULL,
+        .network = o->c.network[0] ? o->c.network : NULL,
     };
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
@@ -397,7 +399,8 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     int64_t sent_ns = wr_monotonic_ns();
     char reason[WR_ERROR_MSG_MAX];
     snprintf(reason, sizeof reason, "%s",
-             o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
+             o.c.security_set || o.c.res_set || o.c.network[0] ? "per-activation options"
+                                                               : "--cold");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio.pass, &sock, &err);
         if (got < 0)

@@ -125,6 +125,7 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     req.image = argv[optind];
     req.security = opts.security_set ? &opts.security : NULL;
     req.resources = opts.res;
+    req.network = opts.network[0] ? opts.network : NULL;
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
@@ -351,5 +352,13 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
                                "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
+}
+
+/* The network manager is in the daemon's program (it links libnftables,
+ * which this static binary does not); it needs no running daemon. */
+int cli_network(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"network", "--state-dir", g->state_dir, NULL};
     return exec_sibling("warmrun-daemon", pre, argc, argv);
 }

@@ -5,6 +5,7 @@
 #ifndef WARMRUN_CLI_OPTIONS_H
 #define WARMRUN_CLI_OPTIONS_H
 
+#include "lib/net_config.h"
 #include "lib/resources.h"
 #include "lib/security_profile.h"
 
@@ -17,13 +18,15 @@
 #define CLI_CONTAINER_USAGE                                                                        \
     "[--cap-add CAP] [--cap-drop CAP] [--privileged] [--security-opt seccomp=PROFILE] "            \
     "[--read-only] [-u USER[:GROUP]] [--ulimit NAME=SOFT[:HARD]] [--umask MASK] "                  \
-    "[--userns auto|BASE[:SIZE]] [resource options: docs/resources.md]"
+    "[--userns auto|BASE[:SIZE]] [--network none|host|bridge[=NAME]] "                             \
+    "[resource options: docs/resources.md]"
 
 struct cli_container_options {
     struct wr_security_profile security; /* the defaults, changed by the options */
     bool security_set;                   /* a security option was given */
     struct wr_resources res;             /* zeroed: nothing set */
     bool res_set;                        /* a resource option was given */
+    char network[WR_NET_MODE_TEXT];      /* --network, canonical; "" = not given */
 };
 
 void cli_container_options_init(struct cli_container_options *o);

@@ -5,6 +5,7 @@
 
 #include "daemon_client.h"
 #include "daemon_log.h"
+#include "daemon_network.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_start.h"
@@ -72,7 +73,7 @@ static bool pool_settings_given(const struct wr_request *req)
 {
     int n = 0;
     (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0;
+    return req->security || req->tmpfs_size || req->network || n > 0;
 }
 
 /* The hot path. A pool without a warm container starts one for this
@@ -323,9 +324,11 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
+        /* The network first: a bad or missing one leaves the pool as it was. */
+        if (daemon_network_ensure(d->g->state_dir, req->network, &err) < 0 ||
+            daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &req->resources, &err) < 0)
+                               req->security, &req->resources, req->network, &err) < 0)
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);

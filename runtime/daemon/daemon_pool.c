@@ -190,8 +190,10 @@ static void settings_changed(struct daemon *d, struct pool *p)
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
-                       const struct wr_resources *res, wr_error *err)
+                       const struct wr_resources *res, const char *network, wr_error *err)
 {
+    if (!network)
+        network = "";
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
@@ -216,8 +218,9 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
             daemon_pool_security(d, p, security, &changed, err) < 0)
             return -1;
         bool res_changed = daemon_resources_pool_apply(d, p, res);
-        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
+        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes || strcmp(network, p->network);
         p->tmpfs_bytes = tmpfs_bytes;
+        snprintf(p->network, sizeof p->network, "%s", network);
         if (changed)
             settings_changed(d, p);
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -243,6 +246,7 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
     daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
+    snprintf(p->network, sizeof p->network, "%s", network);
     p->next = d->pools;
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
@@ -392,6 +396,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
+        .network = p->network[0] ? p->network : NULL,
     };
     if (d->spawn(&spec, &e->shim, err) < 0) {
         free(e);

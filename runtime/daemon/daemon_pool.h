@@ -28,6 +28,7 @@
 #include "daemon.h"
 
 #include "lib/image_store.h"
+#include "lib/net_config.h"
 #include "lib/resources.h"
 #include "lib/security_profile.h"
 
@@ -82,6 +83,7 @@ struct pool {
     char security_source[WR_PROFILE_TEXT];
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
+    char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -96,10 +98,11 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image);
  * discarded, one STARTING for a waiting activation is started again with
  * the new settings for the same client. Errors: the image's load, a
  * profile that does not compile, invalid resources (the pool stays as it
- * was). */
+ * was). network: the canonical --network text (NULL: none), already
+ * checked and prepared (daemon_network_ensure). */
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
-                       const struct wr_resources *res, wr_error *err);
+                       const struct wr_resources *res, const char *network, wr_error *err);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);

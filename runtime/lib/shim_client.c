@@ -64,22 +64,30 @@ static int lift_fd(int *fd, wr_error *err)
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
 #define RESOURCE_ARGS_MAX 24
+#define RESOURCE_ARG_LEN  (CPU_SETSIZE * 4 + 32)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
-    char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
+    char text[RESOURCE_ARGS_MAX][RESOURCE_ARG_LEN];
     size_t n;
 };
 
-static int add_resource_arg(const char *key, const char *value, void *ctx)
+/* Appends "option value" (value copied into ra). */
+static int add_arg_pair(struct resource_args *ra, const char *option, const char *value)
 {
-    struct resource_args *ra = ctx;
     if (ra->n >= RESOURCE_ARGS_MAX)
         return -1;
-    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s=%s", key, value);
-    ra->argv[2 * ra->n] = (char *)"--resource";
+    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s", value);
+    ra->argv[2 * ra->n] = (char *)option;
     ra->argv[2 * ra->n + 1] = ra->text[ra->n];
     ra->n++;
     return 0;
+}
+
+static int add_resource_arg(const char *key, const char *value, void *ctx)
+{
+    char pair[RESOURCE_ARG_LEN];
+    snprintf(pair, sizeof pair, "%s=%s", key, value);
+    return add_arg_pair(ctx, "--resource", pair);
 }
 
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
@@ -90,6 +98,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     snprintf(tmpfs, sizeof tmpfs, "%" PRIu64, spec->tmpfs_bytes);
     ra.n = 0;
     if (spec->resources && wr_resources_each(spec->resources, add_resource_arg, &ra) < 0)
+        return wr_error_set(err, E2BIG, "too many resource settings");
+    if (spec->network && add_arg_pair(&ra, "--network", spec->network) < 0)
         return wr_error_set(err, E2BIG, "too many resource settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {

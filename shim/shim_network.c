@@ -1,0 +1,118 @@
+/* The container's network on the fill path, host side (docs/network.md):
+ * for `--network bridge=NAME`, a lease from the network's IPAM before the
+ * clone (so the container writes its own address into /etc/hosts), then a
+ * veth pair created with its peer already in the container's network
+ * namespace as eth0, the host end enslaved to the bridge and up, and eth0
+ * configured through a netlink socket opened inside that namespace: the
+ * container itself never needs CAP_NET_ADMIN for it, and nothing of this
+ * is on the activation path. Released after the exit report. */
+#include "shim.h"
+
+#include "lib/cleanup.h"
+#include "lib/ipam.h"
+#include "lib/rtnl.h"
+#include "lib/state_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+int shim_network_prepare(struct shim *sh, wr_error *err)
+{
+    struct shim_network *sn = &sh->net;
+    if (sh->opt.net.kind == WR_NET_HOST && sh->opt.security.userns_size)
+        /* The host's network namespace belongs to the host's user
+         * namespace: a container root mapped elsewhere could neither
+         * mount its sysfs nor be held to it (Docker refuses this too). */
+        return wr_error_set(err, EINVAL,
+                            "--network host cannot be combined with a user namespace (--userns)");
+    if (sh->opt.net.kind != WR_NET_BRIDGE)
+        return 0;
+    if (wr_network_load(sh->opt.state_dir, sh->opt.net.name, &sn->net, err) < 0)
+        return -1;
+    sn->bridge_index = if_nametoindex(sn->net.bridge);
+    if (!sn->bridge_index)
+        return wr_error_set(err, ENODEV,
+                            "network %s: its bridge %s is missing (start the daemon, or `warmrun "
+                            "network create` it again)",
+                            sn->net.name, sn->net.bridge);
+    struct wr_lease_holder h = {.pid = getpid()};
+    snprintf(h.id, sizeof h.id, "%s", sh->opt.id);
+    if (wr_proc_start_time(h.pid, &h.start, err) < 0 ||
+        wr_ipam_allocate(sh->opt.state_dir, &sn->net, &h, &sn->addr, err) < 0)
+        return -1;
+    sn->leased = true;
+    return 0;
+}
+
+/* Inside the container's namespace: eth0 up with its address, and the
+ * default route through the bridge's address. */
+static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
+{
+    cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    struct wr_rtnl r = {0};
+    unsigned index = 0;
+    if (own < 0)
+        return wr_error_set(err, errno, "open /proc/self/ns/net");
+    if (setns(netns_fd, CLONE_NEWNET) < 0)
+        return wr_error_set(err, errno, "enter the container's network namespace");
+    int rc = wr_rtnl_open(&r, err);
+    if (rc == 0 && !(index = if_nametoindex("eth0")))
+        rc = wr_error_set(err, errno, "find eth0 in the container");
+    if (setns(own, CLONE_NEWNET) < 0) /* never stay in the container's */
+        rc = wr_error_set(err, errno, "return to the shim's network namespace");
+    if (rc == 0)
+        rc = wr_rtnl_link_up(&r, index, err) < 0 ||
+                     wr_rtnl_addr_add(&r, index, sn->addr, sn->net.subnet.prefix, err) < 0 ||
+                     wr_rtnl_route_default(&r, index, sn->net.gateway, err) < 0
+                 ? -1
+                 : 0;
+    wr_rtnl_close(&r);
+    return rc;
+}
+
+int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
+{
+    struct shim_network *sn = &sh->net;
+    struct wr_rtnl r = {0};
+    if (!sn->leased)
+        return 0;
+    /* "wr" + the container id: 14 characters, within IFNAMSIZ, and the
+     * name says whose it is (reconciliation, `ip link`). */
+    snprintf(sn->host_if, sizeof sn->host_if, "wr%s", sh->opt.id);
+    if (wr_rtnl_open(&r, err) < 0)
+        return -1;
+    int rc = wr_rtnl_veth_add(&r, sn->host_if, sn->bridge_index, "eth0", netns_fd, err);
+    wr_rtnl_close(&r);
+    if (rc < 0) {
+        sn->host_if[0] = '\0';
+        return -1;
+    }
+    if (configure_peer(sn, netns_fd, err) < 0)
+        return wr_error_prefix(err, "network %s", sn->net.name);
+    return 0;
+}
+
+void shim_network_release(struct shim *sh)
+{
+    struct shim_network *sn = &sh->net;
+    wr_error err;
+    if (sn->host_if[0]) {
+        /* The kernel removes the pair with the container's namespace, but
+         * asynchronously (cleanup_net): deleting it here makes it gone
+         * when the shim is. ENODEV: it went with the namespace already. */
+        struct wr_rtnl r = {0};
+        if (wr_rtnl_open(&r, &err) == 0) {
+            wr_rtnl_link_del(&r, sn->host_if, &err);
+            wr_rtnl_close(&r);
+        }
+        sn->host_if[0] = '\0';
+    }
+    if (sn->leased)
+        wr_ipam_release(sh->opt.state_dir, sn->net.name, sh->opt.id, &err);
+    sn->leased = false;
+}
