@@ -12,6 +12,7 @@
 #include "lib/resources.h"
 #include "lib/shim_msg.h"
 #include "lib/net_config.h"
+#include "lib/net_publish.h"
 
 #include <sched.h>
 #include <stdbool.h>
@@ -32,6 +33,9 @@ struct shim_options {
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
     struct wr_net_mode net; /* --network */
+    const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
+    size_t n_publish;
+    const char *net_helper; /* --net-helper: warmrun-daemon, for publishing */
 };
 
 /* The container's bridge network, host side (shim_network.c). */
@@ -40,6 +44,7 @@ struct shim_network {
     unsigned bridge_index;
     uint32_t addr; /* its leased address, host byte order */
     bool leased;
+    bool published;         /* its ports are in the network's table */
     char host_if[IFNAMSIZ]; /* the veth's host end, once made */
 };
 

@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
                             "network %s: its bridge %s is missing (start the daemon, or `warmrun "
                             "network create` it again)",
                             sn->net.name, sn->net.bridge);
-    struct wr_lease_holder h = {.pid = getpid()};
+    struct wr_lease_holder h = {.pid = getpid(), .published = sh->opt.n_publish > 0};
     snprintf(h.id, sizeof h.id, "%s", sh->opt.id);
     if (wr_proc_start_time(h.pid, &h.start, err) < 0 ||
         wr_ipam_allocate(sh->opt.state_dir, &sn->net, &h, &sn->addr, err) < 0)
@@ -75,6 +77,61 @@ static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
     return rc;
 }
 
+/* Runs the network manager (`warmrun-daemon network --state-dir DIR
+ * COMMAND NAME ID [ARGS...]`), which links libnftables, as a child: the
+ * shim stays small, and nftables work is never in the daemon's loop.
+ * Its one-line error becomes err. */
+static int run_helper(struct shim *sh, const char *command, const char *addr, wr_error *err)
+{
+    char *argv[8 + WR_PUBLISH_MAX];
+    size_t n = 0;
+    argv[n++] = (char *)"warmrun-daemon";
+    argv[n++] = (char *)"network";
+    argv[n++] = (char *)"--state-dir";
+    argv[n++] = (char *)sh->opt.state_dir;
+    argv[n++] = (char *)command;
+    argv[n++] = sh->net.net.name;
+    argv[n++] = (char *)sh->opt.id;
+    if (addr) {
+        argv[n++] = (char *)addr;
+        for (size_t i = 0; i < sh->opt.n_publish; i++)
+            argv[n++] = (char *)sh->opt.publish[i];
+    }
+    argv[n] = NULL;
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0)
+        return wr_error_set(err, errno, "pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    char *const envp[] = {NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, sh->opt.net_helper, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        return wr_error_set(err, rc, "run %s", sh->opt.net_helper);
+    }
+    char msg[WR_ERROR_MSG_MAX] = "";
+    ssize_t got, len = 0;
+    while ((got = read(pipefd[0], msg + len, sizeof msg - 1 - (size_t)len)) > 0 &&
+           (size_t)(len += got) < sizeof msg - 1)
+        ;
+    close(pipefd[0]);
+    msg[len] = '\0';
+    msg[strcspn(msg, "\n")] = '\0';
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    const char *text = strncmp(msg, "warmrun: ", 9) == 0 ? msg + 9 : msg;
+    return wr_error_set(err, 0, "%s", text[0] ? text : "network helper failed");
+}
+
 int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
 {
     struct shim_network *sn = &sh->net;
@@ -94,6 +151,13 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     }
     if (configure_peer(sn, netns_fd, err) < 0)
         return wr_error_prefix(err, "network %s", sn->net.name);
+    if (sh->opt.n_publish) {
+        char addr[WR_IPV4_TEXT];
+        wr_ipv4_format(sn->addr, addr);
+        if (run_helper(sh, "publish", addr, err) < 0)
+            return -1;
+        sn->published = true;
+    }
     return 0;
 }
 
@@ -112,6 +176,11 @@ void shim_network_release(struct shim *sh)
         }
         sn->host_if[0] = '\0';
     }
+    /* A mapping that could not be removed keeps the lease (marked
+     * published): the address is not handed out again until the network
+     * manager's reconciliation has removed it. */
+    if (sn->leased && sh->opt.n_publish && run_helper(sh, "unpublish", NULL, &err) < 0)
+        sn->leased = false;
     if (sn->leased)
         wr_ipam_release(sh->opt.state_dir, sn->net.name, sh->opt.id, &err);
     sn->leased = false;

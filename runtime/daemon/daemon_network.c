@@ -2,6 +2,7 @@
 #include "daemon_network.h"
 
 #include "daemon_nft.h"
+#include "lib/net_publish.h"
 #include "lib/cleanup.h"
 #include "lib/ipam.h"
 #include "lib/paths.h"
@@ -21,14 +22,21 @@
 #include <unistd.h>
 
 /* Forwarding for packets that arrive on the bridge only (ip-sysctl.rst:
- * conf/<if>/forwarding): warmrun never changes the host-wide switch. */
+ * conf/<if>/forwarding): warmrun never changes the host-wide switch. And
+ * route_localnet, so that a port published on 127.0.0.1 is DNATed out to
+ * the bridge (Docker does the same without its userland proxy); what it
+ * would also allow, a container sending to the host's 127.0.0.1 over the
+ * bridge (CVE-2020-8558's class), the table's input filter drops. */
 static int enable_forwarding(const char *bridge, wr_error *err)
 {
     char path[96];
-    snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/forwarding", bridge);
-    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, "1", 1) != 1)
-        return wr_error_set(err, errno, "enable forwarding on %s", bridge);
+    static const char *const knobs[] = {"forwarding", "route_localnet"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/%s", bridge, knobs[i]);
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1)
+            return wr_error_set(err, errno, "enable %s on %s", knobs[i], bridge);
+    }
     return 0;
 }
 
@@ -196,12 +204,44 @@ int daemon_network_ensure(const char *state_dir, const char *mode, wr_error *err
     return ensure_host_side(&n, err);
 }
 
+/* The leases' reconciliation removes a gone container's mappings first. */
+static int unpublish_gone(const char *net_name, const char *id, void *ctx)
+{
+    wr_error ignored;
+    (void)ctx;
+    return daemon_nft_unpublish(net_name, id, &ignored);
+}
+
+static int reconcile(const char *state_dir, const char *name, size_t *live, wr_error *err)
+{
+    return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
+}
+
+int daemon_network_publish(const char *state_dir, const char *name, const char *id,
+                           const char *addr_text, char **specs, size_t count, wr_error *err)
+{
+    struct wr_network n;
+    struct wr_publish ports[WR_PUBLISH_MAX];
+    uint32_t addr;
+    if (count > WR_PUBLISH_MAX)
+        return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
+    for (size_t i = 0; i < count; i++)
+        if (wr_publish_parse(specs[i], &ports[i], err) < 0)
+            return -1;
+    if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
+        return -1;
+    /* A port a gone container held is free again once its mapping goes. */
+    if (reconcile(state_dir, name, NULL, err) < 0)
+        return -1;
+    return daemon_nft_publish(&n, id, addr, ports, count, err);
+}
+
 int daemon_network_remove(const char *state_dir, const char *name, wr_error *err)
 {
     struct wr_network n;
     size_t live = 0;
     if (wr_network_load(state_dir, name, &n, err) < 0 ||
-        wr_ipam_reconcile(state_dir, name, &live, err) < 0)
+        reconcile(state_dir, name, &live, err) < 0)
         return -1;
     if (live)
         return wr_error_set(err, EBUSY, "network %s has %zu container%s: remove them first", name,
@@ -220,7 +260,7 @@ void daemon_network_reconcile(const char *state_dir)
     if (wr_network_list(state_dir, &list, &count, &ignored) < 0)
         return;
     for (size_t i = 0; i < count; i++)
-        wr_ipam_reconcile(state_dir, list[i].name, NULL, &ignored);
+        reconcile(state_dir, list[i].name, NULL, &ignored);
 }
 
 static int network_ls(const char *state_dir, bool json)
@@ -237,7 +277,7 @@ static int network_ls(const char *state_dir, bool json)
     if (!live)
         return 1;
     for (size_t i = 0; i < count; i++)
-        wr_ipam_reconcile(state_dir, list[i].name, &live[i], &err);
+        reconcile(state_dir, list[i].name, &live[i], &err);
     if (json) {
         cleanup_free char *text = wr_network_list_json(list, live, count);
         if (!text)
@@ -295,6 +335,19 @@ int daemon_network_main(int argc, char **argv)
     const char *cmd = argv[optind], *name = optind + 1 < argc ? argv[optind + 1] : NULL;
     if (strcmp(cmd, "ls") == 0 && optind + 1 == argc)
         return network_ls(paths.state_dir, json);
+    /* The shim's helpers: publish NAME ID ADDR SPEC..., unpublish NAME ID. */
+    if (strcmp(cmd, "publish") == 0 && optind + 4 <= argc)
+        rc = daemon_network_publish(paths.state_dir, name, argv[optind + 2], argv[optind + 3],
+                                    argv + optind + 4, (size_t)(argc - optind - 4), &err);
+    else if (strcmp(cmd, "unpublish") == 0 && optind + 3 == argc)
+        rc = daemon_nft_unpublish(name, argv[optind + 2], &err);
+    else
+        rc = 1;
+    if (rc <= 0) {
+        if (rc < 0)
+            fprintf(stderr, "warmrun: %s\n", err.msg);
+        return rc < 0 ? 1 : 0;
+    }
     if (!name || optind + 2 != argc)
         return usage();
     if (wr_state_dir_prepare(paths.state_dir, &err) < 0) {

@@ -28,6 +28,10 @@ int daemon_network_create(const char *state_dir, const char *name, const char *s
 /* Removes network name (its table, bridge and record); EBUSY while a
  * container holds a lease on it. */
 int daemon_network_remove(const char *state_dir, const char *name, wr_error *err);
+/* Publishes specs (-p texts) of container id at addr on network name,
+ * after reconciling the network (a gone container's ports are free). */
+int daemon_network_publish(const char *state_dir, const char *name, const char *id,
+                           const char *addr_text, char **specs, size_t count, wr_error *err);
 /* Drops the leases of every network whose holder is gone (daemon start). */
 void daemon_network_reconcile(const char *state_dir);
 

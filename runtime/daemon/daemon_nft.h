@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 #include "lib/net_config.h"
+#include "lib/net_publish.h"
 
 #include <stdbool.h>
 
@@ -20,6 +21,12 @@ bool daemon_nft_network_exists(const char *net_name);
  * filter that drops what containers send to the host's addresses other
  * than the bridge's own (the gateway). Errors: nft's first line. */
 int daemon_nft_network_add(const struct wr_network *n, wr_error *err);
+/* Publishes ports of the container id (at addr, host byte order): one map
+ * element each, all or none. EADDRINUSE: a host port is taken. */
+int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr,
+                       const struct wr_publish *ports, size_t count, wr_error *err);
+/* Removes every element that id published (none: 0). */
+int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err);
 /* Deletes the network's table; a missing table is not an error. */
 int daemon_nft_network_del(const char *net_name, wr_error *err);
 

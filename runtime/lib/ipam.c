@@ -1,5 +1,5 @@
 /* See ipam.h. File format, one line each: "last A.B.C.D", then
- * "A.B.C.D ID PID START" per lease. Rewritten whole (tmp + rename) under
+ * "A.B.C.D ID PID START [p]" per lease (p: published). Rewritten whole (tmp + rename) under
  * the lock: a crash leaves the old file or the new one, never half. */
 #include "ipam.h"
 
@@ -58,7 +58,7 @@ static int read_leases(const char *state_dir, const char *name, struct lease_fil
         return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", f->path);
     size_t cap = 0;
     while (fgets(line, sizeof line, in)) {
-        char a[32], id[32];
+        char a[32], id[32], flag[4] = "";
         int pid;
         uint64_t start;
         wr_error ignored;
@@ -66,7 +66,8 @@ static int read_leases(const char *state_dir, const char *name, struct lease_fil
             wr_ipv4_parse(a, &f->last, &ignored);
             continue;
         }
-        if (sscanf(line, "%31s %15s %d %" SCNu64, a, id, &pid, &start) != 4 || f->n >= LEASES_MAX)
+        if (sscanf(line, "%31s %15s %d %" SCNu64 " %3s", a, id, &pid, &start, flag) < 4 ||
+            f->n >= LEASES_MAX)
             continue;
         if (f->n == cap) {
             cap = cap ? 2 * cap : 16;
@@ -82,6 +83,7 @@ static int read_leases(const char *state_dir, const char *name, struct lease_fil
         snprintf(l->h.id, sizeof l->h.id, "%.15s", id);
         l->h.pid = pid;
         l->h.start = start;
+        l->h.published = strcmp(flag, "p") == 0;
         f->n++;
     }
     return 0;
@@ -98,8 +100,8 @@ static int write_leases(const struct lease_file *f, wr_error *err)
     fprintf(out, "last %s\n", a);
     for (size_t i = 0; i < f->n; i++) {
         wr_ipv4_format(f->l[i].addr, a);
-        fprintf(out, "%s %s %d %" PRIu64 "\n", a, f->l[i].h.id, (int)f->l[i].h.pid,
-                f->l[i].h.start);
+        fprintf(out, "%s %s %d %" PRIu64 "%s\n", a, f->l[i].h.id, (int)f->l[i].h.pid,
+                f->l[i].h.start, f->l[i].h.published ? " p" : "");
     }
     if (fflush(out) != 0 || ferror(out) || rename(tmp, f->path) < 0) {
         int e = errno;
@@ -132,12 +134,28 @@ static bool holder_alive(const struct wr_lease_holder *h)
            start == h->start && !zombie(h->pid);
 }
 
-/* Drops the leases of gone holders (and of id, when not NULL). */
-static size_t prune(struct lease_file *f, const char *id)
+struct unpublisher {
+    const char *net_name;
+    wr_ipam_unpublish_fn fn;
+    void *ctx;
+};
+
+/* Whether lease l goes: id's own (its holder releases it), or its holder
+ * is gone and nothing of it is published (any more). */
+static bool drop(const struct lease *l, const char *id, const struct unpublisher *u)
+{
+    if (id && strcmp(l->h.id, id) == 0)
+        return true;
+    if (holder_alive(&l->h))
+        return false;
+    return !l->h.published || (u && u->fn && u->fn(u->net_name, l->h.id, u->ctx) == 0);
+}
+
+static size_t prune(struct lease_file *f, const char *id, const struct unpublisher *u)
 {
     size_t kept = 0, before = f->n;
     for (size_t i = 0; i < f->n; i++)
-        if ((!id || strcmp(f->l[i].h.id, id) != 0) && holder_alive(&f->l[i].h))
+        if (!drop(&f->l[i], id, u))
             f->l[kept++] = f->l[i];
     f->n = kept;
     return before - kept;
@@ -158,7 +176,7 @@ int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
     __attribute__((cleanup(lease_file_free))) struct lease_file f = {0};
     if (lock < 0 || read_leases(state_dir, n->name, &f, err) < 0)
         return -1;
-    prune(&f, holder->id);
+    prune(&f, holder->id, NULL);
     uint32_t first = wr_cidr_first_host(&n->subnet), last = wr_cidr_last_host(&n->subnet);
     uint32_t a = f.last >= first && f.last < last ? f.last + 1 : first;
     for (uint32_t tried = 0; tried <= last - first; tried++, a = a >= last ? first : a + 1) {
@@ -183,13 +201,13 @@ int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
 }
 
 static int rewrite_pruned(const char *state_dir, const char *net_name, const char *id,
-                          size_t *live, wr_error *err)
+                          const struct unpublisher *u, size_t *live, wr_error *err)
 {
     cleanup_close int lock = lock_network(state_dir, net_name, err);
     __attribute__((cleanup(lease_file_free))) struct lease_file f = {0};
     if (lock < 0 || read_leases(state_dir, net_name, &f, err) < 0)
         return -1;
-    size_t dropped = prune(&f, id);
+    size_t dropped = prune(&f, id, u);
     if (live)
         *live = f.n;
     return dropped ? write_leases(&f, err) : 0;
@@ -197,10 +215,12 @@ static int rewrite_pruned(const char *state_dir, const char *net_name, const cha
 
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err)
 {
-    return rewrite_pruned(state_dir, net_name, id, NULL, err);
+    return rewrite_pruned(state_dir, net_name, id, NULL, NULL, err);
 }
 
-int wr_ipam_reconcile(const char *state_dir, const char *net_name, size_t *live, wr_error *err)
+int wr_ipam_reconcile(const char *state_dir, const char *net_name, wr_ipam_unpublish_fn unpublish,
+                      void *ctx, size_t *live, wr_error *err)
 {
-    return rewrite_pruned(state_dir, net_name, NULL, live, err);
+    struct unpublisher u = {.net_name = net_name, .fn = unpublish, .ctx = ctx};
+    return rewrite_pruned(state_dir, net_name, NULL, &u, live, err);
 }

@@ -13,6 +13,7 @@
 #include "error.h"
 #include "net_config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -20,6 +21,11 @@ struct wr_lease_holder {
     char id[16]; /* container id */
     pid_t pid;   /* the shim */
     uint64_t start;
+    /* Ports are published to the address: when its holder dies, the lease
+     * stays until the network manager has removed the mappings (an
+     * address is never handed to a new container while a mapping of an
+     * old one may still point at it). */
+    bool published;
 };
 
 /* Leases an address of n's subnet to holder (its id must not hold one).
@@ -28,7 +34,11 @@ int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
                      const struct wr_lease_holder *holder, uint32_t *addr, wr_error *err);
 /* Drops id's lease, if any. */
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err);
-/* Drops the leases whose holder is gone; *live: how many remain (may be NULL). */
-int wr_ipam_reconcile(const char *state_dir, const char *net_name, size_t *live, wr_error *err);
+/* Drops the leases whose holder is gone; *live: how many remain (may be
+ * NULL). A gone holder's published lease is dropped only when unpublish
+ * (NULL: never) returns 0 for its id; called under the network's lock. */
+typedef int (*wr_ipam_unpublish_fn)(const char *net_name, const char *id, void *ctx);
+int wr_ipam_reconcile(const char *state_dir, const char *net_name, wr_ipam_unpublish_fn unpublish,
+                      void *ctx, size_t *live, wr_error *err);
 
 #endif

@@ -63,7 +63,7 @@ static int lift_fd(int *fd, wr_error *err)
 }
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
-#define RESOURCE_ARGS_MAX 24
+#define RESOURCE_ARGS_MAX 48
 #define RESOURCE_ARG_LEN  (CPU_SETSIZE * 4 + 32)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
@@ -101,6 +101,11 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         return wr_error_set(err, E2BIG, "too many resource settings");
     if (spec->network && add_arg_pair(&ra, "--network", spec->network) < 0)
         return wr_error_set(err, E2BIG, "too many resource settings");
+    for (size_t i = 0; i < spec->n_publish; i++)
+        if (add_arg_pair(&ra, "--publish", spec->publish[i]) < 0)
+            return wr_error_set(err, E2BIG, "too many settings");
+    if (spec->n_publish && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
+        return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
         (char *)"warmrun-shim",

@@ -8,6 +8,8 @@
 #  - a bridge container reaches a server in a network namespace the test
 #    made on the same bridge, and the gateway; two containers talk; a host
 #    service on another interface is not reachable (the input filter);
+#  - -p publishes a container's port on the host (127.0.0.1 and the bridge
+#    address), one host port for one container, nothing left after it;
 #  - a container cannot change its address (no CAP_NET_ADMIN);
 #  - after many activations, and after SIGKILL of the shims and of the
 #    daemon, the links, the lease file and the ruleset are as they started.
@@ -144,6 +146,52 @@ pkill -f "busybox httpd -p $GW:8081" 2>/dev/null
 pkill -f "busybox httpd -p $OTHER:8082" 2>/dev/null
 pkill -f "busybox httpd -p $SERVER:8080" 2>/dev/null
 ip link del "$VD" 2>/dev/null
+
+# ---- -p: published ports (cold starts) ----------------------------------
+HP=$((20000 + $$ % 20000)) # host ports private to this run
+elements() { nft list table ip "warmrun_$NET" 2>/dev/null | grep -c 'comment "'; }
+wr activate --network bridge="$NET" -p "$HP:80" -p "127.0.0.1:$((HP + 1)):80" -p "$((HP + 2)):81/udp" busybox -- \
+    sh -c 'hostname >/dev/stderr; echo pub-'$$' >/tmp/f; exec httpd -f -p 80 -h /tmp' >/dev/null 2>"$T/pub" &
+PUB=$!
+poll_until 10 sh -c "[ -s '$T/pub' ]"
+PUBID=$(head -1 "$T/pub")
+poll_until 5 sh -c "busybox wget -q -O - http://127.0.0.1:$HP/f >/dev/null 2>&1"
+is "$(busybox wget -q -O - "http://127.0.0.1:$HP/f" 2>&1)" "pub-$$" "-p $HP:80 reaches the container from the host on 127.0.0.1"
+is "$(busybox wget -q -O - "http://$GW:$HP/f" 2>&1)" "pub-$$" "... and on the bridge address"
+is "$(busybox wget -q -O - "http://127.0.0.1:$((HP + 1))/f" 2>&1)" "pub-$$" "-p 127.0.0.1:$((HP + 1)):80 on 127.0.0.1"
+isnt "$(timeout 3 busybox wget -q -O - "http://$GW:$((HP + 1))/f" 2>&1)" "pub-$$" "... not on another address"
+is "$(elements)" 3 "three map elements, named by the container"
+wr activate --network bridge="$NET" -p "$HP:80" busybox -- true >"$out" 2>"$err"
+rc=$?
+is "$rc" 125 "a host port already published: 125"
+like "$(cat "$err")" "already published by another container" "... says so"
+is "$(wc -l <"$err")" 1 "... in one line"
+is "$(leases | wc -l)|$(our_links | wc -l)|$(elements)" "1|2|3" "... and leaves no lease, veth or element"
+wr activate --network bridge="$NET" -p 0:80 busybox -- true >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^2\|.*expected \[HOSTIP:\]HOSTPORT:CONTAINERPORT" "-p 0:80: usage error"
+wr activate -p "$((HP + 3)):80" busybox -- true >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^2\|.*-p needs --network bridge" "-p without a bridge network: usage error"
+wr kill "$PUBID" >/dev/null 2>&1
+wait "$PUB" 2>/dev/null
+poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
+is "$(elements)|$(leases)" "0|" "the container ended: its elements and lease are gone"
+wr activate --network bridge="$NET" -p "$HP:80" busybox -- true >"$out" 2>"$err"
+ok $? "its host port is free again" || diag_file "$err"
+# A SIGKILLed shim cannot remove its mapping: its lease stays (marked
+# published) so that the address is not reused, until a reconciliation
+# (here `network ls`) removes both.
+wr activate --network bridge="$NET" -p "$HP:80" busybox -- sleep 60 >/dev/null 2>&1 &
+KPID=$!
+poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 1 ]"
+SHIM=$(pgrep -f "warmrun-shim .*--state-dir $STATE .*--publish")
+kill -KILL $SHIM
+kill -KILL "$KPID" 2>/dev/null # the CLI (its timeout wrapper): not waited for
+wait "$KPID" 2>/dev/null
+poll_until 5 sh -c "! pgrep -f 'warmrun-shim .*--state-dir $STATE .*--publish' >/dev/null"
+like "$(leases)" " p\$" "a SIGKILLed shim's published lease is kept"
+is "$(elements)" 1 "... with its element"
+wr network ls >/dev/null 2>&1
+is "$(elements)|$(leases)" "0|" "a reconciliation removes both"
 
 # ---- two containers talk, warm from a pool ------------------------------
 start_daemon || bail_out "daemon"

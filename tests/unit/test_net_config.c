@@ -120,7 +120,7 @@ static void test_records_and_leases(void)
            wr_ipam_allocate(dir, &n, &gone, &a[3], &err) == 0,
        "a lease for a holder that then is gone");
     size_t live;
-    ok(wr_ipam_reconcile(dir, "t1", &live, &err) == 0 && live == 4,
+    ok(wr_ipam_reconcile(dir, "t1", NULL, NULL, &live, &err) == 0 && live == 4,
        "reconcile drops the dead holder's lease, keeps the four live ones");
     snprintf(me.id, sizeof me.id, "000000000006");
     ok(wr_ipam_allocate(dir, &n, &me, &a[0], &err) == 0 && a[0] == a[3],
