@@ -7,6 +7,7 @@
 #include "daemon_client.h"
 #include "daemon_log.h"
 #include "daemon_peer.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
@@ -365,6 +366,7 @@ static void shutdown_daemon(struct daemon *d)
         d->pools = p->next;
         daemon_pool_security_release(p);
         wr_image_free(p->img);
+        free(p->request);
         free(p);
     }
     while (d->entries) {
@@ -483,6 +485,7 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     sweep_state(&d);
+    daemon_pools_restore(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
     if (d.userns_size)
         daemon_log("containers run in a user namespace by default: host uids %u-%u", d.userns_base,
