@@ -49,8 +49,8 @@ static int owner_dir(struct daemon *d, char *out, size_t cap, char *owner, size_
     uint64_t h = 0xcbf29ce484222325ULL;
     for (const char *c = canon; *c; c++)
         h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
-    int n = snprintf(out, cap, "%.*s/pools/%016" PRIx64, wr_store_root_len(d->g->root),
-                     d->g->root, h);
+    int n =
+        snprintf(out, cap, "%.*s/pools/%016" PRIx64, wr_store_root_len(d->g->root), d->g->root, h);
     if (n < 0 || (size_t)n >= cap)
         return wr_error_set(err, ENAMETOOLONG, "store root %s", d->g->root);
     snprintf(owner, owner_cap, "%s", canon);
@@ -201,8 +201,7 @@ static char *read_record(int dirfd, const char *name, size_t *len, wr_error *err
     if (fstat(fd, &st) < 0)
         return wr_error_set(err, errno, "fstat"), NULL;
     if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))
-        return wr_error_set(err, EPERM, "not a regular file owned and written by root only"),
-               NULL;
+        return wr_error_set(err, EPERM, "not a regular file owned and written by root only"), NULL;
     if (st.st_size > WR_API_MSG_MAX)
         return wr_error_set(err, EFBIG, "larger than %d bytes", WR_API_MSG_MAX), NULL;
     char *text = malloc((size_t)st.st_size + 1);
@@ -233,12 +232,12 @@ static int restore_one(struct daemon *d, int dirfd, const char *name, wr_error *
     int rc = -1;
     cleanup_free char *rname = NULL, *rtag = NULL;
     if (req.op != WR_OP_POOL_CREATE)
-        wr_error_set(err, EINVAL, "not a pool_create request");
+        wr_error_set(err, 0, "not a pool_create request");
     else if (wr_image_ref_parse(req.image, &rname, &rtag, err) < 0)
         ;
     else if (snprintf(image, sizeof image, "%s:%s", rname, rtag) >= (int)sizeof image ||
              record_name(image, expected, sizeof expected) < 0 || strcmp(expected, name) != 0)
-        wr_error_set(err, EINVAL, "its request is for image %.100s", req.image);
+        wr_error_set(err, 0, "its request is for image %.100s", req.image);
     else
         rc = daemon_pool_apply(d, &req, false, err);
     wr_request_free(&req);
