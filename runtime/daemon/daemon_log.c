@@ -1,17 +1,16 @@
 /* See daemon_log.h. */
 #include "daemon_log.h"
 
+#include "lib/clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 
 void daemon_log(const char *fmt, ...)
 {
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
+    char stamp[WR_LOG_STAMP_MAX];
     va_list ap;
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+    wr_log_stamp(stamp, sizeof stamp);
     fprintf(stderr, "%s warmrun-daemon: ", stamp);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

@@ -120,8 +120,15 @@ static int pin_to_cpu(struct daemon *d, wr_error *err)
 static void protect_from_oom(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0)
-        daemon_log("oom_score_adj %s: %s (continuing)", DAEMON_OOM_SCORE_ADJ, strerror(errno));
+    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0) {
+        int saved = errno;
+        /* Once, at start (shims and containers never try): the reason,
+         * and what it means. */
+        daemon_log("oom_score_adj: not lowered to %s (%s%s); the daemon and its shims keep the "
+                   "OOM killer's default score",
+                   DAEMON_OOM_SCORE_ADJ, strerror(saved),
+                   saved == EACCES || saved == EPERM ? ": lowering it needs CAP_SYS_RESOURCE" : "");
+    }
     if (fd >= 0)
         close(fd);
 }
@@ -376,6 +383,7 @@ static void shutdown_daemon(struct daemon *d)
     }
     daemon_pool_bury(d);
     daemon_client_bury(d);
+    daemon_resources_shutdown(d);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);

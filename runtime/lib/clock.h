@@ -5,9 +5,17 @@
 #ifndef WARMRUN_CLOCK_H
 #define WARMRUN_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* CLOCK_MONOTONIC now, in ns (clock_gettime(2); the vDSO: no system call). */
 int64_t wr_monotonic_ns(void);
+
+/* The prefix of every log line of the daemon and the shims: the UTC time
+ * now as RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (20 characters), so that their
+ * lines, interleaved in one log, sort and compare. out: at least
+ * WR_LOG_STAMP_MAX bytes. */
+#define WR_LOG_STAMP_MAX 32
+void wr_log_stamp(char *out, size_t cap);
 
 #endif
