@@ -138,7 +138,7 @@ echo new-image >"$ROOTFS/marker"
     done
 ) &
 LOAD=$!
-poll_until 30 grep -q '^before' "$T/load.out"
+poll_until 30 grep -qs '^before' "$T/load.out"
 wr image import "$ROOTFS" --name app:latest >"$out" 2>"$err"
 irc=$?
 touch "$T/imported"
