@@ -5,15 +5,16 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 void shim_log(const char *id, const char *fmt, ...)
 {
-    char stamp[WR_LOG_STAMP_MAX];
+    char line[WR_LOG_LINE_MAX], who[32];
     va_list ap;
-    wr_log_stamp(stamp, sizeof stamp);
-    fprintf(stderr, "%s warmrun-shim%s%s: ", stamp, id ? " " : "", id ? id : "");
+    snprintf(who, sizeof who, "warmrun-shim%s%.16s", id ? " " : "", id ? id : "");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    size_t len = wr_log_format(line, sizeof line, who, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* One write: the daemon and the other shims write to the same file. */
+    (void)!write(STDERR_FILENO, line, len);
 }

@@ -4,16 +4,15 @@
 #include "lib/clock.h"
 
 #include <stdarg.h>
-#include <stdio.h>
+#include <unistd.h>
 
 void daemon_log(const char *fmt, ...)
 {
-    char stamp[WR_LOG_STAMP_MAX];
+    char line[WR_LOG_LINE_MAX];
     va_list ap;
-    wr_log_stamp(stamp, sizeof stamp);
-    fprintf(stderr, "%s warmrun-daemon: ", stamp);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    size_t len = wr_log_format(line, sizeof line, "warmrun-daemon", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* One write: the shims write lines to the same file. */
+    (void)!write(STDERR_FILENO, line, len);
 }

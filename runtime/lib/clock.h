@@ -5,6 +5,7 @@
 #ifndef WARMRUN_CLOCK_H
 #define WARMRUN_CLOCK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,5 +18,13 @@ int64_t wr_monotonic_ns(void);
  * WR_LOG_STAMP_MAX bytes. */
 #define WR_LOG_STAMP_MAX 32
 void wr_log_stamp(char *out, size_t cap);
+
+/* One whole log line, "<stamp> <who>: <message>\n", into out (cap bytes;
+ * a longer message is cut, the newline kept). Returns its length. The
+ * daemon and its shims write to one file: each line must be one write(2),
+ * or their lines interleave mid-line. */
+#define WR_LOG_LINE_MAX 4096
+size_t wr_log_format(char *out, size_t cap, const char *who, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif
