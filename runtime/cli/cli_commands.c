@@ -177,6 +177,8 @@ static int pool_ls(const struct wr_paths *g, bool json)
                (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
         if (p->resources[0])
             printf("  resources: %s\n", p->resources);
+        if (p->profile[0])
+            printf("  profile: %s\n", p->profile);
         if (p->settings)
             printf("  settings: %s\n", p->settings);
     }

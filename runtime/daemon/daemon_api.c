@@ -228,6 +228,8 @@ static void list_pools(struct daemon *d, struct client *c, const struct pool *on
         o->tmpfs_size = p->tmpfs_bytes;
         wr_resources_summary(&p->res, o->resources, sizeof o->resources);
         o->settings = p->request;
+        snprintf(o->profile, sizeof o->profile, "%.*s", (int)sizeof o->profile - 1,
+                 p->security_source);
     }
     send_reply(c, &r);
     free(r.pools);

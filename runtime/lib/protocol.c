@@ -351,6 +351,7 @@ static json_t *encode_pools(const struct wr_reply *r)
                          "failures", (json_int_t)p->failures, "last_error",
                          reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
         json_object_set_new(json_array_get(a, i), "resources", reply_string(p->resources));
+        json_object_set_new(json_array_get(a, i), "profile", reply_string(p->profile));
         json_t *settings = p->settings ? json_loads(p->settings, 0, NULL) : NULL;
         if (json_is_object(settings)) {
             json_object_del(settings, "op");
@@ -470,6 +471,7 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->failures = get_int(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
         copy_str(o->resources, sizeof o->resources, p, "resources");
+        copy_str(o->profile, sizeof o->profile, p, "profile");
         json_t *settings = json_object_get(p, "settings");
         if (json_is_object(settings) &&
             !(o->settings = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS)))

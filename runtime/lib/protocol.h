@@ -67,6 +67,11 @@ struct wr_pool_info {
      * JSON object without "op", "image" and "size" (those are the fields
      * above); malloc'd by wr_reply_parse, NULL if absent. */
     char *settings;
+    /* The security profile its containers get, as applied (the image's
+     * User and the daemon's --userns-default resolved): "caps=HEX;
+     * privileged=0|1;read_only=0|1;seccomp=MODE:PATH;umask=OCT[;userns=
+     * BASE:SIZE][;user=U][;ulimit=NAME:SOFT:HARD]...", cut to fit. */
+    char profile[1024];
 };
 
 struct wr_container_info {

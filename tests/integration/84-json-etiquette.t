@@ -45,6 +45,8 @@ ok $? "pool ls --json parses" || diag_file "$out"
 is "$(jq -r '.pools[] | [.image, .size, .warm, .activations, .tmpfs_size, .settings.resources.memory] | @tsv' "$out")" \
     "$(printf 'busybox:latest\t2\t2\t3\t268435456\t67108864')" \
     "pool ls --json: image, size, warm, activations, tmpfs size and settings as they are"
+like "$(jq -r '.pools[0].profile' "$out")" '^caps=a80425fb;privileged=0;read_only=0;seccomp=default:;umask=22$' \
+    "pool ls --json: the profile as applied (Docker's capabilities, the default filter)"
 
 wr ps --json >"$out" 2>"$err"
 [ -s "$out" ] && jq -e . "$out" >/dev/null 2>&1
