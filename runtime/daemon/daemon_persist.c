@@ -177,17 +177,36 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
     return 0;
 }
 
+/* "name:tag" of ref, or -1. */
+static int normalize(const char *ref, char *out, size_t cap, wr_error *err)
+{
+    cleanup_free char *name = NULL, *tag = NULL;
+    if (wr_image_ref_parse(ref, &name, &tag, err) < 0)
+        return -1;
+    int n = snprintf(out, cap, "%s:%s", name, tag);
+    if (n < 0 || (size_t)n >= cap)
+        return wr_error_set(err, ENAMETOOLONG, "image reference %.60s", ref);
+    return 0;
+}
+
 int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err)
 {
-    char name[NAME_MAX + 1];
-    struct pool *p = daemon_find_pool(d, ref);
-    if (p && record_name(p->image, name, sizeof name) == 0) {
-        wr_error ignored;
+    char image[WR_IMAGE_REF_MAX + 1], name[NAME_MAX + 1];
+    bool unlinked = false;
+    wr_error ignored;
+    /* The record goes even without a pool: one that could not be restored
+     * (its image is gone) is removed the same way. */
+    if (normalize(ref, image, sizeof image, &ignored) == 0 &&
+        record_name(image, name, sizeof name) == 0) {
         cleanup_close int dirfd = open_owner_dir(d, false, &ignored);
-        if (dirfd >= 0 && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-            daemon_log("pool %s: its record stays: %s", p->image, strerror(errno));
+        if (dirfd >= 0 && unlinkat(dirfd, name, 0) == 0)
+            unlinked = true;
+        else if (dirfd >= 0 && errno != ENOENT)
+            daemon_log("pool %s: its record stays: %s", image, strerror(errno));
     }
-    return daemon_pool_remove(d, ref, err);
+    if (daemon_pool_remove(d, ref, err) < 0)
+        return unlinked && err->errnum == ENOENT ? 0 : -1;
+    return 0;
 }
 
 /* A record's text: a regular file owned by root, writable by root only,
@@ -230,13 +249,11 @@ static int restore_one(struct daemon *d, int dirfd, const char *name, wr_error *
         return -1;
     char expected[NAME_MAX + 1], image[WR_IMAGE_REF_MAX + 1];
     int rc = -1;
-    cleanup_free char *rname = NULL, *rtag = NULL;
     if (req.op != WR_OP_POOL_CREATE)
         wr_error_set(err, 0, "not a pool_create request");
-    else if (wr_image_ref_parse(req.image, &rname, &rtag, err) < 0)
+    else if (normalize(req.image, image, sizeof image, err) < 0)
         ;
-    else if (snprintf(image, sizeof image, "%s:%s", rname, rtag) >= (int)sizeof image ||
-             record_name(image, expected, sizeof expected) < 0 || strcmp(expected, name) != 0)
+    else if (record_name(image, expected, sizeof expected) < 0 || strcmp(expected, name) != 0)
         wr_error_set(err, 0, "its request is for image %.100s", req.image);
     else
         rc = daemon_pool_apply(d, &req, false, err);

@@ -34,8 +34,9 @@
  * the new size). store: also written to the store (a failure there is
  * logged; the pool stays). Errors: daemon_pool_create's. */
 int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store, wr_error *err);
-/* Removes the pool of ref (daemon_pool_remove) and its stored record.
- * ENOENT: no pool. */
+/* Removes the pool of ref (daemon_pool_remove) and its stored record; a
+ * record without a pool (it could not be restored: its image is missing)
+ * is removed too. ENOENT: neither a pool nor a record. */
 int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err);
 /* Start-up: every stored pool of this state directory, applied again. */
 void daemon_pools_restore(struct daemon *d);

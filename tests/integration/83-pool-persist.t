@@ -102,19 +102,27 @@ printf '{"op":"pool_create","image":' >"$dir/broken:latest.json"
 # A record whose name is not its pool's: it must not create or replace busybox's.
 printf '{"op":"pool_create","image":"busybox","size":1}' >"$dir/evil:latest.json"
 printf '{"op":"kill","id":"0123456789ab"}' >"$dir/killer:latest.json"
-ln -s /etc/passwd "$dir/link:latest.json"
-chmod 600 "$dir"/*.json 2>/dev/null
+# A symlink to a record that would be valid (busybox:link exists): never
+# followed.
+wr image build-busybox --tag link >/dev/null 2>&1
+printf '{"op":"pool_create","image":"busybox:link","size":1}' >"$T/elsewhere.json"
+ln -s "$T/elsewhere.json" "$dir/busybox:link.json"
+# A good record whose image is not in the store.
+printf '{"op":"pool_create","image":"ghost:latest","size":1}' >"$dir/ghost:latest.json"
 stop_daemon
 start_daemon || bail_out "the daemon did not start with bad records"
 ok 0 "the daemon starts with a corrupt, a mislabelled, a wrong-op and a symlinked record"
 is "$(pool_images)" "app:latest busybox:latest" "only the two good pools are restored"
 is "$(settings_of busybox:latest)" "$bb_before" "busybox's settings are not replaced"
-for r in broken evil killer link; do
-    is "$(grep -c "stored pool $r:latest.json: skipped" "$DAEMON_LOG")" 1 \
-        "$r record: skipped with one log line ($(grep -m1 "stored pool $r:" "$DAEMON_LOG" | cut -c1-120))"
+for r in broken:latest evil:latest killer:latest busybox:link ghost:latest; do
+    is "$(grep -c "stored pool $r.json: skipped" "$DAEMON_LOG")" 1 \
+        "$r record: skipped with one log line ($(grep -m1 "stored pool $r.json" "$DAEMON_LOG" | cut -c1-120))"
 done
 rm -f "$dir/broken:latest.json" "$dir/evil:latest.json" "$dir/killer:latest.json" \
-    "$dir/link:latest.json"
+    "$dir/busybox:link.json"
+wr pool rm ghost >"$out" 2>"$err"
+ok $? "pool rm of a record whose image is missing (no pool): exit 0" || show_err
+ok "$([ ! -e "$dir/ghost:latest.json" ] && echo 0 || echo 1)" "  its record is gone"
 
 # --- pool rm forgets -------------------------------------------------------------
 wr pool rm busybox >"$out" 2>"$err"
