@@ -231,7 +231,22 @@ static void list_pools(struct daemon *d, struct client *c, const struct pool *on
         snprintf(o->profile, sizeof o->profile, "%.*s", (int)sizeof o->profile - 1,
                  p->security_source);
     }
-    send_reply(c, &r);
+    size_t len;
+    char *text = wr_reply_encode(&r, &len);
+    if (!text) {
+        /* Hundreds of pools: their settings and profiles (about 1.5 KB
+         * each) go, the counts stay; `pool ls` of one message still. */
+        for (i = 0; i < n; i++) {
+            r.pools[i].settings = NULL;
+            r.pools[i].profile[0] = '\0';
+        }
+        text = wr_reply_encode(&r, &len);
+    }
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    else
+        daemon_send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
+    free(text);
     free(r.pools);
 }
 
