@@ -10,6 +10,8 @@
  *   daemon_shim   a shim's messages and its reaping -> pool transitions
  *   daemon_start  an activation waiting for a container started for it
  *   daemon_client client connections: error replies, closing
+ *   daemon_persist pools stored in the image store, restored at start;
+ *                 a pool rolling over to its re-imported tag
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,

@@ -8,6 +8,7 @@
 #include "daemon_http.h"
 #include "daemon_log.h"
 #include "daemon_peer.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
@@ -120,8 +121,15 @@ static int pin_to_cpu(struct daemon *d, wr_error *err)
 static void protect_from_oom(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0)
-        daemon_log("oom_score_adj %s: %s (continuing)", DAEMON_OOM_SCORE_ADJ, strerror(errno));
+    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0) {
+        int saved = errno;
+        /* Once, at start (shims and containers never try): the reason,
+         * and what it means. */
+        daemon_log("oom_score_adj: not lowered to %s (%s%s); the daemon and its shims keep the "
+                   "OOM killer's default score",
+                   DAEMON_OOM_SCORE_ADJ, strerror(saved),
+                   saved == EACCES || saved == EPERM ? ": lowering it needs CAP_SYS_RESOURCE" : "");
+    }
     if (fd >= 0)
         close(fd);
 }
@@ -385,6 +393,7 @@ static void shutdown_daemon(struct daemon *d)
         d->pools = p->next;
         daemon_pool_security_release(p);
         wr_image_free(p->img);
+        free(p->request);
         free(p);
     }
     while (d->entries) {
@@ -394,6 +403,7 @@ static void shutdown_daemon(struct daemon *d)
     }
     daemon_pool_bury(d);
     daemon_client_bury(d);
+    daemon_resources_shutdown(d);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);
@@ -516,6 +526,7 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     sweep_state(&d);
+    daemon_pools_restore(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
     if (d.userns_size)
         daemon_log("containers run in a user namespace by default: host uids %u-%u", d.userns_base,
