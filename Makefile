@@ -59,6 +59,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The daemon's HTTP listener alone sees libmicrohttpd's headers.
+$(BUILD)/runtime/daemon/%.o: override CFLAGS += $(call pc_cflags,libmicrohttpd)
+
 $(LIBWR): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -79,12 +82,16 @@ $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
-# The daemon (`warmrun daemon` executes it) is dynamically linked: its
-# network manager uses libnftables (a shared library only) and libmnl. It
-# starts once, so the loader's work is not on any activation's path.
+# The daemon (`warmrun daemon` executes it): jansson, and libmicrohttpd for
+# its HTTP listener (--http). Linked dynamically: libmicrohttpd brings GnuTLS
+# and p11-kit, which have no static archives here; the daemon starts once,
+# so the loader's work is off every path that counts. The static CLI links
+# none of it. Its network manager uses libnftables (a shared library only)
+# and libmnl.
+DAEMON_PKGS := jansson libmicrohttpd libmnl libnftables
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libmnl libnftables) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm
 
 # The container's pid-1 code is linked into the shim alone: the container
 # is a clone of the shim.
@@ -115,7 +122,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_O
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
 	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
-	    $(call pc_libs,$(PKGS) libnftables libarchive libcrypto) -lm
+	    $(call pc_libs,$(PKGS) libarchive libcrypto libmicrohttpd libnftables) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)

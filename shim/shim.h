@@ -32,7 +32,7 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
-    struct wr_net_mode net; /* --network */
+    struct wr_net_mode net;              /* --network */
     const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
     size_t n_publish;
     const char *net_helper; /* --net-helper: warmrun-daemon, for publishing */

@@ -240,8 +240,7 @@ int daemon_network_remove(const char *state_dir, const char *name, wr_error *err
 {
     struct wr_network n;
     size_t live = 0;
-    if (wr_network_load(state_dir, name, &n, err) < 0 ||
-        reconcile(state_dir, name, &live, err) < 0)
+    if (wr_network_load(state_dir, name, &n, err) < 0 || reconcile(state_dir, name, &live, err) < 0)
         return -1;
     if (live)
         return wr_error_set(err, EBUSY, "network %s has %zu container%s: remove them first", name,

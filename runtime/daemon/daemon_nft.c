@@ -121,11 +121,11 @@ int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr
         wr_ipv4_format(p->host_ip, host);
         /* "create": an element of the same key (the host port taken by
          * another container) fails the whole transaction. */
-        int m = snprintf(script + len, sizeof script - len,
-                         "create element ip %s %s_%s { %s%s%u comment \"%s\" : %s . %u }\n", table,
-                         p->udp ? "udp" : "tcp", p->host_ip ? "addr" : "any",
-                         p->host_ip ? host : "", p->host_ip ? " . " : "", p->host_port, id, a,
-                         p->container_port);
+        int m =
+            snprintf(script + len, sizeof script - len,
+                     "create element ip %s %s_%s { %s%s%u comment \"%s\" : %s . %u }\n", table,
+                     p->udp ? "udp" : "tcp", p->host_ip ? "addr" : "any", p->host_ip ? host : "",
+                     p->host_ip ? " . " : "", p->host_port, id, a, p->container_port);
         if (m < 0 || (size_t)m >= sizeof script - len)
             return wr_error_set(err, E2BIG, "too many published ports");
         len += (size_t)m;

@@ -45,8 +45,7 @@ static int lock_network(const char *state_dir, const char *name, wr_error *err)
     return wr_lock_file(path, err);
 }
 
-static int read_leases(const char *state_dir, const char *name, struct lease_file *f,
-                       wr_error *err)
+static int read_leases(const char *state_dir, const char *name, struct lease_file *f, wr_error *err)
 {
     char dir[4096], line[160];
     memset(f, 0, sizeof *f);
@@ -130,8 +129,8 @@ static bool holder_alive(const struct wr_lease_holder *h)
 {
     uint64_t start;
     wr_error ignored;
-    return h->pid > 0 && wr_proc_start_time(h->pid, &start, &ignored) == 0 &&
-           start == h->start && !zombie(h->pid);
+    return h->pid > 0 && wr_proc_start_time(h->pid, &start, &ignored) == 0 && start == h->start &&
+           !zombie(h->pid);
 }
 
 struct unpublisher {

@@ -51,8 +51,8 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
     else if (strncmp(s, "bridge=", 7) == 0)
         name = s + 7;
     if (!name)
-        return wr_error_set(err, EINVAL,
-                            "--network %s: expected none, host, bridge or bridge=NAME", s);
+        return wr_error_set(err, EINVAL, "--network %s: expected none, host, bridge or bridge=NAME",
+                            s);
     if (!wr_net_name_valid(name))
         return wr_error_set(err, EINVAL,
                             "--network %s: a network name is a lower-case letter, then at most "
@@ -109,8 +109,7 @@ static int record_path(const char *state_dir, const char *name, const char *suff
     return 0;
 }
 
-int wr_network_load(const char *state_dir, const char *name, struct wr_network *n,
-                    wr_error *err)
+int wr_network_load(const char *state_dir, const char *name, struct wr_network *n, wr_error *err)
 {
     char path[4096], line[256];
     if (!wr_net_name_valid(name))
@@ -150,8 +149,8 @@ int wr_network_save(const char *state_dir, const struct wr_network *n, wr_error 
         return -1;
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     wr_cidr_format(&n->subnet, subnet);
-    int len = snprintf(text, sizeof text, "name=%s\nbridge=%s\nsubnet=%s\n", n->name, n->bridge,
-                       subnet);
+    int len =
+        snprintf(text, sizeof text, "name=%s\nbridge=%s\nsubnet=%s\n", n->name, n->bridge, subnet);
     if (access(path, F_OK) == 0)
         return wr_error_set(err, EEXIST, "network %s already exists", n->name);
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -183,8 +182,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(((const struct wr_network *)a)->name, ((const struct wr_network *)b)->name);
 }
 
-int wr_network_list(const char *state_dir, struct wr_network **out, size_t *count,
-                    wr_error *err)
+int wr_network_list(const char *state_dir, struct wr_network **out, size_t *count, wr_error *err)
 {
     char dir[4096];
     struct dirent *de;

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WR_NET_NAME_MAX 24 /* the nftables table is "warmrun_" NAME */
+#define WR_NET_NAME_MAX  24 /* the nftables table is "warmrun_" NAME */
 #define WR_NET_MODE_TEXT (WR_NET_NAME_MAX + 8)
 
 /* Docker's default bridge network, under warmrun's names. */
@@ -55,15 +55,13 @@ void wr_network_default(struct wr_network *n);
 /* <state>/networks (made 0700 if missing when create is true). */
 int wr_network_dir(const char *state_dir, bool create, char *out, size_t cap, wr_error *err);
 /* Reads NAME's record. ENOENT: "no network NAME". */
-int wr_network_load(const char *state_dir, const char *name, struct wr_network *n,
-                    wr_error *err);
+int wr_network_load(const char *state_dir, const char *name, struct wr_network *n, wr_error *err);
 /* Writes a new record (EEXIST if there is one), atomically (tmp + rename). */
 int wr_network_save(const char *state_dir, const struct wr_network *n, wr_error *err);
 /* Removes NAME's record, its lease file and its lock file. */
 int wr_network_remove_record(const char *state_dir, const char *name, wr_error *err);
 /* Every record, sorted by name; *out is malloc'd (free it). */
-int wr_network_list(const char *state_dir, struct wr_network **out, size_t *count,
-                    wr_error *err);
+int wr_network_list(const char *state_dir, struct wr_network **out, size_t *count, wr_error *err);
 /* Bridge interface names: 1 to 15 of [A-Za-z0-9_.-], not "." or "..". */
 bool wr_ifname_valid(const char *name);
 

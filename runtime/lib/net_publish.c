@@ -58,9 +58,9 @@ int wr_publish_parse(const char *s, struct wr_publish *p, wr_error *err)
     }
     return 0;
 bad:
-    return wr_error_set(err, EINVAL,
-                        "-p %s: expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp], ports 1 to 65535",
-                        s);
+    return wr_error_set(
+        err, EINVAL, "-p %s: expected [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp], ports 1 to 65535",
+        s);
 }
 
 void wr_publish_format(const struct wr_publish *p, char *out)

@@ -44,7 +44,7 @@ static int transact(struct wr_rtnl *r, struct nlmsghdr *nlh)
     if (n < 0)
         return -1;
     return mnl_cb_run(buf, (size_t)n, r->seq, mnl_socket_get_portid(r->nl), NULL, NULL) < 0 ? -1
-                                                                                           : 0;
+                                                                                            : 0;
 }
 
 static struct nlmsghdr *put_header(char *buf, uint16_t type, uint16_t flags)

@@ -30,7 +30,7 @@ struct wr_shim_spec {
     const char *security;      /* encoded security profile (security_profile.h); NULL: default */
     const struct wr_resources *resources; /* NULL: none */
     const char *network;                  /* --network text (net_config.h); NULL: none */
-    const char *const *publish; /* n_publish canonical -p texts (net_publish.h) */
+    const char *const *publish;           /* n_publish canonical -p texts (net_publish.h) */
     size_t n_publish;
     const char *net_helper; /* warmrun-daemon, which the shim runs to publish them */
     /* The shim's stderr to /dev/null: a cold start reports the shim's

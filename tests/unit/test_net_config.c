@@ -126,8 +126,8 @@ static void test_records_and_leases(void)
     ok(wr_ipam_allocate(dir, &n, &me, &a[0], &err) == 0 && a[0] == a[3],
        "the dead holder's address is handed out");
     snprintf(me.id, sizeof me.id, "000000000007");
-    ok(wr_ipam_allocate(dir, &n, &me, &a[0], &err) < 0,
-       "the live holders' addresses never are: %s", err.msg);
+    ok(wr_ipam_allocate(dir, &n, &me, &a[0], &err) < 0, "the live holders' addresses never are: %s",
+       err.msg);
     ok(wr_network_remove_record(dir, "t1", &err) == 0 &&
            wr_network_load(dir, "t1", &back, &err) < 0,
        "the record, leases and lock are removed");
