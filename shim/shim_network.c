@@ -161,14 +161,16 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     return 0;
 }
 
-void shim_network_release(struct shim *sh)
+/* The teardown itself: mappings, veth, lease, in that order (the address
+ * is free only once nothing of the container can still use it). */
+static void teardown(struct shim *sh)
 {
     struct shim_network *sn = &sh->net;
     wr_error err;
     if (sn->host_if[0]) {
         /* The kernel removes the pair with the container's namespace, but
          * asynchronously (cleanup_net): deleting it here makes it gone
-         * when the shim is. ENODEV: it went with the namespace already. */
+         * before the address is free. ENODEV: it went already. */
         struct wr_rtnl r = {0};
         if (wr_rtnl_open(&r, &err) == 0) {
             wr_rtnl_link_del(&r, sn->host_if, &err);
@@ -184,4 +186,65 @@ void shim_network_release(struct shim *sh)
     if (sn->leased)
         wr_ipam_release(sh->opt.state_dir, sn->net.name, sh->opt.id, &err);
     sn->leased = false;
+}
+
+/* Deleting a veth waits for an RCU grace period (synchronize_net: ~20 ms
+ * here), which a cold start's CLI, waiting for its shim, would pay after
+ * the workload's exit. So a detached grandchild does the teardown, holding
+ * the lease from before the shim exits (wr_ipam_transfer), and the shim
+ * goes at once. Returns whether the grandchild took it over. */
+static bool teardown_detached(struct shim *sh)
+{
+    int ready[2];
+    if (pipe2(ready, O_CLOEXEC) < 0)
+        return false;
+    pid_t child = fork();
+    if (child < 0) {
+        close(ready[0]);
+        close(ready[1]);
+        return false;
+    }
+    if (child == 0) {
+        close(ready[0]);
+        if (fork() != 0)
+            _exit(0);
+        setsid();
+        /* Nothing of the shim's: not the client's connection (its EOF
+         * tells the client the shim is gone), not the namespaces. */
+        int keep = ready[1];
+        close_range(3, (unsigned)keep - 1, 0);
+        close_range((unsigned)keep + 1, ~0U, 0);
+        wr_error err;
+        struct wr_lease_holder h = {.pid = getpid(), .published = sh->opt.n_publish > 0};
+        snprintf(h.id, sizeof h.id, "%s", sh->opt.id);
+        if (wr_proc_start_time(h.pid, &h.start, &err) < 0 ||
+            wr_ipam_transfer(sh->opt.state_dir, sh->net.net.name, &h, &err) < 0)
+            _exit(1); /* the shim does it itself */
+        (void)write(ready[1], "1", 1);
+        close(ready[1]);
+        teardown(sh);
+        _exit(0);
+    }
+    close(ready[1]);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
+    char c;
+    ssize_t n;
+    while ((n = read(ready[0], &c, 1)) < 0 && errno == EINTR)
+        ;
+    close(ready[0]);
+    return n == 1;
+}
+
+void shim_network_release(struct shim *sh)
+{
+    struct shim_network *sn = &sh->net;
+    if (!sn->leased && !sn->host_if[0])
+        return;
+    if (sn->leased && teardown_detached(sh)) {
+        sn->leased = false;
+        sn->host_if[0] = '\0';
+        return;
+    }
+    teardown(sh);
 }

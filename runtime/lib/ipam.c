@@ -212,6 +212,21 @@ static int rewrite_pruned(const char *state_dir, const char *net_name, const cha
     return dropped ? write_leases(&f, err) : 0;
 }
 
+int wr_ipam_transfer(const char *state_dir, const char *net_name,
+                     const struct wr_lease_holder *holder, wr_error *err)
+{
+    cleanup_close int lock = lock_network(state_dir, net_name, err);
+    __attribute__((cleanup(lease_file_free))) struct lease_file f = {0};
+    if (lock < 0 || read_leases(state_dir, net_name, &f, err) < 0)
+        return -1;
+    for (size_t i = 0; i < f.n; i++)
+        if (strcmp(f.l[i].h.id, holder->id) == 0) {
+            f.l[i].h = *holder;
+            return write_leases(&f, err);
+        }
+    return wr_error_set(err, ENOENT, "no lease of %s on network %s", holder->id, net_name);
+}
+
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err)
 {
     return rewrite_pruned(state_dir, net_name, id, NULL, NULL, err);

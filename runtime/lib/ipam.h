@@ -32,6 +32,10 @@ struct wr_lease_holder {
  * ENOSPC: "network NAME: no free address in SUBNET". */
 int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
                      const struct wr_lease_holder *holder, uint32_t *addr, wr_error *err);
+/* Makes holder (same id) the holder of its lease, e.g. the process that
+ * finishes a container's teardown after its shim has gone. ENOENT: none. */
+int wr_ipam_transfer(const char *state_dir, const char *net_name,
+                     const struct wr_lease_holder *holder, wr_error *err);
 /* Drops id's lease, if any. */
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err);
 /* Drops the leases whose holder is gone; *live: how many remain (may be

@@ -48,6 +48,9 @@ trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 our_links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(wr[0-9a-f]{12}|$BR)$" | sort; }
 our_table() { nft list table ip "warmrun_$NET" 2>/dev/null; }
 leases() { grep -v '^last ' "$STATE/networks/$NET.leases" 2>/dev/null; }
+# A container's teardown (veth, mappings, lease) finishes in a detached
+# process after its shim has gone: wait for the leases to drop to N.
+leases_settle() { poll_until 10 sh -c "[ \$(grep -vc '^last ' '$STATE/networks/$NET.leases') -le $1 ]"; }
 
 # ---- network create / ls, bad input -------------------------------------
 wr network create "$NET" --subnet "$SUBNET" --bridge "$BR" >"$out" 2>"$err"
@@ -112,6 +115,7 @@ ADDR=$(grep -o "inet $PFX\.[0-9]*" "$out" | cut -d' ' -f2)
 like "$(cat "$out")" "$ADDR[[:space:]]+web1" "/etc/hosts names the container on its own address"
 like "$(cat "$out")" "# warmrun: network bridge" "/etc/resolv.conf of a bridge container"
 unlike "$(grep nameserver "$out")" "nameserver 127\." "no loopback resolver in it"
+leases_settle 0
 is "$(leases)" "" "its lease is released when it ends"
 is "$(our_links)" "$BR" "its veth is gone when it ends"
 
@@ -166,6 +170,7 @@ rc=$?
 is "$rc" 125 "a host port already published: 125"
 like "$(cat "$err")" "already published by another container" "... says so"
 is "$(wc -l <"$err")" 1 "... in one line"
+leases_settle 1
 is "$(leases | wc -l)|$(our_links | wc -l)|$(elements)" "1|2|3" "... and leaves no lease, veth or element"
 wr activate --network bridge="$NET" -p 0:80 busybox -- true >"$out" 2>"$err"
 like "$?|$(cat "$err")" "^2\|.*expected \[HOSTIP:\]HOSTPORT:CONTAINERPORT" "-p 0:80: usage error"
@@ -175,6 +180,7 @@ like "$?|$(cat "$err")" "^2\|.*-p needs --network bridge" "-p without a bridge n
 pkill -KILL -P "$(pgrep -f "warmrun-shim --id $PUBID")"
 wait "$PUB" 2>/dev/null
 poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
+leases_settle 0
 is "$(elements)|$(leases)" "0|" "the container ended: its elements and lease are gone"
 wr activate --network bridge="$NET" -p "$HP:80" busybox -- true >"$out" 2>"$err"
 ok $? "its host port is free again" || diag_file "$err"
