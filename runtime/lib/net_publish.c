@@ -26,7 +26,7 @@ static int port(const char *s, size_t len, uint16_t *out)
 
 int wr_publish_parse(const char *s, struct wr_publish *p, wr_error *err)
 {
-    char buf[64], ip[WR_IPV4_TEXT + 1];
+    char buf[64];
     memset(p, 0, sizeof p[0]);
     if (strlen(s) >= sizeof buf)
         goto bad;
@@ -54,7 +54,6 @@ int wr_publish_parse(const char *s, struct wr_publish *p, wr_error *err)
         wr_error ignored;
         if (strlen(buf) > WR_IPV4_TEXT - 1 || wr_ipv4_parse(buf, &p->host_ip, &ignored) < 0)
             goto bad;
-        snprintf(ip, sizeof ip, "%s", buf);
     }
     return 0;
 bad:

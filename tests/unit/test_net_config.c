@@ -5,6 +5,7 @@
 #include "lib/ipam.h"
 #include "lib/net_cidr.h"
 #include "lib/net_config.h"
+#include "lib/net_publish.h"
 #include "lib/state_file.h"
 #include "tap.h"
 
@@ -59,6 +60,29 @@ static void test_mode(void)
     ok(wr_net_mode_parse("bridge=../x", &m, &err) < 0, "a path as name: %s", err.msg);
     ok(wr_net_mode_parse("bridge=aaaaaaaaaaaaaaaaaaaaaaaaa", &m, &err) < 0, "25 characters");
     ok(wr_net_mode_parse("container:x", &m, &err) < 0, "unknown mode: %s", err.msg);
+}
+
+static void test_publish(void)
+{
+    struct wr_publish p;
+    wr_error err;
+    char text[WR_PUBLISH_TEXT];
+    ok(wr_publish_parse("8080:80", &p, &err) == 0 && p.host_port == 8080 &&
+           p.container_port == 80 && !p.udp && p.host_ip == 0,
+       "8080:80");
+    wr_publish_format(&p, text);
+    is_str(text, "8080:80/tcp", "canonical: /tcp");
+    ok(wr_publish_parse("127.0.0.1:53:5353/udp", &p, &err) == 0 && p.udp &&
+           p.host_ip == 0x7f000001 && p.host_port == 53 && p.container_port == 5353,
+       "127.0.0.1:53:5353/udp");
+    wr_publish_format(&p, text);
+    is_str(text, "127.0.0.1:53:5353/udp", "formats back");
+    static const char *const bad[] = {"80",         "0:80",    "80:0",        "65536:80",
+                                      "80:80/sctp", "x:80:80", "1.2.3:80:80", "080:80",
+                                      "::1:80:80",  ":80",     "80:",         ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ok(wr_publish_parse(bad[i], &p, &err) < 0 && strstr(err.msg, "HOSTPORT"), "rejects \"%s\"",
+           bad[i]);
 }
 
 /* A holder that is gone: a child that exited and was reaped. */
@@ -141,6 +165,7 @@ int main(void)
 {
     test_cidr();
     test_mode();
+    test_publish();
     test_records_and_leases();
     return done_testing();
 }
