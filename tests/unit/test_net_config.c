@@ -129,7 +129,7 @@ static void test_records_and_leases(void)
     uint32_t a[6];
     int got = 0;
     for (int i = 0; i < 5; i++) {
-        snprintf(me.id, sizeof me.id, "00000000000%d", i);
+        snprintf(me.id, sizeof me.id, "00000000000%c", (char)('0' + i));
         got += wr_ipam_allocate(dir, &n, &me, &a[i], &err) == 0;
     }
     ok(got == 5 && a[0] == 0x0afa0102 && a[4] == 0x0afa0106, "five leases: .2 to .6");
