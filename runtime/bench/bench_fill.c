@@ -221,7 +221,7 @@ static void snapshot_delta(struct snapshot *a, struct snapshot *b, struct fill_c
             k = children_kind(parent->kind);
         else if (parent)
             k = children_kind(find_any(a, parent->ppid) ? find_any(a, parent->ppid)->kind
-                                                         : parent->kind);
+                                                        : parent->kind);
         ns[k] -= (double)(p->self_ns + p->children_ns);
     }
     double hz = (double)sysconf(_SC_CLK_TCK);
@@ -420,9 +420,9 @@ json_t *bench_fill_json(const struct fill_result *r)
 int bench_cmd_fill(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"pool", required_argument, NULL, 'p'},  {"samples", required_argument, NULL, 'n'},
-        {"json", required_argument, NULL, 'j'},  {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"pool", required_argument, NULL, 'p'}, {"samples", required_argument, NULL, 'n'},
+        {"json", required_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     static const char usage[] =
         "usage: warmrun bench fill [--pool N] [--samples K] [--json FILE] [--quiet]";

@@ -21,8 +21,8 @@ enum fill_kind {
 };
 
 struct fill_cpu {
-    double system_ms;            /* /proc/stat busy time, per container */
-    double kind_ms[FILL_KINDS];  /* by kind, per container */
+    double system_ms;           /* /proc/stat busy time, per container */
+    double kind_ms[FILL_KINDS]; /* by kind, per container */
 };
 
 struct fill_result {

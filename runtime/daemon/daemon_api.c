@@ -83,6 +83,8 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     wr_error err;
     struct pool *p = daemon_find_pool(d, req->image);
     d->activations++;
+    if (p)
+        daemon_pool_arrival(p, received_ns);
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
         ssize_t len = wr_activation_compose_env(p->img, req, p->env.vec, e->shim.id, activation_buf,
@@ -124,8 +126,16 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         return ACTIVATE_REPLIED;
     }
     if (req->no_cold) {
-        daemon_send_error(c, "no_warm", "the pool has no warm container right now");
-        return ACTIVATE_REPLIED;
+        /* No cold start, but the pool's next container: the one it is
+         * filling, else one started now with its settings (what its refill
+         * would start a moment later). Only a pool that fills nothing
+         * (fixed at size 0) refuses at once. */
+        if (p->size == 0 && !p->autoscale.cfg.on) {
+            daemon_send_error(c, "no_warm", "the pool has no warm container right now");
+            return ACTIVATE_REPLIED;
+        }
+        if (daemon_start_claim_fill(d, c, p, req, fds, received_ns))
+            return ACTIVATE_WAITING;
     }
     return daemon_start_for_client(d, c, p, req, fds, received_ns) ? ACTIVATE_WAITING
                                                                    : ACTIVATE_REPLIED;
@@ -240,6 +250,8 @@ static void list_pools(struct daemon *d, struct client *c)
         o->failures = p->failures;
         o->tmpfs_size = p->tmpfs_bytes;
         wr_resources_summary(&p->res, o->resources, sizeof o->resources);
+        o->autoscale = p->autoscale.cfg;
+        snprintf(o->autoscale_why, sizeof o->autoscale_why, "%s", p->autoscale.why);
     }
     send_reply(c, &r);
     free(r.pools);
@@ -325,10 +337,12 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     case WR_OP_POOL_CREATE:
         if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
                                req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &req->resources, &err) < 0)
+                               req->security, &req->resources, &err) < 0) {
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
-        else
+        } else {
+            daemon_pool_set_autoscale(daemon_find_pool(d, req->image), &req->autoscale);
             send_ok(c);
+        }
         break;
     case WR_OP_POOL_RM:
         if (daemon_pool_remove(d, req->image, &err) < 0)
