@@ -6,9 +6,9 @@
 #include <math.h>
 #include <stdio.h>
 
-#define RATE_WEIGHT 0.3 /* per 100 ms bucket */
-#define FILL_WEIGHT 0.2 /* per fill */
-#define BURST_DECAY 0.9 /* per 100 ms bucket */
+#define RATE_WEIGHT   0.3 /* per 100 ms bucket */
+#define FILL_WEIGHT   0.2 /* per fill */
+#define BURST_DECAY   0.9 /* per 100 ms bucket */
 #define BUCKETS_PER_S (1e9 / (double)AUTOSCALE_BUCKET_NS)
 
 static double sane(double v)
@@ -95,8 +95,8 @@ long daemon_autoscale_size(struct autoscale_state *a, int64_t now_ns, long size)
         a->rate = a->burst = 0;
         a->last_arrival_ns = 0;
     }
-    long want = daemon_autoscale_target(a->cfg.min, a->cfg.max, a->rate, a->fill_ms, a->burst,
-                                        idle);
+    long want =
+        daemon_autoscale_target(a->cfg.min, a->cfg.max, a->rate, a->fill_ms, a->burst, idle);
     long target = idle ? want : want > size ? want : size;
     if (target < a->cfg.min)
         target = a->cfg.min;

@@ -15,8 +15,8 @@ int wr_autoscale_validate(const struct wr_autoscale *a, wr_error *err)
         return wr_error_set(err, 0, "autoscale: min (%ld) is larger than max (%ld)", a->min,
                             a->max);
     if (a->idle_ttl_s < 1 || a->idle_ttl_s > WR_IDLE_TTL_MAX_S)
-        return wr_error_set(err, 0,
-                            "autoscale: idle_ttl_s must be an integer from 1 to %d seconds, got %ld",
-                            WR_IDLE_TTL_MAX_S, a->idle_ttl_s);
+        return wr_error_set(
+            err, 0, "autoscale: idle_ttl_s must be an integer from 1 to %d seconds, got %ld",
+            WR_IDLE_TTL_MAX_S, a->idle_ttl_s);
     return 0;
 }

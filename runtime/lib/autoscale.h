@@ -13,9 +13,9 @@
 #define WR_IDLE_TTL_MAX_S     86400
 
 struct wr_autoscale {
-    bool on;          /* false: a fixed size (--size) */
-    long min, max;    /* warm containers: 0 <= min <= max, 1 <= max <= WR_POOL_SIZE_MAX */
-    long idle_ttl_s;  /* back to min after this long without an activation: 1..86400 */
+    bool on;         /* false: a fixed size (--size) */
+    long min, max;   /* warm containers: 0 <= min <= max, 1 <= max <= WR_POOL_SIZE_MAX */
+    long idle_ttl_s; /* back to min after this long without an activation: 1..86400 */
 };
 
 /* The checks of the API and of the CLI's options: min in

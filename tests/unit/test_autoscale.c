@@ -8,8 +8,8 @@
 #include <math.h>
 #include <string.h>
 
-#define MS(x) ((int64_t)(x) * 1000000)
-#define S(x)  ((int64_t)(x) * 1000000000)
+#define MS(x) ((int64_t)(x)*1000000)
+#define S(x)  ((int64_t)(x)*1000000000)
 
 static void test_rule(void)
 {
@@ -50,12 +50,14 @@ static void test_steady_rate(void)
     ok(fabs(a.rate - 200) < 10, "steady 200/s: rate %.1f", a.rate);
     ok(fabs(a.fill_ms - 20) < 0.01, "fill latency 20 ms: %.2f", a.fill_ms);
     long want = daemon_autoscale_target(1, 100, a.rate, a.fill_ms, a.burst, false);
-    ok(want >= 4 && want <= 5, "once steady, the rule asks 200/s x 20 ms = 4 (+ what is left of "
+    ok(want >= 4 && want <= 5,
+       "once steady, the rule asks 200/s x 20 ms = 4 (+ what is left of "
        "the burst): %ld (rate %.1f, burst %.2f)",
        want, a.rate, a.burst);
     ok(size >= 20 && size <= 25,
        "the step from idle (20 in the first 100 ms) was a burst: the size it grew to is held: %ld "
-       "(%s)", size, a.why);
+       "(%s)",
+       size, a.why);
     ok(strstr(a.why, "rate") && strstr(a.why, "fill") && strstr(a.why, "burst"),
        "why names rate, fill and burst: %s", a.why);
     /* 4 s later (less than the TTL after the last): still held. */
@@ -78,8 +80,7 @@ static void test_burst(void)
     for (int i = 0; i < 12; i++)
         daemon_autoscale_arrival(&a, S(101) + i * 50000);
     size = daemon_autoscale_size(&a, S(101) + MS(1), size);
-    ok(size >= 12 && size <= 16, "a burst of 12 from idle: grows to %ld at once (%s)", size,
-       a.why);
+    ok(size >= 12 && size <= 16, "a burst of 12 from idle: grows to %ld at once (%s)", size, a.why);
     /* 40 more in the next bucket: capped at max. */
     for (int i = 0; i < 40; i++)
         daemon_autoscale_arrival(&a, S(101) + MS(150) + i * 10000);
