@@ -85,6 +85,10 @@ struct pool {
     char security_source[WR_PROFILE_TEXT];
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
+    /* Its settings as the pool_create request (JSON) that gives them, with
+     * the current size: what `pool ls` shows and the store keeps
+     * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
+    char *request;
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -108,6 +112,14 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
 void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg);
 /* An activation for p arrived (autoscale's arrival rate). */
 void daemon_pool_arrival(struct pool *p, int64_t now_ns);
+/* A new image for p (its tag was imported again): the pool's security
+ * profile is derived again from the image's User (security as asked, NULL:
+ * Docker's defaults), then every container made from the old image that is
+ * not running goes, as on new settings. On error (the profile does not
+ * compile) p keeps its old image and img is the caller's still; on success
+ * p owns img. */
+int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
+                          const struct wr_security_profile *security, wr_error *err);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);

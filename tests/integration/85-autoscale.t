@@ -82,6 +82,13 @@ like "$(autoscale_line)" 'target 2 \(min: idle 5s\)' "  pool ls says it is idle"
 poll_until 10 warm_is 2
 ok $? "  and the surplus warm containers went (warm $(pool_field busybox:latest warm))"
 
+# The pool persists with its bounds: a new daemon restores it sized by demand.
+stop_daemon
+start_daemon || bail_out "the daemon did not start again"
+poll_until 10 size_is 2
+like "$(autoscale_line)" '^  autoscale: min 2, max 6, idle TTL 5 s; target 2 ' \
+    "a new daemon restores the pool with its bounds"
+
 # ---- --no-cold waits for the pool's fill -------------------------------------
 # Drain the pool with long-running workloads, then ask with --no-cold: the
 # pool has none warm; the activation waits for the container being filled.
