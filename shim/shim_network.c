@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <net/if.h>
 #include <sched.h>
@@ -56,7 +57,7 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
 static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
 {
     cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    struct wr_rtnl r = {0};
+    struct wr_rtnl r = {.fd = -1};
     unsigned index = 0;
     if (own < 0)
         return wr_error_set(err, errno, "open /proc/self/ns/net");
@@ -135,7 +136,7 @@ static int run_helper(struct shim *sh, const char *command, const char *addr, wr
 int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
 {
     struct shim_network *sn = &sh->net;
-    struct wr_rtnl r = {0};
+    struct wr_rtnl r = {.fd = -1};
     if (!sn->leased)
         return 0;
     /* "wr" + the container id: 14 characters, within IFNAMSIZ, and the
@@ -171,7 +172,7 @@ static void teardown(struct shim *sh)
         /* The kernel removes the pair with the container's namespace, but
          * asynchronously (cleanup_net): deleting it here makes it gone
          * before the address is free. ENODEV: it went already. */
-        struct wr_rtnl r = {0};
+        struct wr_rtnl r = {.fd = -1};
         if (wr_rtnl_open(&r, &err) == 0) {
             wr_rtnl_link_del(&r, sn->host_if, &err);
             wr_rtnl_close(&r);
@@ -209,6 +210,13 @@ static bool teardown_detached(struct shim *sh)
         if (fork() != 0)
             _exit(0);
         setsid();
+        /* Named for what it is: `ps` and pgrep must not take it for the
+         * shim (the argument area is overwritten, as the container does). */
+        prctl(PR_SET_NAME, "warmrun-netdown");
+        if (sh->opt.cmdline_area && sh->opt.cmdline_len > sizeof "warmrun-netdown") {
+            memset(sh->opt.cmdline_area, 0, sh->opt.cmdline_len);
+            memcpy(sh->opt.cmdline_area, "warmrun-netdown", sizeof "warmrun-netdown");
+        }
         /* Nothing of the shim's: not the client's connection (its EOF
          * tells the client the shim is gone), not the namespaces. */
         int keep = ready[1];

@@ -44,7 +44,7 @@ static int enable_forwarding(const char *bridge, wr_error *err)
  * whether this call created it. */
 static int ensure_bridge(const struct wr_network *n, bool *made, wr_error *err)
 {
-    struct wr_rtnl r = {0};
+    struct wr_rtnl r = {.fd = -1};
     unsigned index = if_nametoindex(n->bridge);
     *made = false;
     if (wr_rtnl_open(&r, err) < 0)
@@ -72,7 +72,7 @@ static int ensure_bridge(const struct wr_network *n, bool *made, wr_error *err)
 
 static void delete_bridge(const char *bridge)
 {
-    struct wr_rtnl r = {0};
+    struct wr_rtnl r = {.fd = -1};
     wr_error ignored;
     if (wr_rtnl_open(&r, &ignored) == 0) {
         wr_rtnl_link_del(&r, bridge, &ignored);

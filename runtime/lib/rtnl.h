@@ -1,4 +1,4 @@
-/* The rtnetlink requests of warmrun's bridge networks (libmnl): bridges,
+/* The rtnetlink requests of warmrun's bridge networks (raw netlink): bridges,
  * veth pairs, addresses, routes (rtnetlink(7), linux/if_link.h, veth(4)).
  * Each request waits for the kernel's ack; errors carry its errno. */
 #ifndef WARMRUN_RTNL_H
@@ -8,10 +8,8 @@
 
 #include <stdint.h>
 
-struct mnl_socket;
-
 struct wr_rtnl {
-    struct mnl_socket *nl;
+    int fd; /* the NETLINK_ROUTE socket; -1 when closed */
     unsigned seq;
 };
 

@@ -187,6 +187,7 @@ ok $? "its host port is free again" || diag_file "$err"
 # A SIGKILLed shim cannot remove its mapping: its lease stays (marked
 # published) so that the address is not reused, until a reconciliation
 # (here `network ls`) removes both.
+leases_settle 0
 wr activate --network bridge="$NET" -p "$HP:80" busybox -- sleep 60 >/dev/null 2>&1 &
 KPID=$!
 poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 1 ]"
