@@ -210,13 +210,9 @@ static bool teardown_detached(struct shim *sh)
         if (fork() != 0)
             _exit(0);
         setsid();
-        /* Named for what it is: `ps` and pgrep must not take it for the
-         * shim (the argument area is overwritten, as the container does). */
+        /* Named for what it is (its arguments are the shim's still: the
+         * options it uses point into them). */
         prctl(PR_SET_NAME, "warmrun-netdown");
-        if (sh->opt.cmdline_area && sh->opt.cmdline_len > sizeof "warmrun-netdown") {
-            memset(sh->opt.cmdline_area, 0, sh->opt.cmdline_len);
-            memcpy(sh->opt.cmdline_area, "warmrun-netdown", sizeof "warmrun-netdown");
-        }
         /* Nothing of the shim's: not the client's connection (its EOF
          * tells the client the shim is gone), not the namespaces. */
         int keep = ready[1];
