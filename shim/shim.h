@@ -52,6 +52,8 @@ struct shim {
     struct wr_exec_stamp *stamp;
     struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
     int userns_fd;                    /* --userns: made before the clone; else -1 */
+    /* The workload's user, from READY (uid + 1, gid + 1). */
+    int64_t user_uid1, user_gid1;
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,

@@ -197,8 +197,8 @@ int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_err
 {
     json_error_t jerr;
     memset(req, 0, sizeof *req);
-    if (len > WR_API_MSG_MAX)
-        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_MSG_MAX);
+    if (len > WR_API_REQUEST_MAX)
+        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_REQUEST_MAX);
     cleanup_json json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return wr_error_set(err, 0, "malformed JSON at byte %d: %s", jerr.position, jerr.text);
@@ -282,7 +282,7 @@ static json_t *reply_string(const char *s)
     return json_string(copy);
 }
 
-static char *dump(json_t *root, size_t *len, wr_error *err)
+static char *dump(json_t *root, size_t max, size_t *len, wr_error *err)
 {
     char *s = json_dumps(root, JSON_COMPACT);
     if (!s) {
@@ -291,10 +291,10 @@ static char *dump(json_t *root, size_t *len, wr_error *err)
         return NULL;
     }
     *len = strlen(s);
-    if (*len > WR_API_MSG_MAX) {
+    if (*len > max) {
         free(s);
         if (err)
-            wr_error_set(err, E2BIG, "message larger than %d bytes", WR_API_MSG_MAX);
+            wr_error_set(err, E2BIG, "message larger than %zu bytes", max);
         return NULL;
     }
     return s;
@@ -333,7 +333,7 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
         json_object_set_new(root, "signal", json_integer(req->signal));
-    return dump(root, len, err);
+    return dump(root, WR_API_REQUEST_MAX, len, err);
 }
 
 static json_t *encode_pools(const struct wr_reply *r)
@@ -377,7 +377,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     if (!r->ok) {
         json_object_set_new(root, "code", json_string(r->code[0] ? r->code : "internal"));
         json_object_set_new(root, "error", reply_string(r->error));
-        return dump(root, len, NULL);
+        return dump(root, WR_API_MSG_MAX, len, NULL);
     }
     switch (r->kind) {
     case WR_REPLY_POOLS:
@@ -417,7 +417,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     case WR_REPLY_PLAIN:
         break;
     }
-    return dump(root, len, NULL);
+    return dump(root, WR_API_MSG_MAX, len, NULL);
 }
 
 char *wr_reply_error(const char *code, const char *message, size_t *len)

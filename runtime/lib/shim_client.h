@@ -42,6 +42,9 @@ struct wr_shim {
     int ctl_fd;      /* control socket to the shim */
     int act_fd;      /* activation socket to the container */
     int pidfd;       /* the container's pid 1, once warm */
+    /* Host ids the stdio is handed to at activation (a non-root workload in
+     * a user namespace: WR_MSG_WARM); -1: none. */
+    int64_t stdio_uid, stdio_gid;
 };
 
 void wr_shim_init(struct wr_shim *s);
