@@ -10,6 +10,7 @@
 #include "lib/seccomp_profile.h"
 #include "lib/security_profile.h"
 #include "lib/resources.h"
+#include "lib/volumes.h"
 #include "lib/shim_msg.h"
 
 #include <sched.h>
@@ -30,6 +31,7 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
+    struct wr_volumes volumes; /* --volume, in order (volumes.h) */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */

@@ -86,6 +86,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
             .userns_fd = sh->userns_fd,
             .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
+            .volumes = &sh->opt.volumes,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
         };
         /* The container keeps only what it needs: its activation socket,

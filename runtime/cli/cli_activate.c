@@ -141,14 +141,16 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
-    /* A pool's containers carry the pool's settings: security and resource
-     * options apply to a cold start of this one. */
-    if ((o->c.security_set || o->c.res_set) && o->no_cold) {
-        cli_error("security and resource options apply to cold starts; they exclude --no-cold "
-                  "(a warm container has its pool's settings: give them to pool create)");
+    /* A pool's containers carry the pool's settings: security, resource
+     * and volume options apply to a cold start of this one. */
+    bool settings = o->c.security_set || o->c.res_set || o->c.volumes.n > 0;
+    if (settings && o->no_cold) {
+        cli_error("security, resource and volume options apply to cold starts; they exclude "
+                  "--no-cold (a warm container has its pool's settings: give them to pool "
+                  "create)");
         return -1;
     }
-    o->cold |= o->c.security_set || o->c.res_set;
+    o->cold |= settings;
     o->req.no_cold = o->no_cold;
     if (optind >= argc) {
         usage();
@@ -273,6 +275,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
     /* Never executed from its host path: this container's /proc/self/exe
      * must not be a host file (shim_exe.h). */
     if ((o->c.res_set && wr_resources_validate(&o->c.res, err) < 0) ||
+        wr_volumes_check_sources(&o->req.volumes, err) < 0 ||
         wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0 ||
@@ -300,6 +303,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .quiet = true,
         .security = security,
         .resources = o->c.res_set ? &o->c.res : NULL,
+        .volumes = &o->req.volumes,
     };
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
@@ -383,7 +387,12 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     struct wr_reply reply = {0};
     cleanup_close int sock = -1;
 
-    if (parse_options(argc, argv, &o) < 0) {
+    int parsed = parse_options(argc, argv, &o);
+    /* Held by the request from here on (freed with it); only a cold
+     * start uses them. */
+    o.req.volumes = o.c.volumes;
+    memset(&o.c.volumes, 0, sizeof o.c.volumes);
+    if (parsed < 0) {
         wr_request_free(&o.req);
         return WR_EXIT_USAGE;
     }
@@ -414,7 +423,8 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     int64_t sent_ns = wr_monotonic_ns();
     char reason[WR_ERROR_MSG_MAX];
     snprintf(reason, sizeof reason, "%s",
-             o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
+             o.c.security_set || o.c.res_set || o.req.volumes.n ? "per-activation options"
+                                                                : "--cold");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio.pass, &sock, &err);
         if (got < 0)

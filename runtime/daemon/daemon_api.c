@@ -73,7 +73,7 @@ static bool pool_settings_given(const struct wr_request *req)
 {
     int n = 0;
     (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0;
+    return req->security || req->tmpfs_size || n > 0 || req->volumes.n > 0;
 }
 
 /* The hot path. A pool without a warm container starts one for this
@@ -326,9 +326,12 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
-                               req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &req->resources, &err) < 0)
+        /* A bind source that is not there: refused before any container. */
+        if (wr_volumes_check_sources(&req->volumes, &err) < 0)
+            daemon_send_error(c, "invalid", err.msg);
+        else if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
+                                    req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
+                                    req->security, &req->resources, &req->volumes, &err) < 0)
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);

@@ -5,6 +5,7 @@
 #include "cleanup.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
+#include "protocol_volumes.h"
 #include "container_id.h"
 
 #include <ctype.h>
@@ -167,6 +168,9 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             json_t *res = optional(root, "resources");
             if (res && wr_resources_from_json(res, &req->resources, err) < 0)
                 return -1;
+            json_t *volumes = optional(root, "volumes");
+            if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
+                return -1;
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
         return 0;
@@ -238,6 +242,7 @@ void wr_request_free(struct wr_request *req)
     free(req->hostname);
     free(req->id);
     free(req->security);
+    wr_volumes_free(&req->volumes);
     memset(req, 0, sizeof *req);
 }
 
@@ -328,6 +333,12 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         if (req->security)
             json_object_set_new(root, "security", wr_security_to_json(req->security));
         json_object_set_new(root, "resources", wr_resources_to_json(&req->resources));
+        if (req->volumes.n) {
+            json_t *volumes = wr_volumes_to_json(&req->volumes);
+            if (!volumes)
+                return wr_error_set(err, 0, "a volume's path is not valid UTF-8"), NULL;
+            json_object_set_new(root, "volumes", volumes);
+        }
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;

@@ -8,6 +8,7 @@
 #include "error.h"
 #include "security_profile.h"
 #include "resources.h"
+#include "volumes.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +53,8 @@ struct wr_request {
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
     struct wr_resources resources;
+    /* pool_create: "volumes" (volumes.h) */
+    struct wr_volumes volumes;
 };
 
 /* Parses and validates a request; every field is checked before use. */

@@ -69,7 +69,7 @@ static int lift_fd(int *fd, wr_error *err)
 }
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
-#define RESOURCE_ARGS_MAX 24
+#define RESOURCE_ARGS_MAX (24 + WR_VOLUMES_MAX)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
     char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
@@ -97,6 +97,17 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     ra.n = 0;
     if (spec->resources && wr_resources_each(spec->resources, add_resource_arg, &ra) < 0)
         return wr_error_set(err, E2BIG, "too many resource settings");
+    /* Then one --volume per volume (volumes.h). */
+    static char volume_text[WR_VOLUMES_MAX][WR_VOLUME_TEXT_MAX];
+    for (size_t i = 0; spec->volumes && i < spec->volumes->n; i++) {
+        if (ra.n >= RESOURCE_ARGS_MAX)
+            return wr_error_set(err, E2BIG, "too many resource settings and volumes");
+        if (wr_volume_encode(&spec->volumes->v[i], volume_text[i], sizeof volume_text[i], err) < 0)
+            return -1;
+        ra.argv[2 * ra.n] = (char *)"--volume";
+        ra.argv[2 * ra.n + 1] = volume_text[i];
+        ra.n++;
+    }
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
         (char *)"warmrun-shim",
@@ -117,7 +128,7 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->workload_cpus,
         NULL,
     };
-    /* argv: the base options, then the resource pairs. */
+    /* argv: the base options, then the resource and volume pairs. */
     size_t n_base = 0;
     while (base[n_base])
         n_base++;

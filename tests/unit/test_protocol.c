@@ -682,8 +682,80 @@ static void test_tmpfs_size(void)
             "a tmpfs_size above 64 GiB");
 }
 
+/* "volumes" of pool_create: round trip, persistence as the request, the
+ * shim's text form, and what is refused. */
+static void test_volumes(void)
+{
+    struct wr_request in = {.op = WR_OP_POOL_CREATE, .image = "busybox", .size = 1};
+    wr_error err = {0};
+    ok(wr_volumes_add(&in.volumes, WR_VOLUME_BIND, "/srv/data", "/data", false, 0, 0, &err) == 0 &&
+           wr_volumes_add(&in.volumes, WR_VOLUME_BIND, "/srv/a:b,c", "/ro dir", true, 0, 0, &err) ==
+               0 &&
+           wr_volumes_add(&in.volumes, WR_VOLUME_TMPFS, NULL, "/tmp", false, 1 << 20, 0700, &err) ==
+               0,
+       "three volumes are added (%s)", err.msg);
+    size_t len;
+    char *text = wr_request_encode(&in, &len, &err);
+    struct wr_request out = {0};
+    ok(text && wr_request_parse(text, len, &out, &err) == 0 &&
+           wr_volumes_equal(&in.volumes, &out.volumes),
+       "they survive encode + parse, in order (%s)", text ? text : err.msg);
+    free(text);
+    wr_request_free(&out);
+
+    /* The shim's --volume text, paths with ':' ',' and ' ' included. */
+    struct wr_volumes back = {0};
+    char t[WR_VOLUME_TEXT_MAX];
+    bool all = true;
+    for (size_t i = 0; i < in.volumes.n; i++)
+        all = all && wr_volume_encode(&in.volumes.v[i], t, sizeof t, &err) > 0 &&
+              wr_volume_decode_add(&back, t, &err) == 0;
+    ok(all && wr_volumes_equal(&in.volumes, &back), "the shim's text form round-trips (%s)",
+       err.msg);
+    wr_volumes_free(&back);
+    static const char *const bad_text[] = {"bind:0:0:0:5:/data",      "nfs:0:0:0:5:/data/src",
+                                           "tmpfs:0:0:0:5:/data/src", "bind:2:0:0:5:/data/src",
+                                           "bind:0:0:0:99:/data/src", "tmpfs:0:0:17777:4:/tmp",
+                                           "bind:0:0:0:5:/data../src"};
+    for (size_t i = 0; i < sizeof bad_text / sizeof *bad_text; i++) {
+        memset(&err, 0, sizeof err);
+        ok(wr_volume_decode_add(&back, bad_text[i], &err) < 0 && back.n == 0,
+           "--volume %s is refused (%s)", bad_text[i], err.msg);
+    }
+
+    /* Two volumes on one target, relative or unclean paths, "/" as a target. */
+    ok(wr_volumes_add(&in.volumes, WR_VOLUME_TMPFS, NULL, "/data", false, 0, 0, &err) < 0,
+       "a second volume at /data is refused (%s)", err.msg);
+    static const char *const bad_targets[] = {"/", "data", "/a/../b", "/a/./b", "/a//b", "/a/", ""};
+    for (size_t i = 0; i < sizeof bad_targets / sizeof *bad_targets; i++)
+        ok(wr_volumes_add(&back, WR_VOLUME_TMPFS, NULL, bad_targets[i], false, 0, 0, &err) < 0,
+           "target \"%s\" is refused (%s)", bad_targets[i], err.msg);
+    ok(wr_volumes_add(&back, WR_VOLUME_BIND, "src", "/x", false, 0, 0, &err) < 0,
+       "a relative bind source is refused (%s)", err.msg);
+    wr_volumes_free(&in.volumes);
+
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":{}}",
+            "volumes that are not an array");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"volume\",\"target\":\"/x\"}]}",
+            "a named volume");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"bind\",\"target\":\"/x\"}]}",
+            "a bind without a source");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"bind\",\"source\":\"/s\",\"target\":\"/x\",\"size\":5}]}",
+            "a bind with a size");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"tmpfs\",\"target\":\"/x\",\"mode\":4096}]}",
+            "a tmpfs mode above 07777");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"tmpfs\",\"target\":\"/x\",\"readonly\":1}]}",
+            "a readonly that is not a boolean");
+}
+
 int main(void)
 {
+    test_volumes();
     test_tmpfs_size();
     test_init_field();
     test_cold_fields();
