@@ -5,10 +5,13 @@
  *
  * Modules, each calling only those listed after it:
  *   daemon_main   setup, the event loop, shutdown
+ *   daemon_http   the HTTP listener (--http): routes -> handlers
  *   daemon_api    requests -> replies; the activation hot path
  *   daemon_shim   a shim's messages and its reaping -> pool transitions
  *   daemon_start  an activation waiting for a container started for it
  *   daemon_client client connections: error replies, closing
+ *   daemon_persist pools stored in the image store, restored at start;
+ *                 a pool rolling over to its re-imported tag
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,
@@ -29,13 +32,22 @@
 #include <sys/types.h>
 
 /* What an epoll event points at. */
-enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM, WATCH_ADOPTED };
+enum watch_kind {
+    WATCH_LISTEN,
+    WATCH_SIGNAL,
+    WATCH_CLIENT,
+    WATCH_SHIM,
+    WATCH_ADOPTED,
+    WATCH_HTTP,      /* libmicrohttpd's epoll descriptor (daemon_http.c) */
+    WATCH_HTTP_PEER, /* a suspended HTTP request's peer hanging up */
+};
 struct watch {
     enum watch_kind kind;
 };
 
 struct entry;
 struct pool;
+struct daemon_http;
 
 #define WR_START_SIGNALS_MAX 8
 
@@ -103,6 +115,9 @@ struct daemon {
     gid_t socket_gid;               /* --socket-group: its members may connect too */
     bool socket_group;
     bool stopping;
+    /* The HTTP listener and its routes (daemon_http.c); NULL until a route
+     * is added or --http starts it. */
+    struct daemon_http *http;
 };
 
 #endif

@@ -83,6 +83,10 @@ struct pool {
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
     struct wr_volumes volumes; /* of the containers it fills (lib/volumes.h) */
+    /* Its settings as the pool_create request (JSON) that gives them, with
+     * the current size: what `pool ls` shows and the store keeps
+     * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
+    char *request;
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -102,6 +106,14 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
                        const struct wr_resources *res, const struct wr_volumes *volumes,
                        wr_error *err);
+/* A new image for p (its tag was imported again): the pool's security
+ * profile is derived again from the image's User (security as asked, NULL:
+ * Docker's defaults), then every container made from the old image that is
+ * not running goes, as on new settings. On error (the profile does not
+ * compile) p keeps its old image and img is the caller's still; on success
+ * p owns img. */
+int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
+                          const struct wr_security_profile *security, wr_error *err);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);

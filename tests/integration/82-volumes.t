@@ -138,6 +138,18 @@ for i in $(seq 1 40); do
 done
 is "$okn" 40 "the pool served 40 activations, each wrote through its bind"
 is "$(pool_field busybox:latest failures)" 0 "with no failed fill"
+
+# Volumes are a pool setting: a daemon started after a crash restores them.
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+start_daemon || bail_out "the daemon did not start again"
+wait_pool_full busybox:latest 30 || diag "pool not refilled"
+wr activate --no-cold busybox sh -c 'echo again >/data/again; grep " /ro " /proc/self/mountinfo' \
+    >"$out" 2>"$err"
+is "$(cat "$SRC/again" 2>/dev/null)" again "after a daemon crash: the restored pool's bind rw" ||
+    show_err
+like "$(cat "$out")" ' ro,nosuid,nodev' "and its bind ro" || show_err
 stop_daemon
 poll_until 10 no_container_pids
 ok $? "no container left"
