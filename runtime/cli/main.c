@@ -33,7 +33,8 @@ static void usage(FILE *out)
             "  shutdown                       stop the daemon\n"
             "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
-            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
+            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "
+            "fill\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");

@@ -68,6 +68,8 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     wr_error err;
     struct pool *p = daemon_find_pool(d, req->image);
     d->activations++;
+    if (p)
+        daemon_pool_arrival(p, received_ns);
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
         cleanup_free char *big = NULL;
@@ -111,8 +113,16 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         return ACTIVATE_REPLIED;
     }
     if (req->no_cold) {
-        daemon_send_error(c, "no_warm", "the pool has no warm container right now");
-        return ACTIVATE_REPLIED;
+        /* No cold start, but the pool's next container: the one it is
+         * filling, else one started now with its settings (what its refill
+         * would start a moment later). Only a pool that fills nothing
+         * (fixed at size 0) refuses at once. */
+        if (p->size == 0 && !p->autoscale.cfg.on) {
+            daemon_send_error(c, "no_warm", "the pool has no warm container right now");
+            return ACTIVATE_REPLIED;
+        }
+        if (daemon_start_claim_fill(d, c, p, req, fds, received_ns))
+            return ACTIVATE_WAITING;
     }
     return daemon_start_for_client(d, c, p, req, fds, received_ns) ? ACTIVATE_WAITING
                                                                    : ACTIVATE_REPLIED;
@@ -230,6 +240,8 @@ static void list_pools(struct daemon *d, struct client *c, const struct pool *on
         o->failures = p->failures;
         o->tmpfs_size = p->tmpfs_bytes;
         wr_resources_summary(&p->res, o->resources, sizeof o->resources);
+        o->autoscale = p->autoscale.cfg;
+        snprintf(o->autoscale_why, sizeof o->autoscale_why, "%s", p->autoscale.why);
         o->settings = p->request;
         snprintf(o->profile, sizeof o->profile, "%.*s", (int)sizeof o->profile - 1,
                  p->security_source);

@@ -146,6 +146,7 @@ static char *settings_request(const struct wr_request *req, const struct pool *p
         if (wr_request_parse(p->request, strlen(p->request), &kept, err) < 0)
             return NULL;
         kept.size = req->size;
+        kept.autoscale = req->autoscale; /* a resize sets how it is sized too */
         char *text = wr_request_encode(&kept, &len, err);
         wr_request_free(&kept);
         return text;
@@ -164,6 +165,7 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
                            req->security, &req->resources, &req->volumes, err) < 0)
         return -1;
     struct pool *p = daemon_find_pool(d, req->image);
+    daemon_pool_set_autoscale(p, &req->autoscale);
     wr_error werr;
     char *text = settings_request(req, p, resize, &werr);
     if (!text) {

@@ -314,6 +314,21 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
     return 0;
 }
 
+void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg)
+{
+    daemon_autoscale_configure(&p->autoscale, cfg, wr_monotonic_ns());
+    if (cfg->on) {
+        p->size = cfg->min;
+        daemon_log("pool %s sized by demand: min %ld, max %ld, idle TTL %ld s", p->image, cfg->min,
+                   cfg->max, cfg->idle_ttl_s);
+    }
+}
+
+void daemon_pool_arrival(struct pool *p, int64_t now_ns)
+{
+    daemon_autoscale_arrival(&p->autoscale, now_ns);
+}
+
 static void record_failure(struct pool *p, const char *why)
 {
     p->failures++;
@@ -343,6 +358,7 @@ void daemon_fill_pools(struct daemon *d)
     if (d->stopping)
         return;
     for (struct pool *p = d->pools; p; p = p->next) {
+        p->size = daemon_autoscale_size(&p->autoscale, now, p->size);
         release_surplus(d, p);
         while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
                now >= p->retry_at_ns) {
@@ -357,11 +373,17 @@ void daemon_fill_pools(struct daemon *d)
 int64_t daemon_next_fill_ns(const struct daemon *d)
 {
     int64_t next = -1;
+    /* An autoscaled pool shrinks when it goes idle: wake then. */
+    for (const struct pool *p = d->pools; p; p = p->next) {
+        int64_t idle = daemon_autoscale_next_ns(&p->autoscale, p->size);
+        if (idle >= 0 && (next < 0 || idle < next))
+            next = idle;
+    }
     /* At the limit of parallel fills only a fill's end (a shim message,
      * which wakes the loop anyway) can start another: no timeout, or the
      * loop would spin on a retry time already past. */
     if (d->filling_total >= d->max_parallel_fills)
-        return -1;
+        return next;
     for (const struct pool *p = d->pools; p; p = p->next)
         if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
             (next < 0 || p->retry_at_ns < next))
@@ -443,6 +465,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
     e->state = ENTRY_FILLING;
     e->pool = p;
     e->created = (int64_t)time(NULL);
+    e->spawned_ns = wr_monotonic_ns();
     snprintf(e->image, sizeof e->image, "%s", p->image);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &e->watch};
     e->next = d->entries;
@@ -483,6 +506,7 @@ struct client *daemon_entry_ready(struct daemon *d, struct entry *e)
         return NULL;
     }
     p->consecutive_failures = 0;
+    daemon_autoscale_fill_done(&p->autoscale, wr_monotonic_ns() - e->spawned_ns);
     if (c) {
         e->state = ENTRY_TAKEN; /* not on the FIFO: its client's */
         return c;
@@ -491,6 +515,24 @@ struct client *daemon_entry_ready(struct daemon *d, struct entry *e)
     e->state = ENTRY_WARM;
     fifo_push_tail(p, e);
     return NULL;
+}
+
+struct entry *daemon_pool_claim_fill(struct daemon *d, struct pool *p, struct client *c)
+{
+    /* The oldest fill is the nearest to warm: entries are pushed in front. */
+    struct entry *found = NULL;
+    for (struct entry *e = d->entries; e; e = e->next)
+        if (e->pool == p && e->state == ENTRY_FILLING && !e->waiter)
+            found = e;
+    if (!found)
+        return NULL;
+    found->state = ENTRY_STARTING;
+    p->filling--;
+    p->starting++;
+    d->starting_total++;
+    found->waiter = c;
+    c->starting = found;
+    return found;
 }
 
 struct entry *daemon_pool_take_warm(struct pool *p)

@@ -26,6 +26,7 @@
 #define WARMRUN_DAEMON_POOL_H
 
 #include "daemon.h"
+#include "daemon_autoscale.h"
 
 #include "lib/image_store.h"
 #include "lib/resources.h"
@@ -52,6 +53,7 @@ struct entry {
     int64_t created;     /* unix seconds */
     int64_t received_ns; /* when its activation request arrived */
     int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
+    int64_t spawned_ns;  /* when its shim was spawned (fill latency, autoscale) */
     char command[256];
     int cpu;               /* the CPU --cpu-spread gave it, or -1 */
     struct client *waiter; /* STARTING: the activation it is started for */
@@ -65,7 +67,8 @@ struct entry {
 struct pool {
     char image[WR_IMAGE_REF_MAX + 1]; /* normalized "name:tag" */
     struct wr_image *img;
-    long size;
+    long size; /* the fixed size, or autoscale's current target */
+    struct autoscale_state autoscale;
     uint64_t tmpfs_bytes;        /* writable layer size of the containers it fills */
     struct wr_resources res;     /* resource settings of the containers it fills */
     struct wr_resources_env env; /* environment they add (huge pages, --tune-env) */
@@ -106,6 +109,11 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
                        const struct wr_resources *res, const struct wr_volumes *volumes,
                        wr_error *err);
+/* Sets how p is sized: cfg->on, by demand between cfg->min and cfg->max
+ * (daemon_autoscale.h), starting at min; else fixed at its size. */
+void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg);
+/* An activation for p arrived (autoscale's arrival rate). */
+void daemon_pool_arrival(struct pool *p, int64_t now_ns);
 /* A new image for p (its tag was imported again): the pool's security
  * profile is derived again from the image's User (security as asked, NULL:
  * Docker's defaults), then every container made from the old image that is
@@ -146,6 +154,10 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
  * client it was started for (unbound: the caller hands it over). NULL for
  * a fill (GONE if its pool was removed meanwhile). */
 struct client *daemon_entry_ready(struct daemon *d, struct entry *e);
+/* claim_fill: a FILLING entry of p that no client waits for -> STARTING,
+ * bound to c (an activation that asked for no cold start waits for the
+ * pool's next container rather than fail). NULL when none is filling. */
+struct entry *daemon_pool_claim_fill(struct daemon *d, struct pool *p, struct client *c);
 /* take_warm: the FIFO's head -> TAKEN, in O(1); NULL when none is warm. */
 struct entry *daemon_pool_take_warm(struct pool *p);
 /* return_warm: TAKEN -> WARM at the FIFO's head: a hand-over that failed

@@ -6,6 +6,7 @@
 #include "protocol_security.h"
 #include "protocol_resources.h"
 #include "protocol_volumes.h"
+#include "protocol_autoscale.h"
 #include "container_id.h"
 
 #include <ctype.h>
@@ -172,6 +173,9 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
                 return -1;
             json_t *volumes = optional(root, "volumes");
             if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
+                return -1;
+            json_t *autoscale = optional(root, "autoscale");
+            if (autoscale && wr_autoscale_from_json(autoscale, &req->autoscale, err) < 0)
                 return -1;
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
@@ -341,6 +345,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
                 return wr_error_set(err, 0, "a volume's path is not valid UTF-8"), NULL;
             json_object_set_new(root, "volumes", volumes);
         }
+        if (req->autoscale.on)
+            json_object_set_new(root, "autoscale", wr_autoscale_to_json(&req->autoscale));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;
@@ -362,6 +368,11 @@ static json_t *encode_pools(const struct wr_reply *r)
                          "failures", (json_int_t)p->failures, "last_error",
                          reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
         json_object_set_new(json_array_get(a, i), "resources", reply_string(p->resources));
+        if (p->autoscale.on) {
+            json_t *as = wr_autoscale_to_json(&p->autoscale);
+            json_object_set_new(as, "why", reply_string(p->autoscale_why));
+            json_object_set_new(json_array_get(a, i), "autoscale", as);
+        }
         json_object_set_new(json_array_get(a, i), "profile", reply_string(p->profile));
         json_t *settings = p->settings ? json_loads(p->settings, 0, NULL) : NULL;
         if (json_is_object(settings)) {
@@ -482,6 +493,14 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->failures = get_int(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
         copy_str(o->resources, sizeof o->resources, p, "resources");
+        json_t *as = json_object_get(p, "autoscale");
+        if (json_is_object(as)) {
+            o->autoscale = (struct wr_autoscale){.on = true};
+            o->autoscale.min = get_int(as, "min");
+            o->autoscale.max = get_int(as, "max");
+            o->autoscale.idle_ttl_s = get_int(as, "idle_ttl_s");
+            copy_str(o->autoscale_why, sizeof o->autoscale_why, as, "why");
+        }
         copy_str(o->profile, sizeof o->profile, p, "profile");
         json_t *settings = json_object_get(p, "settings");
         if (json_is_object(settings) &&

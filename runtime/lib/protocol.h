@@ -5,6 +5,7 @@
 #ifndef WARMRUN_PROTOCOL_H
 #define WARMRUN_PROTOCOL_H
 
+#include "autoscale.h"
 #include "error.h"
 #include "security_profile.h"
 #include "resources.h"
@@ -41,15 +42,16 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;           /* NULL: the image's WorkingDir */
-    char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
-    char *hostname;      /* NULL: the container id */
-    bool init;           /* a minimal init as pid 1 (docker run --init) */
-    bool no_cold;        /* activate: only a warm container; the daemon starts none */
-    long size;           /* pool_create */
-    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
-    char *id;            /* kill */
-    int signal;          /* kill, signal */
+    char *cwd;                     /* NULL: the image's WorkingDir */
+    char *entrypoint;              /* NULL: the image's; "": none; else replaces it and its Cmd */
+    char *hostname;                /* NULL: the container id */
+    bool init;                     /* a minimal init as pid 1 (docker run --init) */
+    bool no_cold;                  /* activate: only a warm container; the daemon starts none */
+    long size;                     /* pool_create: the fixed size, or autoscale's min */
+    struct wr_autoscale autoscale; /* pool_create: on: sized by demand (--min/--max) */
+    uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
+    char *id;                      /* kill */
+    int signal;                    /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
@@ -70,7 +72,9 @@ struct wr_pool_info {
     long size, warm, filling, running, activations, failures;
     uint64_t tmpfs_size;
     char last_error[256];
-    char resources[512]; /* "key=value ..." of its resource settings */
+    char resources[512];           /* "key=value ..." of its resource settings */
+    struct wr_autoscale autoscale; /* on: size is its current target */
+    char autoscale_why[160];       /* how the target was reached */
     /* Its pool_create request as the daemon keeps (and stores) it, as a
      * JSON object without "op", "image" and "size" (those are the fields
      * above); malloc'd by wr_reply_parse, NULL if absent. */

@@ -435,7 +435,9 @@ static void test_reply_round_trip(void)
          .running = 7,
          .activations = 123456789012L,
          .failures = 2,
-         .last_error = "spawn: \"quoted\" \\ error"},
+         .last_error = "spawn: \"quoted\" \\ error",
+         .autoscale = {.on = true, .min = 1, .max = 8, .idle_ttl_s = 60},
+         .autoscale_why = "target 4 (rate 240/s x fill 3.5 ms + burst 3)"},
         {.image = "alpine:3", .size = 0},
     };
     struct wr_reply rp = {.ok = true, .kind = WR_REPLY_POOLS, .pools = pools, .n_pools = 2};
@@ -753,6 +755,65 @@ static void test_volumes(void)
             "a readonly that is not a boolean");
 }
 
+/* pool_create's "autoscale" (--min/--max/--idle-ttl): read, checked, carried. */
+static void test_autoscale_fields(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":2,"
+               "\"autoscale\":{\"min\":2,\"max\":20,\"idle_ttl_s\":5}}",
+               &req)) {
+        ok(req.autoscale.on && req.autoscale.min == 2 && req.autoscale.max == 20 &&
+               req.autoscale.idle_ttl_s == 5,
+           "  autoscale: min, max, idle_ttl_s");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":0,"
+               "\"autoscale\":{\"min\":0,\"max\":1}}",
+               &req)) {
+        ok(req.autoscale.on && req.autoscale.idle_ttl_s == WR_IDLE_TTL_DEFAULT_S,
+           "  autoscale: min 0, max 1, the default idle TTL");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":3}", &req)) {
+        ok(!req.autoscale.on, "  no autoscale: a fixed size");
+        wr_request_free(&req);
+    }
+    static const char *const bad[][2] = {
+        {"{\"min\":5,\"max\":3}", "min > max"},
+        {"{\"min\":-1,\"max\":3}", "negative min"},
+        {"{\"min\":0,\"max\":0}", "max 0"},
+        {"{\"min\":1,\"max\":4097}", "max over WR_POOL_SIZE_MAX"},
+        {"{\"min\":1,\"max\":2,\"idle_ttl_s\":0}", "idle TTL 0"},
+        {"{\"min\":1,\"max\":2,\"idle_ttl_s\":-5}", "negative idle TTL"},
+        {"{\"min\":1,\"max\":2,\"idle_ttl_s\":86401}", "idle TTL over a day"},
+        {"{\"min\":1}", "no max"},
+        {"{\"max\":1}", "no min"},
+        {"{\"min\":\"1\",\"max\":2}", "min as a string"},
+        {"{\"min\":1.5,\"max\":2}", "min 1.5"},
+        {"{\"min\":1,\"max\":9223372036854775807}", "max LLONG_MAX"},
+        {"[1,2]", "an array"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"autoscale\":%s}", bad[i][0]);
+        rejects(json, bad[i][1]);
+    }
+    struct wr_request create = {.op = WR_OP_POOL_CREATE,
+                                .image = "busybox",
+                                .size = 1,
+                                .autoscale = {.on = true, .min = 1, .max = 64, .idle_ttl_s = 30}};
+    wr_error err = {0};
+    size_t len = 0;
+    char *text = wr_request_encode(&create, &len, &err);
+    struct wr_request out = {0};
+    ok(text && wr_request_parse(text, len, &out, &err) == 0 && out.autoscale.on &&
+           out.autoscale.min == 1 && out.autoscale.max == 64 && out.autoscale.idle_ttl_s == 30,
+       "autoscale survives encode + parse: %s", text ? text : err.msg);
+    wr_request_free(&out);
+    free(text);
+}
+
 /* A pool's settings travel as its pool_create request, whole: the stored
  * record, `pool ls --json`'s "settings", and the text back are one thing. */
 static void test_pool_settings(void)
@@ -806,6 +867,7 @@ int main(void)
     test_parse_rejects();
     test_parse_sizes();
     test_request_round_trip();
+    test_autoscale_fields();
     test_reply_round_trip();
     test_error_replies();
     return done_testing();
