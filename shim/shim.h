@@ -10,6 +10,7 @@
 #include "lib/seccomp_profile.h"
 #include "lib/security_profile.h"
 #include "lib/resources.h"
+#include "lib/volumes.h"
 #include "lib/shim_msg.h"
 
 #include <sched.h>
@@ -30,6 +31,7 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
+    struct wr_volumes volumes; /* --volume, in order (volumes.h) */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */
@@ -52,6 +54,8 @@ struct shim {
     struct wr_exec_stamp *stamp;
     struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
     int userns_fd;                    /* --userns: made before the clone; else -1 */
+    /* The workload's user, from READY (uid + 1, gid + 1). */
+    int64_t user_uid1, user_gid1;
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,

@@ -20,6 +20,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"workload-cpus", required_argument, NULL, 'c'},
         {"security", required_argument, NULL, 'S'},
         {"resource", required_argument, NULL, 'r'},
+        {"volume", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -71,6 +72,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             opt->has_resources = true;
             break;
         }
+        case 'v':
+            if (wr_volume_decode_add(&opt->volumes, optarg, err) < 0)
+                return -1;
+            break;
         default:
             return wr_error_set(err, 0, "unknown option");
         }

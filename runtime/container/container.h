@@ -9,6 +9,7 @@
 #include "lib/security_profile.h"
 #include "lib/resources.h"
 #include "lib/container_id.h"
+#include "lib/volumes.h"
 
 struct wr_cgroup;
 
@@ -40,6 +41,7 @@ struct wr_container_config {
      * go over init_sock). */
     const struct wr_resources *resources;
     const struct wr_cgroup *cgroup;
+    const struct wr_volumes *volumes; /* NULL or none: no volume */
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
