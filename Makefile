@@ -138,7 +138,7 @@ $(BUILD)/attack/%: tests/attack/%.c
 # (clang-14, bounded time; the corpus lives in tests/fuzz/). Not in `make test`.
 FUZZ_TIME ?= 60
 # The library modules the request parser and the activation decoder use.
-FUZZ_LIB  := protocol protocol_resources protocol_security security_profile activation error \
+FUZZ_LIB  := protocol protocol_resources protocol_volumes volumes exec_limits protocol_security security_profile activation error \
              container_id resources resources_check cpumask cgroup cgroup_v1 cgroup_v2 cgroup_file
 FUZZ_CC   ?= clang-14
 fuzz:

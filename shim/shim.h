@@ -10,6 +10,7 @@
 #include "lib/seccomp_profile.h"
 #include "lib/security_profile.h"
 #include "lib/resources.h"
+#include "lib/volumes.h"
 #include "lib/shim_msg.h"
 #include "lib/net_config.h"
 #include "lib/net_publish.h"
@@ -35,7 +36,8 @@ struct shim_options {
     struct wr_net_mode net;              /* --network */
     const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
     size_t n_publish;
-    const char *net_helper; /* --net-helper: warmrun-daemon, for publishing */
+    const char *net_helper;    /* --net-helper: warmrun-daemon, for publishing */
+    struct wr_volumes volumes; /* --volume, in order (volumes.h) */
 };
 
 /* The container's bridge network, host side (shim_network.c). */
@@ -68,6 +70,8 @@ struct shim {
     struct wr_exec_stamp *stamp;
     struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
     int userns_fd;                    /* --userns: made before the clone; else -1 */
+    /* The workload's user, from READY (uid + 1, gid + 1). */
+    int64_t user_uid1, user_gid1;
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,

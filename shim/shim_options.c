@@ -23,6 +23,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"network", required_argument, NULL, 'n'},
         {"publish", required_argument, NULL, 'p'},
         {"net-helper", required_argument, NULL, 'H'},
+        {"volume", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -89,6 +90,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         }
         case 'H':
             opt->net_helper = optarg;
+            break;
+        case 'v':
+            if (wr_volume_decode_add(&opt->volumes, optarg, err) < 0)
+                return -1;
             break;
         default:
             return wr_error_set(err, 0, "unknown option");

@@ -9,6 +9,7 @@
 #include "lib/security_profile.h"
 #include "lib/resources.h"
 #include "lib/container_id.h"
+#include "lib/volumes.h"
 
 struct wr_cgroup;
 
@@ -45,6 +46,7 @@ struct wr_container_config {
      * for /etc/hosts; 0 without one. */
     bool host_network;
     uint32_t net_address;
+    const struct wr_volumes *volumes; /* NULL or none: no volume */
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

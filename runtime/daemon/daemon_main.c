@@ -396,6 +396,7 @@ static void shutdown_daemon(struct daemon *d)
         d->pools = p->next;
         daemon_pool_security_release(p);
         wr_image_free(p->img);
+        wr_volumes_free(&p->volumes);
         free(p->request);
         free(p);
     }
