@@ -22,25 +22,6 @@
 #define NO_STREAM_INTERVAL_NS (500LL * 1000000)
 #define STREAM_INTERVAL_NS    (1000LL * 1000000)
 
-static int daemon_view(const struct wr_paths *g)
-{
-    struct wr_request req = {.op = WR_OP_STATS};
-    struct wr_reply r;
-    if (cli_call(g, &req, &r) < 0)
-        return WR_EXIT_FAILED;
-    const struct wr_stats_info *s = &r.stats;
-    printf("activations %ld (warm %ld, pool empty %ld)\n", s->activations, s->warm_hits, s->misses);
-    printf("daemon-side activation latency, request received to workload execve, last %ld:\n",
-           s->samples);
-    printf("  p50 %.1f us  p99 %.1f us  mean %.1f us  max %.1f us\n", s->p50_us, s->p99_us,
-           s->mean_us, s->max_us);
-    printf("  stage medians: daemon %.1f us, container wake-up %.1f us, container to execve "
-           "%.1f us\n",
-           s->daemon_p50_us, s->wake_p50_us, s->container_p50_us);
-    wr_reply_free(&r);
-    return 0;
-}
-
 /* Does the container c match one of the IDs asked for (a prefix of its
  * id, as docker takes)? No IDs: every container. */
 static bool wanted(const struct wr_container_info *c, char **ids, int n_ids, bool *seen)
@@ -212,9 +193,10 @@ int cli_stats(const struct wr_paths *g, int argc, char **argv)
             goto usage;
     }
     if (daemon) {
-        if (optind != argc || no_stream || json)
+        char *args[] = {"stats", json ? "--json" : NULL, NULL};
+        if (optind != argc || no_stream)
             goto usage;
-        return daemon_view(g);
+        return cli_stats_daemon(g, json ? 2 : 1, args);
     }
     char **ids = argv + optind;
     int n_ids = argc - optind, exit_code = 0;
@@ -243,6 +225,7 @@ int cli_stats(const struct wr_paths *g, int argc, char **argv)
     free(now.rows);
     return exit_code;
 usage:
-    fprintf(stderr, "usage: warmrun stats [--no-stream] [--json] [ID...] | stats --daemon\n");
+    fprintf(stderr,
+            "usage: warmrun stats [--no-stream] [--json] [ID...] | stats --daemon [--json]\n");
     return WR_EXIT_USAGE;
 }

@@ -15,7 +15,7 @@ static const struct {
     {"activate", cli_activate}, {"pool", cli_pool},         {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},       {"events", cli_events},
     {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
-    {"daemon", cli_daemon},     {"bench", cli_bench},
+    {"daemon", cli_daemon},     {"bench", cli_bench},       {"network", cli_network},
 };
 
 static void usage(FILE *out)
@@ -27,17 +27,20 @@ static void usage(FILE *out)
             "  activate IMAGE [--] [CMD...]   run CMD in a container (warm from a pool if any)\n"
             "  daemon [--pin-cpu N]           run the pool daemon\n"
             "  pool create IMAGE --size N     keep N warm containers of IMAGE\n"
-            "  pool ls | pool rm IMAGE        list pools / remove a pool\n"
-            "  ps                             list filling, warm, running and detached containers\n"
+            "  pool ls [--json] | pool rm IMAGE  list pools / remove a pool (pools persist)\n"
+            "  ps [--json]                    list filling, warm, running and detached containers\n"
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats [--no-stream] [--json] [ID...]  CPU, memory, I/O, pids per container\n"
-            "  stats --daemon                 daemon-side activation latency\n"
+            "  stats --daemon [--json]        daemon-side activation latency\n"
             "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
             "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"
-            "  image build-busybox | import PATH | ls | inspect IMAGE | rm IMAGE\n"
+            "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
-            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
+            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "
+            "fill\n"
+            "  network create NAME --subnet CIDR [--bridge IF] | ls [--json] | rm NAME\n"
+            "                                 bridge networks for --network bridge=NAME\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");

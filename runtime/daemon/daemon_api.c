@@ -7,6 +7,7 @@
 #include "daemon_events.h"
 #include "daemon_log.h"
 #include "daemon_metrics.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_start.h"
@@ -16,6 +17,7 @@
 #include "lib/clock.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
+#include "lib/sealed_fd.h"
 #include "lib/shim_client.h"
 #include "lib/state_file.h"
 
@@ -60,23 +62,6 @@ enum activate_result {
     ACTIVATE_WAITING,     /* a container is being started for it */
 };
 
-static int count_setting(const char *key, const char *value, void *ctx)
-{
-    (void)key;
-    (void)value;
-    ++*(int *)ctx;
-    return 0;
-}
-
-/* Did a pool create give any setting (else, on an existing pool, it is a
- * resize)? */
-static bool pool_settings_given(const struct wr_request *req)
-{
-    int n = 0;
-    (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0;
-}
-
 /* The hot path. A pool without a warm container starts one for this
  * request (daemon_start.c), unless the client asked for warm only. */
 static enum activate_result activate(struct daemon *d, struct client *c, struct wr_request *req,
@@ -85,18 +70,22 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     wr_error err;
     struct pool *p = daemon_find_pool(d, req->image);
     d->activations++;
+    if (p)
+        daemon_pool_arrival(p, received_ns);
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
-        ssize_t len = wr_activation_compose_env(p->img, req, p->env.vec, e->shim.id, activation_buf,
-                                                sizeof activation_buf, &err);
+        cleanup_free char *big = NULL;
+        const char *msg;
+        ssize_t len = wr_activation_compose_any(p->img, req, p->env.vec, e->shim.id, activation_buf,
+                                                sizeof activation_buf, &big, &msg, &err);
         if (len < 0) {
             /* The request is at fault, not the container: put it back. */
             daemon_entry_return_warm(e);
             daemon_send_error(c, "invalid", err.msg);
             return ACTIVATE_REPLIED;
         }
-        int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, NULL,
-                                  &e->resumed_ns, &err);
+        int rc =
+            wr_shim_activate(&e->shim, msg, (size_t)len, fds, c->fd, NULL, &e->resumed_ns, &err);
         if (rc == WR_ACTIVATE_STARTED_FAILED) {
             /* Resumed, then lost: it counts as an activation, and goes. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
@@ -132,9 +121,17 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         return ACTIVATE_REPLIED;
     }
     if (req->no_cold) {
-        daemon_metrics_count(d, p->image, METRICS_FAILED);
-        daemon_send_error(c, "no_warm", "the pool has no warm container right now");
-        return ACTIVATE_REPLIED;
+        /* No cold start, but the pool's next container: the one it is
+         * filling, else one started now with its settings (what its refill
+         * would start a moment later). Only a pool that fills nothing
+         * (fixed at size 0) refuses at once. */
+        if (p->size == 0 && !p->autoscale.cfg.on) {
+            daemon_metrics_count(d, p->image, METRICS_FAILED);
+            daemon_send_error(c, "no_warm", "the pool has no warm container right now");
+            return ACTIVATE_REPLIED;
+        }
+        if (daemon_start_claim_fill(d, c, p, req, fds, received_ns))
+            return ACTIVATE_WAITING;
     }
     return daemon_start_for_client(d, c, p, req, fds, received_ns) ? ACTIVATE_WAITING
                                                                    : ACTIVATE_REPLIED;
@@ -225,11 +222,12 @@ static void list_containers(struct daemon *d, struct client *c)
     free(r.containers);
 }
 
-static void list_pools(struct daemon *d, struct client *c)
+/* only: that pool alone (NULL: every pool). */
+static void list_pools(struct daemon *d, struct client *c, const struct pool *only)
 {
     size_t n = 0;
     for (struct pool *p = d->pools; p; p = p->next)
-        n++;
+        n += !only || p == only;
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .n_pools = n};
     r.pools = calloc(n ? n : 1, sizeof *r.pools);
     if (!r.pools) {
@@ -237,8 +235,10 @@ static void list_pools(struct daemon *d, struct client *c)
         return;
     }
     size_t i = 0;
-    for (struct pool *p = d->pools; p; p = p->next, i++) {
-        struct wr_pool_info *o = &r.pools[i];
+    for (struct pool *p = d->pools; p; p = p->next) {
+        if (only && p != only)
+            continue;
+        struct wr_pool_info *o = &r.pools[i++];
         snprintf(o->image, sizeof o->image, "%s", p->image);
         snprintf(o->last_error, sizeof o->last_error, "%s", p->last_error);
         o->size = p->size;
@@ -249,9 +249,48 @@ static void list_pools(struct daemon *d, struct client *c)
         o->failures = p->failures;
         o->tmpfs_size = p->tmpfs_bytes;
         wr_resources_summary(&p->res, o->resources, sizeof o->resources);
+        o->autoscale = p->autoscale.cfg;
+        snprintf(o->autoscale_why, sizeof o->autoscale_why, "%s", p->autoscale.why);
+        o->settings = p->request;
+        snprintf(o->profile, sizeof o->profile, "%.*s", (int)sizeof o->profile - 1,
+                 p->security_source);
     }
-    send_reply(c, &r);
+    size_t len;
+    char *text = wr_reply_encode(&r, &len);
+    if (!text) {
+        /* Hundreds of pools: their settings and profiles (about 1.5 KB
+         * each) go, the counts stay; `pool ls` of one message still. */
+        for (i = 0; i < n; i++) {
+            r.pools[i].settings = NULL;
+            r.pools[i].profile[0] = '\0';
+        }
+        text = wr_reply_encode(&r, &len);
+    }
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    else
+        daemon_send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
+    free(text);
     free(r.pools);
+}
+
+/* `image import` rewrote a tag: the pool using it (if any) rolls over
+ * before the reply, which lists the pools that rolled. */
+static void image_updated(struct daemon *d, struct client *c, const char *image)
+{
+    wr_error err;
+    struct pool *rolled;
+    if (daemon_pool_image_updated(d, image, &rolled, &err) < 0) {
+        daemon_log("image %s: the pool using it did not roll over: %s", image, err.msg);
+        daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
+        return;
+    }
+    if (rolled) {
+        list_pools(d, c, rolled);
+        return;
+    }
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS};
+    send_reply(c, &r);
 }
 
 static void send_stats(struct daemon *d, struct client *c)
@@ -337,9 +376,10 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
-                               req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &req->resources, &err) < 0) {
+        /* A bind source that is not there: refused before any container. */
+        if (wr_volumes_check_sources(&req->volumes, &err) < 0)
+            daemon_send_error(c, "invalid", err.msg);
+        else if (daemon_pool_apply(d, req, true, &err) < 0) {
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         } else {
             char size[24];
@@ -351,7 +391,7 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
         }
         break;
     case WR_OP_POOL_RM:
-        if (daemon_pool_remove(d, req->image, &err) < 0) {
+        if (daemon_pool_forget(d, req->image, &err) < 0) {
             daemon_send_error(c, "not_found", err.msg);
         } else {
             daemon_event_emit(d, "pool_removed", "image", req->image, DAEMON_EVENT_END);
@@ -365,7 +405,10 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
         daemon_events_subscribe(d, c, req->since_ns);
         break;
     case WR_OP_POOL_LS:
-        list_pools(d, c);
+        list_pools(d, c, NULL);
+        break;
+    case WR_OP_IMAGE_UPDATED:
+        image_updated(d, c, req->image);
         break;
     case WR_OP_PS:
         list_containers(d, c);
@@ -385,6 +428,31 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
         break;
     }
     return ACTIVATE_REPLIED;
+}
+
+/* The request in request_buf (n bytes), or, when that is an out-of-band
+ * header, in the sealed memfd passed last (sealed_fd.h: checked for its
+ * kind, its seals and its size before a byte is read; taken off fds and
+ * closed). A client cannot make the daemon read more than
+ * WR_API_REQUEST_MAX bytes, nor wait on anything. */
+static int parse_request(size_t n, int *fds, size_t *nfds, struct wr_request *req, wr_error *err)
+{
+    if (!wr_oob_header_is(request_buf, n))
+        return wr_request_parse(request_buf, n, req, err);
+    memset(req, 0, sizeof *req);
+    if (*nfds == 0)
+        return wr_error_set(err, 0, "an out-of-band request without its memfd");
+    struct wr_oob_header h;
+    memcpy(&h, request_buf, sizeof h);
+    cleanup_close int memfd = fds[--*nfds];
+    fds[*nfds] = -1;
+    cleanup_sealed_map struct wr_sealed_map m = {0};
+    if (h.len > WR_API_REQUEST_MAX)
+        return wr_error_set(err, 0, "an out-of-band request of %llu bytes (at most %d)",
+                            (unsigned long long)h.len, WR_API_REQUEST_MAX);
+    if (wr_sealed_fd_map(memfd, h.len, WR_API_REQUEST_MAX, &m, err) < 0)
+        return -1;
+    return wr_request_parse(m.data, m.len, req, err);
 }
 
 void daemon_on_client(struct daemon *d, struct client *c)
@@ -415,7 +483,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
         if (c->starting) {
             /* Waiting for its container: this connection is an activated
              * one already, as far as the client can tell. */
-            if (wr_request_parse(request_buf, (size_t)n, &req, &err) == 0) {
+            if (parse_request((size_t)n, fds, &nfds, &req, &err) == 0) {
                 daemon_start_client_message(c, &req);
                 wr_request_free(&req);
             }
@@ -423,7 +491,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
             nfds = WR_MAX_PASSED_FDS;
             continue;
         }
-        if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
+        if (parse_request((size_t)n, fds, &nfds, &req, &err) < 0) {
             wr_close_fds(fds, nfds);
             daemon_send_error(c, "invalid", err.msg);
             nfds = WR_MAX_PASSED_FDS;

@@ -9,7 +9,9 @@
 #include "daemon_http.h"
 #include "daemon_log.h"
 #include "daemon_metrics.h"
+#include "daemon_network.h"
 #include "daemon_peer.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
@@ -123,8 +125,15 @@ static int pin_to_cpu(struct daemon *d, wr_error *err)
 static void protect_from_oom(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0)
-        daemon_log("oom_score_adj %s: %s (continuing)", DAEMON_OOM_SCORE_ADJ, strerror(errno));
+    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0) {
+        int saved = errno;
+        /* Once, at start (shims and containers never try): the reason,
+         * and what it means. */
+        daemon_log("oom_score_adj: not lowered to %s (%s%s); the daemon and its shims keep the "
+                   "OOM killer's default score",
+                   DAEMON_OOM_SCORE_ADJ, strerror(saved),
+                   saved == EACCES || saved == EPERM ? ": lowering it needs CAP_SYS_RESOURCE" : "");
+    }
     if (fd >= 0)
         close(fd);
 }
@@ -220,6 +229,8 @@ static void sweep_state(struct daemon *d)
                    stale);
     daemon_resources_sweep(d);
     daemon_security_sweep(d);
+    /* Leases of containers whose shims died while no daemon ran. */
+    daemon_network_reconcile(d->g->state_dir);
 }
 
 static void on_listen(struct daemon *d)
@@ -390,6 +401,8 @@ static void shutdown_daemon(struct daemon *d)
         d->pools = p->next;
         daemon_pool_security_release(p);
         wr_image_free(p->img);
+        wr_volumes_free(&p->volumes);
+        free(p->request);
         free(p);
     }
     while (d->entries) {
@@ -399,7 +412,7 @@ static void shutdown_daemon(struct daemon *d)
     }
     daemon_pool_bury(d);
     daemon_client_bury(d);
-    wr_cgroup_remove_scope(d->g->state_dir);
+    daemon_resources_shutdown(d);
     daemon_events_free(d);
     daemon_metrics_free(d);
     close(d->epfd);
@@ -444,6 +457,9 @@ int main(int argc, char **argv)
     wr_error err;
     char *end;
     int c;
+    /* `warmrun network ...`: the network manager, no daemon loop. */
+    if (argc >= 2 && strcmp(argv[1], "network") == 0)
+        return daemon_network_main(argc - 1, argv + 1);
     d.pin_cpu = -1;
     d.max_starting = DEFAULT_MAX_STARTING;
     wr_paths_from_env(&paths);
@@ -524,6 +540,7 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     sweep_state(&d);
+    daemon_pools_restore(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
     if (d.userns_size)
         daemon_log("containers run in a user namespace by default: host uids %u-%u", d.userns_base,

@@ -1,20 +1,26 @@
 /* The control-socket API: one JSON object per SOCK_SEQPACKET message (at
- * most WR_API_MSG_MAX bytes), documented in docs/api.md. This module (with
+ * most WR_API_MSG_MAX bytes; a larger request in a sealed memfd passed
+ * with it), documented in docs/api.md. This module (with
  * image_store.c) is the only one that sees JSON; the rest use these structs. */
 #ifndef WARMRUN_PROTOCOL_H
 #define WARMRUN_PROTOCOL_H
 
+#include "autoscale.h"
 #include "error.h"
 #include "security_profile.h"
 #include "resources.h"
+#include "volumes.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define WR_API_MSG_MAX   (64 * 1024)
-#define WR_IMAGE_REF_MAX 255
-#define WR_POOL_SIZE_MAX 4096
+#define WR_API_MSG_MAX (64 * 1024)
+/* A request larger than one message goes out of band, in a sealed memfd
+ * (sealed_fd.h; docs/api.md); none may be larger than this. */
+#define WR_API_REQUEST_MAX (16 * 1024 * 1024)
+#define WR_IMAGE_REF_MAX   255
+#define WR_POOL_SIZE_MAX   4096
 
 enum wr_op {
     WR_OP_ACTIVATE,
@@ -25,9 +31,10 @@ enum wr_op {
     WR_OP_KILL,
     WR_OP_STATS,
     WR_OP_SHUTDOWN,
-    WR_OP_SIGNAL,  /* client -> shim, after activation */
-    WR_OP_METRICS, /* the Prometheus exposition, in text replies (protocol_text.h) */
-    WR_OP_EVENTS,  /* lifecycle events since since_ns, then as they happen */
+    WR_OP_SIGNAL,        /* client -> shim, after activation */
+    WR_OP_IMAGE_UPDATED, /* image import -> daemon: a tag now names another image */
+    WR_OP_METRICS,       /* the Prometheus exposition, in text replies (protocol_text.h) */
+    WR_OP_EVENTS,        /* lifecycle events since since_ns, then as they happen */
 };
 
 struct wr_request {
@@ -37,25 +44,31 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;           /* NULL: the image's WorkingDir */
-    char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
-    char *hostname;      /* NULL: the container id */
-    bool init;           /* a minimal init as pid 1 (docker run --init) */
-    bool no_cold;        /* activate: only a warm container; the daemon starts none */
-    long size;           /* pool_create */
-    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
-    char *id;            /* kill */
-    int64_t since_ns;    /* events: CLOCK_REALTIME ns; 0: only new ones */
-    int signal;          /* kill, signal */
+    char *cwd;                     /* NULL: the image's WorkingDir */
+    char *entrypoint;              /* NULL: the image's; "": none; else replaces it and its Cmd */
+    char *hostname;                /* NULL: the container id */
+    bool init;                     /* a minimal init as pid 1 (docker run --init) */
+    bool no_cold;                  /* activate: only a warm container; the daemon starts none */
+    long size;                     /* pool_create: the fixed size, or autoscale's min */
+    struct wr_autoscale autoscale; /* pool_create: on: sized by demand (--min/--max) */
+    uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
+    char *id;                      /* kill */
+    int64_t since_ns;              /* events: CLOCK_REALTIME ns; 0: only new ones */
+    int signal;                    /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
     struct wr_resources resources;
+    /* pool_create: "network", canonical (net_config.h); NULL: none */
+    char *network;
+    /* pool_create: "volumes" (volumes.h) */
+    struct wr_volumes volumes;
 };
 
 /* Parses and validates a request; every field is checked before use. */
 int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_error *err);
-/* Returns a malloc'd JSON text of at most WR_API_MSG_MAX bytes, or NULL. */
+/* Returns a malloc'd JSON text of at most WR_API_REQUEST_MAX bytes, or NULL
+ * (E2BIG: larger). */
 char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err);
 void wr_request_free(struct wr_request *req);
 
@@ -64,7 +77,18 @@ struct wr_pool_info {
     long size, warm, filling, running, activations, failures;
     uint64_t tmpfs_size;
     char last_error[256];
-    char resources[512]; /* "key=value ..." of its resource settings */
+    char resources[512];           /* "key=value ..." of its resource settings */
+    struct wr_autoscale autoscale; /* on: size is its current target */
+    char autoscale_why[160];       /* how the target was reached */
+    /* Its pool_create request as the daemon keeps (and stores) it, as a
+     * JSON object without "op", "image" and "size" (those are the fields
+     * above); malloc'd by wr_reply_parse, NULL if absent. */
+    char *settings;
+    /* The security profile its containers get, as applied (the image's
+     * User and the daemon's --userns-default resolved): "caps=HEX;
+     * privileged=0|1;read_only=0|1;seccomp=MODE:PATH;umask=OCT[;userns=
+     * BASE:SIZE][;user=U][;ulimit=NAME:SOFT:HARD]...", cut to fit. */
+    char profile[1024];
 };
 
 struct wr_container_info {

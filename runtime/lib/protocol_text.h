@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 #define WR_TEXT_CHUNK     (48 * 1024)
-#define WR_EVENT_ATTRS    8
+#define WR_EVENT_ATTRS    6
 #define WR_EVENT_TYPE_MAX 32
-#define WR_EVENT_KEY_MAX  32
-#define WR_EVENT_VAL_MAX  256
+#define WR_EVENT_KEY_MAX  24
+#define WR_EVENT_VAL_MAX  96
 
 /* {"ok":true,"text":"...","more":true|false}: malloc'd, *len set. */
 char *wr_text_reply_encode(const char *text, size_t n, bool more, size_t *len);
