@@ -79,11 +79,16 @@ $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
-# The daemon (`warmrun daemon` executes it) is linked like the CLI it was
-# part of: static, jansson only (it compiles seccomp filters through the shim).
+# The daemon (`warmrun daemon` executes it): jansson, and libmicrohttpd for
+# its HTTP servers (the functions' Runtime API). Linked dynamically:
+# libmicrohttpd brings GnuTLS and p11-kit, which have no static archives
+# here; the daemon starts once, so the loader's work is off every path that
+# counts. The static CLI links none of it.
+DAEMON_PKGS := jansson libmicrohttpd
+$(BUILD)/runtime/daemon/%.o: override CFLAGS += $(call pc_cflags,libmicrohttpd)
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm
 
 # The container's pid-1 code is linked into the shim alone: the container
 # is a clone of the shim.
@@ -114,7 +119,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_O
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
 	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
-	    $(call pc_libs,$(PKGS) libarchive libcrypto) -lm
+	    $(call pc_libs,$(PKGS) libarchive libcrypto libmicrohttpd) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)

@@ -22,6 +22,8 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv);
 int cli_image(const struct wr_paths *g, int argc, char **argv);
 int cli_bench(const struct wr_paths *g, int argc, char **argv);
 int cli_daemon(const struct wr_paths *g, int argc, char **argv);
+int cli_function(const struct wr_paths *g, int argc, char **argv);
+int cli_invoke(const struct wr_paths *g, int argc, char **argv);
 
 /* One request, one reply, on a fresh connection; prints a daemon error. */
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);

@@ -9,6 +9,9 @@
  *   daemon_shim   a shim's messages and its reaping -> pool transitions
  *   daemon_start  an activation waiting for a container started for it
  *   daemon_client client connections: error replies, closing
+ *   daemon_function_api  function requests -> replies
+ *   daemon_function      functions: environments, invocations
+ *   daemon_runtime_api   the environments' Lambda Runtime API server
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,
@@ -29,13 +32,21 @@
 #include <sys/types.h>
 
 /* What an epoll event points at. */
-enum watch_kind { WATCH_LISTEN, WATCH_SIGNAL, WATCH_CLIENT, WATCH_SHIM, WATCH_ADOPTED };
+enum watch_kind {
+    WATCH_LISTEN,
+    WATCH_SIGNAL,
+    WATCH_CLIENT,
+    WATCH_SHIM,
+    WATCH_ADOPTED,
+    WATCH_FUNCTION, /* daemon_function.h */
+};
 struct watch {
     enum watch_kind kind;
 };
 
 struct entry;
 struct pool;
+struct daemon_functions;
 
 #define WR_START_SIGNALS_MAX 8
 
@@ -103,6 +114,7 @@ struct daemon {
     gid_t socket_gid;               /* --socket-group: its members may connect too */
     bool socket_group;
     bool stopping;
+    struct daemon_functions *functions; /* daemon_function.c */
 };
 
 #endif

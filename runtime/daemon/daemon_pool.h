@@ -82,6 +82,9 @@ struct pool {
     char security_source[WR_PROFILE_TEXT];
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
+    /* A function's (daemon_function.c): never found by image, never
+     * listed, its warm containers taken only by that function. */
+    bool hidden;
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -100,6 +103,14 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image);
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
                        const struct wr_resources *res, wr_error *err);
+/* A hidden pool of image ref with these settings, for one function; NULL
+ * with err (the image's load, the profile, the resources). */
+struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
+                                       uint64_t tmpfs_bytes,
+                                       const struct wr_security_profile *security,
+                                       const struct wr_resources *res, wr_error *err);
+/* Removes pool p (as daemon_pool_remove). */
+void daemon_pool_destroy(struct daemon *d, struct pool *p);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
