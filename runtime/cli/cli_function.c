@@ -36,10 +36,14 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     /* Own options first: --memory and --timeout are Lambda's here (MB,
      * seconds), before the container table's --memory (a limit). */
     static const struct option longopts[] = {
-        {"min", required_argument, NULL, 'n'},     {"max", required_argument, NULL, 'x'},
-        {"timeout", required_argument, NULL, 't'}, {"memory", required_argument, NULL, 'm'},
-        {"env", required_argument, NULL, 'e'},     {"handler", required_argument, NULL, 'h'},
-        {"fresh", no_argument, NULL, 'f'},         {"tmpfs-size", required_argument, NULL, 's'},
+        {"min", required_argument, NULL, 'n'},
+        {"max", required_argument, NULL, 'x'},
+        {"timeout", required_argument, NULL, 't'},
+        {"memory", required_argument, NULL, 'm'},
+        {"env", required_argument, NULL, 'e'},
+        {"handler", required_argument, NULL, 'h'},
+        {"fresh", no_argument, NULL, 'f'},
+        {"tmpfs-size", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
@@ -124,13 +128,13 @@ static int function_ls(const struct wr_paths *g, bool json)
         cleanup_free char *text = wr_function_list_json(r.functions, r.n_functions);
         printf("%s\n", text ? text : "[]");
     } else {
-        printf("%-20s %-24s %4s %4s %4s %4s %4s %6s %11s %6s  %s\n", "NAME", "IMAGE", "MIN",
-               "MAX", "ENVS", "IDLE", "BUSY", "QUEUED", "INVOCATIONS", "ERRORS", "LAST ERROR");
+        printf("%-20s %-24s %4s %4s %4s %4s %4s %6s %11s %6s  %s\n", "NAME", "IMAGE", "MIN", "MAX",
+               "ENVS", "IDLE", "BUSY", "QUEUED", "INVOCATIONS", "ERRORS", "LAST ERROR");
         for (size_t i = 0; i < r.n_functions; i++) {
             const struct wr_function_info *f = &r.functions[i];
-            printf("%-20s %-24s %4ld %4ld %4ld %4ld %4ld %6ld %11ld %6ld  %s\n", f->name,
-                   f->image, f->min, f->max, f->environments, f->idle, f->busy, f->queued,
-                   f->invocations, f->errors, f->last_error);
+            printf("%-20s %-24s %4ld %4ld %4ld %4ld %4ld %6ld %11ld %6ld  %s\n", f->name, f->image,
+                   f->min, f->max, f->environments, f->idle, f->busy, f->queued, f->invocations,
+                   f->errors, f->last_error);
         }
     }
     wr_reply_free(&r);

@@ -393,14 +393,14 @@ static int runtime_socket(struct daemon_functions *fns, int pidfd, wr_error *err
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 64) < 0) {
         saved = errno;
         close(fd);
-        return wr_error_set(err, saved, "Runtime API socket: bind 127.0.0.1:%d",
-                            RUNTIME_API_PORT);
+        return wr_error_set(err, saved, "Runtime API socket: bind 127.0.0.1:%d", RUNTIME_API_PORT);
     }
     return fd;
 }
 
 /* Lambda's environment variables
- * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime). */
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
 static char **lambda_env(const struct function *f, const struct wr_image *img)
 {
     size_t n = 0;
@@ -467,8 +467,10 @@ static int env_start(struct daemon *d, struct function *f)
     env->pidfd = env->client_fd = env->log_fd = env->timer_fd = -1;
     snprintf(env->id, sizeof env->id, "%s", e->shim.id);
     char *argv[] = {f->spec.handler, NULL};
-    struct wr_request r = {.op = WR_OP_ACTIVATE, .argv = f->spec.handler ? argv : NULL,
-                           .argc = f->spec.handler ? 1 : 0, .env = envv};
+    struct wr_request r = {.op = WR_OP_ACTIVATE,
+                           .argv = f->spec.handler ? argv : NULL,
+                           .argc = f->spec.handler ? 1 : 0,
+                           .env = envv};
     for (char **p = envv; *p; p++)
         r.envc++;
     ssize_t len = -1;
@@ -489,8 +491,8 @@ static int env_start(struct daemon *d, struct function *f)
                                          activation_buf, sizeof activation_buf, &err)) < 0)
         goto fail;
     int stdio[3] = {in[0], out[1], out[1]};
-    rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, stdio, sv[1], NULL,
-                          &e->resumed_ns, &err);
+    rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, stdio, sv[1], NULL, &e->resumed_ns,
+                          &err);
     if (rc != 0)
         goto fail;
     daemon_entry_running(d, e, wr_monotonic_ns(), false);
@@ -744,9 +746,9 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
     if (!f)
         return wr_error_set(err, ENOENT, "Function not found: %s", name);
     if (len > WR_INVOKE_PAYLOAD_MAX)
-        return wr_error_set(err, E2BIG,
-                            "Request must be smaller than %d bytes for the InvokeFunction operation",
-                            WR_INVOKE_PAYLOAD_MAX);
+        return wr_error_set(
+            err, E2BIG, "Request must be smaller than %d bytes for the InvokeFunction operation",
+            WR_INVOKE_PAYLOAD_MAX);
     long busy = 0, alive = 0;
     struct fn_env *idle = NULL;
     for (struct fn_env *e = f->envs; e; e = e->next) {
@@ -797,13 +799,15 @@ void daemon_functions_tick(struct daemon *d)
 {
     if (!d->functions)
         return;
+    daemon_runtime_api_run();
     int64_t now = wr_monotonic_ns();
     for (struct function *f = d->functions->list; f; f = f->next) {
         long alive = 0, initing = 0, spare = 0;
         for (struct fn_env *e = f->envs; e; e = e->next) {
             alive += e->state != ENV_DEAD;
             initing += e->state == ENV_INIT;
-            spare += e->state == ENV_INIT || (e->state == ENV_IDLE && (!f->spec.fresh || !e->served));
+            spare +=
+                e->state == ENV_INIT || (e->state == ENV_IDLE && (!f->spec.fresh || !e->served));
         }
         long want = f->spec.min - spare;
         if (f->queued - initing > want)
@@ -825,7 +829,9 @@ int daemon_functions_timeout_ms(const struct daemon *d)
     for (struct function *f = d->functions->list; f; f = f->next)
         if (f->retry_at_ns > now && (next < 0 || f->retry_at_ns < next))
             next = f->retry_at_ns;
-    return next < 0 ? -1 : (int)((next - now) / 1000000) + 1;
+    int ms = next < 0 ? -1 : (int)((next - now) / 1000000) + 1;
+    int http = daemon_runtime_api_timeout_ms();
+    return http >= 0 && (ms < 0 || http < ms) ? http : ms;
 }
 
 void daemon_functions_event(struct daemon *d, struct watch *w, uint32_t events)

@@ -96,10 +96,10 @@ struct fn_env {
     struct fn_watch w_listen, w_client, w_log, w_timer;
     struct daemon_freezer freezer;
     bool frozen, served;
-    bool gone; /* freed after the event batch */
-    void *next_conn;          /* the runtime's GET next, suspended (MHD_Connection) */
-    struct invocation *inv;   /* assigned to it, answered or not */
-    bool inv_sent;            /* the event went out on a next */
+    bool gone;              /* freed after the event batch */
+    void *next_conn;        /* the runtime's GET next, suspended (MHD_Connection) */
+    struct invocation *inv; /* assigned to it, answered or not */
+    bool inv_sent;          /* the event went out on a next */
     struct fn_env *next;
 };
 

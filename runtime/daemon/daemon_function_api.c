@@ -141,8 +141,8 @@ static void invoke(struct daemon *d, struct client *c, struct wr_request *req, c
         return;
     }
     if (daemon_function_invoke(d, req->name, payload ? payload : "{}", payload ? len : 2,
-                               req->log_tail, event ? NULL : invoke_done,
-                               (void *)(intptr_t)fd, &err) < 0) {
+                               req->log_tail, event ? NULL : invoke_done, (void *)(intptr_t)fd,
+                               &err) < 0) {
         if (fd >= 0)
             close(fd);
         daemon_send_error(c, invoke_code(err.errnum), err.msg);

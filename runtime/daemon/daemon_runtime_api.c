@@ -28,6 +28,7 @@ static size_t by_fd_cap;
 
 /* One request's state across MHD's calls (its con_cls). */
 struct rt_request {
+    bool suspended; /* a GET next waiting for an invocation */
     char *body;
     size_t len;
     bool too_large;
@@ -97,8 +98,9 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
         return error_reply(c, MHD_HTTP_NOT_FOUND, "NotFound", "unknown path");
     const char *rest = url + strlen(PREFIX);
     if (strcmp(rest, "invocation/next") == 0 && strcmp(method, "GET") == 0) {
-        if (env->next_conn == c) {
+        if (q->suspended) {
             /* Resumed: an invocation was assigned, or the env went. */
+            q->suspended = false;
             env->next_conn = NULL;
             if (!env->inv)
                 return error_reply(c, MHD_HTTP_GONE, "EnvironmentGone", "no invocation");
@@ -114,6 +116,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
             return send_event(c, inv);
         }
         env->next_conn = c;
+        q->suspended = true;
         MHD_suspend_connection(c);
         return MHD_YES;
     }
@@ -144,8 +147,8 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -181,7 +184,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct rt_request *q = *con_cls;
     struct fn_env *env = env_of(c);
-    if (env && env->next_conn == c)
+    if (q && q->suspended && env && env->next_conn == c)
         env->next_conn = NULL;
     if (q) {
         free(q->body);
@@ -205,12 +208,11 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 int daemon_runtime_api_start(struct daemon *d, struct fn_watch *w, wr_error *err)
 {
     owner = d;
-    mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME |
-                               MHD_USE_ITC,
-                           0, NULL, NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED,
-                           on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-                           MHD_OPTION_CONNECTION_TIMEOUT, 0u, MHD_OPTION_CONNECTION_LIMIT, 8192u,
-                           MHD_OPTION_END);
+    mhd = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL,
+        NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 0u,
+        MHD_OPTION_CONNECTION_LIMIT, 8192u, MHD_OPTION_END);
     if (!mhd)
         return wr_error_set(err, EIO, "libmicrohttpd: cannot start the Runtime API server");
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -235,8 +237,22 @@ void daemon_runtime_api_stop(void)
 
 void daemon_runtime_api_run(void)
 {
-    if (mhd)
+    /* A resumed request is served on MHD's next turn, which no event of
+     * ours may prompt: turn again while MHD says work is ready now. */
+    MHD_UNSIGNED_LONG_LONG timeout;
+    for (int i = 0; mhd && i < 8; i++) {
         (void)MHD_run(mhd);
+        if (MHD_get_timeout(mhd, &timeout) != MHD_YES || timeout > 0)
+            break;
+    }
+}
+
+int daemon_runtime_api_timeout_ms(void)
+{
+    MHD_UNSIGNED_LONG_LONG timeout;
+    if (!mhd || MHD_get_timeout(mhd, &timeout) != MHD_YES)
+        return -1;
+    return timeout > 1000 ? 1000 : (int)timeout;
 }
 
 void daemon_runtime_api_accept(struct fn_env *env)
@@ -244,8 +260,8 @@ void daemon_runtime_api_accept(struct fn_env *env)
     for (;;) {
         struct sockaddr_storage sa;
         socklen_t salen = sizeof sa;
-        int fd = accept4(env->listen_fd, (struct sockaddr *)&sa, &salen,
-                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd =
+            accept4(env->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
         if ((size_t)fd >= by_fd_cap) {

@@ -15,6 +15,8 @@ int daemon_runtime_api_start(struct daemon *d, struct fn_watch *w, wr_error *err
 void daemon_runtime_api_stop(void);
 /* MHD's turn (its epoll descriptor is readable, or a request was resumed). */
 void daemon_runtime_api_run(void);
+/* When MHD wants its next turn (ms; 0: now), or -1. */
+int daemon_runtime_api_timeout_ms(void);
 /* Accepts what waits on env's listening socket. */
 void daemon_runtime_api_accept(struct fn_env *env);
 /* Resumes env's suspended GET next (an invocation was assigned to it). */

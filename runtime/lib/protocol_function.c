@@ -98,8 +98,7 @@ int wr_function_request_from_json(json_t *root, struct wr_request *req, wr_error
 int wr_function_request_to_json(json_t *root, const struct wr_request *req, wr_error *err)
 {
     const struct wr_function_spec *f = &req->function;
-    if (req->op != WR_OP_FUNCTION_CREATE && req->op != WR_OP_FUNCTION_RM &&
-        req->op != WR_OP_INVOKE)
+    if (req->op != WR_OP_FUNCTION_CREATE && req->op != WR_OP_FUNCTION_RM && req->op != WR_OP_INVOKE)
         return 0;
     json_t *name = json_string(req->name ? req->name : "");
     if (!name)
@@ -152,24 +151,26 @@ void wr_function_reply_to_json(json_t *root, const struct wr_reply *r)
     for (size_t i = 0; i < r->n_functions; i++) {
         const struct wr_function_info *f = &r->functions[i];
         json_array_append_new(
-            a, json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                         "s:s}",
-                         "name", f->name, "image", f->image, "min", (json_int_t)f->min, "max",
-                         (json_int_t)f->max, "timeout", (json_int_t)f->timeout_s, "memory",
-                         (json_int_t)f->memory_mb, "fresh", f->fresh, "environments",
-                         (json_int_t)f->environments, "idle", (json_int_t)f->idle, "busy",
-                         (json_int_t)f->busy, "queued", (json_int_t)f->queued, "invocations",
-                         (json_int_t)f->invocations, "errors", (json_int_t)f->errors,
-                         "init_failures", (json_int_t)f->init_failures, "last_error",
-                         f->last_error));
+            a,
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+                      "s:s}",
+                      "name", f->name, "image", f->image, "min", (json_int_t)f->min, "max",
+                      (json_int_t)f->max, "timeout", (json_int_t)f->timeout_s, "memory",
+                      (json_int_t)f->memory_mb, "fresh", f->fresh, "environments",
+                      (json_int_t)f->environments, "idle", (json_int_t)f->idle, "busy",
+                      (json_int_t)f->busy, "queued", (json_int_t)f->queued, "invocations",
+                      (json_int_t)f->invocations, "errors", (json_int_t)f->errors, "init_failures",
+                      (json_int_t)f->init_failures, "last_error", f->last_error));
     }
     json_object_set_new(root, "functions", a);
 }
 
 char *wr_function_list_json(const struct wr_function_info *f, size_t n)
 {
-    struct wr_reply r = {.ok = true, .kind = WR_REPLY_FUNCTIONS,
-                         .functions = (struct wr_function_info *)f, .n_functions = n};
+    struct wr_reply r = {.ok = true,
+                         .kind = WR_REPLY_FUNCTIONS,
+                         .functions = (struct wr_function_info *)f,
+                         .n_functions = n};
     json_t *root = json_object();
     wr_function_reply_to_json(root, &r);
     char *s = json_dumps(json_object_get(root, "functions"), JSON_INDENT(2));

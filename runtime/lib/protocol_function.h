@@ -17,18 +17,18 @@
 /* Lambda's synchronous payload limit, request and response (6 MB). */
 #define WR_INVOKE_PAYLOAD_MAX (6 * 1024 * 1024)
 /* Bytes of the log kept for --log-tail / X-Amz-Log-Result (Lambda: 4 KB). */
-#define WR_LOG_TAIL_MAX 4096
-#define WR_FUNCTION_ENVS_MAX 256
+#define WR_LOG_TAIL_MAX         4096
+#define WR_FUNCTION_ENVS_MAX    256
 #define WR_FUNCTION_TIMEOUT_MAX 900 /* seconds, as Lambda */
 
 /* function_create: its settings beyond the pool's (image, env, tmpfs,
  * security and resources travel in struct wr_request as for pool_create). */
 struct wr_function_spec {
-    long min, max;   /* initialised environments kept / at most (concurrency) */
-    long timeout_s;  /* per invocation, 1..900 (Lambda's default 3) */
-    long memory_mb;  /* AWS_LAMBDA_FUNCTION_MEMORY_SIZE and the memory limit, 128..10240 */
-    char *handler;   /* _HANDLER and the Cmd; NULL: the image's Cmd */
-    bool fresh;      /* an environment never serves a second invocation */
+    long min, max;  /* initialised environments kept / at most (concurrency) */
+    long timeout_s; /* per invocation, 1..900 (Lambda's default 3) */
+    long memory_mb; /* AWS_LAMBDA_FUNCTION_MEMORY_SIZE and the memory limit, 128..10240 */
+    char *handler;  /* _HANDLER and the Cmd; NULL: the image's Cmd */
+    bool fresh;     /* an environment never serves a second invocation */
 };
 
 struct wr_function_info {
