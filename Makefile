@@ -59,6 +59,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The daemon's HTTP listener alone sees libmicrohttpd's headers.
+$(BUILD)/runtime/daemon/%.o: override CFLAGS += $(call pc_cflags,libmicrohttpd)
+
 $(LIBWR): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -80,12 +83,11 @@ $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
 
 # The daemon (`warmrun daemon` executes it): jansson, and libmicrohttpd for
-# its HTTP servers (the functions' Runtime API). Linked dynamically:
-# libmicrohttpd brings GnuTLS and p11-kit, which have no static archives
-# here; the daemon starts once, so the loader's work is off every path that
-# counts. The static CLI links none of it.
+# its HTTP listener (--http). Linked dynamically: libmicrohttpd brings GnuTLS
+# and p11-kit, which have no static archives here; the daemon starts once,
+# so the loader's work is off every path that counts. The static CLI links
+# none of it.
 DAEMON_PKGS := jansson libmicrohttpd
-$(BUILD)/runtime/daemon/%.o: override CFLAGS += $(call pc_cflags,libmicrohttpd)
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm

@@ -2,6 +2,8 @@
  * library, and is the only place that prints an error (one line, then exit
  * status 1; usage errors exit 2). */
 #include "busybox_image.h"
+#include "daemon_notify.h"
+#include "store_json.h"
 #include "image_import.h"
 #include "lib/image_store.h"
 #include "lib/resources.h"
@@ -25,9 +27,11 @@
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
-    "usage: " PROG " [--root DIR] COMMAND [ARGS]\n"
+    "usage: " PROG " [--root DIR] [--socket PATH] COMMAND [ARGS]\n"
     "\n"
     "Manages the warmrun image store: DIR, else $WARMRUN_ROOT, else " WR_DEFAULT_STORE_ROOT ".\n"
+    "build-busybox and import tell the daemon at PATH (else $WARMRUN_SOCKET, else\n"
+    "the state directory's warmrun.sock), whose pool of the tag rolls over.\n"
     "\n"
     "commands:\n"
     "  build-busybox [--tag TAG] [--busybox PATH]\n"
@@ -39,7 +43,7 @@ static const char usage_text[] =
     "                 zstd, xz) or a rootfs directory; SIZE bounds the decompressed\n"
     "                 size of each archive (k/m/g suffixes; default 8g); PATH - is\n"
     "                 standard input (e.g. docker save IMAGE | ... import -)\n"
-    "  ls             list the stored images\n"
+    "  ls [--json]    list the stored images\n"
     "  inspect IMAGE  print an image's manifest (JSON)\n"
     "  rm IMAGE       remove an image, and the layers no other image uses\n";
 
@@ -69,6 +73,26 @@ static int bad_option(char *const argv[], int opt)
     if (opt == ':')
         return usage_error("option '%s' needs an argument", arg);
     return usage_error("unknown option '%s'", arg);
+}
+
+/* The daemon's socket (--socket, else the environment's): set by main. */
+static const char *daemon_socket;
+
+/* After a tag was written: the daemon's pool of it rolls over before this
+ * returns; says which did. A daemon that cannot roll is a failed command. */
+static int tell_daemon(const char *ref)
+{
+    char rolled[1024];
+    bool no_daemon;
+    wr_error err = {0};
+    if (wr_image_notify_daemon(daemon_socket, ref, &no_daemon, rolled, sizeof rolled, &err) < 0) {
+        if (err.errnum != EOPNOTSUPP)
+            return failed(&err);
+        fprintf(stderr, PROG ": warning: %s\n", err.msg);
+    }
+    if (rolled[0])
+        printf("rolled over pool %s\n", rolled);
+    return EXIT_OK;
 }
 
 static int cmd_build_busybox(const char *root, int argc, char *argv[])
@@ -118,7 +142,8 @@ static int cmd_build_busybox(const char *root, int argc, char *argv[])
         return failed(&err);
     printf("%s:%s %.19s (%zu files, %" PRIu64 " KiB)\n", WR_BUSYBOX_IMAGE_NAME, tag, res.id,
            res.n_files, (res.bytes + 1023) / 1024);
-    return EXIT_OK;
+    fflush(stdout);
+    return tell_daemon(ref);
 }
 
 /* Decimal units, as docker prints them; "-" when unknown. */
@@ -215,7 +240,8 @@ static int cmd_import(const char *root, int argc, char *argv[])
     human_size(res.size, size, sizeof size);
     printf("%s %.19s (%s, %zu layer%s%s, %zu new, %s)\n", res.ref, res.id, res.format, res.n_layers,
            res.n_layers == 1 ? "" : "s", res.flattened ? ", flattened" : "", res.new_layers, size);
-    return EXIT_OK;
+    fflush(stdout);
+    return tell_daemon(res.ref);
 }
 
 /* Commands that take no option but --help. Returns 0 to go on, -1 when the
@@ -308,9 +334,24 @@ static int cmd_rm(const char *root, int argc, char *argv[])
 
 static int cmd_ls(const char *root, int argc, char *argv[])
 {
-    int r = no_options(argc, argv);
-    if (r != 0)
-        return r < 0 ? EXIT_OK : r;
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    bool json = false;
+    int opt;
+    optind = 0;
+    while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (opt == 'j') {
+            json = true;
+            continue;
+        }
+        if (opt != 'h')
+            return bad_option(argv, opt);
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
     if (optind < argc)
         return usage_error("ls: unexpected argument '%s'", argv[optind]);
 
@@ -319,6 +360,21 @@ static int cmd_ls(const char *root, int argc, char *argv[])
     size_t n = 0;
     if (wr_store_list(root, &e, &n, &err) < 0)
         return failed(&err);
+    if (json) {
+        char *text = wr_store_list_json(e, n);
+        wr_store_list_free(e, n);
+        if (!text) {
+            wr_error_set(&err, ENOMEM, "encoding the list as JSON");
+            return failed(&err);
+        }
+        puts(text);
+        free(text);
+        if (fflush(stdout) != 0) {
+            wr_error_set(&err, 0, "write error on standard output");
+            return failed(&err);
+        }
+        return EXIT_OK;
+    }
 
     int wname = 4, wtag = 3;
     for (size_t i = 0; i < n; i++) {
@@ -361,9 +417,13 @@ int main(int argc, char *argv[])
 {
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
+        {"socket", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
+    struct wr_paths paths;
+    const char *socket_opt = NULL;
+    wr_paths_from_env(&paths);
     const char *root = getenv("WARMRUN_ROOT");
     if (!root || !*root)
         root = WR_DEFAULT_STORE_ROOT;
@@ -375,6 +435,9 @@ int main(int argc, char *argv[])
         case 'r':
             root = optarg;
             break;
+        case 'S':
+            socket_opt = optarg;
+            break;
         case 'h':
             fputs(usage_text, stdout);
             return EXIT_OK;
@@ -382,6 +445,10 @@ int main(int argc, char *argv[])
             return bad_option(argv, opt);
         }
     }
+    wr_error perr = {0};
+    if (wr_paths_set_socket(&paths, socket_opt, &perr) < 0)
+        return usage_error("%s", perr.msg);
+    daemon_socket = paths.socket;
     if (optind >= argc)
         return usage_error("%s", "no command given");
 

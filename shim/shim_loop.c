@@ -2,6 +2,7 @@
  * control socket, the client connection and a signalfd. Once the workload
  * runs, a recoverable error is only logged: the shim must outlive it. */
 #include "shim.h"
+#include "shim_log.h"
 
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
@@ -30,8 +31,7 @@
 
 static void warn(const struct shim *sh, const char *what, const wr_error *err)
 {
-    fprintf(stderr, "warmrun-shim %s: %s: %s\n", sh->opt.id, what,
-            err ? err->msg : strerror(errno));
+    shim_log(sh->opt.id, "%s: %s", what, err ? err->msg : strerror(errno));
 }
 
 static void signal_container(struct shim *sh, int sig)

@@ -2,6 +2,7 @@
  * its control socket on fd 3 and the container's activation socket on fd 4.
  * Not meant to be run by hand. */
 #include "shim.h"
+#include "shim_log.h"
 
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
@@ -23,7 +24,7 @@ static void report_failure(struct shim *sh, const wr_error *err)
     struct wr_msg m;
     wr_msg_from_error(&m, WR_MSG_FAILED, err);
     (void)write(sh->ctl, &m, sizeof m);
-    fprintf(stderr, "warmrun-shim %s: %s\n", sh->opt.id ? sh->opt.id : "?", err->msg);
+    shim_log(sh->opt.id, "%s", err->msg);
 }
 
 /* After a failed setup the child may still be alive: kill it and reap it

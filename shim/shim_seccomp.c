@@ -3,6 +3,7 @@
  * once per pool, so that the daemon (static, without libseccomp) never
  * links the compiler and no shim of the pool compiles it again. */
 #include "shim.h"
+#include "shim_log.h"
 
 #include "lib/cleanup.h"
 
@@ -39,7 +40,7 @@ int shim_compile_seccomp(int argc, char **argv)
         return 2;
     }
     if (compile(argv[2], argv[3], &err) < 0) {
-        fprintf(stderr, "warmrun-shim: seccomp: %s\n", err.msg);
+        shim_log(NULL, "seccomp: %s", err.msg);
         return 1;
     }
     return 0;

@@ -251,20 +251,26 @@ static int dockerd_start(const struct bench_env *e, struct bench_peers *p, wr_er
 }
 
 int bench_docker_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                         wr_error *err)
+                         const char *docker_host, wr_error *err)
 {
     if (need_program("docker", "docker.io", setup, err) < 0)
         return -1;
-    const char *host = getenv("DOCKER_HOST");
-    if (host && host[0] && docker_answers(host)) {
-        bench_path(p->docker_host, sizeof p->docker_host, "%s", host);
-    } else if (docker_answers("unix:///var/run/docker.sock")) {
-        bench_path(p->docker_host, sizeof p->docker_host, "unix:///var/run/docker.sock");
-    } else if (!setup) {
-        return wr_error_set(err, 0, "no Docker daemon is running (--setup starts a private one)");
-    } else {
+    /* Someone else's dockerd (the host's, DOCKER_HOST's) runs containers of
+     * its own: the bench uses it only when told to. */
+    if (docker_host) {
+        if (!docker_answers(docker_host))
+            return wr_error_set(err, 0, "--docker-host %s: no Docker daemon answers there",
+                                docker_host);
+        bench_path(p->docker_host, sizeof p->docker_host, "%s", docker_host);
+    } else if (setup) {
         if (need_program("dockerd", "docker.io", setup, err) < 0 || dockerd_start(e, p, err) < 0)
             return -1;
+    } else if (docker_answers("unix:///var/run/docker.sock")) {
+        return wr_error_set(err, 0,
+                            "the host's Docker daemon is not used without --docker-host "
+                            "unix:///var/run/docker.sock (--setup starts a private one)");
+    } else {
+        return wr_error_set(err, 0, "no Docker daemon is running (--setup starts a private one)");
     }
     char tar[PATH_MAX + 16], name[64];
     bench_path(tar, sizeof tar, "%s/rootfs.tar", e->dir);

@@ -25,10 +25,12 @@ int bench_bundle_prepare(const struct bench_env *e, struct bench_peers *p, char 
  * namespace with cgroup2 on /sys/fs/cgroup (see DESIGN.md). */
 int bench_crun_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err);
 int bench_runc_prepare(const struct bench_env *e, struct bench_peers *p, bool setup, wr_error *err);
-/* Docker: a running daemon (DOCKER_HOST or /var/run/docker.sock), or with
- * setup a private dockerd; then `docker import` of the same rootfs. */
+/* Docker: the daemon at docker_host (--docker-host: told to use it), else
+ * with setup a private dockerd started here, else none (the host's own
+ * dockerd and DOCKER_HOST are never used unasked: their containers are
+ * someone else's); then `docker import` of the same rootfs. */
 int bench_docker_prepare(const struct bench_env *e, struct bench_peers *p, bool setup,
-                         wr_error *err);
+                         const char *docker_host, wr_error *err);
 /* Removes leftover crun/runc containers, the imported image, and stops a
  * dockerd we started. */
 void bench_peers_cleanup(const struct bench_env *e, struct bench_peers *p);

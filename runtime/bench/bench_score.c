@@ -67,12 +67,14 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
         {"duration", required_argument, NULL, 'd'},
         {"json", required_argument, NULL, 'j'},
         {"setup", no_argument, NULL, 'S'},
+        {"docker-host", required_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] = "usage: warmrun bench score [--iterations N] [--pool N] "
-                                "[--duration S] [--json FILE] [--setup] [--quiet]";
+                                "[--duration S] [--json FILE] [--setup] [--docker-host HOST] "
+                                "[--quiet]";
     static char *command[] = {(char *)"/bin/true", NULL};
     struct bench_startup_opts so = {
         .iterations = 30, .warmup = 5, .image = "busybox", .command = command};
@@ -93,6 +95,8 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
             json_path = optarg;
         else if (c == 'S')
             so.setup = true;
+        else if (c == 'D')
+            so.docker_host = optarg;
         else if (c == 'q')
             bench_quiet = true;
         else if (c == 'h') {

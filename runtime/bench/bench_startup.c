@@ -147,7 +147,7 @@ static void setup_runtime(struct bench_runtime *rt, struct bench_env *e, struct 
         if (crun)
             rt->cmd.mntns_fd = p->crun_mntns;
     } else if (strcmp(name, "docker") == 0) {
-        if (bench_docker_prepare(e, p, o->setup, &err) < 0)
+        if (bench_docker_prepare(e, p, o->setup, o->docker_host, &err) < 0)
             return skip(rt, err.msg);
         const char *pre[] = {"docker", "-H",        p->docker_host, "run",
                              "--rm",   "--network", "none",         p->docker_image};
@@ -362,17 +362,17 @@ long bench_parse_count(const char *opt, const char *s, long min, long max, bool 
 
 static void startup_usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: warmrun bench startup [--iterations N] [--warmup N] [--runtimes LIST]\n"
-        "                             [--image busybox] [--json FILE] [--svg FILE] [--setup]\n"
-        "                             [--quiet] [-- COMMAND [ARG...]]\n"
-        "  --iterations N  counted rounds, 1..%ld (default 100)\n"
-        "  --warmup N      uncounted rounds first, 0..%ld (default 10)\n"
-        "  --runtimes LIST comma-separated, of " BENCH_RUNTIME_NAMES " (default all)\n"
-        "  --setup         install missing peers (apt-get), start a private dockerd if none runs\n"
-        "  COMMAND         run in every runtime (default /bin/true)\n",
-        BENCH_MAX_ITERATIONS, BENCH_MAX_WARMUP);
+    fprintf(out,
+            "usage: warmrun bench startup [--iterations N] [--warmup N] [--runtimes LIST]\n"
+            "                             [--image busybox] [--json FILE] [--svg FILE] [--setup]\n"
+            "                             [--docker-host HOST] [--quiet] [-- COMMAND [ARG...]]\n"
+            "  --iterations N  counted rounds, 1..%ld (default 100)\n"
+            "  --warmup N      uncounted rounds first, 0..%ld (default 10)\n"
+            "  --runtimes LIST comma-separated, of " BENCH_RUNTIME_NAMES " (default all)\n"
+            "  --setup         install missing peers (apt-get), start a private dockerd\n"
+            "  --docker-host HOST  run docker on that daemon's (never on one unasked)\n"
+            "  COMMAND         run in every runtime (default /bin/true)\n",
+            BENCH_MAX_ITERATIONS, BENCH_MAX_WARMUP);
 }
 
 int bench_cmd_startup(const char *bindir, int argc, char **argv)
@@ -385,6 +385,7 @@ int bench_cmd_startup(const char *bindir, int argc, char **argv)
         {"json", required_argument, NULL, 'j'},
         {"svg", required_argument, NULL, 's'},
         {"setup", no_argument, NULL, 'S'},
+        {"docker-host", required_argument, NULL, 'D'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -423,6 +424,9 @@ int bench_cmd_startup(const char *bindir, int argc, char **argv)
             break;
         case 'S':
             o.setup = true;
+            break;
+        case 'D':
+            o.docker_host = optarg;
             break;
         case 'q':
             bench_quiet = true;

@@ -31,6 +31,7 @@ struct bench_startup_opts {
     const char *image;
     char **command; /* NULL-terminated */
     const char *json_path, *svg_path;
+    const char *docker_host; /* --docker-host: the dockerd to use; NULL: a private one */
     bool setup;
 };
 

@@ -396,8 +396,15 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
         wr_signalfd_open(forwarded_signals, sizeof forwarded_signals / sizeof forwarded_signals[0]);
     int64_t sent_ns = wr_monotonic_ns();
     char reason[WR_ERROR_MSG_MAX];
-    snprintf(reason, sizeof reason, "%s",
-             o.c.security_set || o.c.res_set ? "per-activation options" : "--cold");
+    /* A pool's containers have the pool's settings, fixed when they were
+     * made: an activation with options of its own cannot use one. */
+    snprintf(reason, sizeof reason, "%s%s",
+             o.c.security_set && o.c.res_set ? "per-activation security and resource options"
+             : o.c.security_set              ? "per-activation security options"
+             : o.c.res_set                   ? "per-activation resource options"
+                                             : "--cold",
+             o.c.security_set || o.c.res_set ? " (a pool's containers have the pool's settings)"
+                                             : "");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio.pass, &sock, &err);
         if (got < 0)

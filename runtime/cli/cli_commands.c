@@ -132,12 +132,42 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
 }
 
-static int pool_ls(const struct wr_paths *g)
+/* --json: the daemon's reply as docs/api.md describes it, one line. */
+static int print_json(const struct wr_reply *r)
+{
+    size_t len;
+    cleanup_free char *text = wr_reply_encode(r, &len);
+    if (!text) {
+        cli_error("cannot encode the reply as JSON");
+        return WR_EXIT_FAILED;
+    }
+    printf("%s\n", text);
+    return 0;
+}
+
+/* `COMMAND` or `COMMAND --json`: 1 for --json, 0 without, -1 (usage printed)
+ * otherwise. */
+static int json_flag(int argc, char **argv, const char *usage)
+{
+    if (argc == 1)
+        return 0;
+    if (argc == 2 && strcmp(argv[1], "--json") == 0)
+        return 1;
+    fprintf(stderr, "usage: %s\n", usage);
+    return -1;
+}
+
+static int pool_ls(const struct wr_paths *g, bool json)
 {
     struct wr_request req = {.op = WR_OP_POOL_LS};
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
+    if (json) {
+        int rc = print_json(&r);
+        wr_reply_free(&r);
+        return rc;
+    }
     printf("%-24s %5s %5s %7s %7s %11s %8s %6s  %s\n", "IMAGE", "SIZE", "WARM", "FILLING",
            "RUNNING", "ACTIVATIONS", "FAILURES", "TMPFS", "LAST ERROR");
     for (size_t i = 0; i < r.n_pools; i++) {
@@ -147,6 +177,10 @@ static int pool_ls(const struct wr_paths *g)
                (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
         if (p->resources[0])
             printf("  resources: %s\n", p->resources);
+        if (p->profile[0])
+            printf("  profile: %s\n", p->profile);
+        if (p->settings)
+            printf("  settings: %s\n", p->settings);
     }
     wr_reply_free(&r);
     return 0;
@@ -156,8 +190,10 @@ int cli_pool(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "create") == 0)
         return pool_create(g, argc - 1, argv + 1);
-    if (argc == 2 && strcmp(argv[1], "ls") == 0)
-        return pool_ls(g);
+    if (argc >= 2 && strcmp(argv[1], "ls") == 0) {
+        int json = json_flag(argc - 1, argv + 1, "warmrun pool ls [--json]");
+        return json < 0 ? WR_EXIT_USAGE : pool_ls(g, json);
+    }
     if (argc == 3 && strcmp(argv[1], "rm") == 0) {
         struct wr_request req = {.op = WR_OP_POOL_RM, .image = argv[2]};
         struct wr_reply r;
@@ -166,22 +202,26 @@ int cli_pool(const struct wr_paths *g, int argc, char **argv)
         wr_reply_free(&r);
         return 0;
     }
-    fprintf(stderr,
-            "usage: warmrun pool create IMAGE --size N [--wait] | pool ls | pool rm IMAGE\n");
+    fprintf(
+        stderr,
+        "usage: warmrun pool create IMAGE --size N [--wait] | pool ls [--json] | pool rm IMAGE\n");
     return WR_EXIT_USAGE;
 }
 
 int cli_ps(const struct wr_paths *g, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: warmrun ps\n");
+    int json = json_flag(argc, argv, "warmrun ps [--json]");
+    if (json < 0)
         return WR_EXIT_USAGE;
-    }
     struct wr_request req = {.op = WR_OP_PS};
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
+    if (json) {
+        int rc = print_json(&r);
+        wr_reply_free(&r);
+        return rc;
+    }
     time_t now = time(NULL);
     printf("%-12s %-20s %-8s %8s %8s %6s %-8s %-3s  %s\n", "ID", "IMAGE", "STATE", "PID", "SHIM",
            "AGE", "CPUS", "OOM", "COMMAND");
@@ -234,15 +274,18 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
 
 int cli_stats(const struct wr_paths *g, int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1) {
-        fprintf(stderr, "usage: warmrun stats\n");
+    int json = json_flag(argc, argv, "warmrun stats [--json]");
+    if (json < 0)
         return WR_EXIT_USAGE;
-    }
     struct wr_request req = {.op = WR_OP_STATS};
     struct wr_reply r;
     if (cli_call(g, &req, &r) < 0)
         return WR_EXIT_FAILED;
+    if (json) {
+        int rc = print_json(&r);
+        wr_reply_free(&r);
+        return rc;
+    }
     const struct wr_stats_info *s = &r.stats;
     printf("activations %ld (warm %ld, pool empty %ld)\n", s->activations, s->warm_hits, s->misses);
     printf("daemon-side activation latency, request received to workload execve, last %ld:\n",
@@ -333,7 +376,9 @@ int cli_image(const struct wr_paths *g, int argc, char **argv)
 {
     if (image_in_use(g, argc, argv))
         return WR_EXIT_FAILED;
-    const char *const pre[] = {"--root", g->root, NULL};
+    /* The socket: an import tells the daemon, whose pools of that tag roll
+     * over to the new image before the import returns. */
+    const char *const pre[] = {"--root", g->root, "--socket", g->socket, NULL};
     return exec_sibling("warmrun-image", pre, argc, argv);
 }
 

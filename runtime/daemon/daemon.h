@@ -5,6 +5,7 @@
  *
  * Modules, each calling only those listed after it:
  *   daemon_main   setup, the event loop, shutdown
+ *   daemon_http   the HTTP listener (--http): routes -> handlers
  *   daemon_api    requests -> replies; the activation hot path
  *   daemon_shim   a shim's messages and its reaping -> pool transitions
  *   daemon_start  an activation waiting for a container started for it
@@ -12,6 +13,8 @@
  *   daemon_function_api  function requests -> replies
  *   daemon_function      functions: environments, invocations
  *   daemon_runtime_api   the environments' Lambda Runtime API server
+ *   daemon_persist pools stored in the image store, restored at start;
+ *                 a pool rolling over to its re-imported tag
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,
@@ -39,6 +42,8 @@ enum watch_kind {
     WATCH_SHIM,
     WATCH_ADOPTED,
     WATCH_FUNCTION, /* daemon_function.h */
+    WATCH_HTTP,      /* libmicrohttpd's epoll descriptor (daemon_http.c) */
+    WATCH_HTTP_PEER, /* a suspended HTTP request's peer hanging up */
 };
 struct watch {
     enum watch_kind kind;
@@ -47,6 +52,7 @@ struct watch {
 struct entry;
 struct pool;
 struct daemon_functions;
+struct daemon_http;
 
 #define WR_START_SIGNALS_MAX 8
 
@@ -115,6 +121,9 @@ struct daemon {
     bool socket_group;
     bool stopping;
     struct daemon_functions *functions; /* daemon_function.c */
+    /* The HTTP listener and its routes (daemon_http.c); NULL until a route
+     * is added or --http starts it. */
+    struct daemon_http *http;
 };
 
 #endif

@@ -6,6 +6,7 @@
 #include "daemon_client.h"
 #include "daemon_function_api.h"
 #include "daemon_log.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_start.h"
@@ -58,23 +59,6 @@ enum activate_result {
     ACTIVATE_HANDED_OVER, /* the connection belongs to a container's shim */
     ACTIVATE_WAITING,     /* a container is being started for it */
 };
-
-static int count_setting(const char *key, const char *value, void *ctx)
-{
-    (void)key;
-    (void)value;
-    ++*(int *)ctx;
-    return 0;
-}
-
-/* Did a pool create give any setting (else, on an existing pool, it is a
- * resize)? */
-static bool pool_settings_given(const struct wr_request *req)
-{
-    int n = 0;
-    (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0;
-}
 
 /* The hot path. A pool without a warm container starts one for this
  * request (daemon_start.c), unless the client asked for warm only. */
@@ -217,11 +201,12 @@ static void list_containers(struct daemon *d, struct client *c)
     free(r.containers);
 }
 
-static void list_pools(struct daemon *d, struct client *c)
+/* only: that pool alone (NULL: every pool). */
+static void list_pools(struct daemon *d, struct client *c, const struct pool *only)
 {
     size_t n = 0;
     for (struct pool *p = d->pools; p; p = p->next)
-        n += !p->hidden;
+        n += !p->hidden && (!only || p == only);
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .n_pools = n};
     r.pools = calloc(n ? n : 1, sizeof *r.pools);
     if (!r.pools) {
@@ -230,8 +215,8 @@ static void list_pools(struct daemon *d, struct client *c)
     }
     size_t i = 0;
     for (struct pool *p = d->pools; p; p = p->next) {
-        if (p->hidden)
-            continue; /* a function's (function ls) */
+        if (p->hidden || (only && p != only))
+            continue; /* a function's (function ls), or not the one asked */
         struct wr_pool_info *o = &r.pools[i++];
         snprintf(o->image, sizeof o->image, "%s", p->image);
         snprintf(o->last_error, sizeof o->last_error, "%s", p->last_error);
@@ -243,9 +228,46 @@ static void list_pools(struct daemon *d, struct client *c)
         o->failures = p->failures;
         o->tmpfs_size = p->tmpfs_bytes;
         wr_resources_summary(&p->res, o->resources, sizeof o->resources);
+        o->settings = p->request;
+        snprintf(o->profile, sizeof o->profile, "%.*s", (int)sizeof o->profile - 1,
+                 p->security_source);
     }
-    send_reply(c, &r);
+    size_t len;
+    char *text = wr_reply_encode(&r, &len);
+    if (!text) {
+        /* Hundreds of pools: their settings and profiles (about 1.5 KB
+         * each) go, the counts stay; `pool ls` of one message still. */
+        for (i = 0; i < n; i++) {
+            r.pools[i].settings = NULL;
+            r.pools[i].profile[0] = '\0';
+        }
+        text = wr_reply_encode(&r, &len);
+    }
+    if (text)
+        (void)send(c->fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    else
+        daemon_send_error(c, "too_large", "the reply does not fit in one message (64 KiB)");
+    free(text);
     free(r.pools);
+}
+
+/* `image import` rewrote a tag: the pool using it (if any) rolls over
+ * before the reply, which lists the pools that rolled. */
+static void image_updated(struct daemon *d, struct client *c, const char *image)
+{
+    wr_error err;
+    struct pool *rolled;
+    if (daemon_pool_image_updated(d, image, &rolled, &err) < 0) {
+        daemon_log("image %s: the pool using it did not roll over: %s", image, err.msg);
+        daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
+        return;
+    }
+    if (rolled) {
+        list_pools(d, c, rolled);
+        return;
+    }
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS};
+    send_reply(c, &r);
 }
 
 static void send_stats(struct daemon *d, struct client *c)
@@ -336,21 +358,22 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_create(d, req->image, req->size, pool_settings_given(req),
-                               req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                               req->security, &req->resources, &err) < 0)
+        if (daemon_pool_apply(d, req, true, &err) < 0)
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);
         break;
     case WR_OP_POOL_RM:
-        if (daemon_pool_remove(d, req->image, &err) < 0)
+        if (daemon_pool_forget(d, req->image, &err) < 0)
             daemon_send_error(c, "not_found", err.msg);
         else
             send_ok(c);
         break;
     case WR_OP_POOL_LS:
-        list_pools(d, c);
+        list_pools(d, c, NULL);
+        break;
+    case WR_OP_IMAGE_UPDATED:
+        image_updated(d, c, req->image);
         break;
     case WR_OP_PS:
         list_containers(d, c);

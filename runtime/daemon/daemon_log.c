@@ -1,20 +1,18 @@
 /* See daemon_log.h. */
 #include "daemon_log.h"
 
+#include "lib/clock.h"
+
 #include <stdarg.h>
-#include <stdio.h>
-#include <time.h>
+#include <unistd.h>
 
 void daemon_log(const char *fmt, ...)
 {
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
+    char line[WR_LOG_LINE_MAX];
     va_list ap;
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
-    fprintf(stderr, "%s warmrun-daemon: ", stamp);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    size_t len = wr_log_format(line, sizeof line, "warmrun-daemon", fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    /* One write: the shims write lines to the same file. */
+    (void)!write(STDERR_FILENO, line, len);
 }

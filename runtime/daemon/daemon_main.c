@@ -6,8 +6,10 @@
 #include "daemon_function.h"
 #include "daemon_api.h"
 #include "daemon_client.h"
+#include "daemon_http.h"
 #include "daemon_log.h"
 #include "daemon_peer.h"
+#include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
@@ -120,8 +122,15 @@ static int pin_to_cpu(struct daemon *d, wr_error *err)
 static void protect_from_oom(void)
 {
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0)
-        daemon_log("oom_score_adj %s: %s (continuing)", DAEMON_OOM_SCORE_ADJ, strerror(errno));
+    if (fd < 0 || write(fd, DAEMON_OOM_SCORE_ADJ, strlen(DAEMON_OOM_SCORE_ADJ)) < 0) {
+        int saved = errno;
+        /* Once, at start (shims and containers never try): the reason,
+         * and what it means. */
+        daemon_log("oom_score_adj: not lowered to %s (%s%s); the daemon and its shims keep the "
+                   "OOM killer's default score",
+                   DAEMON_OOM_SCORE_ADJ, strerror(saved),
+                   saved == EACCES || saved == EPERM ? ": lowering it needs CAP_SYS_RESOURCE" : "");
+    }
     if (fd >= 0)
         close(fd);
 }
@@ -131,6 +140,9 @@ static int add_watch(struct daemon *d, int fd, struct watch *w)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
     return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
+
+/* --http and --http-token-file (daemon_http.h). */
+static const char *http_addr, *http_token_file;
 
 static int setup(struct daemon *d, wr_error *err)
 {
@@ -168,6 +180,12 @@ static int setup(struct daemon *d, wr_error *err)
     if (add_watch(d, d->listen_fd, &d->listen_watch) < 0 ||
         add_watch(d, d->sigfd, &d->signal_watch) < 0)
         return wr_error_set(err, errno, "epoll_ctl");
+    if (http_addr) {
+        if (daemon_http_start(d, http_addr, http_token_file, err) < 0)
+            return -1;
+        daemon_log("http: listening on %s (port %u)%s", http_addr, daemon_http_port(d),
+                   http_token_file ? ", bearer token required" : "");
+    }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     /* Pinned, every fill runs on the one CPU: more in parallel gain nothing. */
     d->max_parallel_fills = d->pin_cpu >= 0 || cpus < 1 ? 1 : cpus;
@@ -289,6 +307,9 @@ static int loop_timeout_ms(const struct daemon *d, int64_t now)
     int functions = daemon_functions_timeout_ms(d);
     if (functions >= 0 && (timeout < 0 || timeout > functions))
         timeout = functions;
+    int http = daemon_http_timeout_ms(d);
+    if (http >= 0 && (timeout < 0 || timeout > http))
+        timeout = http;
     return timeout;
 }
 
@@ -324,15 +345,21 @@ static void run_loop(struct daemon *d)
             case WATCH_FUNCTION:
                 daemon_functions_event(d, w, events[i].events);
                 break;
+            case WATCH_HTTP:
+            case WATCH_HTTP_PEER:
+                daemon_http_on_event(d, w);
+                break;
             }
             /* Waiting activations whose container start that event ended
              * get their answer now, before any other event. */
             if (d->unanswered)
                 daemon_start_answer(d);
         }
+        daemon_http_run_due(d);
         daemon_pool_bury(d);
         daemon_client_bury(d);
         daemon_functions_bury(d);
+        daemon_http_bury(d);
         int64_t now = wr_monotonic_ns();
         if (d->clients)
             drop_idle_clients(d, now);
@@ -349,6 +376,7 @@ static void shutdown_daemon(struct daemon *d)
 {
     close(d->listen_fd);
     unlink(d->g->socket);
+    daemon_http_stop(d); /* unanswered requests are cancelled first */
     wr_defaults_withdraw(d->g->state_dir);
     while (d->clients) {
         struct client *c = d->clients;
@@ -375,6 +403,7 @@ static void shutdown_daemon(struct daemon *d)
         d->pools = p->next;
         daemon_pool_security_release(p);
         wr_image_free(p->img);
+        free(p->request);
         free(p);
     }
     while (d->entries) {
@@ -384,6 +413,7 @@ static void shutdown_daemon(struct daemon *d)
     }
     daemon_pool_bury(d);
     daemon_client_bury(d);
+    daemon_resources_shutdown(d);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);
@@ -416,6 +446,8 @@ int main(int argc, char **argv)
         {"socket-group", required_argument, NULL, 'G'},
         {"max-cold-starts", required_argument, NULL, 'M'},
         {"userns-default", required_argument, NULL, 'U'},
+        {"http", required_argument, NULL, 'H'},
+        {"http-token-file", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     static struct daemon d; /* large (latency ring): not on the stack */
@@ -430,6 +462,10 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == 'r' || c == 's' || c == 'S') {
             *(c == 'r' ? &paths.root : c == 's' ? &paths.state_dir : &socket_opt) = optarg;
+            continue;
+        }
+        if (c == 'H' || c == 'T') {
+            *(c == 'H' ? &http_addr : &http_token_file) = optarg;
             continue;
         }
         if (c == 'U') {
@@ -476,7 +512,12 @@ int main(int argc, char **argv)
     if (c == '?' || optind != argc) {
         fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
                         "[--pin-cpu N] [--socket-group GROUP] [--max-cold-starts N] "
-                        "[--userns-default auto|host|BASE[:SIZE]]\n");
+                        "[--userns-default auto|host|BASE[:SIZE]] [--http ADDR:PORT "
+                        "[--http-token-file FILE]]\n");
+        return EXIT_USAGE;
+    }
+    if (http_token_file && !http_addr) {
+        startup_error("--http-token-file needs --http ADDR:PORT");
         return EXIT_USAGE;
     }
     if (wr_paths_set_socket(&paths, socket_opt, &err) < 0) {
@@ -489,6 +530,8 @@ int main(int argc, char **argv)
     d.spawn = wr_shim_spawn;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
+        if (d.listen_fd >= 0) /* the socket is ours: no daemon serves it */
+            unlink(g->socket);
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }
@@ -497,6 +540,7 @@ int main(int argc, char **argv)
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }
+    daemon_pools_restore(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
     if (d.userns_size)
         daemon_log("containers run in a user namespace by default: host uids %u-%u", d.userns_base,

@@ -273,6 +273,25 @@ struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long s
     return p;
 }
 
+int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
+                          const struct wr_security_profile *security, wr_error *err)
+{
+    struct wr_image *old = p->img;
+    bool changed;
+    p->img = img;
+    if (daemon_pool_security(d, p, security, &changed, err) < 0) {
+        p->img = old;
+        return -1;
+    }
+    wr_image_free(old);
+    settings_changed(d, p);
+    p->consecutive_failures = 0;
+    p->retry_at_ns = 0;
+    p->last_error[0] = '\0';
+    daemon_log("pool %s: now image %.19s", p->image, img->id);
+    return 0;
+}
+
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
 {
     struct pool *p = daemon_find_pool(d, ref);
@@ -305,6 +324,7 @@ void daemon_pool_destroy(struct daemon *d, struct pool *p)
     daemon_log("pool %s removed", p->image);
     daemon_pool_security_release(p);
     wr_image_free(p->img);
+    free(p->request);
     free(p);
 }
 

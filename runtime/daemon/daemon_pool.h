@@ -85,6 +85,10 @@ struct pool {
     /* A function's (daemon_function.c): never found by image, never
      * listed, its warm containers taken only by that function. */
     bool hidden;
+    /* Its settings as the pool_create request (JSON) that gives them, with
+     * the current size: what `pool ls` shows and the store keeps
+     * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
+    char *request;
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -111,6 +115,14 @@ struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long s
                                        const struct wr_resources *res, wr_error *err);
 /* Removes pool p (as daemon_pool_remove). */
 void daemon_pool_destroy(struct daemon *d, struct pool *p);
+/* A new image for p (its tag was imported again): the pool's security
+ * profile is derived again from the image's User (security as asked, NULL:
+ * Docker's defaults), then every container made from the old image that is
+ * not running goes, as on new settings. On error (the profile does not
+ * compile) p keeps its old image and img is the caller's still; on success
+ * p owns img. */
+int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
+                          const struct wr_security_profile *security, wr_error *err);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);

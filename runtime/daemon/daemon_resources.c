@@ -94,6 +94,14 @@ void daemon_resources_sweep(struct daemon *d)
         daemon_log("cgroups: %zu stale container cgroup(s) removed", n);
 }
 
+void daemon_resources_shutdown(struct daemon *d)
+{
+    /* Cgroups of containers whose shims died without removing them: only
+     * those of running (handed-out or cold-started) containers stay. */
+    daemon_resources_sweep(d);
+    wr_cgroup_scope_remove(d->g->state_dir);
+}
+
 void daemon_resources_container_info(struct daemon *d, const char *id, pid_t pid, char *cpus,
                                      size_t cap, bool *oom)
 {

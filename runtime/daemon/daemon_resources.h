@@ -19,6 +19,8 @@ void daemon_resources_for_entry(struct daemon *d, struct pool *p, struct entry *
 void daemon_resources_forget(struct daemon *d, const char *id);
 /* Removes cgroups whose container is gone (daemon start). */
 void daemon_resources_sweep(struct daemon *d);
+/* Shutdown: this daemon's empty cgroup scope directories go. */
+void daemon_resources_shutdown(struct daemon *d);
 /* ps: allowed CPUs and OOM flag of a container. */
 void daemon_resources_container_info(struct daemon *d, const char *id, pid_t pid, char *cpus,
                                      size_t cap, bool *oom);

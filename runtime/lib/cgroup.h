@@ -66,6 +66,12 @@ long wr_cgroup_oom_kills_of(const char *state_dir, const char *id);
 /* Removes every cgroup of this state dir's scope whose id live() rejects
  * and that is empty. Returns how many were removed. */
 size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void *ctx), void *ctx);
+/* Removes this state dir's scope directory (<mount>/warmrun/<scope>) from
+ * every hierarchy where it is empty: at a daemon's shutdown, so that a
+ * stopped daemon leaves no directory behind. One that still holds a
+ * container's cgroup (a running workload's, a cold start's) stays, as does
+ * <mount>/warmrun, which other scopes share. Returns how many went. */
+size_t wr_cgroup_scope_remove(const char *state_dir);
 /* Counts the cgroups of this scope (tests, leak checks). */
 size_t wr_cgroup_count(const char *state_dir);
 

@@ -34,6 +34,7 @@ static const struct {
     {"function_rm", WR_OP_FUNCTION_RM},
     {"function_ls", WR_OP_FUNCTION_LS},
     {"invoke", WR_OP_INVOKE},
+    {"image_updated", WR_OP_IMAGE_UPDATED},
 };
 
 bool wr_hostname_valid(const char *h)
@@ -171,6 +172,7 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
     case WR_OP_ACTIVATE:
     case WR_OP_POOL_CREATE:
     case WR_OP_POOL_RM:
+    case WR_OP_IMAGE_UPDATED:
         if (get_string(root, "image", WR_IMAGE_REF_MAX, &req->image, err) < 0)
             return -1;
         if (!req->image)
@@ -384,6 +386,16 @@ static json_t *encode_pools(const struct wr_reply *r)
                          "failures", (json_int_t)p->failures, "last_error",
                          reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
         json_object_set_new(json_array_get(a, i), "resources", reply_string(p->resources));
+        json_object_set_new(json_array_get(a, i), "profile", reply_string(p->profile));
+        json_t *settings = p->settings ? json_loads(p->settings, 0, NULL) : NULL;
+        if (json_is_object(settings)) {
+            json_object_del(settings, "op");
+            json_object_del(settings, "image");
+            json_object_del(settings, "size");
+            json_object_set_new(json_array_get(a, i), "settings", settings);
+        } else {
+            json_decref(settings);
+        }
     }
     return a;
 }
@@ -498,6 +510,11 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->failures = get_int(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
         copy_str(o->resources, sizeof o->resources, p, "resources");
+        copy_str(o->profile, sizeof o->profile, p, "profile");
+        json_t *settings = json_object_get(p, "settings");
+        if (json_is_object(settings) &&
+            !(o->settings = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS)))
+            return wr_error_set(err, ENOMEM, "parsing reply");
     }
     return 0;
 }
@@ -592,6 +609,8 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
 
 void wr_reply_free(struct wr_reply *r)
 {
+    for (size_t i = 0; r->pools && i < r->n_pools; i++)
+        free(r->pools[i].settings);
     free(r->pools);
     free(r->containers);
     free(r->functions);

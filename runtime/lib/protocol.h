@@ -26,11 +26,12 @@ enum wr_op {
     WR_OP_KILL,
     WR_OP_STATS,
     WR_OP_SHUTDOWN,
-    WR_OP_SIGNAL, /* client -> shim, after activation */
     WR_OP_FUNCTION_CREATE,
     WR_OP_FUNCTION_RM,
     WR_OP_FUNCTION_LS,
     WR_OP_INVOKE, /* the payload is a memfd sent with it */
+    WR_OP_SIGNAL,        /* client -> shim, after activation */
+    WR_OP_IMAGE_UPDATED, /* image import -> daemon: a tag now names another image */
 };
 
 struct wr_request {
@@ -75,6 +76,15 @@ struct wr_pool_info {
     uint64_t tmpfs_size;
     char last_error[256];
     char resources[512]; /* "key=value ..." of its resource settings */
+    /* Its pool_create request as the daemon keeps (and stores) it, as a
+     * JSON object without "op", "image" and "size" (those are the fields
+     * above); malloc'd by wr_reply_parse, NULL if absent. */
+    char *settings;
+    /* The security profile its containers get, as applied (the image's
+     * User and the daemon's --userns-default resolved): "caps=HEX;
+     * privileged=0|1;read_only=0|1;seccomp=MODE:PATH;umask=OCT[;userns=
+     * BASE:SIZE][;user=U][;ulimit=NAME:SOFT:HARD]...", cut to fit. */
+    char profile[1024];
 };
 
 struct wr_container_info {

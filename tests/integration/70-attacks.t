@@ -58,6 +58,8 @@ for mode in cold warm userns; do
     like "$(awk '$1 == "kcore_bytes" {print $2}' "$out")" '^(0|-1)$' "$m /proc/kcore reads nothing"
     like "$(awk '$1 == "write_sys" {print $2}' "$out")" '^(EROFS|ENOENT)$' "$m /sys is not writable"
     if [ "$mode" = warm ]; then
+        # Pools persist across daemon restarts: this one is done with.
+        wr pool rm attack >/dev/null 2>&1
         stop_daemon
         ok $? "warm: the daemon shuts down cleanly" || diag_file "$DAEMON_LOG"
     fi

@@ -184,8 +184,8 @@ is "$(cg_ids | wc -l | tr -d ' ')" 1 "  one container cgroup: the warm one's"
 
 # ---- why a start went cold, when the CLI starts it ---------------------------
 wr activate -v --cap-drop ALL busybox -- true >"$out" 2>"$err"
-like "$(cat "$err")" '(^|'$'\n'')warmrun: cold: per-activation options('$'\n''|$)' \
-    "-v of per-activation options: 'cold: per-activation options'"
+like "$(cat "$err")" '(^|'$'\n'')warmrun: cold: per-activation security options \(a pool' \
+    "-v of per-activation options: 'cold: per-activation security options (...)'"
 wr pool rm busybox >/dev/null 2>&1
 wr activate -v busybox -- true >"$out" 2>"$err"
 like "$(cat "$err")" '(^|'$'\n'')warmrun: cold: no pool for this image('$'\n''|$)' \

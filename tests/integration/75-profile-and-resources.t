@@ -73,10 +73,19 @@ if wr image import "$FIXTURE" --name wrfix:1 >"$out" 2>"$err"; then
     # store must still see them as in use when the tag is re-imported.
     wr pool create wrfix:1 --size 1 --userns auto --wait --timeout 60 >/dev/null 2>"$err"
     ok $? "a --userns pool of the imported image" || show_err
+    # A container of the pool running through the re-import keeps its
+    # layers; the pool itself rolls over to the new image.
+    wr activate --no-cold --entrypoint /bin/sh wrfix:1 -c 'sleep 2; cat /etc/motd' \
+        >"$out.running" 2>&1 &
+    running=$!
+    poll_until 20 sh -c "$(printf '%q ' "${WR[@]}") ps | grep -q 'wrfix:1 *running'"
     wr image import "$FIXTURE_EXPORT" --name wrfix:1 >/dev/null 2>"$err"
+    wait_child "$running" 60
+    is "$(cat "$out.running")" "replaced" \
+        "re-importing its tag keeps the layers the userns pool's running container mounts"
+    wait_pool_full wrfix:1 60
     wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
-    is "$(cat "$out")" "replaced" \
-        "re-importing its tag keeps the layers the userns pool's warm container mounts" || show_err
+    is "$(cat "$out")" "replaced" "the pool rolled over to the re-imported image" || show_err
     wr pool rm wrfix:1 >/dev/null 2>&1
 else
     ok 1 "the docker save fixture imports"

@@ -761,9 +761,52 @@ static void test_function_ops(void)
     wr_reply_free(&out);
 }
 
+/* A pool's settings travel as its pool_create request, whole: the stored
+ * record, `pool ls --json`'s "settings", and the text back are one thing. */
+static void test_pool_settings(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"image_updated\",\"image\":\"app:1\"}", &req)) {
+        ok(req.op == WR_OP_IMAGE_UPDATED && !strcmp(req.image, "app:1"), "  image_updated: image");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"image_updated\"}", "image_updated without image");
+
+    struct wr_security_profile sec;
+    wr_security_profile_default(&sec);
+    sec.read_only = true;
+    snprintf(sec.user, sizeof sec.user, "1000");
+    struct wr_request in = {.op = WR_OP_POOL_CREATE,
+                            .image = "busybox:latest",
+                            .size = 3,
+                            .tmpfs_size = 64 << 20,
+                            .security = &sec};
+    wr_error err = {0};
+    size_t len;
+    char *stored = wr_request_encode(&in, &len, &err);
+    ok(stored != NULL, "pool_create encodes (the stored record)");
+    struct wr_pool_info pool = {.image = "busybox:latest", .size = 3, .settings = stored};
+    struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .pools = &pool, .n_pools = 1};
+    struct wr_reply out;
+    char *text = encode_parse(&r, &out, "pools with settings");
+    if (ok(out.n_pools == 1 && out.pools[0].settings, "settings survive the reply")) {
+        const char *s = out.pools[0].settings;
+        ok(strstr(s, "\"read_only\":true") && strstr(s, "\"user\":\"1000\"") &&
+               strstr(s, "\"tmpfs_size\":67108864") && !strstr(s, "\"op\"") &&
+               !strstr(s, "\"size\":3"),
+           "settings: the request's options, without op, image and size: %s", s);
+    } else {
+        skip(1, "no settings");
+    }
+    wr_reply_free(&out);
+    free(text);
+    free(stored);
+}
+
 int main(void)
 {
     test_function_ops();
+    test_pool_settings();
     test_tmpfs_size();
     test_init_field();
     test_cold_fields();
