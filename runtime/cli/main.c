@@ -35,7 +35,7 @@ static void usage(FILE *out)
             "  function create NAME IMAGE | ls | rm NAME\n"
             "                                 Lambda functions: warm initialised runtimes\n"
             "  invoke NAME [--payload FILE|-] invoke a function; its response on stdout\n"
-                        "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
+            "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
             "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
             "\n"

@@ -41,7 +41,7 @@ enum watch_kind {
     WATCH_CLIENT,
     WATCH_SHIM,
     WATCH_ADOPTED,
-    WATCH_FUNCTION, /* daemon_function.h */
+    WATCH_FUNCTION,  /* daemon_function.h */
     WATCH_HTTP,      /* libmicrohttpd's epoll descriptor (daemon_http.c) */
     WATCH_HTTP_PEER, /* a suspended HTTP request's peer hanging up */
 };

@@ -3,6 +3,7 @@
  * Function.ResponseSizeTooLarge). */
 #include "daemon_function.h"
 
+#include "daemon_function_http.h"
 #include "daemon_log.h"
 #include "daemon_pool.h"
 #include "daemon_runtime_api.h"
@@ -919,6 +920,8 @@ int daemon_functions_init(struct daemon *d, wr_error *err)
     }
     d->functions = fns;
     graveyard_head = &fns->graveyard;
+    if (daemon_function_http_routes(d, err) < 0)
+        return -1;
     daemon_freezer_sweep(fns->scope);
     restore(d);
     return 0;

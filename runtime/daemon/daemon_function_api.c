@@ -145,7 +145,12 @@ static void invoke(struct daemon *d, struct client *c, struct wr_request *req, c
                                &err) < 0) {
         if (fd >= 0)
             close(fd);
-        daemon_send_error(c, invoke_code(err.errnum), err.msg);
+        /* Lambda's own words for the throttle and the size (API_Invoke). */
+        daemon_send_error(c, invoke_code(err.errnum),
+                          err.errnum == EBUSY   ? "TooManyRequestsException: Rate Exceeded."
+                          : err.errnum == E2BIG ? "RequestEntityTooLargeException: Request must "
+                                                  "be smaller than 6291456 bytes"
+                                                : err.msg);
         return;
     }
     if (event) {

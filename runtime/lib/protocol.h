@@ -29,7 +29,7 @@ enum wr_op {
     WR_OP_FUNCTION_CREATE,
     WR_OP_FUNCTION_RM,
     WR_OP_FUNCTION_LS,
-    WR_OP_INVOKE, /* the payload is a memfd sent with it */
+    WR_OP_INVOKE,        /* the payload is a memfd sent with it */
     WR_OP_SIGNAL,        /* client -> shim, after activation */
     WR_OP_IMAGE_UPDATED, /* image import -> daemon: a tag now names another image */
 };
