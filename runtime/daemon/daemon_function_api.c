@@ -112,8 +112,8 @@ static void invoke(struct daemon *d, struct client *c, struct wr_request *req, c
         payload = read_payload(fds[0], &len);
         if (!payload && len > WR_INVOKE_PAYLOAD_MAX) {
             daemon_send_error(c, "too_large",
-                              "Request must be smaller than 6291456 bytes for the InvokeFunction "
-                              "operation");
+                              "RequestEntityTooLargeException: Request must be smaller than "
+                              "6291456 bytes for the InvokeFunction operation");
             return;
         }
         if (!payload) {

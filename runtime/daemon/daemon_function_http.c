@@ -92,9 +92,10 @@ static void on_cancel(void *arg)
 
 static int hex(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                               : -1;
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* {FunctionName}: a name, or a function ARN (its last ':' part), maybe
@@ -151,8 +152,8 @@ static void on_invoke(struct daemon *d, struct daemon_http_request *req, void *a
     }
     size_t len;
     const void *body = daemon_http_body(req, &len);
-    snprintf(msg, sizeof msg, "Function not found: arn:aws:lambda:us-east-1:000000000000:function:%s",
-             name);
+    snprintf(msg, sizeof msg,
+             "Function not found: arn:aws:lambda:us-east-1:000000000000:function:%s", name);
     if (!daemon_function_exists(d, name)) {
         error_reply(req, 404, "ResourceNotFoundException", msg);
         return;
