@@ -29,6 +29,17 @@ err=$T/err
 SCOPE=$(scope_of "$STATE")
 FREEZER=/sys/fs/cgroup/freezer/warmrun-functions/$SCOPE
 [ -d /sys/fs/cgroup/freezer ] || FREEZER=/sys/fs/cgroup/unified/warmrun-functions/$SCOPE
+# On a failure, the environments are thawed before lib.sh's cleanup kills
+# everything: a task frozen by cgroup v1 cannot die.
+thaw_then_cleanup() {
+    local rc=$? f
+    for f in "$FREEZER"/*/freezer.state "$FREEZER"/*/cgroup.freeze; do
+        [ -f "$f" ] && { [ "${f##*/}" = cgroup.freeze ] && echo 0 >"$f" || echo THAWED >"$f"; }
+    done
+    (exit "$rc")
+    cleanup
+}
+trap thaw_then_cleanup EXIT
 
 # inv NAME JSON [OPTIONS...]: `invoke NAME --payload -` with JSON on stdin;
 # stdout in $out, stderr in $err, status in $rc.
