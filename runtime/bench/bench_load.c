@@ -45,21 +45,26 @@ struct worker {
     size_t n, cap;
 };
 
+/* How `bench load` runs (its options; bench score uses the defaults). */
+static struct {
+    bool no_cold;  /* --no-cold: activations never cold (they may wait for a fill) */
+    bool bare;     /* --bare: /bin/true on the host, the same harness: the reference */
+    long warmup_s; /* --warmup: untimed load before each level */
+    long max;      /* --max: the pool sized by demand, from --pool up to this */
+} load_mode;
+
 static bool activate_once(const struct bench_env *e, struct load_sample *s)
 {
-    char *argv[] = {(char *)e->warmrun,
-                    (char *)"--root",
-                    (char *)e->store,
-                    (char *)"--state-dir",
-                    (char *)e->state,
-                    (char *)"--socket",
-                    (char *)e->g.socket,
-                    (char *)"activate",
-                    (char *)"-v",
-                    (char *)LOAD_IMAGE,
-                    (char *)"--",
-                    (char *)"/bin/true",
-                    NULL};
+    char *argv[] = {(char *)e->warmrun,  (char *)"--root",
+                    (char *)e->store,    (char *)"--state-dir",
+                    (char *)e->state,    (char *)"--socket",
+                    (char *)e->g.socket, (char *)"activate",
+                    (char *)"-v",        (char *)(load_mode.no_cold ? "--no-cold" : "-v"),
+                    (char *)LOAD_IMAGE,  (char *)"--",
+                    (char *)"/bin/true", NULL};
+    char *bare_argv[] = {(char *)"/bin/true", NULL};
+    const char *path = load_mode.bare ? "/bin/true" : e->warmrun;
+    char **args = load_mode.bare ? bare_argv : argv;
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return false;
@@ -70,7 +75,7 @@ static bool activate_once(const struct bench_env *e, struct load_sample *s)
     posix_spawn_file_actions_adddup2(&fa, p[1], 2);
     pid_t pid;
     int64_t t0 = bench_now_ns();
-    int rc = posix_spawn(&pid, e->warmrun, &fa, NULL, argv, environ);
+    int rc = posix_spawn(&pid, path, &fa, NULL, args, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(p[1]);
     if (rc != 0) {
@@ -150,11 +155,66 @@ static json_t *summary_json(const struct wr_stats_summary *s)
                      "p99_ms", s->p99, "mean_ms", s->mean, "max_ms", s->max);
 }
 
+/* Starts up to n client threads running until deadline; how many started. */
+static long start_workers(struct worker *w, long n, const struct bench_env *e, int64_t deadline)
+{
+    long started = 0;
+    for (; started < n; started++) {
+        w[started].e = e;
+        w[started].deadline = deadline;
+        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
+            break;
+    }
+    return started;
+}
+
+/* The pool, fixed at pool, or (--max) by demand from pool to the max; full
+ * at its size before the load starts. */
+static int prepare_pool(const struct bench_env *e, long pool, wr_error *err)
+{
+    if (load_mode.max <= 0)
+        return bench_pool_fill(e, LOAD_IMAGE, pool, 300, err);
+    struct wr_request req = {
+        .op = WR_OP_POOL_CREATE,
+        .image = (char *)LOAD_IMAGE,
+        .size = pool,
+        .autoscale = {.on = true, .min = pool, .max = load_mode.max, .idle_ttl_s = 60},
+    };
+    struct wr_reply r;
+    if (bench_call(e, &req, &r, err) < 0)
+        return wr_error_prefix(err, "pool create --min %ld --max %ld", pool, load_mode.max);
+    wr_reply_free(&r);
+    for (int i = 0; i < 30000 && bench_pool_warm(e, LOAD_IMAGE) < pool; i++) {
+        if (bench_stop)
+            return wr_error_set(err, EINTR, "interrupted");
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* --warmup: the same clients, untimed, for warmup_s (the pool's autoscale
+ * learns the rate). */
+static int warm_up(const struct bench_env *e, long concurrency, wr_error *err)
+{
+    cleanup_free struct worker *w = calloc((size_t)concurrency, sizeof *w);
+    if (!w)
+        return wr_error_set(err, ENOMEM, "warm-up");
+    int64_t deadline = bench_now_ns() + (int64_t)load_mode.warmup_s * 1000000000;
+    long started = start_workers(w, concurrency, e, deadline);
+    for (long i = 0; i < started; i++) {
+        pthread_join(w[i].thread, NULL);
+        free(w[i].v);
+    }
+    return 0;
+}
+
 int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long pool,
                    bool print_seconds, struct bench_load_result *r, wr_error *err)
 {
     *r = (struct bench_load_result){.concurrency = concurrency, .duration_s = (double)duration_s};
-    if (bench_pool_fill(e, LOAD_IMAGE, pool, 300, err) < 0)
+    if (!load_mode.bare && prepare_pool(e, pool, err) < 0)
+        return -1;
+    if (load_mode.warmup_s > 0 && warm_up(e, concurrency, err) < 0)
         return -1;
     size_t n_points = (size_t)(duration_s * 1000 / POOL_SAMPLE_MS) + 2;
     cleanup_free struct pool_point *points = calloc(n_points, sizeof *points);
@@ -166,13 +226,7 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
     double c0 = children_cpu_s();
     int64_t t_start = bench_now_ns();
     int64_t deadline = t_start + (int64_t)duration_s * 1000000000;
-    long started = 0;
-    for (; started < concurrency; started++) {
-        w[started].e = e;
-        w[started].deadline = deadline;
-        if (pthread_create(&w[started].thread, NULL, worker_main, &w[started]) != 0)
-            break;
-    }
+    long started = start_workers(w, concurrency, e, deadline);
     size_t np = 0;
     for (int64_t t = t_start; t < deadline && !bench_stop && np < n_points;
          t += POOL_SAMPLE_MS * 1000000) {
@@ -304,11 +358,16 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
         {"pool", required_argument, NULL, 'p'},
         {"json", required_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        {"no-cold", no_argument, NULL, 'n'},
+        {"bare", no_argument, NULL, 'b'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"max", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] = "usage: warmrun bench load [--concurrency C[,C...]] [--duration S] "
-                                "[--pool N] [--json FILE] [--quiet]";
+                                "[--pool N] [--max M] [--warmup S] [--no-cold] [--bare] "
+                                "[--json FILE] [--quiet]";
     long levels[16] = {1, 2, 4, 8};
     size_t n_levels = 4;
     long duration = 10, pool = DEFAULT_POOL_SIZE;
@@ -338,12 +397,28 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
         case 'q':
             bench_quiet = true;
             break;
+        case 'n':
+            load_mode.no_cold = true;
+            break;
+        case 'b':
+            load_mode.bare = true;
+            break;
+        case 'w':
+            load_mode.warmup_s = bench_parse_count("--warmup", optarg, 0, MAX_DURATION_S, &bad);
+            break;
+        case 'm':
+            load_mode.max = bench_parse_count("--max", optarg, 1, WR_POOL_SIZE_MAX, &bad);
+            break;
         case 'h':
             printf("%s\n", usage);
             return BENCH_EXIT_OK;
         default:
             bad = true;
         }
+    }
+    if (!bad && load_mode.max > 0 && load_mode.max < pool) {
+        bench_msg("--max %ld is below --pool %ld (the pool's min)", load_mode.max, pool);
+        bad = true;
     }
     if (bad || optind < argc) {
         bench_msg("%s", usage);
@@ -374,8 +449,14 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
         bench_msg("interrupted; nothing left behind");
         rc = BENCH_EXIT_SIGNAL;
     }
-    printf("\nwarmrun bench load: warmrun activate -v busybox -- /bin/true, back to back; "
-           "CPU in %% of one CPU\n");
+    char sizing[64] = "";
+    if (load_mode.max > 0)
+        snprintf(sizing, sizeof sizing, ", by demand up to %ld", load_mode.max);
+    printf("\nwarmrun bench load: %s, back to back; pool %ld%s; CPU in %% of one CPU\n",
+           load_mode.bare      ? "/bin/true on the host (--bare)"
+           : load_mode.no_cold ? "warmrun activate -v --no-cold busybox -- /bin/true"
+                               : "warmrun activate -v busybox -- /bin/true",
+           pool, sizing);
     printf("%11s %8s %8s %6s %7s %8s %8s %8s %8s %8s %8s %s\n", "concurrency", "ok", "per s",
            "failed", "cold", "p50 ms", "p95 ms", "p99 ms", "daemon", "shims", "clients", "pool");
     json_t *levels_json = json_array();
@@ -384,8 +465,11 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
         json_array_append_new(levels_json, res[i].json);
     }
     if (json_path && done > 0) {
-        json_t *root = json_pack("{s:s, s:i, s:o}", "schema", "warmrun-bench-load/1", "pool",
-                                 (json_int_t)pool, "levels", levels_json);
+        json_t *root =
+            json_pack("{s:s, s:i, s:i, s:b, s:b, s:i, s:o}", "schema", "warmrun-bench-load/1",
+                      "pool", (json_int_t)pool, "max", (json_int_t)load_mode.max, "no_cold",
+                      load_mode.no_cold, "bare", load_mode.bare, "warmup_s",
+                      (json_int_t)load_mode.warmup_s, "levels", levels_json);
         if (bench_write_json(root, json_path, &err) < 0) {
             bench_msg("%s", err.msg);
             rc = BENCH_EXIT_FAILED;

@@ -13,7 +13,7 @@ static const struct {
     int (*run)(const char *bindir, int argc, char **argv);
 } subcommands[] = {
     {"startup", bench_cmd_startup}, {"activation", bench_cmd_activation}, {"load", bench_cmd_load},
-    {"scale", bench_cmd_scale},     {"score", bench_cmd_score},
+    {"scale", bench_cmd_scale},     {"score", bench_cmd_score},           {"fill", bench_cmd_fill},
 };
 
 static void usage(FILE *out)
@@ -26,6 +26,7 @@ static void usage(FILE *out)
         "  load        C clients activating as fast as they can for S seconds\n"
         "  scale       fill time, memory per warm container and activation latency by pool size\n"
         "  score       a one-screen scorecard of the above\n"
+        "  fill        CPU per fill and per teardown, fill latency, PSS per warm container\n"
         "Each runs a private daemon and store in a temporary directory and removes them.\n"
         "Exit status: 0 done, 1 the bench failed, 2 usage, 3 partial results (a runtime\n"
         "failed mid-run), 130 interrupted. See docs/benchmarks.md.\n");

@@ -6,6 +6,7 @@
 #include "lib/image_store.h"
 #include "lib/shim_client.h"
 #include "lib/api_client.h"
+#include "lib/autoscale.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -81,24 +82,29 @@ static int wait_pool_full(const struct wr_paths *g, const char *image, long time
 static int pool_create(const struct wr_paths *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"size", required_argument, NULL, 's'},
-        {"wait", no_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},
-        {"tmpfs-size", required_argument, NULL, 'm'},
-        {NULL, 0, NULL, 0},
+        {"size", required_argument, NULL, 's'},     {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},  {"tmpfs-size", required_argument, NULL, 'm'},
+        {"min", required_argument, NULL, 'N'},      {"max", required_argument, NULL, 'M'},
+        {"idle-ttl", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0},
     };
     struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
     cli_container_longopts(longopts, all_opts);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
+    /* --min/--max/--idle-ttl: as given (LONG_MIN: not given), checked below. */
+    long as_min = LONG_MIN, as_max = LONG_MIN, as_ttl = LONG_MIN;
     struct cli_container_options opts;
     long timeout_s = 120;
     int wait = 0, c;
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:", all_opts, NULL)) != -1) {
-        int known = cli_container_option(&opts, c, optarg);
-        if (known < 0)
+    while ((c = getopt_long(argc, argv, "u:v:", all_opts, NULL)) != -1) {
+        /* -v: Docker's --volume (on activate, -v is --verbose) */
+        int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
+                             : cli_container_option(&opts, c, optarg);
+        if (known < 0) {
+            cli_container_options_free(&opts);
             return WR_EXIT_USAGE;
+        }
         if (known > 0)
             continue;
         if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
@@ -109,24 +115,63 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         }
         if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
+        /* Any integer here: the ranges are checked together below, with
+         * one message naming the one that is wrong. */
+        if ((c == 'N' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_min) == 0) ||
+            (c == 'M' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_max) == 0) ||
+            (c == 'I' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_ttl) == 0))
+            continue;
         if (c == 'm' &&
             wr_parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
             continue;
         cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds, "
-                  "--tmpfs-size 1m..64g)",
+                  "--tmpfs-size 1m..64g, --min, --max and --idle-ttl integers)",
                   WR_POOL_SIZE_MAX);
+        cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }
+    if (as_min != LONG_MIN || as_max != LONG_MIN || as_ttl != LONG_MIN) {
+        wr_error err;
+        if (req.size >= 0 || as_max == LONG_MIN) {
+            cli_error("pool create: --size N is a fixed size; --max M (with --min N, default 0, "
+                      "and --idle-ttl S) sizes the pool by demand: give one or the other");
+            return WR_EXIT_USAGE;
+        }
+        req.autoscale = (struct wr_autoscale){
+            .on = true,
+            .min = as_min == LONG_MIN ? 0 : as_min,
+            .max = as_max,
+            .idle_ttl_s = as_ttl == LONG_MIN ? WR_IDLE_TTL_DEFAULT_S : as_ttl,
+        };
+        if (wr_autoscale_validate(&req.autoscale, &err) < 0) {
+            cli_error("pool create: %s", err.msg);
+            return WR_EXIT_USAGE;
+        }
+        req.size = req.autoscale.min;
+    }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr, "usage: warmrun pool create IMAGE --size N [--tmpfs-size SIZE] [--wait] "
-                        "[--timeout S] " CLI_CONTAINER_USAGE "\n");
+        fprintf(stderr, "usage: warmrun pool create IMAGE (--size N | --max M [--min N] "
+                        "[--idle-ttl S]) [--tmpfs-size SIZE] [--wait] [--timeout S] "
+                        "[-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
+        cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
     req.security = opts.security_set ? &opts.security : NULL;
     req.resources = opts.res;
+    req.network = opts.network[0] ? opts.network : NULL;
+    req.volumes = opts.volumes;
     struct wr_reply r;
-    if (cli_call(g, &req, &r) < 0)
+    wr_error err;
+    /* A missing bind source: said before anything is created. */
+    if (wr_volumes_check_sources(&req.volumes, &err) < 0) {
+        cli_error("%s", err.msg);
+        cli_container_options_free(&opts);
+        return WR_EXIT_FAILED;
+    }
+    int rc = cli_call(g, &req, &r);
+    cli_container_options_free(&opts);
+    if (rc < 0)
         return WR_EXIT_FAILED;
     wr_reply_free(&r);
     return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
@@ -177,6 +222,9 @@ static int pool_ls(const struct wr_paths *g, bool json)
                (unsigned long long)(p->tmpfs_size >> 20), p->last_error);
         if (p->resources[0])
             printf("  resources: %s\n", p->resources);
+        if (p->autoscale.on)
+            printf("  autoscale: min %ld, max %ld, idle TTL %ld s; %s\n", p->autoscale.min,
+                   p->autoscale.max, p->autoscale.idle_ttl_s, p->autoscale_why);
         if (p->profile[0])
             printf("  profile: %s\n", p->profile);
         if (p->settings)
@@ -202,9 +250,9 @@ int cli_pool(const struct wr_paths *g, int argc, char **argv)
         wr_reply_free(&r);
         return 0;
     }
-    fprintf(
-        stderr,
-        "usage: warmrun pool create IMAGE --size N [--wait] | pool ls [--json] | pool rm IMAGE\n");
+    fprintf(stderr,
+            "usage: warmrun pool create IMAGE (--size N | --max M [--min N] [--idle-ttl S]) "
+            "[--wait] | pool ls [--json] | pool rm IMAGE\n");
     return WR_EXIT_USAGE;
 }
 
@@ -316,19 +364,31 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
 
 /* Executes prog from the directory of the running warmrun, with pre (a
  * NULL-terminated list of arguments, or NULL) and then argv[1..]. */
-static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+int cli_sibling_path(const char *prog, char *out, size_t cap)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32];
+    char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) {
-        cli_error("readlink /proc/self/exe: %s", strerror(errno));
-        return WR_EXIT_FAILED;
-    }
+    if (n < 0)
+        return -1;
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(path, sizeof path, "%s/%s", self, prog);
+    int len = snprintf(out, cap, "%s/%s", self, prog);
+    if (len < 0 || (size_t)len >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+{
+    char path[PATH_MAX + 32];
+    if (cli_sibling_path(prog, path, sizeof path) < 0) {
+        cli_error("find %s: %s", prog, strerror(errno));
+        return WR_EXIT_FAILED;
+    }
     size_t n_pre = 0;
     while (pre && pre[n_pre])
         n_pre++;
@@ -396,5 +456,13 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
                                "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
+}
+
+/* The network manager is in the daemon's program (it links libnftables,
+ * which this static binary does not); it needs no running daemon. */
+int cli_network(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"network", "--state-dir", g->state_dir, NULL};
     return exec_sibling("warmrun-daemon", pre, argc, argv);
 }

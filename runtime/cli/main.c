@@ -15,7 +15,7 @@ static const struct {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
     {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
-    {"function", cli_function}, {"invoke", cli_invoke},
+    {"function", cli_function}, {"invoke", cli_invoke}, {"network", cli_network},
 };
 
 static void usage(FILE *out)
@@ -37,7 +37,10 @@ static void usage(FILE *out)
             "  invoke NAME [--payload FILE|-] invoke a function; its response on stdout\n"
             "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
-            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score\n"
+            "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "
+            "fill\n"
+            "  network create NAME --subnet CIDR [--bridge IF] | ls [--json] | rm NAME\n"
+            "                                 bridge networks for --network bridge=NAME\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");

@@ -5,6 +5,7 @@
 
 #include "lib/activation.h"
 #include "lib/fdpass.h"
+#include "lib/sealed_fd.h"
 #include "lib/shim_msg.h"
 #include "lib/clock.h"
 #include "rootfs.h"
@@ -40,7 +41,17 @@ static char activation_buf[WR_ACTIVATION_MAX];
 /* One more than a message can fill: room for the HOME the container adds. */
 static char *activation_vec[WR_ACTIVATION_VEC_MAX + 1];
 
-#define STACK_PREFAULT_BYTES (64 * 1024)
+/* How much of each is written ahead: what a usual activation touches (a
+ * message of a few KiB, a few hundred argv/env pointers, the hot path's
+ * stack), not the whole of each. Every page written here stays in every
+ * warm container (its PSS); a larger activation takes a minor fault per
+ * further page (~0.5 us each), as the kernel hands it out. */
+#define STACK_PREFAULT_BYTES (32 * 1024)
+#define BUF_PREFAULT_BYTES   (8 * 1024)
+#define VEC_PREFAULT_BYTES   (4 * 1024)
+_Static_assert(BUF_PREFAULT_BYTES <= WR_ACTIVATION_MAX, "prefault within activation_buf");
+_Static_assert(VEC_PREFAULT_BYTES <= sizeof(char *) * (WR_ACTIVATION_VEC_MAX + 1),
+               "prefault within activation_vec");
 
 /* fork-like clone copies no page table entries for file mappings: each
  * code page of the shim and libc would take a minor fault on its first use
@@ -71,8 +82,8 @@ static void __attribute__((noinline)) prefault_hot_path(struct wr_exec_stamp *st
     volatile char stack[STACK_PREFAULT_BYTES];
     for (size_t i = 0; i < sizeof stack; i += 4096)
         stack[i] = 0;
-    memset(activation_buf, 0, sizeof activation_buf);
-    memset(activation_vec, 0, sizeof activation_vec);
+    memset(activation_buf, 0, BUF_PREFAULT_BYTES);
+    memset(activation_vec, 0, VEC_PREFAULT_BYTES);
 }
 
 static _Noreturn void report_and_exit(int init_sock, enum wr_msg_type type, int code,
@@ -134,7 +145,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
         return -1;
     if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");
-    if (wr_link_up("lo", err) < 0)
+    if (!cfg->host_network && wr_link_up("lo", err) < 0)
         return -1;
     /* The daemon's shims are shielded from the OOM killer; the workload
      * must not be. Raising the score needs no privilege. */
@@ -162,6 +173,35 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     return wr_seccomp_filter_install(cfg->seccomp, err);
 }
 
+/* An activation too large for one message (sealed_fd.h): mapped from its
+ * sealed memfd, checked as if it came from anyone, with a vector of its
+ * size (the workload's execve drops both). Off the common path. */
+static int take_large_activation(int memfd, const char **msg, size_t *len, char ***vec,
+                                 wr_error *err)
+{
+    struct wr_oob_header h;
+    struct wr_sealed_map m;
+    memcpy(&h, *msg, sizeof h);
+    int r = wr_sealed_fd_map(memfd, h.len, WR_ACTIVATION_BIG_MAX, &m, err);
+    close(memfd);
+    if (r < 0)
+        return -1;
+    /* One more than decoding needs: room for the HOME the container adds. */
+    size_t need = wr_activation_vec_needed(m.data, m.len);
+    if (need == 0)
+        return wr_error_set(err, EINVAL, "activation message is malformed");
+    if (need + 1 > WR_ACTIVATION_VEC_MAX + 1) {
+        void *v = mmap(NULL, (need + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (v == MAP_FAILED)
+            return wr_error_set(err, errno, "mmap");
+        *vec = v;
+    }
+    *msg = m.data;
+    *len = m.len;
+    return 0;
+}
+
 /* Puts a received descriptor on target, without close-on-exec. */
 static int install_stdio(int fd, int target, wr_error *err)
 {
@@ -178,8 +218,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     wr_error err = {0};
     struct wr_msg ready = {.type = WR_MSG_READY};
     struct wr_activation act;
-    int fds[3] = {-1, -1, -1};
-    size_t nfds = 3;
+    int fds[4] = {-1, -1, -1, -1};
+    size_t nfds = 4;
 
     /* If the shim dies, so do we (the kernel delivers this SIGKILL even to a
      * pid 1, since it comes from outside the namespace). */
@@ -189,6 +229,11 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
     /* Last: cfg's strings live in that area. */
     hide_host_command_line(cfg);
+    /* Whom the shim's spawner hands the stdio to (shim_msg.h). */
+    uint32_t uid, gid;
+    wr_security_stdio_owner(&uid, &gid);
+    ready.value = (int64_t)uid + 1;
+    ready.value2 = (int64_t)gid + 1;
     if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
 
@@ -201,14 +246,21 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     stamp->woke_ns = wr_monotonic_ns();
     if (cfg->workload_cpus)
         sched_setaffinity(0, sizeof(cpu_set_t), cfg->workload_cpus);
-    if (nfds != 3) {
+    if (nfds != 3 && !(nfds == 4 && wr_oob_header_is(activation_buf, (size_t)n))) {
         wr_error_set(&err, 0, "activation carried %zu descriptors, not 3", nfds);
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     }
     /* Before the caller's descriptors go anywhere near the workload. */
     if (wr_stdio_check(fds, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
-    if (wr_activation_decode(activation_buf, (size_t)n, activation_vec, &act, &err) < 0)
+    const char *msg = activation_buf;
+    size_t msg_len = (size_t)n;
+    char **vec = activation_vec;
+    if (nfds == 4 && take_large_activation(fds[3], &msg, &msg_len, &vec, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    size_t vec_cap =
+        vec == activation_vec ? WR_ACTIVATION_VEC_MAX : wr_activation_vec_needed(msg, msg_len);
+    if (wr_activation_decode(msg, msg_len, vec, vec_cap, &act, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (act.hostname[0] && sethostname(act.hostname, strlen(act.hostname)) < 0) {
         wr_error_set(&err, errno, "sethostname");

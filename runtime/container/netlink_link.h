@@ -1,4 +1,4 @@
-/* Links of the container's network namespace, over rtnetlink (netlink_link.c). */
+/* Links of the container's network namespace (netlink_link.c). */
 #ifndef WARMRUN_NETLINK_LINK_H
 #define WARMRUN_NETLINK_LINK_H
 

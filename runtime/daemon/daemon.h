@@ -8,7 +8,8 @@
  *   daemon_http   the HTTP listener (--http): routes -> handlers
  *   daemon_api    requests -> replies; the activation hot path
  *   daemon_shim   a shim's messages and its reaping -> pool transitions
- *   daemon_start  an activation waiting for a container started for it
+ *   daemon_start  an activation waiting for a container started for it, or
+ *                 (--no-cold) for the pool's fill it took
  *   daemon_client client connections: error replies, closing
  *   daemon_function_api  function requests -> replies
  *   daemon_function      functions: environments, invocations
@@ -17,8 +18,8 @@
  *                 a pool rolling over to its re-imported tag
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
- *   daemon_resources, daemon_security, daemon_shim_exe, daemon_peer,
- *   daemon_log, prefault: one concern each, called by the above. */
+ *   daemon_autoscale, daemon_resources, daemon_security, daemon_shim_exe,
+ *   daemon_peer, daemon_log, prefault: one concern each, called by the above. */
 #ifndef WARMRUN_DAEMON_H
 #define WARMRUN_DAEMON_H
 
@@ -71,6 +72,7 @@ struct client {
     int64_t received_ns;
     int signals[WR_START_SIGNALS_MAX];
     size_t n_signals;
+    bool claimed; /* it waits for a pool fill it took (--no-cold), not a start */
     /* Its container start ended before the hand-over (daemon_pool.c): the
      * error it gets (daemon_start_answer), queued on daemon.unanswered. */
     char lost_code[16];

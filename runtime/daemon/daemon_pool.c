@@ -188,9 +188,11 @@ static void settings_changed(struct daemon *d, struct pool *p)
     }
 }
 
+/* A new pool of key (normalized) with these settings, first on the list. */
 static struct pool *new_pool(struct daemon *d, const char *key, long size, uint64_t tmpfs_bytes,
                              const struct wr_security_profile *security,
-                             const struct wr_resources *res, wr_error *err)
+                             const struct wr_resources *res, const struct wr_volumes *volumes,
+                             const char *network, wr_error *err)
 {
     bool changed;
     cleanup_image struct wr_image *img = NULL;
@@ -203,13 +205,18 @@ static struct pool *new_pool(struct daemon *d, const char *key, long size, uint6
     }
     snprintf(created->image, sizeof created->image, "%s", key);
     created->img = img;
-    if (daemon_pool_security(d, created, security, &changed, err) < 0)
+    if (wr_volumes_copy(&created->volumes, volumes, err) < 0)
         return NULL; // cppcheck-suppress memleak ; cleanup_free frees it
+    if (daemon_pool_security(d, created, security, &changed, err) < 0) {
+        wr_volumes_free(&created->volumes);
+        return NULL; // cppcheck-suppress memleak ; cleanup_free frees it
+    }
     struct pool *p = steal_pointer(&created);
     p->img = steal_pointer(&img);
     daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
+    snprintf(p->network, sizeof p->network, "%s", network);
     p->next = d->pools;
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
@@ -218,8 +225,14 @@ static struct pool *new_pool(struct daemon *d, const char *key, long size, uint6
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
-                       const struct wr_resources *res, wr_error *err)
+                       const struct wr_resources *res, const struct wr_volumes *volumes,
+                       const char *network, wr_error *err)
 {
+    static const struct wr_volumes no_volumes;
+    if (!volumes)
+        volumes = &no_volumes;
+    if (!network)
+        network = "";
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
@@ -240,12 +253,20 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         /* Both settings are checked before either changes (the pool stays
          * as it was on error); the security profile, which may fail to
          * compile, goes first. */
-        if (wr_resources_validate(res, err) < 0 ||
-            daemon_pool_security(d, p, security, &changed, err) < 0)
+        struct wr_volumes vols = {0};
+        if (wr_resources_validate(res, err) < 0 || wr_volumes_copy(&vols, volumes, err) < 0)
             return -1;
+        if (daemon_pool_security(d, p, security, &changed, err) < 0) {
+            wr_volumes_free(&vols);
+            return -1;
+        }
+        changed |= !wr_volumes_equal(&vols, &p->volumes);
+        wr_volumes_free(&p->volumes);
+        p->volumes = vols;
         bool res_changed = daemon_resources_pool_apply(d, p, res);
-        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
+        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes || strcmp(network, p->network);
         p->tmpfs_bytes = tmpfs_bytes;
+        snprintf(p->network, sizeof p->network, "%s", network);
         if (changed)
             settings_changed(d, p);
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -256,7 +277,7 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         p->last_error[0] = '\0';
         return 0;
     }
-    return new_pool(d, key, size, tmpfs_bytes, security, res, err) ? 0 : -1;
+    return new_pool(d, key, size, tmpfs_bytes, security, res, volumes, network, err) ? 0 : -1;
 }
 
 struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
@@ -265,9 +286,10 @@ struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long s
                                        const struct wr_resources *res, wr_error *err)
 {
     char key[WR_IMAGE_REF_MAX + 1];
+    struct wr_volumes none = {0};
     if (normalize_ref(ref, key, sizeof key, err) < 0)
         return NULL;
-    struct pool *p = new_pool(d, key, size, tmpfs_bytes, security, res, err);
+    struct pool *p = new_pool(d, key, size, tmpfs_bytes, security, res, &none, "", err);
     if (p)
         p->hidden = true;
     return p;
@@ -323,9 +345,25 @@ void daemon_pool_destroy(struct daemon *d, struct pool *p)
     *link = p->next;
     daemon_log("pool %s removed", p->image);
     daemon_pool_security_release(p);
+    wr_volumes_free(&p->volumes);
     wr_image_free(p->img);
     free(p->request);
     free(p);
+}
+
+void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg)
+{
+    daemon_autoscale_configure(&p->autoscale, cfg, wr_monotonic_ns());
+    if (cfg->on) {
+        p->size = cfg->min;
+        daemon_log("pool %s sized by demand: min %ld, max %ld, idle TTL %ld s", p->image, cfg->min,
+                   cfg->max, cfg->idle_ttl_s);
+    }
+}
+
+void daemon_pool_arrival(struct pool *p, int64_t now_ns)
+{
+    daemon_autoscale_arrival(&p->autoscale, now_ns);
 }
 
 static void record_failure(struct pool *p, const char *why)
@@ -357,6 +395,7 @@ void daemon_fill_pools(struct daemon *d)
     if (d->stopping)
         return;
     for (struct pool *p = d->pools; p; p = p->next) {
+        p->size = daemon_autoscale_size(&p->autoscale, now, p->size);
         release_surplus(d, p);
         while (p->warm + p->filling < p->size && d->filling_total < d->max_parallel_fills &&
                now >= p->retry_at_ns) {
@@ -371,11 +410,17 @@ void daemon_fill_pools(struct daemon *d)
 int64_t daemon_next_fill_ns(const struct daemon *d)
 {
     int64_t next = -1;
+    /* An autoscaled pool shrinks when it goes idle: wake then. */
+    for (const struct pool *p = d->pools; p; p = p->next) {
+        int64_t idle = daemon_autoscale_next_ns(&p->autoscale, p->size);
+        if (idle >= 0 && (next < 0 || idle < next))
+            next = idle;
+    }
     /* At the limit of parallel fills only a fill's end (a shim message,
      * which wakes the loop anyway) can start another: no timeout, or the
      * loop would spin on a retry time already past. */
     if (d->filling_total >= d->max_parallel_fills)
-        return -1;
+        return next;
     for (const struct pool *p = d->pools; p; p = p->next)
         if (p->warm + p->filling < p->size && p->retry_at_ns > 0 &&
             (next < 0 || p->retry_at_ns < next))
@@ -442,6 +487,8 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
+        .network = p->network[0] ? p->network : NULL,
+        .volumes = &p->volumes,
     };
     if (d->spawn(&spec, &e->shim, err) < 0) {
         free(e);
@@ -456,6 +503,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
     e->state = ENTRY_FILLING;
     e->pool = p;
     e->created = (int64_t)time(NULL);
+    e->spawned_ns = wr_monotonic_ns();
     snprintf(e->image, sizeof e->image, "%s", p->image);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &e->watch};
     e->next = d->entries;
@@ -496,6 +544,7 @@ struct client *daemon_entry_ready(struct daemon *d, struct entry *e)
         return NULL;
     }
     p->consecutive_failures = 0;
+    daemon_autoscale_fill_done(&p->autoscale, wr_monotonic_ns() - e->spawned_ns);
     if (c) {
         e->state = ENTRY_TAKEN; /* not on the FIFO: its client's */
         return c;
@@ -504,6 +553,24 @@ struct client *daemon_entry_ready(struct daemon *d, struct entry *e)
     e->state = ENTRY_WARM;
     fifo_push_tail(p, e);
     return NULL;
+}
+
+struct entry *daemon_pool_claim_fill(struct daemon *d, struct pool *p, struct client *c)
+{
+    /* The oldest fill is the nearest to warm: entries are pushed in front. */
+    struct entry *found = NULL;
+    for (struct entry *e = d->entries; e; e = e->next)
+        if (e->pool == p && e->state == ENTRY_FILLING && !e->waiter)
+            found = e;
+    if (!found)
+        return NULL;
+    found->state = ENTRY_STARTING;
+    p->filling--;
+    p->starting++;
+    d->starting_total++;
+    found->waiter = c;
+    c->starting = found;
+    return found;
 }
 
 struct entry *daemon_pool_take_warm(struct pool *p)

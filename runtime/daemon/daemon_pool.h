@@ -26,8 +26,10 @@
 #define WARMRUN_DAEMON_POOL_H
 
 #include "daemon.h"
+#include "daemon_autoscale.h"
 
 #include "lib/image_store.h"
+#include "lib/net_config.h"
 #include "lib/resources.h"
 #include "lib/security_profile.h"
 
@@ -52,6 +54,7 @@ struct entry {
     int64_t created;     /* unix seconds */
     int64_t received_ns; /* when its activation request arrived */
     int64_t resumed_ns;  /* when the daemon had sent it the activation and SIGCONT */
+    int64_t spawned_ns;  /* when its shim was spawned (fill latency, autoscale) */
     char command[256];
     int cpu;               /* the CPU --cpu-spread gave it, or -1 */
     struct client *waiter; /* STARTING: the activation it is started for */
@@ -65,7 +68,8 @@ struct entry {
 struct pool {
     char image[WR_IMAGE_REF_MAX + 1]; /* normalized "name:tag" */
     struct wr_image *img;
-    long size;
+    long size; /* the fixed size, or autoscale's current target */
+    struct autoscale_state autoscale;
     uint64_t tmpfs_bytes;        /* writable layer size of the containers it fills */
     struct wr_resources res;     /* resource settings of the containers it fills */
     struct wr_resources_env env; /* environment they add (huge pages, --tune-env) */
@@ -82,6 +86,8 @@ struct pool {
     char security_source[WR_PROFILE_TEXT];
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
+    char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
+    struct wr_volumes volumes;      /* of the containers it fills (lib/volumes.h) */
     /* A function's (daemon_function.c): never found by image, never
      * listed, its warm containers taken only by that function. */
     bool hidden;
@@ -98,23 +104,22 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image);
 /* Creates the pool of image ref, or changes an existing one: with settings
  * false (the request gave no security, resource or tmpfs option) only its
  * size; else its size and every setting (security NULL: Docker's defaults,
- * with the daemon's --userns-default). New settings end every container
+ * with the daemon's --userns-default; volumes NULL: none). New settings end every container
  * made with the old ones that is not running: warm and filling ones are
  * discarded, one STARTING for a waiting activation is started again with
  * the new settings for the same client. Errors: the image's load, a
  * profile that does not compile, invalid resources (the pool stays as it
- * was). */
+ * was). network: the canonical --network text (NULL: none), already
+ * checked and prepared (daemon_network_ensure). */
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
-                       const struct wr_resources *res, wr_error *err);
-/* A hidden pool of image ref with these settings, for one function; NULL
- * with err (the image's load, the profile, the resources). */
-struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
-                                       uint64_t tmpfs_bytes,
-                                       const struct wr_security_profile *security,
-                                       const struct wr_resources *res, wr_error *err);
-/* Removes pool p (as daemon_pool_remove). */
-void daemon_pool_destroy(struct daemon *d, struct pool *p);
+                       const struct wr_resources *res, const struct wr_volumes *volumes,
+                       const char *network, wr_error *err);
+/* Sets how p is sized: cfg->on, by demand between cfg->min and cfg->max
+ * (daemon_autoscale.h), starting at min; else fixed at its size. */
+void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg);
+/* An activation for p arrived (autoscale's arrival rate). */
+void daemon_pool_arrival(struct pool *p, int64_t now_ns);
 /* A new image for p (its tag was imported again): the pool's security
  * profile is derived again from the image's User (security as asked, NULL:
  * Docker's defaults), then every container made from the old image that is
@@ -123,6 +128,14 @@ void daemon_pool_destroy(struct daemon *d, struct pool *p);
  * p owns img. */
 int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
                           const struct wr_security_profile *security, wr_error *err);
+/* A hidden pool of image ref with these settings, for one function; NULL
+ * with err (the image's load, the profile, the resources). */
+struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
+                                       uint64_t tmpfs_bytes,
+                                       const struct wr_security_profile *security,
+                                       const struct wr_resources *res, wr_error *err);
+/* Removes pool p (as daemon_pool_remove). */
+void daemon_pool_destroy(struct daemon *d, struct pool *p);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
@@ -155,6 +168,10 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
  * client it was started for (unbound: the caller hands it over). NULL for
  * a fill (GONE if its pool was removed meanwhile). */
 struct client *daemon_entry_ready(struct daemon *d, struct entry *e);
+/* claim_fill: a FILLING entry of p that no client waits for -> STARTING,
+ * bound to c (an activation that asked for no cold start waits for the
+ * pool's next container rather than fail). NULL when none is filling. */
+struct entry *daemon_pool_claim_fill(struct daemon *d, struct pool *p, struct client *c);
 /* take_warm: the FIFO's head -> TAKEN, in O(1); NULL when none is warm. */
 struct entry *daemon_pool_take_warm(struct pool *p);
 /* return_warm: TAKEN -> WARM at the FIFO's head: a hand-over that failed

@@ -30,12 +30,74 @@
 #include "daemon_pool.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
+#include "lib/cleanup.h"
 
+#include "lib/cleanup.h"
+
+#include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The activation message, built in place (the daemon is single-threaded). */
 static char start_buf[WR_ACTIVATION_MAX];
+
+/* The client waits: its request and the caller's stdio are kept. */
+static void keep_request(struct client *c, struct wr_request *req, int fds[3], int64_t received_ns)
+{
+    c->req = *req;
+    memset(req, 0, sizeof *req);
+    for (int i = 0; i < 3; i++) {
+        c->fds[i] = fds[i];
+        fds[i] = -1;
+    }
+    c->received_ns = received_ns;
+    c->n_signals = 0;
+}
+
+/* A fill runs under SCHED_IDLE (shim_client.c); one a client now waits for
+ * gets the workloads' priority: its shim, and its container if the shim
+ * has cloned it already (a clone after this inherits the shim's). Best
+ * effort: at worst the fill ends at idle priority. */
+static void unidle(pid_t shim)
+{
+    struct sched_param normal = {.sched_priority = 0};
+    char path[64], buf[256];
+    sched_setscheduler(shim, SCHED_OTHER, &normal);
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)shim, (int)shim);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    char *end;
+    for (char *p = buf; *p; p = end) {
+        long pid = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        if (pid > 0)
+            sched_setscheduler((pid_t)pid, SCHED_OTHER, &normal);
+    }
+}
+
+bool daemon_start_claim_fill(struct daemon *d, struct client *c, struct pool *p,
+                             struct wr_request *req, int fds[3], int64_t received_ns)
+{
+    wr_error err;
+    /* Checked before it is bound, as for a start. */
+    if (wr_activation_compose_env(p->img, req, p->env.vec, "000000000000", start_buf,
+                                  sizeof start_buf, &err) < 0)
+        return false;
+    struct entry *e = daemon_pool_claim_fill(d, p, c);
+    if (!e)
+        return false;
+    unidle(e->shim.shim_pid);
+    keep_request(c, req, fds, received_ns);
+    c->claimed = true;
+    return true;
+}
 
 bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
                              struct wr_request *req, int fds[3], int64_t received_ns)
@@ -52,8 +114,10 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
     }
     /* A request the container could not take is refused before a container
      * is made for it (the id is a stand-in of the real one's length). */
-    if (wr_activation_compose_env(p->img, req, p->env.vec, "000000000000", start_buf,
-                                  sizeof start_buf, &err) < 0) {
+    cleanup_free char *big = NULL;
+    const char *ignored;
+    if (wr_activation_compose_any(p->img, req, p->env.vec, "000000000000", start_buf,
+                                  sizeof start_buf, &big, &ignored, &err) < 0) {
         daemon_send_error(c, "invalid", err.msg);
         return false;
     }
@@ -62,14 +126,8 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
         daemon_send_error(c, "internal", msg);
         return false;
     }
-    c->req = *req;
-    memset(req, 0, sizeof *req);
-    for (int i = 0; i < 3; i++) {
-        c->fds[i] = fds[i];
-        fds[i] = -1;
-    }
-    c->received_ns = received_ns;
-    c->n_signals = 0;
+    keep_request(c, req, fds, received_ns);
+    c->claimed = false;
     return true;
 }
 
@@ -90,8 +148,10 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
     wr_error err;
     struct pool *p = e->pool;
     char reason[WR_ERROR_MSG_MAX];
-    ssize_t len = wr_activation_compose_env(p->img, &c->req, p->env.vec, e->shim.id, start_buf,
-                                            sizeof start_buf, &err);
+    cleanup_free char *big = NULL;
+    const char *msg;
+    ssize_t len = wr_activation_compose_any(p->img, &c->req, p->env.vec, e->shim.id, start_buf,
+                                            sizeof start_buf, &big, &msg, &err);
     if (len < 0) {
         /* Checked before the start: only a changed image config gets here.
          * The container is as good as any warm one. */
@@ -101,9 +161,11 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
         return;
     }
     snprintf(reason, sizeof reason,
-             "pool %s had no warm container; started one with the pool's settings", p->image);
-    int rc = wr_shim_activate(&e->shim, start_buf, (size_t)len, c->fds, c->fd, reason,
-                              &e->resumed_ns, &err);
+             c->claimed ? "pool %s had no warm container; waited for the one it was filling"
+                        : "pool %s had no warm container; started one with the pool's settings",
+             p->image);
+    int rc =
+        wr_shim_activate(&e->shim, msg, (size_t)len, c->fds, c->fd, reason, &e->resumed_ns, &err);
     if (rc == 0 || rc == WR_ACTIVATE_STARTED_FAILED)
         daemon_entry_running(d, e, c->received_ns, true);
     if (rc < 0) {

@@ -14,6 +14,13 @@
  * the container would refuse, or the start failed). */
 bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
                              struct wr_request *req, int fds[3], int64_t received_ns);
+/* An activation that asked for no cold start (--no-cold) and found no warm
+ * container: it takes the container the pool is filling (the oldest fill
+ * no one waits for), which then runs at the workloads' priority, and
+ * waits for it, taking over *req and fds as daemon_start_for_client does.
+ * False: the pool is filling none (nothing was sent). */
+bool daemon_start_claim_fill(struct daemon *d, struct client *c, struct pool *p,
+                             struct wr_request *req, int fds[3], int64_t received_ns);
 /* A message from a waiting client: a signal is kept for the workload,
  * anything else ignored (as an activated connection's shim does). */
 void daemon_start_client_message(struct client *c, const struct wr_request *req);

@@ -6,7 +6,10 @@
 #include "protocol_function_json.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
+#include "protocol_volumes.h"
+#include "protocol_autoscale.h"
 #include "container_id.h"
+#include "net_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -166,6 +169,25 @@ static int parse_container_settings(json_t *root, struct wr_request *req, wr_err
     return 0;
 }
 
+/* "network": a --network value, kept in its canonical form. */
+static int parse_network(json_t *root, struct wr_request *req, wr_error *err)
+{
+    struct wr_net_mode m;
+    char canonical[WR_NET_MODE_TEXT];
+    if (get_string(root, "network", WR_NET_MODE_TEXT, &req->network, err) < 0)
+        return -1;
+    if (!req->network)
+        return 0;
+    if (wr_net_mode_parse(req->network, &m, err) < 0)
+        return -1;
+    wr_net_mode_format(&m, canonical);
+    free(req->network);
+    req->network = NULL;
+    if (m.kind != WR_NET_NONE && !(req->network = strdup(canonical)))
+        return wr_error_set(err, ENOMEM, "parsing \"network\"");
+    return 0;
+}
+
 static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
 {
     switch (req->op) {
@@ -181,6 +203,14 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             return parse_activate(root, req, err);
         if (req->op == WR_OP_POOL_CREATE) {
             if (parse_container_settings(root, req, err) < 0)
+                return -1;
+            if (parse_network(root, req, err) < 0)
+                return -1;
+            json_t *volumes = optional(root, "volumes");
+            if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
+                return -1;
+            json_t *autoscale = optional(root, "autoscale");
+            if (autoscale && wr_autoscale_from_json(autoscale, &req->autoscale, err) < 0)
                 return -1;
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
@@ -226,8 +256,8 @@ int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_err
 {
     json_error_t jerr;
     memset(req, 0, sizeof *req);
-    if (len > WR_API_MSG_MAX)
-        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_MSG_MAX);
+    if (len > WR_API_REQUEST_MAX)
+        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_REQUEST_MAX);
     cleanup_json json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return wr_error_set(err, 0, "malformed JSON at byte %d: %s", jerr.position, jerr.text);
@@ -270,6 +300,8 @@ void wr_request_free(struct wr_request *req)
     free(req->name);
     free(req->function.handler);
     free(req->invocation_type);
+    free(req->network);
+    wr_volumes_free(&req->volumes);
     memset(req, 0, sizeof *req);
 }
 
@@ -314,7 +346,7 @@ static json_t *reply_string(const char *s)
     return json_string(copy);
 }
 
-static char *dump(json_t *root, size_t *len, wr_error *err)
+static char *dump(json_t *root, size_t max, size_t *len, wr_error *err)
 {
     char *s = json_dumps(root, JSON_COMPACT);
     if (!s) {
@@ -323,10 +355,10 @@ static char *dump(json_t *root, size_t *len, wr_error *err)
         return NULL;
     }
     *len = strlen(s);
-    if (*len > WR_API_MSG_MAX) {
+    if (*len > max) {
         free(s);
         if (err)
-            wr_error_set(err, E2BIG, "message larger than %d bytes", WR_API_MSG_MAX);
+            wr_error_set(err, E2BIG, "message larger than %zu bytes", max);
         return NULL;
     }
     return s;
@@ -363,6 +395,16 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         if (req->security)
             json_object_set_new(root, "security", wr_security_to_json(req->security));
         json_object_set_new(root, "resources", wr_resources_to_json(&req->resources));
+        if (req->network && set_string(root, "network", req->network, err) < 0)
+            return NULL;
+        if (req->volumes.n) {
+            json_t *volumes = wr_volumes_to_json(&req->volumes);
+            if (!volumes)
+                return wr_error_set(err, 0, "a volume's path is not valid UTF-8"), NULL;
+            json_object_set_new(root, "volumes", volumes);
+        }
+        if (req->autoscale.on)
+            json_object_set_new(root, "autoscale", wr_autoscale_to_json(&req->autoscale));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;
@@ -370,7 +412,7 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         json_object_set_new(root, "signal", json_integer(req->signal));
     if (wr_function_request_to_json(root, req, err) < 0)
         return NULL;
-    return dump(root, len, err);
+    return dump(root, WR_API_REQUEST_MAX, len, err);
 }
 
 static json_t *encode_pools(const struct wr_reply *r)
@@ -386,6 +428,11 @@ static json_t *encode_pools(const struct wr_reply *r)
                          "failures", (json_int_t)p->failures, "last_error",
                          reply_string(p->last_error), "tmpfs_size", (json_int_t)p->tmpfs_size));
         json_object_set_new(json_array_get(a, i), "resources", reply_string(p->resources));
+        if (p->autoscale.on) {
+            json_t *as = wr_autoscale_to_json(&p->autoscale);
+            json_object_set_new(as, "why", reply_string(p->autoscale_why));
+            json_object_set_new(json_array_get(a, i), "autoscale", as);
+        }
         json_object_set_new(json_array_get(a, i), "profile", reply_string(p->profile));
         json_t *settings = p->settings ? json_loads(p->settings, 0, NULL) : NULL;
         if (json_is_object(settings)) {
@@ -424,7 +471,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     if (!r->ok) {
         json_object_set_new(root, "code", json_string(r->code[0] ? r->code : "internal"));
         json_object_set_new(root, "error", reply_string(r->error));
-        return dump(root, len, NULL);
+        return dump(root, WR_API_MSG_MAX, len, NULL);
     }
     switch (r->kind) {
     case WR_REPLY_POOLS:
@@ -468,7 +515,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     case WR_REPLY_PLAIN:
         break;
     }
-    return dump(root, len, NULL);
+    return dump(root, WR_API_MSG_MAX, len, NULL);
 }
 
 char *wr_reply_error(const char *code, const char *message, size_t *len)
@@ -510,6 +557,14 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
         o->failures = get_int(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
         copy_str(o->resources, sizeof o->resources, p, "resources");
+        json_t *as = json_object_get(p, "autoscale");
+        if (json_is_object(as)) {
+            o->autoscale = (struct wr_autoscale){.on = true};
+            o->autoscale.min = get_int(as, "min");
+            o->autoscale.max = get_int(as, "max");
+            o->autoscale.idle_ttl_s = get_int(as, "idle_ttl_s");
+            copy_str(o->autoscale_why, sizeof o->autoscale_why, as, "why");
+        }
         copy_str(o->profile, sizeof o->profile, p, "profile");
         json_t *settings = json_object_get(p, "settings");
         if (json_is_object(settings) &&

@@ -1,21 +1,27 @@
 /* The control-socket API: one JSON object per SOCK_SEQPACKET message (at
- * most WR_API_MSG_MAX bytes), documented in docs/api.md. This module (with
+ * most WR_API_MSG_MAX bytes; a larger request in a sealed memfd passed
+ * with it), documented in docs/api.md. This module (with
  * image_store.c) is the only one that sees JSON; the rest use these structs. */
 #ifndef WARMRUN_PROTOCOL_H
 #define WARMRUN_PROTOCOL_H
 
+#include "autoscale.h"
 #include "error.h"
 #include "protocol_function.h"
 #include "security_profile.h"
 #include "resources.h"
+#include "volumes.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define WR_API_MSG_MAX   (64 * 1024)
-#define WR_IMAGE_REF_MAX 255
-#define WR_POOL_SIZE_MAX 4096
+#define WR_API_MSG_MAX (64 * 1024)
+/* A request larger than one message goes out of band, in a sealed memfd
+ * (sealed_fd.h; docs/api.md); none may be larger than this. */
+#define WR_API_REQUEST_MAX (16 * 1024 * 1024)
+#define WR_IMAGE_REF_MAX   255
+#define WR_POOL_SIZE_MAX   4096
 
 enum wr_op {
     WR_OP_ACTIVATE,
@@ -41,15 +47,16 @@ struct wr_request {
     size_t argc;
     char **env; /* NULL-terminated, "KEY=VALUE" */
     size_t envc;
-    char *cwd;           /* NULL: the image's WorkingDir */
-    char *entrypoint;    /* NULL: the image's; "": none; else replaces it and its Cmd */
-    char *hostname;      /* NULL: the container id */
-    bool init;           /* a minimal init as pid 1 (docker run --init) */
-    bool no_cold;        /* activate: only a warm container; the daemon starts none */
-    long size;           /* pool_create */
-    uint64_t tmpfs_size; /* pool_create: writable layer bytes; 0: the default */
-    char *id;            /* kill */
-    int signal;          /* kill, signal */
+    char *cwd;                     /* NULL: the image's WorkingDir */
+    char *entrypoint;              /* NULL: the image's; "": none; else replaces it and its Cmd */
+    char *hostname;                /* NULL: the container id */
+    bool init;                     /* a minimal init as pid 1 (docker run --init) */
+    bool no_cold;                  /* activate: only a warm container; the daemon starts none */
+    long size;                     /* pool_create: the fixed size, or autoscale's min */
+    struct wr_autoscale autoscale; /* pool_create: on: sized by demand (--min/--max) */
+    uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
+    char *id;                      /* kill */
+    int signal;                    /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
@@ -62,11 +69,16 @@ struct wr_request {
      * type (RequestResponse, Event, DryRun; NULL: RequestResponse) */
     bool log_tail;
     char *invocation_type;
+    /* pool_create: "network", canonical (net_config.h); NULL: none */
+    char *network;
+    /* pool_create: "volumes" (volumes.h) */
+    struct wr_volumes volumes;
 };
 
 /* Parses and validates a request; every field is checked before use. */
 int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_error *err);
-/* Returns a malloc'd JSON text of at most WR_API_MSG_MAX bytes, or NULL. */
+/* Returns a malloc'd JSON text of at most WR_API_REQUEST_MAX bytes, or NULL
+ * (E2BIG: larger). */
 char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err);
 void wr_request_free(struct wr_request *req);
 
@@ -75,7 +87,9 @@ struct wr_pool_info {
     long size, warm, filling, running, activations, failures;
     uint64_t tmpfs_size;
     char last_error[256];
-    char resources[512]; /* "key=value ..." of its resource settings */
+    char resources[512];           /* "key=value ..." of its resource settings */
+    struct wr_autoscale autoscale; /* on: size is its current target */
+    char autoscale_why[160];       /* how the target was reached */
     /* Its pool_create request as the daemon keeps (and stores) it, as a
      * JSON object without "op", "image" and "size" (those are the fields
      * above); malloc'd by wr_reply_parse, NULL if absent. */

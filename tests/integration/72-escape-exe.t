@@ -13,15 +13,22 @@
 # Warm, cold, --init, a script entrypoint, --cap-add ALL, --privileged and
 # a user namespace, with the shim executed through the read-only overlay
 # (the default); then from the sealed memfd copy (WARMRUN_SHIM_SEAL=memfd),
-# whose changes by a container the daemon must find and undo. Needs root,
-# busybox-static, cc and ldd.
+# whose changes by a container the daemon must find and undo. A static shim
+# has no loader: then the same tries run from a static program against
+# /proc/1/exe under --init. Needs root, busybox-static, cc and ldd.
 . "$(dirname "$0")/lib.sh"
 setup_env exe
 command -v cc >/dev/null || skip_all "cc is not installed"
 command -v ldd >/dev/null || skip_all "ldd is not installed"
 
 SHIM=$WARMRUN_BIN_DIR/warmrun-shim
-ldd "$SHIM" >"$T/ldd" 2>&1 || skip_all "the shim is not dynamically linked: no loader to preload into"
+# A static shim (the default build) has no loader: no image code can run as
+# the shim binary. What is left to try is /proc/1/exe under --init (pid 1 is
+# then a clone of the shim for the container's whole life) and exec'ing the
+# shim itself: the static section below. A dynamic shim (sanitizer builds)
+# gets the preload attacks.
+STATIC_SHIM=0
+ldd "$SHIM" >"$T/ldd" 2>&1 || STATIC_SHIM=1
 out=$T/out
 err=$T/err
 
@@ -77,6 +84,13 @@ static void attack(const char *path)
     }
 }
 
+#ifdef STANDALONE
+int main(void)
+{
+    attack("/proc/1/exe");
+    return 0;
+}
+#else
 __attribute__((constructor)) static void evil(void)
 {
     attack("/proc/self/exe");
@@ -85,6 +99,7 @@ __attribute__((constructor)) static void evil(void)
     fflush(stdout);
     _exit(0);
 }
+#endif
 EOF
 
 # xattrs FILE: every extended attribute as name=hex; xattrs -r FILE NAME: removes one.
@@ -112,6 +127,7 @@ int main(int argc, char **argv)
 }
 EOF
 cc -shared -fPIC -O2 -o "$T/evil.so" "$T/evil.c" 2>"$T/cc.log" &&
+    cc -static -DSTANDALONE -O2 -o "$T/evil-static" "$T/evil.c" 2>>"$T/cc.log" &&
     cc -O2 -o "$T/xattrs" "$T/xattrs.c" 2>>"$T/cc.log" || {
     diag_file "$T/cc.log"
     bail_out "cannot compile the helpers"
@@ -139,6 +155,50 @@ restore_shim() {
     done
 }
 trap 'exe_rc=$?; [ "$(fingerprint)" = "$SHIM_PRINT" ] || restore_shim; (exit $exe_rc); cleanup' EXIT
+
+# ---- a static shim ---------------------------------------------------------
+
+if [ "$STATIC_SHIM" -eq 1 ]; then
+    R=$T/rootfs
+    mkdir -p "$R/bin"
+    install -m 0755 "$T/evil-static" "$R/evil"
+    install -m 0755 /bin/busybox "$R/bin/busybox"
+    wr image import "$R" --name evil >"$out" 2>"$err"
+    is "$?" 0 "static shim: the rootfs imports as evil:latest" || diag_file "$err"
+    static_attack() {
+        local desc=$1
+        shift
+        wr activate "$@" >"$out" 2>"$err"
+        is "$(fingerprint)" "$SHIM_PRINT" "$desc: the host's warmrun-shim is unchanged" ||
+            diag_file "$out"
+        unlike "$(grep -v '^mode ' "$out")" ' OK$' "$desc: every change was refused"
+        [ "$(fingerprint)" = "$SHIM_PRINT" ] || restore_shim
+    }
+    for seal in overlay memfd; do
+        [ "$seal" = memfd ] && export WARMRUN_SHIM_SEAL=memfd
+        start_daemon || bail_out "the daemon did not start ($seal)"
+        wr pool create evil --size 1 --wait >/dev/null 2>"$err" || diag_file "$err"
+        wr activate --no-cold evil -- /proc/self/exe >"$out" 2>"$err"
+        isnt "$?" 0 "$seal: the shim run again as a workload refuses to run"
+        is "$(fingerprint)" "$SHIM_PRINT" "$seal:   the host's warmrun-shim is unchanged"
+        wait_pool_full evil:latest 30
+        static_attack "$seal warm --init" --no-cold --init evil -- /evil
+        like "$(cat "$out")" 'stat /proc/1/exe Permission denied' \
+            "$seal warm --init: /proc/1/exe needs CAP_SYS_PTRACE (pid 1 is not dumpable)"
+        static_attack "$seal cold --cap-add ALL --init" --cap-add ALL --init evil -- /evil
+        grep -q '^chmod-0 /proc/1/exe ' "$out"
+        ok $? "$seal --cap-add ALL --init: /proc/1/exe was reached and tried" || diag_file "$out"
+        [ "$seal" = overlay ] &&
+            like "$(grep '^chmod-0 /proc/1/exe ' "$out")" 'Read-only file system$' "$seal: chmod says EROFS"
+        static_attack "$seal cold --privileged --init" --privileged --init evil -- /evil
+        wait_pool_full evil:latest 30
+        ok $? "$seal: the pool fills again"
+        stop_daemon
+    done
+    unset WARMRUN_SHIM_SEAL
+    done_testing
+    exit
+fi
 
 # ---- the images ------------------------------------------------------------
 

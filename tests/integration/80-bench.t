@@ -118,7 +118,7 @@ like "$(cat "$out" "$err")" 'warm: failed 3 times in a row' "the reason is print
 is "$(leftovers)" "" "killed daemon: the private directory is removed"
 is "$(bench_pids | tr '\n' ' ')" "" "killed daemon: no shim left"
 
-# --- activation, load, scale, score -------------------------------------------------
+# --- activation, load, scale, fill, score -------------------------------------------------
 bench activation --iterations 3 --warmup 1 --quiet >"$out" 2>"$err"
 is $? 0 "activation: exit 0" || show_err
 like "$(cat "$out")" 'warm: client send -> probe main +3 ' "activation: 3 warm samples to the probe's main"
@@ -135,6 +135,16 @@ is $? 0 "scale: exit 0" || show_err
 is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     print join(",", map { "$_->{pool}:$_->{containers}:" . ($_->{pss_kb_per_container} > 0 ? "y" : "n") . ":$_->{activation}{n}" } @{$d->{steps}})' \
     <"$T/scale.json")" "1:1:y:2,3:3:y:2" "scale: containers counted, PSS measured, activations at each size"
+
+bench fill --pool 3 --samples 2 --quiet --json "$T/fill.json" >"$out" 2>"$err"
+is $? 0 "fill: exit 0" || show_err
+is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+    my $f = $d->{fill_cpu_per_container}{by_kind_ms};
+    print join(",", $d->{schema}, $d->{latency}{n}, $d->{containers},
+        ($d->{pss_kb_per_container} > 0 ? "pss" : "nopss"), ($f->{shims} > 0 ? "shims" : "noshims"))' \
+    <"$T/fill.json")" "warmrun-bench-fill/1,2,3,pss,shims" "fill: latency samples, containers, PSS and CPU by kind"
+bench fill --pool 0 >"$out" 2>"$err"
+is $? 2 "fill --pool 0: exit 2"
 
 bench score --iterations 2 --pool 2 --duration 1 --quiet --json "$T/score.json" >"$out" 2>"$err"
 like "$?" '^(0|3)$' "score: exit 0 (or 3)" || show_err

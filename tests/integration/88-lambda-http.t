@@ -57,10 +57,11 @@ post "$URL/nd/invocations" -d '{"action":"echo","via":"curl"}'
 is "$code" 200 "curl -XPOST .../functions/nd/invocations -d ...: 200"
 is "$(jq -c . "$out")" '{"action":"echo","via":"curl"}' "  the response body"
 is "$(header X-Amz-Executed-Version)" '$LATEST' "  X-Amz-Executed-Version: \$LATEST"
-post "$URL/nd/invocations" -H 'X-Amz-Log-Type: Tail' -d '{"action":"throw"}'
+post "$URL/nd/invocations" -d '{"action":"throw"}'
 is "$code $(header X-Amz-Function-Error)" "200 Unhandled" "a function error: 200 with X-Amz-Function-Error: Unhandled"
 is "$(jq -r .errorType "$out")" TypeError "  the error body"
-like "$(header X-Amz-Log-Result | base64 -d)" 'Invoke Error' "  X-Amz-Log-Type: Tail gives the log in X-Amz-Log-Result (base64)"
+post "$URL/nd/invocations" -H 'X-Amz-Log-Type: Tail' -d '{"action":"log"}'
+like "$(header X-Amz-Log-Result | base64 -d)" 'log line from nd' "  X-Amz-Log-Type: Tail gives the log in X-Amz-Log-Result (base64)"
 post "$URL/nd/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{"action":"log"}'
 is "$code" 202 "X-Amz-Invocation-Type: Event: 202"
 poll_until 10 grep -q 'log line from nd' "$STATE/functions/nd.log"

@@ -239,7 +239,8 @@ static int activate(const char *cmd, bool no_cold)
 static void create_pool(long size, uint64_t tmpfs)
 {
     wr_error err;
-    if (daemon_pool_create(&d, IMAGE, size, true, tmpfs, &unconfined, &no_prefault, &err) < 0)
+    if (daemon_pool_create(&d, IMAGE, size, true, tmpfs, &unconfined, &no_prefault, NULL, NULL,
+                           &err) < 0)
         bail_out("pool create: %s", err.msg);
 }
 
@@ -369,10 +370,61 @@ static void failed_hand_over(void)
            p->activations == activations + 1 && p->warm == 0 && p->running == 1,
        "a dead warm container: discarded without being counted, the next one runs");
     close(fd);
+    /* A fixed pool of size 0 fills nothing: --no-cold has nothing to wait for. */
+    p->size = 0;
     int fd2 = activate("/bin/true", true);
-    ok(strcmp(reply_code(fd2), "no_warm") == 0, "no warm one left and --no-cold: no_warm");
+    ok(strcmp(reply_code(fd2), "no_warm") == 0, "none warm, size 0 and --no-cold: no_warm");
     close(fd2);
+    p->size = 2;
     daemon_entry_reaped(&d, dead);
+    bury();
+}
+
+/* --no-cold with none warm: the activation takes the pool's fill in
+ * flight (the oldest no one waits for), which leaves SCHED_IDLE, and is
+ * handed it when it is ready; the pool refills behind. */
+static void no_cold_claims_fill(void)
+{
+    wr_error err;
+    if (daemon_find_pool(&d, IMAGE))
+        daemon_pool_remove(&d, IMAGE, &err);
+    bury();
+    create_pool(2, 3 << 20);
+    struct pool *p = pool();
+    daemon_fill_pools(&d);
+    ok(p->filling == 2 && p->warm == 0, "two fills in flight, none warm");
+    struct fake *oldest = &fakes[n_fakes - 2];
+    int fd = activate("/bin/true", true);
+    struct client *c = client_of(fd);
+    struct entry *e = c ? c->starting : NULL;
+    ok(e && e == entry_of(oldest) && e->state == ENTRY_STARTING && e->waiter == c && c->claimed &&
+           p->filling == 1 && p->starting == 1 && d.starting_total == 1,
+       "--no-cold, none warm: it claims the oldest fill (FILLING -> STARTING), no new spawn");
+    ok(strcmp(reply_code(fd), "none") == 0, "  and waits: nothing answered yet");
+    if (!e) {
+        close(fd);
+        skip(4, "no claimed fill");
+        return;
+    }
+    send_warm(oldest);
+    ok(e->state == ENTRY_RUNNING && p->starting == 0 && d.starting_total == 0 && p->running >= 1,
+       "  the fill is ready: handed to the waiting activation");
+    char buf[WR_ACTIVATION_MAX];
+    int fds[4];
+    size_t nfds = 4;
+    struct wr_msg m;
+    ok(read_from_daemon(oldest->act, buf, sizeof buf, fds, &nfds) && nfds == 3,
+       "  activation sent");
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    nfds = 4;
+    bool client_msg = read_from_daemon(oldest->ctl, &m, sizeof m, fds, &nfds) &&
+                      m.type == WR_MSG_CLIENT &&
+                      strstr(m.text, "waited for the one it was filling");
+    if (nfds == 1)
+        close(fds[0]);
+    ok(client_msg, "  CLIENT says it waited for the pool's fill");
+    close(fd);
     bury();
 }
 
@@ -581,6 +633,7 @@ int main(void)
     waiting_client_lost();
     pool_removed();
     shrink_and_hang_up();
+    no_cold_claims_fill();
 
     d.stopping = true;
     daemon_release_idle(&d);

@@ -1,0 +1,43 @@
+/* `warmrun bench fill`: CPU per fill and per teardown (system-wide and by
+ * process kind), fill latency, PSS per warm container. */
+#ifndef WARMRUN_BENCH_FILL_H
+#define WARMRUN_BENCH_FILL_H
+
+#include "bench.h"
+#include "lib/stats.h"
+
+#include <jansson.h>
+
+/* The kinds of process CPU is counted by (bench_fill.c says how). */
+enum fill_kind {
+    FILL_DAEMON,
+    FILL_SHIMS,
+    FILL_CONTAINERS,
+    FILL_KWORKERS,
+    FILL_KTHREADS, /* other kernel threads: ksoftirqd, rcu_*, ... */
+    FILL_BENCH,    /* this program's polling */
+    FILL_OTHER,    /* everything else the machine ran meanwhile */
+    FILL_KINDS,
+};
+
+struct fill_cpu {
+    double system_ms;           /* /proc/stat busy time, per container */
+    double kind_ms[FILL_KINDS]; /* by kind, per container */
+};
+
+struct fill_result {
+    long pool;
+    struct wr_stats_summary latency; /* one fill at a time, request to warm, ms */
+    double fill_wall_s;              /* 0 -> pool warm */
+    double teardown_wall_s;          /* pool rm -> last shim gone */
+    long containers;                 /* warm containers found for PSS */
+    double pss_kb;                   /* per warm container: shim + pid 1 */
+    struct fill_cpu fill, teardown;
+};
+
+int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_result *r,
+                   wr_error *err);
+void bench_fill_print(const struct fill_result *r);
+json_t *bench_fill_json(const struct fill_result *r);
+
+#endif
