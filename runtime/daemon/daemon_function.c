@@ -39,6 +39,7 @@
 #define INIT_TIMEOUT_S   10 /* Lambda's init phase limit */
 #define BACKOFF_BASE_NS  (100LL * 1000000)
 #define BACKOFF_MAX_NS   (10LL * 1000000000)
+#define LOG_GRACE_MS     100
 
 struct function {
     char name[WR_FUNCTION_NAME_MAX + 1];
@@ -143,6 +144,7 @@ static void finish(struct daemon *d, struct invocation *inv, const char *code, c
         daemon_log("function %s: event invocation %s failed: %s", inv->fn->name, inv->request_id,
                    code ? msg : function_error);
     free(inv->payload);
+    free(inv->answer);
     free(inv);
 }
 
@@ -254,6 +256,31 @@ static void env_free(struct fn_env *env)
         free(env);
 }
 
+/* Ends env's invocation with the runtime's answer (held or given). */
+static void complete(struct daemon *d, struct fn_env *env, bool error, const void *body, size_t len)
+{
+    struct invocation *inv = env->inv;
+    struct function *f = env->fn;
+    env->inv = NULL;
+    arm(env, 0);
+    drain_log(env);
+    f->invocations++;
+    if (error)
+        f->errors++;
+    finish(d, inv, NULL, NULL, error ? "Unhandled" : NULL, body, len);
+    if (f->spec.fresh)
+        env_kill(env); /* it served one: it goes (freed on its exit) */
+}
+
+static void complete_held(struct daemon *d, struct fn_env *env)
+{
+    struct invocation *inv = env->inv;
+    char *answer = inv->answer;
+    inv->answer = NULL;
+    complete(d, env, inv->answer_error, answer, inv->answer_len);
+    free(answer);
+}
+
 static void backoff(struct function *f, const char *why, const void *body, size_t len)
 {
     f->init_failures++;
@@ -309,6 +336,8 @@ static void env_exited(struct daemon *d, struct fn_env *env, const char *status)
                          "during init: %s\"}",
                          status);
         daemon_env_init_error(d, env, what, (size_t)n);
+    } else if (env->inv && env->inv->answered) {
+        complete_held(d, env);
     } else if (env->inv) {
         struct invocation *inv = env->inv;
         env->inv = NULL;
@@ -347,6 +376,10 @@ static void on_timer(struct daemon *d, struct fn_env *env)
     if (read(env->timer_fd, &ticks, sizeof ticks) != (ssize_t)sizeof ticks)
         return;
     struct function *f = env->fn;
+    if (env->inv && env->inv->answered) {
+        complete_held(d, env); /* the runtime did not ask for more in time */
+        return;
+    }
     if (env->state == ENV_INIT) {
         char body[160];
         int n = snprintf(body, sizeof body,
@@ -559,6 +592,11 @@ struct invocation *daemon_env_next(struct daemon *d, struct fn_env *env)
         f->consecutive_init_failures = 0;
         f->retry_at_ns = 0;
     }
+    if (env->inv && env->inv->answered) {
+        complete_held(d, env);
+        if (env->state == ENV_DEAD)
+            return NULL;
+    }
     if (env->state == ENV_BUSY && env->inv) {
         /* Asked for the next one without answering this one. */
         struct invocation *inv = env->inv;
@@ -585,18 +623,18 @@ int daemon_env_result(struct daemon *d, struct fn_env *env, const char *id, bool
                       const void *body, size_t len)
 {
     struct invocation *inv = env->inv;
-    if (!inv || !env->inv_sent || strcmp(inv->request_id, id) != 0)
+    if (!inv || !env->inv_sent || inv->answered || strcmp(inv->request_id, id) != 0)
         return -1;
-    struct function *f = env->fn;
-    env->inv = NULL;
-    arm(env, 0);
-    drain_log(env);
-    f->invocations++;
-    if (error)
-        f->errors++;
-    finish(d, inv, NULL, NULL, error ? "Unhandled" : NULL, body, len);
-    if (f->spec.fresh)
-        env_kill(env); /* it served one: it goes (freed on its exit) */
+    if (inv->log_tail && (inv->answer = malloc(len ? len : 1))) {
+        memcpy(inv->answer, body, len);
+        inv->answer_len = len;
+        inv->answer_error = error;
+        inv->answered = true;
+        struct itimerspec its = {.it_value = {.tv_nsec = LOG_GRACE_MS * 1000000L}};
+        (void)timerfd_settime(env->timer_fd, 0, &its, NULL);
+        return 0;
+    }
+    complete(d, env, error, body, len);
     return 0;
 }
 

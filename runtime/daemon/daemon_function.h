@@ -114,6 +114,12 @@ struct invocation {
     size_t tail_len;
     daemon_invoke_done done;
     void *arg;
+    /* With log_tail, the runtime's answer is held until it asks for the
+     * next invocation (its log lines may still be on their way), at most
+     * LOG_GRACE_MS. */
+    bool answered, answer_error;
+    char *answer;
+    size_t answer_len;
     struct invocation *next;
 };
 
