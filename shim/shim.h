@@ -30,6 +30,8 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
+    bool netns_recycle; /* --netns-recycle: offer the namespace back after the exit */
+    bool netns_reuse;   /* --netns-reuse: enter SHIM_NETNS_FD instead of a new one */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */
@@ -66,6 +68,9 @@ struct shim {
     bool cold;
     char cold_reason[WR_ERROR_MSG_MAX];
     struct shim_resources res;
+    /* With --netns-recycle: how many sockets (all the kernel's own) its
+     * network namespace held once set up, before any workload; -1 unknown. */
+    long netns_sockets;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
@@ -88,6 +93,15 @@ int shim_resources_prepare(struct shim *sh, int *clone_cgroup, wr_error *err);
 int shim_resources_attach(struct shim *sh, wr_error *err);
 void shim_resources_on_exit(struct shim *sh);
 void shim_resources_release(struct shim *sh);
+
+/* With --netns-recycle, once the container is set up: records its network
+ * namespace's socket count (netns_sockets), the pristine check's baseline. */
+void shim_netns_baseline(struct shim *sh);
+/* With --netns-recycle, once the container has exited (every process of
+ * its pid namespace is dead): checks that its network namespace is
+ * pristine and, if so, sends it to the spawner (WR_MSG_NETNS). Best
+ * effort: a namespace that is not offered is destroyed as usual. */
+void shim_netns_offer(struct shim *sh);
 
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);

@@ -20,6 +20,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"workload-cpus", required_argument, NULL, 'c'},
         {"security", required_argument, NULL, 'S'},
         {"resource", required_argument, NULL, 'r'},
+        {"netns-recycle", no_argument, NULL, 'N'},
+        {"netns-reuse", no_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -71,6 +73,12 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             opt->has_resources = true;
             break;
         }
+        case 'N':
+            opt->netns_recycle = true;
+            break;
+        case 'U':
+            opt->netns_reuse = true;
+            break;
         default:
             return wr_error_set(err, 0, "unknown option");
         }
@@ -81,6 +89,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
      * ones its resource settings allow, when they restrict them. */
     if (opt->pinned && opt->has_resources)
         wr_resources_workload_cpus(&opt->resources, &opt->workload_cpus);
+    /* The recycling boundary (docs/security.md): never with a user
+     * namespace, whose containers' network namespaces it owns. */
+    if ((opt->netns_recycle || opt->netns_reuse) && opt->security.userns_size)
+        return wr_error_set(err, 0, "--netns-recycle and --netns-reuse exclude --userns");
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,
                             "--image, --lowerdir, --state-dir and --tmpfs-size are required");

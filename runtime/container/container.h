@@ -40,6 +40,9 @@ struct wr_container_config {
      * go over init_sock). */
     const struct wr_resources *resources;
     const struct wr_cgroup *cgroup;
+    /* A recycled network namespace to enter (setns) first thing, instead of
+     * the new one the clone did not make; else -1. Closed once entered. */
+    int netns_fd;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

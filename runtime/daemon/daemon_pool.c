@@ -291,6 +291,7 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
         link = &(*link)->next;
     *link = p->next;
     daemon_log("pool %s removed", p->image);
+    daemon_netns_drop_all(p);
     daemon_pool_security_release(p);
     wr_image_free(p->img);
     free(p->request);
@@ -383,6 +384,8 @@ void daemon_pool_delay_refill(struct pool *p, int64_t until_ns)
 
 void daemon_release_idle(struct daemon *d)
 {
+    for (struct pool *p = d->pools; p; p = p->next)
+        daemon_netns_drop_all(p);
     for (struct entry *e = d->entries, *next; e; e = next) {
         next = e->next;
         if (e->state == ENTRY_RUNNING)
@@ -434,8 +437,14 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
+        .netns_recycle = p->netns_recycle,
     };
-    if (d->spawn(&spec, &e->shim, err) < 0) {
+    spec.netns_fd = daemon_netns_take(p);
+    spec.has_netns = spec.netns_fd >= 0;
+    int spawned = d->spawn(&spec, &e->shim, err);
+    if (spec.has_netns)
+        close(spec.netns_fd); /* the shim has its own now */
+    if (spawned < 0) {
         free(e);
         return NULL;
     }

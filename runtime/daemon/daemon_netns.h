@@ -1,0 +1,42 @@
+/* Recycled network namespaces (docs/security.md, "Recycled network
+ * namespaces"): each pool that may recycle keeps a bounded free list of
+ * network namespaces (nsfs descriptors) that its shims offered back after
+ * their container died and the namespace passed the shim's pristine check
+ * (shim/shim_netns.c). A fill takes one instead of creating one. Nothing
+ * here blocks: a namespace arrives as one message with one descriptor. A
+ * descriptor dies with the daemon (SIGKILL included), and so does the
+ * namespace, unless a container uses it. */
+#ifndef WARMRUN_DAEMON_NETNS_H
+#define WARMRUN_DAEMON_NETNS_H
+
+#include "lib/security_profile.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pool;
+
+struct netns_list {
+    int *fds;
+    size_t n, cap;
+};
+
+/* THE recycling predicate: may containers made with this profile give
+ * their network namespace to later containers of their pool? Only if the
+ * workload cannot change the namespace's configuration (no capability
+ * beyond Docker's default set: no NET_ADMIN, no SYS_ADMIN; not
+ * --privileged, so /proc/sys stays read-only) and has no user namespace
+ * (the network namespace would be owned by it). Network modes other than
+ * none (bridge, CNI) must answer false here. */
+bool daemon_netns_recyclable(const struct wr_security_profile *p);
+
+/* A pool's next recycled namespace (the caller's to close), or -1. */
+int daemon_netns_take(struct pool *p);
+/* A namespace offered back by a container of p (p NULL: its pool is
+ * gone): kept while p recycles and its list is below the pool's size
+ * (at least 1), else closed. Takes fd in every case. */
+void daemon_netns_put(struct pool *p, int fd);
+/* Closes every namespace p holds (pool rm, new settings, shutdown). */
+void daemon_netns_drop_all(struct pool *p);
+
+#endif
