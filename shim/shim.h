@@ -31,7 +31,10 @@ struct shim_options {
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
     bool netns_recycle; /* --netns-recycle: offer the namespace back after the exit */
-    bool netns_reuse;   /* --netns-reuse: enter SHIM_NETNS_FD instead of a new one */
+    /* --netns-reuse=N: enter SHIM_NETNS_FD instead of a new one, whose
+     * pristine socket count is N (shim_netns.c) */
+    bool netns_reuse;
+    long netns_sockets;
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */

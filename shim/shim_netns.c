@@ -188,8 +188,8 @@ static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
         if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
             struct rtnl_link_stats64 st;
             memcpy(&st, RTA_DATA(a), sizeof st);
-            quiet = st.rx_packets == 0 && st.tx_packets == 0 && st.rx_bytes == 0 &&
-                    st.tx_bytes == 0;
+            quiet =
+                st.rx_packets == 0 && st.tx_packets == 0 && st.rx_bytes == 0 && st.tx_bytes == 0;
         }
     return quiet ? 0 : -1;
 }
@@ -259,6 +259,13 @@ void shim_netns_baseline(struct shim *sh)
     bool empty;
     if (!sh->opt.netns_recycle)
         return;
+    /* A recycled one: as its first shim counted it, fresh. Counted again
+     * now, it could include sockets of the last check still waiting for
+     * an RCU grace period to be freed (netlink's are). */
+    if (sh->opt.netns_reuse) {
+        sh->netns_sockets = sh->opt.netns_sockets;
+        return;
+    }
     /* The container's namespace as it is before any workload ran in it:
      * only the kernel's own sockets. */
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -283,7 +290,7 @@ void shim_netns_offer(struct shim *sh)
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)
         return;
-    struct wr_msg m = {.type = WR_MSG_NETNS};
+    struct wr_msg m = {.type = WR_MSG_NETNS, .value = sh->netns_sockets};
     wr_error err;
     (void)wr_send_fds(sh->ctl, &m, sizeof m, &sh->ns_fds[1], 1, &err);
 }

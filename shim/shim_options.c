@@ -21,7 +21,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"security", required_argument, NULL, 'S'},
         {"resource", required_argument, NULL, 'r'},
         {"netns-recycle", no_argument, NULL, 'N'},
-        {"netns-reuse", no_argument, NULL, 'U'},
+        {"netns-reuse", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -77,6 +77,10 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             opt->netns_recycle = true;
             break;
         case 'U':
+            errno = 0;
+            opt->netns_sockets = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || opt->netns_sockets < 0)
+                return wr_error_set(err, 0, "--netns-reuse takes a socket count");
             opt->netns_reuse = true;
             break;
         default:

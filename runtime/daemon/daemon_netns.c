@@ -8,43 +8,44 @@
 
 bool daemon_netns_recyclable(const struct wr_security_profile *p)
 {
-    return !p->privileged && p->userns_size == 0 &&
-           p->seccomp_mode != WR_SECCOMP_UNCONFINED &&
+    return !p->privileged && p->userns_size == 0 && p->seccomp_mode != WR_SECCOMP_UNCONFINED &&
            (p->caps & ~wr_default_capabilities()) == 0;
 }
 
-int daemon_netns_take(struct pool *p)
+int daemon_netns_take(struct pool *p, long *sockets)
 {
     if (!p->netns_recycle || p->netns.n == 0)
         return -1;
-    return p->netns.fds[--p->netns.n];
+    p->netns.n--;
+    *sockets = p->netns.ns[p->netns.n].sockets;
+    return p->netns.ns[p->netns.n].fd;
 }
 
-void daemon_netns_put(struct pool *p, int fd)
+void daemon_netns_put(struct pool *p, int fd, long sockets)
 {
     size_t bound = p && p->size > 0 ? (size_t)p->size : 1;
-    if (!p || !p->netns_recycle || p->netns.n >= bound) {
+    if (!p || !p->netns_recycle || p->netns.n >= bound || sockets < 0) {
         close(fd);
         return;
     }
     if (p->netns.n == p->netns.cap) {
         size_t cap = p->netns.cap ? 2 * p->netns.cap : 8;
-        int *fds = realloc(p->netns.fds, cap * sizeof *fds);
-        if (!fds) {
+        struct netns_free *ns = realloc(p->netns.ns, cap * sizeof *ns);
+        if (!ns) {
             close(fd);
             return;
         }
-        p->netns.fds = fds;
+        p->netns.ns = ns;
         p->netns.cap = cap;
     }
-    p->netns.fds[p->netns.n++] = fd;
+    p->netns.ns[p->netns.n++] = (struct netns_free){.fd = fd, .sockets = sockets};
 }
 
 void daemon_netns_drop_all(struct pool *p)
 {
     while (p->netns.n)
-        close(p->netns.fds[--p->netns.n]);
-    free(p->netns.fds);
-    p->netns.fds = NULL;
+        close(p->netns.ns[--p->netns.n].fd);
+    free(p->netns.ns);
+    p->netns.ns = NULL;
     p->netns.cap = 0;
 }

@@ -17,7 +17,10 @@
 struct pool;
 
 struct netns_list {
-    int *fds;
+    struct netns_free {
+        int fd;
+        long sockets; /* its pristine socket count (WR_MSG_NETNS) */
+    } * ns;
     size_t n, cap;
 };
 
@@ -30,12 +33,13 @@ struct netns_list {
  * none (bridge, CNI) must answer false here. */
 bool daemon_netns_recyclable(const struct wr_security_profile *p);
 
-/* A pool's next recycled namespace (the caller's to close), or -1. */
-int daemon_netns_take(struct pool *p);
+/* A pool's next recycled namespace (the caller's to close) and its
+ * pristine socket count, or -1. */
+int daemon_netns_take(struct pool *p, long *sockets);
 /* A namespace offered back by a container of p (p NULL: its pool is
  * gone): kept while p recycles and its list is below the pool's size
  * (at least 1), else closed. Takes fd in every case. */
-void daemon_netns_put(struct pool *p, int fd);
+void daemon_netns_put(struct pool *p, int fd, long sockets);
 /* Closes every namespace p holds (pool rm, new settings, shutdown). */
 void daemon_netns_drop_all(struct pool *p);
 

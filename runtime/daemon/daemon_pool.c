@@ -439,7 +439,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .resources = &res,
         .netns_recycle = p->netns_recycle,
     };
-    spec.netns_fd = daemon_netns_take(p);
+    spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
     spec.has_netns = spec.netns_fd >= 0;
     int spawned = d->spawn(&spec, &e->shim, err);
     if (spec.has_netns)

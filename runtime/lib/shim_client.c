@@ -111,9 +111,11 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->workload_cpus,
         NULL,
     };
+    char netns_reuse[48];
+    snprintf(netns_reuse, sizeof netns_reuse, "--netns-reuse=%ld", spec->netns_sockets);
     char *const netns_args[] = {
         (char *)(spec->netns_recycle ? "--netns-recycle" : NULL),
-        (char *)(spec->has_netns ? "--netns-reuse" : NULL),
+        (char *)(spec->has_netns ? netns_reuse : NULL),
     };
     /* argv: the base options, then the resource pairs. */
     size_t n_base = 0;

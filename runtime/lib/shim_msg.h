@@ -27,7 +27,8 @@ enum wr_msg_type {
     WR_MSG_FAILED, /* the container could not be created: num = errno, text */
     WR_MSG_NETNS,  /* with --netns-recycle, before EXITED: every process of the
                       container is dead and its network namespace passed the
-                      pristine check (shim_netns.c); carries that namespace */
+                      pristine check (shim_netns.c); carries that namespace,
+                      value = its socket count when pristine (the kernel's own) */
     WR_MSG_EXITED, /* num = exit code; value, value2 = exec and wake-up times
                       (CLOCK_MONOTONIC ns, 0 if it never got there) */
     /* spawner -> shim, over the control socket */

@@ -80,8 +80,8 @@ static int background(void)
     struct sockaddr_un xa = {.sun_family = AF_UNIX};
     int n = snprintf(xa.sun_path + 1, sizeof xa.sun_path - 1, "netprobe-trace");
     int xb = x >= 0 &&
-             bind(x, (struct sockaddr *)&xa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
-                                                          1 + (size_t)n)) == 0 &&
+             bind(x, (struct sockaddr *)&xa,
+                  (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)) == 0 &&
              listen(x, 1) == 0;
     printf("%s%s%s%s", t4 >= 0 ? "left tcp listener 127.0.0.1:7001\n" : "",
            t6 >= 0 ? "left tcp listener [::1]:7002\n" : "",
