@@ -11,11 +11,14 @@
  * (TIME_WAIT, TCP metrics, fragment queues, counters). So a namespace is
  * offered back only if, queried from inside it:
  *   - no socket of any kind is left: /proc/net/sockstat's count of every
- *     socket equals the fresh namespace's (its kernel sockets only, read by
- *     the same shim at fill time), every protocol's inuse, tw and FRAG are
- *     0, and NETLINK_SOCK_DIAG dumps of TCP (every state, TIME_WAIT
- *     included) and UDP over IPv4 and IPv6, of unix and of packet sockets
- *     are empty;
+ *     socket equals the fresh namespace's (its kernel sockets only, counted
+ *     by the shim that created it, before any workload), every protocol's
+ *     inuse (TCP, UDP, UDPLITE, RAW, FRAG, over IPv4 and IPv6; orphaned TCP
+ *     sockets included) and TCP's tw (TIME_WAIT) are 0: per-namespace
+ *     counters, read in ~14 us. NETLINK_SOCK_DIAG dumps of unix and packet
+ *     sockets (per-namespace lists) must come back empty. Not TCP and UDP
+ *     dumps: inet_diag walks the host-wide hash tables and filters by
+ *     namespace (~460 us per check here), and the counters say the same;
  *   - lo is the only link, up, and has carried no packet at all (its
  *     counters are 0), so that nothing a packet leaves behind exists;
  *   - the only addresses are 127.0.0.1/8 and ::1/128, and every route goes
@@ -30,14 +33,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
-#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/packet_diag.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <net/if.h>
-#include <netinet/in.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,29 +129,6 @@ static bool no_sockets(long baseline)
     cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
         return false;
-    struct {
-        struct nlmsghdr h;
-        struct inet_diag_req_v2 r;
-    } inet = {
-        .h = {.nlmsg_len = sizeof inet,
-              .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-              .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
-        .r = {.idiag_states = ~0U},
-    };
-    static const struct {
-        uint8_t family, protocol;
-    } inet_kinds[] = {
-        {AF_INET, IPPROTO_TCP},
-        {AF_INET6, IPPROTO_TCP},
-        {AF_INET, IPPROTO_UDP},
-        {AF_INET6, IPPROTO_UDP},
-    };
-    for (size_t i = 0; i < sizeof inet_kinds / sizeof *inet_kinds; i++) {
-        inet.r.sdiag_family = inet_kinds[i].family;
-        inet.r.sdiag_protocol = inet_kinds[i].protocol;
-        if (!diag_empty(fd, &inet, sizeof inet))
-            return false;
-    }
     struct {
         struct nlmsghdr h;
         struct unix_diag_req r;
