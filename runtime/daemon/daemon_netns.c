@@ -3,7 +3,10 @@
 
 #include "daemon_pool.h"
 
+#include <linux/nsfs.h>
+#include <sched.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 bool daemon_netns_recyclable(const struct wr_security_profile *p)
@@ -24,7 +27,10 @@ int daemon_netns_take(struct pool *p, long *sockets)
 void daemon_netns_put(struct pool *p, int fd, long sockets)
 {
     size_t bound = p && p->size > 0 ? (size_t)p->size : 1;
-    if (!p || !p->netns_recycle || p->netns.n >= bound || sockets < 0) {
+    /* Only ever a network namespace goes to a container's setns (the
+     * kernel would refuse another kind there, but later than here). */
+    if (!p || !p->netns_recycle || p->netns.n >= bound || sockets < 0 ||
+        ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
         close(fd);
         return;
     }

@@ -37,8 +37,9 @@ bool daemon_netns_recyclable(const struct wr_security_profile *p);
  * pristine socket count, or -1. */
 int daemon_netns_take(struct pool *p, long *sockets);
 /* A namespace offered back by a container of p (p NULL: its pool is
- * gone): kept while p recycles and its list is below the pool's size
- * (at least 1), else closed. Takes fd in every case. */
+ * gone): kept while p recycles, its list is below the pool's size (at
+ * least 1) and fd is a network namespace (NS_GET_NSTYPE), else closed.
+ * Takes fd in every case. */
 void daemon_netns_put(struct pool *p, int fd, long sockets);
 /* Closes every namespace p holds (pool rm, new settings, shutdown). */
 void daemon_netns_drop_all(struct pool *p);

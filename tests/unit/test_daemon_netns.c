@@ -1,7 +1,7 @@
 /* TAP test of the network namespace recycling predicate and of a pool's
- * free list (runtime/daemon/daemon_netns.c). The descriptors are pipes'
- * ends: what is tested is who keeps and who closes them. Needs no
- * privileges. */
+ * free list (runtime/daemon/daemon_netns.c). The namespaces are this
+ * process's own, opened again and again: what is tested is who keeps and
+ * who closes them. Needs no privileges. */
 #include "tap.h"
 #include "daemon/daemon_netns.h"
 #include "daemon/daemon_pool.h"
@@ -19,11 +19,10 @@ static bool fd_open(int fd)
 
 static int new_fd(void)
 {
-    int p[2];
-    if (pipe(p) < 0)
-        bail_out("pipe");
-    close(p[1]);
-    return p[0];
+    int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        bail_out("open /proc/self/ns/net");
+    return fd;
 }
 
 int main(void)
@@ -69,6 +68,21 @@ int main(void)
     c = new_fd();
     daemon_netns_put(&p, c, -1);
     ok(!fd_open(c), "a namespace without its fresh socket count is closed");
+    int pipe_fds[2];
+    if (pipe(pipe_fds) < 0)
+        bail_out("pipe");
+    close(pipe_fds[1]);
+    struct pool q;
+    memset(&q, 0, sizeof q);
+    q.size = 2;
+    q.netns_recycle = true;
+    daemon_netns_put(&q, pipe_fds[0], 3);
+    ok(!fd_open(pipe_fds[0]) && q.netns.n == 0,
+       "a descriptor that is not a network namespace is closed");
+    c = open("/proc/self/ns/uts", O_RDONLY | O_CLOEXEC);
+    daemon_netns_put(&q, c, 3);
+    ok(!fd_open(c) && q.netns.n == 0, "  nor one of another namespace kind");
+    daemon_netns_drop_all(&q);
     is_int(daemon_netns_take(&p, &sockets), b, "take: the last one offered");
     is_int(sockets, 4, "  with its socket count");
     close(b);
