@@ -78,6 +78,19 @@ cookies "$RUNS" >"$T/c2"
 distinct=$(sort -u "$T/c2" | grep -vc failed)
 [ "$distinct" -lt "$RUNS" ]
 ok $? "  and recycling goes on after it ($distinct namespaces for $RUNS)"
+# Many exits at once for a pool of 1 (the daemon starts containers for the
+# waiting activations): its free list keeps at most 1.
+wr pool create netprobe --size 1 --wait >"$out" 2>"$err"
+pids=()
+for i in 1 2 3 4 5 6; do
+    wr activate netprobe -- sleep 0.3 >/dev/null 2>&1 &
+    pids+=($!)
+done
+wait "${pids[@]}"
+sleep 0.5
+held=$(daemon_netns_fds)
+[ "$held" -le 1 ]
+ok $? "  the daemon holds $held recycled namespace(s) for a pool of 1 (at most its size)"
 
 for opt in "--cap-add NET_ADMIN" "--userns auto"; do
     # shellcheck disable=SC2086 # two words
@@ -90,8 +103,12 @@ for opt in "--cap-add NET_ADMIN" "--userns auto"; do
     ok $((!$?)) "  none of the default pool's namespaces"
 done
 
+wr pool create netprobe --size "$POOL" --wait >"$out" 2>"$err"
+cookies 3 >/dev/null
 wr pool rm netprobe >"$out" 2>"$err"
 ok $? "pool rm" || show_err
+is "$(daemon_netns_fds)" 0 "  the daemon holds no namespace of it any more"
+
 stop_daemon
 poll_until 10 no_container_pids
 ok $? "no container process of this test is left" || show_pids $(our_pids)
