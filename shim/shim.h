@@ -10,7 +10,10 @@
 #include "lib/seccomp_profile.h"
 #include "lib/security_profile.h"
 #include "lib/resources.h"
+#include "lib/volumes.h"
 #include "lib/shim_msg.h"
+#include "lib/net_config.h"
+#include "lib/net_publish.h"
 
 #include <sched.h>
 #include <stdbool.h>
@@ -30,11 +33,26 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
-    bool netns_recycle; /* --netns-recycle: offer the namespace back after the exit */
+    struct wr_net_mode net;              /* --network */
+    const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
+    size_t n_publish;
+    const char *net_helper;    /* --net-helper: warmrun-daemon, for publishing */
+    struct wr_volumes volumes; /* --volume, in order (volumes.h) */
+    bool netns_recycle;        /* --netns-recycle: offer the namespace back after the exit */
     /* --netns-reuse=N: enter SHIM_NETNS_FD instead of a new one, whose
      * pristine socket count is N (shim_netns.c) */
     bool netns_reuse;
     long netns_sockets;
+};
+
+/* The container's bridge network, host side (shim_network.c). */
+struct shim_network {
+    struct wr_network net;
+    unsigned bridge_index;
+    uint32_t addr; /* its leased address, host byte order */
+    bool leased;
+    bool published;         /* its ports are in the network's table */
+    char host_if[IFNAMSIZ]; /* the veth's host end, once made */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */
@@ -57,6 +75,8 @@ struct shim {
     struct wr_exec_stamp *stamp;
     struct wr_seccomp_filter seccomp; /* compiled or loaded before the clone */
     int userns_fd;                    /* --userns: made before the clone; else -1 */
+    /* The workload's user, from READY (uid + 1, gid + 1). */
+    int64_t user_uid1, user_gid1;
     /* References to the container's mount, network and ipc namespaces, so
      * that their teardown happens when we drop them, after the exit has
      * been reported, and not in the exit path of the container's pid 1,
@@ -71,6 +91,7 @@ struct shim {
     bool cold;
     char cold_reason[WR_ERROR_MSG_MAX];
     struct shim_resources res;
+    struct shim_network net;
     /* With --netns-recycle: how many sockets (all the kernel's own) its
      * network namespace held once set up, before any workload; -1 unknown. */
     long netns_sockets;
@@ -97,6 +118,13 @@ int shim_resources_attach(struct shim *sh, wr_error *err);
 void shim_resources_on_exit(struct shim *sh);
 void shim_resources_release(struct shim *sh);
 
+/* The container's network (shim_network.c): prepare before the clone
+ * (checks, the address lease), attach after it (the veth, eth0's address
+ * and route, in the namespace of netns_fd), release after the exit report
+ * or a failed fill (the veth, the lease). */
+int shim_network_prepare(struct shim *sh, wr_error *err);
+int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err);
+void shim_network_release(struct shim *sh);
 /* With --netns-recycle, once the container is set up: records its network
  * namespace's socket count (netns_sockets), the pristine check's baseline. */
 void shim_netns_baseline(struct shim *sh);

@@ -64,6 +64,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     }
     if (sh->res.cgroup_wait)
         args.flags &= ~(uint64_t)CLONE_NEWCGROUP; /* entered once in its v1 cgroups */
+    if (sh->opt.net.kind == WR_NET_HOST)
+        args.flags &= ~(uint64_t)CLONE_NEWNET; /* --network host: documented as weaker */
     if (sh->opt.netns_reuse)
         args.flags &= ~(uint64_t)CLONE_NEWNET; /* the child enters the recycled one */
     char staging[PATH_MAX];
@@ -88,7 +90,10 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
             .userns_fd = sh->userns_fd,
             .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
+            .volumes = &sh->opt.volumes,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
+            .host_network = sh->opt.net.kind == WR_NET_HOST,
+            .net_address = sh->net.leased ? sh->net.addr : 0,
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
         };
         /* The container keeps only what it needs: its activation socket,
@@ -135,8 +140,11 @@ static int wait_ready(struct shim *sh, wr_error *err)
     if (n != (ssize_t)sizeof m)
         return wr_error_set(err, n < 0 ? errno : 0, "container exited during setup");
     m.text[sizeof m.text - 1] = '\0';
-    if (m.type == WR_MSG_READY)
+    if (m.type == WR_MSG_READY) {
+        sh->user_uid1 = m.value;
+        sh->user_gid1 = m.value2;
         return 0;
+    }
     err->errnum = m.num;
     snprintf(err->msg, sizeof err->msg, "%s", m.text);
     return -1;
@@ -193,6 +201,24 @@ static int create_userns(struct shim *sh, wr_error *err)
                             &sh->userns_fd, err);
 }
 
+/* In a user namespace the container cannot take the caller's stdio itself
+ * (the pipes belong to a host uid it does not map: fchown is EPERM there,
+ * and even its root cannot reopen them), so WARM tells the spawner the
+ * host ids of the workload, root included, as runc hands the stdio to the
+ * container's mapped root or user, through the namespace's one mapping
+ * ("0 base size": userns.c), for it to hand the pipes over before the
+ * activation (wr_shim_activate). Without a user namespace the container
+ * does it (security_setup.c), for a non-root workload only. */
+static void stdio_owner(const struct shim *sh, struct wr_msg *warm)
+{
+    const struct wr_security_profile *p = &sh->opt.security;
+    if (!p->userns_size || sh->user_uid1 <= 0 || sh->user_gid1 <= 0 ||
+        sh->user_uid1 > p->userns_size || sh->user_gid1 > p->userns_size)
+        return;
+    warm->value = (int64_t)p->userns_base + sh->user_uid1;
+    warm->value2 = (int64_t)p->userns_base + sh->user_gid1;
+}
+
 int shim_create_container(struct shim *sh, wr_error *err)
 {
     int pair[2];
@@ -201,6 +227,8 @@ int shim_create_container(struct shim *sh, wr_error *err)
     if (shim_seccomp_prepare(sh, err) < 0)
         return -1;
     if (sh->opt.security.userns_size && create_userns(sh, err) < 0)
+        return -1;
+    if (shim_network_prepare(sh, err) < 0)
         return -1;
     sh->stamp =
         mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -222,7 +250,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
         close(sh->userns_fd);
         sh->userns_fd = -1;
     }
-    if (write_state(sh, err) < 0)
+    if (write_state(sh, err) < 0 || shim_network_attach(sh, sh->ns_fds[1], err) < 0)
         return -1;
     if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)
         return -1;
@@ -234,5 +262,6 @@ int shim_create_container(struct shim *sh, wr_error *err)
     if (sh->opt.pinned)
         sched_setaffinity(0, sizeof sh->opt.workload_cpus, &sh->opt.workload_cpus);
     warm.num = sh->child;
+    stdio_owner(sh, &warm);
     return wr_send_fds(sh->ctl, &warm, sizeof warm, &sh->pidfd, 1, err);
 }

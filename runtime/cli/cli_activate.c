@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/container_id.h"
 #include "lib/image_store.h"
+#include "lib/net_publish.h"
 #include "lib/shim_client.h"
 #include "lib/shim_exe.h"
 #include "lib/signal_fd.h"
@@ -44,12 +45,17 @@ struct activate_options {
     /* Security and resource options: a warm container has its pool's
      * settings, so these make the activation a cold start. */
     struct cli_container_options c;
+    /* -p: published ports (cold starts on a bridge network) */
+    char publish_text[WR_PUBLISH_MAX][WR_PUBLISH_TEXT];
+    const char *publish[WR_PUBLISH_MAX];
+    size_t n_publish;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_CONTAINER_USAGE
+                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] "
+                    "[-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]]... " CLI_CONTAINER_USAGE
                     " IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
@@ -82,6 +88,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"init", no_argument, NULL, 'i'},
         {"entrypoint", required_argument, NULL, 'E'},
         {"verbose", no_argument, NULL, 'v'},
+        {"publish", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
@@ -91,7 +98,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
     cli_container_options_init(&o->c);
-    while ((c = getopt_long(argc, argv, "+e:w:vu:", all_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:w:vu:p:", all_opts, NULL)) != -1) {
         int known = cli_container_option(&o->c, c, optarg);
         if (known < 0)
             return -1;
@@ -119,6 +126,22 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         case 'c':
             o->cold = true;
             break;
+        case 'p': {
+            struct wr_publish p;
+            wr_error perr;
+            if (o->n_publish >= WR_PUBLISH_MAX) {
+                cli_error("at most %d -p options", WR_PUBLISH_MAX);
+                return -1;
+            }
+            if (wr_publish_parse(optarg, &p, &perr) < 0) {
+                cli_error("%s", perr.msg);
+                return -1;
+            }
+            wr_publish_format(&p, o->publish_text[o->n_publish]);
+            o->publish[o->n_publish] = o->publish_text[o->n_publish];
+            o->n_publish++;
+            break;
+        }
         case 'n':
             o->no_cold = true;
             break;
@@ -141,14 +164,21 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
-    /* A pool's containers carry the pool's settings: security and resource
-     * options apply to a cold start of this one. */
-    if ((o->c.security_set || o->c.res_set) && o->no_cold) {
-        cli_error("security and resource options apply to cold starts; they exclude --no-cold "
-                  "(a warm container has its pool's settings: give them to pool create)");
+    /* A pool's containers carry the pool's settings: security, resource,
+     * volume and network options apply to a cold start of this one. */
+    /* Docker publishes on its bridge network only. */
+    if (o->n_publish && strncmp(o->c.network, "bridge=", 7) != 0) {
+        cli_error("-p needs --network bridge[=NAME]");
         return -1;
     }
-    o->cold |= o->c.security_set || o->c.res_set;
+    bool settings = o->c.security_set || o->c.res_set || o->c.volumes.n > 0 || o->c.network[0];
+    if (settings && o->no_cold) {
+        cli_error("security, resource, volume and network options apply to cold starts; they "
+                  "exclude --no-cold (a warm container has its pool's settings: give them to "
+                  "pool create)");
+        return -1;
+    }
+    o->cold |= settings;
     o->req.no_cold = o->no_cold;
     if (optind >= argc) {
         usage();
@@ -273,14 +303,23 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
     /* Never executed from its host path: this container's /proc/self/exe
      * must not be a host file (shim_exe.h). */
     if ((o->c.res_set && wr_resources_validate(&o->c.res, err) < 0) ||
+        wr_volumes_check_sources(&o->req.volumes, err) < 0 ||
         wr_state_dir_prepare(g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0 ||
         wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0)
         return -1;
+    /* A command the kernel could not execve is refused before a container
+     * is made for it (the id is a stand-in of the real one's length). */
+    cleanup_free char *big = NULL;
+    const char *msg_at;
+    if (wr_activation_compose_any(img, &o->req, env.vec, "000000000000", msg, sizeof msg, &big,
+                                  &msg_at, err) < 0)
+        return -1;
+    free(steal_pointer(&big));
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
-    char security[WR_PROFILE_TEXT];
+    char security[WR_PROFILE_TEXT], net_helper[PATH_MAX] = "";
     struct wr_security_profile profile;
     struct wr_shim_spec spec = {
         .shim_path = exe.exec_path,
@@ -292,7 +331,14 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .quiet = true,
         .security = security,
         .resources = o->c.res_set ? &o->c.res : NULL,
+        .network = o->c.network[0] ? o->c.network : NULL,
+        .publish = o->publish,
+        .n_publish = o->n_publish,
+        .net_helper = net_helper,
+        .volumes = &o->req.volumes,
     };
+    if (o->n_publish && cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
+        return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
         wr_shim_spawn(&spec, &shim, err) < 0)
@@ -301,14 +347,15 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
     snprintf(child->id, sizeof child->id, "%s", shim.id);
     if (wr_shim_wait_warm(&shim, COLD_SETUP_TIMEOUT_MS, err) < 0)
         return -1;
-    ssize_t len = wr_activation_compose_env(img, &o->req, env.vec, shim.id, msg, sizeof msg, err);
+    ssize_t len = wr_activation_compose_any(img, &o->req, env.vec, shim.id, msg, sizeof msg, &big,
+                                            &msg_at, err);
     if (len < 0)
         return -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
         return wr_error_set(err, errno, "socketpair");
     cleanup_close int ours = pair[0], theirs = pair[1];
     int64_t resumed_ns;
-    if (wr_shim_activate(&shim, msg, (size_t)len, stdio, theirs, reason, &resumed_ns, err) < 0)
+    if (wr_shim_activate(&shim, msg_at, (size_t)len, stdio, theirs, reason, &resumed_ns, err) < 0)
         return -1;
     *client = steal_fd(&ours);
     /* Kept past the release: if the shim dies, we end its container. */
@@ -357,10 +404,11 @@ static int try_warm(const struct wr_paths *g, const struct activate_options *o, 
     cleanup_close int fd = wr_api_connect(g->socket, err);
     if (fd < 0)
         return err->errnum == ENOENT || err->errnum == ECONNREFUSED ? 0 : -1;
-    /* A request JSON cannot carry (bytes that are not UTF-8) can still run
-     * cold: the cold path passes the arguments as they are. */
+    /* A request JSON cannot carry (bytes that are not UTF-8, or so many
+     * escapes that its text passes WR_API_REQUEST_MAX) can still run cold:
+     * the cold path passes the arguments as they are. */
     if (wr_api_send_request(fd, &o->req, stdio, 3, err) < 0)
-        return err->errnum == 0 ? 0 : -1;
+        return err->errnum == 0 || err->errnum == E2BIG ? 0 : -1;
     *sock = steal_fd(&fd);
     return 1;
 }
@@ -373,11 +421,23 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     struct wr_reply reply = {0};
     cleanup_close int sock = -1;
 
-    if (parse_options(argc, argv, &o) < 0) {
+    int parsed = parse_options(argc, argv, &o);
+    /* Held by the request from here on (freed with it); only a cold
+     * start uses them. */
+    o.req.volumes = o.c.volumes;
+    memset(&o.c.volumes, 0, sizeof o.c.volumes);
+    if (parsed < 0) {
         wr_request_free(&o.req);
         return WR_EXIT_USAGE;
     }
     int rc = WR_EXIT_WARMRUN;
+    /* What no execve could take is refused before anything is started
+     * (the image's part is checked where the activation is composed). */
+    if (wr_exec_args_check(o.req.argv, o.req.env, &err) < 0) {
+        cli_error("%s", err.msg);
+        wr_request_free(&o.req);
+        return rc;
+    }
     /* Before any descriptor of our own is opened: a closed 0, 1 or 2 must
      * be filled, not taken by our signalfd. */
     if (cli_stdio_prepare(&stdio, &err) < 0) {
@@ -399,12 +459,15 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     /* A pool's containers have the pool's settings, fixed when they were
      * made: an activation with options of its own cannot use one. */
     snprintf(reason, sizeof reason, "%s%s",
-             o.c.security_set && o.c.res_set ? "per-activation security and resource options"
-             : o.c.security_set              ? "per-activation security options"
-             : o.c.res_set                   ? "per-activation resource options"
-                                             : "--cold",
-             o.c.security_set || o.c.res_set ? " (a pool's containers have the pool's settings)"
-                                             : "");
+             o.c.network[0]                    ? "per-activation network options"
+             : o.c.security_set && o.c.res_set ? "per-activation security and resource options"
+             : o.c.security_set                ? "per-activation security options"
+             : o.c.res_set                     ? "per-activation resource options"
+             : o.req.volumes.n                 ? "per-activation volume options"
+                                               : "--cold",
+             o.c.security_set || o.c.res_set || o.req.volumes.n || o.c.network[0]
+                 ? " (a pool's containers have the pool's settings)"
+                 : "");
     if (!o.cold) {
         int got = try_warm(g, &o, stdio.pass, &sock, &err);
         if (got < 0)

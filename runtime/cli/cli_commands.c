@@ -97,10 +97,14 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     int wait = 0, c;
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:", all_opts, NULL)) != -1) {
-        int known = cli_container_option(&opts, c, optarg);
-        if (known < 0)
+    while ((c = getopt_long(argc, argv, "u:v:", all_opts, NULL)) != -1) {
+        /* -v: Docker's --volume (on activate, -v is --verbose) */
+        int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
+                             : cli_container_option(&opts, c, optarg);
+        if (known < 0) {
+            cli_container_options_free(&opts);
             return WR_EXIT_USAGE;
+        }
         if (known > 0)
             continue;
         if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
@@ -123,6 +127,7 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         cli_error("pool create: bad option (--size takes 0..%d, --timeout 1..3600 seconds, "
                   "--tmpfs-size 1m..64g, --min, --max and --idle-ttl integers)",
                   WR_POOL_SIZE_MAX);
+        cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }
     if (as_min != LONG_MIN || as_max != LONG_MIN || as_ttl != LONG_MIN) {
@@ -145,17 +150,28 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         req.size = req.autoscale.min;
     }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr,
-                "usage: warmrun pool create IMAGE (--size N | --max M [--min N] "
-                "[--idle-ttl S]) [--tmpfs-size SIZE] [--wait] [--timeout S] " CLI_CONTAINER_USAGE
-                "\n");
+        fprintf(stderr, "usage: warmrun pool create IMAGE (--size N | --max M [--min N] "
+                        "[--idle-ttl S]) [--tmpfs-size SIZE] [--wait] [--timeout S] "
+                        "[-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
+        cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }
     req.image = argv[optind];
     req.security = opts.security_set ? &opts.security : NULL;
     req.resources = opts.res;
+    req.network = opts.network[0] ? opts.network : NULL;
+    req.volumes = opts.volumes;
     struct wr_reply r;
-    if (cli_call(g, &req, &r) < 0)
+    wr_error err;
+    /* A missing bind source: said before anything is created. */
+    if (wr_volumes_check_sources(&req.volumes, &err) < 0) {
+        cli_error("%s", err.msg);
+        cli_container_options_free(&opts);
+        return WR_EXIT_FAILED;
+    }
+    int rc = cli_call(g, &req, &r);
+    cli_container_options_free(&opts);
+    if (rc < 0)
         return WR_EXIT_FAILED;
     wr_reply_free(&r);
     return wait ? wait_pool_full(g, req.image, timeout_s) : 0;
@@ -348,19 +364,31 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
 
 /* Executes prog from the directory of the running warmrun, with pre (a
  * NULL-terminated list of arguments, or NULL) and then argv[1..]. */
-static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+int cli_sibling_path(const char *prog, char *out, size_t cap)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32];
+    char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) {
-        cli_error("readlink /proc/self/exe: %s", strerror(errno));
-        return WR_EXIT_FAILED;
-    }
+    if (n < 0)
+        return -1;
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(path, sizeof path, "%s/%s", self, prog);
+    int len = snprintf(out, cap, "%s/%s", self, prog);
+    if (len < 0 || (size_t)len >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+{
+    char path[PATH_MAX + 32];
+    if (cli_sibling_path(prog, path, sizeof path) < 0) {
+        cli_error("find %s: %s", prog, strerror(errno));
+        return WR_EXIT_FAILED;
+    }
     size_t n_pre = 0;
     while (pre && pre[n_pre])
         n_pre++;
@@ -428,5 +456,13 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
                                "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
+}
+
+/* The network manager is in the daemon's program (it links libnftables,
+ * which this static binary does not); it needs no running daemon. */
+int cli_network(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"network", "--state-dir", g->state_dir, NULL};
     return exec_sibling("warmrun-daemon", pre, argc, argv);
 }

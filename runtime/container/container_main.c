@@ -5,6 +5,7 @@
 
 #include "lib/activation.h"
 #include "lib/fdpass.h"
+#include "lib/sealed_fd.h"
 #include "lib/shim_msg.h"
 #include "lib/clock.h"
 #include "rootfs.h"
@@ -149,7 +150,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
         return -1;
     if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");
-    if (wr_link_up("lo", err) < 0)
+    if (!cfg->host_network && wr_link_up("lo", err) < 0)
         return -1;
     /* The daemon's shims are shielded from the OOM killer; the workload
      * must not be. Raising the score needs no privilege. */
@@ -177,6 +178,35 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     return wr_seccomp_filter_install(cfg->seccomp, err);
 }
 
+/* An activation too large for one message (sealed_fd.h): mapped from its
+ * sealed memfd, checked as if it came from anyone, with a vector of its
+ * size (the workload's execve drops both). Off the common path. */
+static int take_large_activation(int memfd, const char **msg, size_t *len, char ***vec,
+                                 wr_error *err)
+{
+    struct wr_oob_header h;
+    struct wr_sealed_map m;
+    memcpy(&h, *msg, sizeof h);
+    int r = wr_sealed_fd_map(memfd, h.len, WR_ACTIVATION_BIG_MAX, &m, err);
+    close(memfd);
+    if (r < 0)
+        return -1;
+    /* One more than decoding needs: room for the HOME the container adds. */
+    size_t need = wr_activation_vec_needed(m.data, m.len);
+    if (need == 0)
+        return wr_error_set(err, EINVAL, "activation message is malformed");
+    if (need + 1 > WR_ACTIVATION_VEC_MAX + 1) {
+        void *v = mmap(NULL, (need + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (v == MAP_FAILED)
+            return wr_error_set(err, errno, "mmap");
+        *vec = v;
+    }
+    *msg = m.data;
+    *len = m.len;
+    return 0;
+}
+
 /* Puts a received descriptor on target, without close-on-exec. */
 static int install_stdio(int fd, int target, wr_error *err)
 {
@@ -193,8 +223,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     wr_error err = {0};
     struct wr_msg ready = {.type = WR_MSG_READY};
     struct wr_activation act;
-    int fds[3] = {-1, -1, -1};
-    size_t nfds = 3;
+    int fds[4] = {-1, -1, -1, -1};
+    size_t nfds = 4;
 
     /* If the shim dies, so do we (the kernel delivers this SIGKILL even to a
      * pid 1, since it comes from outside the namespace). */
@@ -204,6 +234,11 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
     /* Last: cfg's strings live in that area. */
     hide_host_command_line(cfg);
+    /* Whom the shim's spawner hands the stdio to (shim_msg.h). */
+    uint32_t uid, gid;
+    wr_security_stdio_owner(&uid, &gid);
+    ready.value = (int64_t)uid + 1;
+    ready.value2 = (int64_t)gid + 1;
     if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
 
@@ -216,14 +251,21 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     stamp->woke_ns = wr_monotonic_ns();
     if (cfg->workload_cpus)
         sched_setaffinity(0, sizeof(cpu_set_t), cfg->workload_cpus);
-    if (nfds != 3) {
+    if (nfds != 3 && !(nfds == 4 && wr_oob_header_is(activation_buf, (size_t)n))) {
         wr_error_set(&err, 0, "activation carried %zu descriptors, not 3", nfds);
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     }
     /* Before the caller's descriptors go anywhere near the workload. */
     if (wr_stdio_check(fds, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
-    if (wr_activation_decode(activation_buf, (size_t)n, activation_vec, &act, &err) < 0)
+    const char *msg = activation_buf;
+    size_t msg_len = (size_t)n;
+    char **vec = activation_vec;
+    if (nfds == 4 && take_large_activation(fds[3], &msg, &msg_len, &vec, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
+    size_t vec_cap =
+        vec == activation_vec ? WR_ACTIVATION_VEC_MAX : wr_activation_vec_needed(msg, msg_len);
+    if (wr_activation_decode(msg, msg_len, vec, vec_cap, &act, &err) < 0)
         report_and_exit(init_sock, WR_MSG_EXEC_FAILED, 125, &err);
     if (act.hostname[0] && sethostname(act.hostname, strlen(act.hostname)) < 0) {
         wr_error_set(&err, errno, "sethostname");

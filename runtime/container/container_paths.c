@@ -132,6 +132,16 @@ int wr_enter_cwd(const char *cwd, wr_error *err)
     return rc;
 }
 
+int wr_dir_in_root(const char *path, wr_error *err)
+{
+    int fd = open_in_root(path);
+    if (fd >= 0)
+        return fd;
+    if (errno != ENOENT)
+        return wr_error_set(err, errno, "%s", path);
+    return make_cwd(path, err);
+}
+
 int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *err)
 {
     if (mkdirat(root_fd, name, mode) < 0 && errno != EEXIST)

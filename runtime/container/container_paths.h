@@ -12,6 +12,10 @@
  * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS); missing directories are made
  * (0755) as docker does, each in its parent resolved the same way. */
 int wr_enter_cwd(const char *cwd, wr_error *err);
+/* The directory path (absolute) opened O_PATH, resolved as wr_enter_cwd
+ * resolves the working directory (inside the root, no magic link) and
+ * made the same way when missing. Returns the descriptor or -1. */
+int wr_dir_in_root(const char *path, wr_error *err);
 /* Opens (O_PATH) the directory name right under root_fd, making it (mode)
  * if missing; a symlink or a non-directory there is refused (openat2
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, as runc does for /proc). Returns

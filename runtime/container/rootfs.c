@@ -13,6 +13,7 @@
 #include "container_paths.h"
 #include "proc_mask.h"
 #include "userns_enter.h"
+#include "volumes_mount.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,12 +147,25 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
         return wr_error_prefix(err, "root filesystem");
     if (mount_api_filesystems(cfg, root, err) < 0)
         return -1;
-    if (enter_root(root, err) < 0)
+    /* Bind sources are the host's: opened while its tree is there. */
+    struct wr_volume_trees trees;
+    if (wr_volumes_open(cfg->volumes, &trees, err) < 0)
+        return wr_error_prefix(err, "volumes");
+    if (enter_root(root, err) < 0) {
+        wr_volume_trees_close(&trees);
         return -1;
+    }
     /* The shim's 0, 1 and 2 are host files (the spawner's stderr may be a
      * log file or a terminal): gone before anything of the image is read. */
-    if (wr_stdio_to_dev_null(err) < 0)
+    if (wr_stdio_to_dev_null(err) < 0) {
+        wr_volume_trees_close(&trees);
         return -1;
+    }
+    /* After the runtime's /etc files (a volume there wins, as in Docker),
+     * before the read-only remount (which leaves a volume's own flags). */
+    uint32_t uid_base = cfg->userns_fd >= 0 ? cfg->security->userns_base : 0;
+    if (wr_volumes_attach(cfg->volumes, &trees, uid_base, err) < 0)
+        return wr_error_prefix(err, "volumes");
     const struct wr_security_profile *sec = cfg->security;
     if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)
         return -1;

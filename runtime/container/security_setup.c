@@ -84,6 +84,12 @@ static int enter_user(const struct wr_workload_user *w, int shim_sock, wr_error 
     return 0;
 }
 
+void wr_security_stdio_owner(uint32_t *uid, uint32_t *gid)
+{
+    *uid = workload_user.set ? workload_user.uid : 0;
+    *gid = workload_user.set ? workload_user.gid : 0;
+}
+
 int wr_security_enter_user(int shim_sock, wr_error *err)
 {
     return enter_user(&workload_user, shim_sock, err);

@@ -5,6 +5,9 @@
 #include "container.h"
 #include "lib/error.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* The fill-path part of the security profile inside the new root: the
  * workload's user (resolved now, entered by wr_security_enter_user at
  * activation), ulimits, umask, capabilities, no_new_privs. The seccomp
@@ -19,5 +22,9 @@ int wr_security_enter_user(int shim_sock, wr_error *err);
  * runc's rule). envp is NULL-terminated with room for one more entry; the
  * added string lives in static storage. A scan of envp, no allocation. */
 void wr_security_default_home(char **envp);
+
+/* The workload's user (ids inside the container's user namespace, if
+ * any; root's 0 when none was given): whom its stdio is handed to. */
+void wr_security_stdio_owner(uint32_t *uid, uint32_t *gid);
 
 #endif

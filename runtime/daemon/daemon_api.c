@@ -15,6 +15,7 @@
 #include "lib/clock.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
+#include "lib/sealed_fd.h"
 #include "lib/shim_client.h"
 #include "lib/state_file.h"
 
@@ -71,16 +72,18 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         daemon_pool_arrival(p, received_ns);
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
-        ssize_t len = wr_activation_compose_env(p->img, req, p->env.vec, e->shim.id, activation_buf,
-                                                sizeof activation_buf, &err);
+        cleanup_free char *big = NULL;
+        const char *msg;
+        ssize_t len = wr_activation_compose_any(p->img, req, p->env.vec, e->shim.id, activation_buf,
+                                                sizeof activation_buf, &big, &msg, &err);
         if (len < 0) {
             /* The request is at fault, not the container: put it back. */
             daemon_entry_return_warm(e);
             daemon_send_error(c, "invalid", err.msg);
             return ACTIVATE_REPLIED;
         }
-        int rc = wr_shim_activate(&e->shim, activation_buf, (size_t)len, fds, c->fd, NULL,
-                                  &e->resumed_ns, &err);
+        int rc =
+            wr_shim_activate(&e->shim, msg, (size_t)len, fds, c->fd, NULL, &e->resumed_ns, &err);
         if (rc == WR_ACTIVATE_STARTED_FAILED) {
             /* Resumed, then lost: it counts as an activation, and goes. */
             daemon_log("container %s: %s", e->shim.id, err.msg);
@@ -359,7 +362,10 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     }
     switch (req->op) {
     case WR_OP_POOL_CREATE:
-        if (daemon_pool_apply(d, req, true, &err) < 0)
+        /* A bind source that is not there: refused before any container. */
+        if (wr_volumes_check_sources(&req->volumes, &err) < 0)
+            daemon_send_error(c, "invalid", err.msg);
+        else if (daemon_pool_apply(d, req, true, &err) < 0)
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
         else
             send_ok(c);
@@ -396,6 +402,31 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
     return ACTIVATE_REPLIED;
 }
 
+/* The request in request_buf (n bytes), or, when that is an out-of-band
+ * header, in the sealed memfd passed last (sealed_fd.h: checked for its
+ * kind, its seals and its size before a byte is read; taken off fds and
+ * closed). A client cannot make the daemon read more than
+ * WR_API_REQUEST_MAX bytes, nor wait on anything. */
+static int parse_request(size_t n, int *fds, size_t *nfds, struct wr_request *req, wr_error *err)
+{
+    if (!wr_oob_header_is(request_buf, n))
+        return wr_request_parse(request_buf, n, req, err);
+    memset(req, 0, sizeof *req);
+    if (*nfds == 0)
+        return wr_error_set(err, 0, "an out-of-band request without its memfd");
+    struct wr_oob_header h;
+    memcpy(&h, request_buf, sizeof h);
+    cleanup_close int memfd = fds[--*nfds];
+    fds[*nfds] = -1;
+    cleanup_sealed_map struct wr_sealed_map m = {0};
+    if (h.len > WR_API_REQUEST_MAX)
+        return wr_error_set(err, 0, "an out-of-band request of %llu bytes (at most %d)",
+                            (unsigned long long)h.len, WR_API_REQUEST_MAX);
+    if (wr_sealed_fd_map(memfd, h.len, WR_API_REQUEST_MAX, &m, err) < 0)
+        return -1;
+    return wr_request_parse(m.data, m.len, req, err);
+}
+
 void daemon_on_client(struct daemon *d, struct client *c)
 {
     int fds[WR_MAX_PASSED_FDS];
@@ -424,7 +455,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
         if (c->starting) {
             /* Waiting for its container: this connection is an activated
              * one already, as far as the client can tell. */
-            if (wr_request_parse(request_buf, (size_t)n, &req, &err) == 0) {
+            if (parse_request((size_t)n, fds, &nfds, &req, &err) == 0) {
                 daemon_start_client_message(c, &req);
                 wr_request_free(&req);
             }
@@ -432,7 +463,7 @@ void daemon_on_client(struct daemon *d, struct client *c)
             nfds = WR_MAX_PASSED_FDS;
             continue;
         }
-        if (wr_request_parse(request_buf, (size_t)n, &req, &err) < 0) {
+        if (parse_request((size_t)n, fds, &nfds, &req, &err) < 0) {
             wr_close_fds(fds, nfds);
             daemon_send_error(c, "invalid", err.msg);
             nfds = WR_MAX_PASSED_FDS;

@@ -3,6 +3,8 @@
 
 #include "daemon_pool.h"
 
+#include "lib/net_config.h"
+
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -15,9 +17,21 @@ bool daemon_netns_recyclable(const struct wr_security_profile *p)
            (p->caps & ~wr_default_capabilities()) == 0;
 }
 
+bool daemon_netns_recycles(const struct pool *p)
+{
+    struct wr_net_mode mode;
+    wr_error err;
+    return p->netns_recycle && wr_net_mode_parse(p->network, &mode, &err) == 0 &&
+           mode.kind == WR_NET_NONE;
+}
+
 int daemon_netns_take(struct pool *p, long *sockets)
 {
-    if (!p->netns_recycle || p->netns.n == 0)
+    if (!daemon_netns_recycles(p)) {
+        daemon_netns_drop_all(p); /* its settings changed: none will be used */
+        return -1;
+    }
+    if (p->netns.n == 0)
         return -1;
     p->netns.n--;
     *sockets = p->netns.ns[p->netns.n].sockets;
@@ -29,7 +43,7 @@ void daemon_netns_put(struct pool *p, int fd, long sockets)
     size_t bound = p && p->size > 0 ? (size_t)p->size : 1;
     /* Only ever a network namespace goes to a container's setns (the
      * kernel would refuse another kind there, but later than here). */
-    if (!p || !p->netns_recycle || p->netns.n >= bound || sockets < 0 ||
+    if (!p || !daemon_netns_recycles(p) || p->netns.n >= bound || sockets < 0 ||
         ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
         close(fd);
         return;

@@ -24,14 +24,20 @@ struct netns_list {
     size_t n, cap;
 };
 
-/* THE recycling predicate: may containers made with this profile give
- * their network namespace to later containers of their pool? Only if the
- * workload cannot change the namespace's configuration (no capability
- * beyond Docker's default set: no NET_ADMIN, no SYS_ADMIN; not
- * --privileged, so /proc/sys stays read-only) and has no user namespace
- * (the network namespace would be owned by it). Network modes other than
- * none (bridge, CNI) must answer false here. */
+/* The profile's half of the predicate, computed when a pool's profile
+ * changes (pool.netns_recycle): the workload cannot change the
+ * namespace's configuration (no capability beyond Docker's default set:
+ * no NET_ADMIN, no SYS_ADMIN; not --privileged, so /proc/sys stays
+ * read-only; a seccomp filter) and has no user namespace (the network
+ * namespace would be owned by it). */
 bool daemon_netns_recyclable(const struct wr_security_profile *p);
+
+/* THE recycling predicate: may p's containers give their network
+ * namespace to later containers of p? Its profile allows it
+ * (daemon_netns_recyclable) and its network mode is none: host shares the
+ * host's namespace, bridge puts a veth with a leased address in it (and
+ * any mode added later must answer false here until it is shown safe). */
+bool daemon_netns_recycles(const struct pool *p);
 
 /* A pool's next recycled namespace (the caller's to close) and its
  * pristine socket count, or -1. */

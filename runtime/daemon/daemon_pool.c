@@ -190,8 +190,14 @@ static void settings_changed(struct daemon *d, struct pool *p)
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
-                       const struct wr_resources *res, wr_error *err)
+                       const struct wr_resources *res, const struct wr_volumes *volumes,
+                       const char *network, wr_error *err)
 {
+    static const struct wr_volumes no_volumes;
+    if (!volumes)
+        volumes = &no_volumes;
+    if (!network)
+        network = "";
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
@@ -212,12 +218,20 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         /* Both settings are checked before either changes (the pool stays
          * as it was on error); the security profile, which may fail to
          * compile, goes first. */
-        if (wr_resources_validate(res, err) < 0 ||
-            daemon_pool_security(d, p, security, &changed, err) < 0)
+        struct wr_volumes vols = {0};
+        if (wr_resources_validate(res, err) < 0 || wr_volumes_copy(&vols, volumes, err) < 0)
             return -1;
+        if (daemon_pool_security(d, p, security, &changed, err) < 0) {
+            wr_volumes_free(&vols);
+            return -1;
+        }
+        changed |= !wr_volumes_equal(&vols, &p->volumes);
+        wr_volumes_free(&p->volumes);
+        p->volumes = vols;
         bool res_changed = daemon_resources_pool_apply(d, p, res);
-        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
+        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes || strcmp(network, p->network);
         p->tmpfs_bytes = tmpfs_bytes;
+        snprintf(p->network, sizeof p->network, "%s", network);
         if (changed)
             settings_changed(d, p);
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -236,13 +250,18 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         return wr_error_set(err, ENOMEM, "pool");
     snprintf(created->image, sizeof created->image, "%s", key);
     created->img = img;
-    if (daemon_pool_security(d, created, security, &changed, err) < 0)
+    if (wr_volumes_copy(&created->volumes, volumes, err) < 0)
         return -1; // cppcheck-suppress memleak ; cleanup_free frees it
+    if (daemon_pool_security(d, created, security, &changed, err) < 0) {
+        wr_volumes_free(&created->volumes);
+        return -1; // cppcheck-suppress memleak ; cleanup_free frees it
+    }
     p = steal_pointer(&created);
     p->img = steal_pointer(&img);
     daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
+    snprintf(p->network, sizeof p->network, "%s", network);
     p->next = d->pools;
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
@@ -293,6 +312,7 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
     daemon_log("pool %s removed", p->image);
     daemon_netns_drop_all(p);
     daemon_pool_security_release(p);
+    wr_volumes_free(&p->volumes);
     wr_image_free(p->img);
     free(p->request);
     free(p);
@@ -437,7 +457,9 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
-        .netns_recycle = p->netns_recycle,
+        .network = p->network[0] ? p->network : NULL,
+        .volumes = &p->volumes,
+        .netns_recycle = daemon_netns_recycles(p),
     };
     spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
     spec.has_netns = spec.netns_fd >= 0;

@@ -30,6 +30,7 @@
 #include "daemon_pool.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
+#include "lib/cleanup.h"
 
 #include "lib/cleanup.h"
 
@@ -113,8 +114,10 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
     }
     /* A request the container could not take is refused before a container
      * is made for it (the id is a stand-in of the real one's length). */
-    if (wr_activation_compose_env(p->img, req, p->env.vec, "000000000000", start_buf,
-                                  sizeof start_buf, &err) < 0) {
+    cleanup_free char *big = NULL;
+    const char *ignored;
+    if (wr_activation_compose_any(p->img, req, p->env.vec, "000000000000", start_buf,
+                                  sizeof start_buf, &big, &ignored, &err) < 0) {
         daemon_send_error(c, "invalid", err.msg);
         return false;
     }
@@ -145,8 +148,10 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
     wr_error err;
     struct pool *p = e->pool;
     char reason[WR_ERROR_MSG_MAX];
-    ssize_t len = wr_activation_compose_env(p->img, &c->req, p->env.vec, e->shim.id, start_buf,
-                                            sizeof start_buf, &err);
+    cleanup_free char *big = NULL;
+    const char *msg;
+    ssize_t len = wr_activation_compose_any(p->img, &c->req, p->env.vec, e->shim.id, start_buf,
+                                            sizeof start_buf, &big, &msg, &err);
     if (len < 0) {
         /* Checked before the start: only a changed image config gets here.
          * The container is as good as any warm one. */
@@ -159,8 +164,8 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
              c->claimed ? "pool %s had no warm container; waited for the one it was filling"
                         : "pool %s had no warm container; started one with the pool's settings",
              p->image);
-    int rc = wr_shim_activate(&e->shim, start_buf, (size_t)len, c->fds, c->fd, reason,
-                              &e->resumed_ns, &err);
+    int rc =
+        wr_shim_activate(&e->shim, msg, (size_t)len, c->fds, c->fd, reason, &e->resumed_ns, &err);
     if (rc == 0 || rc == WR_ACTIVATE_STARTED_FAILED)
         daemon_entry_running(d, e, c->received_ns, true);
     if (rc < 0) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static size_t key_len(const char *kv)
@@ -94,4 +95,21 @@ ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_re
         w.flags |= WR_ACTIVATION_FLAG_INIT;
     return wr_activation_finish(&w, req->cwd ? req->cwd : img->workdir,
                                 req->hostname ? req->hostname : "", err);
+}
+
+ssize_t wr_activation_compose_any(const struct wr_image *img, const struct wr_request *req,
+                                  char *const *pool_env, const char *container_id, char *buf,
+                                  size_t cap, char **heap, const char **out, wr_error *err)
+{
+    *heap = NULL;
+    *out = buf;
+    ssize_t len = wr_activation_compose_env(img, req, pool_env, container_id, buf, cap, err);
+    if (len >= 0 || err->errnum != ENOBUFS)
+        return len;
+    /* Only large activations pay for this (pages are touched as written). */
+    if (!(*heap = malloc(WR_ACTIVATION_BIG_MAX)))
+        return wr_error_set(err, ENOMEM, "activation buffer");
+    *out = *heap;
+    return wr_activation_compose_env(img, req, pool_env, container_id, *heap, WR_ACTIVATION_BIG_MAX,
+                                     err);
 }

@@ -23,5 +23,13 @@ ssize_t wr_activation_compose(const struct wr_image *img, const struct wr_reques
 ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_request *req,
                                   char *const *pool_env, const char *container_id, char *buf,
                                   size_t cap, wr_error *err);
+/* wr_activation_compose_env into buf (cap bytes: the caller's static
+ * buffer, the common case) or, when it does not fit there, into a buffer of
+ * WR_ACTIVATION_BIG_MAX bytes malloc'd into *heap (the caller frees it;
+ * NULL otherwise). *out: where the message is. Returns its length or -1
+ * (E2BIG: the kernel could not execve it). */
+ssize_t wr_activation_compose_any(const struct wr_image *img, const struct wr_request *req,
+                                  char *const *pool_env, const char *container_id, char *buf,
+                                  size_t cap, char **heap, const char **out, wr_error *err);
 
 #endif

@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 #include "fdpass.h"
+#include "sealed_fd.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +24,25 @@ int wr_api_connect(const char *socket_path, wr_error *err)
     return steal_fd(&fd);
 }
 
+/* One message when it fits (the common case), else out of band: a header
+ * and the text in a sealed memfd, after the caller's descriptors. */
+static int send_request_text(int sock, const char *text, size_t len, const int *fds, size_t nfds,
+                             wr_error *err)
+{
+    if (len <= WR_API_MSG_MAX)
+        return wr_send_fds(sock, text, len, fds, nfds, err);
+    if (nfds >= WR_MAX_PASSED_FDS)
+        return wr_error_set(err, EINVAL, "too many descriptors for a large request");
+    cleanup_close int memfd = wr_sealed_fd_create("warmrun-request", text, len, err);
+    if (memfd < 0)
+        return -1;
+    int all[WR_MAX_PASSED_FDS];
+    memcpy(all, fds, nfds * sizeof *fds);
+    all[nfds] = memfd;
+    struct wr_oob_header h = {.magic = WR_OOB_MAGIC, .len = len};
+    return wr_send_fds(sock, &h, sizeof h, all, nfds + 1, err);
+}
+
 int wr_api_send_request(int sock, const struct wr_request *req, const int *fds, size_t nfds,
                         wr_error *err)
 {
@@ -30,7 +50,7 @@ int wr_api_send_request(int sock, const struct wr_request *req, const int *fds, 
     cleanup_free char *text = wr_request_encode(req, &len, err);
     if (!text)
         return -1;
-    if (wr_send_fds(sock, text, len, fds, nfds, err) == 0)
+    if (send_request_text(sock, text, len, fds, nfds, err) == 0)
         return 0;
     /* A daemon that refuses a peer replies and hangs up at once, maybe
      * before we sent: its reason is then waiting to be read. */

@@ -13,7 +13,9 @@
 /* Connects to the daemon's socket (SOCK_SEQPACKET, close-on-exec).
  * ENOENT/ECONNREFUSED in err->errnum mean no daemon is running. */
 int wr_api_connect(const char *socket_path, wr_error *err);
-/* Sends req with up to WR_MAX_PASSED_FDS descriptors in one message. A
+/* Sends req with up to WR_MAX_PASSED_FDS - 1 descriptors in one message
+ * (a request over WR_API_MSG_MAX bytes: its text in a sealed memfd passed
+ * last; E2BIG over WR_API_REQUEST_MAX). A
  * daemon that refused the peer (and hung up) leaves its reason in err,
  * with errnum EACCES; errnum 0: req cannot be encoded (not UTF-8). */
 int wr_api_send_request(int sock, const struct wr_request *req, const int *fds, size_t nfds,

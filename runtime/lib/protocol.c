@@ -5,8 +5,10 @@
 #include "cleanup.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
+#include "protocol_volumes.h"
 #include "protocol_autoscale.h"
 #include "container_id.h"
+#include "net_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -141,6 +143,25 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
     return 0;
 }
 
+/* "network": a --network value, kept in its canonical form. */
+static int parse_network(json_t *root, struct wr_request *req, wr_error *err)
+{
+    struct wr_net_mode m;
+    char canonical[WR_NET_MODE_TEXT];
+    if (get_string(root, "network", WR_NET_MODE_TEXT, &req->network, err) < 0)
+        return -1;
+    if (!req->network)
+        return 0;
+    if (wr_net_mode_parse(req->network, &m, err) < 0)
+        return -1;
+    wr_net_mode_format(&m, canonical);
+    free(req->network);
+    req->network = NULL;
+    if (m.kind != WR_NET_NONE && !(req->network = strdup(canonical)))
+        return wr_error_set(err, ENOMEM, "parsing \"network\"");
+    return 0;
+}
+
 static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
 {
     switch (req->op) {
@@ -169,6 +190,11 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             }
             json_t *res = optional(root, "resources");
             if (res && wr_resources_from_json(res, &req->resources, err) < 0)
+                return -1;
+            if (parse_network(root, req, err) < 0)
+                return -1;
+            json_t *volumes = optional(root, "volumes");
+            if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
                 return -1;
             json_t *autoscale = optional(root, "autoscale");
             if (autoscale && wr_autoscale_from_json(autoscale, &req->autoscale, err) < 0)
@@ -203,8 +229,8 @@ int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_err
 {
     json_error_t jerr;
     memset(req, 0, sizeof *req);
-    if (len > WR_API_MSG_MAX)
-        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_MSG_MAX);
+    if (len > WR_API_REQUEST_MAX)
+        return wr_error_set(err, 0, "request larger than %d bytes", WR_API_REQUEST_MAX);
     cleanup_json json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root)
         return wr_error_set(err, 0, "malformed JSON at byte %d: %s", jerr.position, jerr.text);
@@ -244,6 +270,8 @@ void wr_request_free(struct wr_request *req)
     free(req->hostname);
     free(req->id);
     free(req->security);
+    free(req->network);
+    wr_volumes_free(&req->volumes);
     memset(req, 0, sizeof *req);
 }
 
@@ -288,7 +316,7 @@ static json_t *reply_string(const char *s)
     return json_string(copy);
 }
 
-static char *dump(json_t *root, size_t *len, wr_error *err)
+static char *dump(json_t *root, size_t max, size_t *len, wr_error *err)
 {
     char *s = json_dumps(root, JSON_COMPACT);
     if (!s) {
@@ -297,10 +325,10 @@ static char *dump(json_t *root, size_t *len, wr_error *err)
         return NULL;
     }
     *len = strlen(s);
-    if (*len > WR_API_MSG_MAX) {
+    if (*len > max) {
         free(s);
         if (err)
-            wr_error_set(err, E2BIG, "message larger than %d bytes", WR_API_MSG_MAX);
+            wr_error_set(err, E2BIG, "message larger than %zu bytes", max);
         return NULL;
     }
     return s;
@@ -334,6 +362,14 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         if (req->security)
             json_object_set_new(root, "security", wr_security_to_json(req->security));
         json_object_set_new(root, "resources", wr_resources_to_json(&req->resources));
+        if (req->network && set_string(root, "network", req->network, err) < 0)
+            return NULL;
+        if (req->volumes.n) {
+            json_t *volumes = wr_volumes_to_json(&req->volumes);
+            if (!volumes)
+                return wr_error_set(err, 0, "a volume's path is not valid UTF-8"), NULL;
+            json_object_set_new(root, "volumes", volumes);
+        }
         if (req->autoscale.on)
             json_object_set_new(root, "autoscale", wr_autoscale_to_json(&req->autoscale));
     }
@@ -341,7 +377,7 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
         json_object_set_new(root, "signal", json_integer(req->signal));
-    return dump(root, len, err);
+    return dump(root, WR_API_REQUEST_MAX, len, err);
 }
 
 static json_t *encode_pools(const struct wr_reply *r)
@@ -400,7 +436,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     if (!r->ok) {
         json_object_set_new(root, "code", json_string(r->code[0] ? r->code : "internal"));
         json_object_set_new(root, "error", reply_string(r->error));
-        return dump(root, len, NULL);
+        return dump(root, WR_API_MSG_MAX, len, NULL);
     }
     switch (r->kind) {
     case WR_REPLY_POOLS:
@@ -440,7 +476,7 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
     case WR_REPLY_PLAIN:
         break;
     }
-    return dump(root, len, NULL);
+    return dump(root, WR_API_MSG_MAX, len, NULL);
 }
 
 char *wr_reply_error(const char *code, const char *message, size_t *len)

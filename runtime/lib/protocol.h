@@ -1,5 +1,6 @@
 /* The control-socket API: one JSON object per SOCK_SEQPACKET message (at
- * most WR_API_MSG_MAX bytes), documented in docs/api.md. This module (with
+ * most WR_API_MSG_MAX bytes; a larger request in a sealed memfd passed
+ * with it), documented in docs/api.md. This module (with
  * image_store.c) is the only one that sees JSON; the rest use these structs. */
 #ifndef WARMRUN_PROTOCOL_H
 #define WARMRUN_PROTOCOL_H
@@ -8,14 +9,18 @@
 #include "error.h"
 #include "security_profile.h"
 #include "resources.h"
+#include "volumes.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define WR_API_MSG_MAX   (64 * 1024)
-#define WR_IMAGE_REF_MAX 255
-#define WR_POOL_SIZE_MAX 4096
+#define WR_API_MSG_MAX (64 * 1024)
+/* A request larger than one message goes out of band, in a sealed memfd
+ * (sealed_fd.h; docs/api.md); none may be larger than this. */
+#define WR_API_REQUEST_MAX (16 * 1024 * 1024)
+#define WR_IMAGE_REF_MAX   255
+#define WR_POOL_SIZE_MAX   4096
 
 enum wr_op {
     WR_OP_ACTIVATE,
@@ -51,11 +56,16 @@ struct wr_request {
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
     struct wr_resources resources;
+    /* pool_create: "network", canonical (net_config.h); NULL: none */
+    char *network;
+    /* pool_create: "volumes" (volumes.h) */
+    struct wr_volumes volumes;
 };
 
 /* Parses and validates a request; every field is checked before use. */
 int wr_request_parse(const char *buf, size_t len, struct wr_request *req, wr_error *err);
-/* Returns a malloc'd JSON text of at most WR_API_MSG_MAX bytes, or NULL. */
+/* Returns a malloc'd JSON text of at most WR_API_REQUEST_MAX bytes, or NULL
+ * (E2BIG: larger). */
 char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err);
 void wr_request_free(struct wr_request *req);
 

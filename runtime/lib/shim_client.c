@@ -4,6 +4,8 @@
 #include "fdpass.h"
 #include "clock.h"
 #include "container_id.h"
+#include "activation.h"
+#include "sealed_fd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +17,10 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,6 +30,7 @@ void wr_shim_init(struct wr_shim *s)
 {
     memset(s, 0, sizeof *s);
     s->ctl_fd = s->act_fd = s->pidfd = -1;
+    s->stdio_uid = s->stdio_gid = -1;
 }
 
 int wr_shim_default_path(char *out, size_t cap, wr_error *err)
@@ -63,23 +69,31 @@ static int lift_fd(int *fd, wr_error *err)
 }
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
-#define RESOURCE_ARGS_MAX 24
+#define RESOURCE_ARGS_MAX (48 + WR_VOLUMES_MAX)
+#define RESOURCE_ARG_LEN  (CPU_SETSIZE * 4 + 32)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
-    char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
+    char text[RESOURCE_ARGS_MAX][RESOURCE_ARG_LEN];
     size_t n;
 };
 
-static int add_resource_arg(const char *key, const char *value, void *ctx)
+/* Appends "option value" (value copied into ra). */
+static int add_arg_pair(struct resource_args *ra, const char *option, const char *value)
 {
-    struct resource_args *ra = ctx;
     if (ra->n >= RESOURCE_ARGS_MAX)
         return -1;
-    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s=%s", key, value);
-    ra->argv[2 * ra->n] = (char *)"--resource";
+    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s", value);
+    ra->argv[2 * ra->n] = (char *)option;
     ra->argv[2 * ra->n + 1] = ra->text[ra->n];
     ra->n++;
     return 0;
+}
+
+static int add_resource_arg(const char *key, const char *value, void *ctx)
+{
+    char pair[RESOURCE_ARG_LEN];
+    snprintf(pair, sizeof pair, "%s=%s", key, value);
+    return add_arg_pair(ctx, "--resource", pair);
 }
 
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
@@ -91,6 +105,24 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     ra.n = 0;
     if (spec->resources && wr_resources_each(spec->resources, add_resource_arg, &ra) < 0)
         return wr_error_set(err, E2BIG, "too many resource settings");
+    /* Then one --volume per volume (volumes.h). */
+    static char volume_text[WR_VOLUMES_MAX][WR_VOLUME_TEXT_MAX];
+    for (size_t i = 0; spec->volumes && i < spec->volumes->n; i++) {
+        if (ra.n >= RESOURCE_ARGS_MAX)
+            return wr_error_set(err, E2BIG, "too many resource settings and volumes");
+        if (wr_volume_encode(&spec->volumes->v[i], volume_text[i], sizeof volume_text[i], err) < 0)
+            return -1;
+        ra.argv[2 * ra.n] = (char *)"--volume";
+        ra.argv[2 * ra.n + 1] = volume_text[i];
+        ra.n++;
+    }
+    if (spec->network && add_arg_pair(&ra, "--network", spec->network) < 0)
+        return wr_error_set(err, E2BIG, "too many resource settings");
+    for (size_t i = 0; i < spec->n_publish; i++)
+        if (add_arg_pair(&ra, "--publish", spec->publish[i]) < 0)
+            return wr_error_set(err, E2BIG, "too many settings");
+    if (spec->n_publish && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
+        return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
         (char *)"warmrun-shim",
@@ -117,7 +149,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)(spec->netns_recycle ? "--netns-recycle" : NULL),
         (char *)(spec->has_netns ? netns_reuse : NULL),
     };
-    /* argv: the base options, then the resource pairs. */
+    /* argv: the base options, the recycling flags, then the resource and
+     * volume pairs. */
     size_t n_base = 0;
     while (base[n_base])
         n_base++;
@@ -218,6 +251,10 @@ int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
             close(s->pidfd);
         s->pidfd = fd;
         s->child_pid = m->num;
+        bool hand =
+            m->value > 0 && m->value2 > 0 && m->value <= UINT32_MAX && m->value2 <= UINT32_MAX;
+        s->stdio_uid = hand ? m->value - 1 : -1;
+        s->stdio_gid = hand ? m->value2 - 1 : -1;
         return 1;
     }
     if (m->type == WR_MSG_NETNS) {
@@ -255,6 +292,40 @@ int wr_shim_wait_warm(struct wr_shim *s, int timeout_ms, wr_error *err)
     }
 }
 
+/* Hands the stdio to a user namespace's workload (its host ids),
+ * as runc does, so that it can reopen them (/dev/stdout). Only anonymous
+ * pipes and sockets (pipefs, sockfs: the kinds a container accepts,
+ * container_fds.c): never a file, device or named pipe of the caller's,
+ * whose owner is the host's. Best effort, as in the container: the
+ * workload keeps the descriptors either way. */
+static void give_stdio(const int stdio[3], uid_t uid, gid_t gid)
+{
+    for (int i = 0; i < 3; i++) {
+        struct statfs sfs;
+        if (fstatfs(stdio[i], &sfs) == 0 &&
+            (sfs.f_type == PIPEFS_MAGIC || sfs.f_type == SOCKFS_MAGIC))
+            (void)fchown(stdio[i], uid, gid);
+    }
+}
+
+/* The activation and the stdio, in one message: in band up to
+ * WR_ACTIVATION_MAX and WR_ACTIVATION_VEC_MAX strings (the common case: one
+ * sendmsg, and what the container keeps ready), else a header and a sealed
+ * memfd as a fourth descriptor (sealed_fd.h). */
+static int hand_over(int act_fd, const char *activation, size_t len, const int stdio[3],
+                     wr_error *err)
+{
+    if (len <= WR_ACTIVATION_MAX &&
+        wr_activation_vec_needed(activation, len) <= WR_ACTIVATION_VEC_MAX)
+        return wr_send_fds(act_fd, activation, len, stdio, 3, err);
+    cleanup_close int memfd = wr_sealed_fd_create("warmrun-activation", activation, len, err);
+    if (memfd < 0)
+        return -1;
+    struct wr_oob_header h = {.magic = WR_OOB_MAGIC, .len = len};
+    int fds[4] = {stdio[0], stdio[1], stdio[2], memfd};
+    return wr_send_fds(act_fd, &h, sizeof h, fds, 4, err);
+}
+
 int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, const int stdio[3],
                      int client_fd, const char *cold_reason, int64_t *resumed_ns, wr_error *err)
 {
@@ -265,7 +336,9 @@ int wr_shim_activate(struct wr_shim *s, const char *activation, size_t len, cons
     }
     if (s->pidfd < 0)
         return wr_error_set(err, EINVAL, "container %s is not warm", s->id);
-    if (wr_send_fds(s->act_fd, activation, len, stdio, 3, err) < 0)
+    if (s->stdio_uid >= 0)
+        give_stdio(stdio, (uid_t)s->stdio_uid, (gid_t)s->stdio_gid);
+    if (hand_over(s->act_fd, activation, len, stdio, err) < 0)
         return wr_error_prefix(err, "hand over to container %s", s->id);
     if (syscall(SYS_pidfd_send_signal, s->pidfd, SIGCONT, NULL, 0) < 0)
         return wr_error_set(err, errno, "resume container %s", s->id);

@@ -7,6 +7,7 @@
 #include "container_id.h"
 #include "error.h"
 #include "resources.h"
+#include "volumes.h"
 #include "shim_msg.h"
 
 #include <stdbool.h>
@@ -29,6 +30,11 @@ struct wr_shim_spec {
     const char *workload_cpus; /* hex CPU mask, with daemon --pin-cpu; else NULL */
     const char *security;      /* encoded security profile (security_profile.h); NULL: default */
     const struct wr_resources *resources; /* NULL: none */
+    const char *network;                  /* --network text (net_config.h); NULL: none */
+    const char *const *publish;           /* n_publish canonical -p texts (net_publish.h) */
+    size_t n_publish;
+    const char *net_helper;           /* warmrun-daemon, which the shim runs to publish them */
+    const struct wr_volumes *volumes; /* NULL: none */
     /* The shim's stderr to /dev/null: a cold start reports the shim's
      * errors itself (FAILED message), once; else it inherits ours (the
      * daemon's log). */
@@ -51,6 +57,9 @@ struct wr_shim {
     int ctl_fd;      /* control socket to the shim */
     int act_fd;      /* activation socket to the container */
     int pidfd;       /* the container's pid 1, once warm */
+    /* Host ids the stdio is handed to at activation (a non-root workload in
+     * a user namespace: WR_MSG_WARM); -1: none. */
+    int64_t stdio_uid, stdio_gid;
 };
 
 void wr_shim_init(struct wr_shim *s);

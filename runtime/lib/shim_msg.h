@@ -19,11 +19,16 @@
 
 enum wr_msg_type {
     /* container child -> shim, over the init socket */
-    WR_MSG_READY = 1,   /* set up, blocked waiting for the activation */
+    WR_MSG_READY = 1,   /* set up, blocked waiting for the activation;
+                           value, value2 = the workload's uid + 1, gid + 1
+                           (in its user namespace, if any) */
     WR_MSG_ERROR,       /* setup failed: num = errno, text = message */
     WR_MSG_EXEC_FAILED, /* execve failed: num = exit code (126/127), text */
     /* shim -> spawner, over the control socket */
-    WR_MSG_WARM,   /* stopped and ready: num = child pid; carries the child's pidfd */
+    WR_MSG_WARM,   /* stopped and ready: num = child pid; carries the child's
+                      pidfd; value, value2 = host uid + 1, gid + 1 to hand
+                      the stdio to at activation (a workload in a user
+                      namespace, root included), else 0 */
     WR_MSG_FAILED, /* the container could not be created: num = errno, text */
     WR_MSG_NETNS,  /* with --netns-recycle, before EXITED: every process of the
                       container is dead and its network namespace passed the

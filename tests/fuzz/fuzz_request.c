@@ -32,6 +32,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct wr_activation act;
     n = size < sizeof buf ? size : sizeof buf;
     memcpy(buf, data, n);
-    (void)wr_activation_decode(buf, n, vec, &act, &err);
+    (void)wr_activation_decode(buf, n, vec, WR_ACTIVATION_VEC_MAX, &act, &err);
     return 0;
 }

@@ -28,7 +28,7 @@ static int decode_copy(const char *src, size_t len, struct wr_activation *act, w
         bail_out("out of memory");
     memcpy(*heap, src, len);
     memset(err, 0, sizeof *err);
-    return wr_activation_decode(*heap, len, vec, act, err);
+    return wr_activation_decode(*heap, len, vec, WR_ACTIVATION_VEC_MAX, act, err);
 }
 
 /* A decode that must fail with EINVAL and leave *act zeroed. */
@@ -118,7 +118,7 @@ static void test_round_trip(void)
     /* The decoder must not assume any alignment of the buffer. */
     memcpy(copy + 1, buf, (size_t)len);
     memset(&err, 0, sizeof err);
-    r = wr_activation_decode(copy + 1, (size_t)len, vec, &act, &err);
+    r = wr_activation_decode(copy + 1, (size_t)len, vec, WR_ACTIVATION_VEC_MAX, &act, &err);
     ok(r == 0 && !strcmp(act.argv[0], "sh"), "a message at an odd address decodes (%s)", err.msg);
 }
 
@@ -129,48 +129,85 @@ static void test_writer_limits(void)
     char name[32];
     int r = 0;
 
-    /* WR_MAX_ARGS arguments fit, one more is E2BIG. */
+    /* 4096 arguments and 4096 variables: the container's static vector. */
     wr_activation_writer_init(&w, buf, sizeof buf);
-    for (int i = 0; i < WR_MAX_ARGS && r == 0; i++)
+    for (int i = 0; i < 4096 && r == 0; i++)
         r = wr_activation_add_arg(&w, "a", &err);
-    is_int(r, 0, "%d arguments are accepted", WR_MAX_ARGS);
-    memset(&err, 0, sizeof err);
-    ok(wr_activation_add_arg(&w, "a", &err) < 0 && err.errnum == E2BIG,
-       "argument %d is refused with E2BIG (%s)", WR_MAX_ARGS + 1, err.msg);
-    is_int(w.argc, WR_MAX_ARGS, "a refused argument is not counted");
-
-    /* Same for the environment. */
-    r = 0;
-    for (int i = 0; i < WR_MAX_ENV && r == 0; i++) {
+    for (int i = 0; i < 4096 && r == 0; i++) {
         snprintf(name, sizeof name, "V%d=", i);
         r = wr_activation_add_env(&w, name, &err);
     }
-    is_int(r, 0, "%d environment entries are accepted", WR_MAX_ENV);
-    memset(&err, 0, sizeof err);
-    ok(wr_activation_add_env(&w, "X=1", &err) < 0 && err.errnum == E2BIG,
-       "environment entry %d is refused with E2BIG (%s)", WR_MAX_ENV + 1, err.msg);
+    is_int(r, 0, "4096 arguments and 4096 environment entries are accepted");
     ssize_t len = wr_activation_finish(&w, "/", "h", &err);
     struct wr_activation act;
     char *heap = NULL;
     r = len > 0 ? decode_copy(buf, (size_t)len, &act, &err, &heap) : -1;
-    ok(r == 0 && vec_len(act.argv) == WR_MAX_ARGS && vec_len(act.envp) == WR_MAX_ENV,
-       "the largest counts decode into a WR_ACTIVATION_VEC_MAX vector (%s)", err.msg);
+    ok(r == 0 && vec_len(act.argv) == 4096 && vec_len(act.envp) == 4096,
+       "they decode into a WR_ACTIVATION_VEC_MAX vector (%s)", err.msg);
+    is_int((int)wr_activation_vec_needed(buf, (size_t)len), WR_ACTIVATION_VEC_MAX,
+           "wr_activation_vec_needed counts them and the two NULLs");
+    memset(&err, 0, sizeof err);
+    ok(wr_activation_decode(heap, (size_t)len, vec, WR_ACTIVATION_VEC_MAX - 1, &act, &err) < 0 &&
+           err.errnum == ENOBUFS,
+       "a vector one entry short is refused with ENOBUFS (%s)", err.msg);
     free(heap);
+
+    /* The kernel's limits (exec_limits.h), in a buffer that holds them. */
+    char *big = malloc(WR_ACTIVATION_BIG_MAX);
+    char *arg = malloc(WR_ARG_STRLEN_MAX + 1);
+    if (!big || !arg)
+        bail_out("out of memory");
+    memset(arg, 'x', WR_ARG_STRLEN_MAX);
+    arg[WR_ARG_STRLEN_MAX - 1] = '\0';
+    wr_activation_writer_init(&w, big, WR_ACTIVATION_BIG_MAX);
+    is_int(wr_activation_add_arg(&w, arg, &err), 0,
+           "an argument of MAX_ARG_STRLEN - 1 bytes is accepted (%s)", err.msg);
+    arg[WR_ARG_STRLEN_MAX - 1] = 'x';
+    arg[WR_ARG_STRLEN_MAX] = '\0';
+    memset(&err, 0, sizeof err);
+    ok(wr_activation_add_arg(&w, arg, &err) < 0 && err.errnum == E2BIG,
+       "one of MAX_ARG_STRLEN bytes is refused with E2BIG (%s)", err.msg);
+    arg[WR_ARG_STRLEN_MAX - 1] = '\0';
+    size_t limit = wr_exec_args_limit();
+    r = 0;
+    while (r == 0 && w.exec_bytes + WR_ARG_STRLEN_MAX + 8 * (w.argc + 1) <= limit)
+        r = wr_activation_add_arg(&w, arg, &err);
+    is_int(r, 0, "arguments up to the stack limit's quarter are accepted (%zu bytes)",
+           w.exec_bytes);
+    memset(&err, 0, sizeof err);
+    ok(wr_activation_add_arg(&w, arg, &err) < 0 && err.errnum == E2BIG,
+       "the one past it is refused with E2BIG (%s)", err.msg);
+    len = wr_activation_finish(&w, "/", "", &err);
+    ok(len > WR_ACTIVATION_MAX, "the accepted ones make a message larger than in band (%zd)", len);
+    size_t need = wr_activation_vec_needed(big, (size_t)len);
+    char **bigvec = calloc(need, sizeof *bigvec);
+    ok(bigvec && wr_activation_decode(big, (size_t)len, bigvec, need, &act, &err) == 0 &&
+           strlen(act.argv[0]) == WR_ARG_STRLEN_MAX - 1,
+       "and it decodes (%s)", err.msg);
+    free(bigvec);
+    char *argv_over[] = {arg, arg, NULL};
+    memset(&err, 0, sizeof err);
+    ok(wr_exec_args_check(argv_over, NULL, &err) == 0, "wr_exec_args_check takes two of them");
+    arg[WR_ARG_STRLEN_MAX - 1] = 'x';
+    ok(wr_exec_args_check(argv_over, NULL, &err) < 0 && err.errnum == E2BIG,
+       "and refuses a string of MAX_ARG_STRLEN bytes (%s)", err.msg);
+    free(arg);
+    free(big);
 
     /* A buffer too small: 16 bytes of header plus "abc\0" fills 20. */
     char small[20];
     wr_activation_writer_init(&w, small, sizeof small);
     is_int(wr_activation_add_arg(&w, "abc", &err), 0, "an argument that exactly fills the buffer");
     memset(&err, 0, sizeof err);
-    ok(wr_activation_add_arg(&w, "", &err) < 0 && err.errnum == E2BIG,
-       "one more byte is refused with E2BIG (%s)", err.msg);
+    ok(wr_activation_add_arg(&w, "", &err) < 0 && err.errnum == ENOBUFS,
+       "one more byte is refused with ENOBUFS (%s)", err.msg);
     memset(&err, 0, sizeof err);
-    ok(wr_activation_finish(&w, "/", "", &err) < 0 && err.errnum == E2BIG,
+    ok(wr_activation_finish(&w, "/", "", &err) < 0 && err.errnum == ENOBUFS,
        "finish fails when cwd and hostname do not fit (%s)", err.msg);
     char tiny[8];
     wr_activation_writer_init(&w, tiny, sizeof tiny);
     memset(&err, 0, sizeof err);
-    ok(wr_activation_add_arg(&w, "", &err) < 0 && err.errnum == E2BIG,
+    ok(wr_activation_add_arg(&w, "", &err) < 0 && err.errnum == ENOBUFS,
        "a buffer smaller than the header takes nothing (%s)", err.msg);
 
     /* Environment entries must be KEY=VALUE with a non-empty key. */
@@ -455,8 +492,15 @@ static void test_compose_argv(void)
     req.argc = 2;
     char small[40];
     memset(&err, 0, sizeof err);
-    ok(wr_activation_compose(&img, &req, CID, small, sizeof small, &err) < 0 && err.errnum == E2BIG,
+    ok(wr_activation_compose(&img, &req, CID, small, sizeof small, &err) < 0 &&
+           err.errnum == ENOBUFS,
        "a message larger than the buffer is refused (%s)", err.msg);
+    const char *at;
+    char *heap = NULL;
+    ssize_t len =
+        wr_activation_compose_any(&img, &req, NULL, CID, small, sizeof small, &heap, &at, &err);
+    ok(len > 0 && heap && at == heap, "compose_any puts it in a heap buffer instead (%s)", err.msg);
+    free(heap);
 }
 
 static void test_compose_env(void)

@@ -98,7 +98,19 @@ int main(void)
     daemon_netns_put(&p, a, 3);
     p.netns_recycle = false;
     is_int(daemon_netns_take(&p, &sockets), -1, "a pool that stopped recycling gives none");
-    daemon_netns_drop_all(&p);
     ok(!fd_open(a), "  and drops what it held");
+    p.netns_recycle = true;
+    ok(daemon_netns_recycles(&p), "network none (\"\") recycles");
+    snprintf(p.network, sizeof p.network, "none");
+    ok(daemon_netns_recycles(&p), "  and \"none\"");
+    snprintf(p.network, sizeof p.network, "host");
+    ok(!daemon_netns_recycles(&p), "--network host does not");
+    snprintf(p.network, sizeof p.network, "bridge");
+    ok(!daemon_netns_recycles(&p), "--network bridge does not");
+    snprintf(p.network, sizeof p.network, "bridge=web");
+    ok(!daemon_netns_recycles(&p), "--network bridge=web does not");
+    a = new_fd();
+    daemon_netns_put(&p, a, 3);
+    ok(!fd_open(a), "  and closes what its containers offer");
     return done_testing();
 }

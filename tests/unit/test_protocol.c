@@ -267,46 +267,43 @@ static void test_parse_rejects(void)
     rejects("{\"op\":\"pool_rm\",\"image\":\"\xff\xfe\"}", "invalid UTF-8");
 }
 
-/* Requests around WR_API_MSG_MAX bytes and the array count limits. */
+/* Requests around WR_API_REQUEST_MAX bytes (a large one travels out of
+ * band: sealed_fd.h) and the array counts the kernel's execve allows. */
 static void test_parse_sizes(void)
 {
     struct wr_request req;
     wr_error err;
     const char *head = "{\"op\":\"ps\"}";
-    char *buf = malloc(WR_API_MSG_MAX + 2);
+    char *buf = malloc(WR_API_REQUEST_MAX + 2);
     if (!buf)
         bail_out("out of memory");
 
-    memset(buf, ' ', WR_API_MSG_MAX + 1);
+    memset(buf, ' ', WR_API_REQUEST_MAX + 1);
     memcpy(buf, head, strlen(head));
     memset(&err, 0, sizeof err);
-    ok(wr_request_parse(buf, WR_API_MSG_MAX, &req, &err) == 0,
-       "a request of exactly WR_API_MSG_MAX bytes is accepted (%s)", err.msg);
+    ok(wr_request_parse(buf, WR_API_REQUEST_MAX, &req, &err) == 0,
+       "a request of exactly WR_API_REQUEST_MAX bytes is accepted (%s)", err.msg);
     wr_request_free(&req);
-    rejects_len(buf, WR_API_MSG_MAX + 1, "a request of WR_API_MSG_MAX + 1 bytes");
+    rejects_len(buf, WR_API_REQUEST_MAX + 1, "a request of WR_API_REQUEST_MAX + 1 bytes");
 
-    /* 4096 arguments fit; 4097 do not. */
+    /* Far more than 4096 arguments and variables (the kernel counts bytes,
+     * not strings): 20000 of each. */
     size_t pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"argv\":[");
-    for (int i = 0; i < 4096; i++)
+    for (int i = 0; i < 20000; i++)
         pos += (size_t)sprintf(buf + pos, "%s\"a\"", i ? "," : "");
-    strcpy(buf + pos, "]}");
-    memset(&err, 0, sizeof err);
-    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && req.argc == 4096,
-       "4096 arguments are accepted (%s)", err.msg);
-    wr_request_free(&req);
-    strcpy(buf + pos, ",\"a\"]}");
-    rejects_len(buf, strlen(buf), "4097 arguments");
-
-    pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"env\":[");
-    for (int i = 0; i < 4096; i++)
+    pos += (size_t)sprintf(buf + pos, "],\"env\":[");
+    for (int i = 0; i < 20000; i++)
         pos += (size_t)sprintf(buf + pos, "%s\"A=\"", i ? "," : "");
     strcpy(buf + pos, "]}");
     memset(&err, 0, sizeof err);
-    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && req.envc == 4096,
-       "4096 env entries are accepted (%s)", err.msg);
+    ok(wr_request_parse(buf, strlen(buf), &req, &err) == 0 && req.argc == 20000 &&
+           req.envc == 20000,
+       "20000 arguments and 20000 env entries are accepted (%s)", err.msg);
+    size_t len;
+    char *text = wr_request_encode(&req, &len, &err);
+    ok(text && len > WR_API_MSG_MAX, "and encoded, larger than one message (%zu bytes)", len);
+    free(text);
     wr_request_free(&req);
-    strcpy(buf + pos, ",\"A=\"]}");
-    rejects_len(buf, strlen(buf), "4097 env entries");
 
     /* cwd up to 4095 bytes. */
     pos = (size_t)sprintf(buf, "{\"op\":\"activate\",\"image\":\"a\",\"cwd\":\"/");
@@ -687,6 +684,112 @@ static void test_tmpfs_size(void)
             "a tmpfs_size above 64 GiB");
 }
 
+/* "network" of pool_create: a --network value, kept canonical, and back
+ * out of the encoder (so a stored pool request keeps it). */
+static void test_network(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge\"}",
+               &req)) {
+        ok(req.network && strcmp(req.network, "bridge=bridge") == 0,
+           "\"bridge\" is the default network, canonically bridge=bridge");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, NULL);
+        struct wr_request back;
+        if (ok(text && parses(text, &back), "encodes and parses back")) {
+            ok(back.network && strcmp(back.network, "bridge=bridge") == 0, "the network survives");
+            wr_request_free(&back);
+        }
+        free(text);
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"host\"}", &req)) {
+        ok(req.network && strcmp(req.network, "host") == 0, "host");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"none\"}", &req)) {
+        ok(req.network == NULL, "none is the default: no network kept");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge=A-B\"}",
+            "a bad network name");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"overlay\"}",
+            "an unknown network mode");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":7}",
+            "a network that is not a string");
+}
+
+/* "volumes" of pool_create: round trip, persistence as the request, the
+ * shim's text form, and what is refused. */
+static void test_volumes(void)
+{
+    struct wr_request in = {.op = WR_OP_POOL_CREATE, .image = "busybox", .size = 1};
+    wr_error err = {0};
+    ok(wr_volumes_add(&in.volumes, WR_VOLUME_BIND, "/srv/data", "/data", false, 0, 0, &err) == 0 &&
+           wr_volumes_add(&in.volumes, WR_VOLUME_BIND, "/srv/a:b,c", "/ro dir", true, 0, 0, &err) ==
+               0 &&
+           wr_volumes_add(&in.volumes, WR_VOLUME_TMPFS, NULL, "/tmp", false, 1 << 20, 0700, &err) ==
+               0,
+       "three volumes are added (%s)", err.msg);
+    size_t len;
+    char *text = wr_request_encode(&in, &len, &err);
+    struct wr_request out = {0};
+    ok(text && wr_request_parse(text, len, &out, &err) == 0 &&
+           wr_volumes_equal(&in.volumes, &out.volumes),
+       "they survive encode + parse, in order (%s)", text ? text : err.msg);
+    free(text);
+    wr_request_free(&out);
+
+    /* The shim's --volume text, paths with ':' ',' and ' ' included. */
+    struct wr_volumes back = {0};
+    char t[WR_VOLUME_TEXT_MAX];
+    bool all = true;
+    for (size_t i = 0; i < in.volumes.n; i++)
+        all = all && wr_volume_encode(&in.volumes.v[i], t, sizeof t, &err) > 0 &&
+              wr_volume_decode_add(&back, t, &err) == 0;
+    ok(all && wr_volumes_equal(&in.volumes, &back), "the shim's text form round-trips (%s)",
+       err.msg);
+    wr_volumes_free(&back);
+    static const char *const bad_text[] = {"bind:0:0:0:5:/data",      "nfs:0:0:0:5:/data/src",
+                                           "tmpfs:0:0:0:5:/data/src", "bind:2:0:0:5:/data/src",
+                                           "bind:0:0:0:99:/data/src", "tmpfs:0:0:17777:4:/tmp",
+                                           "bind:0:0:0:5:/data../src"};
+    for (size_t i = 0; i < sizeof bad_text / sizeof *bad_text; i++) {
+        memset(&err, 0, sizeof err);
+        ok(wr_volume_decode_add(&back, bad_text[i], &err) < 0 && back.n == 0,
+           "--volume %s is refused (%s)", bad_text[i], err.msg);
+    }
+
+    /* Two volumes on one target, relative or unclean paths, "/" as a target. */
+    ok(wr_volumes_add(&in.volumes, WR_VOLUME_TMPFS, NULL, "/data", false, 0, 0, &err) < 0,
+       "a second volume at /data is refused (%s)", err.msg);
+    static const char *const bad_targets[] = {"/", "data", "/a/../b", "/a/./b", "/a//b", "/a/", ""};
+    for (size_t i = 0; i < sizeof bad_targets / sizeof *bad_targets; i++)
+        ok(wr_volumes_add(&back, WR_VOLUME_TMPFS, NULL, bad_targets[i], false, 0, 0, &err) < 0,
+           "target \"%s\" is refused (%s)", bad_targets[i], err.msg);
+    ok(wr_volumes_add(&back, WR_VOLUME_BIND, "src", "/x", false, 0, 0, &err) < 0,
+       "a relative bind source is refused (%s)", err.msg);
+    wr_volumes_free(&in.volumes);
+
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":{}}",
+            "volumes that are not an array");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"volume\",\"target\":\"/x\"}]}",
+            "a named volume");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"bind\",\"target\":\"/x\"}]}",
+            "a bind without a source");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"bind\",\"source\":\"/s\",\"target\":\"/x\",\"size\":5}]}",
+            "a bind with a size");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"tmpfs\",\"target\":\"/x\",\"mode\":4096}]}",
+            "a tmpfs mode above 07777");
+    rejects("{\"op\":\"pool_create\",\"image\":\"b\",\"size\":1,\"volumes\":[{\"type\":"
+            "\"tmpfs\",\"target\":\"/x\",\"readonly\":1}]}",
+            "a readonly that is not a boolean");
+}
+
 /* pool_create's "autoscale" (--min/--max/--idle-ttl): read, checked, carried. */
 static void test_autoscale_fields(void)
 {
@@ -790,6 +893,8 @@ static void test_pool_settings(void)
 
 int main(void)
 {
+    test_network();
+    test_volumes();
     test_pool_settings();
     test_tmpfs_size();
     test_init_field();
