@@ -344,6 +344,7 @@ void daemon_pool_destroy(struct daemon *d, struct pool *p)
         link = &(*link)->next;
     *link = p->next;
     daemon_log("pool %s removed", p->image);
+    daemon_netns_drop_all(p);
     daemon_pool_security_release(p);
     wr_volumes_free(&p->volumes);
     wr_image_free(p->img);
@@ -436,6 +437,8 @@ void daemon_pool_delay_refill(struct pool *p, int64_t until_ns)
 
 void daemon_release_idle(struct daemon *d)
 {
+    for (struct pool *p = d->pools; p; p = p->next)
+        daemon_netns_drop_all(p);
     for (struct entry *e = d->entries, *next; e; e = next) {
         next = e->next;
         if (e->state == ENTRY_RUNNING)
@@ -489,8 +492,14 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .resources = &res,
         .network = p->network[0] ? p->network : NULL,
         .volumes = &p->volumes,
+        .netns_recycle = daemon_netns_recycles(p),
     };
-    if (d->spawn(&spec, &e->shim, err) < 0) {
+    spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
+    spec.has_netns = spec.netns_fd >= 0;
+    int spawned = d->spawn(&spec, &e->shim, err);
+    if (spec.has_netns)
+        close(spec.netns_fd); /* the shim has its own now */
+    if (spawned < 0) {
         free(e);
         return NULL;
     }

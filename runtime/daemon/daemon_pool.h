@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "daemon_autoscale.h"
+#include "daemon_netns.h"
 
 #include "lib/image_store.h"
 #include "lib/net_config.h"
@@ -95,6 +96,10 @@ struct pool {
      * the current size: what `pool ls` shows and the store keeps
      * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
     char *request;
+    /* Recycled network namespaces (daemon_netns.h): whether its profile
+     * allows them, and the free list. */
+    bool netns_recycle;
+    struct netns_list netns;
 };
 
 /* ---- pools ------------------------------------------------------------ */
