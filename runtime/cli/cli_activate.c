@@ -337,7 +337,10 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .net_helper = net_helper,
         .volumes = &o->req.volumes,
     };
-    if (o->n_publish && cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
+    /* The shim runs the network manager for -p, and to make the default
+     * bridge network on its first use (docs/network.md). */
+    if (strncmp(o->c.network, "bridge", 6) == 0 &&
+        cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
         return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
