@@ -7,6 +7,7 @@
 #include "lib/shim_client.h"
 #include "lib/api_client.h"
 #include "lib/autoscale.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -306,6 +307,14 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
+        return WR_EXIT_USAGE;
+    }
+    /* Checked here so that the line names what was given (the daemon's
+     * reply can only name the request's field). */
+    if (!wr_container_id_valid(argv[1])) {
+        cli_error("kill: \"%s\" is not a container id (12 lower-case hex digits, as `warmrun "
+                  "ps` shows)",
+                  argv[1]);
         return WR_EXIT_USAGE;
     }
     struct wr_request req = {.op = WR_OP_KILL, .id = argv[1], .signal = SIGKILL};
