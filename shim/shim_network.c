@@ -33,7 +33,7 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
         /* The host's network namespace belongs to the host's user
          * namespace: a container root mapped elsewhere could neither
          * mount its sysfs nor be held to it (Docker refuses this too). */
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "--network host cannot be combined with a user namespace (--userns)");
     if (sh->opt.net.kind != WR_NET_BRIDGE)
         return 0;

@@ -98,7 +98,13 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     int wait = 0, c;
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:v:", all_opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, ":u:v:", all_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            cli_getopt_error("pool create", "see docs/cli.md#pool-create", c, argv);
+            cli_container_options_free(&opts);
+            return WR_EXIT_USAGE;
+        }
         /* -v: Docker's --volume (on activate, -v is --verbose) */
         int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
                              : cli_container_option(&opts, c, optarg);
