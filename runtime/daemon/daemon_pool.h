@@ -88,6 +88,9 @@ struct pool {
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
     char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
     struct wr_volumes volumes;      /* of the containers it fills (lib/volumes.h) */
+    /* A function's (daemon_function.c): never found by image, never
+     * listed, its warm containers taken only by that function. */
+    bool hidden;
     /* Its settings as the pool_create request (JSON) that gives them, with
      * the current size: what `pool ls` shows and the store keeps
      * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
@@ -125,6 +128,14 @@ void daemon_pool_arrival(struct pool *p, int64_t now_ns);
  * p owns img. */
 int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
                           const struct wr_security_profile *security, wr_error *err);
+/* A hidden pool of image ref with these settings, for one function; NULL
+ * with err (the image's load, the profile, the resources). */
+struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
+                                       uint64_t tmpfs_bytes,
+                                       const struct wr_security_profile *security,
+                                       const struct wr_resources *res, wr_error *err);
+/* Removes pool p (as daemon_pool_remove). */
+void daemon_pool_destroy(struct daemon *d, struct pool *p);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);
