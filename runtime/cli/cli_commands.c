@@ -318,7 +318,7 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
     /* Checked here so that the line names what was given (the daemon's
      * reply can only name the request's field). */
     if (!wr_container_id_valid(argv[1])) {
-        cli_error("kill: \"%s\" is not a container id (12 lower-case hex digits, as `warmrun "
+        cli_error("kill: \"%s\" is not a container id (lower-case hex digits, 12 as `warmrun "
                   "ps` shows)",
                   argv[1]);
         return WR_EXIT_USAGE;
