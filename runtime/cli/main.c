@@ -16,6 +16,7 @@ static const struct {
     {"kill", cli_kill},         {"stats", cli_stats},       {"events", cli_events},
     {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
     {"daemon", cli_daemon},     {"bench", cli_bench},       {"network", cli_network},
+    {"function", cli_function}, {"invoke", cli_invoke},
 };
 
 static void usage(FILE *out)
@@ -35,6 +36,9 @@ static void usage(FILE *out)
             "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
             "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"
+            "  function create NAME IMAGE | ls | rm NAME\n"
+            "                                 Lambda functions: warm initialised runtimes\n"
+            "  invoke NAME [--payload FILE|-] invoke a function; its response on stdout\n"
             "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
             "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "

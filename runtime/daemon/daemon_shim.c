@@ -27,6 +27,11 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     if (e->state == ENTRY_GONE)
         return; /* let go of earlier in this batch */
     int got = wr_shim_read(&e->shim, &m, &err);
+    if (got > 0 && m.type == WR_MSG_NETNS) {
+        if (m.num >= 0)
+            daemon_netns_put(e->pool, m.num, (long)m.value);
+        return;
+    }
     if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
         char ms[32];
         int64_t fill_ns = wr_monotonic_ns() - e->spawned_ns;
