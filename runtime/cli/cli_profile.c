@@ -20,18 +20,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_PARTIAL          3
-#define DEFAULT_DURATION_S    10.0
-#define DEFAULT_INTERVAL_MS   500.0
-#define MIN_INTERVAL_MS       10.0
-#define FIND_TIMEOUT_NS       (30LL * 1000000000)
-#define STOP_GRACE_NS         (5LL * 1000000000)
-#define MAX_PROCS             4096
-#define MAX_ACTIVE            1024
+#define EXIT_PARTIAL        3
+#define DEFAULT_DURATION_S  10.0
+#define DEFAULT_INTERVAL_MS 500.0
+#define MIN_INTERVAL_MS     10.0
+#define FIND_TIMEOUT_NS     (30LL * 1000000000)
+#define TERM_GRACE_NS       (1000LL * 1000000)
+#define STOP_GRACE_NS       (10LL * 1000000000)
+#define MAX_PROCS           4096
+#define MAX_ACTIVE          1024
 
 static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
@@ -188,8 +190,9 @@ static int find_by_id(const struct wr_paths *g, const char *want, char id[16], c
     if (want[0])
         wr_state_scan(g->state_dir, add_record, &s);
     if (s.n != 1) {
-        cli_error(s.n ? "profile: %s names more than one container" : "profile: no such "
-                                                                      "container: %s",
+        cli_error(s.n ? "profile: %s names more than one container"
+                      : "profile: no such "
+                        "container: %s",
                   want);
         return -1;
     }
@@ -255,19 +258,33 @@ static int start_activation(const struct wr_paths *g, const struct opts *o, pid_
     return -1;
 }
 
-/* Ends the activation (SIGTERM, which activate passes to the workload;
- * SIGKILL after a grace period) and reaps it. */
-static void stop_activation(pid_t child)
+/* Ends the activation at the end of the duration: SIGTERM through
+ * activate (which passes it on: a workload may handle it), then, as the
+ * container's pid 1 ignores signals it has no handler for, SIGKILL to that
+ * pid 1 (its state record's pidfd, never a reused pid) after a grace
+ * period; activate then gets the exit report and cleans up as always.
+ * Last resort: SIGKILL to activate. Reaps it. */
+static void stop_activation(const struct wr_paths *g, pid_t child, const char *id)
 {
     int status;
-    if (child <= 0)
-        return;
-    if (waitpid(child, &status, WNOHANG) == child)
+    if (child <= 0 || waitpid(child, &status, WNOHANG) == child)
         return;
     kill(child, SIGTERM);
-    int64_t deadline = wr_monotonic_ns() + STOP_GRACE_NS;
+    int64_t start = wr_monotonic_ns();
+    bool container_killed = false;
     while (waitpid(child, &status, WNOHANG) == 0) {
-        if (wr_monotonic_ns() > deadline) {
+        int64_t waited = wr_monotonic_ns() - start;
+        if (!container_killed && waited > TERM_GRACE_NS) {
+            struct wr_state_record rec;
+            wr_error err;
+            container_killed = true;
+            if (id[0] && wr_state_read(g->state_dir, id, &rec, &err) == 0) {
+                cleanup_close int pidfd = wr_state_child_pidfd(&rec);
+                if (pidfd >= 0)
+                    (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+            }
+        }
+        if (waited > STOP_GRACE_NS) {
             kill(child, SIGKILL);
             waitpid(child, &status, 0);
             return;
@@ -420,8 +437,8 @@ static void sample_loop(const struct wr_paths *g, struct profile_run *run, bool 
                 run->partial = true;
                 snprintf(run->partial_reason, sizeof run->partial_reason,
                          "the container exited after %.1f s%s%.1f s asked for, %zu samples",
-                         run->elapsed_s, run->duration_s > 0 ? " of the " : ", ",
-                         run->duration_s, st->n);
+                         run->elapsed_s, run->duration_s > 0 ? " of the " : ", ", run->duration_s,
+                         st->n);
             }
             break;
         }
@@ -490,7 +507,7 @@ int cli_profile(const struct wr_paths *g, int argc, char **argv)
             past += past || !strcmp(o.rest[i], "--");
         }
         if (start_activation(g, &o, &child, id, image, sizeof image, &status) < 0) {
-            stop_activation(child);
+            stop_activation(g, child, "");
             free(o.rest);
             return WR_EXIT_FAILED;
         }
@@ -507,7 +524,7 @@ int cli_profile(const struct wr_paths *g, int argc, char **argv)
     };
     struct run_state st = {0};
     sample_loop(g, &run, o.image_mode, &st);
-    stop_activation(child);
+    stop_activation(g, child, id);
     static struct profile_analysis a;
     profile_analyze(st.s, st.n, &a);
     bool json_stdout = o.json && !strcmp(o.json, "-");

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #define PROFILE_MAX_CPUS 64
 
@@ -27,26 +28,26 @@
 #define PROFILE_MEM_BOUND_RATIO 0.80
 /* I/O pattern: idle below this mean rate (read + write, bytes/s); else by
  * the write share: write-heavy at or above, read-heavy at or below 1 - it. */
-#define PROFILE_IO_IDLE_BPS     4096.0
-#define PROFILE_IO_HEAVY_SHARE  0.70
+#define PROFILE_IO_IDLE_BPS    4096.0
+#define PROFILE_IO_HEAVY_SHARE 0.70
 
 /* One sample: values at t_s, rates over the interval since the previous
  * sample. Sources: "cgroup" files (cgroup_stats.h) or "proc" (the sum of
  * /proc/PID/io over the container's processes). */
 struct profile_sample {
-    double t_s;                                 /* seconds since the first sample */
-    double mem_usage, mem_limit;                /* bytes; limit 0: none (cgroup) */
-    double mem_cache, mem_rss;                  /* bytes: page cache (file), anonymous (cgroup) */
-    double cpu_pct;                             /* % of one CPU (cgroup) */
-    unsigned n_cpus;                            /* 0: the cgroup gives no per-CPU figures */
-    double percpu_pct[PROFILE_MAX_CPUS];        /* % of each CPU (cgroup, v1 cpuacct) */
-    double periods, throttled, throttled_ms;    /* CFS periods in the interval (cgroup) */
-    double blk_read_bps, blk_write_bps;         /* block I/O bytes/s (cgroup) */
-    double blk_read_iops, blk_write_iops;       /* block I/O operations/s (cgroup) */
-    double proc_rchar_bps, proc_wchar_bps;      /* read(2)/write(2) bytes/s, any file (proc) */
-    double proc_read_bps, proc_write_bps;       /* bytes/s to or from storage (proc) */
-    double pids;                                /* tasks (cgroup) */
-    double oom_kills;                           /* since the container started (cgroup) */
+    double t_s;                              /* seconds since the first sample */
+    double mem_usage, mem_limit;             /* bytes; limit 0: none (cgroup) */
+    double mem_cache, mem_rss;               /* bytes: page cache (file), anonymous (cgroup) */
+    double cpu_pct;                          /* % of one CPU (cgroup) */
+    unsigned n_cpus;                         /* 0: the cgroup gives no per-CPU figures */
+    double percpu_pct[PROFILE_MAX_CPUS];     /* % of each CPU (cgroup, v1 cpuacct) */
+    double periods, throttled, throttled_ms; /* CFS periods in the interval (cgroup) */
+    double blk_read_bps, blk_write_bps;      /* block I/O bytes/s (cgroup) */
+    double blk_read_iops, blk_write_iops;    /* block I/O operations/s (cgroup) */
+    double proc_rchar_bps, proc_wchar_bps;   /* read(2)/write(2) bytes/s, any file (proc) */
+    double proc_read_bps, proc_write_bps;    /* bytes/s to or from storage (proc) */
+    double pids;                             /* tasks (cgroup) */
+    double oom_kills;                        /* since the container started (cgroup) */
 };
 
 /* The series a report shows: name, unit, where the figure comes from. */
@@ -57,9 +58,16 @@ struct profile_series {
 extern const struct profile_series profile_series[];
 extern const size_t profile_n_series;
 
+/* The double at offset in a sample (memcpy: no cast between pointer types). */
+static inline double profile_at(const struct profile_sample *s, size_t offset)
+{
+    double v;
+    memcpy(&v, (const char *)s + offset, sizeof v);
+    return v;
+}
 static inline double profile_value(const struct profile_sample *s, const struct profile_series *d)
 {
-    return *(const double *)((const char *)s + d->offset);
+    return profile_at(s, d->offset);
 }
 /* Statistics (lib/stats.h) of one series over n samples. -1 if n == 0 or
  * out of memory. */
@@ -120,10 +128,10 @@ void profile_analyze(const struct profile_sample *s, size_t n, struct profile_an
 /* What was profiled, for the reports. */
 struct profile_run {
     const char *id, *image, *command;
-    double duration_s;    /* asked for; 0: until the container exits */
+    double duration_s; /* asked for; 0: until the container exits */
     double interval_ms;
-    double elapsed_s;     /* measured */
-    bool partial;         /* the container went away before the duration ended */
+    double elapsed_s; /* measured */
+    bool partial;     /* the container went away before the duration ended */
     char partial_reason[256];
 };
 /* The JSON report (jansson); NULL when out of memory. Free with free(). */

@@ -35,13 +35,18 @@ void profile_analyze(const struct profile_sample *s, size_t n, struct profile_an
     profile_io_pattern(s, n, &a->io);
 
     const double mib = 1024.0 * 1024.0;
+    char noise[64];
+    if (a->leak.signal >= 1e9)
+        snprintf(noise, sizeof noise, "no noise around the trend");
+    else
+        snprintf(noise, sizeof noise, "%.0fx the noise around it", a->leak.signal);
     if (a->leak.detected)
         advise(a,
-               "Memory grows steadily: %.2f MiB/s (%.1f MiB over the run, %.0fx the noise, "
-               "rising in %u of %u windows). Look for a leak (buffers, caches or files in tmpfs "
-               "that are never freed) before it reaches the limit.",
-               a->leak.slope_bps / mib, a->leak.growth_bytes / mib, a->leak.signal,
-               a->leak.windows_rising, a->leak.windows);
+               "Memory grows steadily: %.2f MiB/s (%.1f MiB over the run, %s, rising in %u of "
+               "%u windows). Look for a leak (buffers, caches or files in tmpfs that are never "
+               "freed) before it reaches the limit.",
+               a->leak.slope_bps / mib, a->leak.growth_bytes / mib, noise, a->leak.windows_rising,
+               a->leak.windows);
     if (a->throttle.detected)
         advise(a,
                "CPU is throttled in %.0f%% of the CFS periods (%.0f of %.0f, %.2f s throttled): "
@@ -58,8 +63,9 @@ void profile_analyze(const struct profile_sample *s, size_t n, struct profile_an
         advise(a, "Memory usage reaches %.0f%% of the limit (p95): raise --memory or use less.",
                100 * a->bound.mem_p95_ratio);
     if (!a->leak.enough_samples)
-        advise(a, "Only %zu sample(s): too few to judge a memory trend (%d needed); profile "
-                  "longer or sample more often.",
+        advise(a,
+               "Only %zu sample(s): too few to judge a memory trend (%d needed); profile "
+               "longer or sample more often.",
                n, PROFILE_LEAK_MIN_SAMPLES);
     if (strcmp(a->io.pattern, "idle") != 0)
         advise(a, "I/O is %s: %.1f KiB/s read, %.1f KiB/s written (%s).", a->io.pattern,

@@ -10,14 +10,10 @@ void profile_classify(const struct profile_sample *s, size_t n, const struct pro
     if (!n)
         return;
     struct wr_stats_summary cpu, mem;
-    const struct profile_series *cpu_d = NULL, *mem_d = NULL;
-    for (size_t i = 0; i < profile_n_series; i++) {
-        if (profile_series[i].offset == offsetof(struct profile_sample, cpu_pct))
-            cpu_d = &profile_series[i];
-        if (profile_series[i].offset == offsetof(struct profile_sample, mem_usage))
-            mem_d = &profile_series[i];
-    }
-    if (profile_series_stats(s, n, cpu_d, &cpu) < 0 || profile_series_stats(s, n, mem_d, &mem) < 0)
+    const struct profile_series cpu_d = {.offset = offsetof(struct profile_sample, cpu_pct)};
+    const struct profile_series mem_d = {.offset = offsetof(struct profile_sample, mem_usage)};
+    if (profile_series_stats(s, n, &cpu_d, &cpu) < 0 ||
+        profile_series_stats(s, n, &mem_d, &mem) < 0)
         return;
     o->cpu_mean_pct = cpu.mean;
     /* The limit of the last sample: a limit changed mid-run is rare, and

@@ -11,8 +11,8 @@ static void means(const struct profile_sample *s, size_t n, size_t rd, size_t wr
 {
     *r = *w = 0;
     for (size_t i = 0; i < n; i++) {
-        *r += *(const double *)((const char *)&s[i] + rd);
-        *w += *(const double *)((const char *)&s[i] + wr);
+        *r += profile_at(&s[i], rd);
+        *w += profile_at(&s[i], wr);
     }
     if (n) {
         *r /= (double)n;
@@ -41,8 +41,8 @@ void profile_io_pattern(const struct profile_sample *s, size_t n, struct profile
     }
     double total = o->read_bps + o->write_bps;
     double share = total > 0 ? o->write_bps / total : 0;
-    o->pattern = total < PROFILE_IO_IDLE_BPS            ? "idle"
-                 : share >= PROFILE_IO_HEAVY_SHARE      ? "write-heavy"
+    o->pattern = total < PROFILE_IO_IDLE_BPS             ? "idle"
+                 : share >= PROFILE_IO_HEAVY_SHARE       ? "write-heavy"
                  : share <= 1.0 - PROFILE_IO_HEAVY_SHARE ? "read-heavy"
                                                          : "balanced";
 }

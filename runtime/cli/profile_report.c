@@ -7,9 +7,8 @@
 
 static json_t *stats_json(const struct wr_stats_summary *st)
 {
-    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "mean", st->mean, "median", st->median,
-                     "std", st->stddev, "min", st->min, "max", st->max, "p95", st->p95, "p99",
-                     st->p99);
+    return json_pack("{s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "mean", st->mean, "median", st->median, "std",
+                     st->stddev, "min", st->min, "max", st->max, "p95", st->p95, "p99", st->p99);
 }
 
 static json_t *analysis_json(const struct profile_analysis *a)
@@ -25,13 +24,12 @@ static json_t *analysis_json(const struct profile_analysis *a)
         "noise_bytes", a->leak.noise_bytes, "signal_to_noise", a->leak.signal, "windows",
         (json_int_t)a->leak.windows, "windows_rising", (json_int_t)a->leak.windows_rising,
         "throttling", "detected", a->throttle.detected, "periods", a->throttle.periods,
-        "throttled_periods", a->throttle.throttled, "ratio", a->throttle.ratio,
-        "throttled_seconds", a->throttle.throttled_s, "io", "pattern", a->io.pattern, "source",
-        a->io.source, "read_bytes_per_second", a->io.read_bps, "write_bytes_per_second",
-        a->io.write_bps, "classification", "label", a->bound.label, "cpu_bound", a->bound.cpu,
-        "memory_bound", a->bound.memory, "cpu_mean_percent", a->bound.cpu_mean_pct,
-        "memory_p95_of_limit", a->bound.mem_p95_ratio, "oom_kills", a->bound.oom_kills,
-        "recommendations", advice);
+        "throttled_periods", a->throttle.throttled, "ratio", a->throttle.ratio, "throttled_seconds",
+        a->throttle.throttled_s, "io", "pattern", a->io.pattern, "source", a->io.source,
+        "read_bytes_per_second", a->io.read_bps, "write_bytes_per_second", a->io.write_bps,
+        "classification", "label", a->bound.label, "cpu_bound", a->bound.cpu, "memory_bound",
+        a->bound.memory, "cpu_mean_percent", a->bound.cpu_mean_pct, "memory_p95_of_limit",
+        a->bound.mem_p95_ratio, "oom_kills", a->bound.oom_kills, "recommendations", advice);
 }
 
 char *profile_report_json(const struct profile_run *run, const struct profile_sample *s, size_t n,
@@ -51,9 +49,9 @@ char *profile_report_json(const struct profile_run *run, const struct profile_sa
         json_t *values = json_array();
         for (size_t i = 0; i < n; i++)
             json_array_append_new(values, json_real(profile_value(&s[i], d)));
-        json_object_set_new(series, d->name,
-                            json_pack("{s:s,s:s,s:o}", "unit", d->unit, "source", d->source,
-                                      "values", values));
+        json_object_set_new(
+            series, d->name,
+            json_pack("{s:s,s:s,s:o}", "unit", d->unit, "source", d->source, "values", values));
         struct wr_stats_summary st;
         if (profile_series_stats(s, n, d, &st) == 0)
             json_object_set_new(stats, d->name, stats_json(&st));
@@ -62,13 +60,13 @@ char *profile_report_json(const struct profile_run *run, const struct profile_sa
                         json_pack("{s:s,s:s,s:o}", "unit", "percent of each CPU", "source",
                                   "cgroup cpuacct.usage_percpu (v1; empty rows: not given)",
                                   "values", percpu));
-    json_t *root = json_pack(
-        "{s:s,s:s,s:s,s:f,s:f,s:f,s:I,s:b,s:s?,s:o,s:o,s:o,s:o}", "id", run->id, "image",
-        run->image ? run->image : "", "command", run->command ? run->command : "", "duration_s",
-        run->duration_s, "interval_ms", run->interval_ms, "elapsed_s", run->elapsed_s, "samples",
-        (json_int_t)n, "partial", run->partial, "partial_reason",
-        run->partial ? run->partial_reason : NULL, "time_s", times, "series", series,
-        "statistics", stats, "analysis", analysis_json(a));
+    json_t *root =
+        json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:I,s:b,s:s?,s:o,s:o,s:o,s:o}", "id", run->id, "image",
+                  run->image ? run->image : "", "command", run->command ? run->command : "",
+                  "duration_s", run->duration_s, "interval_ms", run->interval_ms, "elapsed_s",
+                  run->elapsed_s, "samples", (json_int_t)n, "partial", run->partial,
+                  "partial_reason", run->partial ? run->partial_reason : NULL, "time_s", times,
+                  "series", series, "statistics", stats, "analysis", analysis_json(a));
     if (!root)
         return NULL;
     char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
@@ -84,7 +82,7 @@ static void stat_line(FILE *out, const char *label, const struct profile_sample 
         if (profile_series[k].offset != offset ||
             profile_series_stats(s, n, &profile_series[k], &st) < 0)
             continue;
-        fprintf(out, "  %-22s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f  %s\n", label,
+        fprintf(out, "  %-26s %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f %10.2f  %s\n", label,
                 st.mean / scale, st.median / scale, st.stddev / scale, st.min / scale,
                 st.max / scale, st.p95 / scale, st.p99 / scale, unit);
     }
@@ -97,10 +95,10 @@ void profile_report_text(FILE *out, const struct profile_run *run, const struct 
     if (run->partial)
         fprintf(out, "PARTIAL REPORT: %s\n", run->partial_reason);
     bool img = run->image && run->image[0];
-    fprintf(out, "profile of container %s%s%s%s: %zu samples over %.1f s, every %.0f ms\n",
-            run->id, img ? " (" : "", img ? run->image : "", img ? ")" : "", n, run->elapsed_s,
+    fprintf(out, "profile of container %s%s%s%s: %zu samples over %.1f s, every %.0f ms\n", run->id,
+            img ? " (" : "", img ? run->image : "", img ? ")" : "", n, run->elapsed_s,
             run->interval_ms);
-    fprintf(out, "\n  %-22s %10s %10s %10s %10s %10s %10s %10s\n", "series", "mean", "median",
+    fprintf(out, "\n  %-26s %10s %10s %10s %10s %10s %10s %10s\n", "series", "mean", "median",
             "std", "min", "max", "p95", "p99");
 #define LINE(label, field, scale, unit)                                                            \
     stat_line(out, label, s, n, offsetof(struct profile_sample, field), scale, unit)
@@ -118,7 +116,8 @@ void profile_report_text(FILE *out, const struct profile_run *run, const struct 
     LINE("write_bytes (proc)", proc_write_bps, kib, "KiB/s");
     LINE("pids (cgroup)", pids, 1, "tasks");
 #undef LINE
-    fprintf(out, "\nleak: %s (%.3f MiB/s, %.2f MiB over the run, %.1fx noise, %u/%u windows rising)\n",
+    fprintf(out,
+            "\nleak: %s (%.3f MiB/s, %.2f MiB over the run, %.1fx noise, %u/%u windows rising)\n",
             a->leak.detected         ? "DETECTED"
             : a->leak.enough_samples ? "no"
                                      : "too few samples",

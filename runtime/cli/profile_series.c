@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdlib.h>
 
-#define S(field, unit, source) {#field, unit, source, offsetof(struct profile_sample, field)}
+#define S(field, unit, source)                                                                     \
+    {                                                                                              \
+#field, unit, source, offsetof(struct profile_sample, field)                               \
+    }
 
 const struct profile_series profile_series[] = {
     S(mem_usage, "bytes", "cgroup memory (usage minus inactive file, as docker stats)"),
@@ -24,8 +27,7 @@ const struct profile_series profile_series[] = {
     S(proc_rchar_bps, "bytes/s", "/proc/PID/io rchar, summed over the container's processes"),
     S(proc_wchar_bps, "bytes/s", "/proc/PID/io wchar, summed over the container's processes"),
     S(proc_read_bps, "bytes/s", "/proc/PID/io read_bytes, summed over the container's processes"),
-    S(proc_write_bps, "bytes/s",
-      "/proc/PID/io write_bytes, summed over the container's processes"),
+    S(proc_write_bps, "bytes/s", "/proc/PID/io write_bytes, summed over the container's processes"),
     S(pids, "tasks", "cgroup pids.current"),
 };
 const size_t profile_n_series = sizeof profile_series / sizeof profile_series[0];
