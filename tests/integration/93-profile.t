@@ -34,7 +34,8 @@ is "$(j leak .partial)" false "... not partial: the duration ended"
 is "$(j leak '.statistics.mem_usage | keys | join(",")')" "max,mean,median,min,p95,p99,std" \
     "... statistics per series"
 like "$(j leak .series.proc_wchar_bps.source)" "/proc/PID/io wchar" "... each series names its source"
-ok $([ -z "$(wr ps | awk '$3 == "running"')" ]; echo $?) "... and the workload was ended"
+ok $([ -s "$T/leak.json" ] && [ -z "$(wr ps | awk '$3 == "running"')" ]; echo $?) \
+    "... and the workload was ended at the end of the duration"
 
 # ---- a spin under --cpus 0.2 (cold: its own limit) -------------------------
 prof spin --duration 3 --cpus 0.2 busybox -- sh -c 'while :; do :; done'
@@ -80,10 +81,11 @@ is "$(cat "$err")" "warmrun: profile: no such container: 0123456789ab" "... one 
 for bad in "--duration 0" "--duration -1" "--interval 0" "--interval -5" "--duration abc"; do
     # shellcheck disable=SC2086
     wr profile $bad 0123456789ab >/dev/null 2>"$err"
-    is "$?" 2 "$bad: usage error (2)"
+    is "$?:$(head -1 "$err")" "2:warmrun: profile: ${bad% *} must be a positive number, not \"${bad#* }\"" \
+        "$bad: usage error (2), one line saying why"
 done
-like "$(head -1 "$err")" "warmrun: profile: --duration must be a positive number" "... with one line saying why"
 wr profile busybox -- >/dev/null 2>"$err"
-is "$?" 2 "IMAGE -- without a command: usage error"
+is "$?:$(head -1 "$err")" "2:warmrun: profile: IMAGE -- CMD: no command after --" \
+    "IMAGE -- without a command: usage error"
 
 done_testing
