@@ -69,9 +69,10 @@ int profile_svg(FILE *out, const struct profile_run *run, const struct profile_s
             "width=\"%d\" height=\"%d\" font-family=\"sans-serif\">\n<text x=\"%d\" y=\"20\" "
             "font-size=\"15\">warmrun profile of %s%s</text>\n",
             W, TOP + 3 * PANEL_H, LEFT, run->id, run->partial ? " (partial)" : "");
-    panel(out, TOP + 10, "memory", mem, 3, s, n);
-    panel(out, TOP + 10 + PANEL_H, "CPU", cpu, 2, s, n);
-    panel(out, TOP + 10 + 2 * PANEL_H, "I/O", io, 4, s, n);
+    panel(out, TOP + 10, "memory, MiB", mem, 3, s, n);
+    panel(out, TOP + 10 + PANEL_H, "CPU: % of one CPU; throttled periods per interval", cpu, 2, s,
+          n);
+    panel(out, TOP + 10 + 2 * PANEL_H, "I/O, KiB/s", io, 4, s, n);
     fputs("</svg>\n", out);
     if (ferror(out)) {
         errno = errno ? errno : EIO;

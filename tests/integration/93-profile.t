@@ -72,6 +72,11 @@ is "$(j partial .partial)" true "... the JSON says partial"
 like "$(j partial .partial_reason)" "exited after" "... and why"
 like "$(head -1 "$T/partial.txt")" "^PARTIAL REPORT: the container exited after" "... so does the text, first"
 like "$(head -2 "$T/partial.svg" | tail -1)" "^<svg " "--svg writes an SVG chart"
+if command -v xmllint >/dev/null; then
+    ok $(xmllint --noout "$T/partial.svg" 2>"$err"; echo $?) "... well-formed XML"
+else
+    skip 1 "xmllint is not installed"
+fi
 wait "$ACT"
 
 # ---- bad input -------------------------------------------------------------

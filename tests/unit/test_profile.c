@@ -218,10 +218,12 @@ static void test_stats_and_advice(void)
     profile_analyze(s, N, &a);
     ok(a.leak.detected && strstr(a.advice[0], "2.00 MiB/s"), "a leak's advice has its numbers: %s",
        a.advice[0]);
-    char *json = profile_report_json(
-        &(struct profile_run){.id = "0123456789ab", .interval_ms = 100, .partial = true,
-                              .partial_reason = "the container exited"},
-        s, N, &a);
+    char *json =
+        profile_report_json(&(struct profile_run){.id = "0123456789ab",
+                                                  .interval_ms = 100,
+                                                  .partial = true,
+                                                  .partial_reason = "the container exited"},
+                            s, N, &a);
     ok(json && strstr(json, "\"partial\": true") && strstr(json, "\"partial_reason\""),
        "the JSON report marks a partial run");
     free(json);
