@@ -73,10 +73,38 @@ like "$(j partial .partial_reason)" "exited after" "... and why"
 like "$(head -1 "$T/partial.txt")" "^PARTIAL REPORT: the container exited after" "... so does the text, first"
 like "$(head -2 "$T/partial.svg" | tail -1)" "^<svg " "--svg writes an SVG chart"
 if command -v xmllint >/dev/null; then
-    ok $(xmllint --noout "$T/partial.svg" 2>"$err"; echo $?) "... well-formed XML"
+    ok $(xmllint --noout "$T/partial.svg" 2>"$T/xmllint.err"; echo $?) "... well-formed XML"
 else
     skip 1 "xmllint is not installed"
 fi
+wait "$ACT"
+
+# ---- progress on a terminal only; SIGTERM (or ^C): a partial report ------
+wr activate busybox -- sleep 30 >/dev/null 2>&1 &
+ACT=$!
+poll_until 10 running
+ID=$(wr ps | awk '$3 == "running" {print $1; exit}')
+ok $([ -s "$T/partial.txt" ] && ! grep -q profiling "$err"; echo $?) \
+    "no progress when stderr is not a terminal (the last profile's stderr)"
+if command -v script >/dev/null; then
+    script -qec "$(printf '%q ' "${WR[@]}") profile --duration 1 --interval 200 $ID >/dev/null" \
+        /dev/null >"$T/tty" 2>&1
+    like "$(tr '\r' '\n' <"$T/tty")" "profiling $ID: 1.0/1.0 s, 5 samples" "progress on a terminal"
+else
+    skip 1 "script (util-linux) is not installed"
+fi
+"${WR[@]}" profile --duration 10 --interval 100 --json "$T/int.json" "$ID" >"$T/int.txt" 2>"$err" &
+PROF=$!
+# Once it handles SIGTERM (SigCgt bit 15), and has taken a few samples.
+catches_term() { (($(printf '%d' "0x$(awk '/^SigCgt/ {print $2}' "/proc/$PROF/status" 2>/dev/null || echo 0)") & 0x4000)); }
+poll_until 10 catches_term
+sleep 0.5
+kill -TERM "$PROF"
+wait "$PROF"
+is "$?" 3 "an interrupted profile: exit 3"
+like "$(head -1 "$T/int.txt")" "^PARTIAL REPORT: interrupted after" "... a partial report, marked"
+is "$(jq -r .partial "$T/int.json")" true "... in JSON too"
+wr kill "$ID" >/dev/null 2>&1
 wait "$ACT"
 
 # ---- bad input -------------------------------------------------------------
