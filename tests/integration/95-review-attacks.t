@@ -6,6 +6,12 @@
 #    filled through it, the audit trail drowned): 2000 requests with a bad
 #    Content-Length write a bounded number of lines, and the log says it
 #    suppressed the rest.
+#  - the image store's layers (CVE-2021-41091's class): a tenant's image
+#    may hold setuid-root or file-capability programs; with the layers
+#    traversable by every host user (store root 0711, layers 0755), any
+#    local user ran them on the host, as root, by their path. The layers
+#    are root's alone (0700), an older store is tightened when the daemon
+#    starts, and `image ls` still works for a user.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review
@@ -40,5 +46,26 @@ wr ps >/dev/null 2>"$err"
 is "$?" 0 "the daemon still serves its socket"
 stop_daemon
 is "$?" 0 "the daemon stops cleanly"
+
+# ---- the store's layers are root's alone ------------------------------------
+as_nobody() { timeout -k 5 30 setpriv --reuid 65534 --regid 65534 --clear-groups "$@"; }
+chmod 0711 "$T" # the test's temp directory: as /var/lib is, traversable
+BB=$LAYER/bin/busybox
+[ -x "$BB" ] || bail_out "no busybox in the layer $LAYER"
+as_nobody /bin/sh -c '"$0" true' "$BB" 2>/dev/null
+isnt "$?" 0 "a user cannot execute a program of an image's layer by its host path"
+as_nobody ls "$STORE/layers/sha256" >/dev/null 2>&1
+isnt "$?" 0 "... nor list the layers"
+is "$(stat -c %a "$STORE/layers")" 700 "the store's layers directory is 0700"
+# A store made before: its layers directory tightened when the daemon starts.
+chmod 0755 "$STORE/layers"
+start_daemon || bail_out "the daemon did not start"
+is "$(stat -c %a "$STORE/layers")" 700 "an older store's layers tightened to 0700 at daemon start"
+as_nobody /bin/sh -c '"$0" true' "$BB" 2>/dev/null
+isnt "$?" 0 "... and the program is out of a user's reach again"
+stop_daemon
+as_nobody "${WR[@]}" image ls >"$T/out" 2>"$err"
+is "$?" 0 "image ls still works for a user" || diag_file "$err"
+like "$(cat "$T/out")" 'busybox' "... and lists busybox"
 
 done_testing
