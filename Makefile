@@ -86,8 +86,8 @@ $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 # its HTTP listener (--http). Linked dynamically: libmicrohttpd brings GnuTLS
 # and p11-kit, which have no static archives here; the daemon starts once,
 # so the loader's work is off every path that counts. The static CLI links
-# none of it.
-DAEMON_PKGS := jansson libmicrohttpd
+# none of it. Its network manager uses libnftables (a shared library only).
+DAEMON_PKGS := jansson libmicrohttpd libnftables
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm
@@ -123,7 +123,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_O
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call pc_cflags,libarchive libcrypto) -Itests/unit $(LDFLAGS) -o $@ $< \
 	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
-	    $(call pc_libs,$(PKGS) libarchive libcrypto libmicrohttpd) -lm
+	    $(call pc_libs,$(PKGS) libarchive libcrypto libmicrohttpd libnftables) -lm
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)

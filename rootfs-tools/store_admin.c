@@ -1,6 +1,7 @@
 /* Store housekeeping; see store_admin.h. */
 #include "store_admin.h"
 
+#include "lib/file_lock.h"
 #include "lib/cleanup.h"
 #include "lib/image_store.h"
 #include "layer_unpack.h"
@@ -22,17 +23,7 @@ int wr_store_lock(const char *root, wr_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%.*s/lock", wr_store_root_len(root), root);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return wr_error_set(err, errno, "open %s", path);
-    while (flock(fd, LOCK_EX) < 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return wr_error_set(err, e, "lock %s", path);
-        }
-    }
-    return fd;
+    return wr_lock_file(path, err);
 }
 
 int wr_store_layer_remove(const char *root, const char *hex, wr_error *err)

@@ -12,6 +12,8 @@
 #include "lib/resources.h"
 #include "lib/volumes.h"
 #include "lib/shim_msg.h"
+#include "lib/net_config.h"
+#include "lib/net_publish.h"
 
 #include <sched.h>
 #include <stdbool.h>
@@ -31,7 +33,21 @@ struct shim_options {
     struct wr_security_profile security; /* --security, Docker's defaults without */
     bool has_resources;                  /* --resource key=value given */
     struct wr_resources resources;
+    struct wr_net_mode net;              /* --network */
+    const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
+    size_t n_publish;
+    const char *net_helper;    /* --net-helper: warmrun-daemon, for publishing */
     struct wr_volumes volumes; /* --volume, in order (volumes.h) */
+};
+
+/* The container's bridge network, host side (shim_network.c). */
+struct shim_network {
+    struct wr_network net;
+    unsigned bridge_index;
+    uint32_t addr; /* its leased address, host byte order */
+    bool leased;
+    bool published;         /* its ports are in the network's table */
+    char host_if[IFNAMSIZ]; /* the veth's host end, once made */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */
@@ -70,6 +86,7 @@ struct shim {
     bool cold;
     char cold_reason[WR_ERROR_MSG_MAX];
     struct shim_resources res;
+    struct shim_network net;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
@@ -92,6 +109,14 @@ int shim_resources_prepare(struct shim *sh, int *clone_cgroup, wr_error *err);
 int shim_resources_attach(struct shim *sh, wr_error *err);
 void shim_resources_on_exit(struct shim *sh);
 void shim_resources_release(struct shim *sh);
+
+/* The container's network (shim_network.c): prepare before the clone
+ * (checks, the address lease), attach after it (the veth, eth0's address
+ * and route, in the namespace of netns_fd), release after the exit report
+ * or a failed fill (the veth, the lease). */
+int shim_network_prepare(struct shim *sh, wr_error *err);
+int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err);
+void shim_network_release(struct shim *sh);
 
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);

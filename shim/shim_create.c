@@ -64,6 +64,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     }
     if (sh->res.cgroup_wait)
         args.flags &= ~(uint64_t)CLONE_NEWCGROUP; /* entered once in its v1 cgroups */
+    if (sh->opt.net.kind == WR_NET_HOST)
+        args.flags &= ~(uint64_t)CLONE_NEWNET; /* --network host: documented as weaker */
     char staging[PATH_MAX];
     int len = snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
     if (len < 0 || (size_t)len >= sizeof staging)
@@ -88,6 +90,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
             .volumes = &sh->opt.volumes,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
+            .host_network = sh->opt.net.kind == WR_NET_HOST,
+            .net_address = sh->net.leased ? sh->net.addr : 0,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters
@@ -218,6 +222,8 @@ int shim_create_container(struct shim *sh, wr_error *err)
         return -1;
     if (sh->opt.security.userns_size && create_userns(sh, err) < 0)
         return -1;
+    if (shim_network_prepare(sh, err) < 0)
+        return -1;
     sh->stamp =
         mmap(NULL, sizeof *sh->stamp, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (sh->stamp == MAP_FAILED)
@@ -238,7 +244,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
         close(sh->userns_fd);
         sh->userns_fd = -1;
     }
-    if (write_state(sh, err) < 0)
+    if (write_state(sh, err) < 0 || shim_network_attach(sh, sh->ns_fds[1], err) < 0)
         return -1;
     if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)
         return -1;

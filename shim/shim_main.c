@@ -74,12 +74,14 @@ int main(int argc, char **argv)
         free(sh.seccomp.insns);
         report_failure(&sh, &err);
         discard_child(&sh);
+        shim_network_release(&sh);
         shim_resources_release(&sh);
         wr_state_remove(sh.opt.state_dir, sh.opt.id);
         return 1;
     }
     int rc = shim_run(&sh);
     /* The exit is reported: now let the kernel tear the namespaces down. */
+    shim_network_release(&sh);
     wr_close_fds(sh.ns_fds, 3);
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);

@@ -20,6 +20,9 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"workload-cpus", required_argument, NULL, 'c'},
         {"security", required_argument, NULL, 'S'},
         {"resource", required_argument, NULL, 'r'},
+        {"network", required_argument, NULL, 'n'},
+        {"publish", required_argument, NULL, 'p'},
+        {"net-helper", required_argument, NULL, 'H'},
         {"volume", required_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
     };
@@ -72,6 +75,22 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             opt->has_resources = true;
             break;
         }
+        case 'n':
+            if (wr_net_mode_parse(optarg, &opt->net, err) < 0)
+                return -1;
+            break;
+        case 'p': {
+            struct wr_publish p;
+            if (opt->n_publish >= WR_PUBLISH_MAX)
+                return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
+            if (wr_publish_parse(optarg, &p, err) < 0)
+                return -1;
+            opt->publish[opt->n_publish++] = optarg;
+            break;
+        }
+        case 'H':
+            opt->net_helper = optarg;
+            break;
         case 'v':
             if (wr_volume_decode_add(&opt->volumes, optarg, err) < 0)
                 return -1;
@@ -86,6 +105,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
      * ones its resource settings allow, when they restrict them. */
     if (opt->pinned && opt->has_resources)
         wr_resources_workload_cpus(&opt->resources, &opt->workload_cpus);
+    if (opt->n_publish && (opt->net.kind != WR_NET_BRIDGE || !opt->net_helper))
+        return wr_error_set(err, EINVAL, "-p needs --network bridge (and --net-helper)");
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,
                             "--image, --lowerdir, --state-dir and --tmpfs-size are required");

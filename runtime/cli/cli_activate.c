@@ -12,6 +12,7 @@
 #include "lib/clock.h"
 #include "lib/container_id.h"
 #include "lib/image_store.h"
+#include "lib/net_publish.h"
 #include "lib/shim_client.h"
 #include "lib/shim_exe.h"
 #include "lib/signal_fd.h"
@@ -44,12 +45,17 @@ struct activate_options {
     /* Security and resource options: a warm container has its pool's
      * settings, so these make the activation a cold start. */
     struct cli_container_options c;
+    /* -p: published ports (cold starts on a bridge network) */
+    char publish_text[WR_PUBLISH_MAX][WR_PUBLISH_TEXT];
+    const char *publish[WR_PUBLISH_MAX];
+    size_t n_publish;
 };
 
 static void usage(void)
 {
     fprintf(stderr, "usage: warmrun activate [-e KEY=VALUE]... [-w DIR] [--hostname NAME] "
-                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] " CLI_CONTAINER_USAGE
+                    "[--entrypoint CMD] [--init] [--cold|--no-cold] [-v] "
+                    "[-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]]... " CLI_CONTAINER_USAGE
                     " IMAGE [--] [COMMAND [ARG...]]\n");
 }
 
@@ -82,6 +88,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         {"init", no_argument, NULL, 'i'},
         {"entrypoint", required_argument, NULL, 'E'},
         {"verbose", no_argument, NULL, 'v'},
+        {"publish", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0},
     };
@@ -91,7 +98,7 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
     cli_container_options_init(&o->c);
-    while ((c = getopt_long(argc, argv, "+e:w:vu:", all_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+e:w:vu:p:", all_opts, NULL)) != -1) {
         int known = cli_container_option(&o->c, c, optarg);
         if (known < 0)
             return -1;
@@ -119,6 +126,22 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         case 'c':
             o->cold = true;
             break;
+        case 'p': {
+            struct wr_publish p;
+            wr_error perr;
+            if (o->n_publish >= WR_PUBLISH_MAX) {
+                cli_error("at most %d -p options", WR_PUBLISH_MAX);
+                return -1;
+            }
+            if (wr_publish_parse(optarg, &p, &perr) < 0) {
+                cli_error("%s", perr.msg);
+                return -1;
+            }
+            wr_publish_format(&p, o->publish_text[o->n_publish]);
+            o->publish[o->n_publish] = o->publish_text[o->n_publish];
+            o->n_publish++;
+            break;
+        }
         case 'n':
             o->no_cold = true;
             break;
@@ -141,13 +164,18 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         cli_error("--cold and --no-cold exclude each other");
         return -1;
     }
-    /* A pool's containers carry the pool's settings: security, resource
-     * and volume options apply to a cold start of this one. */
-    bool settings = o->c.security_set || o->c.res_set || o->c.volumes.n > 0;
+    /* A pool's containers carry the pool's settings: security, resource,
+     * volume and network options apply to a cold start of this one. */
+    /* Docker publishes on its bridge network only. */
+    if (o->n_publish && strncmp(o->c.network, "bridge=", 7) != 0) {
+        cli_error("-p needs --network bridge[=NAME]");
+        return -1;
+    }
+    bool settings = o->c.security_set || o->c.res_set || o->c.volumes.n > 0 || o->c.network[0];
     if (settings && o->no_cold) {
-        cli_error("security, resource and volume options apply to cold starts; they exclude "
-                  "--no-cold (a warm container has its pool's settings: give them to pool "
-                  "create)");
+        cli_error("security, resource, volume and network options apply to cold starts; they "
+                  "exclude --no-cold (a warm container has its pool's settings: give them to "
+                  "pool create)");
         return -1;
     }
     o->cold |= settings;
@@ -291,7 +319,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
     free(steal_pointer(&big));
     char image_ref[WR_IMAGE_REF_MAX + 1];
     snprintf(image_ref, sizeof image_ref, "%s:%s", img->name, img->tag);
-    char security[WR_PROFILE_TEXT];
+    char security[WR_PROFILE_TEXT], net_helper[PATH_MAX] = "";
     struct wr_security_profile profile;
     struct wr_shim_spec spec = {
         .shim_path = exe.exec_path,
@@ -303,8 +331,14 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .quiet = true,
         .security = security,
         .resources = o->c.res_set ? &o->c.res : NULL,
+        .network = o->c.network[0] ? o->c.network : NULL,
+        .publish = o->publish,
+        .n_publish = o->n_publish,
+        .net_helper = net_helper,
         .volumes = &o->req.volumes,
     };
+    if (o->n_publish && cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
+        return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||
         wr_shim_spawn(&spec, &shim, err) < 0)
@@ -425,12 +459,13 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
     /* A pool's containers have the pool's settings, fixed when they were
      * made: an activation with options of its own cannot use one. */
     snprintf(reason, sizeof reason, "%s%s",
-             o.c.security_set && o.c.res_set ? "per-activation security and resource options"
-             : o.c.security_set              ? "per-activation security options"
-             : o.c.res_set                   ? "per-activation resource options"
-             : o.req.volumes.n               ? "per-activation volume options"
-                                             : "--cold",
-             o.c.security_set || o.c.res_set || o.req.volumes.n
+             o.c.network[0]                    ? "per-activation network options"
+             : o.c.security_set && o.c.res_set ? "per-activation security and resource options"
+             : o.c.security_set                ? "per-activation security options"
+             : o.c.res_set                     ? "per-activation resource options"
+             : o.req.volumes.n                 ? "per-activation volume options"
+                                               : "--cold",
+             o.c.security_set || o.c.res_set || o.req.volumes.n || o.c.network[0]
                  ? " (a pool's containers have the pool's settings)"
                  : "");
     if (!o.cold) {

@@ -159,6 +159,7 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     req.image = argv[optind];
     req.security = opts.security_set ? &opts.security : NULL;
     req.resources = opts.res;
+    req.network = opts.network[0] ? opts.network : NULL;
     req.volumes = opts.volumes;
     struct wr_reply r;
     wr_error err;
@@ -363,19 +364,31 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv)
 
 /* Executes prog from the directory of the running warmrun, with pre (a
  * NULL-terminated list of arguments, or NULL) and then argv[1..]. */
-static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+int cli_sibling_path(const char *prog, char *out, size_t cap)
 {
-    char self[PATH_MAX], path[PATH_MAX + 32];
+    char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n < 0) {
-        cli_error("readlink /proc/self/exe: %s", strerror(errno));
-        return WR_EXIT_FAILED;
-    }
+    if (n < 0)
+        return -1;
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(path, sizeof path, "%s/%s", self, prog);
+    int len = snprintf(out, cap, "%s/%s", self, prog);
+    if (len < 0 || (size_t)len >= cap) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+{
+    char path[PATH_MAX + 32];
+    if (cli_sibling_path(prog, path, sizeof path) < 0) {
+        cli_error("find %s: %s", prog, strerror(errno));
+        return WR_EXIT_FAILED;
+    }
     size_t n_pre = 0;
     while (pre && pre[n_pre])
         n_pre++;
@@ -443,5 +456,13 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
                                "--socket", g->socket, NULL};
+    return exec_sibling("warmrun-daemon", pre, argc, argv);
+}
+
+/* The network manager is in the daemon's program (it links libnftables,
+ * which this static binary does not); it needs no running daemon. */
+int cli_network(const struct wr_paths *g, int argc, char **argv)
+{
+    const char *const pre[] = {"network", "--state-dir", g->state_dir, NULL};
     return exec_sibling("warmrun-daemon", pre, argc, argv);
 }

@@ -8,6 +8,7 @@
 /* getopt values: security options from OPT_SECURITY, one per entry of
  * security_opts; resource knobs from OPT_RESOURCE, one per key. */
 #define OPT_SECURITY 900
+#define OPT_NETWORK  990
 #define OPT_VOLUME   950
 #define OPT_RESOURCE 1000
 
@@ -48,6 +49,7 @@ void cli_container_longopts(const struct option *base, struct option *out)
     for (size_t i = 0; i < N_SECURITY; i++, added++)
         out[n++] = (struct option){security_opts[i].name, security_opts[i].has_arg, NULL,
                                    OPT_SECURITY + (int)i};
+    out[n++] = (struct option){"network", required_argument, NULL, OPT_NETWORK};
     for (size_t i = 0; i < N_VOLUME; i++, added++)
         out[n++] = (struct option){volume_opts[i], required_argument, NULL, OPT_VOLUME + (int)i};
     for (size_t i = 0; (key = wr_resources_key(i)) && added < CLI_CONTAINER_OPTS_MAX; i++, added++)
@@ -69,6 +71,15 @@ int cli_container_option(struct cli_container_options *o, int c, const char *arg
             return -1;
         }
         o->security_set = true;
+        return 1;
+    }
+    if (c == OPT_NETWORK) {
+        struct wr_net_mode m;
+        if (wr_net_mode_parse(arg, &m, &err) < 0) {
+            cli_error("%s", err.msg);
+            return -1;
+        }
+        wr_net_mode_format(&m, o->network);
         return 1;
     }
     if (c >= OPT_VOLUME && c < OPT_VOLUME + (int)N_VOLUME)

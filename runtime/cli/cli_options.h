@@ -5,6 +5,7 @@
 #ifndef WARMRUN_CLI_OPTIONS_H
 #define WARMRUN_CLI_OPTIONS_H
 
+#include "lib/net_config.h"
 #include "lib/resources.h"
 #include "lib/security_profile.h"
 #include "lib/volumes.h"
@@ -18,7 +19,8 @@
 #define CLI_CONTAINER_USAGE                                                                        \
     "[--cap-add CAP] [--cap-drop CAP] [--privileged] [--security-opt seccomp=PROFILE] "            \
     "[--read-only] [-u USER[:GROUP]] [--ulimit NAME=SOFT[:HARD]] [--umask MASK] "                  \
-    "[--userns auto|BASE[:SIZE]] [--mount type=bind|tmpfs,...] [--volume SRC:DST[:ro]] "           \
+    "[--userns auto|BASE[:SIZE]] [--network none|host|bridge[=NAME]] "                             \
+    "[--mount type=bind|tmpfs,...] [--volume SRC:DST[:ro]] "                                       \
     "[--tmpfs DST[:size=N,mode=M]] [resource options: docs/resources.md]"
 
 struct cli_container_options {
@@ -26,6 +28,7 @@ struct cli_container_options {
     bool security_set;                   /* a security option was given */
     struct wr_resources res;             /* zeroed: nothing set */
     bool res_set;                        /* a resource option was given */
+    char network[WR_NET_MODE_TEXT];      /* --network, canonical; "" = not given */
     struct wr_volumes volumes;           /* --mount, --volume, --tmpfs (cli_volumes.c) */
 };
 

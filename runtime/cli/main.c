@@ -15,6 +15,7 @@ static const struct {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
     {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
+    {"network", cli_network},
 };
 
 static void usage(FILE *out)
@@ -35,6 +36,8 @@ static void usage(FILE *out)
             "                                 the image store (docker save, OCI, tarballs)\n"
             "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "
             "fill\n"
+            "  network create NAME --subnet CIDR [--bridge IF] | ls [--json] | rm NAME\n"
+            "                                 bridge networks for --network bridge=NAME\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
             "see docs/cli.md\n");

@@ -41,6 +41,11 @@ struct wr_container_config {
      * go over init_sock). */
     const struct wr_resources *resources;
     const struct wr_cgroup *cgroup;
+    /* --network host: the host's network namespace (lo is left as it is);
+     * net_address: eth0's address on a bridge network (host byte order),
+     * for /etc/hosts; 0 without one. */
+    bool host_network;
+    uint32_t net_address;
     const struct wr_volumes *volumes; /* NULL or none: no volume */
 };
 

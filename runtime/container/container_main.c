@@ -145,7 +145,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
         return -1;
     if (sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return wr_error_set(err, errno, "sethostname");
-    if (wr_link_up("lo", err) < 0)
+    if (!cfg->host_network && wr_link_up("lo", err) < 0)
         return -1;
     /* The daemon's shims are shielded from the OOM killer; the workload
      * must not be. Raising the score needs no privilege. */

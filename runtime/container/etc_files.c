@@ -11,6 +11,8 @@
 #include "container_paths.h"
 #include "lib/openat2.h"
 
+#include "lib/net_cidr.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/limits.h>
@@ -23,10 +25,13 @@
 
 /* Kept from the fill to the activation (close-on-exec): -1 when unset. */
 static int hosts_fd = -1, hostname_fd = -1;
+/* The container's own address on a bridge network, "" without one. */
+static char own_address[WR_IPV4_TEXT];
 
-/* Docker's /etc/hosts for a container with no network of its own
- * (libnetwork etchosts.go's defaults), plus the hostname on 127.0.1.1 (an
- * address on lo, as Debian does: the container has no other address). */
+/* Docker's /etc/hosts (libnetwork etchosts.go's defaults), plus the
+ * hostname on the container's own address on a bridge network, as Docker
+ * does; else on 127.0.1.1 (an address on lo, as Debian does: the
+ * container has no other address). */
 static int hosts_text(char *buf, size_t size, const char *hostname)
 {
     int n = snprintf(buf, size,
@@ -36,8 +41,8 @@ static int hosts_text(char *buf, size_t size, const char *hostname)
                      "ff00::0\tip6-mcastprefix\n"
                      "ff02::1\tip6-allnodes\n"
                      "ff02::2\tip6-allrouters\n"
-                     "127.0.1.1\t%s\n",
-                     hostname);
+                     "%s\t%s\n",
+                     own_address[0] ? own_address : "127.0.1.1", hostname);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -50,35 +55,47 @@ static bool loopback_nameserver(const char *line)
 }
 
 /* The host's resolv.conf without its loopback nameservers (as Docker's
- * resolvconf filter): a 127.x resolver is the host's own, unreachable from
- * the container's network namespace. The network mode is "none" (only lo),
- * so no nameserver is reachable anyway; unlike Docker's bridge, no public
- * default is added in their place. Read before pivot_root: the host's
- * tree is still ours. Missing or unreadable: the comment line only. */
-static int resolv_text(char *buf, size_t size)
+ * resolvconf filter): a 127.x resolver (systemd-resolved's 127.0.0.53,
+ * a local dnsmasq) is the host's own, unreachable from the container's
+ * network namespace. On a bridge network, when none is left, Docker's
+ * defaults (Google's 8.8.8.8 and 8.8.4.4) take their place; with --network
+ * none no nameserver is reachable anyway, and none is added. With
+ * --network host the file is the host's as it is: its loopback resolvers
+ * are reachable. Read before pivot_root: the host's tree is still ours.
+ * Missing or unreadable: the comment line only (and the defaults). */
+static int resolv_text(const struct wr_container_config *cfg, char *buf, size_t size)
 {
     char host[4096];
-    int n = snprintf(buf, size,
-                     "# warmrun: network none; the host's resolv.conf without "
-                     "loopback nameservers\n");
+    bool nameserver = false;
+    int n = snprintf(buf, size, "# warmrun: network %s; the host's resolv.conf%s\n",
+                     cfg->host_network  ? "host"
+                     : cfg->net_address ? "bridge"
+                                        : "none",
+                     cfg->host_network ? "" : " without loopback nameservers");
     int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return n;
-    ssize_t got = read(fd, host, sizeof host - 1);
-    close(fd);
-    if (got <= 0)
-        return n;
+    ssize_t got = fd < 0 ? 0 : read(fd, host, sizeof host - 1);
+    if (fd >= 0)
+        close(fd);
+    if (got < 0)
+        got = 0;
     host[got] = '\0';
     for (char *line = host, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
-        if (strncmp(line, "nameserver", 10) == 0 && loopback_nameserver(line))
+        bool is_ns = strncmp(line, "nameserver", 10) == 0;
+        if (is_ns && !cfg->host_network && loopback_nameserver(line))
             continue;
         int m = snprintf(buf + n, size - (size_t)n, "%s\n", line);
         if (m < 0 || (size_t)m >= size - (size_t)n)
             break; /* longer than glibc reads in practice: cut at a line */
         n += m;
+        nameserver |= is_ns;
+    }
+    if (cfg->net_address && !nameserver) {
+        int m = snprintf(buf + n, size - (size_t)n, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
+        if (m > 0 && (size_t)m < size - (size_t)n)
+            n += m;
     }
     return n;
 }
@@ -198,11 +215,14 @@ int wr_etc_files_setup(const struct wr_container_config *cfg, int root_fd, wr_er
 {
     char hosts[512], hostname[128], resolv[4096];
     uid_t owner = cfg->userns_fd >= 0 ? cfg->security->userns_base : 0;
+    own_address[0] = '\0';
+    if (cfg->net_address)
+        wr_ipv4_format(cfg->net_address, own_address);
     int hl = hosts_text(hosts, sizeof hosts, cfg->hostname);
     int nl = snprintf(hostname, sizeof hostname, "%s\n", cfg->hostname);
     if (hl < 0 || nl < 0 || (size_t)nl >= sizeof hostname)
         return wr_error_set(err, ENAMETOOLONG, "hostname %s", cfg->hostname);
-    int rl = resolv_text(resolv, sizeof resolv);
+    int rl = resolv_text(cfg, resolv, sizeof resolv);
 
     bool made = mkdirat(root_fd, "etc", 0755) == 0;
     if (made && owner && fchownat(root_fd, "etc", owner, owner, AT_SYMLINK_NOFOLLOW) < 0)

@@ -7,6 +7,7 @@
 #include "daemon_client.h"
 #include "daemon_http.h"
 #include "daemon_log.h"
+#include "daemon_network.h"
 #include "daemon_peer.h"
 #include "daemon_persist.h"
 #include "daemon_pool.h"
@@ -223,6 +224,8 @@ static void sweep_state(struct daemon *d)
                    stale);
     daemon_resources_sweep(d);
     daemon_security_sweep(d);
+    /* Leases of containers whose shims died while no daemon ran. */
+    daemon_network_reconcile(d->g->state_dir);
 }
 
 static void on_listen(struct daemon *d)
@@ -447,6 +450,9 @@ int main(int argc, char **argv)
     wr_error err;
     char *end;
     int c;
+    /* `warmrun network ...`: the network manager, no daemon loop. */
+    if (argc >= 2 && strcmp(argv[1], "network") == 0)
+        return daemon_network_main(argc - 1, argv + 1);
     d.pin_cpu = -1;
     d.max_starting = DEFAULT_MAX_STARTING;
     wr_paths_from_env(&paths);

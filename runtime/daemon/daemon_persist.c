@@ -3,6 +3,7 @@
 #include "daemon_persist.h"
 
 #include "daemon_log.h"
+#include "daemon_network.h"
 #include "daemon_pool.h"
 #include "lib/cleanup.h"
 #include "lib/image_store.h"
@@ -35,7 +36,7 @@ static bool pool_settings_given(const struct wr_request *req)
 {
     int n = 0;
     (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0 || req->volumes.n > 0;
+    return req->security || req->tmpfs_size || n > 0 || req->volumes.n > 0 || req->network;
 }
 
 /* <root>/pools/<owner>: FNV-1a (64 bits) of the state directory's
@@ -160,9 +161,12 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
 {
     bool settings = pool_settings_given(req);
     bool resize = !settings && daemon_find_pool(d, req->image);
-    if (daemon_pool_create(d, req->image, req->size, settings,
+    /* The network first (made where missing: after a reboot, a restored
+     * pool's too): a bad or missing one leaves the pool as it was. */
+    if (daemon_network_ensure(d->g->state_dir, req->network, err) < 0 ||
+        daemon_pool_create(d, req->image, req->size, settings,
                            req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                           req->security, &req->resources, &req->volumes, err) < 0)
+                           req->security, &req->resources, &req->volumes, req->network, err) < 0)
         return -1;
     struct pool *p = daemon_find_pool(d, req->image);
     daemon_pool_set_autoscale(p, &req->autoscale);

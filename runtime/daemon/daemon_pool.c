@@ -191,11 +191,13 @@ static void settings_changed(struct daemon *d, struct pool *p)
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
                        const struct wr_resources *res, const struct wr_volumes *volumes,
-                       wr_error *err)
+                       const char *network, wr_error *err)
 {
     static const struct wr_volumes no_volumes;
     if (!volumes)
         volumes = &no_volumes;
+    if (!network)
+        network = "";
     bool changed;
     char key[WR_IMAGE_REF_MAX + 1];
     /* A reference whose "name:tag" does not fit the pool key is refused
@@ -227,8 +229,9 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         wr_volumes_free(&p->volumes);
         p->volumes = vols;
         bool res_changed = daemon_resources_pool_apply(d, p, res);
-        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes;
+        changed |= res_changed || tmpfs_bytes != p->tmpfs_bytes || strcmp(network, p->network);
         p->tmpfs_bytes = tmpfs_bytes;
+        snprintf(p->network, sizeof p->network, "%s", network);
         if (changed)
             settings_changed(d, p);
         p->size = size; /* resize: fill grows it, release_surplus shrinks it */
@@ -258,6 +261,7 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
     daemon_resources_pool_apply(d, p, res);
     p->size = size;
     p->tmpfs_bytes = tmpfs_bytes;
+    snprintf(p->network, sizeof p->network, "%s", network);
     p->next = d->pools;
     d->pools = p;
     daemon_log("pool %s created, size %ld", p->image, size);
@@ -450,6 +454,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .workload_cpus = d->pin_cpu >= 0 ? d->workload_cpus : NULL,
         .security = p->security,
         .resources = &res,
+        .network = p->network[0] ? p->network : NULL,
         .volumes = &p->volumes,
     };
     if (d->spawn(&spec, &e->shim, err) < 0) {

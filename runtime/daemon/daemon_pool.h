@@ -29,6 +29,7 @@
 #include "daemon_autoscale.h"
 
 #include "lib/image_store.h"
+#include "lib/net_config.h"
 #include "lib/resources.h"
 #include "lib/security_profile.h"
 
@@ -85,7 +86,8 @@ struct pool {
     char security_source[WR_PROFILE_TEXT];
     char security[WR_PROFILE_TEXT];
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
-    struct wr_volumes volumes; /* of the containers it fills (lib/volumes.h) */
+    char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
+    struct wr_volumes volumes;      /* of the containers it fills (lib/volumes.h) */
     /* Its settings as the pool_create request (JSON) that gives them, with
      * the current size: what `pool ls` shows and the store keeps
      * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
@@ -104,11 +106,12 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image);
  * discarded, one STARTING for a waiting activation is started again with
  * the new settings for the same client. Errors: the image's load, a
  * profile that does not compile, invalid resources (the pool stays as it
- * was). */
+ * was). network: the canonical --network text (NULL: none), already
+ * checked and prepared (daemon_network_ensure). */
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
                        uint64_t tmpfs_bytes, const struct wr_security_profile *security,
                        const struct wr_resources *res, const struct wr_volumes *volumes,
-                       wr_error *err);
+                       const char *network, wr_error *err);
 /* Sets how p is sized: cfg->on, by demand between cfg->min and cfg->max
  * (daemon_autoscale.h), starting at min; else fixed at its size. */
 void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg);

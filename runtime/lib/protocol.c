@@ -8,6 +8,7 @@
 #include "protocol_volumes.h"
 #include "protocol_autoscale.h"
 #include "container_id.h"
+#include "net_config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -142,6 +143,25 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
     return 0;
 }
 
+/* "network": a --network value, kept in its canonical form. */
+static int parse_network(json_t *root, struct wr_request *req, wr_error *err)
+{
+    struct wr_net_mode m;
+    char canonical[WR_NET_MODE_TEXT];
+    if (get_string(root, "network", WR_NET_MODE_TEXT, &req->network, err) < 0)
+        return -1;
+    if (!req->network)
+        return 0;
+    if (wr_net_mode_parse(req->network, &m, err) < 0)
+        return -1;
+    wr_net_mode_format(&m, canonical);
+    free(req->network);
+    req->network = NULL;
+    if (m.kind != WR_NET_NONE && !(req->network = strdup(canonical)))
+        return wr_error_set(err, ENOMEM, "parsing \"network\"");
+    return 0;
+}
+
 static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
 {
     switch (req->op) {
@@ -170,6 +190,8 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             }
             json_t *res = optional(root, "resources");
             if (res && wr_resources_from_json(res, &req->resources, err) < 0)
+                return -1;
+            if (parse_network(root, req, err) < 0)
                 return -1;
             json_t *volumes = optional(root, "volumes");
             if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
@@ -248,6 +270,7 @@ void wr_request_free(struct wr_request *req)
     free(req->hostname);
     free(req->id);
     free(req->security);
+    free(req->network);
     wr_volumes_free(&req->volumes);
     memset(req, 0, sizeof *req);
 }
@@ -339,6 +362,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         if (req->security)
             json_object_set_new(root, "security", wr_security_to_json(req->security));
         json_object_set_new(root, "resources", wr_resources_to_json(&req->resources));
+        if (req->network && set_string(root, "network", req->network, err) < 0)
+            return NULL;
         if (req->volumes.n) {
             json_t *volumes = wr_volumes_to_json(&req->volumes);
             if (!volumes)

@@ -56,6 +56,8 @@ struct wr_request {
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
     struct wr_resources resources;
+    /* pool_create: "network", canonical (net_config.h); NULL: none */
+    char *network;
     /* pool_create: "volumes" (volumes.h) */
     struct wr_volumes volumes;
 };

@@ -69,23 +69,31 @@ static int lift_fd(int *fd, wr_error *err)
 }
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
-#define RESOURCE_ARGS_MAX (24 + WR_VOLUMES_MAX)
+#define RESOURCE_ARGS_MAX (48 + WR_VOLUMES_MAX)
+#define RESOURCE_ARG_LEN  (CPU_SETSIZE * 4 + 32)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
-    char text[RESOURCE_ARGS_MAX][CPU_SETSIZE * 4 + 32];
+    char text[RESOURCE_ARGS_MAX][RESOURCE_ARG_LEN];
     size_t n;
 };
 
-static int add_resource_arg(const char *key, const char *value, void *ctx)
+/* Appends "option value" (value copied into ra). */
+static int add_arg_pair(struct resource_args *ra, const char *option, const char *value)
 {
-    struct resource_args *ra = ctx;
     if (ra->n >= RESOURCE_ARGS_MAX)
         return -1;
-    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s=%s", key, value);
-    ra->argv[2 * ra->n] = (char *)"--resource";
+    snprintf(ra->text[ra->n], sizeof ra->text[ra->n], "%s", value);
+    ra->argv[2 * ra->n] = (char *)option;
     ra->argv[2 * ra->n + 1] = ra->text[ra->n];
     ra->n++;
     return 0;
+}
+
+static int add_resource_arg(const char *key, const char *value, void *ctx)
+{
+    char pair[RESOURCE_ARG_LEN];
+    snprintf(pair, sizeof pair, "%s=%s", key, value);
+    return add_arg_pair(ctx, "--resource", pair);
 }
 
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
@@ -108,6 +116,13 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         ra.argv[2 * ra.n + 1] = volume_text[i];
         ra.n++;
     }
+    if (spec->network && add_arg_pair(&ra, "--network", spec->network) < 0)
+        return wr_error_set(err, E2BIG, "too many resource settings");
+    for (size_t i = 0; i < spec->n_publish; i++)
+        if (add_arg_pair(&ra, "--publish", spec->publish[i]) < 0)
+            return wr_error_set(err, E2BIG, "too many settings");
+    if (spec->n_publish && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
+        return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
         (char *)"warmrun-shim",

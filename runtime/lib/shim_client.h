@@ -30,7 +30,11 @@ struct wr_shim_spec {
     const char *workload_cpus; /* hex CPU mask, with daemon --pin-cpu; else NULL */
     const char *security;      /* encoded security profile (security_profile.h); NULL: default */
     const struct wr_resources *resources; /* NULL: none */
-    const struct wr_volumes *volumes;     /* NULL: none */
+    const char *network;                  /* --network text (net_config.h); NULL: none */
+    const char *const *publish;           /* n_publish canonical -p texts (net_publish.h) */
+    size_t n_publish;
+    const char *net_helper;           /* warmrun-daemon, which the shim runs to publish them */
+    const struct wr_volumes *volumes; /* NULL: none */
     /* The shim's stderr to /dev/null: a cold start reports the shim's
      * errors itself (FAILED message), once; else it inherits ours (the
      * daemon's log). */

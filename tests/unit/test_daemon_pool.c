@@ -239,7 +239,8 @@ static int activate(const char *cmd, bool no_cold)
 static void create_pool(long size, uint64_t tmpfs)
 {
     wr_error err;
-    if (daemon_pool_create(&d, IMAGE, size, true, tmpfs, &unconfined, &no_prefault, NULL, &err) < 0)
+    if (daemon_pool_create(&d, IMAGE, size, true, tmpfs, &unconfined, &no_prefault, NULL, NULL,
+                           &err) < 0)
         bail_out("pool create: %s", err.msg);
 }
 

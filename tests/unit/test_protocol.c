@@ -684,6 +684,41 @@ static void test_tmpfs_size(void)
             "a tmpfs_size above 64 GiB");
 }
 
+/* "network" of pool_create: a --network value, kept canonical, and back
+ * out of the encoder (so a stored pool request keeps it). */
+static void test_network(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge\"}",
+               &req)) {
+        ok(req.network && strcmp(req.network, "bridge=bridge") == 0,
+           "\"bridge\" is the default network, canonically bridge=bridge");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, NULL);
+        struct wr_request back;
+        if (ok(text && parses(text, &back), "encodes and parses back")) {
+            ok(back.network && strcmp(back.network, "bridge=bridge") == 0, "the network survives");
+            wr_request_free(&back);
+        }
+        free(text);
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"host\"}", &req)) {
+        ok(req.network && strcmp(req.network, "host") == 0, "host");
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"none\"}", &req)) {
+        ok(req.network == NULL, "none is the default: no network kept");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge=A-B\"}",
+            "a bad network name");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"overlay\"}",
+            "an unknown network mode");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":7}",
+            "a network that is not a string");
+}
+
 /* "volumes" of pool_create: round trip, persistence as the request, the
  * shim's text form, and what is refused. */
 static void test_volumes(void)
@@ -858,6 +893,7 @@ static void test_pool_settings(void)
 
 int main(void)
 {
+    test_network();
     test_volumes();
     test_pool_settings();
     test_tmpfs_size();

@@ -1,0 +1,371 @@
+/* See daemon_network.h. */
+#include "daemon_network.h"
+
+#include "daemon_nft.h"
+#include "lib/net_publish.h"
+#include "lib/cleanup.h"
+#include "lib/ipam.h"
+#include "lib/paths.h"
+#include "lib/protocol_network.h"
+#include "lib/rtnl.h"
+#include "lib/state_file.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Forwarding for packets that arrive on the bridge only (ip-sysctl.rst:
+ * conf/<if>/forwarding): warmrun never changes the host-wide switch. And
+ * route_localnet, so that a port published on 127.0.0.1 is DNATed out to
+ * the bridge (Docker does the same without its userland proxy); what it
+ * would also allow, a container sending to the host's 127.0.0.1 over the
+ * bridge (CVE-2020-8558's class), the table's input filter drops. */
+static int enable_forwarding(const char *bridge, wr_error *err)
+{
+    char path[96];
+    static const char *const knobs[] = {"forwarding", "route_localnet"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/%s", bridge, knobs[i]);
+        cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1)
+            return wr_error_set(err, errno, "enable %s on %s", knobs[i], bridge);
+    }
+    return 0;
+}
+
+/* The bridge (made if missing), its address (the gateway) and up. *made:
+ * whether this call created it. */
+static int ensure_bridge(const struct wr_network *n, bool *made, wr_error *err)
+{
+    struct wr_rtnl r = {.fd = -1};
+    unsigned index = if_nametoindex(n->bridge);
+    *made = false;
+    if (wr_rtnl_open(&r, err) < 0)
+        return -1;
+    int rc = 0;
+    if (!index) {
+        rc = wr_rtnl_bridge_add(&r, n->bridge, err);
+        *made = rc == 0;
+        if (rc == 0 && !(index = if_nametoindex(n->bridge)))
+            rc = wr_error_set(err, errno, "find bridge %s", n->bridge);
+    }
+    if (rc == 0 && wr_rtnl_addr_add(&r, index, n->gateway, n->subnet.prefix, err) < 0) {
+        if (err->errnum == EEXIST)
+            wr_error_clear(err);
+        else
+            rc = -1;
+    }
+    if (rc == 0)
+        rc = wr_rtnl_link_up(&r, index, err);
+    wr_rtnl_close(&r);
+    if (rc == 0)
+        rc = enable_forwarding(n->bridge, err);
+    return rc;
+}
+
+static void delete_bridge(const char *bridge)
+{
+    struct wr_rtnl r = {.fd = -1};
+    wr_error ignored;
+    if (wr_rtnl_open(&r, &ignored) == 0) {
+        wr_rtnl_link_del(&r, bridge, &ignored);
+        wr_rtnl_close(&r);
+    }
+}
+
+/* The host side of n, made where missing; what this call made is undone
+ * when a later step fails. */
+static int ensure_host_side(const struct wr_network *n, wr_error *err)
+{
+    bool made;
+    if (ensure_bridge(n, &made, err) < 0)
+        goto undo;
+    if (!daemon_nft_network_exists(n->name) && daemon_nft_network_add(n, err) < 0)
+        goto undo;
+    return 0;
+undo:
+    if (made)
+        delete_bridge(n->bridge);
+    return wr_error_prefix(err, "network %s", n->name);
+}
+
+/* A subnet already used: by another network, or by an address of the
+ * host (a route there would shadow it or be shadowed). */
+static int check_overlap(const char *state_dir, const struct wr_network *n, wr_error *err)
+{
+    cleanup_free struct wr_network *list = NULL;
+    size_t count;
+    char mine[WR_CIDR_TEXT], theirs[WR_CIDR_TEXT];
+    wr_cidr_format(&n->subnet, mine);
+    if (wr_network_list(state_dir, &list, &count, err) < 0)
+        return -1;
+    for (size_t i = 0; i < count; i++)
+        if (wr_cidr_overlap(&n->subnet, &list[i].subnet)) {
+            wr_cidr_format(&list[i].subnet, theirs);
+            return wr_error_set(err, EEXIST, "subnet %s overlaps network %s (%s)", mine,
+                                list[i].name, theirs);
+        }
+    struct ifaddrs *ifa = NULL;
+    if (getifaddrs(&ifa) < 0)
+        return wr_error_set(err, errno, "getifaddrs");
+    int rc = 0;
+    for (struct ifaddrs *a = ifa; a && rc == 0; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || !a->ifa_netmask)
+            continue;
+        uint32_t addr = ntohl(((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr.s_addr);
+        uint32_t mask = ntohl(((struct sockaddr_in *)(void *)a->ifa_netmask)->sin_addr.s_addr);
+        struct wr_cidr c = {.addr = addr & mask, .prefix = (unsigned)__builtin_popcount(mask)};
+        if (!wr_cidr_overlap(&n->subnet, &c))
+            continue;
+        wr_cidr_format(&c, theirs);
+        rc = wr_error_set(err, EEXIST, "subnet %s overlaps %s of host interface %s", mine, theirs,
+                          a->ifa_name);
+    }
+    freeifaddrs(ifa);
+    return rc;
+}
+
+static int create_checked(const char *state_dir, const struct wr_network *n, wr_error *err)
+{
+    if (if_nametoindex(n->bridge))
+        return wr_error_set(err, EEXIST, "an interface named %s exists already", n->bridge);
+    if (check_overlap(state_dir, n, err) < 0)
+        return -1;
+    /* The record first, so that a failure below is undone by removing
+     * what was made, and two concurrent creates cannot both succeed. */
+    if (wr_network_save(state_dir, n, err) < 0)
+        return -1;
+    if (ensure_host_side(n, err) < 0) {
+        wr_error ignored;
+        wr_network_remove_record(state_dir, n->name, &ignored);
+        return -1;
+    }
+    return 0;
+}
+
+int daemon_network_create(const char *state_dir, const char *name, const char *subnet,
+                          const char *bridge, wr_error *err)
+{
+    struct wr_network n = {0};
+    if (!wr_net_name_valid(name))
+        return wr_error_set(err, EINVAL,
+                            "network name \"%s\": a lower-case letter, then at most %d lower-case "
+                            "letters, digits or '_'",
+                            name, WR_NET_NAME_MAX - 1);
+    snprintf(n.name, sizeof n.name, "%s", name);
+    if (!subnet)
+        return wr_error_set(err, EINVAL, "network create: --subnet CIDR is required");
+    if (wr_cidr_parse(subnet, &n.subnet, err) < 0)
+        return -1;
+    n.gateway = n.subnet.addr + 1;
+    char dflt[64];
+    snprintf(dflt, sizeof dflt, "wr_%s", name);
+    if (!bridge)
+        bridge = dflt;
+    if (!wr_ifname_valid(bridge))
+        return wr_error_set(err, EINVAL,
+                            "bridge name \"%s\": 1 to %d of letters, digits, '_', '.' or '-'%s",
+                            bridge, IFNAMSIZ - 1, bridge == dflt ? " (give --bridge)" : "");
+    snprintf(n.bridge, sizeof n.bridge, "%.15s", bridge);
+    struct wr_network existing;
+    if (wr_network_load(state_dir, name, &existing, err) == 0)
+        return wr_error_set(err, EEXIST, "network %s already exists", name);
+    wr_error_clear(err);
+    return create_checked(state_dir, &n, err);
+}
+
+int daemon_network_ensure(const char *state_dir, const char *mode, wr_error *err)
+{
+    struct wr_net_mode m;
+    struct wr_network n;
+    if (wr_net_mode_parse(mode, &m, err) < 0)
+        return -1;
+    if (m.kind != WR_NET_BRIDGE)
+        return 0;
+    if (wr_network_load(state_dir, m.name, &n, err) < 0) {
+        if (err->errnum != ENOENT || strcmp(m.name, WR_NET_DEFAULT_NAME) != 0)
+            return -1;
+        wr_error_clear(err);
+        wr_network_default(&n);
+        if (create_checked(state_dir, &n, err) < 0 && err->errnum != EEXIST)
+            return wr_error_prefix(err, "default network %s", n.name);
+        /* EEXIST: made meanwhile by another process: check it below. */
+        wr_error_clear(err);
+        if (wr_network_load(state_dir, m.name, &n, err) < 0)
+            return -1;
+    }
+    return ensure_host_side(&n, err);
+}
+
+/* The leases' reconciliation removes a gone container's mappings first. */
+static int unpublish_gone(const char *net_name, const char *id, void *ctx)
+{
+    wr_error ignored;
+    (void)ctx;
+    return daemon_nft_unpublish(net_name, id, &ignored);
+}
+
+static int reconcile(const char *state_dir, const char *name, size_t *live, wr_error *err)
+{
+    return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
+}
+
+int daemon_network_publish(const char *state_dir, const char *name, const char *id,
+                           const char *addr_text, char **specs, size_t count, wr_error *err)
+{
+    struct wr_network n;
+    struct wr_publish ports[WR_PUBLISH_MAX];
+    uint32_t addr;
+    if (count > WR_PUBLISH_MAX)
+        return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
+    for (size_t i = 0; i < count; i++)
+        if (wr_publish_parse(specs[i], &ports[i], err) < 0)
+            return -1;
+    if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
+        return -1;
+    /* A port a gone container held is free again once its mapping goes. */
+    if (reconcile(state_dir, name, NULL, err) < 0)
+        return -1;
+    return daemon_nft_publish(&n, id, addr, ports, count, err);
+}
+
+int daemon_network_remove(const char *state_dir, const char *name, wr_error *err)
+{
+    struct wr_network n;
+    size_t live = 0;
+    if (wr_network_load(state_dir, name, &n, err) < 0 || reconcile(state_dir, name, &live, err) < 0)
+        return -1;
+    if (live)
+        return wr_error_set(err, EBUSY, "network %s has %zu container%s: remove them first", name,
+                            live, live == 1 ? "" : "s");
+    if (daemon_nft_network_del(name, err) < 0)
+        return -1;
+    delete_bridge(n.bridge);
+    return wr_network_remove_record(state_dir, name, err);
+}
+
+void daemon_network_reconcile(const char *state_dir)
+{
+    cleanup_free struct wr_network *list = NULL;
+    size_t count;
+    wr_error ignored;
+    if (wr_network_list(state_dir, &list, &count, &ignored) < 0)
+        return;
+    for (size_t i = 0; i < count; i++)
+        reconcile(state_dir, list[i].name, NULL, &ignored);
+}
+
+static int network_ls(const char *state_dir, bool json)
+{
+    cleanup_free struct wr_network *list = NULL;
+    cleanup_free size_t *live = NULL;
+    size_t count;
+    wr_error err;
+    if (wr_network_list(state_dir, &list, &count, &err) < 0) {
+        fprintf(stderr, "warmrun: %s\n", err.msg);
+        return 1;
+    }
+    live = calloc(count + 1, sizeof *live);
+    if (!live)
+        return 1;
+    for (size_t i = 0; i < count; i++)
+        reconcile(state_dir, list[i].name, &live[i], &err);
+    if (json) {
+        cleanup_free char *text = wr_network_list_json(list, live, count);
+        if (!text)
+            return 1;
+        printf("%s\n", text);
+        return 0;
+    }
+    printf("%-24s %-15s %-18s %-15s %s\n", "NAME", "BRIDGE", "SUBNET", "GATEWAY", "CONTAINERS");
+    for (size_t i = 0; i < count; i++) {
+        char subnet[WR_CIDR_TEXT], gw[WR_IPV4_TEXT];
+        wr_cidr_format(&list[i].subnet, subnet);
+        wr_ipv4_format(list[i].gateway, gw);
+        printf("%-24s %-15s %-18s %-15s %zu\n", list[i].name, list[i].bridge, subnet, gw, live[i]);
+    }
+    return 0;
+}
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: warmrun network create NAME --subnet CIDR [--bridge IFNAME] | ls "
+                    "[--json] | rm NAME\n");
+    return 2;
+}
+
+int daemon_network_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"state-dir", required_argument, NULL, 's'},
+        {"subnet", required_argument, NULL, 'n'},
+        {"bridge", required_argument, NULL, 'b'},
+        {"json", no_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    struct wr_paths paths;
+    const char *subnet = NULL, *bridge = NULL;
+    bool json = false;
+    wr_error err = {0};
+    int c, rc;
+    wr_paths_from_env(&paths);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        if (c == 's')
+            paths.state_dir = optarg;
+        else if (c == 'n')
+            subnet = optarg;
+        else if (c == 'b')
+            bridge = optarg;
+        else if (c == 'j')
+            json = true;
+        else
+            return usage();
+    }
+    if (optind >= argc)
+        return usage();
+    const char *cmd = argv[optind], *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+    if (strcmp(cmd, "ls") == 0 && optind + 1 == argc)
+        return network_ls(paths.state_dir, json);
+    /* The shim's helpers: publish NAME ID ADDR SPEC..., unpublish NAME ID. */
+    if (strcmp(cmd, "publish") == 0 && optind + 4 <= argc)
+        rc = daemon_network_publish(paths.state_dir, name, argv[optind + 2], argv[optind + 3],
+                                    argv + optind + 4, (size_t)(argc - optind - 4), &err);
+    else if (strcmp(cmd, "unpublish") == 0 && optind + 3 == argc)
+        rc = daemon_nft_unpublish(name, argv[optind + 2], &err);
+    else
+        rc = 1;
+    if (rc <= 0) {
+        if (rc < 0)
+            fprintf(stderr, "warmrun: %s\n", err.msg);
+        return rc < 0 ? 1 : 0;
+    }
+    if (!name || optind + 2 != argc)
+        return usage();
+    if (wr_state_dir_prepare(paths.state_dir, &err) < 0) {
+        fprintf(stderr, "warmrun: %s\n", err.msg);
+        return 1;
+    }
+    if (strcmp(cmd, "create") == 0)
+        rc = daemon_network_create(paths.state_dir, name, subnet, bridge, &err);
+    else if (strcmp(cmd, "rm") == 0)
+        rc = daemon_network_remove(paths.state_dir, name, &err);
+    else if (strcmp(cmd, "ensure") == 0)
+        rc = daemon_network_ensure(paths.state_dir, name, &err);
+    else
+        return usage();
+    if (rc < 0) {
+        fprintf(stderr, "warmrun: %s\n", err.msg);
+        return 1;
+    }
+    if (strcmp(cmd, "create") == 0)
+        printf("%s\n", name);
+    return 0;
+}

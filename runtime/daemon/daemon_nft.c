@@ -1,0 +1,170 @@
+/* See daemon_nft.h. Every change is one nft script run by
+ * nft_run_cmd_from_buffer, which applies it as one netlink transaction:
+ * it all takes, or nothing does. */
+#include "daemon_nft.h"
+
+#include "lib/protocol_network.h"
+
+#include <errno.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+
+void daemon_nft_table(const char *net_name, char *out, size_t cap)
+{
+    snprintf(out, cap, "warmrun_%s", net_name);
+}
+
+/* Runs script; on error, err gets nft's first error line. Output (of a
+ * list command) is buffered and dropped. */
+static int run(const char *script, const char *what, wr_error *err)
+{
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx)
+        return wr_error_set(err, ENOMEM, "nftables context");
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    int rc = nft_run_cmd_from_buffer(ctx, script);
+    if (rc != 0) {
+        const char *msg = nft_ctx_get_error_buffer(ctx);
+        size_t len = msg ? strcspn(msg, "\n") : 0;
+        wr_error_set(err, EINVAL, "nftables: %s: %.*s", what, (int)len, msg ? msg : "");
+    }
+    nft_ctx_free(ctx);
+    return rc != 0 ? -1 : 0;
+}
+
+bool daemon_nft_network_exists(const char *net_name)
+{
+    char table[64], script[128];
+    daemon_nft_table(net_name, table, sizeof table);
+    snprintf(script, sizeof script, "list table ip %s", table);
+    wr_error ignored;
+    return run(script, "list", &ignored) == 0;
+}
+
+int daemon_nft_network_add(const struct wr_network *n, wr_error *err)
+{
+    char table[64], subnet[WR_CIDR_TEXT], gw[WR_IPV4_TEXT], script[4096];
+    daemon_nft_table(n->name, table, sizeof table);
+    wr_cidr_format(&n->subnet, subnet);
+    wr_ipv4_format(n->gateway, gw);
+    /* "add table" then "delete table" makes the script replace a table
+     * left by an earlier run without failing when there is none. */
+    snprintf(script, sizeof script,
+             "add table ip %1$s\n"
+             "delete table ip %1$s\n"
+             "table ip %1$s {\n"
+             "  chain postrouting {\n"
+             "    type nat hook postrouting priority srcnat; policy accept;\n"
+             "    ip saddr %2$s oifname != \"%3$s\" masquerade\n"
+             "  }\n"
+             "  chain input {\n"
+             "    type filter hook input priority filter; policy accept;\n"
+             /* Replies (to the host's own connections, and those of
+              * published ports from 127.0.0.1, whose de-masquerade has
+              * made them 127.0.0.1's by now) pass; anything new from a
+              * container to the host goes only to the gateway. */
+             "    iifname \"%3$s\" ct state established,related accept\n"
+             "    iifname \"%3$s\" ip daddr != %4$s drop\n"
+             "  }\n"
+             /* Published ports: one element per port, keyed by the host
+              * port (any local address) or address and port, commented
+              * with the container id that owns it. */
+             "  map tcp_any { type inet_service : ipv4_addr . inet_service; }\n"
+             "  map udp_any { type inet_service : ipv4_addr . inet_service; }\n"
+             "  map tcp_addr { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
+             "  map udp_addr { type ipv4_addr . inet_service : ipv4_addr . inet_service; }\n"
+             "  chain prerouting {\n"
+             "    type nat hook prerouting priority dstnat; policy accept;\n"
+             "    jump published\n"
+             "  }\n"
+             /* From the host itself, 127.0.0.1 included (route_localnet on
+              * the bridge, and the masquerade below), as Docker does
+              * without its userland proxy. */
+             "  chain output {\n"
+             "    type nat hook output priority -100; policy accept;\n"
+             "    jump published\n"
+             "  }\n"
+             "  chain published {\n"
+             "    fib daddr type local dnat ip to ip daddr . tcp dport map @tcp_addr\n"
+             "    fib daddr type local dnat ip to tcp dport map @tcp_any\n"
+             "    fib daddr type local dnat ip to ip daddr . udp dport map @udp_addr\n"
+             "    fib daddr type local dnat ip to udp dport map @udp_any\n"
+             "  }\n"
+             "  chain localnet {\n"
+             "    type nat hook postrouting priority srcnat; policy accept;\n"
+             "    oifname \"%3$s\" ip saddr 127.0.0.0/8 masquerade\n"
+             "  }\n"
+             "}\n",
+             table, subnet, n->bridge, gw);
+    return run(script, table, err);
+}
+
+int daemon_nft_network_del(const char *net_name, wr_error *err)
+{
+    char table[64], script[160];
+    daemon_nft_table(net_name, table, sizeof table);
+    snprintf(script, sizeof script, "add table ip %1$s\ndelete table ip %1$s\n", table);
+    return run(script, table, err);
+}
+
+int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr,
+                       const struct wr_publish *ports, size_t count, wr_error *err)
+{
+    char table[64], a[WR_IPV4_TEXT], host[WR_IPV4_TEXT], script[WR_PUBLISH_MAX * 160];
+    size_t len = 0;
+    daemon_nft_table(n->name, table, sizeof table);
+    wr_ipv4_format(addr, a);
+    for (size_t i = 0; i < count && i < WR_PUBLISH_MAX; i++) {
+        const struct wr_publish *p = &ports[i];
+        wr_ipv4_format(p->host_ip, host);
+        /* "create": an element of the same key (the host port taken by
+         * another container) fails the whole transaction. */
+        int m =
+            snprintf(script + len, sizeof script - len,
+                     "create element ip %s %s_%s { %s%s%u comment \"%s\" : %s . %u }\n", table,
+                     p->udp ? "udp" : "tcp", p->host_ip ? "addr" : "any", p->host_ip ? host : "",
+                     p->host_ip ? " . " : "", p->host_port, id, a, p->container_port);
+        if (m < 0 || (size_t)m >= sizeof script - len)
+            return wr_error_set(err, E2BIG, "too many published ports");
+        len += (size_t)m;
+    }
+    if (count == 0)
+        return 0;
+    if (run(script, table, err) < 0) {
+        if (strstr(err->msg, "File exists"))
+            return wr_error_set(err, EADDRINUSE,
+                                "a host port of -p is already published by another container");
+        return -1;
+    }
+    return 0;
+}
+
+int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err)
+{
+    static const char *const maps[] = {"tcp_any", "udp_any", "tcp_addr", "udp_addr"};
+    char table[64], cmd[160];
+    char script[WR_PUBLISH_MAX * 4 * 96] = "";
+    daemon_nft_table(net_name, table, sizeof table);
+    if (!daemon_nft_network_exists(net_name))
+        return 0; /* no table: no mapping left */
+    struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx)
+        return wr_error_set(err, ENOMEM, "nftables context");
+    nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
+    nft_ctx_buffer_output(ctx);
+    nft_ctx_buffer_error(ctx);
+    int rc = 0;
+    for (size_t i = 0; i < 4 && rc == 0; i++) {
+        snprintf(cmd, sizeof cmd, "list map ip %s %s", table, maps[i]);
+        if (nft_run_cmd_from_buffer(ctx, cmd) != 0)
+            continue; /* a table of an older layout: nothing published there */
+        rc = wr_nft_delete_commented(nft_ctx_get_output_buffer(ctx), id, table, maps[i], script,
+                                     sizeof script);
+    }
+    nft_ctx_free(ctx);
+    if (rc < 0)
+        return wr_error_set(err, E2BIG, "nftables: %s: too many elements of %s", table, id);
+    return script[0] ? run(script, table, err) : 0;
+}
