@@ -12,6 +12,12 @@
 #    local user ran them on the host, as root, by their path. The layers
 #    are root's alone (0700), an older store is tightened when the daemon
 #    starts, and `image ls` still works for a user.
+#  - the daemon's starts for waiting activations (--max-cold-starts) are
+#    shared by every pool: a burst on one tenant's pool took them all, and
+#    another tenant's activation got `busy`. While the daemon has other
+#    pools, one pool takes at most half of them (rounded up). The daemon is
+#    stopped while three activations queue (two for pool a, then one for
+#    pool b), so that it serves them in one go, before any start ends.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review
@@ -67,5 +73,39 @@ stop_daemon
 as_nobody "${WR[@]}" image ls >"$T/out" 2>"$err"
 is "$?" 0 "image ls still works for a user" || diag_file "$err"
 like "$(cat "$T/out")" 'busybox' "... and lists busybox"
+
+# ---- one pool cannot take every start for waiting activations --------------
+"$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" build-busybox --tag b >/dev/null 2>&1 ||
+    bail_out "cannot build busybox:b"
+start_daemon --max-cold-starts 2 || bail_out "the daemon did not start"
+wr pool create busybox --size 0 >/dev/null 2>"$err" && wr pool create busybox:b --size 0 >/dev/null 2>>"$err"
+is "$?" 0 "two pools of size 0 (a tenant's, another's)" || show_err
+# _queued N: N connections wait in the stopped daemon's backlog.
+# (the listening socket's Recv-Q).
+_queued() { [ "$(ss -xlH 2>/dev/null | awk -v s="$SOCK" '$5 == s { print $3 }')" -ge "$1" ] 2>/dev/null; }
+kill -STOP "$DAEMON_PID"
+# In this order: the daemon accepts them as they connected.
+wr activate busybox -- true >"$T/a1" 2>&1 &
+a1=$!
+poll_until 10 _queued 1 || diag "the first activation did not connect"
+wr activate busybox -- true >"$T/a2" 2>&1 &
+a2=$!
+poll_until 10 _queued 2 || diag "the second activation did not connect"
+wr activate busybox:b -- true >"$T/b1" 2>&1 &
+b1=$!
+poll_until 10 _queued 3 || diag "the third activation did not connect"
+kill -CONT "$DAEMON_PID"
+wait "$a1"
+rc_a1=$?
+wait "$a2"
+rc_a2=$?
+wait "$b1"
+rc_b1=$?
+is "$rc_b1" 0 "the other tenant's activation is served although tenant a sent two first" ||
+    diag "b1: $(cat "$T/b1")"
+is "$rc_a1" 0 "tenant a's first one is served"
+is "$rc_a2" 125 "tenant a's second one gets busy (its pool holds its half of the starts)"
+like "$(cat "$T/a2")" 'busy|already being started|half' "... with the reason"
+stop_daemon
 
 done_testing
