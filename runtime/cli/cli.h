@@ -22,6 +22,8 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv);
 int cli_image(const struct wr_paths *g, int argc, char **argv);
 int cli_bench(const struct wr_paths *g, int argc, char **argv);
 int cli_daemon(const struct wr_paths *g, int argc, char **argv);
+int cli_function(const struct wr_paths *g, int argc, char **argv);
+int cli_invoke(const struct wr_paths *g, int argc, char **argv);
 int cli_network(const struct wr_paths *g, int argc, char **argv);
 /* The path of prog beside the running warmrun (-1, errno set). */
 int cli_sibling_path(const char *prog, char *out, size_t cap);
