@@ -18,6 +18,12 @@
 #    pools, one pool takes at most half of them (rounded up). The daemon is
 #    stopped while three activations queue (two for pool a, then one for
 #    pool b), so that it serves them in one go, before any start ends.
+#  - the function Runtime API: one libmicrohttpd server, with one
+#    connection limit and no idle timeout, for every tenant's environments;
+#    a hostile runtime opened connections until the daemon held them all
+#    (300 here: 300 descriptors in the daemon; at 8192 every other
+#    tenant's runtime was refused, with a log line per refusal). One
+#    environment now holds at most 32.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review
@@ -106,6 +112,23 @@ is "$rc_b1" 0 "the other tenant's activation is served although tenant a sent tw
 is "$rc_a1" 0 "tenant a's first one is served"
 is "$rc_a2" 125 "tenant a's second one gets busy (its pool holds its half of the starts)"
 like "$(cat "$T/a2")" 'busy|already being started|half' "... with the reason"
+stop_daemon
+
+# ---- one function environment cannot hold the Runtime API's connections ----
+add_layer_image hog '{"Entrypoint": ["sh", "-c", "for i in $(seq 1 300); do sleep 600 | nc 127.0.0.1 9001 >/dev/null 2>&1 & done; sleep 600"], "Env": ["PATH=/bin"]}' \
+    "mkdir etc" || bail_out "cannot write the image"
+start_daemon || bail_out "the daemon did not start"
+fds_before=$(daemon_fds)
+wr function create hog hog --min 1 --pids-limit 700 >/dev/null 2>"$err"
+is "$?" 0 "a function whose runtime opens 300 Runtime API connections" || show_err
+# Its 300 connects are done when 300 nc run (each connects first thing).
+_ncs() { [ "$(pgrep -c -f '^nc 127.0.0.1 9001')" -ge 300 ]; }
+poll_until 60 _ncs || diag "fewer than 300 nc started"
+sleep 2 # the last connects reach the daemon's accept (not an assertion's timing)
+grew=$(($(daemon_fds) - fds_before))
+ok "$([ "$grew" -le 64 ] && echo 0 || echo 1)" \
+    "... the daemon holds $grew more descriptors (at most 32 connections of one environment)"
+wr function rm hog >/dev/null 2>&1
 stop_daemon
 
 done_testing
