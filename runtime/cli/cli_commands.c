@@ -7,6 +7,7 @@
 #include "lib/shim_client.h"
 #include "lib/api_client.h"
 #include "lib/autoscale.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -97,7 +98,13 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     int wait = 0, c;
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:v:", all_opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, ":u:v:", all_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            cli_getopt_error("pool create", "see docs/cli.md#pool-create", c, argv);
+            cli_container_options_free(&opts);
+            return WR_EXIT_USAGE;
+        }
         /* -v: Docker's --volume (on activate, -v is --verbose) */
         int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
                              : cli_container_option(&opts, c, optarg);
@@ -308,6 +315,14 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
         fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
         return WR_EXIT_USAGE;
     }
+    /* Checked here so that the line names what was given (the daemon's
+     * reply can only name the request's field). */
+    if (!wr_container_id_valid(argv[1])) {
+        cli_error("kill: \"%s\" is not a container id (lower-case hex digits, 12 as `warmrun "
+                  "ps` shows)",
+                  argv[1]);
+        return WR_EXIT_USAGE;
+    }
     struct wr_request req = {.op = WR_OP_KILL, .id = argv[1], .signal = SIGKILL};
     if (argc == 3 && (req.signal = parse_signal(argv[2])) < 0) {
         cli_error("unknown signal \"%s\"", argv[2]);
@@ -320,9 +335,11 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
     return 0;
 }
 
-int cli_stats(const struct wr_paths *g, int argc, char **argv)
+/* `warmrun stats --daemon [--json]`: the daemon's activation latency view
+ * (cli_stats.c passes its options on). */
+int cli_stats_daemon(const struct wr_paths *g, int argc, char **argv)
 {
-    int json = json_flag(argc, argv, "warmrun stats [--json]");
+    int json = json_flag(argc, argv, "warmrun stats --daemon [--json]");
     if (json < 0)
         return WR_EXIT_USAGE;
     struct wr_request req = {.op = WR_OP_STATS};

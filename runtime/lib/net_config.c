@@ -51,10 +51,9 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
     else if (strncmp(s, "bridge=", 7) == 0)
         name = s + 7;
     if (!name)
-        return wr_error_set(err, EINVAL, "--network %s: expected none, host, bridge or bridge=NAME",
-                            s);
+        return wr_error_set(err, 0, "--network %s: expected none, host, bridge or bridge=NAME", s);
     if (!wr_net_name_valid(name))
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "--network %s: a network name is a lower-case letter, then at most "
                             "%d lower-case letters, digits or '_'",
                             s, WR_NET_NAME_MAX - 1);
@@ -113,7 +112,7 @@ int wr_network_load(const char *state_dir, const char *name, struct wr_network *
 {
     char path[4096], line[256];
     if (!wr_net_name_valid(name))
-        return wr_error_set(err, EINVAL, "\"%s\" is not a network name", name);
+        return wr_error_set(err, 0, "\"%s\" is not a network name", name);
     if (record_path(state_dir, name, ".net", path, sizeof path, err) < 0)
         return -1;
     cleanup_fclose FILE *f = fopen(path, "re");

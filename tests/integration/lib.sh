@@ -282,9 +282,13 @@ daemon_fds() {
     find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
         grep -vc '^net:\['
 }
+# (the daemon's own namespace, kept open to come back after entering a
+# function environment's, is not one of them)
 daemon_netns_fds() {
+    local own
+    own=$(readlink "/proc/$DAEMON_PID/ns/net" 2>/dev/null)
     find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
-        grep -c '^net:\['
+        grep '^net:\[' | grep -vcxF "$own"
 }
 daemon_rss_kb() {
     awk '/^VmRSS:/ {print $2}' "/proc/$DAEMON_PID/status" 2>/dev/null
