@@ -440,7 +440,7 @@ static int read_docker_save(int dirfd, const char *ref, struct wr_image_plan *p,
         if (!img)
             img = json_array_size(m) == 1 ? json_array_get(m, 0) : NULL;
         if (!img)
-            return wr_error_set(err, ENOENT, "the archive has no image tagged %s", ref);
+            return wr_error_code(err, ENOENT, "the archive has no image tagged %s", ref);
     }
     const char *config = jstr(json_object_get(img, "Config"));
     json_t *layers = json_object_get(img, "Layers");

@@ -97,15 +97,15 @@ int wr_store_init(const char *root, wr_error *err)
         mode_t mode;
     } dirs[] = {
         {"images", 0755},
-        {"layers", 0755},
+        {"layers", 0700}, /* the tenants' programs: root's alone */
         {"layers/sha256", 0755},
         {"tmp", 0700}, /* staging: half-built layers are nobody's business */
     };
 
     if (wr_store_root_valid(root, err) < 0)
         return -1;
-    /* 0711: the runtime and containers may traverse the store, but only
-     * root lists it. */
+    /* 0711: users may read images/ (`image ls`), but only root lists the
+     * store; layers/ is root's alone (wr_store_layers_private). */
     if (wr_mkdirs(root, 0755, 0711, err) < 0)
         return wr_error_prefix(err, "create store");
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
@@ -114,7 +114,8 @@ int wr_store_init(const char *root, wr_error *err)
             mkdir_one(path, dirs[i].mode, err) < 0)
             return wr_error_prefix(err, "create store");
     }
-    return 0;
+    /* A store made before layers/ was 0700 (mkdir_one leaves what exists). */
+    return wr_store_layers_private(root, err);
 }
 
 /* ---- layers ----------------------------------------------------------- */

@@ -159,7 +159,8 @@ static int open_target(const struct wr_volume *v, bool want_dir, wr_error *err)
     }
     if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) {
         close(fd);
-        return wr_error_set(err, EPERM, "volume target %s is in /proc or /sys: refused", v->target);
+        return wr_error_code(err, EPERM, "volume target %s is in /proc or /sys: refused",
+                             v->target);
     }
     if (S_ISDIR(st.st_mode) != want_dir) {
         close(fd);

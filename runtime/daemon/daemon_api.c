@@ -325,11 +325,11 @@ static int kill_foreign(struct daemon *d, const struct wr_request *req, wr_error
     struct wr_state_record rec;
     pid_t parent;
     if (wr_state_read(d->g->state_dir, req->id, &rec, err) < 0 || rec.child_pid <= 0)
-        return wr_error_set(err, ENOENT, "no container %s", req->id);
+        return wr_error_code(err, ENOENT, "no container %s", req->id);
     cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, rec.child_pid, 0);
     if (pidfd < 0 || wr_proc_parent(rec.child_pid, &parent, err) < 0 || parent != rec.shim_pid ||
         !wr_state_shim_alive(&rec))
-        return wr_error_set(err, ENOENT, "no container %s", req->id);
+        return wr_error_code(err, ENOENT, "no container %s", req->id);
     if (syscall(SYS_pidfd_send_signal, pidfd, req->signal, NULL, 0) < 0)
         return wr_error_set(err, errno, "signal container %s", req->id);
     return 0;

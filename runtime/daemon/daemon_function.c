@@ -682,7 +682,7 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
 {
     struct daemon_functions *fns = d->functions;
     if (find(d, req->name))
-        return wr_error_set(err, EEXIST, "function %s already exists", req->name);
+        return wr_error_code(err, EEXIST, "function %s already exists", req->name);
     struct function *f = calloc(1, sizeof *f);
     if (!f)
         return wr_error_set(err, ENOMEM, "function");
@@ -738,7 +738,7 @@ int daemon_function_remove(struct daemon *d, const char *name, wr_error *err)
 {
     struct function *f = find(d, name), **link = &d->functions->list;
     if (!f)
-        return wr_error_set(err, ENOENT, "no function %s", name);
+        return wr_error_code(err, ENOENT, "no function %s", name);
     while (*link != f)
         link = &(*link)->next;
     *link = f->next;
@@ -783,7 +783,7 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
 {
     struct function *f = find(d, name);
     if (!f)
-        return wr_error_set(err, ENOENT, "Function not found: %s", name);
+        return wr_error_code(err, ENOENT, "Function not found: %s", name);
     if (len > WR_INVOKE_PAYLOAD_MAX)
         return wr_error_set(
             err, E2BIG, "Request must be smaller than %d bytes for the InvokeFunction operation",
@@ -797,7 +797,7 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
             idle = e;
     }
     if (!idle && f->queued >= f->queue_max + (f->spec.max - busy))
-        return wr_error_set(err, EBUSY, "Rate Exceeded.");
+        return wr_error_code(err, EBUSY, "Rate Exceeded.");
     struct invocation *inv = calloc(1, sizeof *inv);
     if (!inv || !(inv->payload = malloc(len ? len : 1))) {
         free(inv);

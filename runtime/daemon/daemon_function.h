@@ -100,6 +100,7 @@ struct fn_env {
     void *next_conn;        /* the runtime's GET next, suspended (MHD_Connection) */
     struct invocation *inv; /* assigned to it, answered or not */
     bool inv_sent;          /* the event went out on a next */
+    unsigned n_conns;       /* its Runtime API connections open (daemon_runtime_api.c) */
     struct fn_env *next;
 };
 

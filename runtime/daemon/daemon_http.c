@@ -16,6 +16,7 @@
 #include "daemon_http.h"
 
 #include "daemon_log.h"
+#include "log_budget.h"
 #include "lib/cleanup.h"
 
 #include <arpa/inet.h>
@@ -78,6 +79,7 @@ struct daemon_http {
     struct daemon_http_request *graveyard;
     struct daemon_http_request *in_handler; /* the request whose handler runs now */
     bool resumed;                           /* a connection was resumed since the last MHD_run */
+    struct log_budget log_budget;           /* what peers may make it log */
 };
 
 static struct daemon_http *http_of(struct daemon *d)
@@ -210,7 +212,7 @@ void daemon_http_respond(struct daemon_http_request *req, int status, const char
     req->answered = true;
     req->status = (unsigned)status;
     req->response = make_response(content_type, body, len, headers);
-    if (!req->response)
+    if (!req->response && log_budget_take(&req->d->http->log_budget, "http"))
         daemon_log("http: %s: no memory for the response; closing the connection", req->path);
     /* Outside the handler the connection waits suspended: the resume makes
      * MHD call access_handler again, which queues the response. */
@@ -443,9 +445,13 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     hp->graveyard = req;
 }
 
+/* libmicrohttpd's messages are about what peers sent (a bad header, a
+ * Content-Length too large), before any token is checked: bounded. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct daemon_http *hp = cls;
+    if (!log_budget_take(&hp->log_budget, "http"))
+        return;
     char line[512];
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
@@ -595,7 +601,7 @@ int daemon_http_start(struct daemon *d, const char *addr, const char *token_file
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     hp->mhd = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, d, MHD_OPTION_EXTERNAL_LOGGER,
-                               mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                               mhd_log, hp, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
                                MHD_OPTION_CONNECTION_LIMIT, (unsigned)DAEMON_HTTP_MAX_CONNS,
                                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)DAEMON_HTTP_TIMEOUT_S,
                                MHD_OPTION_NOTIFY_COMPLETED, request_completed, d, MHD_OPTION_END);

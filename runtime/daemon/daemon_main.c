@@ -154,7 +154,7 @@ static int setup(struct daemon *d, wr_error *err)
     char shim_path[PATH_MAX];
     if (geteuid() != 0)
         return wr_error_set(err, EPERM, "the daemon must run as root");
-    if (wr_store_root_valid(d->g->root, err) < 0 ||
+    if (wr_store_root_valid(d->g->root, err) < 0 || wr_store_layers_private(d->g->root, err) < 0 ||
         wr_state_dir_prepare(d->g->state_dir, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0)
         return -1;

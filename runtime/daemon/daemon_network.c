@@ -109,8 +109,8 @@ static int check_overlap(const char *state_dir, const struct wr_network *n, wr_e
     for (size_t i = 0; i < count; i++)
         if (wr_cidr_overlap(&n->subnet, &list[i].subnet)) {
             wr_cidr_format(&list[i].subnet, theirs);
-            return wr_error_set(err, EEXIST, "subnet %s overlaps network %s (%s)", mine,
-                                list[i].name, theirs);
+            return wr_error_code(err, EEXIST, "subnet %s overlaps network %s (%s)", mine,
+                                 list[i].name, theirs);
         }
     struct ifaddrs *ifa = NULL;
     if (getifaddrs(&ifa) < 0)
@@ -125,8 +125,8 @@ static int check_overlap(const char *state_dir, const struct wr_network *n, wr_e
         if (!wr_cidr_overlap(&n->subnet, &c))
             continue;
         wr_cidr_format(&c, theirs);
-        rc = wr_error_set(err, EEXIST, "subnet %s overlaps %s of host interface %s", mine, theirs,
-                          a->ifa_name);
+        rc = wr_error_code(err, EEXIST, "subnet %s overlaps %s of host interface %s", mine, theirs,
+                           a->ifa_name);
     }
     freeifaddrs(ifa);
     return rc;
@@ -135,7 +135,7 @@ static int check_overlap(const char *state_dir, const struct wr_network *n, wr_e
 static int create_checked(const char *state_dir, const struct wr_network *n, wr_error *err)
 {
     if (if_nametoindex(n->bridge))
-        return wr_error_set(err, EEXIST, "an interface named %s exists already", n->bridge);
+        return wr_error_code(err, EEXIST, "an interface named %s exists already", n->bridge);
     if (check_overlap(state_dir, n, err) < 0)
         return -1;
     /* The record first, so that a failure below is undone by removing
@@ -176,7 +176,7 @@ int daemon_network_create(const char *state_dir, const char *name, const char *s
     snprintf(n.bridge, sizeof n.bridge, "%.15s", bridge);
     struct wr_network existing;
     if (wr_network_load(state_dir, name, &existing, err) == 0)
-        return wr_error_set(err, EEXIST, "network %s already exists", name);
+        return wr_error_code(err, EEXIST, "network %s already exists", name);
     wr_error_clear(err);
     return create_checked(state_dir, &n, err);
 }

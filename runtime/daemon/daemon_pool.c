@@ -318,7 +318,7 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
 {
     struct pool *p = daemon_find_pool(d, ref);
     if (!p)
-        return wr_error_set(err, ENOENT, "no pool for image %s", ref);
+        return wr_error_code(err, ENOENT, "no pool for image %s", ref);
     daemon_pool_destroy(d, p);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "daemon_runtime_api.h"
 
 #include "daemon_log.h"
+#include "log_budget.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -20,6 +21,11 @@
 
 #define PREFIX "/2018-06-01/runtime/"
 
+/* Connections one environment may hold open at once (see
+ * daemon_runtime_api_accept); more are closed at accept. */
+#define RUNTIME_API_CONNS_PER_ENV 32u
+
+static struct log_budget refusals_logged;
 static struct MHD_Daemon *mhd;
 static struct daemon *owner;
 /* The environment of each accepted connection, by its descriptor. */
@@ -200,9 +206,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     (void)socket_context;
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-    if (code == MHD_CONNECTION_NOTIFY_CLOSED && ci && ci->connect_fd >= 0 &&
-        (size_t)ci->connect_fd < by_fd_cap)
+    if (!ci || ci->connect_fd < 0 || (size_t)ci->connect_fd >= by_fd_cap)
+        return;
+    struct fn_env *env = by_fd[ci->connect_fd];
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && env)
+        env->n_conns++;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        if (env && env->n_conns > 0)
+            env->n_conns--;
         by_fd[ci->connect_fd] = NULL;
+    }
 }
 
 int daemon_runtime_api_start(struct daemon *d, struct fn_watch *w, wr_error *err)
@@ -264,6 +277,14 @@ void daemon_runtime_api_accept(struct fn_env *env)
             accept4(env->listen_fd, (struct sockaddr *)&sa, &salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
+        /* A runtime needs a connection or two (its next, its answer); the
+         * server and its connection limit are shared by every tenant's
+         * environments, and connections have no idle timeout: one
+         * runtime must not hold them all. */
+        if (env->n_conns >= RUNTIME_API_CONNS_PER_ENV) {
+            close(fd);
+            continue;
+        }
         if ((size_t)fd >= by_fd_cap) {
             size_t cap = (size_t)fd * 2 + 64;
             struct fn_env **m = realloc(by_fd, cap * sizeof *m);
@@ -279,7 +300,8 @@ void daemon_runtime_api_accept(struct fn_env *env)
         /* MHD owns fd from here, also on failure (it closes it). */
         if (MHD_add_connection(mhd, fd, (struct sockaddr *)&sa, salen) != MHD_YES) {
             by_fd[fd] = NULL;
-            daemon_log("function environment %s: Runtime API connection refused", env->id);
+            if (log_budget_take(&refusals_logged, "Runtime API"))
+                daemon_log("function environment %s: Runtime API connection refused", env->id);
         }
     }
 }

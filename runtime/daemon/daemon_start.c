@@ -114,6 +114,19 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
         daemon_send_error(c, "busy", msg);
         return false;
     }
+    /* The starts are shared by every pool (every tenant): a burst on one
+     * must leave some for the others, so while there are others one pool
+     * holds at most half of them, rounded up. */
+    long share = d->pools && d->pools->next ? (d->max_starting + 1) / 2 : d->max_starting;
+    if (p->starting >= share) {
+        snprintf(msg, sizeof msg,
+                 "pool %s has no warm container and %ld are already being started for it, "
+                 "half of daemon --max-cold-starts %ld (the rest is for other pools); retry, or "
+                 "make the pool larger",
+                 p->image, p->starting, d->max_starting);
+        daemon_send_error(c, "busy", msg);
+        return false;
+    }
     /* A request the container could not take is refused before a container
      * is made for it (the id is a stand-in of the real one's length). */
     cleanup_free char *big = NULL;

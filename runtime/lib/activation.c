@@ -92,7 +92,7 @@ ssize_t wr_activation_finish(struct wr_activation_writer *w, const char *cwd, co
                              wr_error *err)
 {
     if (w->argc == 0)
-        return wr_error_set(err, EINVAL, "no command to run");
+        return wr_error_code(err, EINVAL, "no command to run");
     if (cwd[0] != '/')
         return wr_error_set(err, EINVAL, "working directory \"%.64s\" is not absolute", cwd);
     if (strlen(hostname) > WR_HOSTNAME_MAX)

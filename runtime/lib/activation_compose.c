@@ -81,8 +81,8 @@ ssize_t wr_activation_compose_env(const struct wr_image *img, const struct wr_re
         if (wr_activation_add_arg(&w, cmd[i], err) < 0)
             return -1;
     if (w.argc == 0)
-        return wr_error_set(err, EINVAL, "no command given and image %s:%s has no default command",
-                            img->name, img->tag);
+        return wr_error_code(err, EINVAL, "no command given and image %s:%s has no default command",
+                             img->name, img->tag);
 
     snprintf(hostname_env, sizeof hostname_env, "HOSTNAME=%s", hostname);
     char *defaults[2 + WR_RESOURCES_ENV_MAX] = {(char *)WR_DEFAULT_PATH_ENV, hostname_env};

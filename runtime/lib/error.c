@@ -20,6 +20,17 @@ int wr_error_set(wr_error *err, int errnum, const char *fmt, ...)
     return -1;
 }
 
+int wr_error_code(wr_error *err, int errnum, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    // cppcheck-suppress ctuuninitvar
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->errnum = errnum;
+    return -1;
+}
+
 int wr_error_prefix(wr_error *err, const char *fmt, ...)
 {
     char prefix[WR_ERROR_MSG_MAX];

@@ -21,6 +21,14 @@ typedef struct wr_error {
 int wr_error_set(wr_error *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Records an error that is a condition, not an OS call's failure (no such
+ * pool, a name already taken, a refused target): errnum only classifies it
+ * (the API's error codes follow it: ENOENT is not_found...) and no
+ * strerror text is appended, so the message reads as one plain line.
+ * Returns -1. */
+int wr_error_code(wr_error *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Prepends "context: " to an error already set; returns -1. */
 int wr_error_prefix(wr_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

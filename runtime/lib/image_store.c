@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +158,25 @@ int wr_store_root_valid(const char *root, wr_error *err)
                                 c);
         }
     }
+    return 0;
+}
+
+int wr_store_layers_private(const char *root, wr_error *err)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%.*s/layers", wr_store_root_len(root), root);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return wr_error_set(err, ENAMETOOLONG, "store root %.200s", root);
+    cleanup_close int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return wr_error_set(err, errno, "%s", path);
+    if (st.st_uid != 0)
+        return wr_error_set(err, EPERM, "%s is not owned by root", path);
+    if ((st.st_mode & 077) && fchmod(fd, 0700) < 0)
+        return wr_error_set(err, errno, "chmod 0700 %s", path);
     return 0;
 }
 
@@ -359,9 +379,12 @@ static int parse_layers(json_t *layers, const char *root, struct wr_image *img, 
         if (w < 0 || (size_t)w >= one)
             return wr_error_set(err, EOVERFLOW, "layer path too long");
         struct stat st;
-        if (stat(dir, &st) < 0)
+        /* Only root sees into layers/ (wr_store_layers_private): a user's
+         * `image ls` takes the manifest's word; the runtime, root, checks. */
+        int seen = stat(dir, &st);
+        if (seen < 0 && !(errno == EACCES && geteuid() != 0))
             return wr_error_set(err, errno, "layer %.19s...: %s", id, dir);
-        if (!S_ISDIR(st.st_mode))
+        if (seen == 0 && !S_ISDIR(st.st_mode))
             return wr_error_set(err, ENOTDIR, "layer %.19s...: %s", id, dir);
         pos += (size_t)w;
         lower[pos++] = ':';

@@ -58,6 +58,15 @@ static inline void wr_image_freep(struct wr_image **img)
  * options cannot carry (',', ':', '\\', whitespace). */
 int wr_store_root_valid(const char *root, wr_error *err);
 
+/* Makes <root>/layers root's alone (0700) when it is more open. Images are
+ * the tenants': a layer may hold setuid-root or file-capability programs,
+ * which any host user could otherwise run as root by their path
+ * (CVE-2021-41091's class; Docker's data root is 0710 for it). The store
+ * root stays 0711 so that users can still read images/ (`image ls`). A
+ * missing store or layers directory is left alone (0); a layers path that
+ * is not a directory of root's is an error (-1, err filled). */
+int wr_store_layers_private(const char *root, wr_error *err);
+
 /* Length of root without trailing slashes, so that "/srv/wr/" and "/srv/wr"
  * give the same paths (and "/" gives "/images/..."): both sides of the
  * store build their paths as "%.*s/...". */

@@ -196,7 +196,7 @@ int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
     }
     char subnet[WR_CIDR_TEXT];
     wr_cidr_format(&n->subnet, subnet);
-    return wr_error_set(err, ENOSPC, "network %s: no free address in %s", n->name, subnet);
+    return wr_error_code(err, ENOSPC, "network %s: no free address in %s", n->name, subnet);
 }
 
 static int rewrite_pruned(const char *state_dir, const char *net_name, const char *id,

@@ -117,7 +117,7 @@ int wr_network_load(const char *state_dir, const char *name, struct wr_network *
         return -1;
     cleanup_fclose FILE *f = fopen(path, "re");
     if (!f)
-        return errno == ENOENT ? wr_error_set(err, ENOENT, "no network %s", name)
+        return errno == ENOENT ? wr_error_code(err, ENOENT, "no network %s", name)
                                : wr_error_set(err, errno, "open %s", path);
     memset(n, 0, sizeof *n);
     bool have_subnet = false;
@@ -151,7 +151,7 @@ int wr_network_save(const char *state_dir, const struct wr_network *n, wr_error 
     int len =
         snprintf(text, sizeof text, "name=%s\nbridge=%s\nsubnet=%s\n", n->name, n->bridge, subnet);
     if (access(path, F_OK) == 0)
-        return wr_error_set(err, EEXIST, "network %s already exists", n->name);
+        return wr_error_code(err, EEXIST, "network %s already exists", n->name);
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
         return wr_error_set(err, errno, "create %s", tmp);

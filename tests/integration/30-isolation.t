@@ -81,9 +81,14 @@ for mode in cold warm; do
     # Besides these, only the read-only and masked paths of /proc and /sys
     # (which of them exist depends on the kernel).
     masks='^/proc/(bus|fs|irq|sys|sysrq-trigger|acpi|kcore|keys|latency_stats|timer_list|timer_stats|sched_debug|scsi)$|^/sys/firmware$'
+    # Every container has cgroups of its own (for accounting, limits or
+    # not): their hierarchies are mounted under /sys/fs/cgroup, read-only.
+    cgroups='^/sys/fs/cgroup(/[a-z_,]+)?$'
+    in_container 'awk '\''$2 ~ "^/sys/fs/cgroup" && $4 !~ /(^|,)ro(,|$)/ {print "rw: " $2}'\'' /proc/mounts; echo checked'
+    is "$(cat "$out")" checked "$m every cgroup hierarchy mounted inside is read-only"
     in_container 'awk '\''{print $2}'\'' /proc/mounts | sort'
-    is "$(grep -Ev "$masks" "$out" | tr '\n' ' ')" "/ /dev /dev/full /dev/mqueue /dev/null /dev/pts /dev/random /dev/shm /dev/tty /dev/urandom /dev/zero /etc/hostname /etc/hosts /etc/resolv.conf /proc /sys " \
-        "$m the only mounts are /, /proc, /sys, /dev's (the container's own safe nodes, bound), the runtime's /etc files, and the masks"
+    is "$(grep -Ev "$masks|$cgroups" "$out" | tr '\n' ' ')" "/ /dev /dev/full /dev/mqueue /dev/null /dev/pts /dev/random /dev/shm /dev/tty /dev/urandom /dev/zero /etc/hostname /etc/hosts /etc/resolv.conf /proc /sys " \
+        "$m the only mounts are /, /proc, /sys, /dev's (the container's own safe nodes, bound), the runtime's /etc files, its own cgroups and the masks"
 
     # --- /dev ----------------------------------------------------------------------
     in_container 'for d in null zero full random urandom tty; do test -c /dev/$d || echo "no $d"; done
