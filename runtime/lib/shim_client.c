@@ -121,7 +121,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     for (size_t i = 0; i < spec->n_publish; i++)
         if (add_arg_pair(&ra, "--publish", spec->publish[i]) < 0)
             return wr_error_set(err, E2BIG, "too many settings");
-    if (spec->n_publish && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
+    bool cni = spec->network && strncmp(spec->network, "cni:", 4) == 0;
+    if ((spec->n_publish || cni) && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
         return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
