@@ -107,8 +107,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         wr_resources_workload_cpus(&opt->resources, &opt->workload_cpus);
     if (opt->net.kind == WR_NET_CNI && !opt->net_helper)
         return wr_error_set(err, EINVAL, "--network cni needs --net-helper");
-    if (opt->n_publish && ((opt->net.kind != WR_NET_BRIDGE && opt->net.kind != WR_NET_CNI) ||
-                           !opt->net_helper))
+    if (opt->n_publish &&
+        ((opt->net.kind != WR_NET_BRIDGE && opt->net.kind != WR_NET_CNI) || !opt->net_helper))
         return wr_error_set(err, EINVAL, "-p needs --network bridge or cni (and --net-helper)");
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,

@@ -338,7 +338,8 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .net_helper = net_helper,
         .volumes = &o->req.volumes,
     };
-    if ((o->n_publish || strncmp(o->c.network, "cni:", 4) == 0) && cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
+    if ((o->n_publish || strncmp(o->c.network, "cni:", 4) == 0) &&
+        cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
         return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||
         wr_security_encode_for(&profile, img->user, security, sizeof security, err) < 0 ||

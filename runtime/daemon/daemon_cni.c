@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -73,14 +74,12 @@ static json_t *load_conflist(const char *dir, const char *name, wr_error *err)
     }
     free(names);
     if (!found)
-        return wr_error_set(err, 0, "cni:%s: no conflist named %s in %s", name, name, dir),
-               NULL;
+        return wr_error_set(err, 0, "cni:%s: no conflist named %s in %s", name, name, dir), NULL;
     json_t *plugins = json_object_get(found, "plugins");
     if (!json_is_array(plugins) || json_array_size(plugins) == 0 ||
         !json_is_string(json_object_get(found, "cniVersion"))) {
         json_decref(found);
-        return wr_error_set(err, 0, "cni:%s: the conflist needs cniVersion and plugins",
-                            name),
+        return wr_error_set(err, 0, "cni:%s: the conflist needs cniVersion and plugins", name),
                NULL;
     }
     size_t i;
@@ -90,17 +89,14 @@ static json_t *load_conflist(const char *dir, const char *name, wr_error *err)
         const char *type = json_string_value(json_object_get(p, "type"));
         if (!type || !*type || strchr(type, '/') || strcmp(type, "..") == 0) {
             json_decref(found);
-            return wr_error_set(err, 0, "cni:%s: plugin %zu has no valid \"type\"", name,
-                                i),
-                   NULL;
+            return wr_error_set(err, 0, "cni:%s: plugin %zu has no valid \"type\"", name, i), NULL;
         }
     }
     return found;
 }
 
 /* The executable TYPE in one of CNI_PATH's directories. */
-static int find_plugin(const char *cni_path, const char *type, char *out, size_t cap,
-                       wr_error *err)
+static int find_plugin(const char *cni_path, const char *type, char *out, size_t cap, wr_error *err)
 {
     const char *d = cni_path;
     while (*d) {
@@ -181,8 +177,8 @@ static char *exchange(int in, int out, const char *conf, long long deadline, wr_
 /* One plugin execution. *result: its stdout JSON for ADD (NULL for DEL).
  * Errors: "plugin TYPE: MSG" from its error JSON (msg, details, code), or
  * its exit status. */
-static int exec_plugin(const char *cni_path, const char *command, const char *id,
-                       const char *netns, json_t *conf, json_t **result, wr_error *err)
+static int exec_plugin(const char *cni_path, const char *command, const char *id, const char *netns,
+                       json_t *conf, json_t **result, wr_error *err)
 {
     const char *type = json_string_value(json_object_get(conf, "type"));
     char exe[4096], e_cmd[64], e_id[128], e_ns[4200], e_path[4200];
@@ -198,8 +194,10 @@ static int exec_plugin(const char *cni_path, const char *command, const char *id
     snprintf(e_ns, sizeof e_ns, "CNI_NETNS=%s", netns ? netns : "");
     snprintf(e_path, sizeof e_path, "CNI_PATH=%s", cni_path);
     /* PATH: plugins run iptables and the like (portmap, bridge's ipMasq). */
-    char *envp[] = {e_cmd, e_id, e_ns, (char *)"CNI_IFNAME=eth0", e_path,
-                    (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    char *envp[] = {e_cmd,  e_id,
+                    e_ns,   (char *)"CNI_IFNAME=eth0",
+                    e_path, (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                    NULL};
     char *argv[] = {(char *)type, NULL};
     int in[2], out[2];
     if (pipe2(in, O_CLOEXEC) < 0)
@@ -244,8 +242,7 @@ static int exec_plugin(const char *cni_path, const char *command, const char *id
                                 details && *details ? ": " : "", details ? details : "",
                                 (long long)code);
         if (WIFSIGNALED(status))
-            return wr_error_set(err, 0, "plugin %s: killed by signal %d", type,
-                                WTERMSIG(status));
+            return wr_error_set(err, 0, "plugin %s: killed by signal %d", type, WTERMSIG(status));
         return wr_error_set(err, 0, "plugin %s: exit status %d", type, WEXITSTATUS(status));
     }
     if (result) {
@@ -295,8 +292,7 @@ static int run_del(json_t *list, const char *cni_path, const char *id, const cha
     return rc;
 }
 
-static int record_path(const char *state_dir, const char *id, char *out, size_t cap,
-                       wr_error *err)
+static int record_path(const char *state_dir, const char *id, char *out, size_t cap, wr_error *err)
 {
     if (!wr_container_id_valid(id))
         return wr_error_set(err, EINVAL, "\"%s\" is not a container id", id);
@@ -359,8 +355,8 @@ int daemon_cni_add(const char *state_dir, const char *name, const char *id, cons
     /* Every plugin present before anything is made. */
     json_array_foreach(plugins, i, p)
     {
-        if (find_plugin(cni_path, json_string_value(json_object_get(p, "type")), path,
-                        sizeof path, err) < 0)
+        if (find_plugin(cni_path, json_string_value(json_object_get(p, "type")), path, sizeof path,
+                        err) < 0)
             return wr_error_prefix(err, "cni:%s", name);
     }
     daemon_cni_reconcile(state_dir); /* a gone container's ports are free again */
@@ -373,9 +369,8 @@ int daemon_cni_add(const char *state_dir, const char *name, const char *id, cons
     /* The record before the first ADD: whatever a killed shim leaves, a
      * reconciler finds and DELs. */
     cleanup_json json_t *rec =
-        json_pack("{s:s,s:s,s:O,s:O,s:I,s:I}", "name", name, "cniPath", cni_path, "conflist",
-                  list, "portMappings", ports, "pid", (json_int_t)holder, "start",
-                  (json_int_t)start);
+        json_pack("{s:s,s:s,s:O,s:O,s:I,s:I}", "name", name, "cniPath", cni_path, "conflist", list,
+                  "portMappings", ports, "pid", (json_int_t)holder, "start", (json_int_t)start);
     if (!rec || record_write(path, rec, err) < 0)
         return rec ? -1 : wr_error_set(err, ENOMEM, "cni record");
     cleanup_json json_t *prev = NULL;
@@ -430,6 +425,26 @@ int daemon_cni_del(const char *state_dir, const char *id, const char *netns, wr_
     return rc;
 }
 
+/* Whether pid is still the process that started at start, and not a
+ * zombie: a SIGKILLed shim whose parent (a killed daemon's heir) has not
+ * reaped it yet is gone for our purpose. */
+static bool holder_alive(pid_t pid, json_int_t start)
+{
+    char path[64], buf[512];
+    uint64_t now;
+    wr_error ignored;
+    if (pid <= 0 || wr_proc_start_time(pid, &now, &ignored) < 0 || (json_int_t)now != start)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* comm may hold anything */
+    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 void daemon_cni_reconcile(const char *state_dir)
 {
     char dir[4096], path[4400];
@@ -446,12 +461,10 @@ void daemon_cni_reconcile(const char *state_dir)
         snprintf(id, sizeof id, "%.*s", (int)(len - 5), de->d_name);
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
         cleanup_json json_t *rec = json_load_file(path, 0, NULL);
-        uint64_t start;
         wr_error ignored;
-        pid_t pid = (pid_t)json_integer_value(json_object_get(rec, "pid"));
-        if (pid > 0 && wr_proc_start_time(pid, &start, &ignored) == 0 &&
-            (json_int_t)start == json_integer_value(json_object_get(rec, "start")))
-            continue; /* its shim is alive */
+        if (holder_alive((pid_t)json_integer_value(json_object_get(rec, "pid")),
+                         json_integer_value(json_object_get(rec, "start"))))
+            continue;
         daemon_cni_del(state_dir, id, NULL, &ignored);
     }
 }

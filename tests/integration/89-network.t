@@ -42,6 +42,8 @@ net_cleanup() {
     ip link del "$BR" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
     nft delete table ip "warmrun_${NET}x" 2>/dev/null
+    ip link del "${BR}y" 2>/dev/null
+    nft delete table ip "warmrun_${NET}y" 2>/dev/null
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 
@@ -146,6 +148,18 @@ like "$(sed -n 1p "$out")" "^pong-$$\$" "a bridge container reaches the server n
 like "$(sed -n 2p "$out")" "^gw-ok\$" "... and pings the gateway"
 like "$(sed -n 3p "$out")" "^pong-$$\$" "... and reaches a host service on the gateway address"
 like "$(sed -n 4p "$out")" "^filtered\$" "... but not one on another interface of the host"
+# Isolation between networks: a container of another warmrun network
+# reaches its own gateway but nothing on this network's bridge.
+YSUB=10.$OCT2.$(((OCT3 + 3) % 250))
+ip -n "$NS" route add default via "$GW" # so that only the filter can stop the replies
+wr network create "${NET}y" --subnet "$YSUB.0/24" --bridge "${BR}y" >/dev/null 2>"$err" ||
+    diag_file "$err"
+wr activate --network bridge="${NET}y" busybox -- \
+    sh -c "ping -c 1 -W 2 $YSUB.1 >/dev/null && echo gw-ok; timeout 3 wget -q -O - http://$SERVER:8080/ping || echo isolated" \
+    >"$out" 2>"$err"
+is "$(cat "$out")" "gw-ok
+isolated" "a container of another network cannot reach this network's bridge" || diag_file "$err"
+wr network rm "${NET}y" >/dev/null 2>&1
 pkill -f "busybox httpd -p $GW:8081" 2>/dev/null
 pkill -f "busybox httpd -p $OTHER:8082" 2>/dev/null
 pkill -f "busybox httpd -p $SERVER:8080" 2>/dev/null

@@ -72,7 +72,7 @@ veths() { ip -o link show master "$BR" 2>/dev/null | awk -F': ' '{print $2}' | s
 ipam_leases() { ls "$DATA/$NET" 2>/dev/null | grep -E '^[0-9]+\.' ; }
 # portmap's per-container entries name the network in their comments.
 ipt_entries() { iptables-save 2>/dev/null | grep -c -e "$NET" -e "$PFX\\."; }
-records_diag() { for f in "$STATE"/cni/*.json; do [ -e "$f" ] || continue; p=$(grep -o '"pid":[0-9]*' "$f" | cut -d: -f2); diag "$f: pid $p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80) result:$(grep -c '"result"' "$f")"; done; }
+records_diag() { for f in "$STATE"/cni/*.json; do [ -e "$f" ] || continue; p=$(grep -o '"pid":[0-9]*' "$f" | cut -d: -f2); diag "$f: pid $p $(tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | cut -c1-80) result:$(grep -c '"result"' "$f")"; diag "$(grep "$(basename "$f" .json)" "$DAEMON_LOG")"; done; }
 IPT_START=$(ipt_entries)
 
 # A server namespace on the bridge (made here, so that it exists first).
