@@ -47,7 +47,9 @@ net_cleanup() {
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 
-our_links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(wr[0-9a-f]{12}|$BR)$" | sort; }
+# Only this test's: the veths on its bridge (other runs' containers have
+# wr<id> veths too), and the bridge.
+our_links() { { ip -o link show master "$BR" 2>/dev/null; ip -o link show "$BR" 2>/dev/null; } | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(wr[0-9a-f]{12}|$BR)$" | sort; }
 our_table() { nft list table ip "warmrun_$NET" 2>/dev/null; }
 leases() { grep -v '^last ' "$STATE/networks/$NET.leases" 2>/dev/null; }
 # A container's teardown (veth, mappings, lease) finishes in a detached
@@ -246,7 +248,7 @@ wait_pool_full busybox:latest 30
 # A shim releases its lease after it has reported the exit: poll.
 poll_until 10 sh -c "[ \$(grep -vc '^last ' '$STATE/networks/$NET.leases') -le 2 ]"
 is "$(leases | wc -l)" 2 "after them: leases of the two warm containers only"
-poll_until 10 sh -c "[ \$(ip -o link show | grep -cE ': wr[0-9a-f]{12}@') -le 2 ]"
+poll_until 10 sh -c "[ \$(ip -o link show master $BR | grep -cE ': wr[0-9a-f]{12}@') -le 2 ]"
 is "$(our_links | wc -l)" 3 "after them: the veths of the two warm containers only"
 shims() { pgrep -f "warmrun-shim .*--state-dir $STATE " | tr '\n' ' '; }
 OLD=$(shims)
@@ -262,7 +264,7 @@ for round in 1 2 3 4 5; do
     kill -KILL $p
     sleep 0.2
 done
-poll_until 10 sh -c "! ip -o link show | grep -qE ': wr[0-9a-f]{12}@if'"
+poll_until 10 sh -c "! ip -o link show master $BR | grep -qE ': wr[0-9a-f]{12}@if'"
 is "$(our_links)" "$BR" "daemon and shims SIGKILLed: their veths are gone"
 # (A warm shim that saw the daemon go may have released its lease itself
 # before its SIGKILL: the file holds some or all of the dead ones.)
@@ -276,7 +278,7 @@ is "$kept|$(leases | wc -l)" "0|2" "a restarted daemon reconciles the leases of 
 wr pool rm busybox >/dev/null 2>&1
 stop_daemon >/dev/null 2>&1
 DAEMON_PID=
-poll_until 10 sh -c "! ip -o link show | grep -qE ': wr[0-9a-f]{12}@if'"
+poll_until 10 sh -c "! ip -o link show master $BR | grep -qE ': wr[0-9a-f]{12}@if'"
 poll_until 10 sh -c "! grep -qv '^last ' '$STATE/networks/$NET.leases'"
 is "$(our_links)" "$BR" "no veth left"
 is "$(leases)" "" "no lease left"
