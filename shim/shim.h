@@ -38,6 +38,11 @@ struct shim_options {
     size_t n_publish;
     const char *net_helper;    /* --net-helper: warmrun-daemon, for publishing */
     struct wr_volumes volumes; /* --volume, in order (volumes.h) */
+    bool netns_recycle;        /* --netns-recycle: offer the namespace back after the exit */
+    /* --netns-reuse=N: enter SHIM_NETNS_FD instead of a new one, whose
+     * pristine socket count is N (shim_netns.c) */
+    bool netns_reuse;
+    long netns_sockets;
 };
 
 /* The container's bridge network, host side (shim_network.c). */
@@ -89,6 +94,9 @@ struct shim {
     char cold_reason[WR_ERROR_MSG_MAX];
     struct shim_resources res;
     struct shim_network net;
+    /* With --netns-recycle: how many sockets (all the kernel's own) its
+     * network namespace held once set up, before any workload; -1 unknown. */
+    long netns_sockets;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
@@ -125,6 +133,14 @@ int shim_net_helper(struct shim *sh, char **args, size_t n_args, wr_error *err);
 /* cni:NAME (shim_cni.c): ADD after the clone, DEL at release. */
 int shim_cni_add(struct shim *sh, int netns_fd, wr_error *err);
 void shim_cni_del(struct shim *sh);
+/* With --netns-recycle, once the container is set up: records its network
+ * namespace's socket count (netns_sockets), the pristine check's baseline. */
+void shim_netns_baseline(struct shim *sh);
+/* With --netns-recycle, once the container has exited (every process of
+ * its pid namespace is dead): checks that its network namespace is
+ * pristine and, if so, sends it to the spawner (WR_MSG_NETNS). Best
+ * effort: a namespace that is not offered is destroyed as usual. */
+void shim_netns_offer(struct shim *sh);
 
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);

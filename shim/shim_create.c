@@ -66,6 +66,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
         args.flags &= ~(uint64_t)CLONE_NEWCGROUP; /* entered once in its v1 cgroups */
     if (sh->opt.net.kind == WR_NET_HOST)
         args.flags &= ~(uint64_t)CLONE_NEWNET; /* --network host: documented as weaker */
+    if (sh->opt.netns_reuse)
+        args.flags &= ~(uint64_t)CLONE_NEWNET; /* the child enters the recycled one */
     char staging[PATH_MAX];
     int len = snprintf(staging, sizeof staging, "%s/mnt", sh->opt.state_dir);
     if (len < 0 || (size_t)len >= sizeof staging)
@@ -92,6 +94,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
             .host_network = sh->opt.net.kind == WR_NET_HOST,
             .net_address = sh->net.leased ? sh->net.addr : 0,
+            .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters
@@ -99,12 +102,15 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
          * the cgroup directory it was cloned into, nothing of the host's
          * (container_fds.c). 0, 1 and 2 stay until the container has its
          * own /dev/null to put there (rootfs.c). */
-        const int keep[] = {0, 1, 2, child_init, SHIM_ACT_FD, sh->userns_fd, sh->res.mlock_fd};
+        const int keep[] = {
+            0, 1, 2, child_init, SHIM_ACT_FD, sh->userns_fd, sh->res.mlock_fd, cfg.netns_fd};
         wr_close_fds_except(keep, sizeof keep / sizeof *keep);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
     sh->child = pid;
     sh->pidfd = pidfd;
+    if (sh->opt.netns_reuse)
+        close(SHIM_NETNS_FD); /* held from now on as ns_fds[1], like a new one */
     if (shim_resources_attach(sh, err) < 0)
         return -1;
     static const char *const held[] = {"mnt", "net", "ipc"};
@@ -248,6 +254,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
         return -1;
     if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)
         return -1;
+    shim_netns_baseline(sh);
     /* Filled under SCHED_IDLE (see shim_client.c); from now on the shim is
      * on the path of the workload's exit report. */
     struct sched_param normal = {.sched_priority = 0};

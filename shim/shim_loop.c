@@ -101,6 +101,9 @@ static void report_exit(struct shim *sh)
             warn(sh, "report exit to client", NULL);
         free(text);
     }
+    /* After the client's event (off its path), before EXITED (after which
+     * the spawner lets go of the control socket). */
+    shim_netns_offer(sh);
     if (sh->ctl >= 0)
         (void)send(sh->ctl, &m, sizeof m, MSG_NOSIGNAL);
 }

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
                       .sigfd = -1,
                       .ns_fds = {-1, -1, -1},
                       .userns_fd = -1,
+                      .netns_sockets = -1,
                       .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
@@ -62,11 +63,18 @@ int main(int argc, char **argv)
     fcntl(SHIM_CTL_FD, F_SETFD, FD_CLOEXEC);
     fcntl(SHIM_ACT_FD, F_SETFD, FD_CLOEXEC);
     /* Nothing else we may have inherited belongs to us or the container. */
-    close_range(SHIM_ACT_FD + 1, ~0U, 0);
+    close_range(SHIM_NETNS_FD + 1, ~0U, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
 
     if (shim_parse_options(argc, argv, &sh.opt, &err) < 0) {
+        report_failure(&sh, &err);
+        return 2;
+    }
+    if (!sh.opt.netns_reuse)
+        close(SHIM_NETNS_FD);
+    else if (fcntl(SHIM_NETNS_FD, F_SETFD, FD_CLOEXEC) < 0) {
+        wr_error_set(&err, errno, "--netns-reuse without a namespace on fd %d", SHIM_NETNS_FD);
         report_failure(&sh, &err);
         return 2;
     }

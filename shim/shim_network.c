@@ -24,6 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
+static int run_helper(struct shim *sh, const char *command, const char *addr, wr_error *err);
+
 int shim_network_prepare(struct shim *sh, wr_error *err)
 {
     struct shim_network *sn = &sh->net;
@@ -31,12 +33,23 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
         /* The host's network namespace belongs to the host's user
          * namespace: a container root mapped elsewhere could neither
          * mount its sysfs nor be held to it (Docker refuses this too). */
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "--network host cannot be combined with a user namespace (--userns)");
     if (sh->opt.net.kind != WR_NET_BRIDGE)
         return 0;
-    if (wr_network_load(sh->opt.state_dir, sh->opt.net.name, &sn->net, err) < 0)
-        return -1;
+    if (wr_network_load(sh->opt.state_dir, sh->opt.net.name, &sn->net, err) < 0) {
+        /* The default network is made on first use (docs/network.md), by
+         * whoever uses it first: a pool's fill or a cold start alike. */
+        if (err->errnum != ENOENT || strcmp(sh->opt.net.name, WR_NET_DEFAULT_NAME) != 0)
+            return -1;
+        wr_error_clear(err);
+        if (!sh->opt.net_helper)
+            return wr_error_set(err, ENOENT, "no network %s (and no --net-helper to make it)",
+                                WR_NET_DEFAULT_NAME);
+        if (run_helper(sh, "ensure", NULL, err) < 0 ||
+            wr_network_load(sh->opt.state_dir, sh->opt.net.name, &sn->net, err) < 0)
+            return wr_error_prefix(err, "default network %s", WR_NET_DEFAULT_NAME);
+    }
     sn->bridge_index = if_nametoindex(sn->net.bridge);
     if (!sn->bridge_index)
         return wr_error_set(err, ENODEV,
@@ -146,8 +159,12 @@ static int run_helper(struct shim *sh, const char *command, const char *addr, wr
     char *args[4 + WR_PUBLISH_MAX];
     size_t n = 0;
     args[n++] = (char *)command;
-    args[n++] = sh->net.net.name;
-    args[n++] = (char *)sh->opt.id;
+    if (strcmp(command, "ensure") == 0) /* ensure MODE: no id */
+        args[n++] = (char *)WR_NET_DEFAULT_NAME;
+    else {
+        args[n++] = sh->net.net.name;
+        args[n++] = (char *)sh->opt.id;
+    }
     if (addr) {
         args[n++] = (char *)addr;
         for (size_t i = 0; i < sh->opt.n_publish; i++)

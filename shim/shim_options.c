@@ -24,6 +24,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"publish", required_argument, NULL, 'p'},
         {"net-helper", required_argument, NULL, 'H'},
         {"volume", required_argument, NULL, 'v'},
+        {"netns-recycle", no_argument, NULL, 'N'},
+        {"netns-reuse", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -95,6 +97,16 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
             if (wr_volume_decode_add(&opt->volumes, optarg, err) < 0)
                 return -1;
             break;
+        case 'N':
+            opt->netns_recycle = true;
+            break;
+        case 'U':
+            errno = 0;
+            opt->netns_sockets = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || opt->netns_sockets < 0)
+                return wr_error_set(err, 0, "--netns-reuse takes a socket count");
+            opt->netns_reuse = true;
+            break;
         default:
             return wr_error_set(err, 0, "unknown option");
         }
@@ -110,6 +122,12 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
     if (opt->n_publish &&
         ((opt->net.kind != WR_NET_BRIDGE && opt->net.kind != WR_NET_CNI) || !opt->net_helper))
         return wr_error_set(err, EINVAL, "-p needs --network bridge or cni (and --net-helper)");
+    /* The recycling boundary (docs/security.md): network mode none only,
+     * never with a user namespace (it would own the network namespace). */
+    if ((opt->netns_recycle || opt->netns_reuse) &&
+        (opt->security.userns_size || opt->net.kind != WR_NET_NONE))
+        return wr_error_set(err, 0,
+                            "--netns-recycle and --netns-reuse need --network none, no --userns");
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,
                             "--image, --lowerdir, --state-dir and --tmpfs-size are required");

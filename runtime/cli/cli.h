@@ -22,6 +22,8 @@ int cli_shutdown(const struct wr_paths *g, int argc, char **argv);
 int cli_image(const struct wr_paths *g, int argc, char **argv);
 int cli_bench(const struct wr_paths *g, int argc, char **argv);
 int cli_daemon(const struct wr_paths *g, int argc, char **argv);
+int cli_function(const struct wr_paths *g, int argc, char **argv);
+int cli_invoke(const struct wr_paths *g, int argc, char **argv);
 int cli_network(const struct wr_paths *g, int argc, char **argv);
 /* The path of prog beside the running warmrun (-1, errno set). */
 int cli_sibling_path(const char *prog, char *out, size_t cap);
@@ -30,5 +32,10 @@ int cli_sibling_path(const char *prog, char *out, size_t cap);
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For getopt_long's '?' (unknown option) or ':' (missing value; needs
+ * opterr = 0 and an optstring starting with ':', or "+:"): prints one line
+ * naming the option, for command ("activate", "pool create"), and hint
+ * (where the options are told) in parentheses. */
+void cli_getopt_error(const char *command, const char *hint, int c, char **argv);
 
 #endif

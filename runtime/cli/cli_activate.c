@@ -98,7 +98,8 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     o->req.op = WR_OP_ACTIVATE;
     cli_container_options_init(&o->c);
-    while ((c = getopt_long(argc, argv, "+e:w:vu:p:", all_opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, "+:e:w:vu:p:", all_opts, NULL)) != -1) {
         int known = cli_container_option(&o->c, c, optarg);
         if (known < 0)
             return -1;
@@ -155,6 +156,10 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
             free(o->req.entrypoint);
             o->req.entrypoint = strdup(optarg);
             break;
+        case '?':
+        case ':':
+            cli_getopt_error("activate", "see warmrun activate --help", c, argv);
+            return -1;
         default:
             usage();
             return -1;
@@ -338,7 +343,9 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .net_helper = net_helper,
         .volumes = &o->req.volumes,
     };
-    if ((o->n_publish || strncmp(o->c.network, "cni:", 4) == 0) &&
+    /* The shim runs the network manager for -p, cni:, and to make the
+     * default bridge network on its first use (docs/network.md). */
+    if ((strncmp(o->c.network, "bridge", 6) == 0 || strncmp(o->c.network, "cni:", 4) == 0) &&
         cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
         return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||

@@ -7,6 +7,7 @@
 #include "lib/shim_client.h"
 #include "lib/api_client.h"
 #include "lib/autoscale.h"
+#include "lib/container_id.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -97,7 +98,13 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     int wait = 0, c;
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
-    while ((c = getopt_long(argc, argv, "u:v:", all_opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, ":u:v:", all_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            cli_getopt_error("pool create", "see docs/cli.md#pool-create", c, argv);
+            cli_container_options_free(&opts);
+            return WR_EXIT_USAGE;
+        }
         /* -v: Docker's --volume (on activate, -v is --verbose) */
         int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
                              : cli_container_option(&opts, c, optarg);
@@ -306,6 +313,14 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
 {
     if (argc < 2 || argc > 3) {
         fprintf(stderr, "usage: warmrun kill ID [SIGNAL]\n");
+        return WR_EXIT_USAGE;
+    }
+    /* Checked here so that the line names what was given (the daemon's
+     * reply can only name the request's field). */
+    if (!wr_container_id_valid(argv[1])) {
+        cli_error("kill: \"%s\" is not a container id (lower-case hex digits, 12 as `warmrun "
+                  "ps` shows)",
+                  argv[1]);
         return WR_EXIT_USAGE;
     }
     struct wr_request req = {.op = WR_OP_KILL, .id = argv[1], .signal = SIGKILL};

@@ -15,7 +15,7 @@ static const struct {
     {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
     {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
     {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
-    {"network", cli_network},
+    {"function", cli_function}, {"invoke", cli_invoke}, {"network", cli_network},
 };
 
 static void usage(FILE *out)
@@ -32,6 +32,9 @@ static void usage(FILE *out)
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats [--json]                 daemon-side activation latency\n"
             "  shutdown                       stop the daemon\n"
+            "  function create NAME IMAGE | ls | rm NAME\n"
+            "                                 Lambda functions: warm initialised runtimes\n"
+            "  invoke NAME [--payload FILE|-] invoke a function; its response on stdout\n"
             "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
             "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "

@@ -47,6 +47,9 @@ struct wr_container_config {
     bool host_network;
     uint32_t net_address;
     const struct wr_volumes *volumes; /* NULL or none: no volume */
+    /* A recycled network namespace to enter (setns) first thing, instead of
+     * the new one the clone did not make; else -1. Closed once entered. */
+    int netns_fd;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

@@ -136,6 +136,11 @@ static void hide_host_command_line(const struct wr_container_config *cfg)
 static int setup(const struct wr_container_config *cfg, int init_sock, struct wr_exec_stamp *stamp,
                  wr_error *err)
 {
+    if (cfg->netns_fd >= 0) {
+        if (setns(cfg->netns_fd, CLONE_NEWNET) < 0)
+            return wr_error_set(err, errno, "enter the recycled network namespace");
+        close(cfg->netns_fd);
+    }
     if (cfg->resources &&
         wr_resources_container_enter(cfg->resources, cfg->cgroup, init_sock, err) < 0)
         return -1;

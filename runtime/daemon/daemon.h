@@ -11,6 +11,9 @@
  *   daemon_start  an activation waiting for a container started for it, or
  *                 (--no-cold) for the pool's fill it took
  *   daemon_client client connections: error replies, closing
+ *   daemon_function_api  function requests -> replies
+ *   daemon_function      functions: environments, invocations
+ *   daemon_runtime_api   the environments' Lambda Runtime API server
  *   daemon_persist pools stored in the image store, restored at start;
  *                 a pool rolling over to its re-imported tag
  *   daemon_pool   pools and the state machine of their containers
@@ -39,6 +42,7 @@ enum watch_kind {
     WATCH_CLIENT,
     WATCH_SHIM,
     WATCH_ADOPTED,
+    WATCH_FUNCTION,  /* daemon_function.h */
     WATCH_HTTP,      /* libmicrohttpd's epoll descriptor (daemon_http.c) */
     WATCH_HTTP_PEER, /* a suspended HTTP request's peer hanging up */
 };
@@ -48,6 +52,7 @@ struct watch {
 
 struct entry;
 struct pool;
+struct daemon_functions;
 struct daemon_http;
 
 #define WR_START_SIGNALS_MAX 8
@@ -117,6 +122,7 @@ struct daemon {
     gid_t socket_gid;               /* --socket-group: its members may connect too */
     bool socket_group;
     bool stopping;
+    struct daemon_functions *functions; /* daemon_function.c */
     /* The HTTP listener and its routes (daemon_http.c); NULL until a route
      * is added or --http starts it. */
     struct daemon_http *http;

@@ -4,6 +4,7 @@
 #include "daemon_api.h"
 
 #include "daemon_client.h"
+#include "daemon_function_api.h"
 #include "daemon_log.h"
 #include "daemon_persist.h"
 #include "daemon_pool.h"
@@ -218,7 +219,7 @@ static void list_pools(struct daemon *d, struct client *c, const struct pool *on
 {
     size_t n = 0;
     for (struct pool *p = d->pools; p; p = p->next)
-        n += !only || p == only;
+        n += !p->hidden && (!only || p == only);
     struct wr_reply r = {.ok = true, .kind = WR_REPLY_POOLS, .n_pools = n};
     r.pools = calloc(n ? n : 1, sizeof *r.pools);
     if (!r.pools) {
@@ -227,8 +228,8 @@ static void list_pools(struct daemon *d, struct client *c, const struct pool *on
     }
     size_t i = 0;
     for (struct pool *p = d->pools; p; p = p->next) {
-        if (only && p != only)
-            continue;
+        if (p->hidden || (only && p != only))
+            continue; /* a function's (function ls), or not the one asked */
         struct wr_pool_info *o = &r.pools[i++];
         snprintf(o->image, sizeof o->image, "%s", p->image);
         snprintf(o->last_error, sizeof o->last_error, "%s", p->last_error);
@@ -355,6 +356,16 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
             return ACTIVATE_REPLIED;
         }
         return activate(d, c, req, fds, received_ns);
+    }
+    switch (req->op) {
+    case WR_OP_FUNCTION_CREATE:
+    case WR_OP_FUNCTION_RM:
+    case WR_OP_FUNCTION_LS:
+    case WR_OP_INVOKE:
+        daemon_function_request(d, c, req, fds, nfds);
+        return ACTIVATE_REPLIED;
+    default:
+        break;
     }
     if (nfds > 0) {
         daemon_send_error(c, "invalid", "only activate carries file descriptors");

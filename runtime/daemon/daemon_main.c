@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include "daemon_adopt.h"
+#include "daemon_function.h"
 #include "daemon_api.h"
 #include "daemon_client.h"
 #include "daemon_http.h"
@@ -306,6 +307,9 @@ static int loop_timeout_ms(const struct daemon *d, int64_t now)
         timeout = 1000;
     if (d->accept_paused_until_ns > 0 && (timeout < 0 || timeout > 100))
         timeout = 100;
+    int functions = daemon_functions_timeout_ms(d);
+    if (functions >= 0 && (timeout < 0 || timeout > functions))
+        timeout = functions;
     int http = daemon_http_timeout_ms(d);
     if (http >= 0 && (timeout < 0 || timeout > http))
         timeout = http;
@@ -317,6 +321,7 @@ static void run_loop(struct daemon *d)
     struct epoll_event events[64];
     while (!d->stopping) {
         daemon_fill_pools(d);
+        daemon_functions_tick(d);
         int n = epoll_wait(d->epfd, events, 64, loop_timeout_ms(d, wr_monotonic_ns()));
         if (n < 0 && errno != EINTR) {
             daemon_log("epoll_wait: %s", strerror(errno));
@@ -340,6 +345,9 @@ static void run_loop(struct daemon *d)
             case WATCH_ADOPTED:
                 daemon_on_adopted(d, w);
                 break;
+            case WATCH_FUNCTION:
+                daemon_functions_event(d, w, events[i].events);
+                break;
             case WATCH_HTTP:
             case WATCH_HTTP_PEER:
                 daemon_http_on_event(d, w);
@@ -353,6 +361,7 @@ static void run_loop(struct daemon *d)
         daemon_http_run_due(d);
         daemon_pool_bury(d);
         daemon_client_bury(d);
+        daemon_functions_bury(d);
         daemon_http_bury(d);
         int64_t now = wr_monotonic_ns();
         if (d->clients)
@@ -380,6 +389,7 @@ static void shutdown_daemon(struct daemon *d)
         else
             daemon_close_client(d, c);
     }
+    daemon_functions_shutdown(d);
     daemon_release_idle(d);
     daemon_start_answer(d);
     for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
@@ -533,6 +543,10 @@ int main(int argc, char **argv)
         return EXIT_FAILED;
     }
     sweep_state(&d);
+    if (daemon_functions_init(&d, &err) < 0) {
+        startup_error("%s", err.msg);
+        return EXIT_FAILED;
+    }
     daemon_pools_restore(&d);
     daemon_log("serving %s (store %s, state %s)", g->socket, g->root, g->state_dir);
     if (d.userns_size)

@@ -156,13 +156,13 @@ int daemon_network_create(const char *state_dir, const char *name, const char *s
 {
     struct wr_network n = {0};
     if (!wr_net_name_valid(name))
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "network name \"%s\": a lower-case letter, then at most %d lower-case "
                             "letters, digits or '_'",
                             name, WR_NET_NAME_MAX - 1);
     snprintf(n.name, sizeof n.name, "%s", name);
     if (!subnet)
-        return wr_error_set(err, EINVAL, "network create: --subnet CIDR is required");
+        return wr_error_set(err, 0, "network create: --subnet CIDR is required");
     if (wr_cidr_parse(subnet, &n.subnet, err) < 0)
         return -1;
     n.gateway = n.subnet.addr + 1;
@@ -171,7 +171,7 @@ int daemon_network_create(const char *state_dir, const char *name, const char *s
     if (!bridge)
         bridge = dflt;
     if (!wr_ifname_valid(bridge))
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "bridge name \"%s\": 1 to %d of letters, digits, '_', '.' or '-'%s",
                             bridge, IFNAMSIZ - 1, bridge == dflt ? " (give --bridge)" : "");
     snprintf(n.bridge, sizeof n.bridge, "%.15s", bridge);
@@ -244,8 +244,8 @@ int daemon_network_remove(const char *state_dir, const char *name, wr_error *err
     if (wr_network_load(state_dir, name, &n, err) < 0 || reconcile(state_dir, name, &live, err) < 0)
         return -1;
     if (live)
-        return wr_error_set(err, EBUSY, "network %s has %zu container%s: remove them first", name,
-                            live, live == 1 ? "" : "s");
+        return wr_error_set(err, 0, "network %s has %zu container%s: remove them first", name, live,
+                            live == 1 ? "" : "s");
     if (daemon_nft_network_del(name, err) < 0)
         return -1;
     delete_bridge(n.bridge);

@@ -148,7 +148,7 @@ struct pool *daemon_find_pool(struct daemon *d, const char *image)
     if (normalize_ref(image, key, sizeof key, &err) < 0)
         return NULL;
     for (struct pool *p = d->pools; p; p = p->next)
-        if (strcmp(p->image, key) == 0)
+        if (!p->hidden && strcmp(p->image, key) == 0)
             return p;
     return NULL;
 }
@@ -187,6 +187,41 @@ static void settings_changed(struct daemon *d, struct pool *p)
         else
             daemon_entry_discard(d, e);
     }
+}
+
+/* A new pool of key (normalized) with these settings, first on the list. */
+static struct pool *new_pool(struct daemon *d, const char *key, long size, uint64_t tmpfs_bytes,
+                             const struct wr_security_profile *security,
+                             const struct wr_resources *res, const struct wr_volumes *volumes,
+                             const char *network, wr_error *err)
+{
+    bool changed;
+    cleanup_image struct wr_image *img = NULL;
+    if (wr_image_load(d->g->root, key, &img, err) < 0 || wr_resources_validate(res, err) < 0)
+        return NULL;
+    cleanup_free struct pool *created = calloc(1, sizeof *created);
+    if (!created) {
+        wr_error_set(err, ENOMEM, "pool");
+        return NULL;
+    }
+    snprintf(created->image, sizeof created->image, "%s", key);
+    created->img = img;
+    if (wr_volumes_copy(&created->volumes, volumes, err) < 0)
+        return NULL; // cppcheck-suppress memleak ; cleanup_free frees it
+    if (daemon_pool_security(d, created, security, &changed, err) < 0) {
+        wr_volumes_free(&created->volumes);
+        return NULL; // cppcheck-suppress memleak ; cleanup_free frees it
+    }
+    struct pool *p = steal_pointer(&created);
+    p->img = steal_pointer(&img);
+    daemon_resources_pool_apply(d, p, res);
+    p->size = size;
+    p->tmpfs_bytes = tmpfs_bytes;
+    snprintf(p->network, sizeof p->network, "%s", network);
+    p->next = d->pools;
+    d->pools = p;
+    daemon_log("pool %s created, size %ld", p->image, size);
+    return p;
 }
 
 int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settings,
@@ -243,30 +278,22 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
         p->last_error[0] = '\0';
         return 0;
     }
-    cleanup_image struct wr_image *img = NULL;
-    if (wr_image_load(d->g->root, ref, &img, err) < 0 || wr_resources_validate(res, err) < 0)
-        return -1;
-    cleanup_free struct pool *created = calloc(1, sizeof *created);
-    if (!created)
-        return wr_error_set(err, ENOMEM, "pool");
-    snprintf(created->image, sizeof created->image, "%s", key);
-    created->img = img;
-    if (wr_volumes_copy(&created->volumes, volumes, err) < 0)
-        return -1; // cppcheck-suppress memleak ; cleanup_free frees it
-    if (daemon_pool_security(d, created, security, &changed, err) < 0) {
-        wr_volumes_free(&created->volumes);
-        return -1; // cppcheck-suppress memleak ; cleanup_free frees it
-    }
-    p = steal_pointer(&created);
-    p->img = steal_pointer(&img);
-    daemon_resources_pool_apply(d, p, res);
-    p->size = size;
-    p->tmpfs_bytes = tmpfs_bytes;
-    snprintf(p->network, sizeof p->network, "%s", network);
-    p->next = d->pools;
-    d->pools = p;
-    daemon_log("pool %s created, size %ld", p->image, size);
-    return 0;
+    return new_pool(d, key, size, tmpfs_bytes, security, res, volumes, network, err) ? 0 : -1;
+}
+
+struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
+                                       uint64_t tmpfs_bytes,
+                                       const struct wr_security_profile *security,
+                                       const struct wr_resources *res, wr_error *err)
+{
+    char key[WR_IMAGE_REF_MAX + 1];
+    struct wr_volumes none = {0};
+    if (normalize_ref(ref, key, sizeof key, err) < 0)
+        return NULL;
+    struct pool *p = new_pool(d, key, size, tmpfs_bytes, security, res, &none, "", err);
+    if (p)
+        p->hidden = true;
+    return p;
 }
 
 int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
@@ -290,9 +317,16 @@ int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img
 
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
 {
-    struct pool *p = daemon_find_pool(d, ref), **link = &d->pools;
+    struct pool *p = daemon_find_pool(d, ref);
     if (!p)
         return wr_error_set(err, ENOENT, "no pool for image %s", ref);
+    daemon_pool_destroy(d, p);
+    return 0;
+}
+
+void daemon_pool_destroy(struct daemon *d, struct pool *p)
+{
+    struct pool **link = &d->pools;
     char why[WR_IMAGE_REF_MAX + 128];
     snprintf(why, sizeof why,
              "pool %s was removed while a container was being started for this activation",
@@ -311,12 +345,12 @@ int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err)
         link = &(*link)->next;
     *link = p->next;
     daemon_log("pool %s removed", p->image);
+    daemon_netns_drop_all(p);
     daemon_pool_security_release(p);
     wr_volumes_free(&p->volumes);
     wr_image_free(p->img);
     free(p->request);
     free(p);
-    return 0;
 }
 
 void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg)
@@ -404,6 +438,8 @@ void daemon_pool_delay_refill(struct pool *p, int64_t until_ns)
 
 void daemon_release_idle(struct daemon *d)
 {
+    for (struct pool *p = d->pools; p; p = p->next)
+        daemon_netns_drop_all(p);
     for (struct entry *e = d->entries, *next; e; e = next) {
         next = e->next;
         if (e->state == ENTRY_RUNNING)
@@ -458,8 +494,14 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .network = p->network[0] ? p->network : NULL,
         .net_helper = daemon_net_helper_path(),
         .volumes = &p->volumes,
+        .netns_recycle = daemon_netns_recycles(p),
     };
-    if (d->spawn(&spec, &e->shim, err) < 0) {
+    spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
+    spec.has_netns = spec.netns_fd >= 0;
+    int spawned = d->spawn(&spec, &e->shim, err);
+    if (spec.has_netns)
+        close(spec.netns_fd); /* the shim has its own now */
+    if (spawned < 0) {
         free(e);
         return NULL;
     }

@@ -27,6 +27,7 @@
 
 #include "daemon.h"
 #include "daemon_autoscale.h"
+#include "daemon_netns.h"
 
 #include "lib/image_store.h"
 #include "lib/net_config.h"
@@ -88,10 +89,17 @@ struct pool {
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
     char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
     struct wr_volumes volumes;      /* of the containers it fills (lib/volumes.h) */
+    /* A function's (daemon_function.c): never found by image, never
+     * listed, its warm containers taken only by that function. */
+    bool hidden;
     /* Its settings as the pool_create request (JSON) that gives them, with
      * the current size: what `pool ls` shows and the store keeps
      * (daemon_persist.c). malloc'd; NULL until daemon_pool_apply. */
     char *request;
+    /* Recycled network namespaces (daemon_netns.h): whether its profile
+     * allows them, and the free list. */
+    bool netns_recycle;
+    struct netns_list netns;
 };
 
 /* ---- pools ------------------------------------------------------------ */
@@ -125,6 +133,14 @@ void daemon_pool_arrival(struct pool *p, int64_t now_ns);
  * p owns img. */
 int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
                           const struct wr_security_profile *security, wr_error *err);
+/* A hidden pool of image ref with these settings, for one function; NULL
+ * with err (the image's load, the profile, the resources). */
+struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
+                                       uint64_t tmpfs_bytes,
+                                       const struct wr_security_profile *security,
+                                       const struct wr_resources *res, wr_error *err);
+/* Removes pool p (as daemon_pool_remove). */
+void daemon_pool_destroy(struct daemon *d, struct pool *p);
 /* Removes the pool: running containers carry on without it, the others
  * are discarded (a waiting activation gets not_found). ENOENT: no pool. */
 int daemon_pool_remove(struct daemon *d, const char *ref, wr_error *err);

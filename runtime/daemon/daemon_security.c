@@ -94,6 +94,7 @@ int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_secur
     *changed = strcmp(text, p->security_source) != 0;
     if (!*changed)
         return 0;
+    bool recyclable = daemon_netns_recyclable(&q);
     bool filtered = !q.privileged &&
                     (q.seccomp_mode == WR_SECCOMP_DEFAULT || q.seccomp_mode == WR_SECCOMP_FILE);
     char compiled[WR_PROFILE_TEXT];
@@ -112,6 +113,9 @@ int daemon_pool_security(struct daemon *d, struct pool *p, const struct wr_secur
         }
     }
     daemon_pool_security_release(p);
+    p->netns_recycle = recyclable;
+    if (!recyclable)
+        daemon_netns_drop_all(p);
     snprintf(p->security_source, sizeof p->security_source, "%s", text);
     snprintf(p->security, sizeof p->security, "%s", compiled);
     snprintf(p->seccomp_bpf, sizeof p->seccomp_bpf, "%s", bpf);

@@ -23,6 +23,11 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     if (e->state == ENTRY_GONE)
         return; /* let go of earlier in this batch */
     int got = wr_shim_read(&e->shim, &m, &err);
+    if (got > 0 && m.type == WR_MSG_NETNS) {
+        if (m.num >= 0)
+            daemon_netns_put(e->pool, m.num, (long)m.value);
+        return;
+    }
     if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
         struct client *c = daemon_entry_ready(d, e);
         if (c)

@@ -40,7 +40,7 @@ int wr_ipv4_parse(const char *s, uint32_t *out, wr_error *err)
 {
     const char *end;
     if (parse_prefix(s, out, &end) < 0 || *end)
-        return wr_error_set(err, EINVAL, "\"%s\" is not an IPv4 address", s);
+        return wr_error_set(err, 0, "\"%s\" is not an IPv4 address", s);
     return 0;
 }
 
@@ -60,19 +60,19 @@ int wr_cidr_parse(const char *s, struct wr_cidr *out, wr_error *err)
     unsigned prefix = 0;
     size_t n = 0;
     if (parse_prefix(s, &out->addr, &end) < 0 || *end != '/')
-        return wr_error_set(err, EINVAL, "subnet \"%s\" is not A.B.C.D/N", s);
+        return wr_error_set(err, 0, "subnet \"%s\" is not A.B.C.D/N", s);
     for (end++; n < 3 && end[n] >= '0' && end[n] <= '9'; n++)
         prefix = prefix * 10 + (unsigned)(end[n] - '0');
     if (n == 0 || end[n] || (n > 1 && end[0] == '0'))
-        return wr_error_set(err, EINVAL, "subnet \"%s\" is not A.B.C.D/N", s);
+        return wr_error_set(err, 0, "subnet \"%s\" is not A.B.C.D/N", s);
     if (prefix < 8 || prefix > 30)
-        return wr_error_set(err, EINVAL, "subnet \"%s\": the prefix length must be 8 to 30", s);
+        return wr_error_set(err, 0, "subnet \"%s\": the prefix length must be 8 to 30", s);
     out->prefix = prefix;
     if (out->addr & ~wr_cidr_mask(out)) {
         char net[WR_IPV4_TEXT];
         wr_ipv4_format(out->addr & wr_cidr_mask(out), net);
-        return wr_error_set(err, EINVAL, "subnet \"%s\" has host bits set: did you mean %s/%u?", s,
-                            net, prefix);
+        return wr_error_set(err, 0, "subnet \"%s\" has host bits set: did you mean %s/%u?", s, net,
+                            prefix);
     }
     return 0;
 }

@@ -59,7 +59,7 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
     }
     if (strncmp(s, "cni:", 4) == 0) {
         if (!wr_cni_name_valid(s + 4))
-            return wr_error_set(err, EINVAL,
+            return wr_error_set(err, 0,
                                 "--network %s: a CNI network name is a letter or digit, then at "
                                 "most %d letters, digits, '_', '.' or '-'",
                                 s, WR_NET_NAME_MAX - 1);
@@ -73,10 +73,10 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
     else if (strncmp(s, "bridge=", 7) == 0)
         name = s + 7;
     if (!name)
-        return wr_error_set(
-            err, EINVAL, "--network %s: expected none, host, bridge, bridge=NAME or cni:NAME", s);
+        return wr_error_set(err, 0,
+                            "--network %s: expected none, host, bridge, bridge=NAME or cni:NAME", s);
     if (!wr_net_name_valid(name))
-        return wr_error_set(err, EINVAL,
+        return wr_error_set(err, 0,
                             "--network %s: a network name is a lower-case letter, then at most "
                             "%d lower-case letters, digits or '_'",
                             s, WR_NET_NAME_MAX - 1);
@@ -138,7 +138,7 @@ int wr_network_load(const char *state_dir, const char *name, struct wr_network *
 {
     char path[4096], line[256];
     if (!wr_net_name_valid(name))
-        return wr_error_set(err, EINVAL, "\"%s\" is not a network name", name);
+        return wr_error_set(err, 0, "\"%s\" is not a network name", name);
     if (record_path(state_dir, name, ".net", path, sizeof path, err) < 0)
         return -1;
     cleanup_fclose FILE *f = fopen(path, "re");

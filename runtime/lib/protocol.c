@@ -3,6 +3,7 @@
 
 #include "activation.h"
 #include "cleanup.h"
+#include "protocol_function_json.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
 #include "protocol_volumes.h"
@@ -32,6 +33,10 @@ static const struct {
     {"stats", WR_OP_STATS},
     {"shutdown", WR_OP_SHUTDOWN},
     {"signal", WR_OP_SIGNAL},
+    {"function_create", WR_OP_FUNCTION_CREATE},
+    {"function_rm", WR_OP_FUNCTION_RM},
+    {"function_ls", WR_OP_FUNCTION_LS},
+    {"invoke", WR_OP_INVOKE},
     {"image_updated", WR_OP_IMAGE_UPDATED},
 };
 
@@ -143,6 +148,27 @@ static int parse_activate(json_t *root, struct wr_request *req, wr_error *err)
     return 0;
 }
 
+/* The container settings pool_create and function_create share. */
+static int parse_container_settings(json_t *root, struct wr_request *req, wr_error *err)
+{
+    long tmpfs = 0;
+    if (optional(root, "tmpfs_size") &&
+        get_long(root, "tmpfs_size", (long)(1L << 20), (long)(64L << 30), &tmpfs, err) < 0)
+        return -1;
+    req->tmpfs_size = (uint64_t)tmpfs;
+    json_t *security = optional(root, "security");
+    if (security) {
+        if (!(req->security = malloc(sizeof *req->security)))
+            return wr_error_set(err, ENOMEM, "parsing \"security\"");
+        if (wr_security_from_json(security, req->security, err) < 0)
+            return -1;
+    }
+    json_t *res = optional(root, "resources");
+    if (res && wr_resources_from_json(res, &req->resources, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* "network": a --network value, kept in its canonical form. */
 static int parse_network(json_t *root, struct wr_request *req, wr_error *err)
 {
@@ -176,20 +202,7 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
         if (req->op == WR_OP_ACTIVATE)
             return parse_activate(root, req, err);
         if (req->op == WR_OP_POOL_CREATE) {
-            long tmpfs = 0;
-            if (optional(root, "tmpfs_size") &&
-                get_long(root, "tmpfs_size", (long)(1L << 20), (long)(64L << 30), &tmpfs, err) < 0)
-                return -1;
-            req->tmpfs_size = (uint64_t)tmpfs;
-            json_t *security = optional(root, "security");
-            if (security) {
-                if (!(req->security = malloc(sizeof *req->security)))
-                    return wr_error_set(err, ENOMEM, "parsing \"security\"");
-                if (wr_security_from_json(security, req->security, err) < 0)
-                    return -1;
-            }
-            json_t *res = optional(root, "resources");
-            if (res && wr_resources_from_json(res, &req->resources, err) < 0)
+            if (parse_container_settings(root, req, err) < 0)
                 return -1;
             if (parse_network(root, req, err) < 0)
                 return -1;
@@ -202,6 +215,20 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             return get_long(root, "size", 0, WR_POOL_SIZE_MAX, &req->size, err);
         }
         return 0;
+    case WR_OP_FUNCTION_CREATE:
+        if (get_string(root, "image", WR_IMAGE_REF_MAX, &req->image, err) < 0 ||
+            get_string_array(root, "env", WR_MAX_ENV, &req->env, &req->envc, err) < 0 ||
+            parse_container_settings(root, req, err) < 0)
+            return -1;
+        if (!req->image)
+            return wr_error_set(err, 0, "\"image\" is required");
+        for (size_t i = 0; i < req->envc; i++)
+            if (!wr_env_entry_valid(req->env[i]))
+                return wr_error_set(err, 0, "env entry %zu is not KEY=VALUE", i);
+        return wr_function_request_from_json(root, req, err);
+    case WR_OP_FUNCTION_RM:
+    case WR_OP_INVOKE:
+        return wr_function_request_from_json(root, req, err);
     case WR_OP_KILL: {
         long sig = SIGKILL;
         if (get_string(root, "id", 12, &req->id, err) < 0)
@@ -270,6 +297,9 @@ void wr_request_free(struct wr_request *req)
     free(req->hostname);
     free(req->id);
     free(req->security);
+    free(req->name);
+    free(req->function.handler);
+    free(req->invocation_type);
     free(req->network);
     wr_volumes_free(&req->volumes);
     memset(req, 0, sizeof *req);
@@ -355,8 +385,11 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         json_object_set_new(root, "init", json_true());
     if (req->op == WR_OP_ACTIVATE && req->no_cold)
         json_object_set_new(root, "no_cold", json_true());
-    if (req->op == WR_OP_POOL_CREATE) {
+    if (req->op == WR_OP_FUNCTION_CREATE && set_string_array(root, "env", req->env, err) < 0)
+        return NULL;
+    if (req->op == WR_OP_POOL_CREATE)
         json_object_set_new(root, "size", json_integer(req->size));
+    if (req->op == WR_OP_POOL_CREATE || req->op == WR_OP_FUNCTION_CREATE) {
         if (req->tmpfs_size)
             json_object_set_new(root, "tmpfs_size", json_integer((json_int_t)req->tmpfs_size));
         if (req->security)
@@ -377,6 +410,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
         json_object_set_new(root, "signal", json_integer(req->signal));
+    if (wr_function_request_to_json(root, req, err) < 0)
+        return NULL;
     return dump(root, WR_API_REQUEST_MAX, len, err);
 }
 
@@ -472,6 +507,10 @@ char *wr_reply_encode(const struct wr_reply *r, size_t *len)
         json_object_set_new(root, "start", json_string(r->exit.cold ? "cold" : "warm"));
         if (r->exit.cold && r->exit.reason[0])
             json_object_set_new(root, "reason", reply_string(r->exit.reason));
+        break;
+    case WR_REPLY_FUNCTIONS:
+    case WR_REPLY_INVOKE:
+        wr_function_reply_to_json(root, r);
         break;
     case WR_REPLY_PLAIN:
         break;
@@ -605,6 +644,8 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
         parse_stats(v, &r->stats);
         return 0;
     }
+    if (json_object_get(root, "functions") || json_object_get(root, "invoke"))
+        return wr_function_reply_from_json(root, r, err);
     const char *event = json_string_value(json_object_get(root, "event"));
     if (event && strcmp(event, "exit") == 0) {
         r->kind = WR_REPLY_EXIT;
@@ -627,6 +668,8 @@ void wr_reply_free(struct wr_reply *r)
         free(r->pools[i].settings);
     free(r->pools);
     free(r->containers);
+    free(r->functions);
     r->pools = NULL;
     r->containers = NULL;
+    r->functions = NULL;
 }

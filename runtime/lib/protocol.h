@@ -7,6 +7,7 @@
 
 #include "autoscale.h"
 #include "error.h"
+#include "protocol_function.h"
 #include "security_profile.h"
 #include "resources.h"
 #include "volumes.h"
@@ -31,6 +32,10 @@ enum wr_op {
     WR_OP_KILL,
     WR_OP_STATS,
     WR_OP_SHUTDOWN,
+    WR_OP_FUNCTION_CREATE,
+    WR_OP_FUNCTION_RM,
+    WR_OP_FUNCTION_LS,
+    WR_OP_INVOKE,        /* the payload is a memfd sent with it */
     WR_OP_SIGNAL,        /* client -> shim, after activation */
     WR_OP_IMAGE_UPDATED, /* image import -> daemon: a tag now names another image */
 };
@@ -56,6 +61,14 @@ struct wr_request {
     struct wr_security_profile *security;
     /* pool_create: "resources" (docs/resources.md) */
     struct wr_resources resources;
+    /* function_create, function_rm, invoke: the function's name */
+    char *name;
+    /* function_create (with image, env, tmpfs_size, security, resources) */
+    struct wr_function_spec function;
+    /* invoke: the log's tail back with the result; Lambda's invocation
+     * type (RequestResponse, Event, DryRun; NULL: RequestResponse) */
+    bool log_tail;
+    char *invocation_type;
     /* pool_create: "network", canonical (net_config.h); NULL: none */
     char *network;
     /* pool_create: "volumes" (volumes.h) */
@@ -122,7 +135,9 @@ enum wr_reply_kind {
     WR_REPLY_POOLS,
     WR_REPLY_CONTAINERS,
     WR_REPLY_STATS,
-    WR_REPLY_EXIT
+    WR_REPLY_EXIT,
+    WR_REPLY_FUNCTIONS,
+    WR_REPLY_INVOKE, /* the response body is a memfd sent with it */
 };
 
 struct wr_reply {
@@ -137,6 +152,9 @@ struct wr_reply {
     long containers_omitted; /* ps: left out to keep the reply in one message */
     struct wr_stats_info stats;
     struct wr_exit_event exit;
+    struct wr_function_info *functions;
+    size_t n_functions;
+    struct wr_invoke_result invoke;
 };
 
 char *wr_reply_encode(const struct wr_reply *r, size_t *len);

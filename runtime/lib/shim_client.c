@@ -97,7 +97,7 @@ static int add_resource_arg(const char *key, const char *value, void *ctx)
 }
 
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
-                         pid_t *pid, wr_error *err)
+                         int netns, pid_t *pid, wr_error *err)
 {
     char tmpfs[32];
     static struct resource_args ra;
@@ -121,8 +121,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     for (size_t i = 0; i < spec->n_publish; i++)
         if (add_arg_pair(&ra, "--publish", spec->publish[i]) < 0)
             return wr_error_set(err, E2BIG, "too many settings");
-    bool cni = spec->network && strncmp(spec->network, "cni:", 4) == 0;
-    if ((spec->n_publish || cni) && add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
+    if (spec->net_helper && spec->net_helper[0] &&
+        add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
         return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
@@ -144,12 +144,22 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         (char *)spec->workload_cpus,
         NULL,
     };
-    /* argv: the base options, then the resource and volume pairs. */
+    char netns_reuse[48];
+    snprintf(netns_reuse, sizeof netns_reuse, "--netns-reuse=%ld", spec->netns_sockets);
+    char *const netns_args[] = {
+        (char *)(spec->netns_recycle ? "--netns-recycle" : NULL),
+        (char *)(spec->has_netns ? netns_reuse : NULL),
+    };
+    /* argv: the base options, the recycling flags, then the resource and
+     * volume pairs. */
     size_t n_base = 0;
     while (base[n_base])
         n_base++;
-    char *argv[sizeof base / sizeof *base + 2 * RESOURCE_ARGS_MAX];
+    char *argv[sizeof base / sizeof *base + 2 + 2 * RESOURCE_ARGS_MAX];
     memcpy(argv, base, n_base * sizeof *argv);
+    for (size_t i = 0; i < 2; i++)
+        if (netns_args[i])
+            argv[n_base++] = netns_args[i];
     memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -164,6 +174,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, ctl, SHIM_CTL_FD);
     posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
+    if (spec->has_netns)
+        posix_spawn_file_actions_adddup2(&fa, netns, SHIM_NETNS_FD);
     /* Its own session: a terminal's ^C to the daemon or CLI must not reach
      * the shim; signals and defaults reset so the shim starts clean. */
     short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
@@ -205,7 +217,14 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
     cleanup_close int act_ours = act[0], act_theirs = act[1];
     if (lift_fd(&ctl_theirs, err) < 0 || lift_fd(&act_theirs, err) < 0)
         return -1;
-    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, &s->shim_pid, err) < 0)
+    /* The spawner keeps its own descriptor of a recycled namespace. */
+    cleanup_close int netns = -1;
+    if (spec->has_netns) {
+        netns = fcntl(spec->netns_fd, F_DUPFD_CLOEXEC, 10);
+        if (netns < 0)
+            return wr_error_set(err, errno, "fcntl F_DUPFD");
+    }
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, &s->shim_pid, err) < 0)
         return -1;
     s->ctl_fd = steal_fd(&ctl_ours);
     s->act_fd = steal_fd(&act_ours);
@@ -237,6 +256,10 @@ int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
             m->value > 0 && m->value2 > 0 && m->value <= UINT32_MAX && m->value2 <= UINT32_MAX;
         s->stdio_uid = hand ? m->value - 1 : -1;
         s->stdio_gid = hand ? m->value2 - 1 : -1;
+        return 1;
+    }
+    if (m->type == WR_MSG_NETNS) {
+        m->num = nfds == 1 ? fd : -1;
         return 1;
     }
     wr_close_fds(&fd, nfds);

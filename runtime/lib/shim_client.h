@@ -39,6 +39,15 @@ struct wr_shim_spec {
      * errors itself (FAILED message), once; else it inherits ours (the
      * daemon's log). */
     bool quiet;
+    /* Recycled network namespaces (docs/security.md): netns_recycle, the
+     * shim offers its container's namespace back (a WR_MSG_NETNS message)
+     * once the container is dead and the namespace pristine; has_netns, the
+     * container enters netns_fd (the spawner keeps its descriptor) instead
+     * of creating one. */
+    bool netns_recycle;
+    bool has_netns;
+    int netns_fd;
+    long netns_sockets; /* its pristine socket count, as its NETNS message said */
 };
 
 struct wr_shim {
@@ -62,7 +71,9 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
 
 /* Reads one message from the shim's control socket. Returns 1 with *m set,
  * 0 when the shim closed, -1 on error. A WARM message fills child_pid and
- * pidfd in s. */
+ * pidfd in s; a NETNS message puts the namespace's descriptor (the
+ * caller's to close) in m->num, or -1 if it carried none, and its pristine
+ * socket count in m->value. */
 int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err);
 
 /* Blocks until the shim reports WARM (0) or fails (-1, with its reason). */

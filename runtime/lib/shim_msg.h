@@ -12,6 +12,10 @@
  * spawner, and the container's end of the activation socket. */
 #define SHIM_CTL_FD 3
 #define SHIM_ACT_FD 4
+/* With --netns-reuse: a recycled network namespace for the container to
+ * enter instead of creating one (docs/security.md, "Recycled network
+ * namespaces"). */
+#define SHIM_NETNS_FD 5
 
 enum wr_msg_type {
     /* container child -> shim, over the init socket */
@@ -26,6 +30,10 @@ enum wr_msg_type {
                       the stdio to at activation (a workload in a user
                       namespace, root included), else 0 */
     WR_MSG_FAILED, /* the container could not be created: num = errno, text */
+    WR_MSG_NETNS,  /* with --netns-recycle, before EXITED: every process of the
+                      container is dead and its network namespace passed the
+                      pristine check (shim_netns.c); carries that namespace,
+                      value = its socket count when pristine (the kernel's own) */
     WR_MSG_EXITED, /* num = exit code; value, value2 = exec and wake-up times
                       (CLOCK_MONOTONIC ns, 0 if it never got there) */
     /* spawner -> shim, over the control socket */

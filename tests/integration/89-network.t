@@ -47,9 +47,12 @@ net_cleanup() {
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 
-# Only this test's: the veths on its bridge (other runs' containers have
-# wr<id> veths too), and the bridge.
-our_links() { { ip -o link show master "$BR" 2>/dev/null; ip -o link show "$BR" 2>/dev/null; } | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(wr[0-9a-f]{12}|$BR)$" | sort; }
+# The bridge and the container veths on it: other runs' containers (wr<id>
+# too) on their own bridges are not ours to count.
+our_links() {
+    { ip -o link show dev "$BR" 2>/dev/null; ip -o link show master "$BR" 2>/dev/null; } |
+        awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E "^(wr[0-9a-f]{12}|$BR)$" | sort
+}
 our_table() { nft list table ip "warmrun_$NET" 2>/dev/null; }
 leases() { grep -v '^last ' "$STATE/networks/$NET.leases" 2>/dev/null; }
 # A container's teardown (veth, mappings, lease) finishes in a detached
@@ -75,13 +78,15 @@ bad() { # bad DESCRIPTION PATTERN ARGS...: fails with one line, makes nothing
     shift 2
     local before links_before
     before=$(ls "$STATE/networks" 2>/dev/null)
-    links_before=$(ip -o link show | wc -l)
+    # Only the bridge it names could be made (other runs make and remove
+    # links of their own meanwhile: the host's count is not ours).
+    links_before=$(ip -o link show "${BR}x" 2>/dev/null | wc -l)
     wr network create "$@" >"$out" 2>"$err"
     local rc=$?
     ok $((rc == 1 ? 0 : 1)) "$what: exit 1" || diag "rc $rc"
     like "$(cat "$err")" "^warmrun: .*$pat" "$what: the error says why"
     is "$(wc -l <"$err")" 1 "$what: one line"
-    is "$(ls "$STATE/networks" 2>/dev/null)|$(ip -o link show | wc -l)" "$before|$links_before" \
+    is "$(ls "$STATE/networks" 2>/dev/null)|$(ip -o link show "${BR}x" 2>/dev/null | wc -l)" "$before|$links_before" \
         "$what: no record, no interface made"
 }
 bad "a malformed subnet" "not A.B.C.D/N" "${NET}x" --subnet 10.1.2/24 --bridge "${BR}x"

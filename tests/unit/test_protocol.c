@@ -684,6 +684,82 @@ static void test_tmpfs_size(void)
             "a tmpfs_size above 64 GiB");
 }
 
+/* function_create, function_rm, function_ls and invoke; their replies. */
+static void test_function_ops(void)
+{
+    struct wr_request req, back;
+    struct wr_reply out;
+    wr_error err;
+    if (parses("{\"op\":\"function_create\",\"name\":\"f-1_a\",\"image\":\"lambda:1\","
+               "\"min\":2,\"max\":4,\"timeout\":9,\"memory\":256,\"handler\":\"index.h\","
+               "\"fresh\":true,\"env\":[\"A=1\"],\"tmpfs_size\":8388608,"
+               "\"resources\":{\"pids-limit\":\"64\"}}",
+               &req)) {
+        ok(!strcmp(req.name, "f-1_a") && !strcmp(req.image, "lambda:1") && req.function.min == 2 &&
+               req.function.max == 4 && req.function.timeout_s == 9 &&
+               req.function.memory_mb == 256 && !strcmp(req.function.handler, "index.h") &&
+               req.function.fresh && req.envc == 1 && req.tmpfs_size == 8388608,
+           "function_create: every member is read");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, &err);
+        ok(text && parse(text, &back, &err) == 0 && !strcmp(back.name, "f-1_a") &&
+               back.function.max == 4 && back.function.fresh && back.envc == 1 &&
+               !strcmp(back.function.handler, "index.h") && back.tmpfs_size == 8388608,
+           "function_create survives a round trip (it is how a function is stored)");
+        free(text);
+        wr_request_free(&back);
+        wr_request_free(&req);
+    }
+    if (parses("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\"}", &req)) {
+        ok(req.function.min == 1 && req.function.max == 1 && req.function.timeout_s == 3 &&
+               req.function.memory_mb == 128 && !req.function.handler && !req.function.fresh,
+           "function_create: Lambda's defaults (timeout 3 s, 128 MB), min 1, max = min");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"function_create\",\"name\":\"a b\",\"image\":\"a\"}",
+            "a function name with a space");
+    rejects("{\"op\":\"function_create\",\"name\":\"../x\",\"image\":\"a\"}",
+            "a function name with a slash");
+    rejects("{\"op\":\"function_create\",\"name\":\"f\"}", "a function without an image");
+    rejects("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\",\"min\":3,"
+            "\"max\":2}",
+            "max below min");
+    rejects("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\",\"timeout\":901}",
+            "a timeout above Lambda's 900 s");
+    rejects("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\",\"memory\":64}",
+            "memory below 128 MB");
+    if (parses("{\"op\":\"invoke\",\"name\":\"f\",\"log_tail\":true,"
+               "\"invocation_type\":\"Event\"}",
+               &req)) {
+        ok(req.log_tail && !strcmp(req.invocation_type, "Event"), "invoke: log_tail and type");
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"invoke\",\"name\":\"f\",\"invocation_type\":\"Later\"}",
+            "an unknown invocation type");
+    rejects("{\"op\":\"function_rm\"}", "function_rm without a name");
+
+    struct wr_reply inv = {
+        .ok = true,
+        .kind = WR_REPLY_INVOKE,
+        .invoke = {.request_id = "id-1", .function_error = "Unhandled", .log_tail = "line \xff\n"}};
+    char *text = encode_parse(&inv, &out, "invoke reply");
+    ok(out.kind == WR_REPLY_INVOKE && !strcmp(out.invoke.request_id, "id-1") &&
+           !strcmp(out.invoke.function_error, "Unhandled") &&
+           !strcmp(out.invoke.log_tail, "line ?\n"),
+       "invoke reply round trip (a log byte that is not UTF-8 becomes '?')");
+    free(text);
+    wr_reply_free(&out);
+    struct wr_function_info fi = {.name = "f", .image = "a:1", .max = 3, .idle = 1};
+    struct wr_reply ls = {
+        .ok = true, .kind = WR_REPLY_FUNCTIONS, .functions = &fi, .n_functions = 1};
+    text = encode_parse(&ls, &out, "function_ls reply");
+    ok(out.kind == WR_REPLY_FUNCTIONS && out.n_functions == 1 && out.functions[0].max == 3 &&
+           out.functions[0].idle == 1 && !strcmp(out.functions[0].image, "a:1"),
+       "function_ls reply round trip");
+    free(text);
+    wr_reply_free(&out);
+}
+
 /* "network" of pool_create: a --network value, kept canonical, and back
  * out of the encoder (so a stored pool request keeps it). */
 static void test_network(void)
@@ -893,6 +969,7 @@ static void test_pool_settings(void)
 
 int main(void)
 {
+    test_function_ops();
     test_network();
     test_volumes();
     test_pool_settings();

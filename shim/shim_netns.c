@@ -1,0 +1,274 @@
+/* The pristine check of a recycled network namespace (docs/security.md,
+ * "Recycled network namespaces"), run by the shim after its container's
+ * pid 1 was reaped, so after every process of its pid namespace died (the
+ * kernel reaps them all before pid 1, zap_pid_ns_processes). Off the hot
+ * path: the client already has its exit event; the daemon never waits for
+ * it (it only receives the namespace, or not).
+ *
+ * What a workload that the recycling predicate admits (no CAP_NET_ADMIN,
+ * no CAP_SYS_ADMIN, no user namespace, /proc/sys read-only) can leave in
+ * its network namespace is sockets, and the traces of packets it sent
+ * (TIME_WAIT, TCP metrics, fragment queues, counters). So a namespace is
+ * offered back only if, queried from inside it:
+ *   - no socket of any kind is left: /proc/net/sockstat's count of every
+ *     socket equals the fresh namespace's (its kernel sockets only, counted
+ *     by the shim that created it, before any workload), every protocol's
+ *     inuse (TCP, UDP, UDPLITE, RAW, FRAG, over IPv4 and IPv6; orphaned TCP
+ *     sockets included) and TCP's tw (TIME_WAIT) are 0: per-namespace
+ *     counters, read in ~14 us. NETLINK_SOCK_DIAG dumps of unix and packet
+ *     sockets (per-namespace lists) must come back empty. Not TCP and UDP
+ *     dumps: inet_diag walks the host-wide hash tables and filters by
+ *     namespace (~460 us per check here), and the counters say the same;
+ *   - lo is the only link, up, and has carried no packet at all (its
+ *     counters are 0), so that nothing a packet leaves behind exists;
+ *   - the only addresses are 127.0.0.1/8 and ::1/128, and every route goes
+ *     through lo.
+ * Anything else, or any error: the namespace is not offered, and the
+ * kernel destroys it as before. */
+#include "shim.h"
+
+#include "lib/cleanup.h"
+#include "lib/fdpass.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/packet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define NL_BUF 8192
+
+/* Sends a dump request and calls each(msg, ctx) on every answer; each
+ * returns <0 to reject the namespace. Returns the number of answers, or
+ * -1 (an error, or a rejection). */
+static int nl_dump(int fd, void *req, size_t len, int (*each)(const struct nlmsghdr *, void *),
+                   void *ctx)
+{
+    if (send(fd, req, len, 0) != (ssize_t)len)
+        return -1;
+    char buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
+    int count = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0)
+            return -1;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+             h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE)
+                return count;
+            if (h->nlmsg_type == NLMSG_ERROR)
+                return -1;
+            if (each && each(h, ctx) < 0)
+                return -1;
+            count++;
+        }
+    }
+}
+
+/* ---- sockets ------------------------------------------------------------ */
+
+/* /proc/thread-self/net/sockstat{,6} of the namespace we are in: the
+ * count of every socket (used), and whether every protocol's inuse, tw
+ * and FRAG are 0. Returns -1 when unreadable. */
+static int read_sockstat(long *used, bool *empty)
+{
+    static const char *const files[] = {"/proc/thread-self/net/sockstat",
+                                        "/proc/thread-self/net/sockstat6"};
+    *used = -1;
+    *empty = true;
+    for (size_t i = 0; i < 2; i++) {
+        char buf[1024];
+        cleanup_close int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return -1;
+        ssize_t n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+            return -1;
+        buf[n] = '\0';
+        for (char *line = buf, *end; *line; line = end + 1) {
+            end = strchr(line, '\n');
+            if (!end)
+                break;
+            *end = '\0';
+            if (sscanf(line, "sockets: used %ld", used) == 1)
+                continue;
+            /* "PROTO: inuse N ...", "TCP: inuse N orphan N tw N ...",
+             * "FRAG: inuse N memory N": every one 0. */
+            for (char *w = strchr(line, ':'); w && *w; w++)
+                if ((strncmp(w, " inuse ", 7) == 0 && w[7] != '0') ||
+                    (strncmp(w, " tw ", 4) == 0 && w[4] != '0'))
+                    *empty = false;
+        }
+    }
+    return *used < 0 ? -1 : 0;
+}
+
+/* One NETLINK_SOCK_DIAG dump that must come back empty. */
+static bool diag_empty(int fd, void *req, size_t len)
+{
+    return nl_dump(fd, req, len, NULL, NULL) == 0;
+}
+
+static bool no_sockets(long baseline)
+{
+    long used;
+    bool empty;
+    /* First, before our diag socket counts in "used". */
+    if (read_sockstat(&used, &empty) < 0 || !empty || used != baseline)
+        return false;
+    cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0)
+        return false;
+    struct {
+        struct nlmsghdr h;
+        struct unix_diag_req r;
+    } unix_req = {
+        .h = {.nlmsg_len = sizeof unix_req,
+              .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+              .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+        .r = {.sdiag_family = AF_UNIX, .udiag_states = ~0U},
+    };
+    struct {
+        struct nlmsghdr h;
+        struct packet_diag_req r;
+    } packet = {
+        .h = {.nlmsg_len = sizeof packet,
+              .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+              .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+        .r = {.sdiag_family = AF_PACKET},
+    };
+    return diag_empty(fd, &unix_req, sizeof unix_req) && diag_empty(fd, &packet, sizeof packet);
+}
+
+/* ---- link, addresses, routes --------------------------------------------- */
+
+static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
+{
+    (void)ctx;
+    if (h->nlmsg_type != RTM_NEWLINK)
+        return -1;
+    const struct ifinfomsg *ifi = NLMSG_DATA(h);
+    if (!(ifi->ifi_flags & IFF_LOOPBACK) || !(ifi->ifi_flags & IFF_UP))
+        return -1;
+    bool quiet = false;
+    int len = (int)IFLA_PAYLOAD(h);
+    for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+        if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
+            struct rtnl_link_stats64 st;
+            memcpy(&st, RTA_DATA(a), sizeof st);
+            quiet =
+                st.rx_packets == 0 && st.tx_packets == 0 && st.rx_bytes == 0 && st.tx_bytes == 0;
+        }
+    return quiet ? 0 : -1;
+}
+
+static int address_is_standard(const struct nlmsghdr *h, void *ctx)
+{
+    (void)ctx;
+    if (h->nlmsg_type != RTM_NEWADDR)
+        return -1;
+    const struct ifaddrmsg *ifa = NLMSG_DATA(h);
+    int len = (int)IFA_PAYLOAD(h);
+    for (const struct rtattr *a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        if (a->rta_type != IFA_ADDRESS)
+            continue;
+        static const uint8_t v4[4] = {127, 0, 0, 1};
+        static const uint8_t v6[16] = {[15] = 1};
+        if (ifa->ifa_family == AF_INET && ifa->ifa_prefixlen == 8 && RTA_PAYLOAD(a) == 4 &&
+            memcmp(RTA_DATA(a), v4, 4) == 0)
+            return 0;
+        if (ifa->ifa_family == AF_INET6 && ifa->ifa_prefixlen == 128 && RTA_PAYLOAD(a) == 16 &&
+            memcmp(RTA_DATA(a), v6, 16) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+static int route_through_lo(const struct nlmsghdr *h, void *ctx)
+{
+    int lo = *(const int *)ctx;
+    if (h->nlmsg_type != RTM_NEWROUTE)
+        return -1;
+    const struct rtmsg *rt = NLMSG_DATA(h);
+    int len = (int)RTM_PAYLOAD(h);
+    for (const struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len))
+        if (a->rta_type == RTA_OIF && RTA_PAYLOAD(a) == sizeof(int))
+            return *(const int *)RTA_DATA(a) == lo ? 0 : -1;
+    return -1;
+}
+
+static bool standard_lo(void)
+{
+    cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (fd < 0)
+        return false;
+    struct {
+        struct nlmsghdr h;
+        struct rtgenmsg g;
+    } req = {
+        .h = {.nlmsg_len = sizeof req, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
+        .g = {.rtgen_family = AF_UNSPEC},
+    };
+    req.h.nlmsg_type = RTM_GETLINK;
+    if (nl_dump(fd, &req, sizeof req, link_is_quiet_lo, NULL) != 1)
+        return false;
+    req.h.nlmsg_type = RTM_GETADDR;
+    if (nl_dump(fd, &req, sizeof req, address_is_standard, NULL) < 1)
+        return false;
+    int lo = (int)if_nametoindex("lo");
+    req.h.nlmsg_type = RTM_GETROUTE;
+    return lo > 0 && nl_dump(fd, &req, sizeof req, route_through_lo, &lo) >= 1;
+}
+
+/* ---- the offer ------------------------------------------------------------ */
+
+void shim_netns_baseline(struct shim *sh)
+{
+    bool empty;
+    if (!sh->opt.netns_recycle)
+        return;
+    /* A recycled one: as its first shim counted it, fresh. Counted again
+     * now, it could include sockets of the last check still waiting for
+     * an RCU grace period to be freed (netlink's are). */
+    if (sh->opt.netns_reuse) {
+        sh->netns_sockets = sh->opt.netns_sockets;
+        return;
+    }
+    /* The container's namespace as it is before any workload ran in it:
+     * only the kernel's own sockets. */
+    cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+        return;
+    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty)
+        sh->netns_sockets = -1;
+    if (setns(host, CLONE_NEWNET) < 0)
+        sh->netns_sockets = -1;
+}
+
+void shim_netns_offer(struct shim *sh)
+{
+    if (!sh->opt.netns_recycle || !sh->exited || sh->ctl < 0 || sh->ns_fds[1] < 0 ||
+        sh->netns_sockets < 0)
+        return;
+    cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+        return;
+    bool pristine = no_sockets(sh->netns_sockets) && standard_lo();
+    /* Back in the host's namespace before anything else; a shim that could
+     * not leave offers nothing (it would be a process in it). */
+    if (setns(host, CLONE_NEWNET) < 0 || !pristine)
+        return;
+    struct wr_msg m = {.type = WR_MSG_NETNS, .value = sh->netns_sockets};
+    wr_error err;
+    (void)wr_send_fds(sh->ctl, &m, sizeof m, &sh->ns_fds[1], 1, &err);
+}
