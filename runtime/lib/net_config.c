@@ -73,8 +73,8 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
     else if (strncmp(s, "bridge=", 7) == 0)
         name = s + 7;
     if (!name)
-        return wr_error_set(err, 0,
-                            "--network %s: expected none, host, bridge, bridge=NAME or cni:NAME", s);
+        return wr_error_set(
+            err, 0, "--network %s: expected none, host, bridge, bridge=NAME or cni:NAME", s);
     if (!wr_net_name_valid(name))
         return wr_error_set(err, 0,
                             "--network %s: a network name is a lower-case letter, then at most "
