@@ -166,7 +166,8 @@ wr activate --network bridge="${NET}y" busybox -- \
     >"$out" 2>"$err"
 is "$(cat "$out")" "gw-ok
 isolated" "a container of another network cannot reach this network's bridge" || diag_file "$err"
-wr network rm "${NET}y" >/dev/null 2>&1
+# (its container's teardown finishes after the exit: the lease goes then)
+poll_until 10 wr network rm "${NET}y" >/dev/null 2>&1
 pkill -f "busybox httpd -p $GW:8081" 2>/dev/null
 pkill -f "busybox httpd -p $OTHER:8082" 2>/dev/null
 pkill -f "busybox httpd -p $SERVER:8080" 2>/dev/null
