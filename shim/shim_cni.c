@@ -6,7 +6,10 @@
  * finds the namespace, and it names nothing a container can change. */
 #include "shim.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void netns_path(struct shim *sh, char *out, size_t cap)
@@ -33,7 +36,7 @@ int shim_cni_add(struct shim *sh, int netns_fd, wr_error *err)
     return 0;
 }
 
-void shim_cni_del(struct shim *sh)
+static void del_now(struct shim *sh)
 {
     char netns[64];
     wr_error err;
@@ -42,5 +45,32 @@ void shim_cni_del(struct shim *sh)
     /* A failure leaves nothing to retry with (the helper removes the
      * record either way): the plugins' DEL is best effort by the spec. */
     shim_net_helper(sh, args, 3, &err);
+}
+
+/* DEL takes the plugins' time (15-60 ms here): the client of a warm or
+ * cold start, waiting for the shim to go, must not pay it. So a detached
+ * grandchild, holding only the namespace's descriptor, runs it, and the
+ * shim goes at once. A reconciliation that meanwhile sees the shim gone
+ * may DEL as well: DEL is idempotent (CNI spec). */
+void shim_cni_del(struct shim *sh)
+{
     sh->net.cni_added = false;
+    pid_t child = fork();
+    if (child == 0) {
+        if (fork() != 0)
+            _exit(0);
+        setsid();
+        prctl(PR_SET_NAME, "warmrun-netdown");
+        int keep = sh->net.cni_netns_fd;
+        close_range(3, (unsigned)keep - 1, 0);
+        close_range((unsigned)keep + 1, ~0U, 0);
+        del_now(sh);
+        _exit(0);
+    }
+    if (child < 0) {
+        del_now(sh);
+        return;
+    }
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        ;
 }
