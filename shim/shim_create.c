@@ -89,7 +89,9 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .security = &sh->opt.security,
             .seccomp = sh->seccomp.insns ? &sh->seccomp : NULL,
             .userns_fd = sh->userns_fd,
-            .resources = sh->opt.has_resources ? &sh->opt.resources : NULL,
+            /* Always: without limits, the container still joins its
+             * accounting cgroups (shim_resources.c). */
+            .resources = &sh->opt.resources,
             .volumes = &sh->opt.volumes,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
             .host_network = sh->opt.net.kind == WR_NET_HOST,

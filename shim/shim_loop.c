@@ -81,6 +81,8 @@ static void report_exit(struct shim *sh)
 {
     struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
     shim_resources_on_exit(sh);
+    if (sh->res.oom) /* for the daemon's events and metrics */
+        snprintf(m.text, sizeof m.text, "oom");
     if (sh->activated) {
         m.value = sh->stamp->exec_ns;
         m.value2 = sh->stamp->woke_ns;

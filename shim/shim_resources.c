@@ -1,5 +1,6 @@
 /* The shim's part of a container's resource settings, all on the fill path
  * (see resources.h): huge pages reserved, the container's cgroups created
+ * (for every container: accounting, and the limits if any)
  * (it is born in its cgroup2 one; v1 ones are joined before it sets up),
  * locked memory held here (mlock is not inherited across exec), and after
  * the reap, its OOM kills read and its cgroups removed. */
@@ -85,16 +86,13 @@ int shim_resources_prepare(struct shim *sh, int *clone_cgroup, wr_error *err)
     *clone_cgroup = -1;
     sh->res.mlock_fd = -1;
     sh->res.cgroup.v2_fd = -1;
-    if (!sh->opt.has_resources)
-        return 0;
     if (r->hugepages && r->hugepages_reserve && reserve_hugepages(r->hugepages, err) < 0)
         return -1;
-    if (wr_resources_need_cgroup(r) || r->hugepages) {
-        if (wr_cgroup_create(&sh->res.cgroup, sh->opt.state_dir, sh->opt.id, r, err) < 0)
-            return -1;
-        *clone_cgroup = sh->res.cgroup.v2_fd;
-        sh->res.cgroup_wait = sh->res.cgroup.v1_mask != 0;
-    }
+    /* Every container has its cgroups, for accounting if not for limits. */
+    if (wr_cgroup_create(&sh->res.cgroup, sh->opt.state_dir, sh->opt.id, r, err) < 0)
+        return -1;
+    *clone_cgroup = sh->res.cgroup.v2_fd;
+    sh->res.cgroup_wait = sh->res.cgroup.v1_mask != 0;
     if (r->mlock && make_locked_memory(sh, r->mlock, err) < 0)
         return -1;
     return 0;

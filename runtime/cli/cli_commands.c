@@ -335,9 +335,11 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv)
     return 0;
 }
 
-int cli_stats(const struct wr_paths *g, int argc, char **argv)
+/* `warmrun stats --daemon [--json]`: the daemon's activation latency view
+ * (cli_stats.c passes its options on). */
+int cli_stats_daemon(const struct wr_paths *g, int argc, char **argv)
 {
-    int json = json_flag(argc, argv, "warmrun stats [--json]");
+    int json = json_flag(argc, argv, "warmrun stats --daemon [--json]");
     if (json < 0)
         return WR_EXIT_USAGE;
     struct wr_request req = {.op = WR_OP_STATS};

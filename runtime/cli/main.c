@@ -12,10 +12,11 @@ static const struct {
     const char *name;
     int (*run)(const struct wr_paths *, int, char **);
 } commands[] = {
-    {"activate", cli_activate}, {"pool", cli_pool},     {"ps", cli_ps},
-    {"kill", cli_kill},         {"stats", cli_stats},   {"shutdown", cli_shutdown},
-    {"image", cli_image},       {"daemon", cli_daemon}, {"bench", cli_bench},
-    {"function", cli_function}, {"invoke", cli_invoke}, {"network", cli_network},
+    {"activate", cli_activate}, {"pool", cli_pool},         {"ps", cli_ps},
+    {"kill", cli_kill},         {"stats", cli_stats},       {"events", cli_events},
+    {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
+    {"daemon", cli_daemon},     {"bench", cli_bench},       {"network", cli_network},
+    {"function", cli_function}, {"invoke", cli_invoke},
 };
 
 static void usage(FILE *out)
@@ -30,7 +31,10 @@ static void usage(FILE *out)
             "  pool ls [--json] | pool rm IMAGE  list pools / remove a pool (pools persist)\n"
             "  ps [--json]                    list filling, warm, running and detached containers\n"
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
-            "  stats [--json]                 daemon-side activation latency\n"
+            "  stats [--no-stream] [--json] [ID...]  CPU, memory, I/O, pids per container\n"
+            "  stats --daemon [--json]        daemon-side activation latency\n"
+            "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
+            "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"
             "  function create NAME IMAGE | ls | rm NAME\n"
             "                                 Lambda functions: warm initialised runtimes\n"

@@ -54,6 +54,8 @@ struct entry;
 struct pool;
 struct daemon_functions;
 struct daemon_http;
+struct daemon_events;
+struct daemon_metrics;
 
 #define WR_START_SIGNALS_MAX 8
 
@@ -79,6 +81,7 @@ struct client {
     char lost_msg[WR_ERROR_MSG_MAX + 64];
     struct client *unanswered_next;
     bool unanswered;
+    bool subscriber; /* `events`: stays connected, never idle (daemon_events.c) */
 };
 
 struct daemon {
@@ -126,6 +129,10 @@ struct daemon {
     /* The HTTP listener and its routes (daemon_http.c); NULL until a route
      * is added or --http starts it. */
     struct daemon_http *http;
+    /* Lifecycle events and their subscribers (daemon_events.c), and the
+     * Prometheus metrics (daemon_metrics.c); NULL until first used. */
+    struct daemon_events *events;
+    struct daemon_metrics *metrics;
 };
 
 #endif

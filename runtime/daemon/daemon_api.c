@@ -4,8 +4,10 @@
 #include "daemon_api.h"
 
 #include "daemon_client.h"
+#include "daemon_events.h"
 #include "daemon_function_api.h"
 #include "daemon_log.h"
+#include "daemon_metrics.h"
 #include "daemon_persist.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
@@ -91,6 +93,7 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
             daemon_entry_running(d, e, received_ns, false);
             daemon_entry_discard(d, e);
             daemon_send_error(c, "internal", err.msg);
+            daemon_metrics_count(d, p->image, METRICS_FAILED);
             return ACTIVATE_REPLIED;
         }
         if (rc < 0) {
@@ -101,6 +104,10 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
         }
         daemon_entry_running(d, e, received_ns, false);
         d->warm_hits++;
+        /* After the hand-over: the workload is already on its way. */
+        daemon_metrics_count(d, p->image, METRICS_WARM);
+        daemon_event_emit(d, "activated", "id", e->shim.id, "image", p->image, "kind", "warm",
+                          DAEMON_EVENT_END);
         /* Refill a moment later: the spawn would compete for the CPU with
          * the workload we just woke. */
         daemon_pool_delay_refill(p, received_ns + REFILL_DELAY_NS);
@@ -110,6 +117,7 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     d->misses++;
     if (!p) {
         /* The CLI cold-starts an image without a pool itself. */
+        daemon_metrics_count(d, req->image, METRICS_NO_POOL);
         daemon_send_error(c, "no_warm", "no pool for this image");
         return ACTIVATE_REPLIED;
     }
@@ -119,6 +127,7 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
          * would start a moment later). Only a pool that fills nothing
          * (fixed at size 0) refuses at once. */
         if (p->size == 0 && !p->autoscale.cfg.on) {
+            daemon_metrics_count(d, p->image, METRICS_FAILED);
             daemon_send_error(c, "no_warm", "the pool has no warm container right now");
             return ACTIVATE_REPLIED;
         }
@@ -340,10 +349,15 @@ static void kill_container(struct daemon *d, struct client *c, const struct wr_r
     } else {
         rc = kill_foreign(d, req, &err);
     }
-    if (rc < 0)
+    if (rc < 0) {
         daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);
-    else
-        send_ok(c);
+        return;
+    }
+    char sig[16];
+    snprintf(sig, sizeof sig, "%d", req->signal);
+    daemon_event_emit(d, "killed", "id", req->id, "image", e ? e->image : "", "signal", sig,
+                      DAEMON_EVENT_END);
+    send_ok(c);
 }
 
 static enum activate_result dispatch(struct daemon *d, struct client *c, struct wr_request *req,
@@ -376,16 +390,30 @@ static enum activate_result dispatch(struct daemon *d, struct client *c, struct 
         /* A bind source that is not there: refused before any container. */
         if (wr_volumes_check_sources(&req->volumes, &err) < 0)
             daemon_send_error(c, "invalid", err.msg);
-        else if (daemon_pool_apply(d, req, true, &err) < 0)
+        else if (daemon_pool_apply(d, req, true, &err) < 0) {
             daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "invalid", err.msg);
-        else
+        } else {
+            char size[24];
+            snprintf(size, sizeof size, "%ld", req->size);
+            struct pool *p = daemon_find_pool(d, req->image);
+            daemon_event_emit(d, "pool_resized", "image", p ? p->image : req->image, "size", size,
+                              DAEMON_EVENT_END);
             send_ok(c);
+        }
         break;
     case WR_OP_POOL_RM:
-        if (daemon_pool_forget(d, req->image, &err) < 0)
+        if (daemon_pool_forget(d, req->image, &err) < 0) {
             daemon_send_error(c, "not_found", err.msg);
-        else
+        } else {
+            daemon_event_emit(d, "pool_removed", "image", req->image, DAEMON_EVENT_END);
             send_ok(c);
+        }
+        break;
+    case WR_OP_METRICS:
+        daemon_metrics_send(d, c);
+        break;
+    case WR_OP_EVENTS:
+        daemon_events_subscribe(d, c, req->since_ns);
         break;
     case WR_OP_POOL_LS:
         list_pools(d, c, NULL);

@@ -1,6 +1,8 @@
 /* See daemon_client.h. */
 #include "daemon_client.h"
 
+#include "daemon_events.h"
+
 #include "daemon_pool.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
@@ -49,6 +51,8 @@ void daemon_close_client(struct daemon *d, struct client *c)
         return;
     if (c->starting)
         daemon_entry_abandon(d, c->starting);
+    if (c->subscriber) /* the one call back up: its pointer must not outlive it */
+        daemon_events_forget(d, c);
     wr_request_free(&c->req);
     wr_close_fds(c->fds, 3);
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);

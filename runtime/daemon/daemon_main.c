@@ -6,8 +6,10 @@
 #include "daemon_function.h"
 #include "daemon_api.h"
 #include "daemon_client.h"
+#include "daemon_events.h"
 #include "daemon_http.h"
 #include "daemon_log.h"
+#include "daemon_metrics.h"
 #include "daemon_network.h"
 #include "daemon_peer.h"
 #include "daemon_persist.h"
@@ -18,6 +20,7 @@
 #include "daemon_shim_exe.h"
 #include "daemon_start.h"
 #include "lib/api_client.h"
+#include "lib/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
 #include "lib/cpumask.h"
@@ -181,6 +184,8 @@ static int setup(struct daemon *d, wr_error *err)
     if (add_watch(d, d->listen_fd, &d->listen_watch) < 0 ||
         add_watch(d, d->sigfd, &d->signal_watch) < 0)
         return wr_error_set(err, errno, "epoll_ctl");
+    if (daemon_metrics_init(d, err) < 0)
+        return -1;
     if (http_addr) {
         if (daemon_http_start(d, http_addr, http_token_file, err) < 0)
             return -1;
@@ -292,7 +297,7 @@ static void drop_idle_clients(struct daemon *d, int64_t now)
         next = c->next;
         /* One waiting for its container is not idle: the start has its own
          * bound (the shim's setup timeout). */
-        if (!c->starting && now - c->last_active_ns > CLIENT_IDLE_NS)
+        if (!c->starting && !c->subscriber && now - c->last_active_ns > CLIENT_IDLE_NS)
             daemon_close_client(d, c);
     }
 }
@@ -418,6 +423,8 @@ static void shutdown_daemon(struct daemon *d)
     daemon_pool_bury(d);
     daemon_client_bury(d);
     daemon_resources_shutdown(d);
+    daemon_events_free(d);
+    daemon_metrics_free(d);
     close(d->epfd);
     close(d->sigfd);
     wr_shim_exe_close(&d->shim_exe);

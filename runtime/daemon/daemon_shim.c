@@ -1,13 +1,17 @@
 /* See daemon_shim.h. */
 #include "daemon_shim.h"
 
+#include "daemon_events.h"
 #include "daemon_log.h"
+#include "daemon_metrics.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
 #include "daemon_start.h"
 #include "lib/state_file.h"
+#include "lib/clock.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -29,12 +33,23 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
         return;
     }
     if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
+        char ms[32];
+        int64_t fill_ns = wr_monotonic_ns() - e->spawned_ns;
+        snprintf(ms, sizeof ms, "%.3f", (double)fill_ns / 1e6);
+        daemon_metrics_filled(d, e->image, fill_ns);
+        daemon_event_emit(d, "filled", "id", e->shim.id, "image", e->image, "fill_ms", ms,
+                          DAEMON_EVENT_END);
         struct client *c = daemon_entry_ready(d, e);
+        if (!c)
+            daemon_event_emit(d, "warm", "id", e->shim.id, "image", e->image, DAEMON_EVENT_END);
         if (c)
             daemon_start_hand_over(d, c, e);
         return;
     }
     if (got > 0 && m.type == WR_MSG_FAILED && setting_up(e)) {
+        daemon_metrics_count(d, e->image, METRICS_FILL_FAILED);
+        daemon_event_emit(d, "fill_failed", "id", e->shim.id, "image", e->image, "error", m.text,
+                          DAEMON_EVENT_END);
         daemon_entry_setup_failed(d, e, m.text);
         if (e->waiter) {
             char why[WR_ERROR_MSG_MAX];
@@ -57,6 +72,20 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     }
     if (got > 0 && m.type != WR_MSG_EXITED)
         return; /* nothing else is expected; ignore it */
+    if (got > 0 && e->state == ENTRY_RUNNING) {
+        char status[16];
+        bool oom = !strcmp(m.text, "oom");
+        snprintf(status, sizeof status, "%d", m.num);
+        if (m.value > 0 && e->received_ns > 0)
+            daemon_metrics_latency(d, e->image, m.value - e->received_ns);
+        if (oom) {
+            daemon_metrics_count(d, e->image, METRICS_OOM_KILL);
+            daemon_event_emit(d, "oom_killed", "id", e->shim.id, "image", e->image,
+                              DAEMON_EVENT_END);
+        }
+        daemon_event_emit(d, "exited", "id", e->shim.id, "image", e->image, "status", status, "oom",
+                          oom ? "true" : "false", DAEMON_EVENT_END);
+    }
     if (got <= 0)
         daemon_entry_setup_failed(d, e, "shim exited during setup");
     /* A hang-up without an exit report: the shim died, and its container

@@ -26,7 +26,9 @@
 #include "daemon_start.h"
 
 #include "daemon_client.h"
+#include "daemon_events.h"
 #include "daemon_log.h"
+#include "daemon_metrics.h"
 #include "daemon_pool.h"
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
@@ -128,6 +130,7 @@ bool daemon_start_for_client(struct daemon *d, struct client *c, struct pool *p,
     }
     keep_request(c, req, fds, received_ns);
     c->claimed = false;
+    daemon_metrics_count(d, p->image, METRICS_POOL_EMPTY);
     return true;
 }
 
@@ -168,6 +171,10 @@ void daemon_start_hand_over(struct daemon *d, struct client *c, struct entry *e)
         wr_shim_activate(&e->shim, msg, (size_t)len, c->fds, c->fd, reason, &e->resumed_ns, &err);
     if (rc == 0 || rc == WR_ACTIVATE_STARTED_FAILED)
         daemon_entry_running(d, e, c->received_ns, true);
+    daemon_metrics_count(d, p->image, rc == 0 ? METRICS_COLD : METRICS_FAILED);
+    if (rc == 0)
+        daemon_event_emit(d, "activated", "id", e->shim.id, "image", p->image, "kind", "cold",
+                          "reason", "pool_empty", DAEMON_EVENT_END);
     if (rc < 0) {
         daemon_log("container %s: %s", e->shim.id, err.msg);
         daemon_send_error(c, "internal", err.msg);

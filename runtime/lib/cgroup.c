@@ -134,10 +134,32 @@ static int check_writable(const char *mnt, const char *ctrl, wr_error *err)
     return 0;
 }
 
+/* Controllers every container is placed in, limits or not, so that its
+ * CPU, memory, pids and block I/O can be read (warmrun stats, metrics,
+ * profile): where the host has them, never an error where it does not. */
+#define ACCOUNTING_MASK                                                                            \
+    (1u << WR_CG_CPU | 1u << WR_CG_CPUACCT | 1u << WR_CG_MEMORY | 1u << WR_CG_PIDS |               \
+     1u << WR_CG_BLKIO)
+
+static void plan_accounting(struct wr_cgroup *cg)
+{
+    for (int c = 0; c < WR_CG_N; c++) {
+        unsigned bit = 1u << c;
+        if (!(ACCOUNTING_MASK & bit) || ((cg->v1_mask | cg->v2_mask) & bit))
+            continue;
+        if (cg->layout.v1[c][0] && access(cg->layout.v1[c], W_OK) == 0)
+            cg->v1_mask |= bit;
+        else if (cg->layout.v2[0] && cg->layout.v2_has[c] && c != WR_CG_CPUACCT &&
+                 access(cg->layout.v2, W_OK) == 0)
+            cg->v2_mask |= bit;
+    }
+}
+
 int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error *err)
 {
     unsigned need = needed_controllers(r);
     cg->v1_mask = cg->v2_mask = 0;
+    cg->limit_mask = need;
     cg->v2_fd = -1;
     if ((need || r->hugepages) && wr_cgroup_detect(&cg->layout, err) < 0)
         return -1;
@@ -173,7 +195,7 @@ int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error 
 }
 
 /* <mount>/warmrun[/<scope>[/<id>]] */
-static void cg_path(char *out, size_t cap, const char *mnt, const char *scope, const char *id)
+void wr_cgroup_path(char *out, size_t cap, const char *mnt, const char *scope, const char *id)
 {
     if (!scope)
         snprintf(out, cap, "%s/warmrun", mnt);
@@ -187,7 +209,7 @@ static int make_parent_v1(const char *mnt, enum wr_cg_ctrl c, const char *scope,
 {
     char path[WR_CG_PATH_MAX];
     for (int level = 0; level < 2; level++) {
-        cg_path(path, sizeof path, mnt, level ? scope : NULL, NULL);
+        wr_cgroup_path(path, sizeof path, mnt, level ? scope : NULL, NULL);
         /* An existing parent is checked too: one made by a run that died
          * before initialising it would refuse every container. */
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
@@ -205,7 +227,7 @@ static int make_parent_v2(const struct wr_cgroup *cg, wr_error *err)
         if (level == 0)
             snprintf(path, sizeof path, "%s", cg->layout.v2);
         else
-            cg_path(path, sizeof path, cg->layout.v2, level == 2 ? cg->scope : NULL, NULL);
+            wr_cgroup_path(path, sizeof path, cg->layout.v2, level == 2 ? cg->scope : NULL, NULL);
         if (level > 0 && mkdir(path, 0755) < 0 && errno != EEXIST)
             return wr_error_set(err, errno, "mkdir %s", path);
         for (int c = 0; c < WR_CG_N; c++)
@@ -235,11 +257,16 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
     snprintf(cg->id, sizeof cg->id, "%s", id);
     if (wr_cgroup_plan(cg, r, err) < 0)
         return -1;
+    if (!cg->limit_mask && !r->hugepages && wr_cgroup_detect(&cg->layout, err) < 0)
+        return -1;
+    if (cg->limit_mask & (1u << WR_CG_HUGETLB) || r->hugepages)
+        cg->limit_mask |= 1u << WR_CG_HUGETLB;
+    plan_accounting(cg);
     cg->created = true;
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)))
             continue;
-        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, id);
         if (first_on_mount(cg, c)) {
             if (make_parent_v1(cg->layout.v1[c], c, cg->scope, err) < 0)
                 goto fail;
@@ -248,19 +275,20 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
                 goto fail;
             }
         }
-        if (wr_cgroup_v1_apply(path, c, r, err) < 0)
+        if ((cg->limit_mask & (1u << c)) && wr_cgroup_v1_apply(path, c, r, err) < 0)
             goto fail;
     }
     if (cg->v2_mask) {
         if (make_parent_v2(cg, err) < 0)
             goto fail;
-        cg_path(path, sizeof path, cg->layout.v2, cg->scope, id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v2, cg->scope, id);
         if (mkdir(path, 0755) < 0 && errno != EEXIST) {
             wr_error_set(err, errno, "mkdir %s", path);
             goto fail;
         }
         for (int c = 0; c < WR_CG_N; c++)
-            if ((cg->v2_mask & (1u << c)) && wr_cgroup_v2_apply(path, c, r, err) < 0)
+            if ((cg->v2_mask & cg->limit_mask & (1u << c)) &&
+                wr_cgroup_v2_apply(path, c, r, err) < 0)
                 goto fail;
         cg->v2_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (cg->v2_fd < 0) {
@@ -281,7 +309,7 @@ int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
             continue;
-        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
         if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
             return -1;
     }
@@ -292,11 +320,11 @@ long wr_cgroup_oom_kills(const struct wr_cgroup *cg)
 {
     char path[WR_CG_PATH_MAX];
     if (cg->v1_mask & (1u << WR_CG_MEMORY)) {
-        cg_path(path, sizeof path, cg->layout.v1[WR_CG_MEMORY], cg->scope, cg->id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_MEMORY], cg->scope, cg->id);
         return wr_cgroup_v1_oom_kills(path);
     }
     if (cg->v2_mask & (1u << WR_CG_MEMORY)) {
-        cg_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
         return wr_cgroup_v2_oom_kills(path);
     }
     return 0;
@@ -324,11 +352,11 @@ void wr_cgroup_remove(struct wr_cgroup *cg)
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
             continue;
-        cg_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
         remove_dir(path);
     }
     if (cg->v2_mask) {
-        cg_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
+        wr_cgroup_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
         remove_dir(path);
     }
     cg->created = false;
@@ -347,11 +375,11 @@ long wr_cgroup_oom_kills_of(const char *state_dir, const char *id)
         return 0;
     wr_cgroup_scope(state_dir, scope);
     if (l.v1[WR_CG_MEMORY][0]) {
-        cg_path(path, sizeof path, l.v1[WR_CG_MEMORY], scope, id);
+        wr_cgroup_path(path, sizeof path, l.v1[WR_CG_MEMORY], scope, id);
         return wr_cgroup_v1_oom_kills(path);
     }
     if (l.v2[0]) {
-        cg_path(path, sizeof path, l.v2, scope, id);
+        wr_cgroup_path(path, sizeof path, l.v2, scope, id);
         return wr_cgroup_v2_oom_kills(path);
     }
     return 0;
@@ -369,7 +397,7 @@ void wr_cgroup_remove_by_id(const char *state_dir, const char *id)
         char path[WR_CG_PATH_MAX];
         if (!cg.layout.v1[c][0])
             continue;
-        cg_path(path, sizeof path, cg.layout.v1[c], cg.scope, id);
+        wr_cgroup_path(path, sizeof path, cg.layout.v1[c], cg.scope, id);
         if (access(path, F_OK) == 0)
             cg.v1_mask |= 1u << c;
     }
@@ -409,7 +437,7 @@ static size_t walk_scope(const char *state_dir, bool (*live)(const char *id, voi
     size_t n = hierarchy_mounts(&l, mounts);
     time_t now = time(NULL);
     for (size_t i = 0; i < n; i++) {
-        cg_path(dir, sizeof dir, mounts[i], scope, NULL);
+        wr_cgroup_path(dir, sizeof dir, mounts[i], scope, NULL);
         cleanup_closedir DIR *d = opendir(dir);
         struct dirent *de;
         while (d && (de = readdir(d))) {
@@ -448,7 +476,7 @@ size_t wr_cgroup_scope_remove(const char *state_dir)
     wr_cgroup_scope(state_dir, scope);
     size_t n = hierarchy_mounts(&l, mounts);
     for (size_t i = 0; i < n; i++) {
-        cg_path(dir, sizeof dir, mounts[i], scope, NULL);
+        wr_cgroup_path(dir, sizeof dir, mounts[i], scope, NULL);
         /* rmdir(2) of a cgroup fails (EBUSY, ENOTEMPTY) while it has a
          * child cgroup or a task: exactly the ones to keep. */
         if (rmdir(dir) == 0)

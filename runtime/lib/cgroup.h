@@ -28,8 +28,9 @@ struct wr_cgroup_layout {
 
 struct wr_cgroup {
     struct wr_cgroup_layout layout;
-    unsigned v1_mask; /* controllers placed on v1 hierarchies */
-    unsigned v2_mask; /* controllers placed on cgroup2 */
+    unsigned v1_mask;    /* controllers placed on v1 hierarchies */
+    unsigned v2_mask;    /* controllers placed on cgroup2 */
+    unsigned limit_mask; /* controllers whose limits are written; the others account only */
     char scope[16];
     char id[16];
     int v2_fd; /* directory fd of the cgroup2 cgroup, for CLONE_INTO_CGROUP; -1 */
@@ -40,6 +41,10 @@ struct wr_cgroup {
  * tests) and the cgroup2 root's cgroup.controllers. */
 int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err);
 
+/* <mnt>/warmrun, <mnt>/warmrun/<scope> (id NULL) or
+ * <mnt>/warmrun/<scope>/<id>. */
+void wr_cgroup_path(char *out, size_t cap, const char *mnt, const char *scope, const char *id);
+
 /* The scope directory name for a state directory. */
 void wr_cgroup_scope(const char *state_dir, char out[16]);
 
@@ -48,6 +53,9 @@ void wr_cgroup_scope(const char *state_dir, char out[16]);
 int wr_cgroup_plan(struct wr_cgroup *cg, const struct wr_resources *r, wr_error *err);
 
 /* Plans (as above), creates the container's cgroups and writes the limits.
+ * Every container gets one, limits or not: it is also placed in the
+ * accounting controllers the host has (cpu, cpuacct, memory, pids,
+ * blkio/io) so that its usage can be read (cgroup_stats.h).
  * On failure removes what it created. */
 int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
                      const struct wr_resources *r, wr_error *err);

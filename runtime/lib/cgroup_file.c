@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const ctrl_names[WR_CG_N] = {"cpu",    "cpuacct", "cpuset",
-                                                "memory", "pids",    "hugetlb"};
+static const char *const ctrl_names[WR_CG_N] = {"cpu",  "cpuacct", "cpuset", "memory",
+                                                "pids", "hugetlb", "blkio"};
 
 const char *wr_cgroup_ctrl_name(enum wr_cg_ctrl c)
 {
@@ -23,6 +23,8 @@ int wr_cgroup_ctrl_by_name(const char *name, size_t len)
     for (int c = 0; c < WR_CG_N; c++)
         if (strlen(ctrl_names[c]) == len && strncmp(ctrl_names[c], name, len) == 0)
             return c;
+    if (len == 2 && strncmp(name, "io", 2) == 0)
+        return WR_CG_BLKIO; /* v2's name of blkio */
     return -1;
 }
 

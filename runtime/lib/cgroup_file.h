@@ -16,6 +16,7 @@ enum wr_cg_ctrl {
     WR_CG_MEMORY,
     WR_CG_PIDS,
     WR_CG_HUGETLB,
+    WR_CG_BLKIO, /* "blkio" on v1, "io" on v2 */
     WR_CG_N
 };
 
@@ -23,7 +24,7 @@ enum wr_cg_ctrl {
 
 /* The controller's name as the kernel spells it ("cpuset"). */
 const char *wr_cgroup_ctrl_name(enum wr_cg_ctrl c);
-/* The controller named by name[0..len), or -1. */
+/* The controller named by name[0..len) (v1 or v2 spelling), or -1. */
 int wr_cgroup_ctrl_by_name(const char *name, size_t len);
 
 /* Writes a short string, a number, or a number where negative means

@@ -15,7 +15,7 @@ int wr_cgroup_v2_enable(const char *dir, enum wr_cg_ctrl c, wr_error *err)
     char value[32];
     if (c == WR_CG_CPUACCT)
         return 0; /* part of cpu on v2 */
-    snprintf(value, sizeof value, "+%s", wr_cgroup_ctrl_name(c));
+    snprintf(value, sizeof value, "+%s", c == WR_CG_BLKIO ? "io" : wr_cgroup_ctrl_name(c));
     return wr_cgroup_write(dir, "cgroup.subtree_control", value, err);
 }
 

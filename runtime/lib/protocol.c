@@ -33,6 +33,8 @@ static const struct {
     {"stats", WR_OP_STATS},
     {"shutdown", WR_OP_SHUTDOWN},
     {"signal", WR_OP_SIGNAL},
+    {"metrics", WR_OP_METRICS},
+    {"events", WR_OP_EVENTS},
     {"function_create", WR_OP_FUNCTION_CREATE},
     {"function_rm", WR_OP_FUNCTION_RM},
     {"function_ls", WR_OP_FUNCTION_LS},
@@ -240,6 +242,13 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
         req->signal = (int)sig;
         return 0;
     }
+    case WR_OP_EVENTS: {
+        json_t *since = optional(root, "since_ns");
+        if (since && (!json_is_integer(since) || json_integer_value(since) < 0))
+            return wr_error_set(err, 0, "\"since_ns\" must be a non-negative integer");
+        req->since_ns = since ? (int64_t)json_integer_value(since) : 0;
+        return 0;
+    }
     case WR_OP_SIGNAL: {
         long sig;
         if (get_long(root, "signal", 1, 64, &sig, err) < 0)
@@ -410,6 +419,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         return NULL;
     if (req->op == WR_OP_KILL || req->op == WR_OP_SIGNAL)
         json_object_set_new(root, "signal", json_integer(req->signal));
+    if (req->op == WR_OP_EVENTS && req->since_ns)
+        json_object_set_new(root, "since_ns", json_integer((json_int_t)req->since_ns));
     if (wr_function_request_to_json(root, req, err) < 0)
         return NULL;
     return dump(root, WR_API_REQUEST_MAX, len, err);

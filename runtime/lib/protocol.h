@@ -38,6 +38,8 @@ enum wr_op {
     WR_OP_INVOKE,        /* the payload is a memfd sent with it */
     WR_OP_SIGNAL,        /* client -> shim, after activation */
     WR_OP_IMAGE_UPDATED, /* image import -> daemon: a tag now names another image */
+    WR_OP_METRICS,       /* the Prometheus exposition, in text replies (protocol_text.h) */
+    WR_OP_EVENTS,        /* lifecycle events since since_ns, then as they happen */
 };
 
 struct wr_request {
@@ -56,6 +58,7 @@ struct wr_request {
     struct wr_autoscale autoscale; /* pool_create: on: sized by demand (--min/--max) */
     uint64_t tmpfs_size;           /* pool_create: writable layer bytes; 0: the default */
     char *id;                      /* kill */
+    int64_t since_ns;              /* events: CLOCK_REALTIME ns; 0: only new ones */
     int signal;                    /* kill, signal */
     /* pool_create: the pool's security profile; NULL: Docker's defaults */
     struct wr_security_profile *security;

@@ -119,7 +119,7 @@ else
     ok $? "the daemon's RSS grew by less than 2 MiB ($((rss1 - rss0)) kB)"
 fi
 
-wr stats >"$out" 2>"$err"
+wr stats --daemon >"$out" 2>"$err"
 like "$(head -1 "$out")" "^activations [0-9]+ \(warm [0-9]+" "stats answers after the run" || show_err
 
 stop_daemon

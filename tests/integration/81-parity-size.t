@@ -96,10 +96,10 @@ past() {
         local o=--no-cold
         [ $mode = cold ] && o=--cold
         wait_pool_full busybox:latest 30 || diag "pool busybox not full"
-        before=$(wr stats 2>/dev/null | grep -i activations)
+        before=$(wr stats --daemon 2>/dev/null | grep -i activations)
         ${WR_CALL:-wr} activate $o busybox "$@" >"$out" 2>"$err"
         rc=$?
-        after=$(wr stats 2>/dev/null | grep -i activations)
+        after=$(wr stats --daemon 2>/dev/null | grep -i activations)
         is "$rc" 125 "$mode: $what: exit 125" || show_err
         is "$(wc -l <"$err")" 1 "$mode: $what: one line" || show_err
         like "$(cat "$err")" 'warmrun: .*(MAX_ARG_STRLEN|stack limit)' \

@@ -58,7 +58,7 @@ for pid in $(jq -r '.containers[] | select(.state == "warm") | .pid' "$out"); do
 done
 is "$alive" 2 "ps --json: their pids are stopped processes (state T)"
 
-wr stats --json >"$out" 2>"$err"
+wr stats --daemon --json >"$out" 2>"$err"
 ok $? "stats --json: exit 0 (it was refused)" || show_err
 [ -s "$out" ] && jq -e . "$out" >/dev/null 2>&1
 ok $? "stats --json parses" || diag_file "$out"
