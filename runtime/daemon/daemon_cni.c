@@ -200,6 +200,9 @@ static int exec_plugin(const char *cni_path, const char *command, const char *id
                     NULL};
     char *argv[] = {(char *)type, NULL};
     int in[2], out[2];
+    /* A plugin that exits without reading its configuration must fail
+     * alone, not kill the network manager with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     if (pipe2(in, O_CLOEXEC) < 0)
         return wr_error_set(err, errno, "pipe");
     if (pipe2(out, O_CLOEXEC) < 0) {
