@@ -1,0 +1,57 @@
+#!/bin/bash
+# TAP test: attacks of a hostile tenant on recycled network namespaces,
+# networking, function environments and per-container cgroups
+# (docs/security.md), each fixed and kept fixed here.
+#
+# Recycled network namespaces: a tenant that closes every socket and sends
+# no packet on lo can still leave state in its namespace: IPv6 flow labels
+# (IPV6_FLOWLABEL_MGR, lingering 150 s after their socket, listed with
+# their destination in /proc/net/ip6_flowlabel and usable by any socket)
+# and SNMP MIB counters (OutNoRoutes of a send with no route). The next
+# activations of its pool must never see either, and never get its
+# namespace. Fails when the pristine check ignores them (the next tenant
+# sees the labels and the counter). Needs root and busybox-static.
+. "$(dirname "$0")/lib.sh"
+setup_env review-net
+
+out=$T/out
+err=$T/err
+PROBE=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/netprobe
+add_helper_image netleft "$PROBE" netleft || bail_out "cannot write the netprobe image"
+start_daemon || bail_out "the daemon did not start"
+
+VIEW='/netleft cookie >&2; grep -c . /proc/net/ip6_flowlabel; grep "^Ip: [0-9]" /proc/net/snmp'
+wr activate --cold netleft -- sh -c "$VIEW" >"$T/fresh" 2>"$err"
+ok $? "the view of a fresh namespace" || show_err
+
+wr pool create netleft --size 1 --wait >"$out" 2>"$err"
+ok $? "a pool of 1 that recycles namespaces" || show_err
+for what in flowlabel noroute; do
+    wr activate --no-cold netleft -- sh -c "/netleft $what 40 && sleep 1 && /netleft cookie >&2" \
+        >"$out" 2>"$T/dirty"
+    like "$(cat "$out")" "^left 40" "$what: the tenant left its traces" || diag_file "$T/dirty"
+    dirty=$(tail -n1 "$T/dirty")
+    clean=0 reused=0 seen=""
+    for i in 1 2 3 4 5; do
+        wr activate --no-cold netleft -- sh -c "$VIEW" >"$out" 2>"$T/c"
+        [ "$(tail -n1 "$T/c")" = "$dirty" ] && reused=$((reused + 1))
+        if cmp -s "$out" "$T/fresh"; then
+            clean=$((clean + 1))
+        else
+            seen="$seen $(tr '\n' ' ' <"$out")"
+        fi
+    done
+    is "$clean" 5 "  the next 5 activations see a fresh namespace$seen"
+    is "$reused" 0 "  none of them got the tenant's namespace"
+done
+for i in 1 2 3 4 5 6; do wr activate --no-cold netleft -- /netleft cookie 2>>"$err"; done >"$T/c1"
+distinct=$(sort -u "$T/c1" | wc -l)
+[ "$distinct" -lt 6 ]
+ok $? "clean tenants still recycle namespaces ($distinct for 6 activations)"
+
+wr pool rm netleft >"$out" 2>"$err"
+stop_daemon
+poll_until 10 no_container_pids
+ok $? "no container process of this test is left" || show_pids $(our_pids)
+
+done_testing
