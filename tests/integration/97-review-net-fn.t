@@ -10,7 +10,13 @@
 # and SNMP MIB counters (OutNoRoutes of a send with no route). The next
 # activations of its pool must never see either, and never get its
 # namespace. Fails when the pristine check ignores them (the next tenant
-# sees the labels and the counter). Needs root and busybox-static.
+# sees the labels and the counter).
+#
+# Function environments: a runtime (tests/attack/rtflood.c) that opens its
+# 32 Runtime API connections and sends all but the end of a 6 MiB body on
+# each made the daemon hold 32 bodies (~200 MB of the daemon's memory, not
+# the tenant's, for as long as it liked). The daemon must hold at most one
+# payload's size per environment. Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-net
 
@@ -50,6 +56,21 @@ distinct=$(sort -u "$T/c1" | wc -l)
 ok $? "clean tenants still recycle namespaces ($distinct for 6 activations)"
 
 wr pool rm netleft >"$out" 2>"$err"
+
+add_helper_image rtflood "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/rtflood" rtflood '["/rtflood"]' ||
+    bail_out "cannot write the rtflood image"
+before=$(daemon_rss_kb)
+wr function create flood rtflood --handler 32 --min 1 --max 1 --timeout 30 >"$out" 2>"$err"
+ok $? "a function whose runtime floods the Runtime API" || show_err
+_flooding() { grep -q '^holding 32' "$STATE/functions/flood.log" 2>/dev/null; }
+poll_until 20 _flooding
+ok $? "  its runtime sent 32 bodies of 6 MiB, and holds them open" ||
+    diag_file "$STATE/functions/flood.log"
+after=$(daemon_rss_kb)
+[ $((after - before)) -lt 65536 ]
+ok $? "  the daemon's RSS grew by $(((after - before) / 1024)) MiB (< 64 MiB)"
+wr function rm flood >"$out" 2>"$err"
+ok $? "  function rm" || show_err
 stop_daemon
 poll_until 10 no_container_pids
 ok $? "no container process of this test is left" || show_pids $(our_pids)
