@@ -16,7 +16,10 @@
 # 32 Runtime API connections and sends all but the end of a 6 MiB body on
 # each made the daemon hold 32 bodies (~200 MB of the daemon's memory, not
 # the tenant's, for as long as it liked). The daemon must hold at most one
-# payload's size per environment. Needs root and busybox-static.
+# payload's size per environment. A runtime that writes without end
+# (`yes`) filled the host's disk through its function's log file
+# (~200 MB/s): the log must rotate at 10 MiB, one old file kept. Needs
+# root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-net
 
@@ -71,6 +74,20 @@ after=$(daemon_rss_kb)
 ok $? "  the daemon's RSS grew by $(((after - before) / 1024)) MiB (< 64 MiB)"
 wr function rm flood >"$out" 2>"$err"
 ok $? "  function rm" || show_err
+
+LOG=$STATE/functions/yes.log
+_log_size() { cat "$LOG" "$LOG.1" 2>/dev/null | wc -c; }
+# Rotated once, or (without rotation) past 64 MiB: stop before more.
+_rotated() { [ -e "$LOG.1" ] || [ "$(_log_size)" -gt $((64 << 20)) ]; }
+wr function create yes netleft --handler yes --min 1 --max 1 --timeout 30 >"$out" 2>"$err"
+ok $? "a function whose runtime writes without end (yes)" || show_err
+poll_until 20 _rotated
+sleep 1
+size=$(_log_size)
+wr function rm yes >"$out" 2>"$err"
+[ -e "$LOG.1" ] && [ "$size" -le $((20 << 20)) ]
+ok $? "  its log was rotated and holds $((size >> 20)) MiB (at most 20)"
+rm -f "$LOG" "$LOG.1"
 stop_daemon
 poll_until 10 no_container_pids
 ok $? "no container process of this test is left" || show_pids $(our_pids)
