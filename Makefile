@@ -125,6 +125,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) $(IMAGE_O
 	    $(filter-out %/main.o,$(IMAGE_OBJ)) $(LIBDAEMON) $(LIBCONTAINER) $(LIBWR) \
 	    $(call pc_libs,$(PKGS) libarchive libcrypto libmicrohttpd libnftables) -lm
 
+# The profile's analysis is the CLI's (runtime/cli/profile_*.c): its test
+# links those objects.
+PROFILE_OBJ := $(filter $(BUILD)/runtime/cli/profile_%,$(CLI_OBJ))
+$(BUILD)/tests/test_profile: tests/unit/test_profile.c $(PROFILE_OBJ) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(PROFILE_OBJ) $(LIBWR) \
+	    $(call pc_libs,jansson) -lm
+
 $(BUILD)/bench/%: tests/bench/%.c $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBWR) -lm

@@ -53,6 +53,8 @@ struct shim_network {
     bool leased;
     bool published;         /* its ports are in the network's table */
     char host_if[IFNAMSIZ]; /* the veth's host end, once made */
+    bool cni_added;         /* cni: ADD succeeded, DEL is owed */
+    int cni_netns_fd;       /* cni: the namespace ADD was given (CNI_NETNS) */
 };
 
 /* What the shim holds for the container's resource settings (shim_resources.c). */
@@ -125,6 +127,12 @@ void shim_resources_release(struct shim *sh);
 int shim_network_prepare(struct shim *sh, wr_error *err);
 int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err);
 void shim_network_release(struct shim *sh);
+/* Runs `warmrun-daemon network --state-dir DIR ARGS...` (--net-helper) and
+ * waits for it; its one-line error becomes err. */
+int shim_net_helper(struct shim *sh, char **args, size_t n_args, wr_error *err);
+/* cni:NAME (shim_cni.c): ADD after the clone, DEL at release. */
+int shim_cni_add(struct shim *sh, int netns_fd, wr_error *err);
+void shim_cni_del(struct shim *sh);
 /* With --netns-recycle, once the container is set up: records its network
  * namespace's socket count (netns_sockets), the pristine check's baseline. */
 void shim_netns_baseline(struct shim *sh);

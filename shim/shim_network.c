@@ -92,30 +92,34 @@ static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
 }
 
 /* Runs the network manager (`warmrun-daemon network --state-dir DIR
- * COMMAND NAME ID [ARGS...]`), which links libnftables, as a child: the
- * shim stays small, and nftables work is never in the daemon's loop.
- * Its one-line error becomes err. */
-static int run_helper(struct shim *sh, const char *command, const char *addr, wr_error *err)
+ * ARGS...`), which links libnftables and runs CNI plugins, as a child: the
+ * shim stays small, and neither is ever in the daemon's loop. It gets the
+ * CNI settings of the shim's environment and nothing else. Its one-line
+ * error becomes err. */
+int shim_net_helper(struct shim *sh, char **args, size_t n_args, wr_error *err)
 {
-    char *argv[8 + WR_PUBLISH_MAX];
+    char *argv[8 + 4 + WR_PUBLISH_MAX];
     size_t n = 0;
     argv[n++] = (char *)"warmrun-daemon";
     argv[n++] = (char *)"network";
     argv[n++] = (char *)"--state-dir";
     argv[n++] = (char *)sh->opt.state_dir;
-    argv[n++] = (char *)command;
-    if (strcmp(command, "ensure") == 0) /* ensure MODE: no id */
-        argv[n++] = (char *)WR_NET_DEFAULT_NAME;
-    else {
-        argv[n++] = sh->net.net.name;
-        argv[n++] = (char *)sh->opt.id;
-    }
-    if (addr) {
-        argv[n++] = (char *)addr;
-        for (size_t i = 0; i < sh->opt.n_publish; i++)
-            argv[n++] = (char *)sh->opt.publish[i];
-    }
+    for (size_t i = 0; i < n_args && n < sizeof argv / sizeof *argv - 1; i++)
+        argv[n++] = args[i];
     argv[n] = NULL;
+    static const char *const passed[] = {"WARMRUN_CNI_CONF_DIR", "WARMRUN_CNI_PATH"};
+    char env_text[2][4200];
+    char *envp[3];
+    size_t n_env = 0;
+    for (size_t i = 0; i < 2; i++) {
+        const char *v = getenv(passed[i]);
+        if (v && snprintf(env_text[n_env], sizeof env_text[n_env], "%s=%s", passed[i], v) <
+                     (int)sizeof env_text[n_env]) {
+            envp[n_env] = env_text[n_env];
+            n_env++;
+        }
+    }
+    envp[n_env] = NULL;
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0)
         return wr_error_set(err, errno, "pipe");
@@ -124,7 +128,6 @@ static int run_helper(struct shim *sh, const char *command, const char *addr, wr
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
-    char *const envp[] = {NULL};
     pid_t pid;
     int rc = posix_spawn(&pid, sh->opt.net_helper, &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
@@ -150,10 +153,32 @@ static int run_helper(struct shim *sh, const char *command, const char *addr, wr
     return wr_error_set(err, 0, "%s", text[0] ? text : "network helper failed");
 }
 
+/* publish NAME ID ADDR SPEC... or unpublish NAME ID. */
+static int run_helper(struct shim *sh, const char *command, const char *addr, wr_error *err)
+{
+    char *args[4 + WR_PUBLISH_MAX];
+    size_t n = 0;
+    args[n++] = (char *)command;
+    if (strcmp(command, "ensure") == 0) /* ensure MODE: no id */
+        args[n++] = (char *)WR_NET_DEFAULT_NAME;
+    else {
+        args[n++] = sh->net.net.name;
+        args[n++] = (char *)sh->opt.id;
+    }
+    if (addr) {
+        args[n++] = (char *)addr;
+        for (size_t i = 0; i < sh->opt.n_publish; i++)
+            args[n++] = (char *)sh->opt.publish[i];
+    }
+    return shim_net_helper(sh, args, n, err);
+}
+
 int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
 {
     struct shim_network *sn = &sh->net;
     struct wr_rtnl r = {.fd = -1};
+    if (sh->opt.net.kind == WR_NET_CNI)
+        return shim_cni_add(sh, netns_fd, err);
     if (!sn->leased)
         return 0;
     /* "wr" + the container id: 14 characters, within IFNAMSIZ, and the
@@ -260,6 +285,8 @@ static bool teardown_detached(struct shim *sh)
 void shim_network_release(struct shim *sh)
 {
     struct shim_network *sn = &sh->net;
+    if (sn->cni_added)
+        shim_cni_del(sh);
     if (!sn->leased && !sn->host_if[0])
         return;
     if (sn->leased && teardown_detached(sh)) {

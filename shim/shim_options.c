@@ -117,8 +117,11 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
      * ones its resource settings allow, when they restrict them. */
     if (opt->pinned && opt->has_resources)
         wr_resources_workload_cpus(&opt->resources, &opt->workload_cpus);
-    if (opt->n_publish && (opt->net.kind != WR_NET_BRIDGE || !opt->net_helper))
-        return wr_error_set(err, EINVAL, "-p needs --network bridge (and --net-helper)");
+    if (opt->net.kind == WR_NET_CNI && !opt->net_helper)
+        return wr_error_set(err, EINVAL, "--network cni needs --net-helper");
+    if (opt->n_publish &&
+        ((opt->net.kind != WR_NET_BRIDGE && opt->net.kind != WR_NET_CNI) || !opt->net_helper))
+        return wr_error_set(err, EINVAL, "-p needs --network bridge or cni (and --net-helper)");
     /* The recycling boundary (docs/security.md): network mode none only,
      * never with a user namespace (it would own the network namespace). */
     if ((opt->netns_recycle || opt->netns_reuse) &&

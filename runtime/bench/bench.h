@@ -40,6 +40,7 @@ struct bench_env {
     char busybox_layer[PATH_MAX]; /* the busybox image's layer root dir */
     char busybox_layer_id[80];    /* "sha256:<hex>" */
     pid_t daemon_pid;
+    const char *network; /* --network of the pools it creates; NULL: none */
 };
 
 /* Set by the SIGINT/SIGTERM/SIGHUP handler; loops stop when it is. */

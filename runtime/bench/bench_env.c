@@ -230,7 +230,10 @@ long bench_pool_warm(const struct bench_env *e, const char *image)
 int bench_pool_fill(const struct bench_env *e, const char *image, long size, long timeout_s,
                     wr_error *err)
 {
-    struct wr_request req = {.op = WR_OP_POOL_CREATE, .image = (char *)image, .size = size};
+    struct wr_request req = {.op = WR_OP_POOL_CREATE,
+                             .image = (char *)image,
+                             .size = size,
+                             .network = (char *)e->network};
     struct wr_reply r;
     if (bench_call(e, &req, &r, err) < 0)
         return wr_error_prefix(err, "pool create %s --size %ld", image, size);

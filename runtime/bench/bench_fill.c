@@ -24,6 +24,7 @@
 #include "bench_json.h"
 #include "bench_subcommands.h"
 #include "lib/cleanup.h"
+#include "lib/net_config.h"
 #include "lib/state_file.h"
 #include "lib/stats.h"
 
@@ -267,7 +268,10 @@ static void add_pss(const struct wr_state_record *rec, void *ctx)
 
 static int pool_resize(const struct bench_env *e, long size, wr_error *err)
 {
-    struct wr_request req = {.op = WR_OP_POOL_CREATE, .image = (char *)FILL_IMAGE, .size = size};
+    struct wr_request req = {.op = WR_OP_POOL_CREATE,
+                             .image = (char *)FILL_IMAGE,
+                             .size = size,
+                             .network = (char *)e->network};
     struct wr_reply r;
     if (bench_call(e, &req, &r, err) < 0)
         return -1;
@@ -420,14 +424,21 @@ json_t *bench_fill_json(const struct fill_result *r)
 int bench_cmd_fill(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"pool", required_argument, NULL, 'p'}, {"samples", required_argument, NULL, 'n'},
-        {"json", required_argument, NULL, 'j'}, {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"pool", required_argument, NULL, 'p'},
+        {"samples", required_argument, NULL, 'n'},
+        {"json", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"network", required_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     static const char usage[] =
-        "usage: warmrun bench fill [--pool N] [--samples K] [--json FILE] [--quiet]";
+        "usage: warmrun bench fill [--pool N] [--samples K] [--network MODE] [--json FILE] "
+        "[--quiet]";
     long pool = 200, samples = 50;
-    const char *json_path = NULL;
+    const char *json_path = NULL, *network = NULL;
+    struct wr_net_mode mode;
+    static char network_text[WR_NET_MODE_TEXT];
     bool bad = false;
     int c;
     optind = 1;
@@ -438,6 +449,15 @@ int bench_cmd_fill(const char *bindir, int argc, char **argv)
             samples = bench_parse_count("--samples", optarg, 1, 1000, &bad);
         } else if (c == 'j') {
             json_path = optarg;
+        } else if (c == 'N') {
+            wr_error perr;
+            if (wr_net_mode_parse(optarg, &mode, &perr) < 0) {
+                bench_msg("%s", perr.msg);
+                bad = true;
+            } else if (mode.kind != WR_NET_NONE) {
+                wr_net_mode_format(&mode, network_text);
+                network = network_text;
+            }
         } else if (c == 'q') {
             bench_quiet = true;
         } else if (c == 'h') {
@@ -459,6 +479,7 @@ int bench_cmd_fill(const char *bindir, int argc, char **argv)
         bench_env_cleanup(&e);
         return BENCH_EXIT_FAILED;
     }
+    e.network = network;
     struct fill_result r;
     int rc = BENCH_EXIT_OK;
     if (bench_fill_run(&e, pool, samples, &r, &err) < 0) {

@@ -19,6 +19,7 @@ int cli_ps(const struct wr_paths *g, int argc, char **argv);
 int cli_kill(const struct wr_paths *g, int argc, char **argv);
 int cli_stats(const struct wr_paths *g, int argc, char **argv);
 int cli_stats_daemon(const struct wr_paths *g, int argc, char **argv);
+int cli_profile(const struct wr_paths *g, int argc, char **argv);
 int cli_events(const struct wr_paths *g, int argc, char **argv);
 int cli_metrics(const struct wr_paths *g, int argc, char **argv);
 int cli_shutdown(const struct wr_paths *g, int argc, char **argv);

@@ -172,8 +172,9 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
     /* A pool's containers carry the pool's settings: security, resource,
      * volume and network options apply to a cold start of this one. */
     /* Docker publishes on its bridge network only. */
-    if (o->n_publish && strncmp(o->c.network, "bridge=", 7) != 0) {
-        cli_error("-p needs --network bridge[=NAME]");
+    if (o->n_publish && strncmp(o->c.network, "bridge=", 7) != 0 &&
+        strncmp(o->c.network, "cni:", 4) != 0) {
+        cli_error("-p needs --network bridge[=NAME] or cni:NAME");
         return -1;
     }
     bool settings = o->c.security_set || o->c.res_set || o->c.volumes.n > 0 || o->c.network[0];
@@ -342,9 +343,9 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
         .net_helper = net_helper,
         .volumes = &o->req.volumes,
     };
-    /* The shim runs the network manager for -p, and to make the default
-     * bridge network on its first use (docs/network.md). */
-    if (strncmp(o->c.network, "bridge", 6) == 0 &&
+    /* The shim runs the network manager for -p, cni:, and to make the
+     * default bridge network on its first use (docs/network.md). */
+    if ((strncmp(o->c.network, "bridge", 6) == 0 || strncmp(o->c.network, "cni:", 4) == 0) &&
         cli_sibling_path("warmrun-daemon", net_helper, sizeof net_helper) < 0)
         return wr_error_set(err, errno, "find warmrun-daemon");
     if (cold_profile(g, o, &profile, err) < 0 ||

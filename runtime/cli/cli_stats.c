@@ -85,6 +85,8 @@ static int read_sample(const struct wr_paths *g, char **ids, int n_ids, struct s
         if (!seen[i]) {
             cli_error("stats: no such container: %s", ids[i]);
             *exit_code = WR_EXIT_FAILED;
+            free(s->rows);
+            s->rows = NULL;
             return -1;
         }
     return 0;

@@ -16,7 +16,7 @@ static const struct {
     {"kill", cli_kill},         {"stats", cli_stats},       {"events", cli_events},
     {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
     {"daemon", cli_daemon},     {"bench", cli_bench},       {"network", cli_network},
-    {"function", cli_function}, {"invoke", cli_invoke},
+    {"function", cli_function}, {"invoke", cli_invoke},     {"profile", cli_profile},
 };
 
 static void usage(FILE *out)
@@ -33,6 +33,7 @@ static void usage(FILE *out)
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats [--no-stream] [--json] [ID...]  CPU, memory, I/O, pids per container\n"
             "  stats --daemon [--json]        daemon-side activation latency\n"
+            "  profile ID | IMAGE -- CMD     sample memory, CPU, I/O; leaks, throttling, advice\n"
             "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
             "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"

@@ -1,6 +1,7 @@
 /* See daemon_network.h. */
 #include "daemon_network.h"
 
+#include "daemon_cni.h"
 #include "daemon_nft.h"
 #include "lib/net_publish.h"
 #include "lib/cleanup.h"
@@ -260,6 +261,7 @@ void daemon_network_reconcile(const char *state_dir)
         return;
     for (size_t i = 0; i < count; i++)
         reconcile(state_dir, list[i].name, NULL, &ignored);
+    daemon_cni_reconcile(state_dir);
 }
 
 static int network_ls(const char *state_dir, bool json)
@@ -268,6 +270,7 @@ static int network_ls(const char *state_dir, bool json)
     cleanup_free size_t *live = NULL;
     size_t count;
     wr_error err;
+    daemon_cni_reconcile(state_dir);
     if (wr_network_list(state_dir, &list, &count, &err) < 0) {
         fprintf(stderr, "warmrun: %s\n", err.msg);
         return 1;
@@ -299,6 +302,16 @@ static int usage(void)
     fprintf(stderr, "usage: warmrun network create NAME --subnet CIDR [--bridge IFNAME] | ls "
                     "[--json] | rm NAME\n");
     return 2;
+}
+
+const char *daemon_net_helper_path(void)
+{
+    static char path[4096];
+    if (!path[0]) {
+        ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
+        path[len > 0 ? len : 0] = '\0';
+    }
+    return path;
 }
 
 int daemon_network_main(int argc, char **argv)
@@ -340,6 +353,13 @@ int daemon_network_main(int argc, char **argv)
                                     argv + optind + 4, (size_t)(argc - optind - 4), &err);
     else if (strcmp(cmd, "unpublish") == 0 && optind + 3 == argc)
         rc = daemon_nft_unpublish(name, argv[optind + 2], &err);
+    /* cni-add NAME ID NETNS SPEC... (the caller, a shim, holds the
+     * container), cni-del ID NETNS. */
+    else if (strcmp(cmd, "cni-add") == 0 && optind + 4 <= argc)
+        rc = daemon_cni_add(paths.state_dir, name, argv[optind + 2], argv[optind + 3], getppid(),
+                            argv + optind + 4, (size_t)(argc - optind - 4), &err);
+    else if (strcmp(cmd, "cni-del") == 0 && optind + 3 == argc)
+        rc = daemon_cni_del(paths.state_dir, name, argv[optind + 2], &err);
     else
         rc = 1;
     if (rc <= 0) {

@@ -39,4 +39,8 @@ void daemon_network_reconcile(const char *state_dir);
  * ensure. Returns the exit status (docs/cli.md). */
 int daemon_network_main(int argc, char **argv);
 
+/* This executable (the network manager is `warmrun-daemon network`), for
+ * shims that run it (cni:); "" if /proc/self/exe cannot be read. */
+const char *daemon_net_helper_path(void);
+
 #endif

@@ -68,6 +68,15 @@ int daemon_nft_network_add(const struct wr_network *n, wr_error *err)
              "    iifname \"%3$s\" ct state established,related accept\n"
              "    iifname \"%3$s\" ip daddr != %4$s drop\n"
              "  }\n"
+             /* Isolation between networks, as Docker's separate bridges:
+              * nothing routed in from another bridge of the host (another
+              * warmrun network's, whatever its name) goes out to this
+              * one; each network's table drops its side, so neither
+              * direction starts a connection. */
+             "  chain forward {\n"
+             "    type filter hook forward priority filter; policy accept;\n"
+             "    oifname \"%3$s\" iifname != \"%3$s\" meta iifkind \"bridge\" drop\n"
+             "  }\n"
              /* Published ports: one element per port, keyed by the host
               * port (any local address) or address and port, commented
               * with the container id that owns it. */

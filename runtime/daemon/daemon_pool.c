@@ -4,6 +4,7 @@
 #include "daemon_pool.h"
 
 #include "daemon_log.h"
+#include "daemon_network.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
 #include "daemon_shim_exe.h"
@@ -491,6 +492,7 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .security = p->security,
         .resources = &res,
         .network = p->network[0] ? p->network : NULL,
+        .net_helper = daemon_net_helper_path(),
         .volumes = &p->volumes,
         .netns_recycle = daemon_netns_recycles(p),
     };

@@ -94,18 +94,28 @@ static void finish_memory(struct wr_cg_usage *u, uint64_t inactive_file)
     u->mem_usage = u->mem_raw > inactive_file ? u->mem_raw - inactive_file : u->mem_raw;
 }
 
-int wr_cgroup_usage(const char *state_dir, const char *id, struct wr_cg_usage *u, wr_error *err)
+/* The host's cgroup layout, detected once per process. */
+static const struct wr_cgroup_layout *layout(wr_error *err)
 {
     static struct wr_cgroup_layout l;
     static bool detected;
+    if (!detected) {
+        if (wr_cgroup_detect(&l, err) < 0)
+            return NULL;
+        detected = true;
+    }
+    return &l;
+}
+
+int wr_cgroup_usage(const char *state_dir, const char *id, struct wr_cg_usage *u, wr_error *err)
+{
+    const struct wr_cgroup_layout *lp = layout(err);
     char scope[16], dir[WR_CG_PATH_MAX];
     bool found = false;
     memset(u, 0, sizeof *u);
-    if (!detected) {
-        if (wr_cgroup_detect(&l, err) < 0)
-            return -1;
-        detected = true;
-    }
+    if (!lp)
+        return -1;
+    const struct wr_cgroup_layout l = *lp;
     wr_cgroup_scope(state_dir, scope);
 #define V1_DIR(c)                                                                                  \
     (l.v1[c][0] && (wr_cgroup_path(dir, sizeof dir, l.v1[c], scope, id), dir_exists(dir)))
@@ -170,6 +180,35 @@ int wr_cgroup_usage(const char *state_dir, const char *id, struct wr_cg_usage *u
     if (!found)
         return wr_error_set(err, ENOENT, "container %s has no cgroup (gone, or never existed)", id);
     return 0;
+}
+
+ssize_t wr_cgroup_procs(const char *state_dir, const char *id, pid_t *pids, size_t cap,
+                        wr_error *err)
+{
+    static const enum wr_cg_ctrl order[] = {WR_CG_PIDS, WR_CG_MEMORY, WR_CG_CPUACCT, WR_CG_CPU};
+    const struct wr_cgroup_layout *l = layout(err);
+    char scope[16], dir[WR_CG_PATH_MAX], path[WR_CG_PATH_MAX + 32];
+    if (!l)
+        return -1;
+    wr_cgroup_scope(state_dir, scope);
+    dir[0] = 0;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && !dir[0]; i++)
+        if (l->v1[order[i]][0]) {
+            wr_cgroup_path(dir, sizeof dir, l->v1[order[i]], scope, id);
+            if (!dir_exists(dir))
+                dir[0] = 0;
+        }
+    if (!dir[0] && l->v2[0])
+        wr_cgroup_path(dir, sizeof dir, l->v2, scope, id);
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (!f)
+        return wr_error_set(err, errno, "container %s has no cgroup (gone, or never existed)", id);
+    size_t n = 0;
+    long pid;
+    while (n < cap && fscanf(f, "%ld", &pid) == 1)
+        pids[n++] = (pid_t)pid;
+    return (ssize_t)n;
 }
 
 uint64_t wr_host_memory_bytes(void)

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define WR_CG_MAX_CPUS 256
 
@@ -41,6 +42,12 @@ struct wr_cg_usage {
  * state directory. Errors: ENOENT when the container has no cgroup (it is
  * gone, or never existed). */
 int wr_cgroup_usage(const char *state_dir, const char *id, struct wr_cg_usage *u, wr_error *err);
+
+/* The processes of container id (host pids, from its cgroup's
+ * cgroup.procs: the pids, memory or cpuacct hierarchy on v1, else cgroup2),
+ * at most cap of them. Returns how many, or -1 (ENOENT: no cgroup). */
+ssize_t wr_cgroup_procs(const char *state_dir, const char *id, pid_t *pids, size_t cap,
+                        wr_error *err);
 
 /* The host's memory (MemTotal, bytes): Docker's "limit" of a container
  * without one. */

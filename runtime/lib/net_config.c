@@ -3,6 +3,7 @@
 
 #include "cleanup.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,17 @@ bool wr_net_name_valid(const char *name)
     for (size_t i = 0; i < n; i++)
         if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
               name[i] == '_'))
+            return false;
+    return true;
+}
+
+bool wr_cni_name_valid(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > WR_NET_NAME_MAX || !isalnum((unsigned char)name[0]))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)name[i]) && !strchr("_.-", name[i]))
             return false;
     return true;
 }
@@ -45,13 +57,24 @@ int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err)
         m->kind = WR_NET_HOST;
         return 0;
     }
+    if (strncmp(s, "cni:", 4) == 0) {
+        if (!wr_cni_name_valid(s + 4))
+            return wr_error_set(err, 0,
+                                "--network %s: a CNI network name is a letter or digit, then at "
+                                "most %d letters, digits, '_', '.' or '-'",
+                                s, WR_NET_NAME_MAX - 1);
+        m->kind = WR_NET_CNI;
+        snprintf(m->name, sizeof m->name, "%s", s + 4);
+        return 0;
+    }
     const char *name = NULL;
     if (strcmp(s, "bridge") == 0)
         name = WR_NET_DEFAULT_NAME;
     else if (strncmp(s, "bridge=", 7) == 0)
         name = s + 7;
     if (!name)
-        return wr_error_set(err, 0, "--network %s: expected none, host, bridge or bridge=NAME", s);
+        return wr_error_set(
+            err, 0, "--network %s: expected none, host, bridge, bridge=NAME or cni:NAME", s);
     if (!wr_net_name_valid(name))
         return wr_error_set(err, 0,
                             "--network %s: a network name is a lower-case letter, then at most "
@@ -70,6 +93,9 @@ void wr_net_mode_format(const struct wr_net_mode *m, char *out)
         break;
     case WR_NET_BRIDGE:
         snprintf(out, WR_NET_MODE_TEXT, "bridge=%s", m->name);
+        break;
+    case WR_NET_CNI:
+        snprintf(out, WR_NET_MODE_TEXT, "cni:%s", m->name);
         break;
     default:
         snprintf(out, WR_NET_MODE_TEXT, "none");

@@ -25,18 +25,24 @@ enum wr_net_kind {
     WR_NET_NONE,   /* a network namespace with lo only (the default) */
     WR_NET_HOST,   /* the host's network namespace */
     WR_NET_BRIDGE, /* a veth on a warmrun bridge network */
+    WR_NET_CNI,    /* the CNI plugins of a conflist (`cni:NAME`) */
 };
 
 struct wr_net_mode {
     enum wr_net_kind kind;
-    char name[WR_NET_NAME_MAX + 1]; /* the network's name (bridge) */
+    char name[WR_NET_NAME_MAX + 1]; /* the network's name (bridge), the conflist's (cni) */
 };
 
 /* Network names: a lower-case letter, then lower-case letters, digits and
  * '_' (they name an nftables table), at most WR_NET_NAME_MAX. */
 bool wr_net_name_valid(const char *name);
 
-/* "none", "host", "bridge" (the default network) or "bridge=NAME". NULL
+/* CNI network names (the conflist's "name"): a letter or digit, then
+ * letters, digits, '_', '.', '-' (the CNI spec's), at most WR_NET_NAME_MAX. */
+bool wr_cni_name_valid(const char *name);
+
+/* "none", "host", "bridge" (the default network), "bridge=NAME" or
+ * "cni:NAME". NULL
  * or "" is none. Errors say what is accepted. */
 int wr_net_mode_parse(const char *s, struct wr_net_mode *m, wr_error *err);
 /* The canonical text (wr_net_mode_parse gives m back): out of

@@ -42,6 +42,8 @@ net_cleanup() {
     ip link del "$BR" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
     nft delete table ip "warmrun_${NET}x" 2>/dev/null
+    ip link del "${BR}y" 2>/dev/null
+    nft delete table ip "warmrun_${NET}y" 2>/dev/null
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 
@@ -153,6 +155,19 @@ like "$(sed -n 1p "$out")" "^pong-$$\$" "a bridge container reaches the server n
 like "$(sed -n 2p "$out")" "^gw-ok\$" "... and pings the gateway"
 like "$(sed -n 3p "$out")" "^pong-$$\$" "... and reaches a host service on the gateway address"
 like "$(sed -n 4p "$out")" "^filtered\$" "... but not one on another interface of the host"
+# Isolation between networks: a container of another warmrun network
+# reaches its own gateway but nothing on this network's bridge.
+YSUB=10.$OCT2.$(((OCT3 + 3) % 250))
+ip -n "$NS" route add default via "$GW" # so that only the filter can stop the replies
+wr network create "${NET}y" --subnet "$YSUB.0/24" --bridge "${BR}y" >/dev/null 2>"$err" ||
+    diag_file "$err"
+wr activate --network bridge="${NET}y" busybox -- \
+    sh -c "ping -c 1 -W 2 $YSUB.1 >/dev/null && echo gw-ok; timeout 3 wget -q -O - http://$SERVER:8080/ping || echo isolated" \
+    >"$out" 2>"$err"
+is "$(cat "$out")" "gw-ok
+isolated" "a container of another network cannot reach this network's bridge" || diag_file "$err"
+# (its container's teardown finishes after the exit: the lease goes then)
+poll_until 10 wr network rm "${NET}y" >/dev/null 2>&1
 pkill -f "busybox httpd -p $GW:8081" 2>/dev/null
 pkill -f "busybox httpd -p $OTHER:8082" 2>/dev/null
 pkill -f "busybox httpd -p $SERVER:8080" 2>/dev/null
@@ -239,7 +254,7 @@ wait_pool_full busybox:latest 30
 # A shim releases its lease after it has reported the exit: poll.
 poll_until 10 sh -c "[ \$(grep -vc '^last ' '$STATE/networks/$NET.leases') -le 2 ]"
 is "$(leases | wc -l)" 2 "after them: leases of the two warm containers only"
-poll_until 10 sh -c "[ \$(ip -o link show | grep -cE ': wr[0-9a-f]{12}@') -le 2 ]"
+poll_until 10 sh -c "[ \$(ip -o link show master $BR | grep -cE ': wr[0-9a-f]{12}@') -le 2 ]"
 is "$(our_links | wc -l)" 3 "after them: the veths of the two warm containers only"
 shims() { pgrep -f "warmrun-shim .*--state-dir $STATE " | tr '\n' ' '; }
 OLD=$(shims)
@@ -255,7 +270,7 @@ for round in 1 2 3 4 5; do
     kill -KILL $p
     sleep 0.2
 done
-poll_until 10 sh -c "! ip -o link show | grep -qE ': wr[0-9a-f]{12}@if'"
+poll_until 10 sh -c "! ip -o link show master $BR | grep -qE ': wr[0-9a-f]{12}@if'"
 is "$(our_links)" "$BR" "daemon and shims SIGKILLed: their veths are gone"
 # (A warm shim that saw the daemon go may have released its lease itself
 # before its SIGKILL: the file holds some or all of the dead ones.)
@@ -269,7 +284,7 @@ is "$kept|$(leases | wc -l)" "0|2" "a restarted daemon reconciles the leases of 
 wr pool rm busybox >/dev/null 2>&1
 stop_daemon >/dev/null 2>&1
 DAEMON_PID=
-poll_until 10 sh -c "! ip -o link show | grep -qE ': wr[0-9a-f]{12}@if'"
+poll_until 10 sh -c "! ip -o link show master $BR | grep -qE ': wr[0-9a-f]{12}@if'"
 poll_until 10 sh -c "! grep -qv '^last ' '$STATE/networks/$NET.leases'"
 is "$(our_links)" "$BR" "no veth left"
 is "$(leases)" "" "no lease left"

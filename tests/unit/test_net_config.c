@@ -59,6 +59,14 @@ static void test_mode(void)
     ok(wr_net_mode_parse("bridge=", &m, &err) < 0, "bridge= without a name: %s", err.msg);
     ok(wr_net_mode_parse("bridge=../x", &m, &err) < 0, "a path as name: %s", err.msg);
     ok(wr_net_mode_parse("bridge=aaaaaaaaaaaaaaaaaaaaaaaaa", &m, &err) < 0, "25 characters");
+    ok(wr_net_mode_parse("cni:my-net.1", &m, &err) == 0 && m.kind == WR_NET_CNI &&
+           strcmp(m.name, "my-net.1") == 0,
+       "cni:NAME");
+    wr_net_mode_format(&m, text);
+    is_str(text, "cni:my-net.1", "cni: canonical text");
+    ok(wr_net_mode_parse("cni:", &m, &err) < 0, "cni: without a name: %s", err.msg);
+    ok(wr_net_mode_parse("cni:../x", &m, &err) < 0, "cni: a path as name: %s", err.msg);
+    ok(wr_net_mode_parse("cni:-x", &m, &err) < 0, "cni: a leading '-'");
     ok(wr_net_mode_parse("container:x", &m, &err) < 0, "unknown mode: %s", err.msg);
 }
 
