@@ -18,8 +18,13 @@
 # the tenant's, for as long as it liked). The daemon must hold at most one
 # payload's size per environment. A runtime that writes without end
 # (`yes`) filled the host's disk through its function's log file
-# (~200 MB/s): the log must rotate at 10 MiB, one old file kept. Needs
-# root and busybox-static.
+# (~200 MB/s): the log must rotate at 10 MiB, one old file kept.
+#
+# Bridge networks: a container (CAP_NET_RAW, a packet socket; no route
+# needed) sent an IPv6 datagram to the bridge's MAC and reached a host
+# service bound to the IPv6 address of another host interface: the
+# network's table filters IPv4 only. The bridge must take no IPv6.
+# Needs root, busybox-static and python3 (the host's service).
 . "$(dirname "$0")/lib.sh"
 setup_env review-net
 
@@ -93,6 +98,48 @@ wr function rm yes >"$out" 2>"$err"
 [ -e "$LOG.1" ] && [ "$size" -le $((20 << 20)) ]
 ok $? "  its log was rotated and holds $((size >> 20)) MiB (at most 20)"
 rm -f "$LOG" "$LOG.1"
+NET=rvn$$
+BR=wrvb$$
+VA=wrv6a$$ # a veth pair of the host's: "another interface"
+VB=wrv6b$$
+SUBNET=10.$((150 + $$ % 50)).$((($$ / 50) % 250))
+ULA=fd77:$(printf %x $(($$ % 65536)))::1
+net_cleanup() {
+    ip link del "$VA" 2>/dev/null
+    ip link del "$BR" 2>/dev/null
+    nft delete table ip "warmrun_$NET" 2>/dev/null
+}
+trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
+if [ ! -d /proc/sys/net/ipv6 ] || ! command -v python3 >/dev/null; then
+    skip 3 "no IPv6 on this host, or no python3"
+else
+    add_helper_image spoof6 "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/spoof6" spoof6 ||
+        bail_out "cannot write the spoof6 image"
+    ip link add "$VA" type veth peer name "$VB" && ip link set "$VA" up && ip link set "$VB" up &&
+        ip -6 addr add "$ULA/128" dev "$VA" nodad
+    wr network create "$NET" --subnet "$SUBNET.0/24" --bridge "$BR" >"$out" 2>"$err"
+    ok $? "a bridge network, and a host service on [$ULA] of another interface" || show_err
+    is "$(cat "/proc/sys/net/ipv6/conf/$BR/disable_ipv6" 2>&1)" 1 "  the bridge takes no IPv6"
+    python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(5)
+try:
+    print("received", s.recv(100).decode(), flush=True)
+except socket.timeout:
+    print("nothing", flush=True)
+' "$ULA" >"$T/service" 2>&1 &
+    service=$!
+    poll_until 5 test -s "$T/service"
+    port=$(head -n1 "$T/service")
+    wr activate --cold --network "bridge=$NET" spoof6 -- /spoof6 "$SUBNET.1" "$ULA" "$port"         INJECTED >"$out" 2>"$err"
+    wait "$service"
+    is "$(tail -n1 "$T/service")" nothing         "  a container's IPv6 to the bridge does not reach it ($(tr '\n' ' ' <"$out"))"
+    wr network rm "$NET" >/dev/null 2>&1
+fi
+
 stop_daemon
 poll_until 10 no_container_pids
 ok $? "no container process of this test is left" || show_pids $(our_pids)
