@@ -163,7 +163,7 @@ static bool no_flowlabels(void)
     char buf[256];
     cleanup_close int fd = open("/proc/thread-self/net/ip6_flowlabel", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return errno == ENOENT; /* a host without IPv6 */
     ssize_t n = read(fd, buf, sizeof buf - 1);
     if (n <= 0)
         return false;
@@ -246,6 +246,8 @@ static bool mib_zero(const char *path)
 static bool snmp6_zero(void)
 {
     static char buf[16384];
+    if (access("/proc/thread-self/net/snmp6", F_OK) < 0 && errno == ENOENT)
+        return true; /* a host without IPv6 */
     if (!read_small("/proc/thread-self/net/snmp6", buf, sizeof buf))
         return false;
     for (char *line = buf; *line;) {
