@@ -10,6 +10,8 @@
  * its network namespace is sockets, and the traces of packets it sent
  * (TIME_WAIT, TCP metrics, fragment queues, counters). So a namespace is
  * offered back only if, queried from inside it:
+ *   - no IPv6 flow label is left (they outlive their sockets), and every
+ *     SNMP MIB counter (snmp, netstat, snmp6) is 0, as in a fresh one;
  *   - no socket of any kind is left: /proc/net/sockstat's count of every
  *     socket equals the fresh namespace's (its kernel sockets only, counted
  *     by the shim that created it, before any workload), every protocol's
@@ -150,6 +152,123 @@ static bool no_sockets(long baseline)
     return diag_empty(fd, &unix_req, sizeof unix_req) && diag_empty(fd, &packet, sizeof packet);
 }
 
+/* ---- state that outlives its socket ---------------------------------------- */
+
+/* IPv6 flow labels (IPV6_FLOWLABEL_MGR): any socket may create one that
+ * lingers up to 150 s after the socket closed, in a per-namespace table
+ * that a later tenant reads (/proc/net/ip6_flowlabel: label, owner,
+ * destination) and may use. The file must hold its header line only. */
+static bool no_flowlabels(void)
+{
+    char buf[256];
+    cleanup_close int fd = open("/proc/thread-self/net/ip6_flowlabel", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT; /* a host without IPv6 */
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    char *nl = strchr(buf, '\n');
+    return nl && nl[1] == '\0';
+}
+
+/* Reads a small /proc file whole into buf (cap bytes, NUL-terminated).
+ * Returns false when unreadable or larger. */
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, cap - 1 - len);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len == cap - 1)
+            return false;
+    }
+    buf[len] = '\0';
+    return true;
+}
+
+/* The namespace's SNMP MIB counters (RFC 1213, 4293, and Linux's TcpExt,
+ * IpExt, MPTcpExt... of /proc/net/snmp and netstat: a line of names, then
+ * one of values; snmp6: "name value" lines) are all 0 in a fresh namespace
+ * and count what a tenant did even without a packet on lo (OutNoRoutes
+ * for a send to an address with no route): a later tenant would read
+ * them. Every one must be 0, but the few objects that are settings, not
+ * counters. */
+static bool setting(const char *name, size_t len)
+{
+    static const char *const settings[] = {"Forwarding", "DefaultTTL", "RtoAlgorithm",
+                                           "RtoMin",     "RtoMax",     "MaxConn"};
+    for (size_t i = 0; i < sizeof settings / sizeof *settings; i++)
+        if (strlen(settings[i]) == len && memcmp(settings[i], name, len) == 0)
+            return true;
+    return false;
+}
+
+static bool mib_zero(const char *path)
+{
+    static char buf[16384];
+    if (!read_small(path, buf, sizeof buf))
+        return false;
+    char *names = buf;
+    while (*names) {
+        char *values = strchr(names, '\n');
+        if (!values)
+            return false;
+        values++;
+        char *end = strchr(values, '\n');
+        if (!end)
+            return false;
+        /* Both lines start with the same "Proto:"; then word for word. */
+        const char *n = strchr(names, ' '), *v = strchr(values, ' ');
+        if (!n || !v || n > values || v > end)
+            return false;
+        while (*n == ' ' && *v == ' ') {
+            n += strspn(n, " ");
+            v += strspn(v, " ");
+            size_t nl = strcspn(n, " \n"), vl = strcspn(v, " \n");
+            if (!(vl == 1 && *v == '0') && !setting(n, nl))
+                return false;
+            n += nl;
+            v += vl;
+        }
+        names = end + 1;
+    }
+    return true;
+}
+
+static bool snmp6_zero(void)
+{
+    static char buf[16384];
+    if (access("/proc/thread-self/net/snmp6", F_OK) < 0 && errno == ENOENT)
+        return true; /* a host without IPv6 */
+    if (!read_small("/proc/thread-self/net/snmp6", buf, sizeof buf))
+        return false;
+    for (char *line = buf; *line;) {
+        char *end = strchr(line, '\n');
+        if (!end)
+            return false;
+        char *v = line + strcspn(line, " \t");
+        v += strspn(v, " \t");
+        if (!(v[0] == '0' && v + 1 == end))
+            return false;
+        line = end + 1;
+    }
+    return true;
+}
+
+static bool counters_zero(void)
+{
+    return mib_zero("/proc/thread-self/net/snmp") && mib_zero("/proc/thread-self/net/netstat") &&
+           snmp6_zero();
+}
+
 /* ---- link, addresses, routes --------------------------------------------- */
 
 static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
@@ -263,7 +382,8 @@ void shim_netns_offer(struct shim *sh)
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
         return;
-    bool pristine = no_sockets(sh->netns_sockets) && standard_lo();
+    bool pristine =
+        no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)

@@ -19,7 +19,8 @@
  *   daemon_pool   pools and the state machine of their containers
  *   daemon_adopt  live containers of an earlier daemon or a cold start
  *   daemon_autoscale, daemon_resources, daemon_security, daemon_shim_exe,
- *   daemon_peer, daemon_log, prefault: one concern each, called by the above. */
+ *   daemon_peer, daemon_log, prefault, function_log: one concern each, called
+ *   by the above. */
 #ifndef WARMRUN_DAEMON_H
 #define WARMRUN_DAEMON_H
 

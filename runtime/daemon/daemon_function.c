@@ -7,6 +7,7 @@
 #include "daemon_log.h"
 #include "daemon_pool.h"
 #include "daemon_runtime_api.h"
+#include "function_log.h"
 
 #include "lib/activation.h"
 #include "lib/activation_compose.h"
@@ -55,7 +56,7 @@ struct function {
     char last_error[256];
     char *init_error; /* the last init failure's body, for invocations meanwhile */
     size_t init_error_len;
-    int log_fd;
+    struct function_log log;
     struct function *next;
 };
 
@@ -178,7 +179,7 @@ static struct invocation *dequeue(struct function *f)
 static void log_append(struct fn_env *env, const char *buf, size_t n)
 {
     struct function *f = env->fn;
-    if (f && f->log_fd >= 0 && write(f->log_fd, buf, n) < 0)
+    if (f && function_log_write(&f->log, buf, n) < 0)
         daemon_log("function %s: log: %s", f->name, strerror(errno));
     struct invocation *inv = env->inv;
     if (!inv || !inv->log_tail)
@@ -656,8 +657,7 @@ static void function_free(struct daemon *d, struct function *f)
     }
     if (f->pool)
         daemon_pool_destroy(d, f->pool);
-    if (f->log_fd >= 0)
-        close(f->log_fd);
+    function_log_close(&f->log);
     free(f->spec.handler);
     free_vec(f->env);
     free(f->init_error);
@@ -689,7 +689,7 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
     snprintf(f->name, sizeof f->name, "%s", req->name);
     f->spec = req->function;
     f->spec.handler = NULL;
-    f->log_fd = -1;
+    f->log.fd = -1;
     f->queue_max = req->function.max; /* the queue holds as many as --max more */
     if ((req->function.handler && !(f->spec.handler = strdup(req->function.handler))) ||
         !(f->env = copy_vec(req->env))) {
@@ -710,7 +710,7 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
     }
     char path[4200];
     snprintf(path, sizeof path, "%s/%s.log", fns->dir, f->name);
-    f->log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    function_log_open(&f->log, path);
     f->next = fns->list;
     fns->list = f;
     daemon_log("function %s created (image %s, min %ld, max %ld%s)", f->name, f->pool->image,

@@ -101,6 +101,8 @@ struct fn_env {
     struct invocation *inv; /* assigned to it, answered or not */
     bool inv_sent;          /* the event went out on a next */
     unsigned n_conns;       /* its Runtime API connections open (daemon_runtime_api.c) */
+    size_t body_bytes;      /* request bodies being received on them, bytes (at most
+                               WR_INVOKE_PAYLOAD_MAX together) */
     struct fn_env *next;
 };
 

@@ -27,16 +27,26 @@
  * route_localnet, so that a port published on 127.0.0.1 is DNATed out to
  * the bridge (Docker does the same without its userland proxy); what it
  * would also allow, a container sending to the host's 127.0.0.1 over the
- * bridge (CVE-2020-8558's class), the table's input filter drops. */
+ * bridge (CVE-2020-8558's class), the table's input filter drops.
+ * And no IPv6 on the bridge (conf/<if>/disable_ipv6: the host's IPv6 stack
+ * drops what arrives there): warmrun networks are IPv4 only, their table
+ * filters IPv4 only, and a container (CAP_NET_RAW: a packet socket) sent
+ * IPv6 to the bridge's MAC and reached host services on the addresses of
+ * the host's other interfaces. A host without IPv6 has no such file. */
 static int enable_forwarding(const char *bridge, wr_error *err)
 {
-    char path[96];
-    static const char *const knobs[] = {"forwarding", "route_localnet"};
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/%s", bridge, knobs[i]);
+    static const struct {
+        const char *family, *knob;
+    } knobs[] = {{"ipv4", "forwarding"}, {"ipv4", "route_localnet"}, {"ipv6", "disable_ipv6"}};
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        char path[96];
+        snprintf(path, sizeof path, "/proc/sys/net/%s/conf/%s/%s", knobs[i].family, bridge,
+                 knobs[i].knob);
         cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && strcmp(knobs[i].family, "ipv6") == 0)
+            continue;
         if (fd < 0 || write(fd, "1", 1) != 1)
-            return wr_error_set(err, errno, "enable %s on %s", knobs[i], bridge);
+            return wr_error_set(err, errno, "set %s on %s", knobs[i].knob, bridge);
     }
     return 0;
 }

@@ -130,7 +130,8 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
         return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "POST only");
     if (q->too_large)
         return error_reply(c, 413, "RequestEntityTooLarge",
-                           "the payload is larger than 6291456 bytes");
+                           "the payloads being sent to this environment are larger than "
+                           "6291456 bytes together");
     if (strcmp(rest, "init/error") == 0) {
         daemon_env_init_error(owner, env, q->body, q->len);
         return reply(c, MHD_HTTP_ACCEPTED, "{\"status\":\"OK\"}");
@@ -166,8 +167,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        if (q->len + *upload_size > WR_INVOKE_PAYLOAD_MAX) {
+        /* The daemon's memory, not the tenant's: the bodies one
+         * environment's connections are sending (each held until it is
+         * complete, and a connection has no idle timeout) hold at most
+         * one payload's size together, not one per connection. */
+        struct fn_env *env = env_of(c);
+        if (!q->too_large && (!env || env->body_bytes + *upload_size > WR_INVOKE_PAYLOAD_MAX)) {
             q->too_large = true;
+            if (env)
+                env->body_bytes -= q->len;
+            free(q->body);
+            q->body = NULL;
+            q->len = 0;
         } else if (!q->too_large) {
             char *b = realloc(q->body, q->len + *upload_size + 1);
             if (!b)
@@ -175,6 +186,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             memcpy(b + q->len, upload, *upload_size);
             q->body = b;
             q->len += *upload_size;
+            env->body_bytes += *upload_size;
             b[q->len] = '\0';
         }
         *upload_size = 0;
@@ -192,6 +204,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     struct fn_env *env = env_of(c);
     if (q && q->suspended && env && env->next_conn == c)
         env->next_conn = NULL;
+    if (q && env)
+        env->body_bytes -= q->len;
     if (q) {
         free(q->body);
         free(q);

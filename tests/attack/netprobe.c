@@ -10,10 +10,18 @@
  *                     abstract unix socket; then a TCP connection over lo
  *                     that this process closes first (TIME_WAIT, 60 s);
  *                     tries a network sysctl. Prints "left WHAT" for each.
+ *   netprobe flowlabel N  creates N IPv6 flow labels (IPV6_FLOWLABEL_MGR,
+ *                     shared with any socket, lingering 150 s) on sockets
+ *                     it closes at once; prints "left N".
+ *   netprobe noroute N  N UDP connects to an address with no route (the
+ *                     IP MIB's OutNoRoutes); prints "left N".
+ * (The last two for tests/integration/97-review-net-fn.t: state left with
+ * no socket open and no packet on lo.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/in6.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stddef.h>
@@ -119,8 +127,58 @@ static int time_wait(void)
     return 0;
 }
 
+static int flowlabels(int n)
+{
+    int made = 0;
+    while (made < n) {
+        int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+        if (fd < 0)
+            break;
+        /* At most 32 labels per socket (FL_MAX_PER_SOCK). */
+        for (int i = 0; i < 32 && made < n; i++) {
+            struct in6_flowlabel_req r;
+            memset(&r, 0, sizeof r);
+            inet_pton(AF_INET6, "::1", &r.flr_dst);
+            r.flr_label = htonl(0x12340 + (uint32_t)made) & IPV6_FLOWINFO_FLOWLABEL;
+            r.flr_action = IPV6_FL_A_GET;
+            r.flr_flags = IPV6_FL_F_CREATE;
+            r.flr_share = IPV6_FL_S_ANY;
+            r.flr_linger = 150;
+            r.flr_expires = 150;
+            if (setsockopt(fd, IPPROTO_IPV6, IPV6_FLOWLABEL_MGR, &r, sizeof r) < 0) {
+                fprintf(stderr, "netleft: IPV6_FLOWLABEL_MGR: %s\n", strerror(errno));
+                close(fd);
+                goto out;
+            }
+            made++;
+        }
+        close(fd);
+    }
+out:
+    printf("left %d\n", made);
+    return made == n ? 0 : 1;
+}
+
+static int noroute(int n)
+{
+    for (int i = 0; i < n; i++) {
+        int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
+        inet_pton(AF_INET, "10.254.253.252", &sa.sin_addr);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+            return 1;
+        close(fd);
+    }
+    printf("left %d\n", n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "flowlabel") == 0)
+        return flowlabels(atoi(argv[2]));
+    if (argc == 3 && strcmp(argv[1], "noroute") == 0)
+        return noroute(atoi(argv[2]));
     if (argc == 2 && strcmp(argv[1], "cookie") == 0) {
         uint64_t cookie;
         socklen_t len = sizeof cookie;
