@@ -63,6 +63,9 @@ int bench_path(char *buf, size_t size, const char *fmt, ...) __attribute__((form
 int bench_env_init(struct bench_env *e, const char *bindir, wr_error *err);
 /* Starts the private daemon and waits for its socket. */
 int bench_daemon_start(struct bench_env *e, wr_error *err);
+/* Both of the above, saying so on the progress line; on failure the
+ * message is printed, what was made is removed, and -1 returned. */
+int bench_env_start(struct bench_env *e, const char *bindir);
 /* True while the private daemon runs. */
 bool bench_daemon_alive(struct bench_env *e);
 /* One request on a fresh connection. An error reply becomes -1. */

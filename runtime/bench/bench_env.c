@@ -336,3 +336,15 @@ void bench_env_cleanup(struct bench_env *e)
         bench_msg("could not remove all of %s", e->dir);
     e->dir[0] = '\0';
 }
+
+int bench_env_start(struct bench_env *e, const char *bindir)
+{
+    wr_error err = {0};
+    bench_progress("preparing a private store and daemon");
+    if (bench_env_init(e, bindir, &err) < 0 || bench_daemon_start(e, &err) < 0) {
+        bench_msg("%s", err.msg);
+        bench_env_cleanup(e);
+        return -1;
+    }
+    return 0;
+}

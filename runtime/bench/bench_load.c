@@ -426,12 +426,8 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
     }
     struct bench_env e;
     wr_error err = {0};
-    bench_progress("preparing a private store and daemon");
-    if (bench_env_init(&e, bindir, &err) < 0 || bench_daemon_start(&e, &err) < 0) {
-        bench_msg("%s", err.msg);
-        bench_env_cleanup(&e);
+    if (bench_env_start(&e, bindir) < 0)
         return BENCH_EXIT_FAILED;
-    }
     struct bench_load_result res[16];
     size_t done = 0;
     int rc = BENCH_EXIT_OK;

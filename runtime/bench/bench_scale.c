@@ -196,13 +196,9 @@ int bench_cmd_scale(const char *bindir, int argc, char **argv)
     }
     struct bench_env e;
     wr_error err = {0};
-    bench_progress("preparing a private store and daemon");
     long base = bench_mem_available_kb();
-    if (bench_env_init(&e, bindir, &err) < 0 || bench_daemon_start(&e, &err) < 0) {
-        bench_msg("%s", err.msg);
-        bench_env_cleanup(&e);
+    if (bench_env_start(&e, bindir) < 0)
         return BENCH_EXIT_FAILED;
-    }
     struct bench_scale_step steps[MAX_STEPS];
     int rc = BENCH_EXIT_OK;
     if (bench_scale_run(&e, sizes, n, samples, base, steps, &err) < 0) {

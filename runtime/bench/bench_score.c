@@ -117,13 +117,9 @@ int bench_cmd_score(const char *bindir, int argc, char **argv)
         concurrency = 1;
 
     struct bench_env e;
-    bench_progress("preparing a private store and daemon");
     long base = bench_mem_available_kb();
-    if (bench_env_init(&e, bindir, &err) < 0 || bench_daemon_start(&e, &err) < 0) {
-        bench_msg("%s", err.msg);
-        bench_env_cleanup(&e);
+    if (bench_env_start(&e, bindir) < 0)
         return BENCH_EXIT_FAILED;
-    }
     struct bench_startup_result sr = {0};
     struct bench_load_result lr = {0};
     struct bench_scale_step step = {0};

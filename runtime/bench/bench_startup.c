@@ -465,12 +465,8 @@ int bench_cmd_startup(const char *bindir, int argc, char **argv)
     struct bench_env e;
     struct bench_startup_result r = {0};
     int rc = BENCH_EXIT_FAILED;
-    bench_progress("preparing a private store and daemon");
-    if (bench_env_init(&e, bindir, &err) < 0 || bench_daemon_start(&e, &err) < 0) {
-        bench_msg("%s", err.msg);
-        bench_env_cleanup(&e);
+    if (bench_env_start(&e, bindir) < 0)
         return BENCH_EXIT_FAILED;
-    }
     rc = bench_startup_run(&e, &o, &r);
     bench_env_cleanup(&e);
     if (rc != BENCH_EXIT_SIGNAL) {

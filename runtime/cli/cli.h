@@ -30,6 +30,9 @@ int cli_function(const struct wr_paths *g, int argc, char **argv);
 int cli_invoke(const struct wr_paths *g, int argc, char **argv);
 int cli_network(const struct wr_paths *g, int argc, char **argv);
 /* The path of prog beside the running warmrun (-1, errno set). */
+/* A decimal integer in [lo, hi], the whole string: 0 and *out set, or -1
+ * (out of range, trailing text, empty). */
+int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_sibling_path(const char *prog, char *out, size_t cap);
 
 /* One request, one reply, on a fresh connection; prints a daemon error. */

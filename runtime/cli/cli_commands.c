@@ -21,7 +21,7 @@
 
 #define POOL_WAIT_POLL_MS 20
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+int cli_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
@@ -114,19 +114,19 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         }
         if (known > 0)
             continue;
-        if (c == 's' && parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
+        if (c == 's' && cli_parse_long(optarg, 0, WR_POOL_SIZE_MAX, &req.size) == 0)
             continue;
         if (c == 'w') {
             wait = 1;
             continue;
         }
-        if (c == 't' && parse_long(optarg, 1, 3600, &timeout_s) == 0)
+        if (c == 't' && cli_parse_long(optarg, 1, 3600, &timeout_s) == 0)
             continue;
         /* Any integer here: the ranges are checked together below, with
          * one message naming the one that is wrong. */
-        if ((c == 'N' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_min) == 0) ||
-            (c == 'M' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_max) == 0) ||
-            (c == 'I' && parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_ttl) == 0))
+        if ((c == 'N' && cli_parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_min) == 0) ||
+            (c == 'M' && cli_parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_max) == 0) ||
+            (c == 'I' && cli_parse_long(optarg, LONG_MIN + 1, LONG_MAX, &as_ttl) == 0))
             continue;
         if (c == 'm' &&
             wr_parse_bytes(optarg, WR_MIN_TMPFS_BYTES, WR_MAX_TMPFS_BYTES, &req.tmpfs_size) == 0)
@@ -297,7 +297,7 @@ int cli_ps(const struct wr_paths *g, int argc, char **argv)
 static int parse_signal(const char *s)
 {
     long n;
-    if (parse_long(s, 1, 64, &n) == 0)
+    if (cli_parse_long(s, 1, 64, &n) == 0)
         return (int)n;
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;

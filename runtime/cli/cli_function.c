@@ -20,17 +20,6 @@
 
 #define WR_EXIT_FUNCTION_ERROR 3 /* invoke: the function's error body is on stdout */
 
-static int number(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int function_create(const struct wr_paths *g, int argc, char **argv)
 {
     /* Own options first: --memory and --timeout are Lambda's here (MB,
@@ -64,10 +53,10 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
             return WR_EXIT_USAGE;
         if (known > 0)
             continue;
-        if ((c == 'n' && number(optarg, 0, WR_FUNCTION_ENVS_MAX, &min) == 0) ||
-            (c == 'x' && number(optarg, 1, WR_FUNCTION_ENVS_MAX, &max) == 0) ||
-            (c == 't' && number(optarg, 1, WR_FUNCTION_TIMEOUT_MAX, &f->timeout_s) == 0) ||
-            (c == 'm' && number(optarg, 128, 10240, &f->memory_mb) == 0))
+        if ((c == 'n' && cli_parse_long(optarg, 0, WR_FUNCTION_ENVS_MAX, &min) == 0) ||
+            (c == 'x' && cli_parse_long(optarg, 1, WR_FUNCTION_ENVS_MAX, &max) == 0) ||
+            (c == 't' && cli_parse_long(optarg, 1, WR_FUNCTION_TIMEOUT_MAX, &f->timeout_s) == 0) ||
+            (c == 'm' && cli_parse_long(optarg, 128, 10240, &f->memory_mb) == 0))
             continue;
         if (c == 'e' && strchr(optarg, '=') && optarg[0] != '=' && req.envc < WR_MAX_ENV) {
             env[req.envc++] = optarg;
