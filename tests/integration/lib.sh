@@ -376,10 +376,20 @@ cleanup() {
     if [ -n "${DAEMON_PID:-}" ]; then
         stop_daemon >/dev/null 2>&1
     fi
-    # Shims first: a container dies with its shim (PDEATHSIG).
-    for round in 1 2 3 4 5 6 7 8 9 10; do
+    # Shims first: a container dies with its shim (PDEATHSIG). A process
+    # can still appear after a first empty sweep (a detached teardown or
+    # network helper finishing its work), so an empty sweep ends the loop
+    # only when a second one, a moment later, is empty too.
+    local empty=0
+    for round in 1 2 3 4 5 6 7 8 9 10 11 12; do
         pids=$(our_pids)
-        [ -z "$pids" ] && break
+        if [ -z "$pids" ]; then
+            empty=$((empty + 1))
+            [ "$empty" -ge 2 ] && break
+            sleep 0.5
+            continue
+        fi
+        empty=0
         if [ "$round" -eq 1 ]; then
             echo "# cleanup: killing leftover processes of $STATE:" >&2
             show_pids $pids
