@@ -404,6 +404,15 @@ cleanup() {
         echo "# cleanup: processes of $STATE survived SIGKILL" >&2
         rc=1
     fi
+    # The cgroups of this test's containers and its daemon's scope, under
+    # every hierarchy: a daemon killed on purpose cannot remove them, and
+    # no later daemon will serve this state directory. rmdir removes only
+    # empty cgroups (depth first).
+    local scope d
+    scope=$(scope_of "$STATE")
+    for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "# kept $T" >&2
     else
