@@ -433,19 +433,7 @@ int daemon_cni_del(const char *state_dir, const char *id, const char *netns, wr_
  * reaped it yet is gone for our purpose. */
 static bool holder_alive(pid_t pid, json_int_t start)
 {
-    char path[64], buf[512];
-    uint64_t now;
-    wr_error ignored;
-    if (pid <= 0 || wr_proc_start_time(pid, &now, &ignored) < 0 || (json_int_t)now != start)
-        return false;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')'); /* comm may hold anything */
-    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+    return start >= 0 && wr_proc_alive_since(pid, (uint64_t)start);
 }
 
 void daemon_cni_reconcile(const char *state_dir)

@@ -110,27 +110,9 @@ static int write_leases(const struct lease_file *f, wr_error *err)
     return 0;
 }
 
-/* A zombie is gone too: a SIGKILLed shim whose parent died is left
- * unreaped for a while wherever pid 1 is slow to reap. */
-static bool zombie(pid_t pid)
-{
-    char path[32], buf[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    if (n <= 0)
-        return true;
-    buf[n] = '\0';
-    const char *paren = strrchr(buf, ')');
-    return !paren || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X';
-}
-
 static bool holder_alive(const struct wr_lease_holder *h)
 {
-    uint64_t start;
-    wr_error ignored;
-    return h->pid > 0 && wr_proc_start_time(h->pid, &start, &ignored) == 0 && start == h->start &&
-           !zombie(h->pid);
+    return wr_proc_alive_since(h->pid, h->start);
 }
 
 struct unpublisher {

@@ -122,6 +122,23 @@ int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err)
     return read_stat_field(pid, 22, start, err);
 }
 
+bool wr_proc_alive_since(pid_t pid, uint64_t start)
+{
+    char path[32], buf[512];
+    uint64_t now;
+    wr_error ignored;
+    if (pid <= 0 || wr_proc_start_time(pid, &now, &ignored) < 0 || now != start)
+        return false;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    const char *paren = strrchr(buf, ')'); /* comm may hold anything */
+    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
 int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err)
 {
     uint64_t v;

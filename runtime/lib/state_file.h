@@ -29,6 +29,10 @@ void wr_state_remove(const char *state_dir, const char *id);
 
 /* Reads the start time of pid; -1 when the process does not exist. */
 int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err);
+/* True when pid is still the process that started at start (its start
+ * time, /proc/PID/stat field 22) and not a zombie: a killed process its
+ * parent has not reaped yet is gone for every holder check. */
+bool wr_proc_alive_since(pid_t pid, uint64_t start);
 /* Reads the parent pid of pid. */
 int wr_proc_parent(pid_t pid, pid_t *parent, wr_error *err);
 /* True when the record's shim is still the live process it names. */
