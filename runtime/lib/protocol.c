@@ -4,6 +4,7 @@
 #include "activation.h"
 #include "cleanup.h"
 #include "protocol_function_json.h"
+#include "protocol_json.h"
 #include "protocol_security.h"
 #include "protocol_resources.h"
 #include "protocol_volumes.h"
@@ -537,17 +538,6 @@ char *wr_reply_error(const char *code, const char *message, size_t *len)
     return wr_reply_encode(&r, len);
 }
 
-static void copy_str(char *dst, size_t cap, json_t *obj, const char *key)
-{
-    const char *s = json_string_value(json_object_get(obj, key));
-    snprintf(dst, cap, "%s", s ? s : "");
-}
-
-static long get_int(json_t *obj, const char *key)
-{
-    return (long)json_integer_value(json_object_get(obj, key));
-}
-
 static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
 {
     size_t n = json_array_size(a);
@@ -558,25 +548,25 @@ static int parse_pools(json_t *a, struct wr_reply *r, wr_error *err)
     for (size_t i = 0; i < n; i++) {
         json_t *p = json_array_get(a, i);
         struct wr_pool_info *o = &r->pools[i];
-        copy_str(o->image, sizeof o->image, p, "image");
-        copy_str(o->last_error, sizeof o->last_error, p, "last_error");
-        o->size = get_int(p, "size");
-        o->warm = get_int(p, "warm");
-        o->filling = get_int(p, "filling");
-        o->running = get_int(p, "running");
-        o->activations = get_int(p, "activations");
-        o->failures = get_int(p, "failures");
+        wr_json_copy_str(o->image, sizeof o->image, p, "image");
+        wr_json_copy_str(o->last_error, sizeof o->last_error, p, "last_error");
+        o->size = wr_json_get_long(p, "size");
+        o->warm = wr_json_get_long(p, "warm");
+        o->filling = wr_json_get_long(p, "filling");
+        o->running = wr_json_get_long(p, "running");
+        o->activations = wr_json_get_long(p, "activations");
+        o->failures = wr_json_get_long(p, "failures");
         o->tmpfs_size = (uint64_t)json_integer_value(json_object_get(p, "tmpfs_size"));
-        copy_str(o->resources, sizeof o->resources, p, "resources");
+        wr_json_copy_str(o->resources, sizeof o->resources, p, "resources");
         json_t *as = json_object_get(p, "autoscale");
         if (json_is_object(as)) {
             o->autoscale = (struct wr_autoscale){.on = true};
-            o->autoscale.min = get_int(as, "min");
-            o->autoscale.max = get_int(as, "max");
-            o->autoscale.idle_ttl_s = get_int(as, "idle_ttl_s");
-            copy_str(o->autoscale_why, sizeof o->autoscale_why, as, "why");
+            o->autoscale.min = wr_json_get_long(as, "min");
+            o->autoscale.max = wr_json_get_long(as, "max");
+            o->autoscale.idle_ttl_s = wr_json_get_long(as, "idle_ttl_s");
+            wr_json_copy_str(o->autoscale_why, sizeof o->autoscale_why, as, "why");
         }
-        copy_str(o->profile, sizeof o->profile, p, "profile");
+        wr_json_copy_str(o->profile, sizeof o->profile, p, "profile");
         json_t *settings = json_object_get(p, "settings");
         if (json_is_object(settings) &&
             !(o->settings = json_dumps(settings, JSON_COMPACT | JSON_SORT_KEYS)))
@@ -595,14 +585,14 @@ static int parse_containers(json_t *a, struct wr_reply *r, wr_error *err)
     for (size_t i = 0; i < n; i++) {
         json_t *c = json_array_get(a, i);
         struct wr_container_info *o = &r->containers[i];
-        copy_str(o->id, sizeof o->id, c, "id");
-        copy_str(o->image, sizeof o->image, c, "image");
-        copy_str(o->state, sizeof o->state, c, "state");
-        copy_str(o->command, sizeof o->command, c, "command");
-        o->pid = get_int(c, "pid");
-        o->shim_pid = get_int(c, "shim_pid");
-        o->created = get_int(c, "created");
-        copy_str(o->cpus, sizeof o->cpus, c, "cpus");
+        wr_json_copy_str(o->id, sizeof o->id, c, "id");
+        wr_json_copy_str(o->image, sizeof o->image, c, "image");
+        wr_json_copy_str(o->state, sizeof o->state, c, "state");
+        wr_json_copy_str(o->command, sizeof o->command, c, "command");
+        o->pid = wr_json_get_long(c, "pid");
+        o->shim_pid = wr_json_get_long(c, "shim_pid");
+        o->created = wr_json_get_long(c, "created");
+        wr_json_copy_str(o->cpus, sizeof o->cpus, c, "cpus");
         o->oom = json_is_true(json_object_get(c, "oom"));
     }
     return 0;
@@ -610,10 +600,10 @@ static int parse_containers(json_t *a, struct wr_reply *r, wr_error *err)
 
 static void parse_stats(json_t *s, struct wr_stats_info *o)
 {
-    o->activations = get_int(s, "activations");
-    o->warm_hits = get_int(s, "warm_hits");
-    o->misses = get_int(s, "misses");
-    o->samples = get_int(s, "samples");
+    o->activations = wr_json_get_long(s, "activations");
+    o->warm_hits = wr_json_get_long(s, "warm_hits");
+    o->misses = wr_json_get_long(s, "misses");
+    o->samples = wr_json_get_long(s, "samples");
     o->p50_us = json_number_value(json_object_get(s, "p50_us"));
     o->p99_us = json_number_value(json_object_get(s, "p99_us"));
     o->mean_us = json_number_value(json_object_get(s, "mean_us"));
@@ -635,8 +625,8 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
         return wr_error_set(err, 0, "reply without \"ok\"");
     r->ok = json_is_true(ok);
     if (!r->ok) {
-        copy_str(r->code, sizeof r->code, root, "code");
-        copy_str(r->error, sizeof r->error, root, "error");
+        wr_json_copy_str(r->code, sizeof r->code, root, "code");
+        wr_json_copy_str(r->error, sizeof r->error, root, "error");
         return 0;
     }
     json_t *v;
@@ -660,15 +650,15 @@ int wr_reply_parse(const char *buf, size_t len, struct wr_reply *r, wr_error *er
     const char *event = json_string_value(json_object_get(root, "event"));
     if (event && strcmp(event, "exit") == 0) {
         r->kind = WR_REPLY_EXIT;
-        copy_str(r->exit.id, sizeof r->exit.id, root, "id");
-        copy_str(r->exit.error, sizeof r->exit.error, root, "error");
-        r->exit.exit_code = (int)get_int(root, "exit_code");
-        r->exit.signal = (int)get_int(root, "signal");
+        wr_json_copy_str(r->exit.id, sizeof r->exit.id, root, "id");
+        wr_json_copy_str(r->exit.error, sizeof r->exit.error, root, "error");
+        r->exit.exit_code = (int)wr_json_get_long(root, "exit_code");
+        r->exit.signal = (int)wr_json_get_long(root, "signal");
         r->exit.exec_ns = (int64_t)json_integer_value(json_object_get(root, "exec_ns"));
         r->exit.oom = json_is_true(json_object_get(root, "oom"));
         const char *start = json_string_value(json_object_get(root, "start"));
         r->exit.cold = start && strcmp(start, "cold") == 0;
-        copy_str(r->exit.reason, sizeof r->exit.reason, root, "reason");
+        wr_json_copy_str(r->exit.reason, sizeof r->exit.reason, root, "reason");
     }
     return 0;
 }

@@ -3,6 +3,7 @@
 #include "protocol_function.h"
 
 #include "protocol_function_json.h"
+#include "protocol_json.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -178,25 +179,15 @@ char *wr_function_list_json(const struct wr_function_info *f, size_t n)
     return s;
 }
 
-static void copy(char *dst, size_t cap, json_t *o, const char *key)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    snprintf(dst, cap, "%s", s ? s : "");
-}
-
-static long num(json_t *o, const char *key)
-{
-    return (long)json_integer_value(json_object_get(o, key));
-}
-
 int wr_function_reply_from_json(json_t *root, struct wr_reply *r, wr_error *err)
 {
     json_t *o = json_object_get(root, "invoke");
     if (o) {
         r->kind = WR_REPLY_INVOKE;
-        copy(r->invoke.request_id, sizeof r->invoke.request_id, o, "request_id");
-        copy(r->invoke.function_error, sizeof r->invoke.function_error, o, "function_error");
-        copy(r->invoke.log_tail, sizeof r->invoke.log_tail, o, "log_tail");
+        wr_json_copy_str(r->invoke.request_id, sizeof r->invoke.request_id, o, "request_id");
+        wr_json_copy_str(r->invoke.function_error, sizeof r->invoke.function_error, o,
+                         "function_error");
+        wr_json_copy_str(r->invoke.log_tail, sizeof r->invoke.log_tail, o, "log_tail");
         return 0;
     }
     json_t *a = json_object_get(root, "functions");
@@ -210,21 +201,21 @@ int wr_function_reply_from_json(json_t *root, struct wr_reply *r, wr_error *err)
     for (size_t i = 0; i < r->n_functions; i++) {
         json_t *e = json_array_get(a, i);
         struct wr_function_info *f = &r->functions[i];
-        copy(f->name, sizeof f->name, e, "name");
-        copy(f->image, sizeof f->image, e, "image");
-        copy(f->last_error, sizeof f->last_error, e, "last_error");
-        f->min = num(e, "min");
-        f->max = num(e, "max");
-        f->timeout_s = num(e, "timeout");
-        f->memory_mb = num(e, "memory");
+        wr_json_copy_str(f->name, sizeof f->name, e, "name");
+        wr_json_copy_str(f->image, sizeof f->image, e, "image");
+        wr_json_copy_str(f->last_error, sizeof f->last_error, e, "last_error");
+        f->min = wr_json_get_long(e, "min");
+        f->max = wr_json_get_long(e, "max");
+        f->timeout_s = wr_json_get_long(e, "timeout");
+        f->memory_mb = wr_json_get_long(e, "memory");
         f->fresh = json_is_true(json_object_get(e, "fresh"));
-        f->environments = num(e, "environments");
-        f->idle = num(e, "idle");
-        f->busy = num(e, "busy");
-        f->queued = num(e, "queued");
-        f->invocations = num(e, "invocations");
-        f->errors = num(e, "errors");
-        f->init_failures = num(e, "init_failures");
+        f->environments = wr_json_get_long(e, "environments");
+        f->idle = wr_json_get_long(e, "idle");
+        f->busy = wr_json_get_long(e, "busy");
+        f->queued = wr_json_get_long(e, "queued");
+        f->invocations = wr_json_get_long(e, "invocations");
+        f->errors = wr_json_get_long(e, "errors");
+        f->init_failures = wr_json_get_long(e, "init_failures");
     }
     return 0;
 }
