@@ -47,7 +47,7 @@
 /* The handler once, by a node started for it (the "warm activate … node"
  * of the issue): what a function costs without a kept runtime. */
 #define NODE_ONCE                                                                                  \
-    "import('/var/task/index.mjs').then(m => m.handler({})).then(r => "                           \
+    "import('/var/task/index.mjs').then(m => m.handler({})).then(r => "                            \
     "console.log(JSON.stringify(r)))"
 
 struct opts {
@@ -216,22 +216,27 @@ static int docker_prepare(struct bench_env *e, const struct opts *o, struct benc
         return -1;
     char tar[PATH_MAX + 16];
     bench_path(tar, sizeof tar, "%s/lambda-node.tar", e->dir);
-    char *tar_argv[] = {(char *)"tar", (char *)"-C", (char *)image_dir, (char *)"-cf",
-                        tar,           (char *)".",  NULL};
+    char *tar_argv[] = {(char *)"tar", (char *)"-C", (char *)image_dir, (char *)"-cf", tar,
+                        (char *)".",   NULL};
     if (bench_run_quiet(tar_argv, -1) != 0)
         return wr_error_set(err, 0, "tar of %s failed", image_dir);
-    char *load[] = {(char *)"docker", (char *)"-H",  p->docker_host, (char *)"load",
-                    (char *)"-i",     tar, NULL};
+    char *load[] = {
+        (char *)"docker", (char *)"-H", p->docker_host, (char *)"load", (char *)"-i", tar, NULL};
     if (bench_run_quiet(load, -1) != 0)
         return wr_error_set(err, 0, "docker load of %s failed", tar);
     unlink(tar);
     /* A tag of this run's own, so that the host's images are not touched. */
     bench_path(tag, tag_size, "warmrun-bench-lambda:%d", (int)getpid());
-    char *t[] = {(char *)"docker", (char *)"-H", p->docker_host, (char *)"tag",
-                 (char *)IMAGE ":latest", tag, NULL};
+    char *t[] = {(char *)"docker",
+                 (char *)"-H",
+                 p->docker_host,
+                 (char *)"tag",
+                 (char *)IMAGE ":latest",
+                 tag,
+                 NULL};
     if (bench_run_quiet(t, -1) != 0)
         return wr_error_set(err, 0, "docker tag failed");
-    char *rmi[] = {(char *)"docker", (char *)"-H", p->docker_host, (char *)"rmi",
+    char *rmi[] = {(char *)"docker",        (char *)"-H", p->docker_host, (char *)"rmi",
                    (char *)IMAGE ":latest", NULL};
     (void)bench_run_quiet(rmi, -1);
     return 0;
@@ -409,11 +414,10 @@ static json_t *result_json(const struct result *r, const struct opts *o)
                             r->cli[k].n ? summary_json(&r->cli[k])
                                         : json_pack("{s:s}", "skipped", r->skipped[k]));
     for (size_t i = 0; i < r->n_tp; i++)
-        json_array_append_new(tp, json_pack("{s:s, s:i, s:f, s:i, s:i}", "mode", r->tp[i].mode,
-                                            "concurrency", (json_int_t)r->tp[i].concurrency,
-                                            "per_s", r->tp[i].per_s, "invocations",
-                                            (json_int_t)r->tp[i].done, "errors",
-                                            (json_int_t)r->tp[i].errors));
+        json_array_append_new(
+            tp, json_pack("{s:s, s:i, s:f, s:i, s:i}", "mode", r->tp[i].mode, "concurrency",
+                          (json_int_t)r->tp[i].concurrency, "per_s", r->tp[i].per_s, "invocations",
+                          (json_int_t)r->tp[i].done, "errors", (json_int_t)r->tp[i].errors));
     json_t *ratios = json_object();
     double h = r->http.median;
     json_object_set_new(ratios, "activate_node_over_http",
@@ -425,11 +429,12 @@ static json_t *result_json(const struct result *r, const struct opts *o)
     json_object_set_new(ratios, "docker_run_over_invoke",
                         json_real(ratio(r->cli[RUN_DOCKER].median, r->cli[RUN_INVOKE].median)));
     return json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:i}", "schema",
-                     "warmrun-bench-invoke/1", "handler", "index.handler of " IMAGE " (returns \"ok\")",
-                     "rounds", (json_int_t)o->rounds, "seconds_per_point",
-                     (json_int_t)o->seconds, "cpus", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
-                     "cli", cli, "http_keepalive", r->http.n ? summary_json(&r->http) : json_null(),
-                     "ratios", ratios, "throughput", tp, "environments", (json_int_t)r->envs,
+                     "warmrun-bench-invoke/1", "handler",
+                     "index.handler of " IMAGE " (returns \"ok\")", "rounds", (json_int_t)o->rounds,
+                     "seconds_per_point", (json_int_t)o->seconds, "cpus",
+                     (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "cli", cli, "http_keepalive",
+                     r->http.n ? summary_json(&r->http) : json_null(), "ratios", ratios,
+                     "throughput", tp, "environments", (json_int_t)r->envs,
                      "pss_kb_per_environment", (json_int_t)(r->envs ? r->pss_kb / r->envs : 0));
 }
 
@@ -469,13 +474,12 @@ static int run(struct bench_env *e, const struct opts *o, struct bench_peers *pe
     char n_reuse[16], n_fresh[16];
     snprintf(n_reuse, sizeof n_reuse, "%d", REUSE_ENVS);
     snprintf(n_fresh, sizeof n_fresh, "%d", FRESH_MIN);
-    char *reuse[] = {(char *)"function", (char *)"create", (char *)REUSE_FN, (char *)IMAGE,
-                     (char *)"--min",    n_reuse,          (char *)"--max", n_reuse,
-                     NULL};
-    char *fresh[] = {(char *)"function", (char *)"create", (char *)FRESH_FN,
-                     (char *)IMAGE,      (char *)"--fresh", (char *)"--min",
-                     n_fresh,            (char *)"--max",   n_reuse,
-                     NULL};
+    char *reuse[] = {(char *)"function", (char *)"create", (char *)REUSE_FN,
+                     (char *)IMAGE,      (char *)"--min",  n_reuse,
+                     (char *)"--max",    n_reuse,          NULL};
+    char *fresh[] = {
+        (char *)"function", (char *)"create", (char *)FRESH_FN, (char *)IMAGE, (char *)"--fresh",
+        (char *)"--min",    n_fresh,          (char *)"--max",  n_reuse,       NULL};
     char *pool[] = {(char *)"pool", (char *)"create", (char *)IMAGE, (char *)"--size",
                     (char *)"2",    (char *)"--wait", NULL};
     bench_progress("creating the functions and the pool of " IMAGE);
@@ -496,9 +500,18 @@ static int run(struct bench_env *e, const struct opts *o, struct bench_peers *pe
                          (char *)"-e",       (char *)NODE_ONCE,   NULL};
     cli_argv(e, inv, 40, inv_words);
     cli_argv(e, act, 40, act_words);
-    char *dock[] = {(char *)"docker", (char *)"-H",         peers->docker_host, (char *)"run",
-                    (char *)"--rm",   (char *)"--network",  (char *)"none",     (char *)"--entrypoint",
-                    (char *)"node",   tag,                  (char *)"-e",       (char *)NODE_ONCE,
+    char *dock[] = {(char *)"docker",
+                    (char *)"-H",
+                    peers->docker_host,
+                    (char *)"run",
+                    (char *)"--rm",
+                    (char *)"--network",
+                    (char *)"none",
+                    (char *)"--entrypoint",
+                    (char *)"node",
+                    tag,
+                    (char *)"-e",
+                    (char *)NODE_ONCE,
                     NULL};
     char **argvs[RUN_N] = {inv, act, tag[0] ? dock : NULL};
     if (!argvs[RUN_DOCKER] && !r->skipped[RUN_DOCKER][0])
@@ -523,11 +536,16 @@ static int run(struct bench_env *e, const struct opts *o, struct bench_peers *pe
 int bench_cmd_invoke(const char *bindir, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"rounds", required_argument, NULL, 'n'},  {"warmup", required_argument, NULL, 'w'},
-        {"seconds", required_argument, NULL, 's'}, {"images", required_argument, NULL, 'i'},
-        {"setup", no_argument, NULL, 'S'},         {"docker-host", required_argument, NULL, 'D'},
-        {"no-docker", no_argument, NULL, 'N'},     {"json", required_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"rounds", required_argument, NULL, 'n'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"seconds", required_argument, NULL, 's'},
+        {"images", required_argument, NULL, 'i'},
+        {"setup", no_argument, NULL, 'S'},
+        {"docker-host", required_argument, NULL, 'D'},
+        {"no-docker", no_argument, NULL, 'N'},
+        {"json", required_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static const char usage[] =
@@ -593,8 +611,9 @@ int bench_cmd_invoke(const char *bindir, int argc, char **argv)
     bench_progress("stopping the daemon and its functions");
     /* Stopping the daemon kills the environments (thawed first). */
     if (r && r->docker_tag[0]) {
-        char *rmi[] = {(char *)"docker", (char *)"-H", peers.docker_host, (char *)"rmi",
-                       (char *)"-f",     r->docker_tag, NULL};
+        char *rmi[] = {
+            (char *)"docker", (char *)"-H", peers.docker_host, (char *)"rmi", (char *)"-f",
+            r->docker_tag,    NULL};
         (void)bench_run_quiet(rmi, -1);
     }
     bench_peers_cleanup(&e, &peers); /* a private dockerd's data is under e's directory */

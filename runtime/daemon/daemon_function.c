@@ -14,6 +14,8 @@
 #include "lib/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
+#include "lib/image_store.h"
+#include "lib/net_config.h"
 #include "lib/shim_client.h"
 
 #include <arpa/inet.h>
@@ -57,6 +59,8 @@ struct function {
     char *init_error; /* the last init failure's body, for invocations meanwhile */
     size_t init_error_len;
     struct function_log log;
+    char *request;       /* its create request (encoded): the security asked, for a new image */
+    unsigned generation; /* of its image: bumped when the image's tag is imported again */
     struct function *next;
 };
 
@@ -262,9 +266,12 @@ static void complete(struct daemon *d, struct fn_env *env, bool error, const voi
 {
     struct invocation *inv = env->inv;
     struct function *f = env->fn;
+    /* What the runtime wrote before it answered (or asked for the next
+     * event) is in the pipe now: it belongs to this invocation's tail, as
+     * Lambda ends an invocation's logs at the runtime's next request. */
+    drain_log(env);
     env->inv = NULL;
     arm(env, 0);
-    drain_log(env);
     f->invocations++;
     if (error)
         f->errors++;
@@ -392,9 +399,9 @@ static void on_timer(struct daemon *d, struct fn_env *env)
     }
     if (env->state == ENV_BUSY && env->inv) {
         char what[96];
+        drain_log(env); /* into the invocation's tail, before it is detached */
         struct invocation *inv = env->inv;
         env->inv = NULL;
-        drain_log(env);
         snprintf(what, sizeof what, "Task timed out after %ld.00 seconds", f->spec.timeout_s);
         log_append(env, what, strlen(what));
         log_append(env, "\n", 1);
@@ -498,6 +505,7 @@ static int env_start(struct daemon *d, struct function *f)
         return -1;
     }
     env->fn = f;
+    env->generation = f->generation;
     env->state = ENV_INIT;
     env->pidfd = env->client_fd = env->log_fd = env->timer_fd = -1;
     snprintf(env->id, sizeof env->id, "%s", e->shim.id);
@@ -598,6 +606,17 @@ struct invocation *daemon_env_next(struct daemon *d, struct fn_env *env)
         if (env->state == ENV_DEAD)
             return NULL;
     }
+    if (env->generation != f->generation) {
+        /* Its image was replaced: it served its last invocation. */
+        if (env->inv) {
+            struct invocation *inv = env->inv;
+            env->inv = NULL;
+            finish_error(d, inv, "Runtime.InvalidResponse",
+                         "the runtime asked for the next invocation without answering this one");
+        }
+        env_kill(env);
+        return NULL;
+    }
     if (env->state == ENV_BUSY && env->inv) {
         /* Asked for the next one without answering this one. */
         struct invocation *inv = env->inv;
@@ -661,6 +680,7 @@ static void function_free(struct daemon *d, struct function *f)
     free(f->spec.handler);
     free_vec(f->env);
     free(f->init_error);
+    free(f->request);
     free(f);
 }
 
@@ -683,6 +703,16 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
     struct daemon_functions *fns = d->functions;
     if (find(d, req->name))
         return wr_error_code(err, EEXIST, "function %s already exists", req->name);
+    struct wr_net_mode net = {0};
+    if (req->network && wr_net_mode_parse(req->network, &net, err) < 0)
+        return -1;
+    /* The Runtime API listens on 127.0.0.1 in the environment's network
+     * namespace: with the host's, every process of the host could take
+     * invocations and answer them (docs/security.md, "Functions"). */
+    if (net.kind == WR_NET_HOST)
+        return wr_error_code(err, EINVAL,
+                             "--network host is refused for functions: their Runtime API would "
+                             "listen in the host's network namespace, open to every host process");
     struct function *f = calloc(1, sizeof *f);
     if (!f)
         return wr_error_set(err, ENOMEM, "function");
@@ -691,8 +721,10 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
     f->spec.handler = NULL;
     f->log.fd = -1;
     f->queue_max = req->function.max; /* the queue holds as many as --max more */
+    size_t request_len;
     if ((req->function.handler && !(f->spec.handler = strdup(req->function.handler))) ||
-        !(f->env = copy_vec(req->env))) {
+        !(f->env = copy_vec(req->env)) ||
+        !(f->request = wr_request_encode(req, &request_len, err))) {
         function_free(d, f);
         return wr_error_set(err, ENOMEM, "function");
     }
@@ -703,7 +735,7 @@ static int create(struct daemon *d, const struct wr_request *req, wr_error *err)
         res.memory = (int64_t)f->spec.memory_mb << 20;
     f->pool = daemon_pool_create_hidden(d, req->image, 1,
                                         req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
-                                        req->security, &res, err);
+                                        req->security, &res, &req->volumes, req->network, err);
     if (!f->pool) {
         function_free(d, f);
         return -1;
@@ -830,6 +862,52 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
     (void)alive;
     daemon_functions_tick(d);
     return 0;
+}
+
+/* ---- a new image -------------------------------------------------------------- */
+
+/* f's image tag points elsewhere now: its pool takes the new image (the
+ * security asked at create derived again), environments not serving an
+ * invocation go, busy ones finish theirs and go at their next request. */
+static int roll_over(struct daemon *d, struct function *f)
+{
+    wr_error err;
+    cleanup_image struct wr_image *img = NULL;
+    if (wr_image_load(d->g->root, f->pool->image, &img, &err) < 0)
+        return 0; /* removed: the environments keep the layers they run on */
+    if (strcmp(img->id, f->pool->img->id) == 0 &&
+        strcmp(img->lowerdir, f->pool->img->lowerdir) == 0)
+        return 0;
+    struct wr_request kept = {0};
+    int rc = wr_request_parse(f->request, strlen(f->request), &kept, &err);
+    if (rc == 0)
+        rc = daemon_pool_set_image(d, f->pool, img, kept.security, &err);
+    wr_request_free(&kept);
+    if (rc < 0) {
+        daemon_log("function %s: keeps its old image: %s", f->name, err.msg);
+        snprintf(f->last_error, sizeof f->last_error, "new image refused: %.200s", err.msg);
+        return 0;
+    }
+    img = NULL; /* the pool's now */
+    f->generation++;
+    for (struct fn_env *e = f->envs; e; e = e->next)
+        if (e->state == ENV_IDLE || e->state == ENV_INIT)
+            env_kill(e); /* freed when its shim reports the exit */
+    f->consecutive_init_failures = 0;
+    f->retry_at_ns = 0;
+    f->last_error[0] = '\0';
+    daemon_log("function %s: now image %.19s", f->name, f->pool->img->id);
+    return 1;
+}
+
+int daemon_functions_image_updated(struct daemon *d)
+{
+    int rolled = 0;
+    for (struct function *f = d->functions ? d->functions->list : NULL; f; f = f->next)
+        rolled += roll_over(d, f);
+    if (rolled)
+        daemon_functions_tick(d);
+    return rolled;
 }
 
 /* ---- the loop ------------------------------------------------------------------ */
