@@ -101,6 +101,12 @@ struct shim {
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
 
+/* A function environment's cgroup v1 freezer (shim_freezer.c): thawed so
+ * that a SIGKILL can end the container once its client (the daemon) is
+ * gone; removed after the exit when this shim thawed it. No-ops elsewhere. */
+void shim_freezer_thaw(const struct shim *sh);
+void shim_freezer_remove(const struct shim *sh);
+
 /* `warmrun-shim --compile-seccomp PROFILE OUT`: the daemon's one compile
  * of a pool's seccomp filter. Returns the exit status. */
 int shim_compile_seccomp(int argc, char **argv);

@@ -6,7 +6,8 @@
 # rolling over when its image's tag is imported again (the invocation being
 # served finishes on the old image, the next ones run the new), every
 # --log-tail carrying its invocation's log, and a daemon killed with
-# environments frozen leaving none of them behind.
+# environments frozen leaving none of them behind (cgroup v1: the shims
+# thaw them) before any new daemon starts.
 # Global names (network, bridge, nft table) are derived from $$.
 . "$(dirname "$0")/lib.sh"
 setup_env functions-more
@@ -150,5 +151,26 @@ inv ro '{"action":"env"}'
 is "$(jq -r 'has("mem")' "$out")" true "  and later invocations run the new image too"
 like "$(cat "$DAEMON_LOG")" 'function ro: now image' "  the daemon logs the roll-over"
 wr function rm ro >/dev/null 2>&1
+
+# --- the daemon killed with environments frozen, no daemon after it -------------------
+wr function create kf lambda-python --min 2 --max 2 >/dev/null 2>&1
+poll_until 60 idle_is kf 2 || diag_file "$DAEMON_LOG"
+is "$(cat "$FREEZER"/*/freezer.state "$FREEZER"/*/cgroup.freeze 2>/dev/null | sort -u | tr '\n' ' ')" \
+    "$([ -d /sys/fs/cgroup/freezer ] && echo FROZEN || echo 1) " "two environments wait frozen"
+kill -KILL "$DAEMON_PID"
+wait "$DAEMON_PID" 2>/dev/null
+DAEMON_PID=
+poll_until 20 no_container_pids
+ok $? "the daemon SIGKILLed: no shim or container of it is left, no new daemon needed" ||
+    show_pids $(our_pids)
+left() { find "$FREEZER" -mindepth 1 -type d 2>/dev/null | grep -q .; }
+poll_until 10 eval '! left'
+ok $? "  and none of its environments' freezer cgroups" || find "$FREEZER" -type d | sed 's/^/# /'
+start_daemon || bail_out "no second daemon"
+poll_until 60 idle_is kf 2
+ok $? "a new daemon restores the function" || diag_file "$DAEMON_LOG"
+inv kf '{"action":"echo","again":true}'
+is "$(jq -c . "$out")" '{"action":"echo","again":true}' "  and it serves"
+wr function rm kf >/dev/null 2>&1
 
 done_testing
