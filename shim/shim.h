@@ -101,9 +101,10 @@ struct shim {
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
 
-/* A function environment's cgroup v1 freezer (shim_freezer.c): thawed so
- * that a SIGKILL can end the container once its client (the daemon) is
- * gone; removed after the exit when this shim thawed it. No-ops elsewhere. */
+/* A function environment's freezer cgroup (shim_freezer.c): thawed (cgroup
+ * v1) so that a SIGKILL can end the container once its client (the
+ * daemon) is gone before its exit; removed after the exit in that case.
+ * No-ops for other containers. */
 void shim_freezer_thaw(const struct shim *sh);
 void shim_freezer_remove(const struct shim *sh);
 

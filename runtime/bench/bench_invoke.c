@@ -313,21 +313,25 @@ static int http_invoke(CURL *c)
     return code == 200 ? 0 : -1;
 }
 
-static int http_latency(const char *url, const struct opts *o, struct wr_stats_summary *out)
+/* Sequential invocations on one handle; *conns the connections it opened
+ * (1: every request went over the kept connection). */
+static int http_latency(const char *url, const struct opts *o, struct wr_stats_summary *out,
+                        long *conns)
 {
     CURL *c = http_client(url);
     cleanup_free double *v = calloc((size_t)o->rounds, sizeof *v);
     size_t n = 0;
-    long conns = 0;
+    *conns = 0;
     for (long r = -o->warmup; c && v && r < o->rounds && !bench_stop; r++) {
         int64_t t0 = bench_now_ns();
+        long opened = 0;
         if (http_invoke(c) == 0 && r >= 0)
             v[n++] = (double)(bench_now_ns() - t0) / 1e6;
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &opened); /* by this transfer */
+        *conns += opened;
     }
-    if (c) {
-        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &conns);
+    if (c)
         curl_easy_cleanup(c);
-    }
     wr_stats_summarize(v, n, out);
     return n > 0 ? 0 : -1;
 }
@@ -402,7 +406,7 @@ struct result {
     char skipped[RUN_N][200];
     struct tp_point tp[8];
     size_t n_tp;
-    long envs, pss_kb;
+    long envs, pss_kb, http_conns;
     char docker_tag[64]; /* the image loaded into Docker, "" if none */
 };
 
@@ -418,6 +422,9 @@ static json_t *result_json(const struct result *r, const struct opts *o)
             tp, json_pack("{s:s, s:i, s:f, s:i, s:i}", "mode", r->tp[i].mode, "concurrency",
                           (json_int_t)r->tp[i].concurrency, "per_s", r->tp[i].per_s, "invocations",
                           (json_int_t)r->tp[i].done, "errors", (json_int_t)r->tp[i].errors));
+    json_t *http = r->http.n ? summary_json(&r->http) : json_null();
+    if (r->http.n)
+        json_object_set_new(http, "connections", json_integer(r->http_conns));
     json_t *ratios = json_object();
     double h = r->http.median;
     json_object_set_new(ratios, "activate_node_over_http",
@@ -520,7 +527,7 @@ static int run(struct bench_env *e, const struct opts *o, struct bench_peers *pe
         return wr_error_set(err, ENOMEM, "samples");
 
     bench_progress("HTTP keep-alive latency");
-    if (http_latency(url, o, &r->http) < 0 && !bench_stop)
+    if (http_latency(url, o, &r->http, &r->http_conns) < 0 && !bench_stop)
         return wr_error_set(err, 0, "no HTTP invocation succeeded (%s)", url);
     static const long concs[] = {1, 2, 4, 8};
     for (int fresh_mode = 0; fresh_mode < 2 && !bench_stop; fresh_mode++)

@@ -60,8 +60,8 @@ char **fn_copy_vec(char *const *v);
 
 /* ---- function_env.c ---- */
 /* An epoll watch of fd for obj (events: EPOLLIN...). */
-void fn_watch_add(struct daemon *d, struct fn_watch *w, enum fn_watch_what what, void *obj,
-                  int fd, uint32_t events);
+void fn_watch_add(struct daemon *d, struct fn_watch *w, enum fn_watch_what what, void *obj, int fd,
+                  uint32_t events);
 /* Takes a warm container of f's pool and starts its runtime in it.
  * Returns 1 started, 0 none warm, -1 failed (logged, backed off). */
 int fn_env_start(struct daemon *d, struct function *f);
@@ -86,8 +86,7 @@ void fn_free_vec(char **v);
 void fn_finish(struct daemon *d, struct invocation *inv, const char *code, const char *msg,
                const char *function_error, const void *body, size_t len);
 /* Lambda's error body for a failure of the environment (type: errorType). */
-void fn_finish_error(struct daemon *d, struct invocation *inv, const char *type,
-                     const char *what);
+void fn_finish_error(struct daemon *d, struct invocation *inv, const char *type, const char *what);
 struct invocation *fn_dequeue(struct function *f);
 /* Ends env's invocation with the runtime's held answer. */
 void fn_complete_held(struct daemon *d, struct fn_env *env);

@@ -40,7 +40,7 @@ static void new_request_id(char out[37])
 }
 
 void fn_finish(struct daemon *d, struct invocation *inv, const char *code, const char *msg,
-                   const char *function_error, const void *body, size_t len)
+               const char *function_error, const void *body, size_t len)
 {
     struct wr_invoke_result res = {0};
     snprintf(res.request_id, sizeof res.request_id, "%s", inv->request_id);
@@ -59,8 +59,7 @@ void fn_finish(struct daemon *d, struct invocation *inv, const char *code, const
 }
 
 /* Lambda's error body for failures of the environment (not the handler). */
-void fn_finish_error(struct daemon *d, struct invocation *inv, const char *type,
-                         const char *what)
+void fn_finish_error(struct daemon *d, struct invocation *inv, const char *type, const char *what)
 {
     char body[512];
     int n = snprintf(body, sizeof body,
@@ -149,7 +148,7 @@ struct invocation *daemon_env_next(struct daemon *d, struct fn_env *env)
             struct invocation *inv = env->inv;
             env->inv = NULL;
             fn_finish_error(d, inv, "Runtime.InvalidResponse",
-                         "the runtime asked for the next invocation without answering this one");
+                            "the runtime asked for the next invocation without answering this one");
         }
         fn_env_kill(env);
         return NULL;
@@ -159,7 +158,7 @@ struct invocation *daemon_env_next(struct daemon *d, struct fn_env *env)
         struct invocation *inv = env->inv;
         env->inv = NULL;
         fn_finish_error(d, inv, "Runtime.InvalidResponse",
-                     "the runtime asked for the next invocation without answering this one");
+                        "the runtime asked for the next invocation without answering this one");
     }
     env->state = ENV_IDLE;
     fn_arm(env, 0);

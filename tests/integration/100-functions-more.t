@@ -48,6 +48,7 @@ thaw_then_cleanup() {
     thaw
     (exit "$rc")
     cleanup
+    rmdir "$FREEZER" 2>/dev/null # the scope's directory, empty, after a killed daemon
     ip link del "$BR" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
     exit "$rc"
