@@ -401,6 +401,13 @@ static double ratio(double a, double b)
     return b > 0 && a > 0 ? a / b : NAN;
 }
 
+/* A ratio of medians, null when a side was not measured. */
+static json_t *ratio_json(double a, double b)
+{
+    double v = ratio(a, b);
+    return isnan(v) ? json_null() : json_real(v);
+}
+
 struct result {
     struct wr_stats_summary cli[RUN_N], http;
     char skipped[RUN_N][200];
@@ -428,20 +435,18 @@ static json_t *result_json(const struct result *r, const struct opts *o)
     json_t *ratios = json_object();
     double h = r->http.median;
     json_object_set_new(ratios, "activate_node_over_http",
-                        json_real(ratio(r->cli[RUN_ACTIVATE].median, h)));
+                        ratio_json(r->cli[RUN_ACTIVATE].median, h));
     json_object_set_new(ratios, "activate_node_over_invoke",
-                        json_real(ratio(r->cli[RUN_ACTIVATE].median, r->cli[RUN_INVOKE].median)));
-    json_object_set_new(ratios, "docker_run_over_http",
-                        json_real(ratio(r->cli[RUN_DOCKER].median, h)));
+                        ratio_json(r->cli[RUN_ACTIVATE].median, r->cli[RUN_INVOKE].median));
+    json_object_set_new(ratios, "docker_run_over_http", ratio_json(r->cli[RUN_DOCKER].median, h));
     json_object_set_new(ratios, "docker_run_over_invoke",
-                        json_real(ratio(r->cli[RUN_DOCKER].median, r->cli[RUN_INVOKE].median)));
+                        ratio_json(r->cli[RUN_DOCKER].median, r->cli[RUN_INVOKE].median));
     return json_pack("{s:s, s:s, s:i, s:i, s:i, s:o, s:o, s:o, s:o, s:i, s:i}", "schema",
                      "warmrun-bench-invoke/1", "handler",
                      "index.handler of " IMAGE " (returns \"ok\")", "rounds", (json_int_t)o->rounds,
                      "seconds_per_point", (json_int_t)o->seconds, "cpus",
-                     (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "cli", cli, "http_keepalive",
-                     r->http.n ? summary_json(&r->http) : json_null(), "ratios", ratios,
-                     "throughput", tp, "environments", (json_int_t)r->envs,
+                     (json_int_t)sysconf(_SC_NPROCESSORS_ONLN), "cli", cli, "http_keepalive", http,
+                     "ratios", ratios, "throughput", tp, "environments", (json_int_t)r->envs,
                      "pss_kb_per_environment", (json_int_t)(r->envs ? r->pss_kb / r->envs : 0));
 }
 

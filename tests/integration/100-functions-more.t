@@ -153,6 +153,17 @@ is "$(jq -r 'has("mem")' "$out")" true "  and later invocations run the new imag
 like "$(cat "$DAEMON_LOG")" 'function ro: now image' "  the daemon logs the roll-over"
 wr function rm ro >/dev/null 2>&1
 
+# --- warmrun bench invoke (its own daemon and store; the figures are not checked) -----
+"$WARMRUN_BIN_DIR/warmrun" bench invoke --images "$T/images" --rounds 3 --warmup 1 --seconds 1 \
+    --no-docker --quiet --json "$T/invoke.json" >"$out" 2>"$err"
+is "$?" 0 "bench invoke --rounds 3 --seconds 1 --no-docker: exit 0" || diag_file "$err"
+is "$(jq -c '[.schema, .cli.invoke.n, .cli.activate_node.n, .cli.docker_run.skipped,
+    .http_keepalive.n, .http_keepalive.connections, (.throughput | length),
+    ([.throughput[] | select(.per_s > 0)] | length), (.pss_kb_per_environment > 0)]' "$T/invoke.json" 2>&1)" \
+    '["warmrun-bench-invoke/1",3,3,"--no-docker",3,1,8,8,true]' \
+    "  its JSON: 3 rounds each, one kept HTTP connection, 8 throughput points, PSS"
+like "$(cat "$out")" 'http keep-alive' "  and its table"
+
 # --- the daemon killed with environments frozen, no daemon after it -------------------
 wr function create kf lambda-python --min 2 --max 2 >/dev/null 2>&1
 poll_until 60 idle_is kf 2 || diag_file "$DAEMON_LOG"
