@@ -290,7 +290,7 @@ void daemon_functions_event(struct daemon *d, struct watch *w, uint32_t events)
         if (n > 0)
             fn_log_append(env, buf, (size_t)n);
         else if (n == 0 || errno != EAGAIN)
-            fn_close_fd(&env->log_fd); /* the runtime closed its stdout and stderr */
+            fn_unwatch_close(&env->log_fd); /* the runtime closed its stdout and stderr */
         break;
     }
     case FNW_TIMER:

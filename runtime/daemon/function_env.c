@@ -31,10 +31,13 @@
 #include <unistd.h>
 
 static char activation_buf[WR_ACTIVATION_MAX];
+/* The daemon's epoll set (one per daemon), for fn_unwatch_close. */
+static int watched_epfd = -1;
 
 void fn_watch_add(struct daemon *d, struct fn_watch *w, enum fn_watch_what what, void *obj, int fd,
                   uint32_t events)
 {
+    watched_epfd = d->epfd;
     w->watch.kind = WATCH_FUNCTION;
     w->what = what;
     w->obj = obj;
@@ -82,6 +85,13 @@ void fn_close_fd(int *fd)
     *fd = -1;
 }
 
+void fn_unwatch_close(int *fd)
+{
+    if (*fd >= 0 && watched_epfd >= 0)
+        (void)epoll_ctl(watched_epfd, EPOLL_CTL_DEL, *fd, NULL);
+    fn_close_fd(fd);
+}
+
 /* Kills the container (thawed first: a frozen task on cgroup v1 cannot
  * die); the environment stays DEAD until its shim reports the exit. */
 void fn_env_kill(struct fn_env *env)
@@ -94,6 +104,10 @@ void fn_env_kill(struct fn_env *env)
     env->frozen = false;
     if (env->pidfd >= 0)
         (void)syscall(SYS_pidfd_send_signal, env->pidfd, SIGKILL, NULL, 0);
+    /* Its Runtime API goes now: a runtime still running until the SIGKILL
+     * lands (told 410 on its next request) must not reach the daemon again
+     * through a new connection, which would name a freed environment. */
+    fn_unwatch_close(&env->listen_fd);
     daemon_runtime_api_forget(env);
 }
 
@@ -110,10 +124,11 @@ void fn_env_free(struct fn_env *env)
         if (*link)
             *link = env->next;
     }
-    fn_close_fd(&env->listen_fd);
-    fn_close_fd(&env->client_fd);
-    fn_close_fd(&env->log_fd);
-    fn_close_fd(&env->timer_fd);
+    fn_unwatch_close(&env->listen_fd);
+    daemon_runtime_api_forget(env); /* no connection of it may name it once freed */
+    fn_unwatch_close(&env->client_fd);
+    fn_unwatch_close(&env->log_fd);
+    fn_unwatch_close(&env->timer_fd);
     fn_close_fd(&env->pidfd);
     daemon_freezer_remove(&env->freezer);
     env->gone = true;

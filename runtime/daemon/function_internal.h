@@ -79,6 +79,12 @@ void fn_log_append(struct fn_env *env, const char *buf, size_t n);
 /* Reads what the pipe holds now (non-blocking) through fn_log_append. */
 void fn_drain_log(struct fn_env *env);
 void fn_close_fd(int *fd);
+/* Closes a watched descriptor, out of the daemon's epoll set first: a
+ * close alone leaves the watch registered while another process still
+ * holds the file (a child between posix_spawn's vfork and its exec has a
+ * copy of every descriptor, O_CLOEXEC ones too), and its next event would
+ * name the environment after it was freed. */
+void fn_unwatch_close(int *fd);
 void fn_free_vec(char **v);
 
 /* ---- function_invoke.c ---- */
