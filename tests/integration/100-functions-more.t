@@ -184,5 +184,8 @@ ok $? "a new daemon restores the function" || diag_file "$DAEMON_LOG"
 inv kf '{"action":"echo","again":true}'
 is "$(jq -c . "$out")" '{"action":"echo","again":true}' "  and it serves"
 wr function rm kf >/dev/null 2>&1
+stop_daemon >/dev/null 2>&1
+unlike "$(grep -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$DAEMON_LOG")" . \
+    "no sanitizer report from the daemons or their shims (ASan builds)"
 
 done_testing
