@@ -46,16 +46,19 @@ static _Noreturn void child_fail(const char *what)
 
 /* What POSIX_SPAWN_SETSIGDEF (every signal) and POSIX_SPAWN_SETSIGMASK
  * (empty) give a spawned shim: the server's own ignored signals and mask
- * must not reach the shim, nor through it the container. Raw system calls:
- * glibc's sigaction refuses its internal signals. */
+ * must not reach the shim, nor through it the container. glibc's spawn
+ * leaves its two internal signals (32, 33: below SIGRTMIN) ignored, so do
+ * we (the container resets them before the workload's execve). Raw system
+ * calls: glibc's sigaction refuses its internal signals. */
 static void reset_signals(void)
 {
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
     sigset_t none;
     sigemptyset(&none);
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
-            syscall(SYS_rt_sigaction, sig, &dfl, NULL, (size_t)(NSIG / 8));
+            syscall(SYS_rt_sigaction, sig, sig >= 32 && sig < SIGRTMIN ? &ign : &dfl, NULL,
+                    (size_t)(NSIG / 8));
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, (size_t)(NSIG / 8));
 }
 
@@ -153,10 +156,10 @@ int shim_server_main(int argc, char **argv)
 {
     prctl(PR_SET_NAME, "warmrun-shimsrv");
     char *end;
-    long parent = argc == 7 && strcmp(argv[2], "--state-dir") == 0 &&
-                          strcmp(argv[4], "--parent") == 0
-                      ? strtol(argv[5], &end, 10)
-                      : 0;
+    long parent =
+        argc == 7 && strcmp(argv[2], "--state-dir") == 0 && strcmp(argv[4], "--parent") == 0
+            ? strtol(argv[5], &end, 10)
+            : 0;
     if (parent <= 1 || *end || fcntl(WR_SHIM_SERVER_FD, F_GETFD) < 0) {
         fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
         return 2;
@@ -172,8 +175,8 @@ int shim_server_main(int argc, char **argv)
     area = argv[0];
     area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
     if (area_len < WR_SHIM_FORK_ARGS_MAX) {
-        fprintf(stderr, "warmrun-shim: --server: argument area of %zu bytes, under %d\n",
-                area_len, WR_SHIM_FORK_ARGS_MAX);
+        fprintf(stderr, "warmrun-shim: --server: argument area of %zu bytes, under %d\n", area_len,
+                WR_SHIM_FORK_ARGS_MAX);
         return 2;
     }
     /* Only the daemon (socket, death) or SIGKILL/SIGTERM end the server: not

@@ -50,8 +50,14 @@ static int start(struct daemon *d, wr_error *err)
     memset(pad, ' ', sizeof pad - 1);
     char parent[24];
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    char *const argv[] = {(char *)"warmrun-shim", (char *)"--server",        (char *)"--state-dir",
-                          (char *)d->g->state_dir, (char *)"--parent", parent, pad, NULL};
+    char *const argv[] = {(char *)"warmrun-shim",
+                          (char *)"--server",
+                          (char *)"--state-dir",
+                          (char *)d->g->state_dir,
+                          (char *)"--parent",
+                          parent,
+                          pad,
+                          NULL};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;
@@ -64,8 +70,8 @@ static int start(struct daemon *d, wr_error *err)
     posix_spawn_file_actions_adddup2(&fa, theirs, WR_SHIM_SERVER_FD);
     /* What a spawned shim gets (shim_client.c): its own session, default
      * signals; the forked shims are reset to the same. */
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &all);
     pid_t pid;
@@ -117,8 +123,8 @@ void daemon_shim_server_lost(struct daemon *d, const char *why)
 {
     if (d->shim_server.pid <= 0)
         return;
-    daemon_log("shim server %ld: %s: replaced (this fill's shim spawned)",
-               (long)d->shim_server.pid, why);
+    daemon_log("shim server %ld: %s: replaced (this fill's shim spawned)", (long)d->shim_server.pid,
+               why);
     /* Our child until reaped: the pid cannot be someone else's. */
     kill(d->shim_server.pid, SIGKILL);
     forget(d);

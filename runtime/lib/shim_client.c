@@ -111,8 +111,8 @@ static int fork_process(const struct wr_shim_spec *spec, char *const argv[], int
         stderr_fd = devnull;
     }
     int fds[4] = {stderr_fd, ctl, act, netns};
-    uint32_t flags = (spec->fill_idle ? WR_SHIM_FORK_IDLE : 0) |
-                     (spec->has_netns ? WR_SHIM_FORK_NETNS : 0);
+    uint32_t flags =
+        (spec->fill_idle ? WR_SHIM_FORK_IDLE : 0) | (spec->has_netns ? WR_SHIM_FORK_NETNS : 0);
     return wr_shim_fork_request(spec->fork_server_fd, argv, fds, spec->has_netns ? 4 : 3, flags,
                                 pid, server_lost, err);
 }
@@ -250,8 +250,8 @@ static int spawn_once(const struct wr_shim_spec *spec, struct wr_shim *s, bool s
         if (netns < 0)
             return wr_error_set(err, errno, "fcntl F_DUPFD");
     }
-    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, server, &s->shim_pid,
-                      server_lost, err) < 0)
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, server, &s->shim_pid, server_lost,
+                      err) < 0)
         return -1;
     s->ctl_fd = steal_fd(&ctl_ours);
     s->act_fd = steal_fd(&act_ours);

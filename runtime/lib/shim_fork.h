@@ -25,13 +25,13 @@
  * copies its argv there, so that /proc/PID/cmdline shows it as an exec'd
  * shim's would (and the container can overwrite it: container_main.c). A
  * longer argv is refused (E2BIG) and the requester spawns instead. */
-#define WR_SHIM_SERVER_FD      3
-#define WR_SHIM_FORK_ARGS_MAX  16384
-#define WR_SHIM_FORK_ARGC_MAX  512
-#define WR_SHIM_FORK_MAGIC     0x77726b66u /* "wrkf" */
-#define WR_SHIM_FORK_IDLE      1u          /* the shim runs under SCHED_IDLE (a pool's fill) */
-#define WR_SHIM_FORK_NETNS     2u          /* a fourth descriptor: the namespace */
-#define WR_SHIM_FORK_REPLY_MS  2000        /* how long a requester waits for a reply */
+#define WR_SHIM_SERVER_FD     3
+#define WR_SHIM_FORK_ARGS_MAX 16384
+#define WR_SHIM_FORK_ARGC_MAX 512
+#define WR_SHIM_FORK_MAGIC    0x77726b66u /* "wrkf" */
+#define WR_SHIM_FORK_IDLE     1u          /* the shim runs under SCHED_IDLE (a pool's fill) */
+#define WR_SHIM_FORK_NETNS    2u          /* a fourth descriptor: the namespace */
+#define WR_SHIM_FORK_REPLY_MS 2000        /* how long a requester waits for a reply */
 
 struct wr_shim_fork_header {
     uint32_t magic;
@@ -64,7 +64,6 @@ int wr_shim_fork_request(int sock, char *const argv[], const int *fds, size_t nf
 /* Server: checks a received request of n bytes with nfds descriptors:
  * magic, flags, argc strings exactly filling len, the descriptor count.
  * Returns 0, or -1 (EPROTO) with err set. */
-int wr_shim_fork_check(const struct wr_shim_fork_request *r, size_t n, size_t nfds,
-                       wr_error *err);
+int wr_shim_fork_check(const struct wr_shim_fork_request *r, size_t n, size_t nfds, wr_error *err);
 
 #endif
