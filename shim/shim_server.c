@@ -21,9 +21,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -85,9 +87,28 @@ static void place_fds(const int *fds, size_t nfds)
     close_range((unsigned)target[nfds - 1] + 1, ~0U, 0);
 }
 
+/* A fork shares its parent's stack protector canary, which an execve
+ * would draw afresh: a shim (or a container's pid 1, its clone until the
+ * workload's execve, or for life under --init) that leaks its canary must
+ * not give away every other shim's. A new one from getrandom, its low byte
+ * zero as glibc makes it; safe here because no frame that checked the old
+ * one returns: this child ends in exit(). (x86-64, where glibc keeps it at
+ * %fs:0x28; the address layout stays the server's: docs/security.md.) */
+static void new_canary(void)
+{
+#if defined(__x86_64__)
+    uintptr_t canary;
+    if (getrandom(&canary, sizeof canary, 0) != (ssize_t)sizeof canary)
+        child_fail("getrandom");
+    canary &= ~(uintptr_t)0xff;
+    __asm__ volatile("movq %0, %%fs:0x28" : : "r"(canary) : "memory");
+#endif
+}
+
 /* The forked child: reset, then the shim's life. Never returns. */
 static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, size_t nfds)
 {
+    new_canary();
     reset_signals();
     /* POSIX_SPAWN_SETSID: a terminal's ^C must not reach the shim. */
     if (setsid() < 0)

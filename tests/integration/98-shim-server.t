@@ -3,7 +3,8 @@
 # runs one `warmrun-shim --server` (its child, executed from the read-only
 # overlay like every shim) that forks the fills' shims: each shim is the
 # daemon's child, yet shares the server's stack address (a fork, where an
-# execve would randomise it). A forked shim must start exactly as a spawned
+# execve would randomise it), but a stack protector canary of its own (read
+# with gdb, where there is one). A forked shim must start exactly as a spawned
 # one: compared with the shims of a daemon with WARMRUN_SHIM_SERVER=off,
 # the same descriptors (kinds and numbers; none of the server's), signal
 # mask and dispositions (the server ignores SIGHUP and SIGINT: its shims do
@@ -75,6 +76,19 @@ if [ "$(cat /proc/sys/kernel/randomize_va_space)" != 0 ]; then
         "$same of $n warm shims (the daemon's children) were forked by the server (its stack)"
 else
     skip "address space randomisation is off: a fork and an exec look alike" 1
+fi
+# ... but not its stack protector canary, which an exec would draw afresh.
+canary() { gdb -p "$1" -batch -ex 'p/x *(long *)($fs_base + 0x28)' 2>/dev/null | sed -n 's/^\$1 = //p'; }
+if command -v gdb >/dev/null && [ "$(uname -m)" = x86_64 ]; then
+    c_srv=$(canary "$srv") distinct=0
+    for s in $(shims); do
+        c=$(canary "$s")
+        [ -n "$c" ] && [ "$c" != "$c_srv" ] && distinct=$((distinct + 1))
+    done
+    ok "$([ -n "$c_srv" ] && [ "$distinct" -eq "$n" ] && echo 0 || echo 1)" \
+        "  $distinct of $n forked shims have a canary of their own, not the server's"
+else
+    skip "needs gdb on x86-64 to read a canary" 1
 fi
 shim=$(shims | head -1)
 like "$(tr '\0' ' ' <"/proc/$shim/cmdline")" "^warmrun-shim --id [0-9a-f]+ --image $IMG " \
