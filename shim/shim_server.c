@@ -30,11 +30,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The server's argument area (argv[0] to the end of its padding): what
- * /proc/PID/cmdline shows, and the only memory a forked shim can make show
- * its own argv in. */
+/* The server's argument area (argv[0] to the end of its padding: empty
+ * strings, so all NUL): what /proc/PID/cmdline shows, and the only memory
+ * a forked shim can make show its own argv in. Only its first area_used
+ * bytes (the server's own arguments) are not NUL: a child clears those and
+ * writes its argv, touching a page or two, not the whole area. */
 static char *area;
-static size_t area_len;
+static size_t area_len, area_used;
 
 static _Noreturn void child_fail(const char *what)
 {
@@ -122,7 +124,7 @@ static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, s
     /* argv into the argument area, where the kernel (and the container, to
      * hide it: container_main.c) finds it. */
     static char *argv[WR_SHIM_FORK_ARGC_MAX + 1];
-    memset(area, 0, area_len);
+    memset(area, 0, area_used);
     memcpy(area, r->args, r->h.len);
     char *p = area;
     for (uint32_t i = 0; i < r->h.argc; i++) {
@@ -131,7 +133,7 @@ static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, s
     }
     int argc = (int)r->h.argc;
     argv[argc] = NULL;
-    explicit_bzero(r, sizeof *r);
+    explicit_bzero(r, sizeof r->h + r->h.len);
     exit(shim_main(argc, argv));
 }
 
@@ -156,7 +158,7 @@ static int serve_one(int sock, pid_t parent)
         return -1;
     if (n < 0 || wr_shim_fork_check(&r, (size_t)n, nfds, &err) < 0 || r.h.len > area_len) {
         wr_close_fds(fds, nfds);
-        explicit_bzero(&r, sizeof r);
+        explicit_bzero(&r, n > 0 ? (size_t)n : sizeof r.h);
         reply(sock, EPROTO, 0);
         return 0;
     }
@@ -168,7 +170,7 @@ static int serve_one(int sock, pid_t parent)
         run_shim(&r, fds, nfds);
     int saved = errno;
     wr_close_fds(fds, nfds);
-    explicit_bzero(&r, sizeof r.h + (r.h.len < sizeof r.args ? r.h.len : sizeof r.args));
+    explicit_bzero(&r, (size_t)n); /* what the request wrote, no more: pages stay shared */
     reply(sock, pid < 0 ? saved : 0, pid < 0 ? 0 : pid);
     return 0;
 }
@@ -177,8 +179,9 @@ int shim_server_main(int argc, char **argv)
 {
     prctl(PR_SET_NAME, "warmrun-shimsrv");
     char *end;
+    /* Then the padding: WR_SHIM_FORK_ARGS_MAX empty strings. */
     long parent =
-        argc == 7 && strcmp(argv[2], "--state-dir") == 0 && strcmp(argv[4], "--parent") == 0
+        argc >= 6 && strcmp(argv[2], "--state-dir") == 0 && strcmp(argv[4], "--parent") == 0
             ? strtol(argv[5], &end, 10)
             : 0;
     if (parent <= 1 || *end || fcntl(WR_SHIM_SERVER_FD, F_GETFD) < 0) {
@@ -195,6 +198,10 @@ int shim_server_main(int argc, char **argv)
     fcntl(WR_SHIM_SERVER_FD, F_SETFD, FD_CLOEXEC);
     area = argv[0];
     area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+    area_used = (size_t)(argv[5] + strlen(argv[5]) + 1 - argv[0]);
+    for (int i = 6; i < argc; i++)
+        if (argv[i][0])
+            area_used = area_len; /* not the daemon's padding: clear it all */
     if (area_len < WR_SHIM_FORK_ARGS_MAX) {
         fprintf(stderr, "warmrun-shim: --server: argument area of %zu bytes, under %d\n", area_len,
                 WR_SHIM_FORK_ARGS_MAX);

@@ -45,19 +45,18 @@ static int start(struct daemon *d, wr_error *err)
     close(theirs);
     theirs = lifted;
     /* The padding is the argument area forked shims copy their argv into
-     * (shim_fork.h). */
-    static char pad[WR_SHIM_FORK_ARGS_MAX];
-    memset(pad, ' ', sizeof pad - 1);
+     * (shim_fork.h): empty strings, all NUL, so that a shim writes only
+     * the bytes it needs (shim_server.c). */
     char parent[24];
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    char *const argv[] = {(char *)"warmrun-shim",
-                          (char *)"--server",
-                          (char *)"--state-dir",
-                          (char *)d->g->state_dir,
-                          (char *)"--parent",
-                          parent,
-                          pad,
-                          NULL};
+    const char *const head[] = {"warmrun-shim",  "--server", "--state-dir",
+                                d->g->state_dir, "--parent", parent};
+    size_t n_head = sizeof head / sizeof *head;
+    cleanup_free char **argv = calloc(n_head + WR_SHIM_FORK_ARGS_MAX + 1, sizeof *argv);
+    if (!argv)
+        return wr_error_set(err, ENOMEM, "shim server arguments");
+    for (size_t i = 0; i < n_head + WR_SHIM_FORK_ARGS_MAX; i++)
+        argv[i] = (char *)(i < n_head ? head[i] : "");
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;
