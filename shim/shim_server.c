@@ -48,22 +48,41 @@ static _Noreturn void child_fail(const char *what)
     _exit(127);
 }
 
-/* What POSIX_SPAWN_SETSIGDEF (every signal) and POSIX_SPAWN_SETSIGMASK
- * (empty) give a spawned shim: the server's own ignored signals and mask
- * must not reach the shim, nor through it the container. glibc's spawn
- * leaves its two internal signals (32, 33: below SIGRTMIN) ignored, so do
- * we (the container resets them before the workload's execve). Raw system
- * calls: glibc's sigaction refuses its internal signals. */
-static void reset_signals(void)
+/* The kernel's struct sigaction (rt_sigaction), not glibc's: the raw
+ * system call saves and restores handler, flags, restorer and mask as
+ * they are. */
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+/* Every disposition as it was when the server's main() began: what the
+ * spawn gave it (POSIX_SPAWN_SETSIGDEF: all default, glibc's two internal
+ * signals ignored) and what ran before main (a sanitizer's handlers) -- so
+ * exactly what an exec'd shim has at its main(). Taken before the server
+ * changes any. */
+static struct kernel_sigaction start_actions[NSIG];
+
+static void save_start_signals(void)
 {
-    struct sigaction dfl = {.sa_handler = SIG_DFL}, ign = {.sa_handler = SIG_IGN};
-    sigset_t none;
-    sigemptyset(&none);
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
-            syscall(SYS_rt_sigaction, sig, sig >= 32 && sig < SIGRTMIN ? &ign : &dfl, NULL,
-                    (size_t)(NSIG / 8));
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, (size_t)(NSIG / 8));
+            syscall(SYS_rt_sigaction, sig, NULL, &start_actions[sig], sizeof(uint64_t));
+}
+
+/* The server's own ignored signals and mask must not reach the shim, nor
+ * through it the container: back to the dispositions at main() and an
+ * empty mask (POSIX_SPAWN_SETSIGMASK). Raw system calls: glibc's sigaction
+ * refuses its internal signals. */
+static void reset_signals(void)
+{
+    uint64_t none = 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &start_actions[sig], NULL, sizeof(uint64_t));
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
 }
 
 /* The shim's descriptors exactly as a spawn leaves them: 0 and 1 on
@@ -177,6 +196,7 @@ static int serve_one(int sock, pid_t parent)
 
 int shim_server_main(int argc, char **argv)
 {
+    save_start_signals();
     prctl(PR_SET_NAME, "warmrun-shimsrv");
     char *end;
     /* Then the padding: WR_SHIM_FORK_ARGS_MAX empty strings. */

@@ -124,7 +124,7 @@ found=$(perl -e '
     my $n = 0;
     while (<$maps>) {
         my ($a, $b, $perm) = /^([0-9a-f]+)-([0-9a-f]+) (\S+)/ or next;
-        next unless $perm =~ /^rw/;
+        next unless $perm =~ /^rw/ && hex($b) - hex($a) <= (64 << 20); # not a sanitizer shadow
         seek($mem, hex($a), 0) or next;
         my $buf; defined(sysread($mem, $buf, hex($b) - hex($a))) or next;
         for my $id (@ids) { $n++ if index($buf, $id) >= 0 }
