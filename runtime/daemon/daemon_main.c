@@ -322,6 +322,9 @@ static int loop_timeout_ms(const struct daemon *d, int64_t now)
     int http = daemon_http_timeout_ms(d);
     if (http >= 0 && (timeout < 0 || timeout > http))
         timeout = http;
+    int server = daemon_shim_server_timeout_ms(d);
+    if (server >= 0 && (timeout < 0 || timeout > server))
+        timeout = server;
     return timeout;
 }
 
@@ -329,6 +332,7 @@ static void run_loop(struct daemon *d)
 {
     struct epoll_event events[64];
     while (!d->stopping) {
+        daemon_shim_server_tick(d);
         daemon_fill_pools(d);
         daemon_functions_tick(d);
         int n = epoll_wait(d->epfd, events, 64, loop_timeout_ms(d, wr_monotonic_ns()));

@@ -89,10 +89,10 @@ int daemon_shim_server_fd(struct daemon *d)
 {
     /* Only the real spawner asks the server (the pool's unit test has a
      * fake one and no shim binary). */
-    if (d->spawn != wr_shim_spawn || d->shim_server.off)
+    if (d->spawn != wr_shim_spawn || d->shim_server.off || d->stopping)
         return 0;
-    if (d->shim_server.pid > 0)
-        return d->shim_server.fd;
+    if (d->shim_server.pid > 0) /* running, or killed and not yet reaped (fd -1) */
+        return d->shim_server.fd >= 0 ? d->shim_server.fd : 0;
     if (server_off()) {
         d->shim_server.off = true;
         daemon_log("shim server: off ($WARMRUN_SHIM_SERVER): every shim is spawned");
@@ -102,6 +102,7 @@ int daemon_shim_server_fd(struct daemon *d)
     if (d->shim_server.started_ns && now - d->shim_server.started_ns < RESTART_AFTER_NS)
         return 0;
     d->shim_server.started_ns = now;
+    d->shim_server.restart = false;
     wr_error err = {0};
     if (start(d, &err) < 0) {
         daemon_log("shim server: %s; shims are spawned", err.msg);
@@ -110,23 +111,25 @@ int daemon_shim_server_fd(struct daemon *d)
     return d->shim_server.fd;
 }
 
-static void forget(struct daemon *d)
+/* Its socket closed: no request goes to it any more. */
+static void disconnect(struct daemon *d)
 {
-    if (d->shim_server.pid > 0)
+    if (d->shim_server.fd >= 0)
         close(d->shim_server.fd);
-    d->shim_server.pid = 0;
     d->shim_server.fd = -1;
 }
 
 void daemon_shim_server_lost(struct daemon *d, const char *why)
 {
-    if (d->shim_server.pid <= 0)
+    if (d->shim_server.pid <= 0 || d->shim_server.fd < 0)
         return;
-    daemon_log("shim server %ld: %s: replaced (this fill's shim spawned)", (long)d->shim_server.pid,
-               why);
-    /* Our child until reaped: the pid cannot be someone else's. */
+    /* why says "shim server: ..." (wr_shim_fork_request) */
+    daemon_log("%s (pid %ld): killed, to be replaced; this fill's shim spawned", why,
+               (long)d->shim_server.pid);
+    /* Our child until reaped: the pid cannot be someone else's. The reaper
+     * then starts the next one. */
     kill(d->shim_server.pid, SIGKILL);
-    forget(d);
+    disconnect(d);
 }
 
 bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
@@ -137,8 +140,27 @@ bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
         daemon_log("shim server %ld killed by signal %d", (long)pid, WTERMSIG(status));
     else
         daemon_log("shim server %ld exited with status %d", (long)pid, WEXITSTATUS(status));
-    forget(d);
+    disconnect(d);
+    d->shim_server.pid = 0;
+    /* Its replacement at once, unless the last one started less than a
+     * second ago (then from the loop: daemon_shim_server_tick). */
+    d->shim_server.restart = true;
+    daemon_shim_server_fd(d);
     return true;
+}
+
+int daemon_shim_server_timeout_ms(const struct daemon *d)
+{
+    if (!d->shim_server.restart || d->shim_server.pid > 0)
+        return -1;
+    int64_t left = d->shim_server.started_ns + RESTART_AFTER_NS - wr_monotonic_ns();
+    return left <= 0 ? 0 : (int)(left / 1000000) + 1;
+}
+
+void daemon_shim_server_tick(struct daemon *d)
+{
+    if (d->shim_server.restart && d->shim_server.pid <= 0)
+        daemon_shim_server_fd(d);
 }
 
 void daemon_shim_server_stop(struct daemon *d)
@@ -146,7 +168,8 @@ void daemon_shim_server_stop(struct daemon *d)
     pid_t pid = d->shim_server.pid;
     if (pid <= 0)
         return;
-    forget(d); /* its end of file: it exits */
+    disconnect(d); /* its end of file: it exits */
+    d->shim_server.pid = 0;
     d->shim_server.started_ns = 0;
     int status;
     kill(pid, SIGKILL);

@@ -10,8 +10,9 @@
 # mask and dispositions (the server ignores SIGHUP and SIGINT: its shims do
 # not), limits, umask, scheduling, OOM score, seccomp, capabilities and
 # cgroups; /proc/PID/cmdline shows its own argv. The server keeps nothing
-# of a request (no container id in its memory). Killed (-9) or stopped
-# (SIGSTOP: its reply never comes), the pool still fills and a new server
+# of a request (no container id in its memory). Killed (-9; idle, and
+# while a pool fills) or stopped (SIGSTOP: its reply never comes), the pool
+# still fills and a new server
 # replaces it, with nothing leaked (zombies, descriptors, processes). The
 # daemon killed (-9): the server goes with it. Fails on binaries without
 # the server (there is none). Needs root and busybox-static.
@@ -145,9 +146,6 @@ for i in 1 2 3; do wr activate --no-cold "$IMG" -- true >/dev/null 2>&1; done
 wait_pool_full "$IMG" 30
 ok $? "server killed (-9): the pool fills again"
 new_server() { local p; p=$(server_pid); [ -n "$p" ] && [ "$p" != "$srv" ]; }
-# A later fill starts the new one (at most once a second).
-sleep 1.2
-wr activate --no-cold "$IMG" -- true >/dev/null 2>&1
 poll_until 10 new_server
 ok $? "  a new server replaces it" || diag_file "$DAEMON_LOG"
 wait_pool_full "$IMG" 30
@@ -156,7 +154,25 @@ zombies=$(ps -o stat= --ppid "$DAEMON_PID" | grep -c '^Z')
 is "$zombies" 0 "  no zombie child of the daemon"
 is "$(daemon_fds)" "$fds0" "  the daemon's descriptors are back to $fds0"
 
+# ---- the server killed in the middle of a fill ---------------------------------------
+BIG=10
+wr pool create "$IMG" --size "$BIG" >/dev/null 2>&1
+kill -KILL "$(server_pid)"
+wait_pool_full "$IMG" 60
+ok $? "server killed while a pool of $BIG fills: it fills"
+is "$(shims | wc -l)" "$BIG" "  $BIG shims, no more"
+is "$(ls "$STATE/containers" | wc -l)" "$BIG" "  $BIG state records"
+wr pool create "$IMG" --size "$POOL" >/dev/null 2>&1
+pool_back() { [ "$(shims | wc -l)" -eq "$POOL" ] && pool_full "$IMG"; }
+poll_until 30 pool_back
+ok $? "  back to $POOL" || show_pids $(shims)
+is "$(ps -o stat= --ppid "$DAEMON_PID" | grep -c '^Z')" 0 "  no zombie child of the daemon"
+fds_back() { [ "$(daemon_fds)" -eq "$fds0" ]; }
+poll_until 10 fds_back # (a new server's socket included)
+ok $? "  the daemon's descriptors are back to $fds0 ($(daemon_fds))"
+
 # ---- the server stopped: its reply never comes ------------------------------------
+poll_until 10 server_pid >/dev/null
 srv=$(server_pid)
 kill -STOP "$srv"
 wr activate --no-cold "$IMG" -- true >/dev/null 2>&1
@@ -164,12 +180,10 @@ wait_pool_full "$IMG" 30
 ok $? "server stopped: the pool fills (spawned)"
 poll_until 5 pid_gone "$srv"
 ok $? "  the stopped server was killed" || show_pids "$srv"
-grep -q "shim server $srv: .*replaced" "$DAEMON_LOG"
+grep -q "shim server: no reply.*(pid $srv): killed" "$DAEMON_LOG"
 ok $? "  and the daemon said so" || diag_file "$DAEMON_LOG"
 
 # ---- the daemon killed: the server goes too ----------------------------------------------
-sleep 1.2
-wr activate --no-cold "$IMG" -- true >/dev/null 2>&1
 poll_until 10 new_server
 srv=$(server_pid)
 [ -n "$srv" ] || diag "no server before the daemon's kill"
