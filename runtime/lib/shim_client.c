@@ -255,7 +255,6 @@ static int spawn_once(const struct wr_shim_spec *spec, struct wr_shim *s, bool s
         return -1;
     s->ctl_fd = steal_fd(&ctl_ours);
     s->act_fd = steal_fd(&act_ours);
-    s->forked = server;
     return 0;
 }
 

@@ -63,21 +63,19 @@ struct wr_shim {
     /* Host ids the stdio is handed to at activation (a non-root workload in
      * a user namespace: WR_MSG_WARM); -1: none. */
     int64_t stdio_uid, stdio_gid;
-    /* How it was started: forked by the shim server, or spawned; and
-     * whether the server failed on the way (it is then to be replaced; the
-     * shim was spawned instead). */
-    bool forked;
+    /* The shim server failed on the way (it is to be replaced; this shim
+     * was spawned instead). */
     bool fork_server_lost;
 };
 
 void wr_shim_init(struct wr_shim *s);
 
 /* Generates a container id and starts a shim for it: forked by the shim
- * server when spec->fork_server_fd says so, else (or when the server
- * fails: s->fork_server_lost) posix_spawn, cheap even from a daemon with a
- * large heap; then err says what the server did, even on success).
- * Returns before the container is ready; its WARM or FAILED
- * message arrives on ctl_fd. */
+ * server when spec->fork_server_fd says so, else posix_spawn (cheap even
+ * from a daemon with a large heap). When the server fails, the shim is
+ * spawned, s->fork_server_lost is set and err says what the server did,
+ * even on success. Returns before the container is ready; its WARM or
+ * FAILED message arrives on ctl_fd. */
 int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err);
 
 /* Reads one message from the shim's control socket. Returns 1 with *m set,
