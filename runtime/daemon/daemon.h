@@ -107,6 +107,8 @@ struct daemon {
         int64_t started_ns;
         bool restart; /* one died: start the next when due */
         bool off;
+        unsigned forks; /* requests sent to this one */
+        bool retiring;  /* let go after WR_SHIM_SERVER_FORKS_MAX: quiet */
     } shim_server;
     /* --pin-cpu: the daemon runs, and its containers are filled and wait
      * warm, on this CPU, so that an activation's wake-up needs no other

@@ -22,10 +22,26 @@ extern char **environ;
 
 #define RESTART_AFTER_NS 1000000000LL
 
+/* Forked shims share their server's address layout (docs/security.md): a
+ * server serves this many fills, then is let go and a new one, with a
+ * layout of its own, takes over. One exec per this many fills costs a
+ * fill ~15 us; a layout learnt from one container (say, through a ptrace
+ * of its pid 1 with --cap-add SYS_PTRACE) then tells nothing about the
+ * shims of more than this many others. */
+#define WR_SHIM_SERVER_FORKS_MAX 32u
+
 static bool server_off(void)
 {
     const char *v = getenv("WARMRUN_SHIM_SERVER");
     return v && strcmp(v, "off") == 0;
+}
+
+/* Its socket closed: no request goes to it any more. */
+static void disconnect(struct daemon *d)
+{
+    if (d->shim_server.fd >= 0)
+        close(d->shim_server.fd);
+    d->shim_server.fd = -1;
 }
 
 static int start(struct daemon *d, wr_error *err)
@@ -81,7 +97,10 @@ static int start(struct daemon *d, wr_error *err)
         return wr_error_set(err, rc, "spawn the shim server (%s)", exe);
     d->shim_server.pid = pid;
     d->shim_server.fd = steal_fd(&ours);
-    daemon_log("shim server: pid %ld forks the fills' shims", (long)pid);
+    d->shim_server.forks = 0;
+    if (!d->shim_server.retiring)
+        daemon_log("shim server: pid %ld forks the fills' shims", (long)pid);
+    d->shim_server.retiring = false;
     return 0;
 }
 
@@ -91,8 +110,20 @@ int daemon_shim_server_fd(struct daemon *d)
      * fake one and no shim binary). */
     if (d->spawn != wr_shim_spawn || d->shim_server.off || d->stopping)
         return 0;
-    if (d->shim_server.pid > 0) /* running, or killed and not yet reaped (fd -1) */
-        return d->shim_server.fd >= 0 ? d->shim_server.fd : 0;
+    if (d->shim_server.pid > 0 && d->shim_server.fd >= 0 &&
+        d->shim_server.forks >= WR_SHIM_SERVER_FORKS_MAX) {
+        /* Its end of file: it exits, and once reaped the next one starts
+         * at once (daemon_shim_server_reaped). This fill is spawned. */
+        disconnect(d);
+        d->shim_server.retiring = true;
+        d->shim_server.started_ns = 0;
+    }
+    if (d->shim_server.pid > 0) { /* running, or let go and not yet reaped (fd -1) */
+        if (d->shim_server.fd < 0)
+            return 0;
+        d->shim_server.forks++;
+        return d->shim_server.fd;
+    }
     if (server_off()) {
         d->shim_server.off = true;
         daemon_log("shim server: off ($WARMRUN_SHIM_SERVER): every shim is spawned");
@@ -109,14 +140,6 @@ int daemon_shim_server_fd(struct daemon *d)
         return 0;
     }
     return d->shim_server.fd;
-}
-
-/* Its socket closed: no request goes to it any more. */
-static void disconnect(struct daemon *d)
-{
-    if (d->shim_server.fd >= 0)
-        close(d->shim_server.fd);
-    d->shim_server.fd = -1;
 }
 
 void daemon_shim_server_lost(struct daemon *d, const char *why)
@@ -138,7 +161,7 @@ bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
         return false;
     if (WIFSIGNALED(status))
         daemon_log("shim server %ld killed by signal %d", (long)pid, WTERMSIG(status));
-    else
+    else if (!d->shim_server.retiring || WEXITSTATUS(status) != 0)
         daemon_log("shim server %ld exited with status %d", (long)pid, WEXITSTATUS(status));
     disconnect(d);
     d->shim_server.pid = 0;

@@ -183,6 +183,20 @@ ok $? "  the stopped server was killed" || show_pids "$srv"
 grep -q "shim server: no reply.*(pid $srv): killed" "$DAEMON_LOG"
 ok $? "  and the daemon said so" || diag_file "$DAEMON_LOG"
 
+# ---- a server serves 32 fills, then a new one (a layout of its own) takes over --------
+poll_until 10 new_server
+srv=$(server_pid)
+wr pool create "$IMG" --size 40 >/dev/null 2>&1
+wait_pool_full "$IMG" 60
+ok $? "a pool of 40 fills"
+poll_until 10 new_server
+ok $? "  by more than one server: the one before it served at most 32 fills"
+poll_until 5 pid_gone "$srv"
+ok $? "  and it is gone" || show_pids "$srv"
+grep -q "shim server $srv exited" "$DAEMON_LOG"
+is "$?" 1 "  quietly: its end is not in the daemon's log"
+wr pool create "$IMG" --size "$POOL" >/dev/null 2>&1
+
 # ---- the daemon killed: the server goes too ----------------------------------------------
 poll_until 10 new_server
 srv=$(server_pid)
