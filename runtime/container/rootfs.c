@@ -15,6 +15,8 @@
 #include "userns_enter.h"
 #include "volumes_mount.h"
 
+#include "lib/cleanup.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/limits.h>
@@ -24,6 +26,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* On the writable layer's tmpfs, beside upper/, work/ and root/. */
+#define MASK_DIR "empty"
 
 static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
                     const char *data, wr_error *err)
@@ -63,6 +68,10 @@ static int mount_overlay(const struct wr_container_config *cfg, char *root, wr_e
         return -1;
     if (ensure_dir(upper, 0755, err) < 0 || ensure_dir(work, 0700, err) < 0 ||
         ensure_dir(root, 0755, err) < 0)
+        return -1;
+    /* What the masked directories of /proc and /sys show (proc_mask.c). */
+    char empty[PATH_MAX];
+    if (join(empty, cfg->staging_dir, MASK_DIR, err) < 0 || ensure_dir(empty, 0555, err) < 0)
         return -1;
     const char *lowerdir = cfg->lowerdir;
     char idmapped[4096];
@@ -136,6 +145,26 @@ static int enter_root(const char *root, wr_error *err)
     return 0;
 }
 
+/* A detached read-only clone of MASK_DIR, for proc_mask.c. */
+static int open_empty_tree(const struct wr_container_config *cfg, wr_error *err)
+{
+    char empty[PATH_MAX];
+    if (join(empty, cfg->staging_dir, MASK_DIR, err) < 0)
+        return -1;
+    int tree = open_tree(AT_FDCWD, empty, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return wr_error_set(err, errno, "clone %s", empty);
+    struct mount_attr attr = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+    };
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+        int e = errno;
+        close(tree);
+        return wr_error_set(err, e, "make %s read-only", empty);
+    }
+    return tree;
+}
+
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
 {
     char root[PATH_MAX];
@@ -146,6 +175,12 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
     if (mount_overlay(cfg, root, err) < 0)
         return wr_error_prefix(err, "root filesystem");
     if (mount_api_filesystems(cfg, root, err) < 0)
+        return -1;
+    /* The masks' empty directory lies out of the new root's tree: cloned
+     * now (a detached mount, read-only), attached after pivot_root. */
+    cleanup_close int empty_tree = -1;
+    const struct wr_security_profile *sec = cfg->security;
+    if ((!sec || !sec->privileged) && (empty_tree = open_empty_tree(cfg, err)) < 0)
         return -1;
     /* Bind sources are the host's: opened while its tree is there. */
     struct wr_volume_trees trees;
@@ -166,8 +201,7 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
     uint32_t uid_base = cfg->userns_fd >= 0 ? cfg->security->userns_base : 0;
     if (wr_volumes_attach(cfg->volumes, &trees, uid_base, err) < 0)
         return wr_error_prefix(err, "volumes");
-    const struct wr_security_profile *sec = cfg->security;
-    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)
+    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(steal_fd(&empty_tree), err) < 0)
         return -1;
     if (sec && sec->read_only &&
         mount_at(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL, err) < 0)

@@ -6,7 +6,7 @@
 #   separate cpu hierarchy (its CPU time is cpuacct's: `stats` still shows
 #   it), one with --cpus does, with its quota, and sees it inside.
 # - The masked directories of /proc and /sys share one empty read-only
-#   tmpfs; the six device nodes live on /dev's own tmpfs (no private tmpfs
+#   directory (of the container's writable-layer tmpfs); the six device nodes live on /dev's own tmpfs (no private tmpfs
 #   for them): they open, /dev is nodev, a node the workload makes does not
 #   open, /dev shows nothing but its entries.
 # - A batch teardown (`pool rm`) and a daemon SIGKILLed in the middle of
