@@ -6,7 +6,8 @@
 #   separate cpu hierarchy (its CPU time is cpuacct's: `stats` still shows
 #   it), one with --cpus does, with its quota, and sees it inside.
 # - The masked directories of /proc and /sys share one empty read-only
-#   directory (of the container's writable-layer tmpfs); the six device nodes live on /dev's own tmpfs (no private tmpfs
+#   directory (of the container's writable-layer tmpfs), as does the v1
+#   /sys/fs/cgroup (read-only, nothing made there); the six device nodes live on /dev's own tmpfs (no private tmpfs
 #   for them): they open, /dev is nodev, a node the workload makes does not
 #   open, /dev shows nothing but its entries.
 # - A batch teardown (`pool rm`) and a daemon SIGKILLed in the middle of
@@ -80,6 +81,10 @@ done
 wr activate --no-cold busybox -- sh -c "
     for d in $MASKS; do grep \" \$d \" /proc/self/mountinfo | sed 's/^/mask /'; done
     touch /proc/acpi/x 2>/dev/null && echo mask-writable
+    grep ' /sys/fs/cgroup ' /proc/self/mountinfo | sed 's/^/cgbase /'
+    touch /sys/fs/cgroup/x 2>/dev/null && echo cgbase-writable
+    mkdir /sys/fs/cgroup/y 2>/dev/null && echo cgbase-mkdir
+    cat /sys/fs/cgroup/memory/memory.limit_in_bytes >/dev/null && echo cg-readable
     stat -c 'dev %d' /dev; stat -c 'node %n %d %t,%T' /dev/null /dev/zero /dev/full /dev/random \
         /dev/urandom /dev/tty
     echo hello >/dev/null && echo null-ok
@@ -97,6 +102,15 @@ else
     skip 2 "fewer than two directories to mask on this host"
 fi
 unlike "$(cat "$out")" 'mask-writable' "... read-only"
+if [ -d /sys/fs/cgroup/memory ] && [ "$nmask" -ge 1 ]; then
+    is "$(awk '/^cgbase / {print $4}' "$out")" "$(grep '^mask ' "$out" | awk '{print $4; exit}')" \
+        "/sys/fs/cgroup (v1) is no superblock of its own either" || diag_file "$out"
+    like "$(grep '^cgbase ' "$out")" ' ro,' "... read-only"
+    unlike "$(cat "$out")" 'cgbase-writable|cgbase-mkdir' "... nothing can be made there"
+    like "$(cat "$out")" 'cg-readable' "... its own memory cgroup reads"
+else
+    skip 4 "no v1 memory hierarchy or nothing to mask on this host"
+fi
 dev=$(awk '/^dev / {print $2}' "$out")
 is "$(grep -c '^node ' "$out")" 6 "six device nodes"
 is "$(awk '/^node / {print $3}' "$out" | sort -u)" "$dev" "... on /dev's own tmpfs" || diag_file "$out"
@@ -129,9 +143,10 @@ wr pool create busybox --size 12 --wait --timeout 60 >/dev/null 2>"$err"
 is "$?" 0 "a pool of 12 again" || show_err
 wr pool rm busybox >/dev/null 2>&1 &
 RM=$!
-kill -KILL "$DAEMON_PID"
-wait "$RM" 2>/dev/null
-wait "$DAEMON_PID" 2>/dev/null
+{
+    kill -KILL "$DAEMON_PID"
+    wait "$RM" "$DAEMON_PID"
+} 2>/dev/null
 DAEMON_PID=
 poll_until 15 no_container_pids
 ok $? "the daemon SIGKILLed in a teardown: every shim and container ends" ||
