@@ -349,7 +349,7 @@ no_container_pids() {
     local p
     for p in $(our_pids_except_daemon); do
         case $(cat "/proc/$p/comm" 2>/dev/null) in
-        warmrun | warmrun-daemon | timeout | "") ;;
+        warmrun | warmrun-daemon | warmrun-shimsrv | timeout | "") ;;
         *) return 1 ;;
         esac
     done
