@@ -101,6 +101,13 @@ struct shim {
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
 
+/* A function environment's freezer cgroup (shim_freezer.c): thawed (cgroup
+ * v1) so that a SIGKILL can end the container once its client (the
+ * daemon) is gone before its exit; removed after the exit in that case.
+ * No-ops for other containers. */
+void shim_freezer_thaw(const struct shim *sh);
+void shim_freezer_remove(const struct shim *sh);
+
 /* `warmrun-shim --compile-seccomp PROFILE OUT`: the daemon's one compile
  * of a pool's seccomp filter. Returns the exit status. */
 int shim_compile_seccomp(int argc, char **argv);

@@ -41,6 +41,7 @@ struct bench_env {
     char busybox_layer_id[80];    /* "sha256:<hex>" */
     pid_t daemon_pid;
     const char *network; /* --network of the pools it creates; NULL: none */
+    const char *http;    /* the daemon's --http ADDR:PORT; NULL: none */
 };
 
 /* Set by the SIGINT/SIGTERM/SIGHUP handler; loops stop when it is. */

@@ -5,6 +5,7 @@
 
 #include "daemon_client.h"
 #include "daemon_events.h"
+#include "daemon_function.h"
 #include "daemon_function_api.h"
 #include "daemon_log.h"
 #include "daemon_metrics.h"
@@ -281,6 +282,7 @@ static void image_updated(struct daemon *d, struct client *c, const char *image)
 {
     wr_error err;
     struct pool *rolled;
+    daemon_functions_image_updated(d);
     if (daemon_pool_image_updated(d, image, &rolled, &err) < 0) {
         daemon_log("image %s: the pool using it did not roll over: %s", image, err.msg);
         daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);

@@ -285,13 +285,15 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
 struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
                                        uint64_t tmpfs_bytes,
                                        const struct wr_security_profile *security,
-                                       const struct wr_resources *res, wr_error *err)
+                                       const struct wr_resources *res,
+                                       const struct wr_volumes *volumes, const char *network,
+                                       wr_error *err)
 {
     char key[WR_IMAGE_REF_MAX + 1];
-    struct wr_volumes none = {0};
     if (normalize_ref(ref, key, sizeof key, err) < 0)
         return NULL;
-    struct pool *p = new_pool(d, key, size, tmpfs_bytes, security, res, &none, "", err);
+    struct pool *p =
+        new_pool(d, key, size, tmpfs_bytes, security, res, volumes, network ? network : "", err);
     if (p)
         p->hidden = true;
     return p;

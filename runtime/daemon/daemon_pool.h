@@ -133,12 +133,15 @@ void daemon_pool_arrival(struct pool *p, int64_t now_ns);
  * p owns img. */
 int daemon_pool_set_image(struct daemon *d, struct pool *p, struct wr_image *img,
                           const struct wr_security_profile *security, wr_error *err);
-/* A hidden pool of image ref with these settings, for one function; NULL
- * with err (the image's load, the profile, the resources). */
+/* A hidden pool of image ref with these settings, for one function
+ * (volumes copied; network a canonical --network value, NULL or "" for
+ * none); NULL with err (the image's load, the profile, the resources). */
 struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
                                        uint64_t tmpfs_bytes,
                                        const struct wr_security_profile *security,
-                                       const struct wr_resources *res, wr_error *err);
+                                       const struct wr_resources *res,
+                                       const struct wr_volumes *volumes, const char *network,
+                                       wr_error *err);
 /* Removes pool p (as daemon_pool_remove). */
 void daemon_pool_destroy(struct daemon *d, struct pool *p);
 /* Removes the pool: running containers carry on without it, the others

@@ -221,10 +221,13 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
     case WR_OP_FUNCTION_CREATE:
         if (get_string(root, "image", WR_IMAGE_REF_MAX, &req->image, err) < 0 ||
             get_string_array(root, "env", WR_MAX_ENV, &req->env, &req->envc, err) < 0 ||
-            parse_container_settings(root, req, err) < 0)
+            parse_container_settings(root, req, err) < 0 || parse_network(root, req, err) < 0)
             return -1;
         if (!req->image)
             return wr_error_set(err, 0, "\"image\" is required");
+        json_t *fn_volumes = optional(root, "volumes");
+        if (fn_volumes && wr_volumes_from_json(fn_volumes, &req->volumes, err) < 0)
+            return -1;
         for (size_t i = 0; i < req->envc; i++)
             if (!wr_env_entry_valid(req->env[i]))
                 return wr_error_set(err, 0, "env entry %zu is not KEY=VALUE", i);

@@ -716,6 +716,26 @@ static void test_function_ops(void)
            "function_create: Lambda's defaults (timeout 3 s, 128 MB), min 1, max = min");
         wr_request_free(&req);
     }
+    if (parses("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\","
+               "\"network\":\"bridge\",\"volumes\":[{\"type\":\"bind\",\"source\":\"/srv\","
+               "\"target\":\"/data\",\"readonly\":true}]}",
+               &req)) {
+        ok(req.network && !strcmp(req.network, "bridge=bridge") && req.volumes.n == 1 &&
+               !strcmp(req.volumes.v[0].target, "/data"),
+           "function_create: network and volumes are read");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, &err);
+        ok(text && parse(text, &back, &err) == 0 && back.network &&
+               !strcmp(back.network, "bridge=bridge") &&
+               wr_volumes_equal(&req.volumes, &back.volumes),
+           "function_create keeps network and volumes through a round trip (%s)",
+           text ? text : err.msg);
+        free(text);
+        wr_request_free(&back);
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\",\"network\":\"x:y\"}",
+            "a function with a network mode that does not exist");
     rejects("{\"op\":\"function_create\",\"name\":\"a b\",\"image\":\"a\"}",
             "a function name with a space");
     rejects("{\"op\":\"function_create\",\"name\":\"../x\",\"image\":\"a\"}",
