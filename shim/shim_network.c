@@ -194,7 +194,7 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     }
     if (configure_peer(sn, netns_fd, err) < 0)
         return wr_error_prefix(err, "network %s", sn->net.name);
-    if (sh->opt.n_publish) {
+    if (sh->opt.n_publish && !sh->opt.publish_at_activation) {
         char addr[WR_IPV4_TEXT];
         wr_ipv4_format(sn->addr, addr);
         if (run_helper(sh, "publish", addr, err) < 0)

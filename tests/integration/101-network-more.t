@@ -1,0 +1,124 @@
+#!/bin/bash
+# TAP test of what networking added last (docs/network.md):
+#  - `pool create -p`: a pool's warm containers are filled with no mapping
+#    (their leases marked published); the one activated gets the pool's
+#    ports right after the hand-over (from the host on 127.0.0.1 and the
+#    bridge address); a second activation while it runs is refused
+#    ("port is already allocated", 125) and starts nothing; another pool
+#    cannot take the port; the mapping goes when the container ends, and
+#    after SIGKILL of the daemon (its restart reconciles);
+#  - bad input: -p without a bridge network, a port given twice.
+# Every global name (network, bridge, nft table, host ports, subnet) is
+# derived from $$; traffic goes only to addresses of interfaces this test
+# made (the bridge's, 127.0.0.1 DNATed to its containers).
+. "$(dirname "$0")/lib.sh"
+setup_env netmore
+command -v nft >/dev/null || skip_all "nft is not installed"
+
+out=$T/out
+err=$T/err
+NET=wrm$$
+BR=wrmb$$
+OCT2=$((200 + ($$ + 17) % 50))
+OCT3=$((($$ / 50 + 7) % 250))
+SUBNET=10.$OCT2.$OCT3.0/24
+GW=10.$OCT2.$OCT3.1
+HP=$((20000 + ($$ + 5000) % 20000)) # host ports private to this run
+
+net_cleanup() {
+    ip link del "$BR" 2>/dev/null
+    nft delete table ip "warmrun_$NET" 2>/dev/null
+}
+trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
+
+elements() { nft list table ip "warmrun_$NET" 2>/dev/null | grep -c 'comment "'; }
+leases() { grep -v '^last ' "$STATE/networks/$NET.leases" 2>/dev/null; }
+get() { timeout 5 busybox wget -q -O - "http://$1/f" 2>&1; }
+
+wr network create "$NET" --subnet "$SUBNET" --bridge "$BR" >"$out" 2>"$err" ||
+    bail_out "network create: $(cat "$err")"
+start_daemon || bail_out "daemon"
+
+# ---- bad input ------------------------------------------------------------
+wr pool create busybox --size 1 -p "$HP:80" >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^2\|.*-p needs --network bridge" "pool create -p without a bridge network: usage error"
+wr pool create busybox --size 1 --network bridge="$NET" -p "$HP:80" -p "127.0.0.1:$HP:81" >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^2\|.*host port $HP/tcp is given twice" "one host port twice: usage error"
+wr pool ls >"$out" 2>&1
+unlike "$(cat "$out")" "busybox" "... and no pool"
+
+# ---- a pool's ports: mapped at activation, one container at a time -------
+wr pool create busybox --size 2 --network bridge="$NET" -p "$HP:80" -p "127.0.0.1:$((HP + 1)):80" \
+    --wait >"$out" 2>"$err"
+ok $? "pool create --network bridge=$NET -p $HP:80 fills" || diag_file "$err"
+is "$(leases | grep -c ' p$')" 2 "its two warm containers hold leases marked published"
+is "$(elements)" 0 "... and no mapping: nothing is mapped at fill"
+
+serve() { # serve WORD: a warm activation serving /f with WORD; its id to $T/id
+    wr activate --no-cold busybox -- sh -c 'hostname >/dev/stderr; echo '"$1"' >/tmp/f;
+        exec httpd -f -p 80 -h /tmp' >/dev/null 2>"$T/id" &
+    SERVED=$!
+    poll_until 10 sh -c "[ -s '$T/id' ]"
+    ID=$(head -1 "$T/id")
+}
+serve "one-$$"
+poll_until 10 sh -c "busybox wget -q -O - http://127.0.0.1:$HP/f >/dev/null 2>&1"
+is "$(get "127.0.0.1:$HP")" "one-$$" "the activated container is reached from the host on 127.0.0.1:$HP"
+is "$(get "$GW:$HP")" "one-$$" "... and on the bridge address"
+is "$(get "127.0.0.1:$((HP + 1))")" "one-$$" "... and on 127.0.0.1:$((HP + 1)) (-p 127.0.0.1:$((HP + 1)):80)"
+is "$(nft list table ip "warmrun_$NET" | grep -c "comment \"$ID\"")" 2 "two map elements, named by the container ($ID)"
+
+wr activate --no-cold busybox -- echo second >"$out" 2>"$err"
+rc=$?
+is "$rc" 125 "a second activation while one holds the ports: 125"
+like "$(cat "$err")" "port is already allocated" "... 'port is already allocated'"
+is "$(wc -l <"$err")" 1 "... in one line"
+unlike "$(cat "$out")" "second" "... and its command never ran"
+is "$(get "127.0.0.1:$HP")" "one-$$" "... the first still holds the port"
+
+wr pool create "busybox:other" --size 1 --network bridge="$NET" -p "$HP:8080" >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^1\|.*port is already allocated: -p $HP:8080/tcp: pool busybox:latest" \
+    "another pool cannot take the port"
+
+wr kill "$ID" >/dev/null 2>&1
+wait "$SERVED" 2>/dev/null
+poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
+is "$(elements)" 0 "the container ended: its mappings are gone"
+wait_pool_full busybox:latest 30
+poll_until 10 sh -c "[ \$(grep -vc '^last ' '$STATE/networks/$NET.leases') -le 2 ]"
+is "$(leases | grep -c ' p$')" 2 "... its lease too (two warm ones left)"
+
+serve "two-$$"
+poll_until 10 sh -c "busybox wget -q -O - http://127.0.0.1:$HP/f >/dev/null 2>&1"
+is "$(get "127.0.0.1:$HP")" "two-$$" "the next activation gets the port"
+wr kill "$ID" >/dev/null 2>&1
+wait "$SERVED" 2>/dev/null
+
+# ---- many activations: nothing accumulates ---------------------------------
+# One after another, as a script would: each starts once the previous one's
+# workload has exited, whether or not the daemon has heard of it yet.
+fails=0
+for i in $(seq 1 20); do
+    wr activate --no-cold busybox -- true >/dev/null 2>"$err" || {
+        fails=$((fails + 1))
+        diag "activation $i: $(cat "$err")"
+    }
+done
+is "$fails" 0 "20 activations one after another: none is refused"
+poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
+is "$(elements)" 0 "after them: no mapping"
+
+# ---- SIGKILL of the daemon while a container holds the ports -------------
+serve "three-$$"
+poll_until 10 sh -c "busybox wget -q -O - http://127.0.0.1:$HP/f >/dev/null 2>&1"
+is "$(elements)" 2 "a running container's two mappings"
+kill -KILL "$DAEMON_PID"
+wait "$SERVED" 2>/dev/null
+poll_until 10 sh -c "! pgrep -f 'warmrun-shim .*--state-dir $STATE ' >/dev/null"
+start_daemon || bail_out "daemon restart"
+poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
+is "$(elements)" 0 "a restarted daemon removes what the killed one's container had mapped"
+stop_daemon
+wr pool rm busybox >/dev/null 2>&1
+
+done_testing
