@@ -150,14 +150,16 @@ int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr
     return 0;
 }
 
-int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err)
+/* Calls fn with the JSON listing (nft -j) of each of the table's four maps
+ * of published ports, until fn returns < 0 (returned). No table: 0. */
+typedef int (*map_fn)(const char *json, const char *table, const char *map, void *arg);
+static int each_map(const char *net_name, map_fn fn, void *arg, wr_error *err)
 {
     static const char *const maps[] = {"tcp_any", "udp_any", "tcp_addr", "udp_addr"};
     char table[64], cmd[160];
-    char script[WR_PUBLISH_MAX * 4 * 96] = "";
     daemon_nft_table(net_name, table, sizeof table);
     if (!daemon_nft_network_exists(net_name))
-        return 0; /* no table: no mapping left */
+        return 0; /* no table: no mapping */
     struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
     if (!ctx)
         return wr_error_set(err, ENOMEM, "nftables context");
@@ -169,11 +171,57 @@ int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err)
         snprintf(cmd, sizeof cmd, "list map ip %s %s", table, maps[i]);
         if (nft_run_cmd_from_buffer(ctx, cmd) != 0)
             continue; /* a table of an older layout: nothing published there */
-        rc = wr_nft_delete_commented(nft_ctx_get_output_buffer(ctx), id, table, maps[i], script,
-                                     sizeof script);
+        rc = fn(nft_ctx_get_output_buffer(ctx), table, maps[i], arg);
     }
     nft_ctx_free(ctx);
-    if (rc < 0)
-        return wr_error_set(err, E2BIG, "nftables: %s: too many elements of %s", table, id);
-    return script[0] ? run(script, table, err) : 0;
+    return rc;
+}
+
+struct unpublish {
+    const char *id;
+    bool too_many;
+    char script[WR_PUBLISH_MAX * 4 * 96];
+};
+
+static int add_deletions(const char *json, const char *table, const char *map, void *arg)
+{
+    struct unpublish *u = arg;
+    if (wr_nft_delete_commented(json, u->id, table, map, u->script, sizeof u->script) == 0)
+        return 0;
+    u->too_many = true;
+    return -1;
+}
+
+int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err)
+{
+    char table[64];
+    struct unpublish u = {.id = id};
+    daemon_nft_table(net_name, table, sizeof table);
+    if (each_map(net_name, add_deletions, &u, err) < 0)
+        return u.too_many
+                   ? wr_error_set(err, E2BIG, "nftables: %s: too many elements of %s", table, id)
+                   : -1;
+    return u.script[0] ? run(u.script, table, err) : 0;
+}
+
+struct ports_found {
+    struct wr_nft_port *out;
+    size_t cap, *n;
+};
+
+static int add_ports(const char *json, const char *table, const char *map, void *arg)
+{
+    struct ports_found *f = arg;
+    (void)table;
+    (void)map;
+    wr_nft_map_ports(json, f->out, f->cap, f->n);
+    return 0;
+}
+
+int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, size_t *n,
+                     wr_error *err)
+{
+    struct ports_found f = {.out = out, .cap = cap, .n = n};
+    *n = 0;
+    return each_map(net_name, add_ports, &f, err);
 }

@@ -8,6 +8,7 @@
 #include "lib/error.h"
 #include "lib/net_config.h"
 #include "lib/net_publish.h"
+#include "lib/protocol_network.h"
 
 #include <stdbool.h>
 
@@ -27,6 +28,10 @@ int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr
                        const struct wr_publish *ports, size_t count, wr_error *err);
 /* Removes every element that id published (none: 0). */
 int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err);
+/* The host ports published in the network's table (cap entries, *n of
+ * them used). No table: none. */
+int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, size_t *n,
+                     wr_error *err);
 /* Deletes the network's table; a missing table is not an error. */
 int daemon_nft_network_del(const char *net_name, wr_error *err);
 

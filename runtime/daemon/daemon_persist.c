@@ -174,7 +174,7 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
                            req->security, &req->resources, &req->volumes, req->network, err) < 0)
         return -1;
     p = daemon_find_pool(d, req->image);
-    if (settings && daemon_ports_pool_set(p, &req->publish))
+    if (settings && daemon_ports_pool_set(d, p, &req->publish))
         daemon_pool_settings_changed(d, p);
     daemon_pool_set_autoscale(p, &req->autoscale);
     wr_error werr;
@@ -219,6 +219,7 @@ int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err)
     }
     if (daemon_pool_remove(d, ref, err) < 0)
         return unlinked && err->errnum == ENOENT ? 0 : -1;
+    daemon_ports_save(d); /* its ports are free for cold starts */
     return 0;
 }
 

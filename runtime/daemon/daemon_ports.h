@@ -26,13 +26,24 @@ struct entry_ports {
 };
 
 /* Pool create: whether set (of a pool of image key on network, a
- * canonical --network text) can be taken: only on a bridge network, and
- * no host port that another pool publishes. Errors name the port and the
- * pool holding it. */
+ * canonical --network text) can be taken: only on a bridge network, no
+ * host port that another pool publishes or that a container other than
+ * the pool's own holds in a network's table now (a cold start's).
+ * EADDRINUSE names the port and its holder. */
 int daemon_ports_check(struct daemon *d, const char *key, const char *network,
                        const struct wr_publish_set *set, wr_error *err);
-/* Gives pool p the ports of set; returns whether they changed. */
-bool daemon_ports_pool_set(struct pool *p, const struct wr_publish_set *set);
+/* Gives pool p the ports of set, and writes the daemon's pools' ports
+ * for cold starts (daemon_ports_save); returns whether they changed. */
+bool daemon_ports_pool_set(struct daemon *d, struct pool *p, const struct wr_publish_set *set);
+/* <state>/networks/pool-ports: this daemon (pid, start time) and its
+ * pools' ports; rewritten whole (tmp + rename) when they change. */
+void daemon_ports_save(struct daemon *d);
+/* A cold start's -p (the network manager's `publish`): EADDRINUSE when a
+ * pool of the state directory's running daemon publishes one of ports
+ * ("port is already allocated: pool IMAGE publishes SPEC"). A file of a
+ * daemon that is gone reserves nothing. */
+int daemon_ports_reserved(const char *state_dir, const struct wr_publish *ports, size_t count,
+                          wr_error *err);
 /* Whether a container of p holds its ports now or is being started for an
  * activation (which will). One whose container has ended (its pidfd is
  * readable) gives them back here. */

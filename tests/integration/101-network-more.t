@@ -80,10 +80,24 @@ wr pool create "busybox:other" --size 1 --network bridge="$NET" -p "$HP:8080" >"
 like "$?|$(cat "$err")" "^1\|.*port is already allocated: -p $HP:8080/tcp: pool busybox:latest" \
     "another pool cannot take the port"
 
+# A cold start cannot take a pool's port, even while no container of the
+# pool holds it; a pool cannot take a cold start's.
+wr activate --network bridge="$NET" -p "$HP:80" busybox -- echo cold >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^125\|.*port is already allocated: pool busybox:latest publishes $HP:80/tcp" \
+    "a cold start's -p of a pool's port: 125, 'port is already allocated'"
+wr activate --network bridge="$NET" -p "$((HP + 5)):80" busybox -- sleep 30 >/dev/null 2>&1 &
+COLD=$!
+poll_until 10 sh -c "nft list table ip warmrun_$NET | grep -q ' $((HP + 5)) comment'"
+wr pool create "busybox:other" --size 1 --network bridge="$NET" -p "127.0.0.1:$((HP + 5)):80" >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^1\|.*port is already allocated: -p 127.0.0.1:$((HP + 5)):80/tcp: container [0-9a-f]{12} on network $NET" \
+    "a pool cannot take a port a cold start holds"
+pkill -KILL -P "$(pgrep -f "warmrun-shim .*--state-dir $STATE .*--publish $((HP + 5)):80")"
+wait "$COLD" 2>/dev/null
+
 wr kill "$ID" >/dev/null 2>&1
 wait "$SERVED" 2>/dev/null
 poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
-is "$(elements)" 0 "the container ended: its mappings are gone"
+is "$(elements)" 0 "the container ended: its mappings are gone (and the cold start's)"
 wait_pool_full busybox:latest 30
 poll_until 10 sh -c "[ \$(grep -vc '^last ' '$STATE/networks/$NET.leases') -le 2 ]"
 is "$(leases | grep -c ' p$')" 2 "... its lease too (two warm ones left)"
