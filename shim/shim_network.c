@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <net/if.h>
@@ -65,6 +66,21 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
     return 0;
 }
 
+/* eth0's MAC (the kernel chose it with the pair), for the network's
+ * anti-spoofing set; called inside the container's namespace. */
+static int peer_mac(struct shim_network *sn, wr_error *err)
+{
+    struct ifreq ifr = {0};
+    cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "eth0");
+    if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
+        return wr_error_set(err, errno, "read eth0's MAC");
+    const unsigned char *m = (const unsigned char *)ifr.ifr_hwaddr.sa_data;
+    snprintf(sn->mac, sizeof sn->mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+             m[5]);
+    return 0;
+}
+
 /* Inside the container's namespace: eth0 up with its address, and the
  * default route through the bridge's address. */
 static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
@@ -79,6 +95,8 @@ static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
     int rc = wr_rtnl_open(&r, err);
     if (rc == 0 && !(index = if_nametoindex("eth0")))
         rc = wr_error_set(err, errno, "find eth0 in the container");
+    if (rc == 0)
+        rc = peer_mac(sn, err);       /* a socket of the container's namespace */
     if (setns(own, CLONE_NEWNET) < 0) /* never stay in the container's */
         rc = wr_error_set(err, errno, "return to the shim's network namespace");
     if (rc == 0)
@@ -194,6 +212,14 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     }
     if (configure_peer(sn, netns_fd, err) < 0)
         return wr_error_prefix(err, "network %s", sn->net.name);
+    /* The container is stopped until activation: its frames are checked
+     * from its first one. */
+    char addr_text[WR_IPV4_TEXT];
+    wr_ipv4_format(sn->addr, addr_text);
+    char *guard[] = {(char *)"guard", sn->net.name, sn->host_if, sn->mac, addr_text};
+    if (shim_net_helper(sh, guard, 5, err) < 0)
+        return wr_error_prefix(err, "network %s", sn->net.name);
+    sn->guarded = true;
     if (sh->opt.n_publish && !sh->opt.publish_at_activation) {
         char addr[WR_IPV4_TEXT];
         wr_ipv4_format(sn->addr, addr);
@@ -210,6 +236,8 @@ static void teardown(struct shim *sh)
 {
     struct shim_network *sn = &sh->net;
     wr_error err;
+    char host_if[IFNAMSIZ];
+    snprintf(host_if, sizeof host_if, "%s", sn->host_if);
     if (sn->host_if[0]) {
         /* The kernel removes the pair with the container's namespace, but
          * asynchronously (cleanup_net): deleting it here makes it gone
@@ -220,6 +248,13 @@ static void teardown(struct shim *sh)
             wr_rtnl_close(&r);
         }
         sn->host_if[0] = '\0';
+    }
+    if (sn->guarded) { /* its port is gone: nothing can match them now */
+        char addr_text[WR_IPV4_TEXT];
+        wr_ipv4_format(sn->addr, addr_text);
+        char *unguard[] = {(char *)"unguard", sn->net.name, host_if, sn->mac, addr_text};
+        shim_net_helper(sh, unguard, 5, &err);
+        sn->guarded = false;
     }
     /* A mapping that could not be removed keeps the lease (marked
      * published): the address is not handed out again until the network

@@ -32,7 +32,20 @@ int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err);
  * them used). No table: none. */
 int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, size_t *n,
                      wr_error *err);
-/* Deletes the network's table; a missing table is not an error. */
+/* Anti-spoofing (the network's `table bridge`): frames from port ifname
+ * (a container veth's host end) pass only with source MAC mac and IPv4
+ * address addr (texts: "aa:bb:cc:dd:ee:ff", "10.88.0.2"), ARP's sender
+ * too. Made at fill, before the container can send. */
+int daemon_nft_guard(const char *net_name, const char *ifname, const char *mac, const char *addr,
+                     wr_error *err);
+/* Removes ifname's elements (after its veth is gone); gone ones are no
+ * error. */
+int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac, const char *addr,
+                       wr_error *err);
+/* Removes the anti-spoofing elements of ports that are gone (a SIGKILLed
+ * shim's; reconciliation). */
+void daemon_nft_guards_sweep(const char *net_name);
+/* Deletes the network's tables; a missing table is not an error. */
 int daemon_nft_network_del(const char *net_name, wr_error *err);
 
 #endif

@@ -76,15 +76,12 @@ int daemon_ports_check(struct daemon *d, const char *key, const char *network,
     return 0;
 }
 
-/* <state>/networks/pool-ports: "daemon PID START", then "SPEC IMAGE" per
- * port of each pool, for cold starts (daemon_ports_reserved). */
-static int reserved_path(const char *state_dir, bool create, char *out, size_t cap, wr_error *err)
+/* <state>/pool-ports: "daemon PID START", then "SPEC IMAGE" per port of
+ * each pool, for cold starts (daemon_ports_reserved). */
+static int reserved_path(const char *state_dir, char *out, size_t cap, wr_error *err)
 {
-    char dir[4096];
-    if (wr_network_dir(state_dir, create, dir, sizeof dir, err) < 0)
-        return -1;
-    if (snprintf(out, cap, "%s/pool-ports", dir) >= (int)cap)
-        return wr_error_set(err, ENAMETOOLONG, "%s/pool-ports", dir);
+    if (snprintf(out, cap, "%s/pool-ports", state_dir) >= (int)cap)
+        return wr_error_set(err, ENAMETOOLONG, "%s/pool-ports", state_dir);
     return 0;
 }
 
@@ -93,7 +90,7 @@ void daemon_ports_save(struct daemon *d)
     char path[4200], tmp[4300];
     uint64_t start;
     wr_error err;
-    if (reserved_path(d->g->state_dir, true, path, sizeof path, &err) < 0 ||
+    if (reserved_path(d->g->state_dir, path, sizeof path, &err) < 0 ||
         wr_proc_start_time(getpid(), &start, &err) < 0) {
         daemon_log("pool ports not written: %s", err.msg);
         return;
@@ -120,8 +117,8 @@ int daemon_ports_reserved(const char *state_dir, const struct wr_publish *ports,
     char path[4200], line[512], spec[64], image[400];
     int pid;
     uint64_t start;
-    if (reserved_path(state_dir, false, path, sizeof path, err) < 0)
-        return 0; /* no networks directory: no pool */
+    if (reserved_path(state_dir, path, sizeof path, err) < 0)
+        return -1;
     cleanup_fclose FILE *f = fopen(path, "re");
     if (!f)
         return 0;

@@ -35,7 +35,7 @@ int daemon_ports_check(struct daemon *d, const char *key, const char *network,
 /* Gives pool p the ports of set, and writes the daemon's pools' ports
  * for cold starts (daemon_ports_save); returns whether they changed. */
 bool daemon_ports_pool_set(struct daemon *d, struct pool *p, const struct wr_publish_set *set);
-/* <state>/networks/pool-ports: this daemon (pid, start time) and its
+/* <state>/pool-ports: this daemon (pid, start time) and its
  * pools' ports; rewritten whole (tmp + rename) when they change. */
 void daemon_ports_save(struct daemon *d);
 /* A cold start's -p (the network manager's `publish`): EADDRINUSE when a

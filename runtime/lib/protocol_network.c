@@ -122,3 +122,23 @@ int wr_nft_map_ports(const char *json, struct wr_nft_port *out, size_t cap, size
     json_decref(root);
     return rc;
 }
+
+void wr_nft_each_guard(const char *json, const struct wr_nft_guard_fn *g)
+{
+    json_t *root = json_loads(json ? json : "", 0, NULL);
+    json_t *items = json_object_get(root, "nftables"), *item, *e;
+    size_t i, j;
+    json_array_foreach(items, i, item)
+    {
+        json_array_foreach(json_object_get(json_object_get(item, "set"), "elem"), j, e)
+        {
+            json_t *parts = json_object_get(e, "concat");
+            const char *ifname = json_string_value(json_array_get(parts, 0));
+            const char *mac = json_string_value(json_array_get(parts, 1));
+            const char *addr = json_string_value(json_array_get(parts, 2));
+            if (ifname && mac && addr)
+                g->fn(ifname, mac, addr, g->arg);
+        }
+    }
+    json_decref(root);
+}

@@ -29,4 +29,12 @@ struct wr_nft_port {
  * entries, *n of them used). Returns 0, or -1 when json is not a map. */
 int wr_nft_map_ports(const char *json, struct wr_nft_port *out, size_t cap, size_t *n);
 
+/* Calls fn(ifname, mac, addr, arg) for each element of a listing (nft -j)
+ * of a network's anti-spoofing set (ifname . ether_addr . ipv4_addr). */
+struct wr_nft_guard_fn {
+    void (*fn)(const char *ifname, const char *mac, const char *addr, void *arg);
+    void *arg;
+};
+void wr_nft_each_guard(const char *json, const struct wr_nft_guard_fn *g);
+
 #endif

@@ -7,7 +7,13 @@
 #    ("port is already allocated", 125) and starts nothing; another pool
 #    cannot take the port; the mapping goes when the container ends, and
 #    after SIGKILL of the daemon (its restart reconciles);
-#  - bad input: -p without a bridge network, a port given twice.
+#  - bad input: -p without a bridge network, a port given twice;
+#  - anti-spoofing: a container with CAP_NET_RAW (Docker's default) sends
+#    raw frames (tests/attack/spoof4.c) to a listener in a network
+#    namespace the test made on the bridge: its own address and MAC pass,
+#    a forged IPv4 source, a forged source MAC and an ARP reply claiming
+#    the gateway's address do not; the set's elements come and go with
+#    the container, and a SIGKILLed shim's go at reconciliation.
 # Every global name (network, bridge, nft table, host ports, subnet) is
 # derived from $$; traffic goes only to addresses of interfaces this test
 # made (the bridge's, 127.0.0.1 DNATed to its containers).
@@ -25,8 +31,13 @@ SUBNET=10.$OCT2.$OCT3.0/24
 GW=10.$OCT2.$OCT3.1
 HP=$((20000 + ($$ + 5000) % 20000)) # host ports private to this run
 
+NS=wrmns$$
+VH=wrmh$$ # host end of the listener's veth
+LISTENER=10.$OCT2.$OCT3.250
 net_cleanup() {
+    ip netns del "$NS" 2>/dev/null
     ip link del "$BR" 2>/dev/null
+    nft delete table bridge "warmrun_$NET" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
@@ -132,7 +143,65 @@ poll_until 10 sh -c "! pgrep -f 'warmrun-shim .*--state-dir $STATE ' >/dev/null"
 start_daemon || bail_out "daemon restart"
 poll_until 10 sh -c "[ \$(nft list table ip warmrun_$NET | grep -c 'comment \"') -eq 0 ]"
 is "$(elements)" 0 "a restarted daemon removes what the killed one's container had mapped"
-stop_daemon
 wr pool rm busybox >/dev/null 2>&1
+stop_daemon
+
+# ---- anti-spoofing ------------------------------------------------------
+guards() { nft list set bridge "warmrun_$NET" allowed 2>/dev/null | grep -c '"wr[0-9a-f]\{12\}" \. '; }
+add_helper_image spoof4 "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/spoof4" spoof4 ||
+    bail_out "cannot write the spoof4 image"
+netns_on_bridge "$NS" "$VH" "$BR" "$LISTENER/24"
+ok $? "a listener namespace on the bridge ($LISTENER)"
+# The listener: every datagram as "SOURCE TEXT", until 3 s pass quietly.
+listen() {
+    ip netns exec "$NS" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(3)
+try:
+    while True:
+        data, src = s.recvfrom(200)
+        print(src[0], data.decode(), flush=True)
+except socket.timeout:
+    pass
+' "$LISTENER" >"$T/heard" 2>&1 &
+    LISTEN=$!
+    poll_until 5 test -s "$T/heard"
+    LPORT=$(head -n1 "$T/heard")
+}
+spoof() { wr activate --cold --network "bridge=$NET" spoof4 -- /spoof4 "$@" >"$out" 2>"$err"; }
+FORGED=10.$OCT2.$OCT3.77
+listen
+spoof own "$LISTENER" "$LPORT" "own-$$"
+spoof ip "$FORGED" "$LISTENER" "$LPORT" "forged-ip-$$"
+spoof mac "$LISTENER" "$LPORT" "forged-mac-$$"
+wait "$LISTEN"
+like "$(cat "$T/heard")" "10\.$OCT2\.$OCT3\.[0-9]+ own-$$" "a container's own address and MAC pass (raw socket)"
+unlike "$(cat "$T/heard")" "forged-ip-$$" "a forged IPv4 source does not reach the listener"
+unlike "$(cat "$T/heard")" "forged-mac-$$" "a forged source MAC does not"
+
+# ARP: the listener knows the gateway; a container claims the gateway's
+# address for its own MAC (to intercept the listener's traffic).
+ip netns exec "$NS" busybox ping -c 1 -W 2 "$GW" >/dev/null 2>&1
+GWMAC=$(cat "/sys/class/net/$BR/address")
+sleep 1.2 # past the neighbour entry's locktime: an update would take
+spoof arp "$GW" "$LISTENER" 9 x
+is "$(ip -n "$NS" neigh show "$GW" | grep -o 'lladdr [0-9a-f:]*')" "lladdr $GWMAC" \
+    "an ARP reply claiming the gateway's address changes nothing ($(cat "$out"))"
+
+poll_until 10 sh -c "[ \$(nft list set bridge warmrun_$NET allowed | grep -c '\"wr') -eq 0 ]"
+is "$(guards)" 0 "the anti-spoofing set is empty when no container runs (the ended ones' are gone)"
+wr activate --cold --network "bridge=$NET" busybox -- sleep 30 >/dev/null 2>&1 &
+SLEEPER=$!
+poll_until 10 sh -c "[ \$(nft list set bridge warmrun_$NET allowed | grep -c '\"wr') -eq 1 ]"
+is "$(guards)" 1 "a running container has its element"
+pkill -KILL -f "warmrun-shim .*--state-dir $STATE .*--network bridge=$NET"
+wait "$SLEEPER" 2>/dev/null
+poll_until 5 sh -c "! pgrep -f 'warmrun-shim .*--state-dir $STATE ' >/dev/null"
+wr network ls >/dev/null 2>&1
+poll_until 5 sh -c "[ \$(nft list set bridge warmrun_$NET allowed | grep -c '\"wr') -eq 0 ]"
+is "$(guards)" 0 "a SIGKILLed shim's element goes at reconciliation"
 
 done_testing
