@@ -87,7 +87,7 @@ $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 # and p11-kit, which have no static archives here; the daemon starts once,
 # so the loader's work is off every path that counts. The static CLI links
 # none of it. Its network manager uses libnftables (a shared library only).
-DAEMON_PKGS := jansson libmicrohttpd libnftables libmnl
+DAEMON_PKGS := jansson libmicrohttpd libnftables
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm

@@ -57,7 +57,7 @@ struct shim_network {
     bool leased;
     bool published;         /* its ports are in the network's table */
     char host_if[IFNAMSIZ]; /* the veth's host end, once made */
-    char mac[18];           /* eth0's MAC, "aa:bb:cc:dd:ee:ff" */
+    uint8_t mac[6];         /* eth0's MAC */
     bool guarded;           /* its anti-spoofing elements are in (daemon_nft_guard) */
     bool cni_added;         /* cni: ADD succeeded, DEL is owed */
     int cni_netns_fd;       /* cni: the namespace ADD was given (CNI_NETNS) */

@@ -10,11 +10,13 @@
 
 #include "lib/cleanup.h"
 #include "lib/ipam.h"
+#include "lib/nft_batch.h"
 #include "lib/rtnl.h"
 #include "lib/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
 #include <spawn.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -75,9 +77,28 @@ static int peer_mac(struct shim_network *sn, wr_error *err)
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "eth0");
     if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
         return wr_error_set(err, errno, "read eth0's MAC");
-    const unsigned char *m = (const unsigned char *)ifr.ifr_hwaddr.sa_data;
-    snprintf(sn->mac, sizeof sn->mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
-             m[5]);
+    memcpy(sn->mac, ifr.ifr_hwaddr.sa_data, sizeof sn->mac);
+    return 0;
+}
+
+/* Adds (at fill) or removes (at teardown) the container's elements in the
+ * network's anti-spoofing set (docs/network.md: table bridge warmrun_NAME):
+ * one nfnetlink batch, no helper run. */
+static int guard(struct shim *sh, bool add, wr_error *err)
+{
+    struct shim_network *sn = &sh->net;
+    char table[64];
+    struct wr_nft_elem e[2] = {{.set = "allowed"}, {.set = "ports"}};
+    snprintf(table, sizeof table, "warmrun_%s", sn->net.name);
+    wr_nft_key_guard(&e[0], sn->host_if, sn->mac, sn->addr);
+    wr_nft_key_ifname(&e[1], sn->host_if);
+    if (add)
+        return wr_nft_elems(NFPROTO_BRIDGE, table, true, e, 2, err);
+    /* One at a time: either may be gone (a failed fill, a reconciliation). */
+    wr_error one;
+    for (size_t i = 2; i-- > 0;)
+        if (wr_nft_elems(NFPROTO_BRIDGE, table, false, &e[i], 1, &one) < 0 && one.errnum != ENOENT)
+            *err = one;
     return 0;
 }
 
@@ -212,13 +233,10 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     }
     if (configure_peer(sn, netns_fd, err) < 0)
         return wr_error_prefix(err, "network %s", sn->net.name);
-    /* The container is stopped until activation: its frames are checked
-     * from its first one. */
-    char addr_text[WR_IPV4_TEXT];
-    wr_ipv4_format(sn->addr, addr_text);
-    char *guard[] = {(char *)"guard", sn->net.name, sn->host_if, sn->mac, addr_text};
-    if (shim_net_helper(sh, guard, 5, err) < 0)
-        return wr_error_prefix(err, "network %s", sn->net.name);
+    /* Before the container can send anything (it is not running its
+     * workload yet): its frames are checked from the first one. */
+    if (guard(sh, true, err) < 0)
+        return wr_error_prefix(err, "network %s: anti-spoofing", sn->net.name);
     sn->guarded = true;
     if (sh->opt.n_publish && !sh->opt.publish_at_activation) {
         char addr[WR_IPV4_TEXT];
@@ -236,8 +254,9 @@ static void teardown(struct shim *sh)
 {
     struct shim_network *sn = &sh->net;
     wr_error err;
-    char host_if[IFNAMSIZ];
-    snprintf(host_if, sizeof host_if, "%s", sn->host_if);
+    if (sn->guarded) /* the container has ended: nothing sends on its port */
+        guard(sh, false, &err);
+    sn->guarded = false;
     if (sn->host_if[0]) {
         /* The kernel removes the pair with the container's namespace, but
          * asynchronously (cleanup_net): deleting it here makes it gone
@@ -248,13 +267,6 @@ static void teardown(struct shim *sh)
             wr_rtnl_close(&r);
         }
         sn->host_if[0] = '\0';
-    }
-    if (sn->guarded) { /* its port is gone: nothing can match them now */
-        char addr_text[WR_IPV4_TEXT];
-        wr_ipv4_format(sn->addr, addr_text);
-        char *unguard[] = {(char *)"unguard", sn->net.name, host_if, sn->mac, addr_text};
-        shim_net_helper(sh, unguard, 5, &err);
-        sn->guarded = false;
     }
     /* A mapping that could not be removed keeps the lease (marked
      * published): the address is not handed out again until the network

@@ -367,11 +367,6 @@ int daemon_network_main(int argc, char **argv)
                                     argv + optind + 4, (size_t)(argc - optind - 4), &err);
     else if (strcmp(cmd, "unpublish") == 0 && optind + 3 == argc)
         rc = daemon_nft_unpublish(name, argv[optind + 2], &err);
-    /* guard NAME IFNAME MAC ADDR, unguard NAME IFNAME MAC ADDR */
-    else if (strcmp(cmd, "guard") == 0 && optind + 5 == argc)
-        rc = daemon_nft_guard(name, argv[optind + 2], argv[optind + 3], argv[optind + 4], &err);
-    else if (strcmp(cmd, "unguard") == 0 && optind + 5 == argc)
-        rc = daemon_nft_unguard(name, argv[optind + 2], argv[optind + 3], argv[optind + 4], &err);
     /* cni-add NAME ID NETNS SPEC... (the caller, a shim, holds the
      * container), cni-del ID NETNS. */
     else if (strcmp(cmd, "cni-add") == 0 && optind + 4 <= argc)

@@ -256,18 +256,6 @@ int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, 
     return each_map(net_name, add_ports, &f, err);
 }
 
-int daemon_nft_guard(const char *net_name, const char *ifname, const char *mac, const char *addr,
-                     wr_error *err)
-{
-    char table[64], script[512];
-    daemon_nft_table(net_name, table, sizeof table);
-    snprintf(script, sizeof script,
-             "add element bridge %1$s allowed { \"%2$s\" . %3$s . %4$s }\n"
-             "add element bridge %1$s ports { \"%2$s\" }\n",
-             table, ifname, mac, addr);
-    return run(script, table, err);
-}
-
 int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac, const char *addr,
                        wr_error *err)
 {

@@ -32,14 +32,9 @@ int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err);
  * them used). No table: none. */
 int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, size_t *n,
                      wr_error *err);
-/* Anti-spoofing (the network's `table bridge`): frames from port ifname
- * (a container veth's host end) pass only with source MAC mac and IPv4
- * address addr (texts: "aa:bb:cc:dd:ee:ff", "10.88.0.2"), ARP's sender
- * too. Made at fill, before the container can send. */
-int daemon_nft_guard(const char *net_name, const char *ifname, const char *mac, const char *addr,
-                     wr_error *err);
-/* Removes ifname's elements (after its veth is gone); gone ones are no
- * error. */
+/* Anti-spoofing (the network's `table bridge`, whose elements the shim
+ * adds at fill: shim_network.c): removes port ifname's elements (mac,
+ * addr: nft's texts); gone ones are no error. */
 int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac, const char *addr,
                        wr_error *err);
 /* Removes the anti-spoofing elements of ports that are gone (a SIGKILLed

@@ -1,14 +1,10 @@
 /* A pool's published ports at activation (docs/network.md): the map
  * elements of one container added and deleted through raw nfnetlink
- * (libmnl), one batch (one nftables transaction) each, without
- * libnftables. libnftables reads the table (its cache) before any change,
- * which costs milliseconds and grows with the table; one NEWSETELEM batch
- * is one system call and the kernel's commit (tens of microseconds), so
- * the daemon can do it right after a hand-over. The maps and the element
- * layout are daemon_nft.c's (`nft --debug=netlink` shows the same bytes):
- * keys and values are in network byte order, each field of a
- * concatenation padded to 4 bytes; the comment is nftables' user data
- * (type 0, length, the text and its NUL). */
+ * (lib/nft_batch.h), without libnftables. libnftables reads the table
+ * (its cache) before any change, which costs milliseconds and grows with
+ * the table; one batch is one system call and the kernel's commit (tens
+ * of microseconds), so the daemon can do it right after a hand-over. The
+ * maps are daemon_nft.c's; the comment is the container id. */
 #ifndef WARMRUN_DAEMON_NFT_ELEM_H
 #define WARMRUN_DAEMON_NFT_ELEM_H
 
