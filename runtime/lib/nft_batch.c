@@ -18,8 +18,8 @@
 
 struct batch {
     char buf[BATCH_MAX];
-    size_t len;    /* bytes used, aligned */
-    size_t msg;    /* offset of the message being written */
+    size_t len; /* bytes used, aligned */
+    size_t msg; /* offset of the message being written */
     uint32_t seq;
     bool overflow;
 };
@@ -144,8 +144,8 @@ static int exchange(int fd, struct batch *b, uint32_t first, size_t acks, wr_err
     return failed ? wr_error_set(err, failed, "nftables") : 0;
 }
 
-int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e,
-                 size_t n, wr_error *err)
+int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e, size_t n,
+                 wr_error *err)
 {
     static struct batch b; /* 8 KiB: off the (static) shim's stack */
     if (n == 0)

@@ -20,20 +20,20 @@
 #define WR_NFT_KEY_MAX 32
 
 struct wr_nft_elem {
-    const char *set;              /* the set's or map's name */
-    uint8_t key[WR_NFT_KEY_MAX];  /* its key's bytes */
+    const char *set;             /* the set's or map's name */
+    uint8_t key[WR_NFT_KEY_MAX]; /* its key's bytes */
     size_t klen;
-    uint8_t val[WR_NFT_KEY_MAX];  /* a map's value; vlen 0: a set */
+    uint8_t val[WR_NFT_KEY_MAX]; /* a map's value; vlen 0: a set */
     size_t vlen;
-    const char *comment;          /* NULL: none (nft's user data, type 0) */
+    const char *comment; /* NULL: none (nft's user data, type 0) */
 };
 
 /* Adds (create: an existing key fails the whole batch, EEXIST) or deletes
  * the n elements in table of family (NFPROTO_IPV4, NFPROTO_BRIDGE) in one
  * batch. 0, or -1: err->errnum is the kernel's first error (EEXIST,
  * ENOENT: no such element, table or set) or the socket's. n at most 16. */
-int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e,
-                 size_t n, wr_error *err);
+int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e, size_t n,
+                 wr_error *err);
 
 /* The key of "IFNAME . ETHER . IPV4" (a bridge table's anti-spoofing set):
  * 28 bytes. mac: 6 bytes; addr: host byte order. */
