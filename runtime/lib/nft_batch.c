@@ -144,6 +144,21 @@ static int exchange(int fd, struct batch *b, uint32_t first, size_t acks, wr_err
     return failed ? wr_error_set(err, failed, "nftables") : 0;
 }
 
+/* One socket for the process's life, opened on first use: closing a
+ * netfilter socket after a deletion waits for an RCU grace period (15 ms
+ * measured here), which the daemon's loop must not pay per container.
+ * Dropped after an error, so that no late answer is read for a later
+ * batch (answers of earlier batches have lower sequence numbers). */
+static int nl_fd = -1;
+static uint32_t nl_seq;
+
+static void drop_socket(void)
+{
+    if (nl_fd >= 0)
+        close(nl_fd);
+    nl_fd = -1;
+}
+
 int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e, size_t n,
                  wr_error *err)
 {
@@ -152,23 +167,31 @@ int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nf
         return 0;
     if (n > ELEMS_MAX)
         return wr_error_set(err, E2BIG, "nftables: more than %d elements", ELEMS_MAX);
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-    if (fd < 0)
-        return wr_error_set(err, errno, "open an nfnetlink socket");
-    /* The kernel always answers; the limit keeps a broken path from
-     * blocking a fill or the daemon for ever. */
-    struct timeval tv = {.tv_sec = 2};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (nl_fd < 0) {
+        nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+        if (nl_fd < 0)
+            return wr_error_set(err, errno, "open an nfnetlink socket");
+        /* The kernel always answers; the limit keeps a broken path from
+         * blocking a fill or the daemon for ever. */
+        struct timeval tv = {.tv_sec = 2};
+        setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (!nl_seq)
+            nl_seq = (uint32_t)time(NULL);
+    }
     memset(&b, 0, sizeof b);
-    b.seq = (uint32_t)time(NULL);
+    b.seq = nl_seq;
     uint32_t first = b.seq;
     begin(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
     for (size_t i = 0; i < n; i++)
         put_elem(&b, family, table, add, &e[i]);
     begin(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-    int rc = b.overflow ? wr_error_set(err, E2BIG, "nftables: batch too large")
-                        : exchange(fd, &b, first, n, err);
-    close(fd);
+    nl_seq = b.seq;
+    if (b.overflow)
+        return wr_error_set(err, E2BIG, "nftables: batch too large");
+    int rc = exchange(nl_fd, &b, first, n, err);
+    if (rc < 0 &&
+        (err->errnum == EAGAIN || err->errnum == ENOBUFS || strncmp(err->msg, "nftables", 8) != 0))
+        drop_socket(); /* the socket's own failure, not the kernel's answer */
     return rc;
 }
 
