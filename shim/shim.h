@@ -110,6 +110,16 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
 /* `warmrun-shim --compile-seccomp PROFILE OUT`: the daemon's one compile
  * of a pool's seccomp filter. Returns the exit status. */
 int shim_compile_seccomp(int argc, char **argv);
+
+/* A shim's whole life (shim_main.c): what main runs for an exec'd shim,
+ * and what a child of the shim server runs once it is reset to look like
+ * one (shim_server.c). Returns the exit status. */
+int shim_main(int argc, char **argv);
+
+/* `warmrun-shim --server --state-dir DIR --parent PID PAD`: the daemon's
+ * long-lived shim server (shim_server.c, lib/shim_fork.h). Returns the exit
+ * status. */
+int shim_server_main(int argc, char **argv);
 /* The container's filter: loaded (a pool's precompiled one, or a cached
  * default) or compiled here. */
 int shim_seccomp_prepare(struct shim *sh, wr_error *err);

@@ -39,7 +39,7 @@ static void discard_child(struct shim *sh)
         ;
 }
 
-int main(int argc, char **argv)
+int shim_main(int argc, char **argv)
 {
     struct shim sh = {.ctl = SHIM_CTL_FD,
                       .init = -1,
@@ -52,10 +52,9 @@ int main(int argc, char **argv)
                       .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
-    /* Executed as /proc/self/fd/N (shim_exe.h), its name would be "N". */
+    /* Executed as /proc/self/fd/N (shim_exe.h), its name would be "N";
+     * forked by the shim server, it would be the server's. */
     prctl(PR_SET_NAME, "warmrun-shim");
-    if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)
-        return shim_compile_seccomp(argc, argv);
     if (fcntl(SHIM_CTL_FD, F_GETFD) < 0 || fcntl(SHIM_ACT_FD, F_GETFD) < 0) {
         fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
         return 2;
@@ -94,4 +93,14 @@ int main(int argc, char **argv)
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    prctl(PR_SET_NAME, "warmrun-shim");
+    if (argc >= 2 && strcmp(argv[1], "--compile-seccomp") == 0)
+        return shim_compile_seccomp(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "--server") == 0)
+        return shim_server_main(argc, argv);
+    return shim_main(argc, argv);
 }

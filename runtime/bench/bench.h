@@ -106,6 +106,9 @@ void bench_last_line(int fd, char *buf, size_t size);
 /* --- bench_proc.c --- */
 /* utime+stime (self) and cutime+cstime (reaped children) of pid, seconds. */
 int bench_proc_cpu(pid_t pid, double *self_s, double *children_s);
+/* The daemon's shim server (its child named warmrun-shimsrv), whose forks
+ * are the shims' start; 0 when it has none. One pass over /proc. */
+pid_t bench_shim_server_pid(pid_t daemon_pid);
 /* Pss of pid in kB from /proc/PID/smaps_rollup; -1 if gone. */
 long bench_proc_pss_kb(pid_t pid);
 /* MemAvailable in kB. */

@@ -90,7 +90,8 @@ static enum fill_kind classify(pid_t pid, pid_t ppid, const char *comm, pid_t da
         return FILL_DAEMON;
     if (pid == getpid())
         return FILL_BENCH;
-    if (strcmp(comm, "warmrun-shim") == 0)
+    /* The shim server's forks are the shims' start: its time is theirs. */
+    if (strcmp(comm, "warmrun-shim") == 0 || strcmp(comm, "warmrun-shimsrv") == 0)
         return FILL_SHIMS;
     if (strcmp(comm, "warmrun-init") == 0)
         return FILL_CONTAINERS;

@@ -3,8 +3,10 @@
 
 #include "lib/cleanup.h"
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +36,33 @@ int bench_proc_cpu(pid_t pid, double *self_s, double *children_s)
     *self_s = (double)(ut + st) / hz;
     *children_s = (double)(cut + cst) / hz;
     return 0;
+}
+
+pid_t bench_shim_server_pid(pid_t daemon_pid)
+{
+    DIR *dir = opendir("/proc");
+    if (!dir)
+        return 0;
+    pid_t found = 0;
+    struct dirent *de;
+    while (!found && (de = readdir(dir))) {
+        char path[300], buf[256];
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+        FILE *f = fopen(path, "re");
+        if (!f)
+            continue;
+        bool got = fgets(buf, sizeof buf, f) != NULL;
+        fclose(f);
+        const char *p = got ? strrchr(buf, ')') : NULL;
+        int ppid;
+        if (p && strstr(buf, "(warmrun-shimsrv)") && sscanf(p + 2, "%*c %d", &ppid) == 1 &&
+            ppid == daemon_pid)
+            found = (pid_t)atoi(de->d_name);
+    }
+    closedir(dir);
+    return found;
 }
 
 static long meminfo_field(const char *path, const char *key)

@@ -97,6 +97,19 @@ struct daemon {
      * test of the pool (tests/unit/test_daemon_pool.c) puts a fake here,
      * so that the state machine runs without real containers. */
     int (*spawn)(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err);
+    /* The shim server that forks the fills' shims (daemon_shim_server.c):
+     * its pid (0: none; a killed one keeps it, with fd -1, until it is
+     * reaped) and socket, when it was last started, a restart due, and
+     * whether $WARMRUN_SHIM_SERVER turned it off. */
+    struct {
+        pid_t pid;
+        int fd;
+        int64_t started_ns;
+        bool restart; /* one died: start the next when due */
+        bool off;
+        unsigned forks; /* requests sent to this one */
+        bool retiring;  /* let go after WR_SHIM_SERVER_FORKS_MAX: quiet */
+    } shim_server;
     /* --pin-cpu: the daemon runs, and its containers are filled and wait
      * warm, on this CPU, so that an activation's wake-up needs no other
      * (possibly idle, possibly virtual) CPU. Shims return to workload_cpus

@@ -18,6 +18,7 @@
 #include "daemon_security.h"
 #include "daemon_shim.h"
 #include "daemon_shim_exe.h"
+#include "daemon_shim_server.h"
 #include "daemon_start.h"
 #include "lib/api_client.h"
 #include "lib/cgroup.h"
@@ -201,6 +202,9 @@ static int setup(struct daemon *d, wr_error *err)
                                           .userns_size = d->userns_size};
     if (wr_defaults_publish(d->g->state_dir, &defaults, err) < 0)
         return -1;
+    /* Last: it inherits what the daemon set up for its shims (OOM score,
+     * descriptor limit, CPU). */
+    daemon_shim_server_fd(d);
     return 0;
 }
 
@@ -318,6 +322,9 @@ static int loop_timeout_ms(const struct daemon *d, int64_t now)
     int http = daemon_http_timeout_ms(d);
     if (http >= 0 && (timeout < 0 || timeout > http))
         timeout = http;
+    int server = daemon_shim_server_timeout_ms(d);
+    if (server >= 0 && (timeout < 0 || timeout > server))
+        timeout = server;
     return timeout;
 }
 
@@ -325,6 +332,7 @@ static void run_loop(struct daemon *d)
 {
     struct epoll_event events[64];
     while (!d->stopping) {
+        daemon_shim_server_tick(d);
         daemon_fill_pools(d);
         daemon_functions_tick(d);
         int n = epoll_wait(d->epfd, events, 64, loop_timeout_ms(d, wr_monotonic_ns()));
@@ -427,6 +435,7 @@ static void shutdown_daemon(struct daemon *d)
     daemon_metrics_free(d);
     close(d->epfd);
     close(d->sigfd);
+    daemon_shim_server_stop(d);
     wr_shim_exe_close(&d->shim_exe);
     daemon_log("stopped");
 }
@@ -542,6 +551,7 @@ int main(int argc, char **argv)
     const struct wr_paths *g = d.g;
     d.listen_fd = d.epfd = d.sigfd = d.state_lock_fd = -1;
     d.spawn = wr_shim_spawn;
+    d.shim_server.fd = -1;
     wr_shim_exe_init(&d.shim_exe);
     if (setup(&d, &err) < 0) {
         if (d.listen_fd >= 0) /* the socket is ours: no daemon serves it */

@@ -8,6 +8,7 @@
 #include "daemon_resources.h"
 #include "daemon_security.h"
 #include "daemon_shim_exe.h"
+#include "daemon_shim_server.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
 
@@ -511,7 +512,10 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
     };
     spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
     spec.has_netns = spec.netns_fd >= 0;
+    spec.fork_server_fd = daemon_shim_server_fd(d);
     int spawned = d->spawn(&spec, &e->shim, err);
+    if (e->shim.fork_server_lost)
+        daemon_shim_server_lost(d, err->msg);
     if (spec.has_netns)
         close(spec.netns_fd); /* the shim has its own now */
     if (spawned < 0) {

@@ -6,6 +6,7 @@
 #include "daemon_metrics.h"
 #include "daemon_pool.h"
 #include "daemon_resources.h"
+#include "daemon_shim_server.h"
 #include "daemon_start.h"
 #include "lib/state_file.h"
 #include "lib/clock.h"
@@ -100,6 +101,8 @@ void daemon_reap(struct daemon *d)
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (daemon_shim_server_reaped(d, pid, status))
+            continue;
         struct entry *e = d->entries;
         while (e && e->shim.shim_pid != pid)
             e = e->next;

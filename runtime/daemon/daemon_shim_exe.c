@@ -2,6 +2,7 @@
 #include "daemon_shim_exe.h"
 
 #include "daemon_log.h"
+#include "daemon_shim_server.h"
 #include "lib/clock.h"
 
 int daemon_shim_exe_open(struct daemon *d, const char *shim_path, wr_error *err)
@@ -26,7 +27,10 @@ const char *daemon_shim_exec_path(struct daemon *d, wr_error *err)
     int rc = wr_shim_exe_check(&d->shim_exe, what, sizeof what, err);
     if (rc < 0)
         return NULL;
-    if (rc > 0)
+    if (rc > 0) {
         daemon_log("shim memfd changed by a container (%s): replaced by a fresh sealed copy", what);
+        /* The server runs the changed copy: its shims would too. */
+        daemon_shim_server_stop(d);
+    }
     return d->shim_exe.exec_path;
 }

@@ -6,6 +6,7 @@
 #include "container_id.h"
 #include "activation.h"
 #include "sealed_fd.h"
+#include "shim_fork.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,8 +97,30 @@ static int add_resource_arg(const char *key, const char *value, void *ctx)
     return add_arg_pair(ctx, "--resource", pair);
 }
 
+/* The same shim, forked by the shim server: the descriptors a spawn would
+ * dup2 (stderr, ctl, act[, netns]) travel with the request. */
+static int fork_process(const struct wr_shim_spec *spec, char *const argv[], int ctl, int act,
+                        int netns, pid_t *pid, bool *server_lost, wr_error *err)
+{
+    cleanup_close int devnull = -1;
+    int stderr_fd = STDERR_FILENO;
+    if (spec->quiet) {
+        devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (devnull < 0)
+            return wr_error_set(err, errno, "open /dev/null");
+        stderr_fd = devnull;
+    }
+    int fds[4] = {stderr_fd, ctl, act, netns};
+    uint32_t flags =
+        (spec->fill_idle ? WR_SHIM_FORK_IDLE : 0) | (spec->has_netns ? WR_SHIM_FORK_NETNS : 0);
+    return wr_shim_fork_request(spec->fork_server_fd, argv, fds, spec->has_netns ? 4 : 3, flags,
+                                pid, server_lost, err);
+}
+
+/* Starts the shim: forked by the server when server is set, else spawned.
+ * *server_lost: see wr_shim_fork_request. */
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
-                         int netns, pid_t *pid, wr_error *err)
+                         int netns, bool server, pid_t *pid, bool *server_lost, wr_error *err)
 {
     char tmpfs[32];
     static struct resource_args ra;
@@ -163,6 +186,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         if (netns_args[i])
             argv[n_base++] = netns_args[i];
     memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
+    if (server)
+        return fork_process(spec, argv, ctl, act, netns, pid, server_lost, err);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     sigset_t none, all;
@@ -202,10 +227,11 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     return 0;
 }
 
-int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err)
+/* One try: a new id, new sockets, a new shim (forked when server). */
+static int spawn_once(const struct wr_shim_spec *spec, struct wr_shim *s, bool server,
+                      bool *server_lost, wr_error *err)
 {
     int ctl[2], act[2];
-    wr_shim_init(s);
     if (wr_container_id_new(s->id, err) < 0)
         return -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
@@ -226,11 +252,33 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
         if (netns < 0)
             return wr_error_set(err, errno, "fcntl F_DUPFD");
     }
-    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, &s->shim_pid, err) < 0)
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, server, &s->shim_pid, server_lost,
+                      err) < 0)
         return -1;
     s->ctl_fd = steal_fd(&ctl_ours);
     s->act_fd = steal_fd(&act_ours);
     return 0;
+}
+
+int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err)
+{
+    bool lost = false;
+    wr_shim_init(s);
+    if (spec->fork_server_fd > 0) {
+        wr_error ferr = {0};
+        if (spawn_once(spec, s, true, &lost, &ferr) == 0)
+            return 0;
+        /* The server failed (or the argv did not fit its area): this shim
+         * is spawned, with a new id and new sockets, so that a shim the
+         * server may have forked after all can never share them. */
+        wr_shim_init(s);
+        s->fork_server_lost = lost;
+        if (spawn_once(spec, s, false, &lost, err) < 0)
+            return -1;
+        *err = ferr; /* what the server did: for the caller's log */
+        return 0;
+    }
+    return spawn_once(spec, s, false, &lost, err);
 }
 
 int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)

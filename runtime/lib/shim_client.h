@@ -49,6 +49,9 @@ struct wr_shim_spec {
     bool has_netns;
     int netns_fd;
     long netns_sockets; /* its pristine socket count, as its NETNS message said */
+    /* > 0: the socket of a shim server (shim_fork.h) that forks the shim
+     * instead of a posix_spawn; 0 (unset): posix_spawn. */
+    int fork_server_fd;
 };
 
 struct wr_shim {
@@ -61,13 +64,19 @@ struct wr_shim {
     /* Host ids the stdio is handed to at activation (a non-root workload in
      * a user namespace: WR_MSG_WARM); -1: none. */
     int64_t stdio_uid, stdio_gid;
+    /* The shim server failed on the way (it is to be replaced; this shim
+     * was spawned instead). */
+    bool fork_server_lost;
 };
 
 void wr_shim_init(struct wr_shim *s);
 
-/* Generates a container id and starts a shim for it (posix_spawn: cheap
- * even from a daemon with a large heap). Returns before the container is
- * ready; its WARM or FAILED message arrives on ctl_fd. */
+/* Generates a container id and starts a shim for it: forked by the shim
+ * server when spec->fork_server_fd says so, else posix_spawn (cheap even
+ * from a daemon with a large heap). When the server fails, the shim is
+ * spawned, s->fork_server_lost is set and err says what the server did,
+ * even on success. Returns before the container is ready; its WARM or
+ * FAILED message arrives on ctl_fd. */
 int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *err);
 
 /* Reads one message from the shim's control socket. Returns 1 with *m set,

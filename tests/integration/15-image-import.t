@@ -245,6 +245,9 @@ if start_daemon; then
     wr activate --no-cold --entrypoint /bin/cat wrfix:1 -- /etc/motd >"$out" 2>"$err"
     is "$(cat "$out")" "replaced" "  and the pool still serves the image it was made of"
     wr pool rm wrfix:1 >/dev/null 2>&1
+    # pool rm lets its shims go by closing their sockets: one still filling
+    # can mount its root after a first look, so wait for the shims to go.
+    poll_until 20 no_container_pids
     poll_until 10 eval '! grep -qs "$STORE/layers" /proc/[0-9]*/mountinfo'
     ok $? "  no container mounts the store's layers once the pool is gone"
     wr image rm wrfix:1 >"$out" 2>"$err"

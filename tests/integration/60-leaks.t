@@ -64,7 +64,7 @@ fds0=$(daemon_fds)
 rss0=$(daemon_rss_kb)
 diag "baseline: $procs0 processes of this test, $host_procs0 on the host, $mounts0 mounts," \
     "daemon: $fds0 fds, $rss0 kB RSS"
-is "$procs0" $((1 + 2 * POOL)) "baseline: the daemon, $POOL shims and $POOL containers"
+is "$procs0" $((2 + 2 * POOL)) "baseline: the daemon, its shim server, $POOL shims and $POOL containers"
 
 # --- the run ------------------------------------------------------------------------
 misses=0

@@ -234,7 +234,9 @@ start_slow() {
     ok $? "  ps shows the container being started for it as 'starting'"
     rm -f "$T/slow"
 }
-WARMRUN_SHIM=$T/slowshim start_daemon || bail_out "the daemon did not start"
+# The wrapper delays an exec'd shim: the daemon must spawn every one, not
+# have its shim server fork them (the server would be the one delayed).
+WARMRUN_SHIM_SERVER=off WARMRUN_SHIM=$T/slowshim start_daemon || bail_out "the daemon did not start"
 wr pool create busybox --size 0 "${POOL_OPTS[@]}" >"$out" 2>"$err"
 ok $? "pool create --size 0 (a daemon whose shim can be slow)" || show_err
 

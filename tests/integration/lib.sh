@@ -349,7 +349,7 @@ no_container_pids() {
     local p
     for p in $(our_pids_except_daemon); do
         case $(cat "/proc/$p/comm" 2>/dev/null) in
-        warmrun | warmrun-daemon | timeout | "") ;;
+        warmrun | warmrun-daemon | warmrun-shimsrv | timeout | "") ;;
         *) return 1 ;;
         esac
     done
@@ -408,10 +408,14 @@ cleanup() {
     # every hierarchy: a daemon killed on purpose cannot remove them, and
     # no later daemon will serve this state directory. rmdir removes only
     # empty cgroups (depth first).
-    local scope d
-    scope=$(scope_of "$STATE")
-    for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope"; do
-        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    # Some tests run a second daemon on another state directory of theirs,
+    # under $T: their scopes go the same way.
+    local scope d sd
+    for sd in "$STATE" $(find "$T" -mindepth 1 -maxdepth 2 -type d 2>/dev/null); do
+        scope=$(scope_of "$sd")
+        for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope"; do
+            [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
     done
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "# kept $T" >&2

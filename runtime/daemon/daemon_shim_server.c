@@ -1,0 +1,201 @@
+/* See daemon_shim_server.h. */
+#include "daemon_shim_server.h"
+
+#include "daemon_log.h"
+#include "daemon_shim_exe.h"
+#include "lib/cleanup.h"
+#include "lib/clock.h"
+#include "lib/shim_fork.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define RESTART_AFTER_NS 1000000000LL
+
+/* Forked shims share their server's address layout (docs/security.md): a
+ * server serves this many fills, then is let go and a new one, with a
+ * layout of its own, takes over. One exec per this many fills costs a
+ * fill ~15 us; a layout learnt from one container (say, through a ptrace
+ * of its pid 1 with --cap-add SYS_PTRACE) then tells nothing about the
+ * shims of more than this many others. */
+#define WR_SHIM_SERVER_FORKS_MAX 32u
+
+static bool server_off(void)
+{
+    const char *v = getenv("WARMRUN_SHIM_SERVER");
+    return v && strcmp(v, "off") == 0;
+}
+
+/* Its socket closed: no request goes to it any more. */
+static void disconnect(struct daemon *d)
+{
+    if (d->shim_server.fd >= 0)
+        close(d->shim_server.fd);
+    d->shim_server.fd = -1;
+}
+
+static int start(struct daemon *d, wr_error *err)
+{
+    const char *exe = daemon_shim_exec_path(d, err);
+    if (!exe)
+        return -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return wr_error_set(err, errno, "socketpair");
+    cleanup_close int ours = sv[0], theirs = sv[1];
+    /* Above the server's fixed number, so that the dup2 clears its
+     * close-on-exec. */
+    int lifted = fcntl(theirs, F_DUPFD_CLOEXEC, 10);
+    if (lifted < 0)
+        return wr_error_set(err, errno, "fcntl F_DUPFD");
+    close(theirs);
+    theirs = lifted;
+    /* The padding is the argument area forked shims copy their argv into
+     * (shim_fork.h): empty strings, all NUL, so that a shim writes only
+     * the bytes it needs (shim_server.c). */
+    char parent[24];
+    snprintf(parent, sizeof parent, "%ld", (long)getpid());
+    const char *const head[] = {"warmrun-shim",  "--server", "--state-dir",
+                                d->g->state_dir, "--parent", parent};
+    size_t n_head = sizeof head / sizeof *head;
+    cleanup_free char **argv = calloc(n_head + WR_SHIM_FORK_ARGS_MAX + 1, sizeof *argv);
+    if (!argv)
+        return wr_error_set(err, ENOMEM, "shim server arguments");
+    for (size_t i = 0; i < n_head + WR_SHIM_FORK_ARGS_MAX; i++)
+        argv[i] = (char *)(i < n_head ? head[i] : "");
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, theirs, WR_SHIM_SERVER_FD);
+    /* What a spawned shim gets (shim_client.c): its own session, default
+     * signals; the forked shims are reset to the same. */
+    posix_spawnattr_setflags(&attr,
+                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    pid_t pid;
+    int rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0)
+        return wr_error_set(err, rc, "spawn the shim server (%s)", exe);
+    d->shim_server.pid = pid;
+    d->shim_server.fd = steal_fd(&ours);
+    d->shim_server.forks = 0;
+    if (!d->shim_server.retiring)
+        daemon_log("shim server: pid %ld forks the fills' shims", (long)pid);
+    d->shim_server.retiring = false;
+    return 0;
+}
+
+int daemon_shim_server_fd(struct daemon *d)
+{
+    /* Only the real spawner asks the server (the pool's unit test has a
+     * fake one and no shim binary). */
+    if (d->spawn != wr_shim_spawn || d->shim_server.off || d->stopping)
+        return 0;
+    if (d->shim_server.pid > 0 && d->shim_server.fd >= 0 &&
+        d->shim_server.forks >= WR_SHIM_SERVER_FORKS_MAX) {
+        /* Its end of file: it exits, and once reaped the next one starts
+         * at once (daemon_shim_server_reaped). This fill is spawned. */
+        disconnect(d);
+        d->shim_server.retiring = true;
+        d->shim_server.started_ns = 0;
+    }
+    if (d->shim_server.pid > 0) { /* running, or let go and not yet reaped (fd -1) */
+        if (d->shim_server.fd < 0)
+            return 0;
+        d->shim_server.forks++;
+        return d->shim_server.fd;
+    }
+    if (server_off()) {
+        d->shim_server.off = true;
+        daemon_log("shim server: off ($WARMRUN_SHIM_SERVER): every shim is spawned");
+        return 0;
+    }
+    int64_t now = wr_monotonic_ns();
+    if (d->shim_server.started_ns && now - d->shim_server.started_ns < RESTART_AFTER_NS)
+        return 0;
+    d->shim_server.started_ns = now;
+    d->shim_server.restart = false;
+    wr_error err = {0};
+    if (start(d, &err) < 0) {
+        daemon_log("shim server: %s; shims are spawned", err.msg);
+        return 0;
+    }
+    return d->shim_server.fd;
+}
+
+void daemon_shim_server_lost(struct daemon *d, const char *why)
+{
+    if (d->shim_server.pid <= 0 || d->shim_server.fd < 0)
+        return;
+    /* why says "shim server: ..." (wr_shim_fork_request) */
+    daemon_log("%s (pid %ld): killed, to be replaced; this fill's shim spawned", why,
+               (long)d->shim_server.pid);
+    /* Our child until reaped: the pid cannot be someone else's. The reaper
+     * then starts the next one. */
+    kill(d->shim_server.pid, SIGKILL);
+    disconnect(d);
+}
+
+bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
+{
+    if (d->shim_server.pid <= 0 || pid != d->shim_server.pid)
+        return false;
+    if (WIFSIGNALED(status))
+        daemon_log("shim server %ld killed by signal %d", (long)pid, WTERMSIG(status));
+    else if (!d->shim_server.retiring || WEXITSTATUS(status) != 0)
+        daemon_log("shim server %ld exited with status %d", (long)pid, WEXITSTATUS(status));
+    disconnect(d);
+    d->shim_server.pid = 0;
+    /* Its replacement at once, unless the last one started less than a
+     * second ago (then from the loop: daemon_shim_server_tick). */
+    d->shim_server.restart = true;
+    daemon_shim_server_fd(d);
+    return true;
+}
+
+int daemon_shim_server_timeout_ms(const struct daemon *d)
+{
+    if (!d->shim_server.restart || d->shim_server.pid > 0)
+        return -1;
+    int64_t left = d->shim_server.started_ns + RESTART_AFTER_NS - wr_monotonic_ns();
+    return left <= 0 ? 0 : (int)(left / 1000000) + 1;
+}
+
+void daemon_shim_server_tick(struct daemon *d)
+{
+    if (d->shim_server.restart && d->shim_server.pid <= 0)
+        daemon_shim_server_fd(d);
+}
+
+void daemon_shim_server_stop(struct daemon *d)
+{
+    pid_t pid = d->shim_server.pid;
+    if (pid <= 0)
+        return;
+    disconnect(d); /* its end of file: it exits */
+    d->shim_server.pid = 0;
+    d->shim_server.started_ns = 0;
+    int status;
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+}

@@ -1,0 +1,239 @@
+/* The shim server (`warmrun-shim --server`): a daemon's long-lived process
+ * that forks shims on request (lib/shim_fork.h), so that a pool's fill
+ * costs a fork of a small process instead of a posix_spawn, an execve, and
+ * a static binary's start-up (whose cpuid probing of the caches alone is a
+ * VM exit per instruction on a virtual machine).
+ *
+ * The server runs no container code, enters no namespace and keeps nothing
+ * of a request once it has forked: a child starts from the server's pristine
+ * state, is reset to what a posix_spawn'd shim starts with (the list and
+ * why: docs/security.md, "The shim server"), and runs shim_main() as an
+ * exec'd shim would. The daemon is the parent of every shim it forks
+ * (CLONE_PARENT), so reaping and exit reports are a spawned shim's. */
+#include "shim.h"
+
+#include "lib/fdpass.h"
+#include "lib/shim_fork.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The server's argument area (argv[0] to the end of its padding: empty
+ * strings, so all NUL): what /proc/PID/cmdline shows, and the only memory
+ * a forked shim can make show its own argv in. Only its first area_used
+ * bytes (the server's own arguments) are not NUL: a child clears those and
+ * writes its argv, touching a page or two, not the whole area. */
+static char *area;
+static size_t area_len, area_used;
+
+static _Noreturn void child_fail(const char *what)
+{
+    char line[160];
+    int n = snprintf(line, sizeof line, "warmrun-shim: forked by the shim server: %s: %s\n", what,
+                     strerror(errno));
+    if (n > 0)
+        (void)write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    _exit(127);
+}
+
+/* The kernel's struct sigaction (rt_sigaction), not glibc's: the raw
+ * system call saves and restores handler, flags, restorer and mask as
+ * they are. */
+struct kernel_sigaction {
+    void *handler;
+    unsigned long flags;
+    void *restorer;
+    uint64_t mask;
+};
+
+/* Every disposition as it was when the server's main() began: what the
+ * spawn gave it (POSIX_SPAWN_SETSIGDEF: all default, glibc's two internal
+ * signals ignored) and what ran before main (a sanitizer's handlers) -- so
+ * exactly what an exec'd shim has at its main(). Taken before the server
+ * changes any. */
+static struct kernel_sigaction start_actions[NSIG];
+
+static void save_start_signals(void)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, NULL, &start_actions[sig], sizeof(uint64_t));
+}
+
+/* The server's own ignored signals and mask must not reach the shim, nor
+ * through it the container: back to the dispositions at main() and an
+ * empty mask (POSIX_SPAWN_SETSIGMASK). Raw system calls: glibc's sigaction
+ * refuses its internal signals. */
+static void reset_signals(void)
+{
+    uint64_t none = 0;
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &start_actions[sig], NULL, sizeof(uint64_t));
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+}
+
+/* The shim's descriptors exactly as a spawn leaves them: 0 and 1 on
+ * /dev/null, 2 the requester's stderr, then ctl, act and the namespace at
+ * their fixed numbers (shim_msg.h); nothing else, the server's socket
+ * least of all. The received ones are first moved above every fixed number,
+ * so that no dup2 replaces another. */
+static void place_fds(const int *fds, size_t nfds)
+{
+    static const int target[] = {STDERR_FILENO, SHIM_CTL_FD, SHIM_ACT_FD, SHIM_NETNS_FD};
+    int lifted[4];
+    for (size_t i = 0; i < nfds; i++)
+        if ((lifted[i] = fcntl(fds[i], F_DUPFD, 64)) < 0)
+            child_fail("fcntl F_DUPFD");
+    int null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int null_out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null_in < 0 || null_out < 0 || dup2(null_in, STDIN_FILENO) < 0 ||
+        dup2(null_out, STDOUT_FILENO) < 0)
+        child_fail("/dev/null");
+    for (size_t i = 0; i < nfds; i++)
+        if (dup2(lifted[i], target[i]) < 0)
+            child_fail("dup2");
+    close_range((unsigned)target[nfds - 1] + 1, ~0U, 0);
+}
+
+/* A fork shares its parent's stack protector canary, which an execve
+ * would draw afresh: a shim (or a container's pid 1, its clone until the
+ * workload's execve, or for life under --init) that leaks its canary must
+ * not give away every other shim's. A new one from getrandom, its low byte
+ * zero as glibc makes it; safe here because no frame that checked the old
+ * one returns: this child ends in exit(). (x86-64, where glibc keeps it at
+ * %fs:0x28; the address layout stays the server's: docs/security.md.) */
+static void new_canary(void)
+{
+#if defined(__x86_64__)
+    uintptr_t canary;
+    if (getrandom(&canary, sizeof canary, 0) != (ssize_t)sizeof canary)
+        child_fail("getrandom");
+    canary &= ~(uintptr_t)0xff;
+    __asm__ volatile("movq %0, %%fs:0x28" : : "r"(canary) : "memory");
+#endif
+}
+
+/* The forked child: reset, then the shim's life. Never returns. */
+static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, size_t nfds)
+{
+    new_canary();
+    reset_signals();
+    /* POSIX_SPAWN_SETSID: a terminal's ^C must not reach the shim. */
+    if (setsid() < 0)
+        child_fail("setsid");
+    /* The server runs under SCHED_OTHER; a pool's fill under SCHED_IDLE from
+     * the start, as a spawned one (shim_client.c says why). */
+    struct sched_param idle = {.sched_priority = 0};
+    if ((r->h.flags & WR_SHIM_FORK_IDLE) && sched_setscheduler(0, SCHED_IDLE, &idle) < 0)
+        child_fail("SCHED_IDLE");
+    place_fds(fds, nfds);
+    /* argv into the argument area, where the kernel (and the container, to
+     * hide it: container_main.c) finds it. */
+    static char *argv[WR_SHIM_FORK_ARGC_MAX + 1];
+    memset(area, 0, area_used);
+    memcpy(area, r->args, r->h.len);
+    char *p = area;
+    for (uint32_t i = 0; i < r->h.argc; i++) {
+        argv[i] = p;
+        p += strlen(p) + 1;
+    }
+    int argc = (int)r->h.argc;
+    argv[argc] = NULL;
+    explicit_bzero(r, sizeof r->h + r->h.len);
+    exit(shim_main(argc, argv));
+}
+
+static void reply(int sock, int32_t errnum, pid_t pid)
+{
+    struct wr_shim_fork_reply rep = {.err = errnum, .pid = pid};
+    (void)send(sock, &rep, sizeof rep, MSG_NOSIGNAL);
+}
+
+/* One request: checked, forked, answered, forgotten. Returns -1 when the
+ * daemon has gone (or the socket failed): the server then exits. */
+static int serve_one(int sock, pid_t parent)
+{
+    static struct wr_shim_fork_request r;
+    int fds[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1};
+    size_t nfds = WR_MAX_PASSED_FDS;
+    wr_error err = {0};
+    ssize_t n = wr_recv_fds(sock, &r, sizeof r, fds, &nfds, &err);
+    if (n == 0 || (n < 0 && err.errnum != EMSGSIZE))
+        return -1;
+    if (getppid() != parent) /* the daemon died: PR_SET_PDEATHSIG's race */
+        return -1;
+    if (n < 0 || wr_shim_fork_check(&r, (size_t)n, nfds, &err) < 0 || r.h.len > area_len) {
+        wr_close_fds(fds, nfds);
+        explicit_bzero(&r, n > 0 ? (size_t)n : sizeof r.h);
+        reply(sock, EPROTO, 0);
+        return 0;
+    }
+    /* exit_signal stays 0: with CLONE_PARENT the kernel gives the child the
+     * server's own (SIGCHLD, to the daemon). */
+    struct clone_args args = {.flags = CLONE_PARENT};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    if (pid == 0)
+        run_shim(&r, fds, nfds);
+    int saved = errno;
+    wr_close_fds(fds, nfds);
+    explicit_bzero(&r, (size_t)n); /* what the request wrote, no more: pages stay shared */
+    reply(sock, pid < 0 ? saved : 0, pid < 0 ? 0 : pid);
+    return 0;
+}
+
+int shim_server_main(int argc, char **argv)
+{
+    save_start_signals();
+    prctl(PR_SET_NAME, "warmrun-shimsrv");
+    char *end;
+    /* Then the padding: WR_SHIM_FORK_ARGS_MAX empty strings. */
+    long parent =
+        argc >= 6 && strcmp(argv[2], "--state-dir") == 0 && strcmp(argv[4], "--parent") == 0
+            ? strtol(argv[5], &end, 10)
+            : 0;
+    if (parent <= 1 || *end || fcntl(WR_SHIM_SERVER_FD, F_GETFD) < 0) {
+        fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
+        return 2;
+    }
+    /* The daemon's going ends the server: its death signal, then the
+     * parent check (it may have died before the prctl), and the socket's
+     * end of file. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != (pid_t)parent)
+        return 1;
+    close_range(WR_SHIM_SERVER_FD + 1, ~0U, 0);
+    fcntl(WR_SHIM_SERVER_FD, F_SETFD, FD_CLOEXEC);
+    area = argv[0];
+    area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+    area_used = (size_t)(argv[5] + strlen(argv[5]) + 1 - argv[0]);
+    for (int i = 6; i < argc; i++)
+        if (argv[i][0])
+            area_used = area_len; /* not the daemon's padding: clear it all */
+    if (area_len < WR_SHIM_FORK_ARGS_MAX) {
+        fprintf(stderr, "warmrun-shim: --server: argument area of %zu bytes, under %d\n", area_len,
+                WR_SHIM_FORK_ARGS_MAX);
+        return 2;
+    }
+    /* Only the daemon (socket, death) or SIGKILL/SIGTERM end the server: not
+     * a stray hang-up or interrupt, nor a write to a closed socket. Its
+     * children get every disposition back to the default (run_shim). */
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGINT, SIG_IGN);
+    while (serve_one(WR_SHIM_SERVER_FD, (pid_t)parent) == 0)
+        ;
+    return 0;
+}
