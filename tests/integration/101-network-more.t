@@ -13,7 +13,10 @@
 #    namespace the test made on the bridge: its own address and MAC pass,
 #    a forged IPv4 source, a forged source MAC and an ARP reply claiming
 #    the gateway's address do not; the set's elements come and go with
-#    the container, and a SIGKILLed shim's go at reconciliation.
+#    the container, and a SIGKILLed shim's go at reconciliation;
+#  - daemon --cni-conf-dir/--cni-path: a pool's CNI settings are the
+#    daemon's options (the pool's fill looks in that directory); a
+#    relative path is a usage error.
 # Every global name (network, bridge, nft table, host ports, subnet) is
 # derived from $$; traffic goes only to addresses of interfaces this test
 # made (the bridge's, 127.0.0.1 DNATed to its containers).
@@ -203,5 +206,19 @@ poll_until 5 sh -c "! pgrep -f 'warmrun-shim .*--state-dir $STATE ' >/dev/null"
 wr network ls >/dev/null 2>&1
 poll_until 5 sh -c "[ \$(nft list set bridge warmrun_$NET allowed | grep -c '\"wr') -eq 0 ]"
 is "$(guards)" 0 "a SIGKILLed shim's element goes at reconciliation"
+
+# ---- daemon --cni-conf-dir / --cni-path ----------------------------------
+wr daemon --cni-conf-dir relative/dir >"$out" 2>"$err"
+like "$?|$(cat "$err")" "^2\|.*--cni-conf-dir relative/dir: expected absolute paths" \
+    "daemon --cni-conf-dir with a relative path: usage error"
+mkdir -p "$T/cni-conf"
+start_daemon --cni-conf-dir "$T/cni-conf" --cni-path /usr/lib/cni || bail_out "daemon with CNI options"
+wr pool create busybox --size 1 --network "cni:wrmcni$$" >"$out" 2>"$err"
+poll_until 20 sh -c "WR_TIMEOUT=10 '$WARMRUN_BIN_DIR/warmrun' --root '$STORE' --state-dir '$STATE' \
+    --socket '$SOCK' pool ls --json 2>/dev/null | grep -q 'no conflist named wrmcni$$'"
+like "$(wr pool ls --json 2>&1)" "no conflist named wrmcni$$ in $T/cni-conf" \
+    "a pool's fill looks for the conflist in the daemon's --cni-conf-dir"
+wr pool rm busybox >/dev/null 2>&1
+stop_daemon
 
 done_testing
