@@ -162,11 +162,12 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
 {
     bool settings = pool_settings_given(req);
     bool resize = !settings && daemon_find_pool(d, req->image);
-    /* The network first (made where missing: after a reboot, a restored
-     * pool's too): a bad or missing one leaves the pool as it was. */
+    /* The ports and the network first (the network made where missing:
+     * after a reboot, a restored pool's too): a bad one leaves the pool as
+     * it was. */
     struct pool *p = daemon_find_pool(d, req->image);
-    if (settings &&
-        daemon_ports_check(d, p ? p->image : req->image, req->network, &req->publish, err) < 0)
+    if (settings && daemon_ports_check(d, p ? p->image : req->image, req->network, &req->publish,
+                                       store, err) < 0)
         return -1;
     if (daemon_network_ensure(d->g->state_dir, req->network, err) < 0 ||
         daemon_pool_create(d, req->image, req->size, settings,

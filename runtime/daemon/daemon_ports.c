@@ -56,7 +56,7 @@ static int check_tables(struct daemon *d, const char *key, const struct wr_publi
 }
 
 int daemon_ports_check(struct daemon *d, const char *key, const char *network,
-                       const struct wr_publish_set *set, wr_error *err)
+                       const struct wr_publish_set *set, bool tables, wr_error *err)
 {
     struct wr_publish a;
     if (set->n && !bridge_name(network))
@@ -70,7 +70,7 @@ int daemon_ports_check(struct daemon *d, const char *key, const char *network,
                     return wr_error_set(err, EADDRINUSE,
                                         "port is already allocated: -p %s: pool %s publishes %s",
                                         set->text[i], q->image, q->publish.text[j]);
-        if (check_tables(d, key, &a, set->text[i], err) < 0)
+        if (tables && check_tables(d, key, &a, set->text[i], err) < 0)
             return -1;
     }
     return 0;

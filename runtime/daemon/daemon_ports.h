@@ -27,11 +27,13 @@ struct entry_ports {
 
 /* Pool create: whether set (of a pool of image key on network, a
  * canonical --network text) can be taken: only on a bridge network, no
- * host port that another pool publishes or that a container other than
- * the pool's own holds in a network's table now (a cold start's).
+ * host port that another pool publishes or, with tables, that a container
+ * other than the pool's own holds in a network's table now (a cold
+ * start's; not when a stored pool is restored: a container of the pool
+ * that outlived the earlier daemon may hold them).
  * EADDRINUSE names the port and its holder. */
 int daemon_ports_check(struct daemon *d, const char *key, const char *network,
-                       const struct wr_publish_set *set, wr_error *err);
+                       const struct wr_publish_set *set, bool tables, wr_error *err);
 /* Gives pool p the ports of set, and writes the daemon's pools' ports
  * for cold starts (daemon_ports_save); returns whether they changed. */
 bool daemon_ports_pool_set(struct daemon *d, struct pool *p, const struct wr_publish_set *set);
