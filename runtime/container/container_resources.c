@@ -103,8 +103,11 @@ int wr_resources_container_enter(const struct wr_resources *r, const struct wr_c
 /* The container's own cgroups, read-only, as docker shows them: rooted at
  * the container by its cgroup namespace, so its limits are visible inside
  * (and only those hierarchies it was placed in: the others' namespace root
- * is the host's). /sys/fs/cgroup lies in our own sysfs, what is under it
- * in our tmpfs, as is /dev/hugepages: no path of the image's is followed. */
+ * is the host's). /sys/fs/cgroup lies in our own sysfs; on v1, rootfs.c
+ * attached over it a directory of the writable layer's tmpfs (no
+ * superblock of its own, as a tmpfs there was), in which the hierarchies'
+ * directories are made and which is then made read-only; /dev/hugepages
+ * lies in our /dev tmpfs: no path of the image's is followed. */
 static int mount_cgroups(const struct wr_cgroup *cg, wr_error *err)
 {
     const char *base = "/sys/fs/cgroup";
@@ -115,8 +118,6 @@ static int mount_cgroups(const struct wr_cgroup *cg, wr_error *err)
             return wr_error_set(err, errno, "mount cgroup2 on %s", base);
         return 0;
     }
-    if (mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755,size=64k") < 0)
-        return wr_error_set(err, errno, "mount tmpfs on %s", base);
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)))
             continue;
@@ -136,8 +137,8 @@ static int mount_cgroups(const struct wr_cgroup *cg, wr_error *err)
             mount("cgroup2", path, "cgroup2", CGROUP_MOUNT_FLAGS, NULL) < 0)
             return wr_error_set(err, errno, "mount cgroup2 on %s", path);
     }
-    if (mount(NULL, base, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) <
-        0)
+    if (mount(NULL, base, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              NULL) < 0)
         return wr_error_set(err, errno, "remount %s read-only", base);
     return 0;
 }

@@ -31,9 +31,6 @@ static const struct {
     {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},
 };
 
-/* Where the nodes are made, under dev_dir; gone once they are bound. */
-#define NODES_DIR ".nodes"
-
 static int path_in(char *out, const char *dir, const char *name, wr_error *err)
 {
     int n = snprintf(out, PATH_MAX, "%s/%s", dir, name);
@@ -42,52 +39,46 @@ static int path_in(char *out, const char *dir, const char *name, wr_error *err)
     return 0;
 }
 
-/* The container's own node for d, made in nodes (a tmpfs mounted without
- * nodev), bound onto a file of the same name in dev_dir. A bind mount
- * keeps the flags of its source's mount, so the node opens although
- * dev_dir is nodev; and it is a new inode, so chmod, chown or unlink in
- * the container never reach a host inode (a bind of the host's node
- * would: a chmod of /dev/null inside was a chmod of the host's). */
-static int make_device(const char *dev_dir, const char *nodes, const struct device_node *d,
-                       uint32_t root_id, wr_error *err)
+/* The container's own node for d, made in dev_dir (the /dev tmpfs, still
+ * mounted without nodev) and bound onto itself. A bind mount keeps the
+ * flags its source's mount had when it was made, so the node opens once
+ * /dev is nodev; and it is a new inode, so chmod, chown or unlink in the
+ * container never reach a host inode (a bind of the host's node would: a
+ * chmod of /dev/null inside was a chmod of the host's). */
+static int make_device(const char *dev_dir, const struct device_node *d, uint32_t root_id,
+                       wr_error *err)
 {
-    char node[PATH_MAX], path[PATH_MAX];
-    if (path_in(node, nodes, d->name, err) < 0 || path_in(path, dev_dir, d->name, err) < 0)
+    char path[PATH_MAX];
+    if (path_in(path, dev_dir, d->name, err) < 0)
         return -1;
-    if (mknod(node, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
-        return wr_error_set(err, errno, "mknod %s", node);
-    if (root_id && chown(node, root_id, root_id) < 0)
-        return wr_error_set(err, errno, "chown %s", node);
-    if (mknod(path, S_IFREG | 0666, 0) < 0)
-        return wr_error_set(err, errno, "create %s", path);
-    if (mount(node, path, NULL, MS_BIND, NULL) < 0)
-        return wr_error_set(err, errno, "bind %s", node);
+    if (mknod(path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
+        return wr_error_set(err, errno, "mknod %s", path);
+    if (root_id && chown(path, root_id, root_id) < 0)
+        return wr_error_set(err, errno, "chown %s", path);
+    if (mount(path, path, NULL, MS_BIND, NULL) < 0)
+        return wr_error_set(err, errno, "bind %s", path);
     return 0;
 }
 
+/* The six nodes are made on /dev's own tmpfs while it is mounted without
+ * nodev, each bound onto itself, and /dev is remounted nodev at once
+ * (before anything of the image's runs): one tmpfs superblock, two mounts
+ * and six files fewer per container than a private tmpfs for the nodes
+ * bound onto placeholder files (docs/security.md, "CAP_MKNOD without a
+ * device cgroup"). Under the binds lie the same nodes on a nodev mount:
+ * unmounting a bind (CAP_SYS_ADMIN) leaves a node that does not open. */
 static int make_devices(const char *dev_dir, uint32_t root_id, wr_error *err)
 {
-    char nodes[PATH_MAX];
-    if (path_in(nodes, dev_dir, NODES_DIR, err) < 0)
-        return -1;
-    if (mkdir(nodes, 0700) < 0)
-        return wr_error_set(err, errno, "mkdir %s", nodes);
-    /* Without nodev: the only mount of the container whose nodes open.
-     * Room for the six nodes and nothing else (nr_inodes counts the root
-     * directory), and detached below, so that only the six binds reach it. */
-    if (mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4k,nr_inodes=7") < 0)
-        return wr_error_set(err, errno, "mount tmpfs on %s", nodes);
     mode_t mask = umask(0); /* modes 0666, as Docker's */
     int rc = 0;
     for (size_t i = 0; i < N_SAFE_DEVICES && rc == 0; i++)
-        rc = make_device(dev_dir, nodes, &safe_devices[i], root_id, err);
+        rc = make_device(dev_dir, &safe_devices[i], root_id, err);
     umask(mask);
     if (rc < 0)
         return -1;
-    if (umount2(nodes, MNT_DETACH) < 0)
-        return wr_error_set(err, errno, "detach %s", nodes);
-    if (rmdir(nodes) < 0)
-        return wr_error_set(err, errno, "rmdir %s", nodes);
+    /* From here on a node made under /dev does not open. */
+    if (mount(NULL, dev_dir, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
+        return wr_error_set(err, errno, "remount /dev nodev");
     return 0;
 }
 
@@ -140,7 +131,8 @@ int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err)
     char opts[128];
     /* Owned by the container's root (root_id is its host uid and gid). */
     snprintf(opts, sizeof opts, "mode=755,size=65536k,uid=%u,gid=%u", root_id, root_id);
-    if (wr_mount_on_fd("tmpfs", dev_fd, "dev", "tmpfs", MS_NOSUID | MS_NODEV, opts, err) < 0)
+    /* Without nodev until the six nodes are bound (make_devices). */
+    if (wr_mount_on_fd("tmpfs", dev_fd, "dev", "tmpfs", MS_NOSUID, opts, err) < 0)
         return -1;
     /* dev_fd still holds the directory under the new mount: the tmpfs's
      * root is reached by looking "dev" up again (it was checked to be no

@@ -15,7 +15,12 @@
 #include "userns_enter.h"
 #include "volumes_mount.h"
 
+#include "lib/cgroup.h"
+#include "lib/cleanup.h"
+
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <linux/limits.h>
 #include <stdio.h>
@@ -24,6 +29,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+/* On the writable layer's tmpfs, beside upper/, work/ and root/: what the
+ * masked directories of /proc and /sys show (proc_mask.c), and the
+ * directory under /sys/fs/cgroup (wants_cgroup_dir). */
+#define MASK_DIR   "empty"
+#define CGROUP_DIR "cgroup"
 
 static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
                     const char *data, wr_error *err)
@@ -136,6 +147,36 @@ static int enter_root(const char *root, wr_error *err)
     return 0;
 }
 
+/* A detached clone (a mount of its own, flags attr_set) of a directory
+ * made on the writable layer's tmpfs: for what must lie out of the new
+ * root's tree and needs no superblock of its own. */
+static int open_staging_tree(const struct wr_container_config *cfg, const char *name, mode_t mode,
+                             uint64_t attr_set, wr_error *err)
+{
+    char dir[PATH_MAX];
+    if (join(dir, cfg->staging_dir, name, err) < 0 || ensure_dir(dir, mode, err) < 0)
+        return -1;
+    int tree = open_tree(AT_FDCWD, dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return wr_error_set(err, errno, "clone %s", dir);
+    struct mount_attr attr = {.attr_set = attr_set};
+    if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+        int e = errno;
+        close(tree);
+        return wr_error_set(err, e, "set the flags of %s", dir);
+    }
+    return tree;
+}
+
+/* On v1 a container sees its hierarchies under /sys/fs/cgroup, one
+ * directory each, made and mounted on by container_resources.c's
+ * mount_cgroups (which remounts it read-only) in the directory attached
+ * here: the same condition as its call in container_main.c. */
+static bool wants_cgroup_dir(const struct wr_container_config *cfg)
+{
+    return cfg->resources && cfg->cgroup && cfg->cgroup->v1_mask;
+}
+
 int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
 {
     char root[PATH_MAX];
@@ -146,6 +187,17 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
     if (mount_overlay(cfg, root, err) < 0)
         return wr_error_prefix(err, "root filesystem");
     if (mount_api_filesystems(cfg, root, err) < 0)
+        return -1;
+    /* The masks' empty directory lies out of the new root's tree: cloned
+     * now (a detached mount, read-only), attached after pivot_root. */
+    cleanup_close int empty_tree = -1, cgroup_tree = -1;
+    const struct wr_security_profile *sec = cfg->security;
+    const uint64_t safe = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+    if ((!sec || !sec->privileged) &&
+        (empty_tree = open_staging_tree(cfg, MASK_DIR, 0555, safe | MOUNT_ATTR_RDONLY, err)) < 0)
+        return -1;
+    if (wants_cgroup_dir(cfg) &&
+        (cgroup_tree = open_staging_tree(cfg, CGROUP_DIR, 0755, safe, err)) < 0)
         return -1;
     /* Bind sources are the host's: opened while its tree is there. */
     struct wr_volume_trees trees;
@@ -166,11 +218,14 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
     uint32_t uid_base = cfg->userns_fd >= 0 ? cfg->security->userns_base : 0;
     if (wr_volumes_attach(cfg->volumes, &trees, uid_base, err) < 0)
         return wr_error_prefix(err, "volumes");
-    const struct wr_security_profile *sec = cfg->security;
-    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(err) < 0)
+    if ((!sec || !sec->privileged) && wr_mask_kernel_paths(steal_fd(&empty_tree), err) < 0)
         return -1;
     if (sec && sec->read_only &&
         mount_at(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NODEV, NULL, err) < 0)
         return wr_error_prefix(err, "read-only root");
+    /* Last, as the tmpfs it replaces was: over a volume there, if any. */
+    if (cgroup_tree >= 0 &&
+        move_mount(cgroup_tree, "", AT_FDCWD, "/sys/fs/cgroup", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return wr_error_set(err, errno, "attach /sys/fs/cgroup");
     return 0;
 }

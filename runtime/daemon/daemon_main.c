@@ -50,11 +50,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_CLIENTS          1024
-#define CLIENT_IDLE_NS       (30LL * 1000000000) /* a connection that sends nothing is dropped */
-#define SHUTDOWN_REAP_MS     3000
-#define ACCEPT_PAUSE_NS      (100LL * 1000000)
-#define DAEMON_OOM_SCORE_ADJ "-500" /* as dockerd's */
+#define MAX_CLIENTS                  1024
+#define CLIENT_IDLE_NS               (30LL * 1000000000) /* a connection that sends nothing is dropped */
+#define SHUTDOWN_REAP_MS             3000
+#define SHUTDOWN_HANDED_OUT_GRACE_MS 300
+#define ACCEPT_PAUSE_NS              (100LL * 1000000)
+#define DAEMON_OOM_SCORE_ADJ         "-500" /* as dockerd's */
 /* Containers started at once for activations that found no warm one: each
  * costs a fill (~7 ms CPU, a few MB until it runs) at normal priority. */
 #define DEFAULT_MAX_STARTING 16
@@ -406,11 +407,16 @@ static void shutdown_daemon(struct daemon *d)
     daemon_release_idle(d);
     daemon_start_answer(d);
     for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
-        bool pending = false;
+        bool pending = false, running = false;
         daemon_reap(d);
-        for (struct entry *e = d->entries; e; e = e->next)
+        for (struct entry *e = d->entries; e; e = e->next) {
             pending |= !e->reaped && !e->handed_out;
-        if (!pending)
+            running |= !e->reaped && e->handed_out;
+        }
+        /* A handed-out container keeps running without us; but one that
+         * has just exited has a shim still removing its cgroups, which
+         * the scope's removal below must come after: a moment's grace. */
+        if (!pending && (!running || waited >= SHUTDOWN_HANDED_OUT_GRACE_MS))
             break;
         usleep(10000);
     }

@@ -136,10 +136,15 @@ static int check_writable(const char *mnt, const char *ctrl, wr_error *err)
 
 /* Controllers every container is placed in, limits or not, so that its
  * CPU, memory, pids and block I/O can be read (warmrun stats, metrics,
- * profile): where the host has them, never an error where it does not. */
+ * profile): where the host has them, never an error where it does not.
+ * Not the cpu controller: its usage is cpuacct's (v1) or the core
+ * cpu.stat (v2), and what only it counts (throttling) is 0 without a CPU
+ * limit, so a container gets a cpu cgroup only with --cpus/--cpu-shares.
+ * On a v1 host with separate hierarchies that is one mkdir, rmdir and
+ * in-container cgroup mount less per container (docs/benchmarks.md,
+ * "Cheaper cgroups and teardown"). */
 #define ACCOUNTING_MASK                                                                            \
-    (1u << WR_CG_CPU | 1u << WR_CG_CPUACCT | 1u << WR_CG_MEMORY | 1u << WR_CG_PIDS |               \
-     1u << WR_CG_BLKIO)
+    (1u << WR_CG_CPUACCT | 1u << WR_CG_MEMORY | 1u << WR_CG_PIDS | 1u << WR_CG_BLKIO)
 
 static void plan_accounting(struct wr_cgroup *cg)
 {
