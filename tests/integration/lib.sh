@@ -510,3 +510,14 @@ JSON
 add_attack_image() {
     add_helper_image attack "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/attack" attack '["/attack"]'
 }
+
+# netns_on_bridge NS HOSTIF BRIDGE ADDR/PREFIX: a network namespace NS (the
+# caller's to delete) whose eth0 has ADDR, the peer of HOSTIF on BRIDGE:
+# a host or server on a warmrun network that is not a container.
+netns_on_bridge() {
+    ip netns add "$1" &&
+        ip link add "$2" type veth peer name eth0 netns "$1" &&
+        ip link set "$2" master "$3" up &&
+        ip -n "$1" link set lo up && ip -n "$1" link set eth0 up &&
+        ip -n "$1" addr add "$4" dev eth0
+}
