@@ -413,7 +413,8 @@ cleanup() {
     local scope d sd
     for sd in "$STATE" $(find "$T" -mindepth 1 -maxdepth 2 -type d 2>/dev/null); do
         scope=$(scope_of "$sd")
-        for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope"; do
+        for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope" \
+            /sys/fs/cgroup/*/warmrun-functions/"$scope"; do
             [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
         done
     done
