@@ -2,8 +2,8 @@
 # TAP test of /etc/hosts under --network cni:NAME: the container's own
 # eth0 address (from the CNI plugins' ADD, read by the shim from the
 # container's network namespace) names its hostname, as Docker does,
-# instead of 127.0.1.1; for a cold and a warm container, and after
-# `activate --hostname X`. --network none and bridge are as before.
+# instead of 127.0.1.1; for a cold and a warm container, after
+# `activate --hostname X`, and under --read-only --userns --user. --network none and bridge are as before.
 # A private conflist (bridge + host-local); every global name (bridge,
 # subnet, network, nft table) derives from $$ and is removed.
 . "$(dirname "$0")/lib.sh"
@@ -63,6 +63,12 @@ wr activate --network "cni:$NET" --hostname "web$$" busybox -- sh -c "$PROBE" >"
 is "$?" 0 "cold activate --network cni:$NET --hostname web$$" || diag_file "$err"
 check "cold cni --hostname" "$PFX"
 like "$(cat "$out")" "host=web$$" "cold cni --hostname: the hostname is web$$"
+
+# Through the descriptor pid 1 keeps: also under --read-only, in a user
+# namespace, for a non-root workload.
+wr activate --network "cni:$NET" --read-only --userns auto --user 1000 busybox -- sh -c "$PROBE" >"$out" 2>"$err"
+is "$?" 0 "cold cni --read-only --userns auto --user 1000" || diag_file "$err"
+check "cold cni --read-only --userns" "$PFX"
 
 # ---- none and bridge: unchanged -------------------------------------------
 wr activate busybox -- sh -c "$PROBE" >"$out" 2>"$err"
