@@ -252,6 +252,30 @@ static bool first_on_mount(const struct wr_cgroup *cg, int c)
     return true;
 }
 
+/* A container without a CPU limit gets no cpu cgroup of its own
+ * (ACCOUNTING_MASK), but it must not stay in its shim's, the daemon's:
+ * there every one of its threads would weigh as much as the daemon's group
+ * (a tenant with 100 busy threads would take 100 shares from the host and
+ * slow every fill and activation), where before all containers together
+ * weighed one group under warmrun/. So on a v1 host whose cpu hierarchy is
+ * not shared with an accounting controller (with cpu,cpuacct the container
+ * is already in a cpu cgroup of its own), it joins the scope's cpu cgroup:
+ * one directory per daemon, not per container. Between containers without
+ * a CPU limit the scheduler then weighs threads, not containers
+ * (docs/security.md). */
+static bool plan_cpu_in_scope(struct wr_cgroup *cg)
+{
+    const char *mnt = cg->layout.v1[WR_CG_CPU];
+    cg->cpu_in_scope = false;
+    if (!mnt[0] || (cg->v1_mask & (1u << WR_CG_CPU)) || access(mnt, W_OK) < 0)
+        return false;
+    for (int c = 0; c < WR_CG_N; c++)
+        if ((cg->v1_mask & (1u << c)) && strcmp(cg->layout.v1[c], mnt) == 0)
+            return false;
+    cg->cpu_in_scope = true;
+    return true;
+}
+
 int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
                      const struct wr_resources *r, wr_error *err)
 {
@@ -268,6 +292,9 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
         cg->limit_mask |= 1u << WR_CG_HUGETLB;
     plan_accounting(cg);
     cg->created = true;
+    if (plan_cpu_in_scope(cg) &&
+        make_parent_v1(cg->layout.v1[WR_CG_CPU], WR_CG_CPU, cg->scope, err) < 0)
+        goto fail;
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)))
             continue;
@@ -315,6 +342,11 @@ int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
         if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
             continue;
         wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
+            return -1;
+    }
+    if (cg->cpu_in_scope) {
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_CPU], cg->scope, NULL);
         if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
             return -1;
     }

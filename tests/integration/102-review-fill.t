@@ -10,6 +10,10 @@
 #   on a cold start and on a pool's fill (a shim forked by the shim server).
 # - The six safe nodes still open, and the default profile is refused the
 #   handle altogether.
+# - A container without a CPU limit (no cpu cgroup of its own on a v1 host
+#   with a separate cpu hierarchy) is in its daemon scope's cpu cgroup, not
+#   in the daemon's own, where every one of its threads would weigh as much
+#   as the daemon (fails on the code before: it stayed in the shim's).
 # The handle checks fail on the code before the fix (nodes on /dev's own
 # tmpfs in every profile). Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
@@ -41,5 +45,35 @@ is "$?" 0 "a pool with --cap-add DAC_READ_SEARCH" || show_err
 is "$(probe --no-cold dh)" "path EACCES handle ESTALE" \
     "a warm container of it: a node made on /dev does not open through a safe node's mount"
 wr pool rm dh >/dev/null 2>&1
+
+# ---- cpu: a container without a CPU limit is not a task of the daemon's group -----
+# On a v1 host with a cpu hierarchy of its own, such a container has no cpu
+# cgroup of its own (99-cheap-teardown.t): it must not stay in its shim's,
+# the daemon's, where each of its threads would weigh as much as the daemon.
+V1=/sys/fs/cgroup
+SCOPE=$(scope_of "$STATE")
+if [ -d $V1/cpu ] && [ -d $V1/cpuacct ] && [ "$(stat -c %d $V1/cpu)" != "$(stat -c %d $V1/cpuacct)" ]; then
+    wr pool create busybox --size 1 --wait --timeout 30 >/dev/null 2>"$err"
+    is "$?" 0 "a pool without limits" || show_err
+    wr activate --no-cold busybox -- sleep 60 >/dev/null 2>&1 &
+    ACT=$!
+    cid() { wr ps | awk '$2 == "busybox:latest" && $3 == "running" {print $1; exit}'; }
+    has_cid() { [ -n "$(cid)" ]; }
+    poll_until 15 has_cid
+    ID=$(cid)
+    PID1=$(head -1 "$V1/cpuacct/warmrun/$SCOPE/$ID/cgroup.procs" 2>/dev/null)
+    ok $([ -n "$PID1" ]; echo $?) "its pid 1 (${PID1:-none}) in its cpuacct cgroup"
+    cpu_of() { awk -F: '$2 == "cpu" {print $3}' "/proc/$1/cgroup"; }
+    isnt "$(cpu_of "$PID1")" "$(cpu_of "$DAEMON_PID")" \
+        "its cpu cgroup is not the daemon's ($(cpu_of "$DAEMON_PID"))"
+    is "$(cpu_of "$PID1")" "/warmrun/$SCOPE" "... but the daemon's scope's, shared"
+    kill "$ACT" 2>/dev/null
+    wr kill "$ID" >/dev/null 2>&1
+    wait "$ACT" 2>/dev/null
+    wr pool rm busybox >/dev/null 2>&1
+else
+    skip 4 "no v1 cpu hierarchy of its own"
+fi
 stop_daemon
+ok $([ ! -e "$V1/cpu/warmrun/$SCOPE" ]; echo $?) "the daemon stopped: no scope cpu cgroup left"
 done_testing
