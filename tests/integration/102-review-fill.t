@@ -10,10 +10,11 @@
 #   on a cold start and on a pool's fill (a shim forked by the shim server).
 # - The six safe nodes still open, and the default profile is refused the
 #   handle altogether.
-# - A container without a CPU limit (no cpu cgroup of its own on a v1 host
-#   with a separate cpu hierarchy) is in its daemon scope's cpu cgroup, not
-#   in the daemon's own, where every one of its threads would weigh as much
-#   as the daemon (fails on the code before: it stayed in the shim's).
+# - A container without a CPU limit (no cpu hierarchy inside on a v1 host
+#   with a separate cpu hierarchy) still has a cpu cgroup of its own, not
+#   its shim's (the daemon's), where every one of its threads weighed as
+#   much as the daemon's group and a neighbour's whole container (fails on
+#   the code before: it stayed in the shim's).
 # The handle checks fail on the code before the fix (nodes on /dev's own
 # tmpfs in every profile). Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
@@ -47,9 +48,10 @@ is "$(probe --no-cold dh)" "path EACCES handle ESTALE" \
 wr pool rm dh >/dev/null 2>&1
 
 # ---- cpu: a container without a CPU limit is not a task of the daemon's group -----
-# On a v1 host with a cpu hierarchy of its own, such a container has no cpu
-# cgroup of its own (99-cheap-teardown.t): it must not stay in its shim's,
-# the daemon's, where each of its threads would weigh as much as the daemon.
+# On a v1 host with a cpu hierarchy of its own, such a container sees no cpu
+# hierarchy (99-cheap-teardown.t), but it must not stay in its shim's cpu
+# cgroup, the daemon's, where each of its threads weighed as much as the
+# daemon's group (8 busy threads took 8 times a 1-thread neighbour's CPU).
 V1=/sys/fs/cgroup
 SCOPE=$(scope_of "$STATE")
 if [ -d $V1/cpu ] && [ -d $V1/cpuacct ] && [ "$(stat -c %d $V1/cpu)" != "$(stat -c %d $V1/cpuacct)" ]; then
@@ -66,13 +68,14 @@ if [ -d $V1/cpu ] && [ -d $V1/cpuacct ] && [ "$(stat -c %d $V1/cpu)" != "$(stat 
     cpu_of() { awk -F: '$2 == "cpu" {print $3}' "/proc/$1/cgroup"; }
     isnt "$(cpu_of "$PID1")" "$(cpu_of "$DAEMON_PID")" \
         "its cpu cgroup is not the daemon's ($(cpu_of "$DAEMON_PID"))"
-    is "$(cpu_of "$PID1")" "/warmrun/$SCOPE" "... but the daemon's scope's, shared"
+    is "$(cpu_of "$PID1")" "/warmrun/$SCOPE/$ID" "... but one of its own"
+    is "$(cat "$V1/cpu/warmrun/$SCOPE/$ID/cpu.shares" 2>/dev/null)" 1024 "... of the default weight"
     kill "$ACT" 2>/dev/null
     wr kill "$ID" >/dev/null 2>&1
     wait "$ACT" 2>/dev/null
     wr pool rm busybox >/dev/null 2>&1
 else
-    skip 4 "no v1 cpu hierarchy of its own"
+    skip 5 "no v1 cpu hierarchy of its own"
 fi
 stop_daemon
 ok $([ ! -e "$V1/cpu/warmrun/$SCOPE" ]; echo $?) "the daemon stopped: no scope cpu cgroup left"
