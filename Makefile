@@ -112,7 +112,7 @@ $(LIBIMAGE): $(filter-out %/main.o,$(IMAGE_OBJ))
 
 $(BINDIR)/warmrun-bench: $(BENCHTOOL_OBJ) $(LIBIMAGE) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libarchive libcrypto) -lm
+	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(call pc_libs,jansson libarchive libcrypto libcurl) -lm
 
 # Static and without sanitizers: it must run inside the bench's image.
 $(BINDIR)/warmrun-probe: runtime/bench/probe/probe.c

@@ -176,6 +176,9 @@ static void on_client(struct shim *sh, int epfd, uint32_t events)
     if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(events & (EPOLLRDHUP | EPOLLHUP)))
         return;
     epoll_ctl(epfd, EPOLL_CTL_DEL, sh->client, NULL);
+    /* A function environment left frozen by a daemon that died could not
+     * die of the SIGKILL on cgroup v1. */
+    shim_freezer_thaw(sh);
     signal_container(sh, SIGKILL);
 }
 
@@ -270,5 +273,6 @@ int shim_run(struct shim *sh)
     }
     report_exit(sh);
     wait_client_gone(sh);
+    shim_freezer_remove(sh); /* if it thawed it: no daemon is left to */
     return 0;
 }

@@ -92,6 +92,7 @@ int shim_main(int argc, char **argv)
     wr_close_fds(sh.ns_fds, 3);
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
+    wr_volumes_free(&sh.opt.volumes); /* LeakSanitizer: a pool's or function's volumes */
     return rc;
 }
 

@@ -148,9 +148,16 @@ int bench_daemon_start(struct bench_env *e, wr_error *err)
     cleanup_close int logfd = open(log, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (logfd < 0)
         return wr_error_set(err, errno, "%s", log);
-    char *argv[] = {e->warmrun, (char *)"--root",   e->store,    (char *)"--state-dir",
-                    e->state,   (char *)"--socket", e->g.socket, (char *)"daemon",
+    char *argv[] = {e->warmrun,  (char *)"--root",
+                    e->store,    (char *)"--state-dir",
+                    e->state,    (char *)"--socket",
+                    e->g.socket, (char *)"daemon",
+                    NULL,        NULL,
                     NULL};
+    if (e->http) {
+        argv[8] = (char *)"--http";
+        argv[9] = (char *)e->http;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -330,6 +337,7 @@ void bench_env_cleanup(struct bench_env *e)
         sleep_ms(50);
         wr_state_scan(e->state, kill_stray_shim, NULL);
     }
+    bench_network_remove(e);
     unmount_below(e->dir);
     wr_store_unstage(e->dir);
     if (access(e->dir, F_OK) == 0)

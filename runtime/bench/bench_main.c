@@ -14,6 +14,7 @@ static const struct {
 } subcommands[] = {
     {"startup", bench_cmd_startup}, {"activation", bench_cmd_activation}, {"load", bench_cmd_load},
     {"scale", bench_cmd_scale},     {"score", bench_cmd_score},           {"fill", bench_cmd_fill},
+    {"invoke", bench_cmd_invoke},
 };
 
 static void usage(FILE *out)
@@ -27,6 +28,7 @@ static void usage(FILE *out)
         "  scale       fill time, memory per warm container and activation latency by pool size\n"
         "  score       a one-screen scorecard of the above\n"
         "  fill        CPU per fill and per teardown, fill latency, PSS per warm container\n"
+        "  invoke      warm function invocation: CLI, HTTP keep-alive, throughput, PSS\n"
         "Each runs a private daemon and store in a temporary directory and removes them.\n"
         "Exit status: 0 done, 1 the bench failed, 2 usage, 3 partial results (a runtime\n"
         "failed mid-run), 130 interrupted. See docs/benchmarks.md.\n");

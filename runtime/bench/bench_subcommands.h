@@ -6,6 +6,7 @@ int bench_cmd_activation(const char *bindir, int argc, char **argv);
 int bench_cmd_load(const char *bindir, int argc, char **argv);
 int bench_cmd_scale(const char *bindir, int argc, char **argv);
 int bench_cmd_fill(const char *bindir, int argc, char **argv);
+int bench_cmd_invoke(const char *bindir, int argc, char **argv);
 int bench_cmd_score(const char *bindir, int argc, char **argv);
 
 #endif

@@ -47,8 +47,10 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     f->memory_mb = 128;
     cli_container_options_init(&opts);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "e:u:", all_opts, NULL)) != -1) {
-        int known = cli_container_option(&opts, c, optarg);
+    while ((c = getopt_long(argc, argv, "e:u:v:", all_opts, NULL)) != -1) {
+        /* -v: Docker's --volume, as on pool create */
+        int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
+                             : cli_container_option(&opts, c, optarg);
         if (known < 0)
             return WR_EXIT_USAGE;
         if (known > 0)
@@ -81,13 +83,7 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     if (optind != argc - 2) {
         fprintf(stderr, "usage: warmrun function create NAME IMAGE [--min N] [--max M] "
                         "[--timeout S] [--memory MB] [--env K=V]... [--handler H] [--fresh] "
-                        "[--tmpfs-size SIZE] " CLI_CONTAINER_USAGE "\n");
-        return WR_EXIT_USAGE;
-    }
-    if (opts.network[0] || opts.volumes.n > 0) {
-        /* Not carried by function_create yet: refused, never ignored. */
-        cli_error("function create: --network and volumes are not supported for functions");
-        cli_container_options_free(&opts);
+                        "[--tmpfs-size SIZE] [-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
         return WR_EXIT_USAGE;
     }
     f->min = min;
@@ -106,7 +102,16 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     req.env = env;
     req.security = opts.security_set ? &opts.security : NULL;
     req.resources = opts.res;
+    req.network = opts.network[0] ? opts.network : NULL;
+    req.volumes = opts.volumes;
     struct wr_reply r;
+    wr_error err;
+    /* A missing bind source: said before anything is created. */
+    if (wr_volumes_check_sources(&req.volumes, &err) < 0) {
+        cli_error("%s", err.msg);
+        cli_container_options_free(&opts);
+        return WR_EXIT_FAILED;
+    }
     int rc = cli_call(g, &req, &r) < 0 ? WR_EXIT_FAILED : 0;
     if (rc == 0)
         wr_reply_free(&r);

@@ -5,6 +5,7 @@
 
 #include "daemon_client.h"
 #include "daemon_events.h"
+#include "daemon_function.h"
 #include "daemon_function_api.h"
 #include "daemon_log.h"
 #include "daemon_metrics.h"
@@ -73,6 +74,12 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     d->activations++;
     if (p)
         daemon_pool_arrival(p, received_ns);
+    if (p && daemon_ports_busy(d, p)) {
+        /* Docker's answer for a host port held by a running container. */
+        daemon_metrics_count(d, p->image, METRICS_FAILED);
+        daemon_send_error(c, "busy", DAEMON_PORTS_BUSY_MSG);
+        return ACTIVATE_REPLIED;
+    }
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
         cleanup_free char *big = NULL;
@@ -281,6 +288,7 @@ static void image_updated(struct daemon *d, struct client *c, const char *image)
 {
     wr_error err;
     struct pool *rolled;
+    daemon_functions_image_updated(d);
     if (daemon_pool_image_updated(d, image, &rolled, &err) < 0) {
         daemon_log("image %s: the pool using it did not roll over: %s", image, err.msg);
         daemon_send_error(c, err.errnum == ENOENT ? "not_found" : "internal", err.msg);

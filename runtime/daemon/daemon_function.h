@@ -74,6 +74,11 @@ int daemon_function_create(struct daemon *d, const struct wr_request *req, wr_er
 int daemon_function_remove(struct daemon *d, const char *name, wr_error *err);
 /* function_ls: a malloc'd array (count in *n). */
 struct wr_function_info *daemon_function_list(struct daemon *d, size_t *n);
+/* `image import` rewrote a tag: every function whose image tag now names
+ * another image rolls over before the import's reply (new invocations get
+ * environments of the new image; invocations being served finish on the
+ * old one, whose environment then goes). Returns how many rolled. */
+int daemon_functions_image_updated(struct daemon *d);
 /* Whether a function of that name exists (DryRun). */
 bool daemon_function_exists(struct daemon *d, const char *name);
 
@@ -97,6 +102,7 @@ struct fn_env {
     struct daemon_freezer freezer;
     bool frozen, served;
     bool gone;              /* freed after the event batch */
+    unsigned generation;    /* its function's image generation when it started */
     void *next_conn;        /* the runtime's GET next, suspended (MHD_Connection) */
     struct invocation *inv; /* assigned to it, answered or not */
     bool inv_sent;          /* the event went out on a next */

@@ -6,6 +6,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fdpass.h"
+#include "lib/volumes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +170,10 @@ void daemon_function_request(struct daemon *d, struct client *c, struct wr_reque
     }
     switch (req->op) {
     case WR_OP_FUNCTION_CREATE:
-        if (daemon_function_create(d, req, &err) < 0)
+        /* A bind source that is not there: refused before any container. */
+        if (wr_volumes_check_sources(&req->volumes, &err) < 0)
+            daemon_send_error(c, "invalid", err.msg);
+        else if (daemon_function_create(d, req, &err) < 0)
             daemon_send_error(c,
                               err.errnum == EEXIST   ? "conflict"
                               : err.errnum == ENOENT ? "not_found"

@@ -3,6 +3,7 @@
 
 #include "daemon_cni.h"
 #include "daemon_nft.h"
+#include "daemon_ports.h"
 #include "lib/net_publish.h"
 #include "lib/cleanup.h"
 #include "lib/ipam.h"
@@ -225,6 +226,7 @@ static int unpublish_gone(const char *net_name, const char *id, void *ctx)
 
 static int reconcile(const char *state_dir, const char *name, size_t *live, wr_error *err)
 {
+    daemon_nft_guards_sweep(name);
     return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
 }
 
@@ -241,8 +243,10 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
             return -1;
     if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
         return -1;
-    /* A port a gone container held is free again once its mapping goes. */
-    if (reconcile(state_dir, name, NULL, err) < 0)
+    /* A port a gone container held is free again once its mapping goes;
+     * a pool's port is its pool's (docs/network.md). */
+    if (reconcile(state_dir, name, NULL, err) < 0 ||
+        daemon_ports_reserved(state_dir, ports, count, err) < 0)
         return -1;
     return daemon_nft_publish(&n, id, addr, ports, count, err);
 }

@@ -8,6 +8,7 @@
 #include "lib/error.h"
 #include "lib/net_config.h"
 #include "lib/net_publish.h"
+#include "lib/protocol_network.h"
 
 #include <stdbool.h>
 
@@ -27,7 +28,19 @@ int daemon_nft_publish(const struct wr_network *n, const char *id, uint32_t addr
                        const struct wr_publish *ports, size_t count, wr_error *err);
 /* Removes every element that id published (none: 0). */
 int daemon_nft_unpublish(const char *net_name, const char *id, wr_error *err);
-/* Deletes the network's table; a missing table is not an error. */
+/* The host ports published in the network's table (cap entries, *n of
+ * them used). No table: none. */
+int daemon_nft_ports(const char *net_name, struct wr_nft_port *out, size_t cap, size_t *n,
+                     wr_error *err);
+/* Anti-spoofing (the network's `table bridge`, whose elements the shim
+ * adds at fill: shim_network.c): removes port ifname's elements (mac,
+ * addr: nft's texts); gone ones are no error. */
+int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac, const char *addr,
+                       wr_error *err);
+/* Removes the anti-spoofing elements of ports that are gone (a SIGKILLed
+ * shim's; reconciliation). */
+void daemon_nft_guards_sweep(const char *net_name);
+/* Deletes the network's tables; a missing table is not an error. */
 int daemon_nft_network_del(const char *net_name, wr_error *err);
 
 #endif

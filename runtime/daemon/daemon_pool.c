@@ -175,6 +175,13 @@ static void restart_for_waiter(struct daemon *d, struct entry *e)
 /* New settings: no container made with the old ones is handed out, neither
  * a warm one nor one still filling (those are stopped too: the old
  * profile's compiled filter is already gone). */
+static void settings_changed(struct daemon *d, struct pool *p);
+
+void daemon_pool_settings_changed(struct daemon *d, struct pool *p)
+{
+    settings_changed(d, p);
+}
+
 static void settings_changed(struct daemon *d, struct pool *p)
 {
     /* Walked from a snapshot of the list's head: restarts add entries in
@@ -285,13 +292,15 @@ int daemon_pool_create(struct daemon *d, const char *ref, long size, bool settin
 struct pool *daemon_pool_create_hidden(struct daemon *d, const char *ref, long size,
                                        uint64_t tmpfs_bytes,
                                        const struct wr_security_profile *security,
-                                       const struct wr_resources *res, wr_error *err)
+                                       const struct wr_resources *res,
+                                       const struct wr_volumes *volumes, const char *network,
+                                       wr_error *err)
 {
     char key[WR_IMAGE_REF_MAX + 1];
-    struct wr_volumes none = {0};
     if (normalize_ref(ref, key, sizeof key, err) < 0)
         return NULL;
-    struct pool *p = new_pool(d, key, size, tmpfs_bytes, security, res, &none, "", err);
+    struct pool *p =
+        new_pool(d, key, size, tmpfs_bytes, security, res, volumes, network ? network : "", err);
     if (p)
         p->hidden = true;
     return p;
@@ -481,6 +490,9 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         return NULL;
     }
     daemon_resources_for_entry(d, p, e, &res);
+    const char *publish[WR_PUBLISH_MAX];
+    for (size_t i = 0; i < p->publish.n; i++)
+        publish[i] = p->publish.text[i];
     struct wr_shim_spec spec = {
         .shim_path = shim,
         .state_dir = d->g->state_dir,
@@ -494,6 +506,9 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .resources = &res,
         .network = p->network[0] ? p->network : NULL,
         .net_helper = daemon_net_helper_path(),
+        .publish = publish,
+        .n_publish = p->publish.n,
+        .publish_at_activation = p->publish.n > 0,
         .volumes = &p->volumes,
         .netns_recycle = daemon_netns_recycles(p),
     };
@@ -604,7 +619,6 @@ void daemon_entry_return_warm(struct entry *e)
 
 void daemon_entry_running(struct daemon *d, struct entry *e, int64_t received_ns, bool cold)
 {
-    (void)d;
     e->state = ENTRY_RUNNING;
     e->handed_out = true;
     e->received_ns = received_ns;
@@ -613,6 +627,9 @@ void daemon_entry_running(struct daemon *d, struct entry *e, int64_t received_ns
         e->pool->running++;
         e->pool->activations++;
     }
+    /* Right after the hand-over, before the workload can have started
+     * listening (it is still being woken): its pool's -p. */
+    daemon_ports_publish(d, e);
 }
 
 void daemon_entry_set_command(struct entry *e, const struct wr_request *req,
@@ -672,6 +689,7 @@ static void free_if_done(struct daemon *d, struct entry *e)
 
 void daemon_entry_discard(struct daemon *d, struct entry *e)
 {
+    daemon_ports_release(d, e);
     if (e->state == ENTRY_GONE)
         return;
     /* Its client learns why, unless a caller has already told it. */

@@ -121,6 +121,8 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
             env->inv_sent = true;
             return send_event(c, inv);
         }
+        if (env->state == ENV_DEAD) /* it served its last (--fresh, a new image) */
+            return error_reply(c, MHD_HTTP_GONE, "EnvironmentGone", "this environment is gone");
         env->next_conn = c;
         q->suspended = true;
         MHD_suspend_connection(c);

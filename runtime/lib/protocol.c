@@ -8,6 +8,7 @@
 #include "protocol_security.h"
 #include "protocol_resources.h"
 #include "protocol_volumes.h"
+#include "protocol_publish.h"
 #include "protocol_autoscale.h"
 #include "container_id.h"
 #include "net_config.h"
@@ -212,6 +213,9 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
             json_t *volumes = optional(root, "volumes");
             if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
                 return -1;
+            json_t *publish = optional(root, "publish");
+            if (publish && wr_publish_set_from_json(publish, &req->publish, err) < 0)
+                return -1;
             json_t *autoscale = optional(root, "autoscale");
             if (autoscale && wr_autoscale_from_json(autoscale, &req->autoscale, err) < 0)
                 return -1;
@@ -221,10 +225,13 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
     case WR_OP_FUNCTION_CREATE:
         if (get_string(root, "image", WR_IMAGE_REF_MAX, &req->image, err) < 0 ||
             get_string_array(root, "env", WR_MAX_ENV, &req->env, &req->envc, err) < 0 ||
-            parse_container_settings(root, req, err) < 0)
+            parse_container_settings(root, req, err) < 0 || parse_network(root, req, err) < 0)
             return -1;
         if (!req->image)
             return wr_error_set(err, 0, "\"image\" is required");
+        json_t *fn_volumes = optional(root, "volumes");
+        if (fn_volumes && wr_volumes_from_json(fn_volumes, &req->volumes, err) < 0)
+            return -1;
         for (size_t i = 0; i < req->envc; i++)
             if (!wr_env_entry_valid(req->env[i]))
                 return wr_error_set(err, 0, "env entry %zu is not KEY=VALUE", i);
@@ -415,6 +422,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         }
         if (req->autoscale.on)
             json_object_set_new(root, "autoscale", wr_autoscale_to_json(&req->autoscale));
+        if (req->publish.n)
+            json_object_set_new(root, "publish", wr_publish_set_to_json(&req->publish));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;

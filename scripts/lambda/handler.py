@@ -16,6 +16,10 @@ def handler(event, context):
         time.sleep(event.get("ms", 60000) / 1000)
     if a == "log":
         print("log line from", context.function_name, flush=True)
+    if a == "logbig":
+        # More than a pipe holds, then one last line: the tail must end with it.
+        sys.stdout.write("x" * event.get("n", 200000) + "\nlast log line of " + context.aws_request_id + "\n")
+        sys.stdout.flush()
     if a == "count":
         count += 1
         return {"n": count, "pid": os.getpid()}

@@ -61,11 +61,7 @@ post "$URL/nd/invocations" -d '{"action":"throw"}'
 is "$code $(header X-Amz-Function-Error)" "200 Unhandled" "a function error: 200 with X-Amz-Function-Error: Unhandled"
 is "$(jq -r .errorType "$out")" TypeError "  the error body"
 post "$URL/nd/invocations" -H 'X-Amz-Log-Type: Tail' -d '{"action":"log"}'
-# Known race (about 1 in 30 here): the ric's log line can reach the daemon
-# after the runtime's next request, which ends the wait for it.
-TODO="the Node ric's log line can arrive after its next request"
 like "$(header X-Amz-Log-Result | base64 -d)" 'log line from nd' "  X-Amz-Log-Type: Tail gives the log in X-Amz-Log-Result (base64)"
-TODO=
 post "$URL/nd/invocations" -H 'X-Amz-Invocation-Type: Event' -d '{"action":"log"}'
 is "$code" 202 "X-Amz-Invocation-Type: Event: 202"
 poll_until 10 grep -q 'log line from nd' "$STATE/functions/nd.log"

@@ -716,6 +716,26 @@ static void test_function_ops(void)
            "function_create: Lambda's defaults (timeout 3 s, 128 MB), min 1, max = min");
         wr_request_free(&req);
     }
+    if (parses("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\","
+               "\"network\":\"bridge\",\"volumes\":[{\"type\":\"bind\",\"source\":\"/srv\","
+               "\"target\":\"/data\",\"readonly\":true}]}",
+               &req)) {
+        ok(req.network && !strcmp(req.network, "bridge=bridge") && req.volumes.n == 1 &&
+               !strcmp(req.volumes.v[0].target, "/data"),
+           "function_create: network and volumes are read");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, &err);
+        ok(text && parse(text, &back, &err) == 0 && back.network &&
+               !strcmp(back.network, "bridge=bridge") &&
+               wr_volumes_equal(&req.volumes, &back.volumes),
+           "function_create keeps network and volumes through a round trip (%s)",
+           text ? text : err.msg);
+        free(text);
+        wr_request_free(&back);
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"function_create\",\"name\":\"f\",\"image\":\"a\",\"network\":\"x:y\"}",
+            "a function with a network mode that does not exist");
     rejects("{\"op\":\"function_create\",\"name\":\"a b\",\"image\":\"a\"}",
             "a function name with a space");
     rejects("{\"op\":\"function_create\",\"name\":\"../x\",\"image\":\"a\"}",
@@ -793,6 +813,43 @@ static void test_network(void)
             "an unknown network mode");
     rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":7}",
             "a network that is not a string");
+}
+
+/* "publish" of pool_create: -p texts kept canonical, back out of the
+ * encoder (a stored pool keeps its ports), and what is refused. */
+static void test_publish(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge\","
+               "\"publish\":[\"8080:80\",\"127.0.0.1:53:53/udp\"]}",
+               &req)) {
+        ok(req.publish.n == 2 && strcmp(req.publish.text[0], "8080:80/tcp") == 0 &&
+               strcmp(req.publish.text[1], "127.0.0.1:53:53/udp") == 0,
+           "publish: two ports, canonical");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, NULL);
+        struct wr_request back;
+        if (ok(text && parses(text, &back), "publish: encodes and parses back")) {
+            ok(back.publish.n == 2 && strcmp(back.publish.text[1], "127.0.0.1:53:53/udp") == 0,
+               "publish: the ports survive");
+            wr_request_free(&back);
+        }
+        free(text);
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"publish\":[\"0:80\"]}",
+            "publish: port 0");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"publish\":\"80:80\"}",
+            "publish: not an array");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,"
+            "\"publish\":[\"80:80\",\"1.2.3.4:80:81\"]}",
+            "publish: one host port twice (any address and one address)");
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,"
+               "\"publish\":[\"80:80\",\"80:80/udp\"]}",
+               &req)) {
+        ok(req.publish.n == 2, "publish: one port number for tcp and udp");
+        wr_request_free(&req);
+    }
 }
 
 /* "volumes" of pool_create: round trip, persistence as the request, the
@@ -971,6 +1028,7 @@ int main(void)
 {
     test_function_ops();
     test_network();
+    test_publish();
     test_volumes();
     test_pool_settings();
     test_tmpfs_size();
