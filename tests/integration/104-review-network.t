@@ -10,6 +10,9 @@
 #    does;
 #  - the network's bridge forwards those group addresses (group_fwd_mask),
 #    and its bridge table has the input chain;
+#  - the ports and allowed sets hold nothing of an ended container (the
+#    shim's detached teardown inherited the fill's nfnetlink socket number
+#    after closing it, and its first deletion failed);
 #  - a network whose bridge table lacks the input chain (made by an earlier
 #    version) gets it at `ensure`, and keeps its set's elements.
 # Every global name (network, bridge, nft tables, subnet) derives from $$.
@@ -70,6 +73,14 @@ wait "$LISTEN"
 like "$(cat "$T/heard")" "10\.$OCT2\.$OCT3\.[0-9]+ own-$$" "the container's own datagram reaches the host"
 unlike "$(cat "$T/heard")" "forged-ll-$$" \
     "a forged IPv4 source to a link-local group MAC does not reach the host"
+
+# The ended containers' elements are gone from both sets (the shim's
+# detached teardown removes them).
+ports() { nft list set bridge "warmrun_$NET" ports 2>/dev/null | grep -c '"wr[0-9a-f]\{12\}"'; }
+poll_until 10 sh -c "! nft list set bridge warmrun_$NET ports | grep -q '\"wr'"
+is "$(ports)" 0 "no ended container's port is left in the set ports"
+poll_until 10 sh -c "! nft list set bridge warmrun_$NET allowed | grep -q '\"wr'"
+is "$(nft list set bridge "warmrun_$NET" allowed | grep -c '"wr')" 0 "... nor in the set allowed"
 
 is "$(cat "/sys/class/net/$BR/bridge/group_fwd_mask" 2>&1)" "0xfff8" \
     "the bridge forwards the group addresses it may (through the prerouting chain)"
