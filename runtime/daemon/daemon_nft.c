@@ -307,8 +307,18 @@ int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac
 static void drop_if_gone(const char *ifname, const char *mac, const char *addr, void *arg)
 {
     wr_error ignored;
-    if (!if_nametoindex(ifname))
+    char table[64], script[256];
+    if (if_nametoindex(ifname))
+        return;
+    if (mac && addr) {
         daemon_nft_unguard(arg, ifname, mac, addr, &ignored);
+        return;
+    }
+    /* A port whose element of allowed is gone: left by a teardown that
+     * failed halfway (earlier versions left every ended container's). */
+    daemon_nft_table(arg, table, sizeof table);
+    snprintf(script, sizeof script, "delete element bridge %s ports { \"%s\" }\n", table, ifname);
+    run(script, table, &ignored);
 }
 
 void daemon_nft_guards_sweep(const char *net_name)
@@ -321,9 +331,12 @@ void daemon_nft_guards_sweep(const char *net_name)
     nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
-    snprintf(cmd, sizeof cmd, "list set bridge %s allowed", table);
     struct wr_nft_guard_fn g = {.fn = drop_if_gone, .arg = (void *)net_name};
-    if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
-        wr_nft_each_guard(nft_ctx_get_output_buffer(ctx), &g);
+    static const char *const sets[] = {"allowed", "ports"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "list set bridge %s %s", table, sets[i]);
+        if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
+            wr_nft_each_guard(nft_ctx_get_output_buffer(ctx), &g);
+    }
     nft_ctx_free(ctx);
 }

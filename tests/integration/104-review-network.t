@@ -12,7 +12,8 @@
 #    and its bridge table has the input chain;
 #  - the ports and allowed sets hold nothing of an ended container (the
 #    shim's detached teardown inherited the fill's nfnetlink socket number
-#    after closing it, and its first deletion failed);
+#    after closing it, and its first deletion failed), and reconciliation
+#    removes one whose interface is gone;
 #  - a network whose bridge table lacks the input chain (made by an earlier
 #    version) gets it at `ensure`, and keeps its set's elements.
 # Every global name (network, bridge, nft tables, subnet) derives from $$.
@@ -81,6 +82,11 @@ poll_until 10 sh -c "! nft list set bridge warmrun_$NET ports | grep -q '\"wr'"
 is "$(ports)" 0 "no ended container's port is left in the set ports"
 poll_until 10 sh -c "! nft list set bridge warmrun_$NET allowed | grep -q '\"wr'"
 is "$(nft list set bridge "warmrun_$NET" allowed | grep -c '"wr')" 0 "... nor in the set allowed"
+
+# One left by an earlier version (its port gone): reconciliation removes it.
+nft add element bridge "warmrun_$NET" ports '{ "wr0123456789ab" }'
+wr network ls >/dev/null 2>&1
+is "$(ports)" 0 "reconciliation removes a port element whose interface is gone"
 
 is "$(cat "/sys/class/net/$BR/bridge/group_fwd_mask" 2>&1)" "0xfff8" \
     "the bridge forwards the group addresses it may (through the prerouting chain)"
