@@ -59,7 +59,7 @@ bool daemon_nft_network_exists(const char *net_name)
  * bridge does not forward never passes its prerouting hook: it goes up the
  * stack of the port itself (the host end of the veth), through the input
  * hook only (net/bridge/br_input.c: br_handle_frame), where it reached the
- * host's IPv4 and IPv6 stacks with any source address and past the ip
+ * host's IPv4 stack with any source address and past the ip
  * table's filters, which name the bridge. The input chain checks these;
  * the bridge forwards the group addresses it may (group_fwd_mask,
  * daemon_network.c), since LLDP's skips the input hook too. */
