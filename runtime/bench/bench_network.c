@@ -58,8 +58,8 @@ int bench_network_create(struct bench_env *e, wr_error *err)
     for (long i = 0; i < 64; i++) {
         long k = ((long)getpid() + i * 37) % 4096;
         snprintf(subnet, sizeof subnet, "10.%ld.%ld.0/24", 240 + k / 256, k % 256);
-        char *args[] = {(char *)"create", e->net_name, (char *)"--subnet", subnet,
-                        (char *)"--bridge", bridge};
+        char *args[] = {(char *)"create", e->net_name,        (char *)"--subnet",
+                        subnet,           (char *)"--bridge", bridge};
         if (network_cmd(e, args, 6) == 0) {
             snprintf(e->net_mode, sizeof e->net_mode, "bridge=%s", e->net_name);
             e->network = e->net_mode;

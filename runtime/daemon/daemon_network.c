@@ -23,6 +23,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The link-local group addresses 01:80:c2:00:00:03 to 0f forwarded like
+ * any multicast (sysfs-class-net-bridge: group_fwd_mask; 00 to 02 cannot
+ * be, and 00 is forwarded by a bridge without STP, 01 dropped): so they
+ * pass the bridge table's prerouting chain. Not forwarded, LLDP's (0e)
+ * went up the port's own stack with no netfilter hook at all, and the
+ * others through the input hook only (daemon_nft.c: GUARD_INPUT). */
+static int forward_group_addresses(const char *bridge, wr_error *err)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/bridge/group_fwd_mask", bridge);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0xfff8", 6) != 6)
+        return wr_error_set(err, errno, "set group_fwd_mask on %s", bridge);
+    return 0;
+}
+
 /* Forwarding for packets that arrive on the bridge only (ip-sysctl.rst:
  * conf/<if>/forwarding): warmrun never changes the host-wide switch. And
  * route_localnet, so that a port published on 127.0.0.1 is DNATed out to
@@ -49,7 +65,7 @@ static int enable_forwarding(const char *bridge, wr_error *err)
         if (fd < 0 || write(fd, "1", 1) != 1)
             return wr_error_set(err, errno, "set %s on %s", knobs[i].knob, bridge);
     }
-    return 0;
+    return forward_group_addresses(bridge, err);
 }
 
 /* The bridge (made if missing), its address (the gateway) and up. *made:
@@ -99,7 +115,11 @@ static int ensure_host_side(const struct wr_network *n, wr_error *err)
     bool made;
     if (ensure_bridge(n, &made, err) < 0)
         goto undo;
-    if (!daemon_nft_network_exists(n->name) && daemon_nft_network_add(n, err) < 0)
+    if (!daemon_nft_network_exists(n->name)) {
+        if (daemon_nft_network_add(n, err) < 0)
+            goto undo;
+    } else if (!daemon_nft_guard_input_exists(n->name) &&
+               daemon_nft_guard_input_add(n->name, err) < 0)
         goto undo;
     return 0;
 undo:

@@ -48,6 +48,42 @@ bool daemon_nft_network_exists(const char *net_name)
     return run(script[0], "list", &ignored) == 0 && run(script[1], "list", &ignored) == 0;
 }
 
+/* What a container's port may send (the bridge table's sets). */
+#define GUARD_RULES                                                                                \
+    "    iifname != @ports accept\n"                                                               \
+    "    ether type ip iifname . ether saddr . ip saddr @allowed accept\n"                         \
+    "    ether type arp iifname . ether saddr . arp saddr ip @allowed "                            \
+    "iifname . arp saddr ether . arp saddr ip @allowed accept\n"                                   \
+    "    drop\n"
+/* A frame to a link-local group address (01:80:c2:00:00:0X) that the
+ * bridge does not forward never passes its prerouting hook: it goes up the
+ * stack of the port itself (the host end of the veth), through the input
+ * hook only (net/bridge/br_input.c: br_handle_frame), where it reached the
+ * host's IPv4 stack with any source address and past the ip
+ * table's filters, which name the bridge. The input chain checks these;
+ * the bridge forwards the group addresses it may (group_fwd_mask,
+ * daemon_network.c), since LLDP's skips the input hook too. */
+#define GUARD_INPUT                                                                                \
+    "  chain input {\n"                                                                            \
+    "    type filter hook input priority filter; policy accept;\n" GUARD_RULES "  }\n"
+
+bool daemon_nft_guard_input_exists(const char *net_name)
+{
+    char table[64], script[128];
+    wr_error ignored;
+    daemon_nft_table(net_name, table, sizeof table);
+    snprintf(script, sizeof script, "list chain bridge %s input", table);
+    return run(script, "list", &ignored) == 0;
+}
+
+int daemon_nft_guard_input_add(const char *net_name, wr_error *err)
+{
+    char table[64], script[1024];
+    daemon_nft_table(net_name, table, sizeof table);
+    snprintf(script, sizeof script, "table bridge %s {\n" GUARD_INPUT "}\n", table);
+    return run(script, table, err);
+}
+
 int daemon_nft_network_add(const struct wr_network *n, wr_error *err)
 {
     char table[64], subnet[WR_CIDR_TEXT], gw[WR_IPV4_TEXT], script[6144];
@@ -125,14 +161,8 @@ int daemon_nft_network_add(const struct wr_network *n, wr_error *err)
              "  set ports { type ifname; }\n"
              "  set allowed { type ifname . ether_addr . ipv4_addr; }\n"
              "  chain prerouting {\n"
-             "    type filter hook prerouting priority filter; policy accept;\n"
-             "    iifname != @ports accept\n"
-             "    ether type ip iifname . ether saddr . ip saddr @allowed accept\n"
-             "    ether type arp iifname . ether saddr . arp saddr ip @allowed "
-             "iifname . arp saddr ether . arp saddr ip @allowed accept\n"
-             "    drop\n"
-             "  }\n"
-             "}\n",
+             "    type filter hook prerouting priority filter; policy accept;\n" GUARD_RULES
+             "  }\n" GUARD_INPUT "}\n",
              table, subnet, n->bridge, gw);
     return run(script, table, err);
 }
@@ -277,8 +307,18 @@ int daemon_nft_unguard(const char *net_name, const char *ifname, const char *mac
 static void drop_if_gone(const char *ifname, const char *mac, const char *addr, void *arg)
 {
     wr_error ignored;
-    if (!if_nametoindex(ifname))
+    char table[64], script[256];
+    if (if_nametoindex(ifname))
+        return;
+    if (mac && addr) {
         daemon_nft_unguard(arg, ifname, mac, addr, &ignored);
+        return;
+    }
+    /* A port whose element of allowed is gone: left by a teardown that
+     * failed halfway (earlier versions left every ended container's). */
+    daemon_nft_table(arg, table, sizeof table);
+    snprintf(script, sizeof script, "delete element bridge %s ports { \"%s\" }\n", table, ifname);
+    run(script, table, &ignored);
 }
 
 void daemon_nft_guards_sweep(const char *net_name)
@@ -291,9 +331,12 @@ void daemon_nft_guards_sweep(const char *net_name)
     nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON);
     nft_ctx_buffer_output(ctx);
     nft_ctx_buffer_error(ctx);
-    snprintf(cmd, sizeof cmd, "list set bridge %s allowed", table);
     struct wr_nft_guard_fn g = {.fn = drop_if_gone, .arg = (void *)net_name};
-    if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
-        wr_nft_each_guard(nft_ctx_get_output_buffer(ctx), &g);
+    static const char *const sets[] = {"allowed", "ports"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(cmd, sizeof cmd, "list set bridge %s %s", table, sets[i]);
+        if (nft_run_cmd_from_buffer(ctx, cmd) == 0)
+            wr_nft_each_guard(nft_ctx_get_output_buffer(ctx), &g);
+    }
     nft_ctx_free(ctx);
 }

@@ -16,6 +16,11 @@
 void daemon_nft_table(const char *net_name, char *out, size_t cap);
 /* Whether the network's table exists. */
 bool daemon_nft_network_exists(const char *net_name);
+/* Whether the bridge table of net_name has its input chain (a network
+ * made by an earlier version has not); adding it keeps the table's sets,
+ * so running containers keep their elements. 0, or -1 with err. */
+bool daemon_nft_guard_input_exists(const char *net_name);
+int daemon_nft_guard_input_add(const char *net_name, wr_error *err);
 /* Creates the network's table in one transaction (replacing one of the
  * same name): egress masquerade of the subnet leaving by another
  * interface (one rule per network, never per container), and an input

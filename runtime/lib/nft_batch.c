@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -117,28 +118,44 @@ static void put_elem(struct batch *b, uint8_t family, const char *table, bool ad
     close_nest(b, list);
 }
 
-/* Sends the batch; reads `acks` answers. 0, or -1 with err. */
-static int exchange(int fd, struct batch *b, uint32_t first, size_t acks, wr_error *err)
+/* Sends the batch; reads the answers to its n element messages (sequence
+ * numbers first+1 .. first+n). An error answered to the batch's begin
+ * (sequence first: no CAP_NET_ADMIN in the socket's namespace, ENOMEM, a
+ * failed commit) ends the exchange at once: the kernel may send nothing
+ * more. What another sender than the kernel sends (port id 0) is ignored,
+ * and so is any answer out of range (one of an earlier batch). 0, or -1
+ * with err. */
+static int exchange(int fd, struct batch *b, uint32_t first, size_t n, wr_error *err)
 {
     char buf[4096];
     int failed = 0;
+    size_t acks = n;
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     if (sendto(fd, b->buf, b->len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
         return wr_error_set(err, errno, "send to nfnetlink");
     while (acks > 0) {
-        ssize_t got = recv(fd, buf, sizeof buf, 0);
+        struct sockaddr_nl from = {0};
+        socklen_t from_len = sizeof from;
+        ssize_t got = recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&from, &from_len);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
             return wr_error_set(err, errno, "receive from nfnetlink");
+        if (from.nl_pid != 0)
+            continue;
         for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)got);
              h = NLMSG_NEXT(h, got)) {
-            if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first)
+            uint32_t rel = h->nlmsg_seq - first; /* wraps: one comparison */
+            if (h->nlmsg_type != NLMSG_ERROR || rel > n ||
+                h->nlmsg_len < NLMSG_LENGTH(sizeof(struct nlmsgerr)))
                 continue;
             const struct nlmsgerr *e = NLMSG_DATA(h);
             if (e->error && !failed)
                 failed = -e->error;
-            acks--;
+            if (rel == 0 && e->error)
+                return wr_error_set(err, failed, "nftables");
+            if (rel > 0 && acks > 0)
+                acks--;
         }
     }
     return failed ? wr_error_set(err, failed, "nftables") : 0;
@@ -159,6 +176,16 @@ static void drop_socket(void)
     nl_fd = -1;
 }
 
+/* A forked child opens a socket of its own: one shared with the parent
+ * would read the parent's answers (same port id, same sequence numbers),
+ * and a child that closes its inherited descriptors (the shim's detached
+ * teardown: close_range) kept the number, so its first batch failed
+ * (EBADF) and left the container's element in the set. */
+static void forget_in_child(void)
+{
+    drop_socket();
+}
+
 int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nft_elem *e, size_t n,
                  wr_error *err)
 {
@@ -175,6 +202,9 @@ int wr_nft_elems(uint8_t family, const char *table, bool add, const struct wr_nf
          * blocking a fill or the daemon for ever. */
         struct timeval tv = {.tv_sec = 2};
         setsockopt(nl_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        static bool registered;
+        if (!registered && pthread_atfork(NULL, NULL, forget_in_child) == 0)
+            registered = true;
         if (!nl_seq)
             nl_seq = (uint32_t)time(NULL);
     }

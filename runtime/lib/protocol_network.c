@@ -132,6 +132,10 @@ void wr_nft_each_guard(const char *json, const struct wr_nft_guard_fn *g)
     {
         json_array_foreach(json_object_get(json_object_get(item, "set"), "elem"), j, e)
         {
+            if (json_is_string(e)) { /* the set ports: an ifname */
+                g->fn(json_string_value(e), NULL, NULL, g->arg);
+                continue;
+            }
             json_t *parts = json_object_get(e, "concat");
             const char *ifname = json_string_value(json_array_get(parts, 0));
             const char *mac = json_string_value(json_array_get(parts, 1));

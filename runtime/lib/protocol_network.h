@@ -30,7 +30,8 @@ struct wr_nft_port {
 int wr_nft_map_ports(const char *json, struct wr_nft_port *out, size_t cap, size_t *n);
 
 /* Calls fn(ifname, mac, addr, arg) for each element of a listing (nft -j)
- * of a network's anti-spoofing set (ifname . ether_addr . ipv4_addr). */
+ * of a network's anti-spoofing set (ifname . ether_addr . ipv4_addr), and
+ * fn(ifname, NULL, NULL, arg) for each of its set of ports (ifname). */
 struct wr_nft_guard_fn {
     void (*fn)(const char *ifname, const char *mac, const char *addr, void *arg);
     void *arg;

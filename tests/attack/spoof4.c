@@ -11,6 +11,10 @@
  *         ip SRC     the same from IPv4 address SRC (forged)
  *         mac        the same from eth0's address, with a forged source MAC
  *         arp CLAIM  ARP replies to PEER: "CLAIM is at eth0's MAC"
+ *         ll SRC     the datagram from SRC (forged), to each link-local
+ *                    group address 01:80:c2:00:00:{00,02,03,0e} in turn
+ *                    instead of PEER's MAC (frames a bridge may hand to
+ *                    the stack of the port itself)
  *       (TEXT and DPORT unused by arp). Prints "sent".
  */
 #include <arpa/inet.h>
@@ -55,7 +59,7 @@ int main(int argc, char **argv)
     uint8_t peer[6], frame[1500] = {0};
     size_t len;
     if (argc < 5) {
-        fprintf(stderr, "usage: spoof4 own|ip SRC|mac|arp CLAIM PEER DPORT TEXT\n");
+        fprintf(stderr, "usage: spoof4 own|ip SRC|mac|arp CLAIM|ll SRC PEER DPORT TEXT\n");
         return 2;
     }
     const char *mode = argv[1], *arg = argc > 5 ? argv[2] : NULL;
@@ -113,7 +117,8 @@ int main(int argc, char **argv)
         ip->protocol = IPPROTO_UDP;
         ip->tot_len = htons((uint16_t)(sizeof *ip + ulen));
         ip->saddr = own.s_addr;
-        if (strcmp(mode, "ip") == 0 && (!arg || inet_pton(AF_INET, arg, &ip->saddr) != 1))
+        if ((strcmp(mode, "ip") == 0 || strcmp(mode, "ll") == 0) &&
+            (!arg || inet_pton(AF_INET, arg, &ip->saddr) != 1))
             return 2;
         ip->daddr = dst.s_addr;
         ip->check = checksum(ip, sizeof *ip);
@@ -128,7 +133,18 @@ int main(int argc, char **argv)
                              .sll_halen = 6,
                              .sll_protocol = htons(proto)};
     memcpy(to.sll_addr, peer, 6);
-    for (int i = 0; i < (is_arp ? 10 : 3); i++) {
+    static const uint8_t groups[] = {0x00, 0x02, 0x03, 0x0e};
+    for (size_t g = 0; strcmp(mode, "ll") == 0 && g < sizeof groups; g++) {
+        static const uint8_t base[6] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x00};
+        memcpy(eth->ether_dhost, base, 6);
+        eth->ether_dhost[5] = groups[g];
+        memcpy(to.sll_addr, eth->ether_dhost, 6);
+        if (sendto(s, frame, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len) {
+            perror("spoof4: sendto");
+            return 1;
+        }
+    }
+    for (int i = 0; strcmp(mode, "ll") != 0 && i < (is_arp ? 10 : 3); i++) {
         if (sendto(s, frame, len, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)len) {
             perror("spoof4: sendto");
             return 1;
