@@ -156,6 +156,12 @@ int shim_net_helper(struct shim *sh, char **args, size_t n_args, wr_error *err);
 /* cni:NAME (shim_cni.c): ADD after the clone, DEL at release. */
 int shim_cni_add(struct shim *sh, int netns_fd, wr_error *err);
 void shim_cni_del(struct shim *sh);
+/* After ADD and the container's READY: reads eth0's first IPv4 address in
+ * the container's network namespace (rtnetlink, through getifaddrs) and
+ * sends it to the container's pid 1 over sh->init (WR_MSG_ADDRESS; 0 when
+ * the plugins gave eth0 none), for its /etc/hosts. Errors: setns, netlink,
+ * send. */
+int shim_cni_send_address(struct shim *sh, wr_error *err);
 /* With --netns-recycle, once the container is set up: records its network
  * namespace's socket count (netns_sockets), the pristine check's baseline. */
 void shim_netns_baseline(struct shim *sh);

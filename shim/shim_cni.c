@@ -6,7 +6,17 @@
  * finds the namespace, and it names nothing a container can change. */
 #include "shim.h"
 
+#include "lib/cleanup.h"
+#include "lib/shim_msg.h"
+
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -73,4 +83,42 @@ void shim_cni_del(struct shim *sh)
     }
     while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
         ;
+}
+
+/* Read by the shim from the kernel, never from a file or anything else the
+ * container could have written: until the stop only warmrun's pid 1 runs
+ * in the namespace, and the plugins alone configured eth0. The address is
+ * the kernel's first (primary) one, as `ip -4 addr` lists it. */
+static int eth0_address(int netns_fd, uint32_t *addr, wr_error *err)
+{
+    cleanup_close int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    struct ifaddrs *list = NULL;
+    if (own < 0)
+        return wr_error_set(err, errno, "open /proc/self/ns/net");
+    if (setns(netns_fd, CLONE_NEWNET) < 0)
+        return wr_error_set(err, errno, "enter the container's network namespace");
+    int rc = getifaddrs(&list) < 0 ? wr_error_set(err, errno, "list the container's addresses") : 0;
+    if (setns(own, CLONE_NEWNET) < 0) /* never stay in the container's */
+        rc = wr_error_set(err, errno, "return to the shim's network namespace");
+    *addr = 0;
+    for (struct ifaddrs *a = list; rc == 0 && a; a = a->ifa_next)
+        if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET && strcmp(a->ifa_name, "eth0") == 0) {
+            *addr = ntohl(((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr.s_addr);
+            break;
+        }
+    if (list)
+        freeifaddrs(list);
+    return rc;
+}
+
+int shim_cni_send_address(struct shim *sh, wr_error *err)
+{
+    struct wr_msg m = {.type = WR_MSG_ADDRESS};
+    uint32_t addr;
+    if (eth0_address(sh->net.cni_netns_fd, &addr, err) < 0)
+        return wr_error_prefix(err, "cni:%s: eth0's address", sh->opt.net.name);
+    m.value = addr;
+    if (send(sh->init, &m, sizeof m, MSG_NOSIGNAL) != (ssize_t)sizeof m)
+        return wr_error_set(err, errno, "send the container its address");
+    return 0;
 }

@@ -95,6 +95,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .volumes = &sh->opt.volumes,
             .cgroup = sh->res.cgroup.created ? &sh->res.cgroup : NULL,
             .host_network = sh->opt.net.kind == WR_NET_HOST,
+            .cni_network = sh->opt.net.kind == WR_NET_CNI,
             .net_address = sh->net.leased ? sh->net.addr : 0,
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
         };
@@ -254,7 +255,14 @@ int shim_create_container(struct shim *sh, wr_error *err)
     }
     if (write_state(sh, err) < 0 || shim_network_attach(sh, sh->ns_fds[1], err) < 0)
         return -1;
-    if (wait_ready(sh, err) < 0 || stop_child(sh, err) < 0)
+    if (wait_ready(sh, err) < 0)
+        return -1;
+    /* cni: the address the plugins gave eth0, for the container's
+     * /etc/hosts; its second READY says it is written. */
+    if (sh->opt.net.kind == WR_NET_CNI &&
+        (shim_cni_send_address(sh, err) < 0 || wait_ready(sh, err) < 0))
+        return -1;
+    if (stop_child(sh, err) < 0)
         return -1;
     shim_netns_baseline(sh);
     /* Filled under SCHED_IDLE (see shim_client.c); from now on the shim is

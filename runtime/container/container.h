@@ -43,8 +43,10 @@ struct wr_container_config {
     const struct wr_cgroup *cgroup;
     /* --network host: the host's network namespace (lo is left as it is);
      * net_address: eth0's address on a bridge network (host byte order),
-     * for /etc/hosts; 0 without one. */
+     * for /etc/hosts; 0 without one. cni_network: --network cni:NAME, whose
+     * address the shim sends after READY (WR_MSG_ADDRESS). */
     bool host_network;
+    bool cni_network;
     uint32_t net_address;
     const struct wr_volumes *volumes; /* NULL or none: no volume */
     /* A recycled network namespace to enter (setns) first thing, instead of

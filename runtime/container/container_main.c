@@ -178,6 +178,27 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     return wr_seccomp_filter_install(cfg->seccomp, err);
 }
 
+/* cni: the one message the shim sends after READY, once ADD has given
+ * eth0 its address (shim_cni.c); /etc/hosts names it, then READY again
+ * tells the shim it may stop us. A closed socket: the shim is gone. */
+static int take_address(int init_sock, const struct wr_msg *ready, wr_error *err)
+{
+    struct wr_msg m;
+    ssize_t n;
+    do
+        n = recv(init_sock, &m, sizeof m, 0);
+    while (n < 0 && errno == EINTR);
+    if (n == 0)
+        _exit(0);
+    if (n != (ssize_t)sizeof m || m.type != WR_MSG_ADDRESS || m.value < 0 || m.value > UINT32_MAX)
+        return wr_error_set(err, n < 0 ? errno : EPROTO, "receive the container's address");
+    if (wr_etc_files_set_address((uint32_t)m.value, err) < 0)
+        return -1;
+    if (send(init_sock, ready, sizeof *ready, MSG_NOSIGNAL) < 0)
+        _exit(1);
+    return 0;
+}
+
 /* An activation too large for one message (sealed_fd.h): mapped from its
  * sealed memfd, checked as if it came from anyone, with a vector of its
  * size (the workload's execve drops both). Off the common path. */
@@ -241,6 +262,8 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     ready.value2 = (int64_t)gid + 1;
     if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
+    if (cfg->cni_network && take_address(init_sock, &ready, &err) < 0)
+        report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
 
     /* The shim stops us here; the activator queues the message and SIGCONTs. */
     ssize_t n = wr_recv_fds(act_sock, activation_buf, sizeof activation_buf, fds, &nfds, &err);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -27,9 +28,12 @@
 static int hosts_fd = -1, hostname_fd = -1;
 /* The container's own address on a bridge network, "" without one. */
 static char own_address[WR_IPV4_TEXT];
+/* The name /etc/hosts gives it (cfg's strings do not outlive the fill:
+ * container_main.c overwrites them). */
+static char own_hostname[HOST_NAME_MAX + 1];
 
 /* Docker's /etc/hosts (libnetwork etchosts.go's defaults), plus the
- * hostname on the container's own address on a bridge network, as Docker
+ * hostname on the container's own address on a bridge or CNI network, as Docker
  * does; else on 127.0.1.1 (an address on lo, as Debian does: the
  * container has no other address). */
 static int hosts_text(char *buf, size_t size, const char *hostname)
@@ -223,6 +227,7 @@ int wr_etc_files_setup(const struct wr_container_config *cfg, int root_fd, wr_er
     if (hl < 0 || nl < 0 || (size_t)nl >= sizeof hostname)
         return wr_error_set(err, ENAMETOOLONG, "hostname %s", cfg->hostname);
     int rl = resolv_text(cfg, resolv, sizeof resolv);
+    snprintf(own_hostname, sizeof own_hostname, "%s", cfg->hostname);
 
     bool made = mkdirat(root_fd, "etc", 0755) == 0;
     if (made && owner && fchownat(root_fd, "etc", owner, owner, AT_SYMLINK_NOFOLLOW) < 0)
@@ -259,5 +264,18 @@ int wr_etc_files_set_hostname(const char *hostname, wr_error *err)
     if (rewrite(hosts_fd, "hosts", hosts, (size_t)hl, err) < 0 ||
         rewrite(hostname_fd, "hostname", line, (size_t)nl, err) < 0)
         return -1;
+    snprintf(own_hostname, sizeof own_hostname, "%s", hostname);
     return 0;
+}
+
+int wr_etc_files_set_address(uint32_t address, wr_error *err)
+{
+    char hosts[512];
+    if (!address)
+        return 0;
+    wr_ipv4_format(address, own_address);
+    int hl = hosts_text(hosts, sizeof hosts, own_hostname);
+    if (hl < 0)
+        return wr_error_set(err, ENAMETOOLONG, "hostname %s", own_hostname);
+    return rewrite(hosts_fd, "hosts", hosts, (size_t)hl, err);
 }

@@ -6,6 +6,8 @@
 #include "container.h"
 #include "lib/error.h"
 
+#include <stdint.h>
+
 /* Writes the three files on the container's staging tmpfs (cfg->staging_dir,
  * already mounted) and bind-mounts each onto its name in root_fd's etc/,
  * before pivot_root. /etc must be a real directory (made 0755 if missing);
@@ -20,5 +22,11 @@ int wr_etc_files_setup(const struct wr_container_config *cfg, int root_fd, wr_er
  * (through the descriptors kept at setup, so also under --read-only) to
  * name hostname. Two pwrite + ftruncate pairs. */
 int wr_etc_files_set_hostname(const char *hostname, wr_error *err);
+
+/* On a cni: network, once the shim knows eth0's address (host byte order;
+ * 0: none, the file stays as it is): rewrites /etc/hosts through the kept
+ * descriptor to name the hostname on it instead of 127.0.1.1; a later
+ * wr_etc_files_set_hostname keeps it. One pwrite + ftruncate. */
+int wr_etc_files_set_address(uint32_t address, wr_error *err);
 
 #endif

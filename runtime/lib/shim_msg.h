@@ -41,6 +41,11 @@ enum wr_msg_type {
                       num = 1 when the container was created for this
                       activation (a cold start), text = why */
     WR_MSG_KILL,   /* num = signal to send to the container */
+    /* shim -> container child, over the init socket, cni: networks only */
+    WR_MSG_ADDRESS, /* after READY, once CNI ADD has run: value = eth0's
+                       IPv4 address (host byte order), 0 without one; the
+                       child puts it in /etc/hosts and answers READY again
+                       (same values), or ERROR */
 };
 
 struct wr_msg {
