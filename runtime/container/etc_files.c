@@ -61,7 +61,7 @@ static bool loopback_nameserver(const char *line)
 /* The host's resolv.conf without its loopback nameservers (as Docker's
  * resolvconf filter): a 127.x resolver (systemd-resolved's 127.0.0.53,
  * a local dnsmasq) is the host's own, unreachable from the container's
- * network namespace. On a bridge network, when none is left, Docker's
+ * network namespace. On a bridge or cni: network, when none is left, Docker's
  * defaults (Google's 8.8.8.8 and 8.8.4.4) take their place; with --network
  * none no nameserver is reachable anyway, and none is added. With
  * --network host the file is the host's as it is: its loopback resolvers
@@ -74,6 +74,7 @@ static int resolv_text(const struct wr_container_config *cfg, char *buf, size_t 
     int n = snprintf(buf, size, "# warmrun: network %s; the host's resolv.conf%s\n",
                      cfg->host_network  ? "host"
                      : cfg->net_address ? "bridge"
+                     : cfg->cni_network ? "cni"
                                         : "none",
                      cfg->host_network ? "" : " without loopback nameservers");
     int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -96,7 +97,7 @@ static int resolv_text(const struct wr_container_config *cfg, char *buf, size_t 
         n += m;
         nameserver |= is_ns;
     }
-    if (cfg->net_address && !nameserver) {
+    if ((cfg->net_address || cfg->cni_network) && !nameserver) {
         int m = snprintf(buf + n, size - (size_t)n, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
         if (m > 0 && (size_t)m < size - (size_t)n)
             n += m;

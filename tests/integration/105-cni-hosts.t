@@ -63,6 +63,8 @@ wr activate --network "cni:$NET" --hostname "web$$" busybox -- sh -c "$PROBE" >"
 is "$?" 0 "cold activate --network cni:$NET --hostname web$$" || diag_file "$err"
 check "cold cni --hostname" "$PFX"
 like "$(cat "$out")" "host=web$$" "cold cni --hostname: the hostname is web$$"
+wr activate --network "cni:$NET" busybox -- head -1 /etc/resolv.conf >"$out" 2>"$err"
+like "$(cat "$out")" '^# warmrun: network cni;' "cold cni: /etc/resolv.conf says network cni"
 
 # Through the descriptor pid 1 keeps: also under --read-only, in a user
 # namespace, for a non-root workload.
