@@ -99,10 +99,11 @@ is "$(ipam_leases)|$(veths)|$(ls "$STATE/cni" 2>/dev/null)" "||" "after it: no l
 # ---- -p through portmap ------------------------------------------------------
 HP=$((20000 + $$ % 20000))
 wr activate --network "cni:$NET" -p "$HP:80" busybox -- \
-    sh -c 'echo pub-'$$' >/tmp/i; exec httpd -f -p 80 -h /tmp' >/dev/null 2>&1 &
+    sh -c 'echo pub-'$$' >/tmp/i; exec httpd -f -p 80 -h /tmp' >/dev/null 2>"$T/pub.err" &
 PUB=$!
-poll_until 10 sh -c "iptables-save -t nat | grep -q -- '--dport $HP '"
-like "$(iptables-save -t nat | grep -- "--dport $HP ")" "DNAT --to-destination $PFX\\.[0-9]+:80" "-p: portmap's DNAT for host port $HP"
+poll_until 20 sh -c "iptables-save -t nat | grep -q -- '--dport $HP '"
+like "$(iptables-save -t nat | grep -- "--dport $HP ")" "DNAT --to-destination $PFX\\.[0-9]+:80" "-p: portmap's DNAT for host port $HP" ||
+    diag_file "$T/pub.err"
 ID=$(ls "$STATE/cni" | sed 's/\.json$//')
 got=
 for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -140,10 +141,10 @@ is "$(ipam_leases | wc -l)|$(veths | wc -l)" "2|2" "two warm containers: two lea
 wr activate --no-cold busybox -- timeout 5 wget -q -O - "http://$SERVER:8080/ping" >"$out" 2>"$err"
 is "$(cat "$out")" "cni-$$" "a warm container reaches the server"
 fails=0
-for i in $(seq 1 20); do
+for i in $(seq 1 300); do
     wr activate busybox -- true >/dev/null 2>&1 || fails=$((fails + 1))
 done
-is "$fails" 0 "20 warm activations"
+is "$fails" 0 "300 activations (warm, or cold when the pool is empty)"
 wait_pool_full busybox:latest 30
 poll_until 10 sh -c "[ \$(ls '$DATA/$NET' | grep -cE '^[0-9]+\\.') -le 2 ]"
 is "$(ipam_leases | wc -l)|$(veths | wc -l)" "2|2" "after them: the two warm containers' only"
