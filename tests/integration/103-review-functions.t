@@ -99,5 +99,8 @@ wr function rm gated >/dev/null 2>&1
 no_freezer_left() { ! ls -d "$FREEZER"/*/ >/dev/null 2>&1; }
 poll_until 10 no_freezer_left
 ok $? "  function rm: no freezer cgroup of it left"
+stop_daemon >/dev/null 2>&1
+unlike "$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$DAEMON_LOG")" '.' \
+    "no sanitizer report in the daemon's log"
 
 done_testing
