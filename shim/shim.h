@@ -36,7 +36,11 @@ struct shim_options {
     struct wr_net_mode net;              /* --network */
     const char *publish[WR_PUBLISH_MAX]; /* --publish, canonical -p texts */
     size_t n_publish;
-    const char *net_helper;    /* --net-helper: warmrun-daemon, for publishing */
+    const char *net_helper; /* --net-helper: warmrun-daemon, for publishing */
+    /* --publish-at activation: a pool's container, whose ports the daemon
+     * maps at activation (docs/network.md); the shim marks its lease
+     * published and removes the mappings at teardown, but makes none. */
+    bool publish_at_activation;
     struct wr_volumes volumes; /* --volume, in order (volumes.h) */
     bool netns_recycle;        /* --netns-recycle: offer the namespace back after the exit */
     /* --netns-reuse=N: enter SHIM_NETNS_FD instead of a new one, whose
@@ -53,6 +57,8 @@ struct shim_network {
     bool leased;
     bool published;         /* its ports are in the network's table */
     char host_if[IFNAMSIZ]; /* the veth's host end, once made */
+    uint8_t mac[6];         /* eth0's MAC */
+    bool guarded;           /* its anti-spoofing elements are in (daemon_nft_guard) */
     bool cni_added;         /* cni: ADD succeeded, DEL is owed */
     int cni_netns_fd;       /* cni: the namespace ADD was given (CNI_NETNS) */
 };

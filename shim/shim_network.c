@@ -10,12 +10,15 @@
 
 #include "lib/cleanup.h"
 #include "lib/ipam.h"
+#include "lib/nft_batch.h"
 #include "lib/rtnl.h"
 #include "lib/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <net/if.h>
@@ -65,6 +68,40 @@ int shim_network_prepare(struct shim *sh, wr_error *err)
     return 0;
 }
 
+/* eth0's MAC (the kernel chose it with the pair), for the network's
+ * anti-spoofing set; called inside the container's namespace. */
+static int peer_mac(struct shim_network *sn, wr_error *err)
+{
+    struct ifreq ifr = {0};
+    cleanup_close int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "eth0");
+    if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) < 0)
+        return wr_error_set(err, errno, "read eth0's MAC");
+    memcpy(sn->mac, ifr.ifr_hwaddr.sa_data, sizeof sn->mac);
+    return 0;
+}
+
+/* Adds (at fill) or removes (at teardown) the container's elements in the
+ * network's anti-spoofing set (docs/network.md: table bridge warmrun_NAME):
+ * one nfnetlink batch, no helper run. */
+static int guard(struct shim *sh, bool add, wr_error *err)
+{
+    struct shim_network *sn = &sh->net;
+    char table[64];
+    struct wr_nft_elem e[2] = {{.set = "allowed"}, {.set = "ports"}};
+    snprintf(table, sizeof table, "warmrun_%s", sn->net.name);
+    wr_nft_key_guard(&e[0], sn->host_if, sn->mac, sn->addr);
+    wr_nft_key_ifname(&e[1], sn->host_if);
+    if (add)
+        return wr_nft_elems(NFPROTO_BRIDGE, table, true, e, 2, err);
+    /* One at a time: either may be gone (a failed fill, a reconciliation). */
+    wr_error one;
+    for (size_t i = 2; i-- > 0;)
+        if (wr_nft_elems(NFPROTO_BRIDGE, table, false, &e[i], 1, &one) < 0 && one.errnum != ENOENT)
+            *err = one;
+    return 0;
+}
+
 /* Inside the container's namespace: eth0 up with its address, and the
  * default route through the bridge's address. */
 static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
@@ -79,6 +116,8 @@ static int configure_peer(struct shim_network *sn, int netns_fd, wr_error *err)
     int rc = wr_rtnl_open(&r, err);
     if (rc == 0 && !(index = if_nametoindex("eth0")))
         rc = wr_error_set(err, errno, "find eth0 in the container");
+    if (rc == 0)
+        rc = peer_mac(sn, err);       /* a socket of the container's namespace */
     if (setns(own, CLONE_NEWNET) < 0) /* never stay in the container's */
         rc = wr_error_set(err, errno, "return to the shim's network namespace");
     if (rc == 0)
@@ -194,7 +233,12 @@ int shim_network_attach(struct shim *sh, int netns_fd, wr_error *err)
     }
     if (configure_peer(sn, netns_fd, err) < 0)
         return wr_error_prefix(err, "network %s", sn->net.name);
-    if (sh->opt.n_publish) {
+    /* Before the container can send anything (it is not running its
+     * workload yet): its frames are checked from the first one. */
+    if (guard(sh, true, err) < 0)
+        return wr_error_prefix(err, "network %s: anti-spoofing", sn->net.name);
+    sn->guarded = true;
+    if (sh->opt.n_publish && !sh->opt.publish_at_activation) {
         char addr[WR_IPV4_TEXT];
         wr_ipv4_format(sn->addr, addr);
         if (run_helper(sh, "publish", addr, err) < 0)
@@ -210,6 +254,9 @@ static void teardown(struct shim *sh)
 {
     struct shim_network *sn = &sh->net;
     wr_error err;
+    if (sn->guarded) /* the container has ended: nothing sends on its port */
+        guard(sh, false, &err);
+    sn->guarded = false;
     if (sn->host_if[0]) {
         /* The kernel removes the pair with the container's namespace, but
          * asynchronously (cleanup_net): deleting it here makes it gone

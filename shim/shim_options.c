@@ -23,6 +23,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"network", required_argument, NULL, 'n'},
         {"publish", required_argument, NULL, 'p'},
         {"net-helper", required_argument, NULL, 'H'},
+        {"publish-at", required_argument, NULL, 'P'},
         {"volume", required_argument, NULL, 'v'},
         {"netns-recycle", no_argument, NULL, 'N'},
         {"netns-reuse", required_argument, NULL, 'U'},
@@ -93,6 +94,11 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         case 'H':
             opt->net_helper = optarg;
             break;
+        case 'P': /* fill (this shim publishes) or activation (the daemon does) */
+            if (strcmp(optarg, "activation") != 0 && strcmp(optarg, "fill") != 0)
+                return wr_error_set(err, EINVAL, "--publish-at takes fill or activation");
+            opt->publish_at_activation = strcmp(optarg, "activation") == 0;
+            break;
         case 'v':
             if (wr_volume_decode_add(&opt->volumes, optarg, err) < 0)
                 return -1;
@@ -122,6 +128,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
     if (opt->n_publish &&
         ((opt->net.kind != WR_NET_BRIDGE && opt->net.kind != WR_NET_CNI) || !opt->net_helper))
         return wr_error_set(err, EINVAL, "-p needs --network bridge or cni (and --net-helper)");
+    if (opt->publish_at_activation && (opt->net.kind != WR_NET_BRIDGE || !opt->n_publish))
+        return wr_error_set(err, EINVAL, "--publish-at activation needs -p on a bridge network");
     /* The recycling boundary (docs/security.md): network mode none only,
      * never with a user namespace (it would own the network namespace). */
     if ((opt->netns_recycle || opt->netns_reuse) &&

@@ -92,7 +92,7 @@ int shim_resources_prepare(struct shim *sh, int *clone_cgroup, wr_error *err)
     if (wr_cgroup_create(&sh->res.cgroup, sh->opt.state_dir, sh->opt.id, r, err) < 0)
         return -1;
     *clone_cgroup = sh->res.cgroup.v2_fd;
-    sh->res.cgroup_wait = sh->res.cgroup.v1_mask != 0;
+    sh->res.cgroup_wait = sh->res.cgroup.v1_mask != 0 || sh->res.cgroup.cpu_weight_only;
     if (r->mlock && make_locked_memory(sh, r->mlock, err) < 0)
         return -1;
     return 0;

@@ -42,6 +42,8 @@ struct bench_env {
     pid_t daemon_pid;
     const char *network; /* --network of the pools it creates; NULL: none */
     const char *http;    /* the daemon's --http ADDR:PORT; NULL: none */
+    char net_name[24];   /* bench_network_create's network; "" when none */
+    char net_mode[40];   /* "bridge=<net_name>", what network then points to */
 };
 
 /* Set by the SIGINT/SIGTERM/SIGHUP handler; loops stop when it is. */
@@ -77,8 +79,17 @@ int bench_pool_fill(const struct bench_env *e, const char *image, long size, lon
                     wr_error *err);
 /* Warm count of the pool of image; -1 on error. */
 long bench_pool_warm(const struct bench_env *e, const char *image);
-/* Stops the daemon, kills stray shims, unmounts and removes the directory. */
+/* Stops the daemon, kills stray shims, removes the private network,
+ * unmounts and removes the directory. */
 void bench_env_cleanup(struct bench_env *e);
+
+/* --- bench_network.c: a private bridge network --- */
+/* Creates a bridge network of the bench's own (wrbench<pid>, a free /24 of
+ * 10.240.0.0/12) with the CLI and points e->network at it; -1 (err) when
+ * no subnet is free or the CLI fails. */
+int bench_network_create(struct bench_env *e, wr_error *err);
+/* Removes it (once its containers are gone); nothing when there is none. */
+void bench_network_remove(struct bench_env *e);
 
 /* --- bench_spawn.c: timed runs --- */
 struct bench_cmd {

@@ -337,6 +337,7 @@ void bench_env_cleanup(struct bench_env *e)
         sleep_ms(50);
         wr_state_scan(e->state, kill_stray_shim, NULL);
     }
+    bench_network_remove(e);
     unmount_below(e->dir);
     wr_store_unstage(e->dir);
     if (access(e->dir, F_OK) == 0)

@@ -329,6 +329,7 @@ int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_res
                    wr_error *err)
 {
     *r = (struct fill_result){.pool = pool};
+    snprintf(r->network, sizeof r->network, "%s", e->network ? e->network : "none");
     bench_progress("fill latency: %ld fills one after the other", samples);
     if (latency_phase(e, samples, r, err) < 0)
         return -1;
@@ -413,13 +414,14 @@ static json_t *cpu_json(const struct fill_cpu *c)
 
 json_t *bench_fill_json(const struct fill_result *r)
 {
-    return json_pack("{s:s, s:i, s:{s:i, s:f, s:f, s:f}, s:f, s:f, s:f, s:i, s:o, s:o}", "schema",
-                     "warmrun-bench-fill/1", "pool", (json_int_t)r->pool, "latency", "n",
-                     (json_int_t)r->latency.n, "p50_ms", r->latency.median, "p99_ms",
-                     r->latency.p99, "mean_ms", r->latency.mean, "fill_s", r->fill_wall_s,
-                     "teardown_s", r->teardown_wall_s, "pss_kb_per_container", r->pss_kb,
-                     "containers", (json_int_t)r->containers, "fill_cpu_per_container",
-                     cpu_json(&r->fill), "teardown_cpu_per_container", cpu_json(&r->teardown));
+    return json_pack("{s:s, s:i, s:s, s:{s:i, s:f, s:f, s:f}, s:f, s:f, s:f, s:i, s:o, s:o}",
+                     "schema", "warmrun-bench-fill/1", "pool", (json_int_t)r->pool, "network",
+                     r->network, "latency", "n", (json_int_t)r->latency.n, "p50_ms",
+                     r->latency.median, "p99_ms", r->latency.p99, "mean_ms", r->latency.mean,
+                     "fill_s", r->fill_wall_s, "teardown_s", r->teardown_wall_s,
+                     "pss_kb_per_container", r->pss_kb, "containers", (json_int_t)r->containers,
+                     "fill_cpu_per_container", cpu_json(&r->fill), "teardown_cpu_per_container",
+                     cpu_json(&r->teardown));
 }
 
 int bench_cmd_fill(const char *bindir, int argc, char **argv)
@@ -479,6 +481,14 @@ int bench_cmd_fill(const char *bindir, int argc, char **argv)
     e.network = network;
     struct fill_result r;
     int rc = BENCH_EXIT_OK;
+    /* The default bridge network is a state directory's own: a network of
+     * the bench's (bench_network.c). A named one is the user's choice. */
+    if (network && mode.kind == WR_NET_BRIDGE && !strcmp(mode.name, WR_NET_DEFAULT_NAME) &&
+        bench_network_create(&e, &err) < 0) {
+        bench_msg("%s", err.msg);
+        bench_env_cleanup(&e);
+        return BENCH_EXIT_FAILED;
+    }
     if (bench_fill_run(&e, pool, samples, &r, &err) < 0) {
         bench_msg("%s", err.msg);
         rc = BENCH_EXIT_FAILED;

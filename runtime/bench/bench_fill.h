@@ -33,6 +33,7 @@ struct fill_result {
     long containers;                 /* warm containers found for PSS */
     double pss_kb;                   /* per warm container: shim + pid 1 */
     struct fill_cpu fill, teardown;
+    char network[64]; /* the pools' --network ("none" without one) */
 };
 
 int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_result *r,

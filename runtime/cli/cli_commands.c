@@ -83,14 +83,20 @@ static int wait_pool_full(const struct wr_paths *g, const char *image, long time
 static int pool_create(const struct wr_paths *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"size", required_argument, NULL, 's'},     {"wait", no_argument, NULL, 'w'},
-        {"timeout", required_argument, NULL, 't'},  {"tmpfs-size", required_argument, NULL, 'm'},
-        {"min", required_argument, NULL, 'N'},      {"max", required_argument, NULL, 'M'},
-        {"idle-ttl", required_argument, NULL, 'I'}, {NULL, 0, NULL, 0},
+        {"size", required_argument, NULL, 's'},
+        {"wait", no_argument, NULL, 'w'},
+        {"timeout", required_argument, NULL, 't'},
+        {"tmpfs-size", required_argument, NULL, 'm'},
+        {"min", required_argument, NULL, 'N'},
+        {"max", required_argument, NULL, 'M'},
+        {"idle-ttl", required_argument, NULL, 'I'},
+        {"publish", required_argument, NULL, 'p'},
+        {NULL, 0, NULL, 0},
     };
     struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
     cli_container_longopts(longopts, all_opts);
     struct wr_request req = {.op = WR_OP_POOL_CREATE, .size = -1};
+    wr_error perr;
     /* --min/--max/--idle-ttl: as given (LONG_MIN: not given), checked below. */
     long as_min = LONG_MIN, as_max = LONG_MIN, as_ttl = LONG_MIN;
     struct cli_container_options opts;
@@ -99,7 +105,15 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     cli_container_options_init(&opts);
     optind = 0; /* 0: getopt reinitializes, after main's own parse */
     opterr = 0; /* one line of our own: cli_getopt_error */
-    while ((c = getopt_long(argc, argv, ":u:v:", all_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":u:v:p:", all_opts, NULL)) != -1) {
+        /* -p: published while a container of the pool runs (docs/network.md) */
+        if (c == 'p' && wr_publish_set_add(&req.publish, optarg, &perr) < 0) {
+            cli_error("pool create: %s", perr.msg);
+            cli_container_options_free(&opts);
+            return WR_EXIT_USAGE;
+        }
+        if (c == 'p')
+            continue;
         if (c == '?' || c == ':') {
             cli_getopt_error("pool create", "see docs/cli.md#pool-create", c, argv);
             cli_container_options_free(&opts);
@@ -157,9 +171,18 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
         req.size = req.autoscale.min;
     }
     if (optind != argc - 1 || req.size < 0) {
-        fprintf(stderr, "usage: warmrun pool create IMAGE (--size N | --max M [--min N] "
-                        "[--idle-ttl S]) [--tmpfs-size SIZE] [--wait] [--timeout S] "
-                        "[-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
+        fprintf(
+            stderr,
+            "usage: warmrun pool create IMAGE (--size N | --max M [--min N] "
+            "[--idle-ttl S]) [--tmpfs-size SIZE] [--wait] [--timeout S] "
+            "[-v SRC:DST[:ro]] [-p [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|udp]] " CLI_CONTAINER_USAGE
+            "\n");
+        cli_container_options_free(&opts);
+        return WR_EXIT_USAGE;
+    }
+    /* Docker publishes on its bridge networks only. */
+    if (req.publish.n && strncmp(opts.network, "bridge=", 7) != 0) {
+        cli_error("pool create: -p needs --network bridge or bridge=NAME");
         cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }

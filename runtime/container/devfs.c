@@ -6,8 +6,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/limits.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -39,24 +42,74 @@ static int path_in(char *out, const char *dir, const char *name, wr_error *err)
     return 0;
 }
 
-/* The container's own node for d, made in dev_dir (the /dev tmpfs, still
- * mounted without nodev) and bound onto itself. A bind mount keeps the
- * flags its source's mount had when it was made, so the node opens once
- * /dev is nodev; and it is a new inode, so chmod, chown or unlink in the
- * container never reach a host inode (a bind of the host's node would: a
- * chmod of /dev/null inside was a chmod of the host's). */
-static int make_device(const char *dev_dir, const struct device_node *d, uint32_t root_id,
-                       wr_error *err)
+/* Where the nodes are made when they need a tmpfs of their own, under
+ * dev_dir; gone once they are bound (make_private_devices). */
+#define NODES_DIR ".nodes"
+
+/* The container's own node for d, made in nodes (dev_dir itself, or the
+ * private tmpfs under it), then bound onto path (the node itself, or a
+ * placeholder file in dev_dir). A bind mount keeps the flags its source's
+ * mount had when it was made, so the node opens once /dev is nodev; and it
+ * is a new inode, so chmod, chown or unlink in the container never reach a
+ * host inode (a bind of the host's node would: a chmod of /dev/null inside
+ * was a chmod of the host's). */
+static int make_device(const char *dev_dir, const char *nodes, const struct device_node *d,
+                       uint32_t root_id, wr_error *err)
 {
-    char path[PATH_MAX];
-    if (path_in(path, dev_dir, d->name, err) < 0)
+    char node[PATH_MAX], path[PATH_MAX];
+    if (path_in(node, nodes, d->name, err) < 0 || path_in(path, dev_dir, d->name, err) < 0)
         return -1;
-    if (mknod(path, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
-        return wr_error_set(err, errno, "mknod %s", path);
-    if (root_id && chown(path, root_id, root_id) < 0)
-        return wr_error_set(err, errno, "chown %s", path);
-    if (mount(path, path, NULL, MS_BIND, NULL) < 0)
-        return wr_error_set(err, errno, "bind %s", path);
+    if (mknod(node, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0)
+        return wr_error_set(err, errno, "mknod %s", node);
+    if (root_id && chown(node, root_id, root_id) < 0)
+        return wr_error_set(err, errno, "chown %s", node);
+    if (strcmp(node, path) != 0 && mknod(path, S_IFREG | 0666, 0) < 0)
+        return wr_error_set(err, errno, "create %s", path);
+    if (mount(node, path, NULL, MS_BIND, NULL) < 0)
+        return wr_error_set(err, errno, "bind %s", node);
+    return 0;
+}
+
+/* A workload with CAP_DAC_READ_SEARCH of the host's user namespace opens
+ * any inode of a filesystem by its file handle (open_by_handle_at) through
+ * any mount of that filesystem, with that mount's flags: through a node's
+ * bind (not nodev) it would open a node it made itself on /dev (mknod is
+ * Docker's default), the host's disk say. Its nodes get a tmpfs of their
+ * own, as before the cheaper teardown: room for the six and nothing more,
+ * detached once they are bound, so that no directory of it is reachable.
+ * In a user namespace the kernel refuses such a handle (the tmpfs is the
+ * host's), and without the capability it refuses every handle. */
+static bool needs_private_nodes(const struct wr_security_profile *sec)
+{
+    return sec && (sec->privileged || (sec->caps & (1ULL << CAP_DAC_READ_SEARCH)));
+}
+
+static int make_nodes_in(const char *dev_dir, const char *nodes, uint32_t root_id, wr_error *err)
+{
+    mode_t mask = umask(0); /* modes 0666, as Docker's */
+    int rc = 0;
+    for (size_t i = 0; i < N_SAFE_DEVICES && rc == 0; i++)
+        rc = make_device(dev_dir, nodes, &safe_devices[i], root_id, err);
+    umask(mask);
+    return rc;
+}
+
+static int make_private_devices(const char *dev_dir, uint32_t root_id, wr_error *err)
+{
+    char nodes[PATH_MAX];
+    if (path_in(nodes, dev_dir, NODES_DIR, err) < 0)
+        return -1;
+    if (mkdir(nodes, 0700) < 0)
+        return wr_error_set(err, errno, "mkdir %s", nodes);
+    /* nr_inodes counts the root directory: the six nodes fill it. */
+    if (mount("tmpfs", nodes, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=4k,nr_inodes=7") < 0)
+        return wr_error_set(err, errno, "mount tmpfs on %s", nodes);
+    if (make_nodes_in(dev_dir, nodes, root_id, err) < 0)
+        return -1;
+    if (umount2(nodes, MNT_DETACH) < 0)
+        return wr_error_set(err, errno, "detach %s", nodes);
+    if (rmdir(nodes) < 0)
+        return wr_error_set(err, errno, "rmdir %s", nodes);
     return 0;
 }
 
@@ -65,15 +118,14 @@ static int make_device(const char *dev_dir, const struct device_node *d, uint32_
  * (before anything of the image's runs): one tmpfs superblock, two mounts
  * and six files fewer per container than a private tmpfs for the nodes
  * bound onto placeholder files (docs/security.md, "CAP_MKNOD without a
- * device cgroup"). Under the binds lie the same nodes on a nodev mount:
- * unmounting a bind (CAP_SYS_ADMIN) leaves a node that does not open. */
-static int make_devices(const char *dev_dir, uint32_t root_id, wr_error *err)
+ * device cgroup"), except where needs_private_nodes says why not. Under
+ * the binds lie the same nodes on a nodev mount: unmounting a bind
+ * (CAP_SYS_ADMIN) leaves a node that does not open. */
+static int make_devices(const char *dev_dir, uint32_t root_id,
+                        const struct wr_security_profile *sec, wr_error *err)
 {
-    mode_t mask = umask(0); /* modes 0666, as Docker's */
-    int rc = 0;
-    for (size_t i = 0; i < N_SAFE_DEVICES && rc == 0; i++)
-        rc = make_device(dev_dir, &safe_devices[i], root_id, err);
-    umask(mask);
+    int rc = needs_private_nodes(sec) ? make_private_devices(dev_dir, root_id, err)
+                                      : make_nodes_in(dev_dir, dev_dir, root_id, err);
     if (rc < 0)
         return -1;
     /* From here on a node made under /dev does not open. */
@@ -95,11 +147,12 @@ static int mount_sub(const char *dev_dir, const char *name, const char *type, un
     return 0;
 }
 
-static int fill_dev(const char *dev_dir, uint32_t root_id, wr_error *err)
+static int fill_dev(const char *dev_dir, uint32_t root_id, const struct wr_security_profile *sec,
+                    wr_error *err)
 {
     char path[PATH_MAX], opts[128];
 
-    if (make_devices(dev_dir, root_id, err) < 0)
+    if (make_devices(dev_dir, root_id, sec, err) < 0)
         return -1;
     /* Its own instance, at most WR_DEVPTS_MAX ptys: the kernel's pool
      * (kernel.pty.max minus kernel.pty.reserve) is shared by every
@@ -126,7 +179,8 @@ static int fill_dev(const char *dev_dir, uint32_t root_id, wr_error *err)
     return 0;
 }
 
-int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err)
+int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, const struct wr_security_profile *sec,
+                   wr_error *err)
 {
     char opts[128];
     /* Owned by the container's root (root_id is its host uid and gid). */
@@ -144,7 +198,7 @@ int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err)
      * below it is ours. */
     char dev_dir[32];
     snprintf(dev_dir, sizeof dev_dir, "/proc/self/fd/%d", tmpfs_fd);
-    int rc = fill_dev(dev_dir, root_id, err);
+    int rc = fill_dev(dev_dir, root_id, sec, err);
     close(tmpfs_fd);
     return rc;
 }

@@ -3,6 +3,7 @@
 #define WARMRUN_DEVFS_H
 
 #include "lib/error.h"
+#include "lib/security_profile.h"
 
 #include <stdint.h>
 
@@ -15,8 +16,10 @@
  * root_id: the host uid and gid of the container's root (0, or the
  * userns base), which owns /dev, /dev/shm and the nodes. Runs as host
  * root in the container's mount namespace (mknod needs CAP_MKNOD of the
- * host's user namespace). */
-int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, wr_error *err);
+ * host's user namespace). sec (may be NULL: the defaults) decides where the
+ * nodes' filesystem lies (devfs.c, needs_private_nodes). */
+int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, const struct wr_security_profile *sec,
+                   wr_error *err);
 /* Ptys one container may hold at a time: an interactive workload (a shell,
  * tmux with a few dozen windows, an sshd with some sessions) stays below
  * it; the kernel's pool shared by all containers is 3072 by default. */

@@ -118,8 +118,8 @@ static int mount_api_filesystems(const struct wr_container_config *cfg, const ch
         goto out;
     close(fd);
     fd = wr_mount_target_open(root_fd, "dev", 0755, err);
-    if (fd < 0 ||
-        wr_devfs_setup(root_fd, fd, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0, err) < 0)
+    if (fd < 0 || wr_devfs_setup(root_fd, fd, cfg->userns_fd >= 0 ? cfg->security->userns_base : 0,
+                                 cfg->security, err) < 0)
         goto out;
     /* /etc/hosts, /etc/hostname, /etc/resolv.conf: on the same terms. */
     if (wr_etc_files_setup(cfg, root_fd, err) < 0)

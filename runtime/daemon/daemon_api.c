@@ -74,6 +74,12 @@ static enum activate_result activate(struct daemon *d, struct client *c, struct 
     d->activations++;
     if (p)
         daemon_pool_arrival(p, received_ns);
+    if (p && daemon_ports_busy(d, p)) {
+        /* Docker's answer for a host port held by a running container. */
+        daemon_metrics_count(d, p->image, METRICS_FAILED);
+        daemon_send_error(c, "busy", DAEMON_PORTS_BUSY_MSG);
+        return ACTIVATE_REPLIED;
+    }
     struct entry *e;
     while (p && (e = daemon_pool_take_warm(p))) {
         cleanup_free char *big = NULL;

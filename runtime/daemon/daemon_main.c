@@ -462,6 +462,18 @@ static void startup_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* --cni-conf-dir, --cni-path: absolute paths, ':'-separated, none empty. */
+static bool cni_paths_valid(const char *s)
+{
+    for (const char *p = s;; p++) {
+        if (*p != '/')
+            return false;
+        p = strchr(p, ':');
+        if (!p)
+            return true;
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -474,6 +486,8 @@ int main(int argc, char **argv)
         {"userns-default", required_argument, NULL, 'U'},
         {"http", required_argument, NULL, 'H'},
         {"http-token-file", required_argument, NULL, 'T'},
+        {"cni-conf-dir", required_argument, NULL, 'C'},
+        {"cni-path", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     static struct daemon d; /* large (latency ring): not on the stack */
@@ -495,6 +509,21 @@ int main(int argc, char **argv)
         }
         if (c == 'H' || c == 'T') {
             *(c == 'H' ? &http_addr : &http_token_file) = optarg;
+            continue;
+        }
+        if (c == 'C' || c == 'P') {
+            /* The CNI settings of the pools' shims and of the network
+             * manager they run (docs/network.md): the environment they
+             * inherit, which the option overrides. Absolute paths only:
+             * the daemon's working directory is no one's choice. */
+            const char *var = c == 'C' ? "WARMRUN_CNI_CONF_DIR" : "WARMRUN_CNI_PATH";
+            if (!cni_paths_valid(optarg) || (c == 'C' && strchr(optarg, ':')) ||
+                setenv(var, optarg, 1) < 0) {
+                startup_error("--%s %s: expected absolute paths%s",
+                              c == 'C' ? "cni-conf-dir" : "cni-path", optarg,
+                              c == 'P' ? " (':'-separated)" : "");
+                return EXIT_USAGE;
+            }
             continue;
         }
         if (c == 'U') {
@@ -539,10 +568,11 @@ int main(int argc, char **argv)
         break;
     }
     if (c == '?' || optind != argc) {
-        fprintf(stderr, "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
-                        "[--pin-cpu N] [--socket-group GROUP] [--max-cold-starts N] "
-                        "[--userns-default auto|host|BASE[:SIZE]] [--http ADDR:PORT "
-                        "[--http-token-file FILE]]\n");
+        fprintf(stderr,
+                "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] daemon "
+                "[--pin-cpu N] [--socket-group GROUP] [--max-cold-starts N] "
+                "[--userns-default auto|host|BASE[:SIZE]] [--http ADDR:PORT "
+                "[--http-token-file FILE]] [--cni-conf-dir DIR] [--cni-path DIR[:DIR...]]\n");
         return EXIT_USAGE;
     }
     if (http_token_file && !http_addr) {

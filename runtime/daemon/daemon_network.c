@@ -3,6 +3,7 @@
 
 #include "daemon_cni.h"
 #include "daemon_nft.h"
+#include "daemon_ports.h"
 #include "lib/net_publish.h"
 #include "lib/cleanup.h"
 #include "lib/ipam.h"
@@ -21,6 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The link-local group addresses 01:80:c2:00:00:03 to 0f forwarded like
+ * any multicast (sysfs-class-net-bridge: group_fwd_mask; 00 to 02 cannot
+ * be, and 00 is forwarded by a bridge without STP, 01 dropped): so they
+ * pass the bridge table's prerouting chain. Not forwarded, LLDP's (0e)
+ * went up the port's own stack with no netfilter hook at all, and the
+ * others through the input hook only (daemon_nft.c: GUARD_INPUT). */
+static int forward_group_addresses(const char *bridge, wr_error *err)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/bridge/group_fwd_mask", bridge);
+    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0xfff8", 6) != 6)
+        return wr_error_set(err, errno, "set group_fwd_mask on %s", bridge);
+    return 0;
+}
 
 /* Forwarding for packets that arrive on the bridge only (ip-sysctl.rst:
  * conf/<if>/forwarding): warmrun never changes the host-wide switch. And
@@ -48,7 +65,7 @@ static int enable_forwarding(const char *bridge, wr_error *err)
         if (fd < 0 || write(fd, "1", 1) != 1)
             return wr_error_set(err, errno, "set %s on %s", knobs[i].knob, bridge);
     }
-    return 0;
+    return forward_group_addresses(bridge, err);
 }
 
 /* The bridge (made if missing), its address (the gateway) and up. *made:
@@ -98,7 +115,11 @@ static int ensure_host_side(const struct wr_network *n, wr_error *err)
     bool made;
     if (ensure_bridge(n, &made, err) < 0)
         goto undo;
-    if (!daemon_nft_network_exists(n->name) && daemon_nft_network_add(n, err) < 0)
+    if (!daemon_nft_network_exists(n->name)) {
+        if (daemon_nft_network_add(n, err) < 0)
+            goto undo;
+    } else if (!daemon_nft_guard_input_exists(n->name) &&
+               daemon_nft_guard_input_add(n->name, err) < 0)
         goto undo;
     return 0;
 undo:
@@ -225,6 +246,7 @@ static int unpublish_gone(const char *net_name, const char *id, void *ctx)
 
 static int reconcile(const char *state_dir, const char *name, size_t *live, wr_error *err)
 {
+    daemon_nft_guards_sweep(name);
     return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
 }
 
@@ -241,8 +263,10 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
             return -1;
     if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
         return -1;
-    /* A port a gone container held is free again once its mapping goes. */
-    if (reconcile(state_dir, name, NULL, err) < 0)
+    /* A port a gone container held is free again once its mapping goes;
+     * a pool's port is its pool's (docs/network.md). */
+    if (reconcile(state_dir, name, NULL, err) < 0 ||
+        daemon_ports_reserved(state_dir, ports, count, err) < 0)
         return -1;
     return daemon_nft_publish(&n, id, addr, ports, count, err);
 }

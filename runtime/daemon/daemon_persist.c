@@ -36,7 +36,8 @@ static bool pool_settings_given(const struct wr_request *req)
 {
     int n = 0;
     (void)wr_resources_each(&req->resources, count_setting, &n);
-    return req->security || req->tmpfs_size || n > 0 || req->volumes.n > 0 || req->network;
+    return req->security || req->tmpfs_size || n > 0 || req->volumes.n > 0 || req->network ||
+           req->publish.n > 0;
 }
 
 /* <root>/pools/<owner>: FNV-1a (64 bits) of the state directory's
@@ -161,14 +162,21 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
 {
     bool settings = pool_settings_given(req);
     bool resize = !settings && daemon_find_pool(d, req->image);
-    /* The network first (made where missing: after a reboot, a restored
-     * pool's too): a bad or missing one leaves the pool as it was. */
+    /* The ports and the network first (the network made where missing:
+     * after a reboot, a restored pool's too): a bad one leaves the pool as
+     * it was. */
+    struct pool *p = daemon_find_pool(d, req->image);
+    if (settings && daemon_ports_check(d, p ? p->image : req->image, req->network, &req->publish,
+                                       store, err) < 0)
+        return -1;
     if (daemon_network_ensure(d->g->state_dir, req->network, err) < 0 ||
         daemon_pool_create(d, req->image, req->size, settings,
                            req->tmpfs_size ? req->tmpfs_size : WR_DEFAULT_TMPFS_BYTES,
                            req->security, &req->resources, &req->volumes, req->network, err) < 0)
         return -1;
-    struct pool *p = daemon_find_pool(d, req->image);
+    p = daemon_find_pool(d, req->image);
+    if (settings && daemon_ports_pool_set(d, p, &req->publish))
+        daemon_pool_settings_changed(d, p);
     daemon_pool_set_autoscale(p, &req->autoscale);
     wr_error werr;
     char *text = settings_request(req, p, resize, &werr);
@@ -212,6 +220,7 @@ int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err)
     }
     if (daemon_pool_remove(d, ref, err) < 0)
         return unlinked && err->errnum == ENOENT ? 0 : -1;
+    daemon_ports_save(d); /* its ports are free for cold starts */
     return 0;
 }
 

@@ -175,6 +175,13 @@ static void restart_for_waiter(struct daemon *d, struct entry *e)
 /* New settings: no container made with the old ones is handed out, neither
  * a warm one nor one still filling (those are stopped too: the old
  * profile's compiled filter is already gone). */
+static void settings_changed(struct daemon *d, struct pool *p);
+
+void daemon_pool_settings_changed(struct daemon *d, struct pool *p)
+{
+    settings_changed(d, p);
+}
+
 static void settings_changed(struct daemon *d, struct pool *p)
 {
     /* Walked from a snapshot of the list's head: restarts add entries in
@@ -483,6 +490,9 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         return NULL;
     }
     daemon_resources_for_entry(d, p, e, &res);
+    const char *publish[WR_PUBLISH_MAX];
+    for (size_t i = 0; i < p->publish.n; i++)
+        publish[i] = p->publish.text[i];
     struct wr_shim_spec spec = {
         .shim_path = shim,
         .state_dir = d->g->state_dir,
@@ -496,6 +506,9 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .resources = &res,
         .network = p->network[0] ? p->network : NULL,
         .net_helper = daemon_net_helper_path(),
+        .publish = publish,
+        .n_publish = p->publish.n,
+        .publish_at_activation = p->publish.n > 0,
         .volumes = &p->volumes,
         .netns_recycle = daemon_netns_recycles(p),
     };
@@ -606,7 +619,6 @@ void daemon_entry_return_warm(struct entry *e)
 
 void daemon_entry_running(struct daemon *d, struct entry *e, int64_t received_ns, bool cold)
 {
-    (void)d;
     e->state = ENTRY_RUNNING;
     e->handed_out = true;
     e->received_ns = received_ns;
@@ -615,6 +627,9 @@ void daemon_entry_running(struct daemon *d, struct entry *e, int64_t received_ns
         e->pool->running++;
         e->pool->activations++;
     }
+    /* Right after the hand-over, before the workload can have started
+     * listening (it is still being woken): its pool's -p. */
+    daemon_ports_publish(d, e);
 }
 
 void daemon_entry_set_command(struct entry *e, const struct wr_request *req,
@@ -674,6 +689,7 @@ static void free_if_done(struct daemon *d, struct entry *e)
 
 void daemon_entry_discard(struct daemon *d, struct entry *e)
 {
+    daemon_ports_release(d, e);
     if (e->state == ENTRY_GONE)
         return;
     /* Its client learns why, unless a caller has already told it. */

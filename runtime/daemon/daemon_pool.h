@@ -28,6 +28,7 @@
 #include "daemon.h"
 #include "daemon_autoscale.h"
 #include "daemon_netns.h"
+#include "daemon_ports.h"
 
 #include "lib/image_store.h"
 #include "lib/net_config.h"
@@ -62,6 +63,7 @@ struct entry {
     bool cold;             /* created for its activation: not a warm hit (stats) */
     bool handed_out;       /* it reached RUNNING (a GONE one may run still) */
     bool reaped;
+    struct entry_ports ports;  /* what it published at activation (daemon_ports.h) */
     struct entry *prev, *next; /* every entry */
     struct entry *warm_next;   /* the pool's FIFO of warm entries */
 };
@@ -89,6 +91,9 @@ struct pool {
     char seccomp_bpf[WR_SECCOMP_MAX + 1];
     char network[WR_NET_MODE_TEXT]; /* --network of its containers; "" none */
     struct wr_volumes volumes;      /* of the containers it fills (lib/volumes.h) */
+    /* -p of its containers, mapped at activation (daemon_ports.h) */
+    struct wr_publish_set publish;
+    struct wr_publish ports[WR_PUBLISH_MAX];
     /* A function's (daemon_function.c): never found by image, never
      * listed, its warm containers taken only by that function. */
     bool hidden;
@@ -104,6 +109,9 @@ struct pool {
 
 /* ---- pools ------------------------------------------------------------ */
 
+/* Its warm and filling containers go (they were made with settings that
+ * changed); running ones keep what they have. */
+void daemon_pool_settings_changed(struct daemon *d, struct pool *p);
 /* The pool of image (any reference form), or NULL. */
 struct pool *daemon_find_pool(struct daemon *d, const char *image);
 /* Creates the pool of image ref, or changes an existing one: with settings

@@ -252,6 +252,45 @@ static bool first_on_mount(const struct wr_cgroup *cg, int c)
     return true;
 }
 
+/* A container without a CPU limit is not placed in the cpu controller
+ * for accounting (ACCOUNTING_MASK), but it must have a cpu cgroup of its
+ * own: left in its shim's, the daemon's, each of its threads weighed as
+ * much as the daemon's whole group (a tenant with 24 busy threads slowed
+ * every activation of the host 2-4 times), and in one shared cgroup every
+ * tenant's threads would weigh alike (a container of 24 busy threads took
+ * 24 times the CPU of its neighbour: 7 times slower activations of the
+ * neighbour, docs/security.md). Where cpu shares a v1 mount with an
+ * accounting controller (cpu,cpuacct) the container is in it already; on
+ * cgroup2 it has its own cgroup. So only a v1 cpu hierarchy of its own
+ * needs this: one mkdir and rmdir per container, no limit written, no
+ * mount in the container. */
+static bool plan_cpu_weight_only(struct wr_cgroup *cg)
+{
+    const char *mnt = cg->layout.v1[WR_CG_CPU];
+    cg->cpu_weight_only = false;
+    if (!mnt[0] || (cg->v1_mask & (1u << WR_CG_CPU)) || access(mnt, W_OK) < 0)
+        return false;
+    for (int c = 0; c < WR_CG_N; c++)
+        if ((cg->v1_mask & (1u << c)) && strcmp(cg->layout.v1[c], mnt) == 0)
+            return false;
+    cg->cpu_weight_only = true;
+    return true;
+}
+
+/* Its directory in the cpu hierarchy (cpu_weight_only), made with its
+ * parents. */
+static int make_cpu_weight_only(const struct wr_cgroup *cg, wr_error *err)
+{
+    char path[WR_CG_PATH_MAX];
+    const char *mnt = cg->layout.v1[WR_CG_CPU];
+    if (make_parent_v1(mnt, WR_CG_CPU, cg->scope, err) < 0)
+        return -1;
+    wr_cgroup_path(path, sizeof path, mnt, cg->scope, cg->id);
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+        return wr_error_set(err, errno, "mkdir %s", path);
+    return 0;
+}
+
 int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
                      const struct wr_resources *r, wr_error *err)
 {
@@ -268,6 +307,8 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
         cg->limit_mask |= 1u << WR_CG_HUGETLB;
     plan_accounting(cg);
     cg->created = true;
+    if (plan_cpu_weight_only(cg) && make_cpu_weight_only(cg, err) < 0)
+        goto fail;
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)))
             continue;
@@ -318,6 +359,11 @@ int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
         if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
             return -1;
     }
+    if (cg->cpu_weight_only) {
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_CPU], cg->scope, cg->id);
+        if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -358,6 +404,10 @@ void wr_cgroup_remove(struct wr_cgroup *cg)
         if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
             continue;
         wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+        remove_dir(path);
+    }
+    if (cg->cpu_weight_only) {
+        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_CPU], cg->scope, cg->id);
         remove_dir(path);
     }
     if (cg->v2_mask) {

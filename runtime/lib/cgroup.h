@@ -35,6 +35,11 @@ struct wr_cgroup {
     char id[16];
     int v2_fd; /* directory fd of the cgroup2 cgroup, for CLONE_INTO_CGROUP; -1 */
     bool created;
+    /* v1, no CPU limit, cpu a hierarchy of its own: a cpu cgroup of its
+     * own all the same (default weight: the scheduler weighs containers,
+     * not threads), but not among v1_mask (no limit written, not mounted
+     * in the container). */
+    bool cpu_weight_only;
 };
 
 /* Reads /proc/self/mountinfo (or the file named by $WARMRUN_MOUNTINFO, for

@@ -220,3 +220,20 @@ int wr_ipam_reconcile(const char *state_dir, const char *net_name, wr_ipam_unpub
     struct unpublisher u = {.net_name = net_name, .fn = unpublish, .ctx = ctx};
     return rewrite_pruned(state_dir, net_name, NULL, &u, live, err);
 }
+
+int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, uint32_t *addr,
+                   wr_error *err)
+{
+    struct lease_file f;
+    int rc = read_leases(state_dir, net_name, &f, err);
+    if (rc == 0)
+        rc = wr_error_set(err, ENOENT, "network %s: %s holds no address", net_name, id);
+    for (size_t i = 0; i < f.n; i++)
+        if (strcmp(f.l[i].h.id, id) == 0) {
+            *addr = f.l[i].addr;
+            rc = 0;
+            break;
+        }
+    lease_file_free(&f);
+    return rc;
+}

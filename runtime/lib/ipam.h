@@ -36,6 +36,10 @@ int wr_ipam_allocate(const char *state_dir, const struct wr_network *n,
  * finishes a container's teardown after its shim has gone. ENOENT: none. */
 int wr_ipam_transfer(const char *state_dir, const char *net_name,
                      const struct wr_lease_holder *holder, wr_error *err);
+/* The address leased to id (host byte order), read without the lock (the
+ * file is replaced whole). ENOENT: id holds none. */
+int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, uint32_t *addr,
+                   wr_error *err);
 /* Drops id's lease, if any. */
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err);
 /* Drops the leases whose holder is gone; *live: how many remain (may be

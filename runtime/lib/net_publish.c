@@ -69,3 +69,26 @@ void wr_publish_format(const struct wr_publish *p, char *out)
     snprintf(out, WR_PUBLISH_TEXT, "%s%s%u:%u/%s", p->host_ip ? ip : "", p->host_ip ? ":" : "",
              p->host_port, p->container_port, p->udp ? "udp" : "tcp");
 }
+
+bool wr_publish_overlap(const struct wr_publish *a, const struct wr_publish *b)
+{
+    return a->udp == b->udp && a->host_port == b->host_port &&
+           (!a->host_ip || !b->host_ip || a->host_ip == b->host_ip);
+}
+
+int wr_publish_set_add(struct wr_publish_set *set, const char *s, wr_error *err)
+{
+    struct wr_publish p, q;
+    if (set->n >= WR_PUBLISH_MAX)
+        return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
+    if (wr_publish_parse(s, &p, err) < 0)
+        return -1;
+    for (size_t i = 0; i < set->n; i++) {
+        wr_error ignored;
+        if (wr_publish_parse(set->text[i], &q, &ignored) == 0 && wr_publish_overlap(&p, &q))
+            return wr_error_set(err, EINVAL, "-p %s: host port %u/%s is given twice", s,
+                                p.host_port, p.udp ? "udp" : "tcp");
+    }
+    wr_publish_format(&p, set->text[set->n++]);
+    return 0;
+}

@@ -6,6 +6,7 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define WR_PUBLISH_MAX  16 /* -p options per container */
@@ -21,5 +22,18 @@ struct wr_publish {
 int wr_publish_parse(const char *s, struct wr_publish *p, wr_error *err);
 /* Canonical "[HOSTIP:]HOSTPORT:CONTAINERPORT/PROTO" (WR_PUBLISH_TEXT bytes). */
 void wr_publish_format(const struct wr_publish *p, char *out);
+
+/* A container's -p set, canonical texts. */
+struct wr_publish_set {
+    char text[WR_PUBLISH_MAX][WR_PUBLISH_TEXT]; /* canonical */
+    size_t n;
+};
+
+/* Adds the -p text s to set, canonical. Errors: more than WR_PUBLISH_MAX,
+ * a malformed s (wr_publish_parse), a host port that set takes already. */
+int wr_publish_set_add(struct wr_publish_set *set, const char *s, wr_error *err);
+/* Whether a and b take one host port: the same protocol and port, on the
+ * same address or either on every address (Docker's rule). */
+bool wr_publish_overlap(const struct wr_publish *a, const struct wr_publish *b);
 
 #endif

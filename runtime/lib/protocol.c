@@ -8,6 +8,7 @@
 #include "protocol_security.h"
 #include "protocol_resources.h"
 #include "protocol_volumes.h"
+#include "protocol_publish.h"
 #include "protocol_autoscale.h"
 #include "container_id.h"
 #include "net_config.h"
@@ -211,6 +212,9 @@ static int parse_op_fields(json_t *root, struct wr_request *req, wr_error *err)
                 return -1;
             json_t *volumes = optional(root, "volumes");
             if (volumes && wr_volumes_from_json(volumes, &req->volumes, err) < 0)
+                return -1;
+            json_t *publish = optional(root, "publish");
+            if (publish && wr_publish_set_from_json(publish, &req->publish, err) < 0)
                 return -1;
             json_t *autoscale = optional(root, "autoscale");
             if (autoscale && wr_autoscale_from_json(autoscale, &req->autoscale, err) < 0)
@@ -418,6 +422,8 @@ char *wr_request_encode(const struct wr_request *req, size_t *len, wr_error *err
         }
         if (req->autoscale.on)
             json_object_set_new(root, "autoscale", wr_autoscale_to_json(&req->autoscale));
+        if (req->publish.n)
+            json_object_set_new(root, "publish", wr_publish_set_to_json(&req->publish));
     }
     if (req->id && set_string(root, "id", req->id, err) < 0)
         return NULL;

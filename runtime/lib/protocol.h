@@ -10,6 +10,7 @@
 #include "protocol_function.h"
 #include "security_profile.h"
 #include "resources.h"
+#include "net_publish.h"
 #include "volumes.h"
 
 #include <stdbool.h>
@@ -76,6 +77,8 @@ struct wr_request {
     char *network;
     /* pool_create: "volumes" (volumes.h) */
     struct wr_volumes volumes;
+    /* pool_create: "publish", -p of its containers (protocol_publish.h) */
+    struct wr_publish_set publish;
 };
 
 /* Parses and validates a request; every field is checked before use. */

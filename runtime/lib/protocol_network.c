@@ -80,3 +80,69 @@ int wr_nft_delete_commented(const char *json, const char *id, const char *table,
     json_decref(root);
     return rc;
 }
+
+/* One element's key: 8080, or {"concat": ["1.2.3.4", 8080]}. */
+static int port_key(json_t *v, struct wr_publish *p)
+{
+    wr_error ignored;
+    json_t *parts = json_object_get(v, "concat");
+    if (parts) {
+        const char *ip = json_string_value(json_array_get(parts, 0));
+        if (!ip || wr_ipv4_parse(ip, &p->host_ip, &ignored) < 0)
+            return -1;
+        v = json_array_get(parts, 1);
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 65535)
+        return -1;
+    p->host_port = (uint16_t)json_integer_value(v);
+    return 0;
+}
+
+int wr_nft_map_ports(const char *json, struct wr_nft_port *out, size_t cap, size_t *n)
+{
+    json_t *root = json_loads(json ? json : "", 0, NULL);
+    json_t *items = json_object_get(root, "nftables"), *item, *pair;
+    size_t i, j;
+    int rc = root ? 0 : -1;
+    json_array_foreach(items, i, item)
+    {
+        json_t *map = json_object_get(item, "map");
+        const char *name = json_string_value(json_object_get(map, "name"));
+        json_array_foreach(json_object_get(map, "elem"), j, pair)
+        {
+            json_t *e = json_object_get(json_array_get(pair, 0), "elem");
+            const char *comment = json_string_value(json_object_get(e, "comment"));
+            struct wr_nft_port found = {.p.udp = name && strncmp(name, "udp", 3) == 0};
+            if (*n >= cap || port_key(json_object_get(e, "val"), &found.p) < 0)
+                continue;
+            snprintf(found.id, sizeof found.id, "%s", comment ? comment : "");
+            out[(*n)++] = found;
+        }
+    }
+    json_decref(root);
+    return rc;
+}
+
+void wr_nft_each_guard(const char *json, const struct wr_nft_guard_fn *g)
+{
+    json_t *root = json_loads(json ? json : "", 0, NULL);
+    json_t *items = json_object_get(root, "nftables"), *item, *e;
+    size_t i, j;
+    json_array_foreach(items, i, item)
+    {
+        json_array_foreach(json_object_get(json_object_get(item, "set"), "elem"), j, e)
+        {
+            if (json_is_string(e)) { /* the set ports: an ifname */
+                g->fn(json_string_value(e), NULL, NULL, g->arg);
+                continue;
+            }
+            json_t *parts = json_object_get(e, "concat");
+            const char *ifname = json_string_value(json_array_get(parts, 0));
+            const char *mac = json_string_value(json_array_get(parts, 1));
+            const char *addr = json_string_value(json_array_get(parts, 2));
+            if (ifname && mac && addr)
+                g->fn(ifname, mac, addr, g->arg);
+        }
+    }
+    json_decref(root);
+}

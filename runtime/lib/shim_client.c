@@ -147,6 +147,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     if (spec->net_helper && spec->net_helper[0] &&
         add_arg_pair(&ra, "--net-helper", spec->net_helper) < 0)
         return wr_error_set(err, E2BIG, "too many settings");
+    if (spec->publish_at_activation && add_arg_pair(&ra, "--publish-at", "activation") < 0)
+        return wr_error_set(err, E2BIG, "too many settings");
     ra.argv[2 * ra.n] = NULL;
     char *const base[] = {
         (char *)"warmrun-shim",

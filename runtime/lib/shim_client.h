@@ -34,6 +34,7 @@ struct wr_shim_spec {
     const char *const *publish;           /* n_publish canonical -p texts (net_publish.h) */
     size_t n_publish;
     const char *net_helper;           /* warmrun-daemon, which the shim runs to publish them */
+    bool publish_at_activation;       /* the daemon maps them at activation, not the shim */
     const struct wr_volumes *volumes; /* NULL: none */
     /* The shim's stderr to /dev/null: a cold start reports the shim's
      * errors itself (FAILED message), once; else it inherits ours (the

@@ -23,31 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int gateway_mac(const char *gw, uint8_t mac[6])
-{
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
-    inet_pton(AF_INET, gw, &sa.sin_addr);
-    for (int tries = 0; tries < 50; tries++) {
-        int s = socket(AF_INET, SOCK_DGRAM, 0);
-        sendto(s, "x", 1, 0, (struct sockaddr *)&sa, sizeof sa);
-        close(s);
-        usleep(100000);
-        FILE *f = fopen("/proc/net/arp", "r");
-        char line[256], ip[64], hw[64];
-        unsigned flags;
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "%63s %*s %x %63s", ip, &flags, hw) == 3 && strcmp(ip, gw) == 0 &&
-                (flags & 2) &&
-                sscanf(hw, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3],
-                       &mac[4], &mac[5]) == 6) {
-                fclose(f);
-                return 0;
-            }
-        if (f)
-            fclose(f);
-    }
-    return -1;
-}
+#include "neigh_mac.h"
 
 /* RFC 8200 8.1: UDP's checksum over the IPv6 pseudo-header. */
 static uint16_t udp6_checksum(const struct ip6_hdr *ip, const uint8_t *udp, size_t len)
@@ -73,7 +49,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: spoof6 GATEWAY DST6 DPORT TEXT\n");
         return 2;
     }
-    if (gateway_mac(argv[1], gw) < 0) {
+    if (neigh_mac(argv[1], gw) < 0) {
         printf("no MAC for %s\n", argv[1]);
         return 1;
     }
@@ -85,14 +61,10 @@ int main(int argc, char **argv)
         if (a->ifa_addr && a->ifa_addr->sa_family == AF_INET6 && strcmp(a->ifa_name, "eth0") == 0)
             src = ((struct sockaddr_in6 *)(void *)a->ifa_addr)->sin6_addr;
     freeifaddrs(list);
-    int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IPV6));
-    struct ifreq ifr = {0}, hw;
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "eth0");
-    hw = ifr;
-    if (s < 0 || ioctl(s, SIOCGIFINDEX, &ifr) < 0 || ioctl(s, SIOCGIFHWADDR, &hw) < 0) {
-        perror("spoof6: packet socket on eth0");
+    struct ifreq ifr, hw;
+    int s = eth0_packet_socket(ETH_P_IPV6, &ifr, &hw);
+    if (s < 0)
         return 1;
-    }
     size_t text = strlen(argv[4]);
     uint8_t frame[1500] = {0};
     struct ether_header *eth = (struct ether_header *)frame;

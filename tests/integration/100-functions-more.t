@@ -46,12 +46,12 @@ thaw() {
 thaw_then_cleanup() {
     local rc=$?
     thaw
-    (exit "$rc")
-    cleanup
-    rmdir "$FREEZER" 2>/dev/null # the scope's directory, empty, after a killed daemon
+    # Before lib.sh's cleanup, which ends in exit.
     ip link del "$BR" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
-    exit "$rc"
+    nft delete table bridge "warmrun_$NET" 2>/dev/null
+    (exit "$rc")
+    cleanup
 }
 trap thaw_then_cleanup EXIT
 

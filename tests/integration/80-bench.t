@@ -145,6 +145,16 @@ is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     <"$T/fill.json")" "warmrun-bench-fill/1,2,3,pss,shims" "fill: latency samples, containers, PSS and CPU by kind"
 bench fill --pool 0 >"$out" 2>"$err"
 is $? 2 "fill --pool 0: exit 2"
+# --network bridge: on a private network of the bench's own, whichever
+# state directory holds the default one; removed after.
+bench fill --pool 2 --samples 1 --network bridge --quiet --json "$T/fillbr.json" >"$out" 2>"$err"
+is $? 0 "fill --network bridge: exit 0" || show_err
+like "$(jq -r .network "$T/fillbr.json" 2>/dev/null)" '^bridge=wrbench[0-9]+$' \
+    "  on the bench's own network"
+net=$(jq -r .network "$T/fillbr.json" 2>/dev/null)
+net=${net#bridge=}
+is "$(nft list tables 2>/dev/null | grep -c "warmrun_${net:-none}\$")" 0 "  its nftables tables removed after"
+is "$(ip -br link show type bridge 2>/dev/null | grep -c "^wrbb${net#wrbench} ")" 0 "  and its bridge"
 
 bench score --iterations 2 --pool 2 --duration 1 --quiet --json "$T/score.json" >"$out" 2>"$err"
 like "$?" '^(0|3)$' "score: exit 0 (or 3)" || show_err

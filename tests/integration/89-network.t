@@ -136,11 +136,7 @@ isnt "$?" 0 "a container cannot change its MAC address"
 # ---- reachability: the test's server netns, the gateway, the host filter --
 mkdir -p "$T/www"
 echo "pong-$$" >"$T/www/ping"
-ip netns add "$NS" &&
-    ip link add "$VH" type veth peer name eth0 netns "$NS" &&
-    ip link set "$VH" master "$BR" up &&
-    ip -n "$NS" link set lo up && ip -n "$NS" link set eth0 up &&
-    ip -n "$NS" addr add "$SERVER/24" dev eth0
+netns_on_bridge "$NS" "$VH" "$BR" "$SERVER/24"
 ok $? "a server namespace on the bridge ($SERVER)"
 ip netns exec "$NS" busybox httpd -p "$SERVER:8080" -h "$T/www"
 ip link add "$VD" type veth peer name "${VD}p" && ip addr add "$OTHER/32" dev "$VD" && ip link set "$VD" up

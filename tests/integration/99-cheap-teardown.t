@@ -2,9 +2,11 @@
 # TAP test: the cheaper per-container cgroups, mount tree and teardown
 # (docs/benchmarks.md, "Cheaper cgroups and teardown"; docs/security.md,
 # "Cheaper cgroups and mounts, and why no cgroup is recycled").
-# - A container without a CPU limit gets no cpu cgroup on a v1 host with a
-#   separate cpu hierarchy (its CPU time is cpuacct's: `stats` still shows
-#   it), one with --cpus does, with its quota, and sees it inside.
+# - A container without a CPU limit gets no cpu hierarchy inside on a v1
+#   host with a separate cpu hierarchy (its CPU time is cpuacct's: `stats`
+#   still shows it; its cpu cgroup, for its weight only, is
+#   102-review-fill.t's), one with --cpus does, with its quota, and sees it
+#   inside.
 # - The masked directories of /proc and /sys share one empty read-only
 #   directory (of the container's writable-layer tmpfs), as does the v1
 #   /sys/fs/cgroup (read-only, nothing made there); the six device nodes live on /dev's own tmpfs (no private tmpfs
@@ -49,8 +51,8 @@ ok $([ -n "$PLAIN" ] && [ -n "$LIM" ]; echo $?) "two running containers ($PLAIN,
 V1=/sys/fs/cgroup
 if [ -d $V1/cpu ] && [ -d $V1/cpuacct ] && [ "$(stat -c %d $V1/cpu)" != "$(stat -c %d $V1/cpuacct)" ] &&
     grep -q " $V1/cpu cgroup " <(awk '{print " "$5" "$9" "}' /proc/self/mountinfo); then
-    ok $([ ! -e "$V1/cpu/warmrun/$SCOPE/$PLAIN" ]; echo $?) \
-        "no cpu cgroup for a container without a CPU limit"
+    is "$(cat "$V1/cpu/warmrun/$SCOPE/$PLAIN/cpu.cfs_quota_us" 2>/dev/null)" -1 \
+        "a container without a CPU limit: a cpu cgroup of its own (its weight), no quota"
     for c in cpuacct memory pids blkio; do
         [ -d "$V1/$c" ] || continue
         ok $([ -d "$V1/$c/warmrun/$SCOPE/$PLAIN" ]; echo $?) "... but its $c cgroup"

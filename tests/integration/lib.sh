@@ -413,7 +413,8 @@ cleanup() {
     local scope d sd
     for sd in "$STATE" $(find "$T" -mindepth 1 -maxdepth 2 -type d 2>/dev/null); do
         scope=$(scope_of "$sd")
-        for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope"; do
+        for d in /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope" \
+            /sys/fs/cgroup/*/warmrun-functions/"$scope"; do
             [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
         done
     done
@@ -509,4 +510,15 @@ JSON
 # its Entrypoint /attack.
 add_attack_image() {
     add_helper_image attack "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/attack" attack '["/attack"]'
+}
+
+# netns_on_bridge NS HOSTIF BRIDGE ADDR/PREFIX: a network namespace NS (the
+# caller's to delete) whose eth0 has ADDR, the peer of HOSTIF on BRIDGE:
+# a host or server on a warmrun network that is not a container.
+netns_on_bridge() {
+    ip netns add "$1" &&
+        ip link add "$2" type veth peer name eth0 netns "$1" &&
+        ip link set "$2" master "$3" up &&
+        ip -n "$1" link set lo up && ip -n "$1" link set eth0 up &&
+        ip -n "$1" addr add "$4" dev eth0
 }

@@ -815,6 +815,43 @@ static void test_network(void)
             "a network that is not a string");
 }
 
+/* "publish" of pool_create: -p texts kept canonical, back out of the
+ * encoder (a stored pool keeps its ports), and what is refused. */
+static void test_publish(void)
+{
+    struct wr_request req;
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"network\":\"bridge\","
+               "\"publish\":[\"8080:80\",\"127.0.0.1:53:53/udp\"]}",
+               &req)) {
+        ok(req.publish.n == 2 && strcmp(req.publish.text[0], "8080:80/tcp") == 0 &&
+               strcmp(req.publish.text[1], "127.0.0.1:53:53/udp") == 0,
+           "publish: two ports, canonical");
+        size_t len;
+        char *text = wr_request_encode(&req, &len, NULL);
+        struct wr_request back;
+        if (ok(text && parses(text, &back), "publish: encodes and parses back")) {
+            ok(back.publish.n == 2 && strcmp(back.publish.text[1], "127.0.0.1:53:53/udp") == 0,
+               "publish: the ports survive");
+            wr_request_free(&back);
+        }
+        free(text);
+        wr_request_free(&req);
+    }
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"publish\":[\"0:80\"]}",
+            "publish: port 0");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,\"publish\":\"80:80\"}",
+            "publish: not an array");
+    rejects("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,"
+            "\"publish\":[\"80:80\",\"1.2.3.4:80:81\"]}",
+            "publish: one host port twice (any address and one address)");
+    if (parses("{\"op\":\"pool_create\",\"image\":\"a\",\"size\":1,"
+               "\"publish\":[\"80:80\",\"80:80/udp\"]}",
+               &req)) {
+        ok(req.publish.n == 2, "publish: one port number for tcp and udp");
+        wr_request_free(&req);
+    }
+}
+
 /* "volumes" of pool_create: round trip, persistence as the request, the
  * shim's text form, and what is refused. */
 static void test_volumes(void)
@@ -991,6 +1028,7 @@ int main(void)
 {
     test_function_ops();
     test_network();
+    test_publish();
     test_volumes();
     test_pool_settings();
     test_tmpfs_size();
