@@ -72,10 +72,19 @@ void fn_log_append(struct fn_env *env, const char *buf, size_t n)
 
 void fn_drain_log(struct fn_env *env)
 {
+    /* What is in the pipe now and no more: a writer blocks on a full pipe,
+     * so all that was written before the runtime's request fits in the
+     * pipe's size (which the tenant may raise to pipe-max-size). Reading
+     * until EAGAIN instead let processes of a busy environment that keep
+     * writing hold the daemon's one thread in this loop. */
     char buf[16384];
     ssize_t n;
-    while (env->log_fd >= 0 && (n = read(env->log_fd, buf, sizeof buf)) > 0)
+    int size = env->log_fd >= 0 ? fcntl(env->log_fd, F_GETPIPE_SZ) : -1;
+    size_t left = size > 0 ? (size_t)size : (size_t)1 << 20;
+    while (env->log_fd >= 0 && left > 0 && (n = read(env->log_fd, buf, sizeof buf)) > 0) {
         fn_log_append(env, buf, (size_t)n);
+        left -= (size_t)n < left ? (size_t)n : left;
+    }
 }
 
 void fn_close_fd(int *fd)

@@ -207,7 +207,12 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
     long busy = 0, alive = 0;
     struct fn_env *idle = NULL;
     for (struct fn_env *e = f->envs; e; e = e->next) {
-        busy += e->state == ENV_BUSY;
+        /* Serving: holding an invocation. One that has answered and not
+         * yet asked for its next (work after the answer, or discarded at
+         * its next after a new image) holds none: counted, it turned the
+         * caller's next invocation into a 429 with fewer than --max +
+         * the queue outstanding (tests/integration/103-review-functions.t). */
+        busy += e->state == ENV_BUSY && e->inv;
         alive += e->state != ENV_DEAD;
         if (e->state == ENV_IDLE && e->next_conn && (!f->spec.fresh || !e->served))
             idle = e;
