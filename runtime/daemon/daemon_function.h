@@ -133,6 +133,9 @@ struct invocation {
 };
 
 const char *daemon_function_name(const struct function *f);
+/* The count of Runtime API connections its environments hold together
+ * (kept by daemon_runtime_api.c, which caps it). */
+unsigned *daemon_function_conns(struct function *f);
 
 /* The runtime's GET .../invocation/next: IDLE (frozen) unless an
  * invocation waits; returns the invocation to send now, or NULL (the
