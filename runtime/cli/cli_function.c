@@ -39,16 +39,11 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     /* Own options first: --memory and --timeout are Lambda's here (MB,
      * seconds), before the container table's --memory (a limit). */
     static const struct option longopts[] = {
-        {"min", required_argument, NULL, 'n'},
-        {"max", required_argument, NULL, 'x'},
-        {"timeout", required_argument, NULL, 't'},
-        {"memory", required_argument, NULL, 'm'},
-        {"env", required_argument, NULL, 'e'},
-        {"handler", required_argument, NULL, 'h'},
-        {"fresh", no_argument, NULL, 'f'},
-        {"tmpfs-size", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0},
+        {"min", required_argument, NULL, 'n'},     {"max", required_argument, NULL, 'x'},
+        {"timeout", required_argument, NULL, 't'}, {"memory", required_argument, NULL, 'm'},
+        {"env", required_argument, NULL, 'e'},     {"handler", required_argument, NULL, 'h'},
+        {"fresh", no_argument, NULL, 'f'},         {"tmpfs-size", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'H'},          {NULL, 0, NULL, 0},
     };
     struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
     cli_container_longopts(longopts, all_opts);
