@@ -175,9 +175,16 @@ static void last_error_column(const char *last_error, char *out, size_t cap)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = ' ';
     size_t width = cap - 1 < LAST_ERROR_WIDTH ? cap - 1 : LAST_ERROR_WIDTH;
-    if (strlen(line) > width)
-        snprintf(line + width - 3, sizeof line - (width - 3), "...");
-    snprintf(out, cap, "%s", line);
+    size_t n = strlen(line);
+    if (n > width) {
+        size_t cut = width - 3;
+        while (cut > 0 && ((unsigned char)line[cut] & 0xc0) == 0x80)
+            cut--; /* not inside a UTF-8 character */
+        memcpy(line + cut, "...", 3);
+        n = cut + 3;
+    }
+    memcpy(out, line, n);
+    out[n] = '\0';
 }
 
 static int function_ls(const struct wr_paths *g, bool json)
