@@ -90,6 +90,13 @@ static int tell_daemon(const char *ref)
             return failed(&err);
         fprintf(stderr, PROG ": warning: %s\n", err.msg);
     }
+    /* Not an error (the store is the truth), but the user should know the
+     * running pools were not rolled: no daemon listens there now. */
+    if (no_daemon)
+        fprintf(stderr,
+                PROG ": note: no daemon at %s was told; its pools and functions of %s roll over "
+                     "at its next start\n",
+                daemon_socket, ref);
     if (rolled[0])
         printf("rolled over pool %s\n", rolled);
     return EXIT_OK;

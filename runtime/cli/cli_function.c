@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,20 +21,29 @@
 
 #define WR_EXIT_FUNCTION_ERROR 3 /* invoke: the function's error body is on stdout */
 
+static void create_usage(FILE *out)
+{
+    fprintf(out, "usage: warmrun function create NAME IMAGE [--min N] [--max M] "
+                 "[--timeout S] [--memory MB] [--env K=V]... [--handler H] [--fresh] "
+                 "[--tmpfs-size SIZE] [-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
+}
+
+static void function_usage(FILE *out)
+{
+    fprintf(out, "usage: warmrun function create NAME IMAGE [OPTIONS] | function ls [--json] "
+                 "| function rm NAME\n");
+}
+
 static int function_create(const struct wr_paths *g, int argc, char **argv)
 {
     /* Own options first: --memory and --timeout are Lambda's here (MB,
      * seconds), before the container table's --memory (a limit). */
     static const struct option longopts[] = {
-        {"min", required_argument, NULL, 'n'},
-        {"max", required_argument, NULL, 'x'},
-        {"timeout", required_argument, NULL, 't'},
-        {"memory", required_argument, NULL, 'm'},
-        {"env", required_argument, NULL, 'e'},
-        {"handler", required_argument, NULL, 'h'},
-        {"fresh", no_argument, NULL, 'f'},
-        {"tmpfs-size", required_argument, NULL, 's'},
-        {NULL, 0, NULL, 0},
+        {"min", required_argument, NULL, 'n'},     {"max", required_argument, NULL, 'x'},
+        {"timeout", required_argument, NULL, 't'}, {"memory", required_argument, NULL, 'm'},
+        {"env", required_argument, NULL, 'e'},     {"handler", required_argument, NULL, 'h'},
+        {"fresh", no_argument, NULL, 'f'},         {"tmpfs-size", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'H'},          {NULL, 0, NULL, 0},
     };
     struct option all_opts[sizeof longopts / sizeof *longopts + CLI_CONTAINER_OPTS_MAX];
     cli_container_longopts(longopts, all_opts);
@@ -68,6 +78,11 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
             f->handler = optarg;
             continue;
         }
+        if (c == 'H') {
+            create_usage(stdout);
+            cli_container_options_free(&opts);
+            return 0;
+        }
         if (c == 'f') {
             f->fresh = true;
             continue;
@@ -81,9 +96,8 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
         return WR_EXIT_USAGE;
     }
     if (optind != argc - 2) {
-        fprintf(stderr, "usage: warmrun function create NAME IMAGE [--min N] [--max M] "
-                        "[--timeout S] [--memory MB] [--env K=V]... [--handler H] [--fresh] "
-                        "[--tmpfs-size SIZE] [-v SRC:DST[:ro]] " CLI_CONTAINER_USAGE "\n");
+        create_usage(stderr);
+        cli_container_options_free(&opts);
         return WR_EXIT_USAGE;
     }
     f->min = min;
@@ -119,6 +133,60 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     return rc;
 }
 
+/* Width of `function ls`'s LAST ERROR column, in bytes. */
+#define LAST_ERROR_WIDTH 60
+
+/* The string value of "key" in text, a JSON object that may be cut short
+ * (the daemon keeps an init error's first 180 bytes); NULL when absent or
+ * cut. Malloc'd. */
+static char *error_field(const char *text, const char *key)
+{
+    char quoted[32];
+    snprintf(quoted, sizeof quoted, "\"%s\"", key);
+    const char *p = strstr(text, quoted);
+    if (!p)
+        return NULL;
+    p += strlen(quoted);
+    p += strspn(p, " \t\r\n");
+    if (*p++ != ':')
+        return NULL;
+    /* One value, then stop: the rest may be cut. */
+    json_t *v = json_loads(p, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+    char *out = json_is_string(v) ? strdup(json_string_value(v)) : NULL;
+    json_decref(v);
+    return out;
+}
+
+/* last_error as one line of at most LAST_ERROR_WIDTH bytes into out: a
+ * runtime's init error (Lambda's {"errorType", "errorMessage",
+ * "stackTrace"}) as "errorType: errorMessage", anything else as it is;
+ * control characters as spaces, "..." where cut. `--json` keeps it all. */
+static void last_error_column(const char *last_error, char *out, size_t cap)
+{
+    cleanup_free char *type = error_field(last_error, "errorType");
+    cleanup_free char *message = error_field(last_error, "errorMessage");
+    char line[512];
+    if (type || message)
+        snprintf(line, sizeof line, "%s%s%s", type ? type : "", type && message ? ": " : "",
+                 message ? message : "");
+    else
+        snprintf(line, sizeof line, "%s", last_error);
+    for (char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = ' ';
+    size_t width = cap - 1 < LAST_ERROR_WIDTH ? cap - 1 : LAST_ERROR_WIDTH;
+    size_t n = strlen(line);
+    if (n > width) {
+        size_t cut = width - 3;
+        while (cut > 0 && ((unsigned char)line[cut] & 0xc0) == 0x80)
+            cut--; /* not inside a UTF-8 character */
+        memcpy(line + cut, "...", 3);
+        n = cut + 3;
+    }
+    memcpy(out, line, n);
+    out[n] = '\0';
+}
+
 static int function_ls(const struct wr_paths *g, bool json)
 {
     struct wr_request req = {.op = WR_OP_FUNCTION_LS};
@@ -133,9 +201,11 @@ static int function_ls(const struct wr_paths *g, bool json)
                "ENVS", "IDLE", "BUSY", "QUEUED", "INVOCATIONS", "ERRORS", "LAST ERROR");
         for (size_t i = 0; i < r.n_functions; i++) {
             const struct wr_function_info *f = &r.functions[i];
+            char last[LAST_ERROR_WIDTH + 1];
+            last_error_column(f->last_error, last, sizeof last);
             printf("%-20s %-24s %4ld %4ld %4ld %4ld %4ld %6ld %11ld %6ld  %s\n", f->name, f->image,
                    f->min, f->max, f->environments, f->idle, f->busy, f->queued, f->invocations,
-                   f->errors, f->last_error);
+                   f->errors, last);
         }
     }
     wr_reply_free(&r);
@@ -158,8 +228,11 @@ int cli_function(const struct wr_paths *g, int argc, char **argv)
         wr_reply_free(&r);
         return 0;
     }
-    fprintf(stderr, "usage: warmrun function create NAME IMAGE [OPTIONS] | function ls [--json] "
-                    "| function rm NAME\n");
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        function_usage(stdout);
+        return 0;
+    }
+    function_usage(stderr);
     return WR_EXIT_USAGE;
 }
 

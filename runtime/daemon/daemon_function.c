@@ -33,6 +33,11 @@ const char *daemon_function_name(const struct function *f)
     return f->name;
 }
 
+unsigned *daemon_function_conns(struct function *f)
+{
+    return &f->n_conns;
+}
+
 struct function *fn_find(struct daemon *d, const char *name)
 {
     for (struct function *f = d->functions ? d->functions->list : NULL; f; f = f->next)

@@ -84,7 +84,8 @@ bool daemon_function_exists(struct daemon *d, const char *name);
 
 /* Invokes function name with payload (copied). Returns 0 (done is called
  * later, or already) or -1 with err: ENOENT no function, E2BIG payload
- * over 6 MB, EBUSY every environment busy and the queue full. done NULL:
+ * over 6 MB, EBADMSG payload not JSON (InvalidRequestContentException),
+ * EBUSY every environment busy and the queue full. done NULL:
  * an asynchronous (Event) invocation, whose result goes to the log only. */
 int daemon_function_invoke(struct daemon *d, const char *name, const void *payload, size_t len,
                            bool log_tail, daemon_invoke_done done, void *arg, wr_error *err);
@@ -133,6 +134,9 @@ struct invocation {
 };
 
 const char *daemon_function_name(const struct function *f);
+/* The count of Runtime API connections its environments hold together
+ * (kept by daemon_runtime_api.c, which caps it). */
+unsigned *daemon_function_conns(struct function *f);
 
 /* The runtime's GET .../invocation/next: IDLE (frozen) unless an
  * invocation waits; returns the invocation to send now, or NULL (the

@@ -46,6 +46,8 @@ static const char *invoke_code(int errnum)
         return "not_found";
     case E2BIG:
         return "too_large";
+    case EBADMSG:
+        return "invalid_content";
     case EBUSY:
         return "busy";
     default:
@@ -146,7 +148,10 @@ static void invoke(struct daemon *d, struct client *c, struct wr_request *req, c
                                &err) < 0) {
         if (fd >= 0)
             close(fd);
-        /* Lambda's own words for the throttle and the size (API_Invoke). */
+        /* Lambda's own words for the throttle, the size and the content
+         * (API_Invoke). */
+        if (err.errnum == EBADMSG)
+            wr_error_prefix(&err, "InvalidRequestContentException");
         daemon_send_error(c, invoke_code(err.errnum),
                           err.errnum == EBUSY   ? "TooManyRequestsException: Rate Exceeded."
                           : err.errnum == E2BIG ? "RequestEntityTooLargeException: Request must "

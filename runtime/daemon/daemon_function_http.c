@@ -3,7 +3,8 @@
  * function error, X-Amz-Log-Result with X-Amz-Log-Type: Tail,
  * X-Amz-Executed-Version), 202 for Event, 204 for DryRun; errors
  * {"Type":"User","message":...} with X-Amzn-ErrorType: 404
- * ResourceNotFoundException, 413 RequestEntityTooLargeException, 429
+ * ResourceNotFoundException, 400 InvalidRequestContentException (a
+ * payload that is not JSON), 413 RequestEntityTooLargeException, 429
  * TooManyRequestsException, 500 ServiceException. */
 #include "daemon_function_http.h"
 
@@ -181,6 +182,8 @@ static void on_invoke(struct daemon *d, struct daemon_http_request *req, void *a
             error_reply(req, 413, "RequestEntityTooLargeException",
                         "Request must be smaller than 6291456 bytes for the InvokeFunction "
                         "operation");
+        else if (err.errnum == EBADMSG)
+            error_reply(req, 400, "InvalidRequestContentException", err.msg);
         else if (err.errnum == EBUSY)
             error_reply(req, 429, "TooManyRequestsException", "Rate Exceeded.");
         else if (err.errnum == ENOENT)

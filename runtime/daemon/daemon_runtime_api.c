@@ -24,6 +24,11 @@
 /* Connections one environment may hold open at once (see
  * daemon_runtime_api_accept); more are closed at accept. */
 #define RUNTIME_API_CONNS_PER_ENV 32u
+/* The server's connection limit, and the share of it the environments of
+ * one function hold together at most (docs/security.md): 16 functions
+ * at their full share still leave room for every other. */
+#define RUNTIME_API_CONNS_MAX    8192u
+#define RUNTIME_API_CONNS_PER_FN (RUNTIME_API_CONNS_MAX / 16u)
 
 static struct log_budget refusals_logged;
 static struct MHD_Daemon *mhd;
@@ -225,11 +230,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (!ci || ci->connect_fd < 0 || (size_t)ci->connect_fd >= by_fd_cap)
         return;
     struct fn_env *env = by_fd[ci->connect_fd];
-    if (code == MHD_CONNECTION_NOTIFY_STARTED && env)
+    if (code == MHD_CONNECTION_NOTIFY_STARTED && env) {
         env->n_conns++;
+        (*daemon_function_conns(env->fn))++;
+    }
     if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
-        if (env && env->n_conns > 0)
+        if (env && env->n_conns > 0) {
             env->n_conns--;
+            (*daemon_function_conns(env->fn))--;
+        }
         by_fd[ci->connect_fd] = NULL;
     }
 }
@@ -241,7 +250,7 @@ int daemon_runtime_api_start(struct daemon *d, struct fn_watch *w, wr_error *err
         MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC, 0, NULL,
         NULL, on_request, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 0u,
-        MHD_OPTION_CONNECTION_LIMIT, 8192u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, RUNTIME_API_CONNS_MAX, MHD_OPTION_END);
     if (!mhd)
         return wr_error_set(err, EIO, "libmicrohttpd: cannot start the Runtime API server");
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_EPOLL_FD);
@@ -296,9 +305,18 @@ void daemon_runtime_api_accept(struct fn_env *env)
         /* A runtime needs a connection or two (its next, its answer); the
          * server and its connection limit are shared by every tenant's
          * environments, and connections have no idle timeout: one
-         * runtime must not hold them all. */
+         * runtime must not hold them all, nor one function's environments
+         * together (--min 256 would fill the server during its init). */
         if (env->n_conns >= RUNTIME_API_CONNS_PER_ENV) {
             close(fd);
+            continue;
+        }
+        if (*daemon_function_conns(env->fn) >= RUNTIME_API_CONNS_PER_FN) {
+            close(fd);
+            if (log_budget_take(&refusals_logged, "Runtime API"))
+                daemon_log("function %s: Runtime API connection refused: its environments hold "
+                           "%u connections, its share",
+                           daemon_function_name(env->fn), *daemon_function_conns(env->fn));
             continue;
         }
         if ((size_t)fd >= by_fd_cap) {
@@ -334,6 +352,10 @@ void daemon_runtime_api_forget(struct fn_env *env)
     for (size_t i = 0; i < by_fd_cap; i++)
         if (by_fd[i] == env)
             by_fd[i] = NULL;
+    /* Its connections close later, unseen: they leave its function's count now. */
+    unsigned *fn_conns = daemon_function_conns(env->fn);
+    *fn_conns -= env->n_conns < *fn_conns ? env->n_conns : *fn_conns;
+    env->n_conns = 0;
     if (env->next_conn) {
         MHD_resume_connection(env->next_conn);
         env->next_conn = NULL;

@@ -36,6 +36,7 @@ struct function {
     struct function_log log;
     char *request;       /* its create request (encoded): the security asked, for a new image */
     unsigned generation; /* of its image: bumped when the image's tag is imported again */
+    unsigned n_conns;    /* its environments' Runtime API connections (daemon_runtime_api.c) */
     struct function *next;
 };
 

@@ -10,6 +10,7 @@
 #include "lib/clock.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,15 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
         return wr_error_set(
             err, E2BIG, "Request must be smaller than %d bytes for the InvokeFunction operation",
             WR_INVOKE_PAYLOAD_MAX);
+    /* Lambda refuses a payload that is not JSON (any value) before any
+     * runtime sees it: InvalidRequestContentException. */
+    json_error_t jerr;
+    json_t *parsed = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
+    if (!parsed)
+        return wr_error_set(err, EBADMSG,
+                            "Could not parse request body into json: %s (line %d, column %d)",
+                            jerr.text, jerr.line, jerr.column);
+    json_decref(parsed);
     long busy = 0, alive = 0;
     struct fn_env *idle = NULL;
     for (struct fn_env *e = f->envs; e; e = e->next) {

@@ -54,7 +54,9 @@ line_re='^busybox:latest sha256:[0-9a-f]{12} \([0-9]+ files, [0-9]+ KiB\)$'
 # --- build, twice -------------------------------------------------------
 run --root "$store" build-busybox
 first=$(cat "$tmp/out")
-[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && [[ $first =~ $line_re ]]
+# No daemon at the socket: one line says so (106-functions-fixes.t).
+[ "$rc" -eq 0 ] && [ -z "$(grep -v '^warmrun-image: note: no daemon at ' "$tmp/err")" ] &&
+    [[ $first =~ $line_re ]]
 ok $? "build-busybox succeeds with one line: $first"
 [ "$rc" -eq 0 ] || diag "$tmp/err"
 
@@ -120,7 +122,7 @@ run --root "$tmp/empty" ls
 ok $? "ls of a missing store prints only the header and creates nothing"
 
 # --- reproducibility ----------------------------------------------------
-(umask 077 && "$IMG" --root "$tmp/store2" build-busybox >"$tmp/out2" 2>&1) &&
+(umask 077 && "$IMG" --root "$tmp/store2" build-busybox >"$tmp/out2" 2>/dev/null) &&
     [ "$(cat "$tmp/out2")" = "$first" ] &&
     [ -d "$tmp/store2/layers/sha256/$(basename "${layers[0]}")" ]
 ok $? "another store under umask 077 gets the same layer and image ids"
