@@ -75,20 +75,11 @@ static int start(struct daemon *d, wr_error *err)
         argv[i] = (char *)(i < n_head ? head[i] : "");
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    /* What a spawned shim gets (its own session, default signals, normal
+     * priority: each forked shim sets its own); the forked shims are reset
+     * to the same. stderr stays the daemon's log. */
+    wr_shim_spawn_attr_init(&fa, &attr, false, false);
     posix_spawn_file_actions_adddup2(&fa, theirs, WR_SHIM_SERVER_FD);
-    /* What a spawned shim gets (shim_client.c): its own session, default
-     * signals; the forked shims are reset to the same. */
-    posix_spawnattr_setflags(&attr,
-                             POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
     pid_t pid;
     int rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);

@@ -117,6 +117,36 @@ static int fork_process(const struct wr_shim_spec *spec, char *const argv[], int
                                 pid, server_lost, err);
 }
 
+void wr_shim_spawn_attr_init(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, bool quiet,
+                             bool idle)
+{
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(fa);
+    posix_spawnattr_init(attr);
+    posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(fa, 1, "/dev/null", O_WRONLY, 0);
+    if (quiet)
+        posix_spawn_file_actions_addopen(fa, 2, "/dev/null", O_WRONLY, 0);
+    /* Its own session: a terminal's ^C to the daemon or CLI must not reach
+     * the shim; signals and defaults reset so the shim starts clean. */
+    short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+    /* A pool's fill runs under SCHED_IDLE from the shim's very exec on: it
+     * uses spare CPU only, and never delays a workload that was just
+     * activated. The container returns to SCHED_OTHER at the end of its
+     * set-up, the shim once the container is warm. */
+    if (idle) {
+        struct sched_param param = {.sched_priority = 0};
+        flags |= POSIX_SPAWN_SETSCHEDULER;
+        posix_spawnattr_setschedpolicy(attr, SCHED_IDLE);
+        posix_spawnattr_setschedparam(attr, &param);
+    }
+    posix_spawnattr_setflags(attr, flags);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &all);
+}
+
 /* Starts the shim: forked by the server when server is set, else spawned.
  * *server_lost: see wr_shim_fork_request. */
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
@@ -190,35 +220,11 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
         return fork_process(spec, argv, ctl, act, netns, pid, server_lost, err);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    if (spec->quiet)
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    wr_shim_spawn_attr_init(&fa, &attr, spec->quiet, spec->fill_idle);
     posix_spawn_file_actions_adddup2(&fa, ctl, SHIM_CTL_FD);
     posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
     if (spec->has_netns)
         posix_spawn_file_actions_adddup2(&fa, netns, SHIM_NETNS_FD);
-    /* Its own session: a terminal's ^C to the daemon or CLI must not reach
-     * the shim; signals and defaults reset so the shim starts clean. */
-    short flags = POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-    /* A pool's fill runs under SCHED_IDLE from the shim's very exec on: it
-     * uses spare CPU only, and never delays a workload that was just
-     * activated. The container returns to SCHED_OTHER at the end of its
-     * set-up, the shim once the container is warm. */
-    struct sched_param idle = {.sched_priority = 0};
-    if (spec->fill_idle) {
-        flags |= POSIX_SPAWN_SETSCHEDULER;
-        posix_spawnattr_setschedpolicy(&attr, SCHED_IDLE);
-        posix_spawnattr_setschedparam(&attr, &idle);
-    }
-    posix_spawnattr_setflags(&attr, flags);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
     int rc = posix_spawn(pid, spec->shim_path, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);

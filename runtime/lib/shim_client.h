@@ -10,6 +10,7 @@
 #include "volumes.h"
 #include "shim_msg.h"
 
+#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -125,5 +126,15 @@ void wr_shim_release(struct wr_shim *s);
 /* Path of the shim binary: $WARMRUN_SHIM, or warmrun-shim beside this
  * executable. */
 int wr_shim_default_path(char *out, size_t cap, wr_error *err);
+
+/* The start posix_spawn gives every shim executable (a shim, the shim
+ * server): stdin and stdout on /dev/null (stderr too when quiet), its own
+ * session (a terminal's ^C to the daemon or CLI does not reach it), an
+ * empty signal mask and default dispositions, and SCHED_IDLE when idle (a
+ * pool's fill). Initialises both; the caller adds its dup2s, spawns, and
+ * destroys them. Cannot fail short of ENOMEM in the file actions, which
+ * posix_spawn then reports. */
+void wr_shim_spawn_attr_init(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, bool quiet,
+                             bool idle);
 
 #endif
