@@ -14,16 +14,8 @@ setup_env functions-more
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/install-deps)"
 command -v nft >/dev/null || skip_all "nft is not installed"
 command -v curl >/dev/null || skip_all "curl is not installed"
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-if ! timeout -k 10 1800 "$REPO/scripts/make-lambda-images" "$T/images" ${WARMRUN_LAMBDA_CACHE:+"$WARMRUN_LAMBDA_CACHE"} \
-    >"$T/images.log" 2>&1; then
-    diag_file "$T/images.log"
-    skip_all "cannot build the function images (Debian mirror and npm registry needed once)"
-fi
-for i in lambda-python lambda-node; do
-    timeout -k 10 300 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/images/$i" \
-        >>"$T/import.log" 2>&1 || { diag_file "$T/import.log"; bail_out "cannot import $i"; }
-done
+. "$(dirname "$0")/lib_functions.sh"
+functions_images lambda-python lambda-node
 
 out=$T/out
 err=$T/err
@@ -32,20 +24,11 @@ BR=wrfb$$
 OCT2=$((150 + $$ % 50))
 OCT3=$((($$ / 50) % 250))
 SUBNET=10.$OCT2.$OCT3.0/24
-SCOPE=$(scope_of "$STATE")
-FREEZER=/sys/fs/cgroup/freezer/warmrun-functions/$SCOPE
-[ -d /sys/fs/cgroup/freezer ] || FREEZER=/sys/fs/cgroup/unified/warmrun-functions/$SCOPE
-thaw() {
-    local f
-    for f in "$FREEZER"/*/freezer.state "$FREEZER"/*/cgroup.freeze; do
-        [ -f "$f" ] && { [ "${f##*/}" = cgroup.freeze ] && echo 0 >"$f" || echo THAWED >"$f"; }
-    done
-}
 # On a failure, the environments are thawed before lib.sh's cleanup kills
 # everything (a task frozen by cgroup v1 cannot die); the network goes.
 thaw_then_cleanup() {
     local rc=$?
-    thaw
+    thaw_environments
     # Before lib.sh's cleanup, which ends in exit.
     ip link del "$BR" 2>/dev/null
     nft delete table ip "warmrun_$NET" 2>/dev/null
@@ -54,18 +37,6 @@ thaw_then_cleanup() {
     cleanup
 }
 trap thaw_then_cleanup EXIT
-
-inv() {
-    local name=$1 json=$2
-    shift 2
-    echo "$json" | wr invoke "$name" --payload - "$@" >"$out" 2>"$err"
-    rc=$?
-}
-fn() {
-    WR_TIMEOUT=10 wr function ls --json 2>/dev/null | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"
-}
-idle_is() { [ "$(fn "$1" idle)" = "$2" ]; }
-busy_is() { [ "$(fn "$1" busy)" = "$2" ]; }
 
 start_daemon || bail_out "the daemon did not start"
 

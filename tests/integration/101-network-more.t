@@ -155,25 +155,8 @@ add_helper_image spoof4 "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/spoof4" spoof4 
     bail_out "cannot write the spoof4 image"
 netns_on_bridge "$NS" "$VH" "$BR" "$LISTENER/24"
 ok $? "a listener namespace on the bridge ($LISTENER)"
-# The listener: every datagram as "SOURCE TEXT", until 3 s pass quietly.
-listen() {
-    ip netns exec "$NS" python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1], flush=True)
-s.settimeout(3)
-try:
-    while True:
-        data, src = s.recvfrom(200)
-        print(src[0], data.decode(), flush=True)
-except socket.timeout:
-    pass
-' "$LISTENER" >"$T/heard" 2>&1 &
-    LISTEN=$!
-    poll_until 5 test -s "$T/heard"
-    LPORT=$(head -n1 "$T/heard")
-}
+# The listener, in the namespace on the bridge.
+listen() { udp_listen "$LISTENER" "$NS"; }
 spoof() { wr activate --cold --network "bridge=$NET" spoof4 -- /spoof4 "$@" >"$out" 2>"$err"; }
 FORGED=10.$OCT2.$OCT3.77
 listen

@@ -12,36 +12,12 @@
 . "$(dirname "$0")/lib.sh"
 setup_env review-functions
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/install-deps)"
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-if ! timeout -k 10 1800 "$REPO/scripts/make-lambda-images" "$T/images" ${WARMRUN_LAMBDA_CACHE:+"$WARMRUN_LAMBDA_CACHE"} \
-    >"$T/images.log" 2>&1; then
-    diag_file "$T/images.log"
-    skip_all "cannot build the function images (Debian mirror and npm registry needed once)"
-fi
-timeout -k 10 300 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/images/lambda-python" \
-    >>"$T/import.log" 2>&1 || { diag_file "$T/import.log"; bail_out "cannot import lambda-python"; }
+. "$(dirname "$0")/lib_functions.sh"
+functions_images lambda-python
 
 out=$T/out
 err=$T/err
-SCOPE=$(scope_of "$STATE")
-FREEZER=/sys/fs/cgroup/freezer/warmrun-functions/$SCOPE
-[ -d /sys/fs/cgroup/freezer ] || FREEZER=/sys/fs/cgroup/unified/warmrun-functions/$SCOPE
-# On a failure the environments are thawed before lib.sh's cleanup kills
-# everything (a task frozen by cgroup v1 cannot die).
-thaw_then_cleanup() {
-    local rc=$? f
-    for f in "$FREEZER"/*/freezer.state "$FREEZER"/*/cgroup.freeze; do
-        [ -f "$f" ] && { [ "${f##*/}" = cgroup.freeze ] && echo 0 >"$f" || echo THAWED >"$f"; }
-    done
-    (exit "$rc")
-    cleanup
-}
-trap thaw_then_cleanup EXIT
 
-fn() {
-    WR_TIMEOUT=10 wr function ls --json 2>/dev/null | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"
-}
-idle_is() { [ "$(fn "$1" idle)" = "$2" ]; }
 queued_is() { [ "$(fn "$1" queued)" = "$2" ]; }
 go_given() { [ -e "$T/gate/go" ]; }
 

@@ -44,26 +44,8 @@ start_daemon || bail_out "daemon"
 add_helper_image spoof4 "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/spoof4" spoof4 ||
     bail_out "cannot write the spoof4 image"
 
-# A listener on the host, on the gateway's address: every datagram as
-# "SOURCE TEXT", until 3 s pass quietly.
-listen() {
-    python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 0))
-print(s.getsockname()[1], flush=True)
-s.settimeout(3)
-try:
-    while True:
-        data, src = s.recvfrom(200)
-        print(src[0], data.decode(), flush=True)
-except socket.timeout:
-    pass
-' "$GW" >"$T/heard" 2>&1 &
-    LISTEN=$!
-    poll_until 5 test -s "$T/heard"
-    LPORT=$(head -n1 "$T/heard")
-}
+# A listener on the host, on the gateway's address.
+listen() { udp_listen "$GW"; }
 spoof() { wr activate --cold --network "bridge=$NET" spoof4 -- /spoof4 "$@" >"$out" 2>"$err"; }
 
 listen

@@ -25,32 +25,10 @@ command -v jq >/dev/null || skip_all "jq is not installed (scripts/install-deps)
 command -v curl >/dev/null || skip_all "curl is not installed"
 out=$T/out
 err=$T/err
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-FREEZER=/sys/fs/cgroup/freezer/warmrun-functions/$(scope_of "$STATE")
-[ -d /sys/fs/cgroup/freezer ] || FREEZER=/sys/fs/cgroup/unified/warmrun-functions/$(scope_of "$STATE")
-# On a failure, the environments are thawed before lib.sh's cleanup kills
-# everything: a task frozen by cgroup v1 cannot die.
-thaw_then_cleanup() {
-    local rc=$? f
-    for f in "$FREEZER"/*/freezer.state; do
-        [ -f "$f" ] && echo THAWED >"$f"
-    done
-    (exit "$rc")
-    cleanup
-}
-trap thaw_then_cleanup EXIT
-if ! timeout -k 10 1800 "$REPO/scripts/make-lambda-images" "$T/images" ${WARMRUN_LAMBDA_CACHE:+"$WARMRUN_LAMBDA_CACHE"} \
-    >"$T/images.log" 2>&1; then
-    diag_file "$T/images.log"
-    skip_all "cannot build the function images (Debian mirror and npm registry needed once)"
-fi
+. "$(dirname "$0")/lib_functions.sh"
+functions_images # built only: item 5 imports one itself
 RTFLOOD=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/rtflood
 add_helper_image rtflood "$RTFLOOD" rtflood '["/rtflood"]' || bail_out "cannot write the rtflood image"
-# fn NAME FIELD: a field of `function ls --json` for NAME.
-fn() {
-    WR_TIMEOUT=10 wr function ls --json 2>/dev/null | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"
-}
-idle_is() { [ "$(fn "$1" idle)" = "$2" ]; }
 
 # ---- 5. an import with no daemon says so ----------------------------------
 timeout -k 10 300 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" --socket "$SOCK" import \

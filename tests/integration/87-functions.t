@@ -12,48 +12,12 @@
 . "$(dirname "$0")/lib.sh"
 setup_env functions
 command -v jq >/dev/null || skip_all "jq is not installed (scripts/install-deps)"
-REPO=$(cd "$(dirname "$0")/../.." && pwd)
-if ! timeout -k 10 1800 "$REPO/scripts/make-lambda-images" "$T/images" ${WARMRUN_LAMBDA_CACHE:+"$WARMRUN_LAMBDA_CACHE"} \
-    >"$T/images.log" 2>&1; then
-    diag_file "$T/images.log"
-    skip_all "cannot build the function images (Debian mirror and npm registry needed once)"
-fi
-for i in lambda-python lambda-node; do
-    timeout -k 10 300 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/images/$i" \
-        >>"$T/import.log" 2>&1 || { diag_file "$T/import.log"; bail_out "cannot import $i"; }
-done
+. "$(dirname "$0")/lib_functions.sh"
+functions_images lambda-python lambda-node
 rm -rf "$T/images"
 
 out=$T/out
 err=$T/err
-SCOPE=$(scope_of "$STATE")
-FREEZER=/sys/fs/cgroup/freezer/warmrun-functions/$SCOPE
-[ -d /sys/fs/cgroup/freezer ] || FREEZER=/sys/fs/cgroup/unified/warmrun-functions/$SCOPE
-# On a failure, the environments are thawed before lib.sh's cleanup kills
-# everything: a task frozen by cgroup v1 cannot die.
-thaw_then_cleanup() {
-    local rc=$? f
-    for f in "$FREEZER"/*/freezer.state "$FREEZER"/*/cgroup.freeze; do
-        [ -f "$f" ] && { [ "${f##*/}" = cgroup.freeze ] && echo 0 >"$f" || echo THAWED >"$f"; }
-    done
-    (exit "$rc")
-    cleanup
-}
-trap thaw_then_cleanup EXIT
-
-# inv NAME JSON [OPTIONS...]: `invoke NAME --payload -` with JSON on stdin;
-# stdout in $out, stderr in $err, status in $rc.
-inv() {
-    local name=$1 json=$2
-    shift 2
-    echo "$json" | wr invoke "$name" --payload - "$@" >"$out" 2>"$err"
-    rc=$?
-}
-# fn NAME FIELD: a field of `function ls --json` for NAME.
-fn() {
-    WR_TIMEOUT=10 wr function ls --json 2>/dev/null | jq -r --arg n "$1" ".[] | select(.name == \$n) | .$2"
-}
-idle_is() { [ "$(fn "$1" idle)" = "$2" ]; }
 # env_pids: pid 1 of every function environment of this daemon (freezer
 # cgroups), one per line.
 env_pids() { cat "$FREEZER"/*/cgroup.procs 2>/dev/null; }

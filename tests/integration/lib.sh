@@ -367,6 +367,31 @@ host_mounts() {
     wc -l </proc/self/mountinfo
 }
 
+# udp_listen ADDR [NETNS]: a UDP listener on ADDR (in network namespace
+# NETNS when given), on a free port, that writes every datagram to
+# $T/heard as "SOURCE TEXT" until 3 s pass quietly (its first line: the
+# port). Sets LISTEN (its pid) and LPORT.
+udp_listen() {
+    local addr=$1 ns=${2:-} run=()
+    [ -n "$ns" ] && run=(ip netns exec "$ns")
+    "${run[@]}" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1], flush=True)
+s.settimeout(3)
+try:
+    while True:
+        data, src = s.recvfrom(200)
+        print(src[0], data.decode(), flush=True)
+except socket.timeout:
+    pass
+' "$addr" >"$T/heard" 2>&1 &
+    LISTEN=$!
+    poll_until 5 test -s "$T/heard"
+    LPORT=$(head -n1 "$T/heard")
+}
+
 # ---- cleanup ------------------------------------------------------------
 
 cleanup() {
