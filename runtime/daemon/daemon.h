@@ -124,9 +124,6 @@ struct daemon {
     struct client *unanswered;       /* waiting clients whose start was lost */
     size_t n_clients;
     long filling_total, max_parallel_fills;
-    /* GONE entries whose shim has no pidfd watch (pidfd_open failed): only
-     * a walk of every child (waitpid(-1)) reaps them (daemon_reap). */
-    long gone_unwatched;
     /* Containers being started for waiting activations, and the bound
      * (--max-cold-starts): beyond it an activation gets `busy`. */
     long starting_total, max_starting;

@@ -288,7 +288,7 @@ static void on_signal(struct daemon *d)
     struct signalfd_siginfo si;
     while (read(d->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGCHLD) {
-            daemon_reap(d, (pid_t)si.ssi_pid);
+            daemon_reap(d);
         } else if (!d->stopping) {
             daemon_log("signal %u: shutting down", si.ssi_signo);
             d->stopping = true;
@@ -408,7 +408,7 @@ static void shutdown_daemon(struct daemon *d)
     daemon_start_answer(d);
     for (int waited = 0; waited < SHUTDOWN_REAP_MS; waited += 10) {
         bool pending = false, running = false;
-        daemon_reap(d, 0);
+        daemon_reap(d);
         for (struct entry *e = d->entries; e; e = e->next) {
             pending |= !e->reaped && !e->handed_out;
             running |= !e->reaped && e->handed_out;

@@ -7,7 +7,6 @@
 #include "daemon_network.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
-#include "daemon_shim.h"
 #include "daemon_shim_exe.h"
 #include "daemon_shim_server.h"
 #include "lib/cleanup.h"
@@ -703,15 +702,12 @@ void daemon_entry_discard(struct daemon *d, struct entry *e)
     epoll_ctl(d->epfd, EPOLL_CTL_DEL, e->shim.ctl_fd, NULL);
     wr_shim_release(&e->shim);
     e->state = ENTRY_GONE;
-    if (!e->reaped)
-        daemon_shim_watch_exit(d, e);
     free_if_done(d, e);
 }
 
 void daemon_entry_reaped(struct daemon *d, struct entry *e)
 {
     e->reaped = true;
-    daemon_shim_unwatch_exit(d, e);
     if (e->state == ENTRY_GONE)
         free_if_done(d, e);
     else

@@ -63,10 +63,6 @@ struct entry {
     bool cold;             /* created for its activation: not a warm hit (stats) */
     bool handed_out;       /* it reached RUNNING (a GONE one may run still) */
     bool reaped;
-    /* GONE and not reaped: a pidfd of its shim in the epoll set (watch),
-     * readable once the shim has exited (daemon_shim_watch_exit). */
-    bool exit_watched;
-    int exit_fd;
     struct entry_ports ports;  /* what it published at activation (daemon_ports.h) */
     struct entry *prev, *next; /* every entry */
     struct entry *warm_next;   /* the pool's FIFO of warm entries */
