@@ -10,7 +10,9 @@
  *    softirq work count, and so does whatever else the machine ran) and
  *    per process kind (/proc/PID/schedstat for each process's own time in
  *    ns, /proc/PID/stat cutime+cstime for the time of the children it
- *    reaped). Then the PSS of every warm container (shim + stopped pid 1,
+ *    reaped; shims and pid 1s only below the bench's daemon: those of other
+ *    daemons on a shared machine carry the same names and count as other).
+ *    Then the PSS of every warm container (shim + stopped pid 1,
  *    /proc/PID/smaps_rollup).
  * 3. Cycle (the steady state): with the pool full, every warm pid 1 is
  *    killed at once (SIGKILL from outside, as when a workload ends: the
@@ -168,6 +170,27 @@ static void snapshot_free(struct snapshot *s)
 }
 
 /* Every process of the host, sorted by pid (readdir order of /proc). */
+static int cmp_pid(const void *a, const void *b);
+static const struct proc_cpu *find_any(const struct snapshot *s, pid_t pid);
+
+/* Shims and containers are the bench daemon's only when it is their
+ * ancestor: on a shared machine other daemons' shims and pid 1s carry the
+ * same names, and count as other. s is sorted by pid. */
+static void keep_own(struct snapshot *s, pid_t daemon_pid)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct proc_cpu *p = &s->v[i];
+        if (p->kind != FILL_SHIMS && p->kind != FILL_CONTAINERS)
+            continue;
+        const struct proc_cpu *up = p;
+        int depth = 0;
+        while (up && up->ppid != daemon_pid && up->ppid > 1 && depth++ < 8)
+            up = find_any(s, up->ppid);
+        if (!up || up->ppid != daemon_pid)
+            p->kind = FILL_OTHER;
+    }
+}
+
 static int snapshot_take(struct snapshot *s, pid_t daemon_pid, wr_error *err)
 {
     *s = (struct snapshot){0};
@@ -192,6 +215,8 @@ static int snapshot_take(struct snapshot *s, pid_t daemon_pid, wr_error *err)
             s->n++;
     }
     s->busy_ticks = system_busy_ticks();
+    qsort(s->v, s->n, sizeof *s->v, cmp_pid);
+    keep_own(s, daemon_pid);
     return 0;
 }
 
