@@ -67,9 +67,12 @@ static void keep_first_error(char *buf, int status)
     line = line ? line + 1 : buf;
     pthread_mutex_lock(&first_error_lock);
     if (!first_error[0]) {
-        if (*line)
-            snprintf(first_error, sizeof first_error, "%s", line);
-        else
+        size_t n = strlen(line);
+        if (n >= sizeof first_error)
+            n = sizeof first_error - 1; /* cut: the start says what failed */
+        memcpy(first_error, line, n);
+        first_error[n] = '\0';
+        if (!n)
             bench_describe_status(status, first_error, sizeof first_error);
     }
     pthread_mutex_unlock(&first_error_lock);
