@@ -127,6 +127,11 @@ int shim_main(int argc, char **argv);
  * long-lived shim server (shim_server.c, lib/shim_fork.h). Returns the exit
  * status. */
 int shim_server_main(int argc, char **argv);
+
+/* Makes every later fork of this process copy the page table entries of
+ * its code and read-only data instead of faulting them in (shim_text.c).
+ * Best effort: nothing changes but the cost when it cannot. */
+void shim_text_share(void);
 /* The container's filter: loaded (a pool's precompiled one, or a cached
  * default) or compiled here. */
 int shim_seccomp_prepare(struct shim *sh, wr_error *err);

@@ -14,11 +14,11 @@
 
 #define X32_BIT 0x40000000L
 /* arch/x86/entry/syscalls/syscall_32.tbl */
-#define I386_GETPID 20
-#define I386_MOUNT 21
-#define I386_GETPPID 64
+#define I386_GETPID      20
+#define I386_MOUNT       21
+#define I386_GETPPID     64
 #define I386_PERSONALITY 136
-#define I386_UNSHARE 310
+#define I386_UNSHARE     310
 
 static long i386_call(long nr, long a, long b)
 {
@@ -48,7 +48,8 @@ int main(void)
     report("i386_getpid", r == pid ? 0 : r < 0 ? r : -1000);
     report("i386_getppid", i386_call(I386_GETPPID, 0, 0));
     report("i386_personality_query", i386_call(I386_PERSONALITY, 0xffffffffL, 0));
-    report("i386_personality_set", i386_call(I386_PERSONALITY, 0x0040000L /* ADDR_NO_RANDOMIZE */, 0));
+    report("i386_personality_set",
+           i386_call(I386_PERSONALITY, 0x0040000L /* ADDR_NO_RANDOMIZE */, 0));
     report("i386_unshare", i386_call(I386_UNSHARE, CLONE_NEWUSER, 0));
     report("i386_mount", i386_call(I386_MOUNT, 0, 0));
     r = x64_call(X32_BIT | SYS_getpid, 0);
