@@ -13,7 +13,9 @@
  * of it (MADV_POPULATE_READ): from then on each fork copies the entries,
  * which costs far less than faulting them in. Best effort: where
  * /proc/self/mem cannot write (proc_mem.force_override=never) nothing
- * changes but the cost. */
+ * changes but the cost. A forked shim's container's pid 1 then skips its
+ * own populating of the code (container_main.c), which would only walk
+ * entries already there. */
 #include "shim.h"
 
 #include "lib/cleanup.h"
@@ -31,12 +33,15 @@ static bool give_anon_page(int mem, unsigned long start)
     return pread(mem, &byte, 1, (off_t)start) == 1 && pwrite(mem, &byte, 1, (off_t)start) == 1;
 }
 
+bool shim_text_shared;
+
 void shim_text_share(void)
 {
     cleanup_fclose FILE *maps = fopen("/proc/self/maps", "re");
     cleanup_close int mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
     if (!maps || mem < 0)
         return;
+    bool all = true;
     char line[512];
     while (fgets(line, sizeof line, maps)) {
         unsigned long start, end, inode;
@@ -47,7 +52,8 @@ void shim_text_share(void)
         /* Private, not writable, file-backed: code and read-only data. */
         if (inode == 0 || perms[1] != '-' || perms[3] != 'p' || perms[0] != 'r')
             continue;
-        if (give_anon_page(mem, start))
-            (void)madvise((void *)start, end - start, MADV_POPULATE_READ);
+        all &= give_anon_page(mem, start) &&
+               madvise((void *)start, end - start, MADV_POPULATE_READ) == 0;
     }
+    shim_text_shared = all && !ferror(maps);
 }
