@@ -127,14 +127,6 @@ int shim_main(int argc, char **argv);
  * long-lived shim server (shim_server.c, lib/shim_fork.h). Returns the exit
  * status. */
 int shim_server_main(int argc, char **argv);
-
-/* Makes every later fork of this process copy the page table entries of
- * its code and read-only data instead of faulting them in (shim_text.c).
- * Best effort: nothing changes but the cost when it cannot. Sets
- * shim_text_shared when every such mapping was done, which a forked shim
- * inherits (a spawned one has false). */
-void shim_text_share(void);
-extern bool shim_text_shared;
 /* The container's filter: loaded (a pool's precompiled one, or a cached
  * default) or compiled here. */
 int shim_seccomp_prepare(struct shim *sh, wr_error *err);

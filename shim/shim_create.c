@@ -98,7 +98,6 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cni_network = sh->opt.net.kind == WR_NET_CNI,
             .net_address = sh->net.leased ? sh->net.addr : 0,
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
-            .code_mapped = shim_text_shared,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters

@@ -233,7 +233,6 @@ int shim_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
-    shim_text_share();
     while (serve_one(WR_SHIM_SERVER_FD, (pid_t)parent) == 0)
         ;
     return 0;

@@ -52,9 +52,6 @@ struct wr_container_config {
     /* A recycled network namespace to enter (setns) first thing, instead of
      * the new one the clone did not make; else -1. Closed once entered. */
     int netns_fd;
-    /* The code's page table entries came with the clone (the shim server's
-     * shim_text.c): nothing to populate for the hot path. */
-    bool code_mapped;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

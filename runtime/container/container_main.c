@@ -26,7 +26,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -72,29 +71,11 @@ static void populate_code_mappings(void)
     fclose(maps);
 }
 
-/* The vDSO's code (clock_gettime for the exec stamp) is no file mapping:
- * fork copies none of its entries, and the shim server cannot share them
- * (shim_text.c). Populated page by page until the mapping ends (ENOMEM),
- * without reading /proc/self/maps. */
-static void populate_vdso(void)
-{
-    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
-    long page = sysconf(_SC_PAGESIZE);
-    for (int i = 0; base && page > 0 && i < 16; i++)
-        if (madvise((void *)(base + (uintptr_t)i * (uintptr_t)page), (size_t)page,
-                    MADV_POPULATE_READ) < 0)
-            break;
-}
-
 /* The child shares its pages copy-on-write with the shim: the first write
  * to each would fault on the hot path. Write them now instead. */
-static void __attribute__((noinline))
-prefault_hot_path(struct wr_exec_stamp *stamp, bool code_mapped)
+static void __attribute__((noinline)) prefault_hot_path(struct wr_exec_stamp *stamp)
 {
-    if (code_mapped)
-        populate_vdso();
-    else
-        populate_code_mappings();
+    populate_code_mappings();
     /* The stamp page is shared memory: fork copied no entry for it either. */
     stamp->woke_ns = 0;
     stamp->exec_ns = 0;
@@ -191,7 +172,7 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     /* The workload starts with default signal handling; a few dozen
      * sigaction calls are too slow for the hot path, so do it now. */
     reset_signals();
-    prefault_hot_path(stamp, cfg->code_mapped);
+    prefault_hot_path(stamp);
     /* Last: from here on (activation included) every system call passes
      * the workload's filter, so the hot path pays nothing to install it. */
     return wr_seccomp_filter_install(cfg->seccomp, err);

@@ -8,13 +8,7 @@
 # capability), and x86-64 ones too. Cold (the cached default filter, whose
 # name says whether it has x32), warm from a pool (its compiled filter),
 # and with a JSON profile. The x32 checks fail on the code before (EPERM).
-# Fewer page faults (docs/security.md, "The shim server"): the shim server
-# gives its code one anonymous page and maps all of it, so that a forked
-# shim and its container's pid 1 get the code's page table entries from
-# fork instead of faulting them in; no mapping becomes writable and
-# executable; pid 1, which no longer populates the code itself, still maps
-# the vDSO. The "all of the shim's code is mapped" check fails on the code
-# before. Needs root and busybox-static.
+# Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env seccomp-short
 add_helper_image abi "${WARMRUN_BUILD_DIR:-$PWD/build}/attack/abi" abi '["/abi"]' ||
@@ -86,34 +80,6 @@ m="warm:"
 wr activate --no-cold abi >"$out" 2>"$err"
 is "$?" 0 "$m the helper ran" || show_err
 check_abi
-
-# ---- the code a forked shim and its pid 1 start with ----------------------------
-# code_kb PID FIELD: FIELD (Size, Rss, Anonymous) in kB of PID's executable
-# mapping of the shim binary.
-code_kb() {
-    awk -v f="$2:" '/^[0-9a-f]+-[0-9a-f]+ / {x = ($2 == "r-xp" && $6 ~ /warmrun-shim/)}
-        x && $1 == f {print $2; exit}' "/proc/$1/smaps" 2>/dev/null
-}
-# wx_maps PID: mappings both writable and executable.
-wx_maps() { awk '/^[0-9a-f]+-[0-9a-f]+ / && $2 ~ /w/ && $2 ~ /x/' "/proc/$1/maps" 2>/dev/null | wc -l; }
-wait_pool_full abi:latest 30
-srv=$(pgrep -P "$DAEMON_PID" -x warmrun-shimsrv | head -1)
-shim=$(pgrep -P "$DAEMON_PID" -x warmrun-shim | head -1)
-init=$(pgrep -P "${shim:-0}" | head -1)
-[ -n "$srv" ] && [ -n "$shim" ] && [ -n "$init" ]
-ok $? "the server, a warm shim and its pid 1"
-size=$(code_kb "$srv" Size)
-like "$(code_kb "$srv" Anonymous)" '^[1-9][0-9]*$' "the server's code mapping holds an anonymous page"
-is "$(code_kb "$srv" Rss)" "$size" "the server maps all of its code (${size} kB)"
-is "$(code_kb "$shim" Rss)" "$size" "a forked shim starts with all of it mapped"
-is "$(code_kb "$init" Rss)" "$size" "so does its container's pid 1"
-# The vDSO (clock_gettime on the activation's path) is no file mapping:
-# pid 1 still maps it itself.
-vdso=$(awk '/^[0-9a-f]+-[0-9a-f]+ / {x = ($6 == "[vdso]")} x && /^(Size|Rss):/ {print $2}' \
-    "/proc/$init/smaps" 2>/dev/null | tr '\n' ' ')
-like "$vdso" '^([0-9]+) \1 $' "pid 1 has its vDSO mapped for the activation (Size Rss: $vdso)"
-is "$(($(wx_maps "$srv") + $(wx_maps "$shim") + $(wx_maps "$init")))" 0 \
-    "no mapping of theirs is writable and executable"
 wr pool rm abi >/dev/null 2>&1
 
 # ---- a JSON profile: compiled the same way ------------------------------------
