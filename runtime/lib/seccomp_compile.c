@@ -131,8 +131,9 @@ int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, bool x
      * system calls. x32 only when the kernel has that ABI: without it
      * every x32 call fails with ENOSYS before its system call table is
      * reached, so its section (about 370 of 1,220 instructions) would
-     * only cost install time; libseccomp then sends every number with the x32
-     * bit to the bad-architecture action above, allowed or not. */
+     * only cost install time; libseccomp then sends every number with
+     * the x32 bit to the bad-architecture action above, allowed or not
+     * (docs/security.md, "The filter's architectures"). */
     if (seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 ||
         (x32 && seccomp_arch_add(ctx, SCMP_ARCH_X32) < 0)) {
         wr_error_set(err, 0, "seccomp: cannot add the x86 and x32 architectures");
