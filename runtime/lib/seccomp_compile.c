@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -83,17 +84,28 @@ static int add_rule(scmp_filter_ctx ctx, const struct wr_seccomp_profile *p,
 
 #define X32_SYSCALL_BIT 0x40000000 /* arch/x86/include/uapi/asm/unistd.h */
 
+static bool x32_getpid_answers(void)
+{
+    return syscall(X32_SYSCALL_BIT | SYS_getpid) == syscall(SYS_getpid);
+}
+
 bool wr_seccomp_kernel_x32(void)
 {
     static int known = -1;
     if (known >= 0)
         return known;
-    /* In a child, so that an outer filter which kills x32 calls (a
-     * sandbox around warmrun) kills the probe only. vfork: nothing is
-     * copied; the child makes two system calls and exits. */
+    /* Without a filter of its own (PR_GET_SECCOMP: 0) nothing can kill
+     * this process for the call: asked here (a cold start asks for its
+     * cache name). Under one (a sandbox around warmrun, which may kill
+     * x32 calls), in a child, which the probe alone may cost: vfork
+     * copies nothing, the child makes two system calls and exits. */
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
+        known = x32_getpid_answers();
+        return known;
+    }
     pid_t pid = vfork();
     if (pid == 0)
-        _exit(syscall(X32_SYSCALL_BIT | SYS_getpid) == syscall(SYS_getpid) ? 0 : 1);
+        _exit(x32_getpid_answers() ? 0 : 1);
     int status = 0;
     if (pid < 0)
         return true; /* unknown, not memoized: keep x32 in, as before */

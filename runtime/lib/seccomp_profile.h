@@ -71,7 +71,8 @@ int wr_seccomp_profile_parse(const char *text, size_t len, struct wr_seccomp_pro
 void wr_seccomp_profile_free(struct wr_seccomp_profile *p);
 
 /* Whether the running kernel has the x32 ABI (CONFIG_X86_X32_ABI): an
- * x32 getpid answers in a child process. Probed once per process. */
+ * x32 getpid answers (in a child when this process is under a seccomp
+ * filter, which might kill it). Probed once per process. */
 bool wr_seccomp_kernel_x32(void);
 
 /* Compiles the profile for a workload holding caps into a classic BPF

@@ -9,12 +9,14 @@
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_options(void)
@@ -274,6 +276,29 @@ static void test_seccomp(void)
     }
 }
 
+/* Under a seccomp filter that kills x32 calls (libseccomp's default
+ * bad-architecture action, x86-64 only), the probe's child dies, the
+ * caller goes on and leaves x32 out. Before any probe in this process:
+ * the answer is kept per process. */
+static void test_x32_probe_under_filter(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx || seccomp_load(ctx) < 0)
+            _exit(3);
+        _exit(wr_seccomp_kernel_x32() ? 1 : 0);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "under a filter that kills x32 calls, the probe answers no and its caller lives (status "
+       "%#x)",
+       (unsigned)status);
+    bool direct = wr_seccomp_kernel_x32();
+    diag("this kernel's x32 ABI: %s", direct ? "yes" : "no");
+}
+
 int main(void)
 {
     test_options();
@@ -281,5 +306,6 @@ int main(void)
     test_request();
     test_seccomp();
     test_seccomp_arches();
+    test_x32_probe_under_filter();
     return done_testing();
 }
