@@ -91,7 +91,8 @@ static int new_tmpfs(wr_error *why)
 /* Copies regular file name of from into to, whole or not at all (written
  * under a temporary name ending in .tmp, which wr_state_scan sweeps if this
  * process dies before the rename). A file of that name already in to is
- * newer (its writer saw the tmpfs) and is kept. */
+ * newer (its writer saw the tmpfs) and is kept. Returns 1 when name is in
+ * to, 0 when it is no regular file (left alone), -1 on errors. */
 static int copy_record(int from, int to, const char *name, wr_error *err)
 {
     char buf[RECORD_MAX], tmp[NAME_MAX + 8];
@@ -99,9 +100,12 @@ static int copy_record(int from, int to, const char *name, wr_error *err)
     int n = snprintf(tmp, sizeof tmp, ".%s.tmp", name);
     if (n < 0 || (size_t)n >= sizeof tmp)
         return wr_error_set(err, ENAMETOOLONG, "record %s", name);
+    /* Anything but a regular file is no record: it is left where it is. */
     cleanup_close int in = openat(from, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (in < 0)
-        return errno == ENOENT ? 0 : wr_error_set(err, errno, "open record %s", name);
+        return errno == ENOENT || errno == ELOOP || errno == ENXIO || errno == EISDIR
+                   ? 0
+                   : wr_error_set(err, errno, "open record %s", name);
     if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode))
         return 0;
     ssize_t len = read(in, buf, sizeof buf);
@@ -118,11 +122,11 @@ static int copy_record(int from, int to, const char *name, wr_error *err)
         return wr_error_set(err, saved, "copy record %s", name);
     }
     unlinkat(to, tmp, 0); /* when the rename found a newer record */
-    return 0;
+    return 1;
 }
 
-/* Copies every file of directory from into to; with remove, removes it
- * from from once copied. */
+/* Copies every regular file of directory from into to; with remove,
+ * removes each from from once copied. */
 static int copy_records(int from, int to, bool remove, wr_error *err)
 {
     int fd = dup(from);
@@ -138,9 +142,10 @@ static int copy_records(int from, int to, bool remove, wr_error *err)
     while ((de = readdir(dp))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (copy_record(from, to, de->d_name, err) < 0)
+        int copied = copy_record(from, to, de->d_name, err);
+        if (copied < 0)
             return -1;
-        if (remove)
+        if (copied && remove)
             unlinkat(from, de->d_name, 0);
     }
     return 0;
