@@ -169,6 +169,10 @@ int wr_state_records_tmpfs(const char *dir, wr_error *why)
         return wr_error_set(why, errno, "open %s", dir);
     if (on_tmpfs(now))
         return 0; /* mounted by the process that held the lock before us */
+    struct stat a, b;
+    if (fstat(below, &a) < 0 || fstat(now, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+        return wr_error_code(why, EAGAIN, "%s was replaced while this process waited for its lock",
+                             dir);
     cleanup_close int mnt = new_tmpfs(why);
     if (mnt < 0)
         return -1;
