@@ -1,8 +1,8 @@
 /* The container records (<state_dir>/containers, state_file.h) on a tmpfs,
  * whatever file system the state directory is on: a record is created and
  * removed for every container, and on a disk file system (ext4 here, where
- * /run is not a tmpfs) its inode alone costs ~0.2 ms of CPU per container
- * (docs/benchmarks.md, "State records on tmpfs"). The records need not
+ * /run is not a tmpfs) its inode alone costs 0.15-0.3 ms of CPU per
+ * container (docs/benchmarks.md, "State records on tmpfs"). The records need not
  * survive a reboot (their processes do not), but must survive the death of
  * any one process (a daemon's SIGKILL: the next daemon adopts the running
  * containers from them), so they live in a mount of the host's mount
