@@ -37,7 +37,7 @@ done
 own_cgroups() { find $CG/*/warmrun/"$SCOPE" $CG/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | wc -l; }
 no_cgroups() { [ "$(own_cgroups)" -eq 0 ]; }
 show_cgroups() { find $CG/*/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | head -20 | sed 's/^/#   /' >&2; }
-state_mounts() { grep -c -F -- "$STATE" /proc/self/mountinfo; }
+state_mounts() { host_mountinfo | grep -c -F -- "$STATE"; }
 
 # What a workload reads and tries, one "key value" line each. HOSTILE=1
 # also tries what CAP_SYS_ADMIN allows: a remount read-write, a child
