@@ -47,11 +47,13 @@ int shim_compile_seccomp(int argc, char **argv)
 }
 
 /* A cold start would compile Docker's profile in every shim (tens of ms):
- * the result depends only on the capabilities, so the first cold start
- * keeps it in <state>/seccomp/default-<caps>-v<N>.bpf (the state directory
- * is root's alone) and later ones load it. Bump the version when the
- * default table changes. */
-#define DEFAULT_PROFILE_VERSION 2 /* 2: io_uring denied */
+ * the result depends only on the capabilities and on whether the kernel
+ * has the x32 ABI, so the first cold start keeps it in
+ * <state>/seccomp/default-<caps>[-x32]-v<N>.bpf (the state directory is
+ * root's alone, and may outlive a boot into another kernel) and later
+ * ones load it. Bump the version when the default table or the way it is
+ * compiled changes. */
+#define DEFAULT_PROFILE_VERSION 3 /* 2: io_uring denied; 3: x32 only if the kernel has it */
 
 int shim_seccomp_prepare(struct shim *sh, wr_error *err)
 {
@@ -60,8 +62,9 @@ int shim_seccomp_prepare(struct shim *sh, wr_error *err)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
     char dir[WR_SECCOMP_MAX - 64], path[WR_SECCOMP_MAX + 1], tmp[WR_SECCOMP_MAX + 16];
     int n = snprintf(dir, sizeof dir, "%s/seccomp", sh->opt.state_dir);
-    int m = snprintf(path, sizeof path, "%s/default-%llx-v%d.bpf", dir, (unsigned long long)p->caps,
-                     DEFAULT_PROFILE_VERSION);
+    int m =
+        snprintf(path, sizeof path, "%s/default-%llx%s-v%d.bpf", dir, (unsigned long long)p->caps,
+                 wr_seccomp_kernel_x32() ? "-x32" : "", DEFAULT_PROFILE_VERSION);
     if (n < 0 || (size_t)n >= sizeof dir || m < 0 || (size_t)m >= sizeof path)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
     struct wr_security_profile cached = *p;

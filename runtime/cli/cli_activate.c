@@ -310,7 +310,7 @@ static int cold_start(const struct wr_paths *g, const struct activate_options *o
      * must not be a host file (shim_exe.h). */
     if ((o->c.res_set && wr_resources_validate(&o->c.res, err) < 0) ||
         wr_volumes_check_sources(&o->req.volumes, err) < 0 ||
-        wr_state_dir_prepare(g->state_dir, err) < 0 ||
+        wr_state_dir_prepare(g->state_dir, NULL, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0 ||
         wr_image_load(g->root, o->req.image, &img, err) < 0 ||
         wr_shim_exe_open(&exe, shim_path, g->state_dir, err) < 0)

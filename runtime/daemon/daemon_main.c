@@ -154,12 +154,16 @@ static int setup(struct daemon *d, wr_error *err)
 {
     struct rlimit rl;
     char shim_path[PATH_MAX];
+    wr_error records;
     if (geteuid() != 0)
         return wr_error_set(err, EPERM, "the daemon must run as root");
     if (wr_store_root_valid(d->g->root, err) < 0 || wr_store_layers_private(d->g->root, err) < 0 ||
-        wr_state_dir_prepare(d->g->state_dir, err) < 0 ||
+        wr_state_dir_prepare(d->g->state_dir, &records, err) < 0 ||
         wr_shim_default_path(shim_path, sizeof shim_path, err) < 0)
         return -1;
+    if (records.msg[0])
+        daemon_log("state: container records stay on the state directory's own file system: %s",
+                   records.msg);
     if (access(shim_path, X_OK) < 0)
         return wr_error_set(err, errno, "shim %s", shim_path);
     if (daemon_shim_exe_open(d, shim_path, err) < 0)

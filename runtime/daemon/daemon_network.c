@@ -403,7 +403,7 @@ int daemon_network_main(int argc, char **argv)
     }
     if (!name || optind + 2 != argc)
         return usage();
-    if (wr_state_dir_prepare(paths.state_dir, &err) < 0) {
+    if (wr_state_dir_prepare(paths.state_dir, NULL, &err) < 0) {
         fprintf(stderr, "warmrun: %s\n", err.msg);
         return 1;
     }

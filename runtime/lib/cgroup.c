@@ -2,6 +2,7 @@
  * plan, create, attach, OOM count, remove, sweep (see cgroup.h). */
 #include "cgroup.h"
 
+#include "cgroup_tree.h"
 #include "cgroup_v1.h"
 #include "cgroup_v2.h"
 #include "cleanup.h"
@@ -384,9 +385,10 @@ long wr_cgroup_oom_kills(const struct wr_cgroup *cg)
 static void remove_dir(const char *path)
 {
     /* The container's pid 1 is reaped, but its last tasks may still be on
-     * their way out of the cgroup: retry briefly on EBUSY. */
+     * their way out of the cgroup: retry briefly on EBUSY. With the child
+     * cgroups a workload may have made in it (cgroup_tree.h). */
     for (int i = 0; i < REMOVE_TRIES; i++) {
-        if (rmdir(path) == 0 || errno != EBUSY)
+        if (wr_cgroup_rmdir_tree(path) == 0 || errno != EBUSY)
             return;
         usleep(2000);
     }
@@ -507,7 +509,7 @@ static size_t walk_scope(const char *state_dir, bool (*live)(const char *id, voi
             if ((live && live(de->d_name, ctx)) || stat(path, &st) < 0 ||
                 now - st.st_mtime < SWEEP_MIN_AGE_S)
                 continue;
-            if (rmdir(path) == 0)
+            if (wr_cgroup_rmdir_tree(path) == 0)
                 count++;
         }
     }

@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BPF_INSN_SIZE 8 /* struct sock_filter */
@@ -79,17 +82,72 @@ static int add_rule(scmp_filter_ctx ctx, const struct wr_seccomp_profile *p,
     return 0;
 }
 
-int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, int fd, wr_error *err)
+#define X32_SYSCALL_BIT 0x40000000 /* arch/x86/include/uapi/asm/unistd.h */
+
+static bool x32_getpid_answers(void)
+{
+    return syscall(X32_SYSCALL_BIT | SYS_getpid) == syscall(SYS_getpid);
+}
+
+bool wr_seccomp_kernel_x32(void)
+{
+    static int known = -1;
+    if (known >= 0)
+        return known;
+    /* Without a filter of its own (PR_GET_SECCOMP: 0) nothing can kill
+     * this process for the call: asked here (a cold start asks for its
+     * cache name). Under one (a sandbox around warmrun, which may kill
+     * x32 calls), in a child, which the probe alone may cost: vfork
+     * copies nothing, the child makes two system calls and exits. */
+    if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) == 0) {
+        known = x32_getpid_answers();
+        return known;
+    }
+    pid_t pid = vfork();
+    if (pid == 0)
+        _exit(x32_getpid_answers() ? 0 : 1);
+    int status = 0;
+    if (pid < 0)
+        return true; /* unknown, not memoized: keep x32 in, as before */
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    known = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    return known;
+}
+
+int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, bool x32, int fd,
+                       wr_error *err)
 {
     scmp_filter_ctx ctx = seccomp_init(action_of(p->default_action, p->default_errno));
     if (!ctx)
         return wr_error_set(err, ENOMEM, "seccomp_init");
     int rc = -1;
     /* A binary tree of system call numbers instead of a linear list: a
-     * few dozen BPF instructions per system call instead of hundreds. */
+     * few dozen BPF instructions per system call instead of hundreds.
+     * Measured (docs/benchmarks.md, "Shorter filter, fewer faults"): the
+     * linear form (level 1) is shorter but costs several times as much to
+     * install, because the kernel runs the filter for every system call
+     * number at install to build its cache of the calls that are always
+     * allowed (seccomp_cache_prepare), and it is slower for the calls
+     * whose arguments are checked. */
     (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-    /* Docker's x86-64 profile also covers 32-bit and x32 system calls. */
-    if (seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 || seccomp_arch_add(ctx, SCMP_ARCH_X32) < 0) {
+    /* A system call of an architecture the filter does not name (x32
+     * below, when left out) fails with ENOSYS, which is what a kernel
+     * without that ABI answers anyway; the default (killing the thread)
+     * would be as safe, but a workload probing for x32 would die. */
+    if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ERRNO(ENOSYS)) < 0) {
+        wr_error_set(err, 0, "seccomp: cannot set the bad-architecture action");
+        goto out;
+    }
+    /* Docker's x86-64 profile also covers 32-bit (int $0x80) and x32
+     * system calls. x32 only when the kernel has that ABI: without it
+     * every x32 call fails with ENOSYS before its system call table is
+     * reached, so its section (about 370 of 1,220 instructions) would
+     * only cost install time; libseccomp then sends every number with
+     * the x32 bit to the bad-architecture action above, allowed or not
+     * (docs/security.md, "The filter's architectures"). */
+    if (seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0 ||
+        (x32 && seccomp_arch_add(ctx, SCMP_ARCH_X32) < 0)) {
         wr_error_set(err, 0, "seccomp: cannot add the x86 and x32 architectures");
         goto out;
     }
@@ -161,7 +219,7 @@ int wr_seccomp_filter_prepare(const struct wr_security_profile *p, struct wr_sec
     }
     cleanup_close int mem = memfd_create("seccomp", MFD_CLOEXEC);
     int rc = mem < 0 ? wr_error_set(err, errno, "memfd_create")
-                     : wr_seccomp_compile(prof, p->caps, mem, err);
+                     : wr_seccomp_compile(prof, p->caps, wr_seccomp_kernel_x32(), mem, err);
     wr_seccomp_profile_free(&parsed);
     if (rc < 0)
         return -1;

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "security_profile.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,9 +70,17 @@ int wr_seccomp_profile_parse(const char *text, size_t len, struct wr_seccomp_pro
                              wr_error *err);
 void wr_seccomp_profile_free(struct wr_seccomp_profile *p);
 
+/* Whether the running kernel has the x32 ABI (CONFIG_X86_X32_ABI): an
+ * x32 getpid answers (in a child when this process is under a seccomp
+ * filter, which might kill it). Probed once per process. */
+bool wr_seccomp_kernel_x32(void);
+
 /* Compiles the profile for a workload holding caps into a classic BPF
- * program written to fd (libseccomp's seccomp_export_bpf). */
-int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, int fd, wr_error *err);
+ * program written to fd (libseccomp's seccomp_export_bpf), for x86-64 and
+ * i386 system calls, and x32 ones when x32 is true; system calls of any
+ * other architecture (x32 when false) fail with ENOSYS. */
+int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, bool x32, int fd,
+                       wr_error *err);
 
 /* The filter a profile asks for, compiled: NULL when seccomp is off
  * (privileged, unconfined). Reads a BPF file, or compiles the default or a

@@ -3,6 +3,7 @@
 #include "cleanup.h"
 #include "protocol.h"
 #include "container_id.h"
+#include "state_tmpfs.h"
 
 #include <errno.h>
 #include <sys/syscall.h>
@@ -246,9 +247,10 @@ static int make_dir(const char *path, wr_error *err)
     return 0;
 }
 
-int wr_state_dir_prepare(const char *state_dir, wr_error *err)
+int wr_state_dir_prepare(const char *state_dir, wr_error *note, wr_error *err)
 {
     char path[PATH_MAX];
+    wr_error ignored;
     if (state_dir[0] != '/')
         return wr_error_set(err, 0, "state dir %s is not an absolute path", state_dir);
     if (make_dir(state_dir, err) < 0)
@@ -258,6 +260,10 @@ int wr_state_dir_prepare(const char *state_dir, wr_error *err)
         return wr_error_set(err, ENAMETOOLONG, "state dir %s", state_dir);
     if (make_dir(path, err) < 0)
         return -1;
+    /* No failure either way: the records work on any file system. */
+    if (note)
+        wr_error_clear(note);
+    (void)wr_state_records_tmpfs(path, note ? note : &ignored);
     snprintf(path, sizeof path, "%s/mnt", state_dir);
     if (make_dir(path, err) < 0)
         return -1;

@@ -51,7 +51,10 @@ typedef void (*wr_state_visit_fn)(const struct wr_state_record *rec, void *ctx);
 size_t wr_state_scan(const char *state_dir, wr_state_visit_fn visit, void *ctx);
 
 /* Creates state_dir, state_dir/containers, state_dir/mnt and state_dir/empty
- * (mode 0700). */
-int wr_state_dir_prepare(const char *state_dir, wr_error *err);
+ * (mode 0700), and puts the records of state_dir/containers on a tmpfs
+ * (wr_state_records_tmpfs). When they stay on the directory's own file
+ * system, note (may be NULL) says why, and its msg is "" otherwise: that
+ * is no failure. */
+int wr_state_dir_prepare(const char *state_dir, wr_error *note, wr_error *err);
 
 #endif

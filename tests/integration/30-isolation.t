@@ -176,8 +176,8 @@ full-fails" "$m the devices work, /dev/shm is writable"
         [ "$(readlink "/proc/$cpid/ns/$ns")" = "$(readlink /proc/self/ns/$ns)" ] && same="$same $ns"
     done
     is "$same" "" "$m it has its own pid, mnt, net, uts, ipc and cgroup namespaces"
-    ! grep -qF "$STATE" /proc/self/mountinfo
-    ok $? "$m none of its mounts is visible on the host" || grep -F "$STATE" /proc/self/mountinfo >&2
+    ! host_mountinfo | grep -qF "$STATE"
+    ok $? "$m none of its mounts is visible on the host" || host_mountinfo | grep -F "$STATE" >&2
     [ -z "$(ls -A "$STATE/mnt")" ]
     ok $? "$m the host's $STATE/mnt stays empty"
     is "$(host_mounts)" "$mounts_before" "$m the host's mount count is unchanged while it runs"

@@ -25,7 +25,7 @@ OUT_REL=/tmp/wr-vol-rel-$$
 add_layer_image links '{"Cmd": ["sh"], "Env": ["PATH=/usr/bin:/bin"], "WorkingDir": "/"}' \
     "mkdir etc; ln -s $OUT_ABS abs; ln -s ../../../../../../..$OUT_REL rel; ln -s /proc/sys lp" ||
     bail_out "cannot write the image"
-host_mounts_of_test() { grep -c -F -- "$T" /proc/self/mountinfo; }
+host_mounts_of_test() { host_mountinfo | grep -c -F -- "$T"; }
 mounts_before=$(host_mounts_of_test)
 
 start_daemon || bail_out "the daemon did not start"

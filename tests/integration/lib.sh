@@ -328,14 +328,17 @@ wait_pool_full() {
 
 # our_pids: every process of this test: those whose command line mentions
 # STATE (the daemon, shims, not yet activated containers, CLIs) and those
-# living in one of its containers (their mounts name STATE/mnt/upper).
+# living in one of its containers (their mounts name STATE/mnt/upper; not
+# STATE alone: every host process sees the tmpfs of STATE/containers).
 our_pids() {
     [ -n "${STATE:-}" ] || return 0
-    # One grep over every process. The list is expanded here, before grep
-    # starts, so that grep (whose arguments name STATE) is not in it.
-    local files=(/proc/[0-9]*/cmdline /proc/[0-9]*/mountinfo)
-    grep -laF -- "$STATE" "${files[@]}" 2>/dev/null |
-        cut -d/ -f3 | sort -un | grep -vx -e "$$" -e "$BASHPID"
+    # One grep each over every process. The lists are expanded here, before
+    # grep starts, so that grep (whose arguments name STATE) is not in them.
+    local cmdlines=(/proc/[0-9]*/cmdline) mountinfos=(/proc/[0-9]*/mountinfo)
+    {
+        grep -laF -- "$STATE" "${cmdlines[@]}"
+        grep -laF -- "$STATE/mnt/" "${mountinfos[@]}"
+    } 2>/dev/null | cut -d/ -f3 | sort -un | grep -vx -e "$$" -e "$BASHPID"
 }
 
 # our_pids_except_daemon
@@ -363,8 +366,23 @@ show_pids() {
         sed 's/^/#   /' >&2
 }
 
+# host_mountinfo: the host's mounts (/proc/self/mountinfo) without the
+# tmpfs of each state directory's records: they stay mounted as long as the
+# state directory is used, other tests add theirs, and no container's mount
+# is one.
+host_mountinfo() {
+    grep -v -- " - tmpfs warmrun-records " /proc/self/mountinfo
+}
+
 host_mounts() {
-    wc -l </proc/self/mountinfo
+    host_mountinfo | wc -l
+}
+
+# records_mounts [DIR]: the mount points of records tmpfs under DIR
+# (default T), deepest first.
+records_mounts() {
+    awk -v dir="${1:-$T}/" '/ - tmpfs warmrun-records / && index($5, dir) == 1 {print $5}' \
+        /proc/self/mountinfo | sort -r
 }
 
 # udp_listen ADDR [NETNS]: a UDP listener on ADDR (in network namespace
@@ -442,6 +460,13 @@ cleanup() {
             /sys/fs/cgroup/*/warmrun-functions/"$scope"; do
             [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
         done
+    done
+    # The records' tmpfs of every state directory of the test's (they
+    # outlive every process, as they must). Lazily: a process of another
+    # mount namespace may still hold it.
+    local m
+    for m in $(records_mounts); do
+        umount -l "$m" || rc=1
     done
     if [ -n "${KEEP_TMP:-}" ]; then
         echo "# kept $T" >&2

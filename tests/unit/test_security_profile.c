@@ -7,11 +7,16 @@
 #include "lib/security_profile.h"
 
 #include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <seccomp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_options(void)
@@ -141,18 +146,98 @@ static void test_request(void)
     }
 }
 
-static long compiled_size(const struct wr_seccomp_profile *prof, uint64_t caps)
+/* Compiles prof into *insns (malloc'd); returns the number of
+ * instructions, or -1. */
+static long compile_to(const struct wr_seccomp_profile *prof, uint64_t caps, bool x32,
+                       struct sock_filter **insns)
 {
     wr_error err;
     int fd = memfd_create("t", 0);
     struct stat st;
-    if (fd < 0 || wr_seccomp_compile(prof, caps, fd, &err) < 0 || fstat(fd, &st) < 0) {
+    long n = -1;
+    *insns = NULL;
+    if (fd < 0 || wr_seccomp_compile(prof, caps, x32, fd, &err) < 0 || fstat(fd, &st) < 0) {
         diag("compile: %s", err.msg);
-        st.st_size = -1;
+    } else if ((*insns = malloc((size_t)st.st_size)) &&
+               pread(fd, *insns, (size_t)st.st_size, 0) == st.st_size) {
+        n = (long)st.st_size / (long)sizeof **insns;
     }
     if (fd >= 0)
         close(fd);
-    return (long)st.st_size;
+    return n;
+}
+
+static long compiled_size(const struct wr_seccomp_profile *prof, uint64_t caps)
+{
+    struct sock_filter *insns;
+    long n = compile_to(prof, caps, true, &insns);
+    free(insns);
+    return n < 0 ? -1 : n * (long)sizeof *insns;
+}
+
+/* What a program compares: system call numbers with the x32 bit (while
+ * the accumulator may hold seccomp_data.nr, offset 0) and the i386
+ * architecture (while it may hold .arch, offset 4). Classic BPF jumps
+ * only forward, so one pass propagates what each instruction may see. */
+struct bpf_summary {
+    int x32_numbers, i386_arch;
+};
+
+enum { ACC_NR = 1, ACC_ARCH = 2, ACC_OTHER = 4 };
+
+static struct bpf_summary summarize(const struct sock_filter *f, long n)
+{
+    struct bpf_summary s = {0};
+    unsigned char *acc = calloc((size_t)n + 1, 1);
+    if (!acc || n <= 0) {
+        free(acc);
+        return s;
+    }
+    acc[0] = ACC_OTHER;
+    for (long i = 0; i < n; i++) {
+        unsigned char a = acc[i];
+        unsigned cls = BPF_CLASS(f[i].code);
+        if (cls == BPF_RET)
+            continue;
+        if (cls == BPF_JMP && BPF_OP(f[i].code) == BPF_JA) {
+            if (i + 1 + (long)f[i].k < n)
+                acc[i + 1 + f[i].k] |= a;
+            continue;
+        }
+        if (cls == BPF_JMP) {
+            s.x32_numbers += (a & ACC_NR) && f[i].k > 0x40000000u && f[i].k < 0x80000000u;
+            s.i386_arch += (a & ACC_ARCH) && f[i].k == AUDIT_ARCH_I386;
+            if (i + 1 + f[i].jt < n && i + 1 + f[i].jf < n) {
+                acc[i + 1 + f[i].jt] |= a;
+                acc[i + 1 + f[i].jf] |= a;
+            }
+            continue;
+        }
+        if (f[i].code == (BPF_LD | BPF_W | BPF_ABS))
+            a = f[i].k == 0 ? ACC_NR : f[i].k == 4 ? ACC_ARCH : ACC_OTHER;
+        else if (cls == BPF_LD || cls == BPF_ALU || cls == BPF_MISC)
+            a = ACC_OTHER;
+        acc[i + 1] |= a;
+    }
+    free(acc);
+    return s;
+}
+
+/* Without the x32 ABI the program leaves x32 out, keeps i386, and is
+ * shorter (what x32 numbers then get is tested in 108-seccomp-short.t). */
+static void test_seccomp_arches(void)
+{
+    struct sock_filter *all, *short_;
+    long n_all = compile_to(wr_seccomp_default_profile(), 0xa80425fb, true, &all);
+    long n_short = compile_to(wr_seccomp_default_profile(), 0xa80425fb, false, &short_);
+    struct bpf_summary a = summarize(all, n_all), s = summarize(short_, n_short);
+    ok(n_short > 0 && n_short < n_all, "without x32: %ld instructions instead of %ld", n_short,
+       n_all);
+    ok(a.x32_numbers > 100 && s.x32_numbers == 0,
+       "x32 system call numbers compared: %d with x32, %d without", a.x32_numbers, s.x32_numbers);
+    ok(a.i386_arch == 1 && s.i386_arch == 1, "both keep the i386 section");
+    free(all);
+    free(short_);
 }
 
 static void test_seccomp(void)
@@ -191,11 +276,36 @@ static void test_seccomp(void)
     }
 }
 
+/* Under a seccomp filter that kills x32 calls (libseccomp's default
+ * bad-architecture action, x86-64 only), the probe's child dies, the
+ * caller goes on and leaves x32 out. Before any probe in this process:
+ * the answer is kept per process. */
+static void test_x32_probe_under_filter(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx || seccomp_load(ctx) < 0)
+            _exit(3);
+        _exit(wr_seccomp_kernel_x32() ? 1 : 0);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+       "under a filter that kills x32 calls, the probe answers no and its caller lives (status "
+       "%#x)",
+       (unsigned)status);
+    bool direct = wr_seccomp_kernel_x32();
+    diag("this kernel's x32 ABI: %s", direct ? "yes" : "no");
+}
+
 int main(void)
 {
     test_options();
     test_encoding();
     test_request();
     test_seccomp();
+    test_seccomp_arches();
+    test_x32_probe_under_filter();
     return done_testing();
 }

@@ -1,6 +1,7 @@
 /* TAP test of runtime/lib/state_file.c in a temporary directory: state dir
  * preparation, record write/read/remove, malformed records, and the
- * pid + start time liveness check. Needs no privileges. */
+ * pid + start time liveness check. Needs no privileges (as root, the
+ * records' tmpfs is mounted and checked too). */
 #include "lib/state_file.h"
 #include "tap.h"
 
@@ -11,9 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,21 +68,25 @@ static void test_prepare(void)
     char path[512];
     wr_error err = {0};
 
-    is_int(wr_state_dir_prepare(state, &err), 0, "wr_state_dir_prepare creates %s (%s)", state,
-           err.msg);
+    wr_error note;
+    is_int(wr_state_dir_prepare(state, &note, &err), 0, "wr_state_dir_prepare creates %s (%s)",
+           state, err.msg);
     ok(is_dir_0700(state), "  the state dir is a directory with mode 0700");
     snprintf(path, sizeof path, "%s/containers", state);
     ok(is_dir_0700(path), "  containers/ is a directory with mode 0700");
+    struct statfs sf;
+    ok(statfs(path, &sf) == 0 && (sf.f_type == TMPFS_MAGIC) == (note.msg[0] == '\0'),
+       "  containers/ is a tmpfs, or the note says why not (%s)", note.msg);
     snprintf(path, sizeof path, "%s/mnt", state);
     ok(is_dir_0700(path), "  mnt/ is a directory with mode 0700");
     snprintf(path, sizeof path, "%s/empty", state);
     ok(is_dir_0700(path), "  empty/ is a directory with mode 0700");
-    is_int(wr_state_dir_prepare(state, &err), 0, "preparing again is harmless (%s)", err.msg);
+    is_int(wr_state_dir_prepare(state, NULL, &err), 0, "preparing again is harmless (%s)", err.msg);
 
     static const char *const rel[] = {"relative/state", "rel-state", "./rel-dot", ""};
     for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
         memset(&err, 0, sizeof err);
-        ok(wr_state_dir_prepare(rel[i], &err) < 0 && err.msg[0],
+        ok(wr_state_dir_prepare(rel[i], NULL, &err) < 0 && err.msg[0],
            "relative path \"%s\" is refused (%s)", rel[i], err.msg);
     }
     struct stat st;
@@ -88,13 +96,13 @@ static void test_prepare(void)
     /* A parent that does not exist is an error, not a crash. */
     snprintf(path, sizeof path, "%s/no/such/parent", tmp);
     memset(&err, 0, sizeof err);
-    ok(wr_state_dir_prepare(path, &err) < 0 && err.errnum == ENOENT,
+    ok(wr_state_dir_prepare(path, NULL, &err) < 0 && err.errnum == ENOENT,
        "a missing parent gives ENOENT (%s)", err.msg);
     /* A state dir that is a file. */
     snprintf(path, sizeof path, "%s/file", tmp);
     write_text(path, "");
     memset(&err, 0, sizeof err);
-    ok(wr_state_dir_prepare(path, &err) < 0 && err.errnum == ENOTDIR,
+    ok(wr_state_dir_prepare(path, NULL, &err) < 0 && err.errnum == ENOTDIR,
        "a state dir that is a regular file is refused (%s)", err.msg);
 }
 
@@ -323,6 +331,10 @@ int main(void)
 
     if (chdir("/") < 0)
         diag("chdir /: %s", strerror(errno));
+    /* The records' tmpfs, mounted when run as root (state_tmpfs.h). */
+    char records[400];
+    snprintf(records, sizeof records, "%s/containers", state);
+    umount2(records, MNT_DETACH);
     tap_rm_tree(tmp);
     return done_testing();
 }
