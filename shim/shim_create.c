@@ -112,6 +112,13 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     }
     sh->child = pid;
     sh->pidfd = pidfd;
+    /* A client that claims this fill (daemon_start.c) raises the shim,
+     * then the children it finds: one cloned meanwhile got the shim's
+     * policy of before. Raised here then, after the clone, so that one of
+     * the two always sees the other's step. */
+    struct sched_param normal = {.sched_priority = 0};
+    if (sched_getscheduler(0) != SCHED_IDLE && sched_getscheduler(pid) == SCHED_IDLE)
+        sched_setscheduler(pid, SCHED_OTHER, &normal);
     if (sh->opt.netns_reuse)
         close(SHIM_NETNS_FD); /* held from now on as ns_fds[1], like a new one */
     if (shim_resources_attach(sh, err) < 0)
@@ -265,9 +272,14 @@ int shim_create_container(struct shim *sh, wr_error *err)
     if (stop_child(sh, err) < 0)
         return -1;
     shim_netns_baseline(sh);
-    /* Filled under SCHED_IDLE (see shim_client.c); from now on the shim is
-     * on the path of the workload's exit report. */
+    /* Filled under SCHED_IDLE (see shim_client.c), pid 1 too, to its
+     * stop. The workload must not inherit that: set from here, as pid 1
+     * could not leave SCHED_IDLE by itself once in a user namespace or
+     * without CAP_SYS_NICE. And from now on the shim is on the path of the
+     * workload's exit report. */
     struct sched_param normal = {.sched_priority = 0};
+    if (sched_setscheduler(sh->child, SCHED_OTHER, &normal) < 0)
+        return wr_error_set(err, errno, "reset the container's scheduling policy");
     sched_setscheduler(0, SCHED_OTHER, &normal);
     if (sh->opt.pinned)
         sched_setaffinity(0, sizeof sh->opt.workload_cpus, &sh->opt.workload_cpus);

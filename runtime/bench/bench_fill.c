@@ -10,11 +10,24 @@
  *    softirq work count, and so does whatever else the machine ran) and
  *    per process kind (/proc/PID/schedstat for each process's own time in
  *    ns, /proc/PID/stat cutime+cstime for the time of the children it
- *    reaped). Then the PSS of every warm container (shim + stopped pid 1,
+ *    reaped; shims and pid 1s only below the bench's daemon: those of other
+ *    daemons on a shared machine carry the same names and count as other).
+ *    Then the PSS of every warm container (shim + stopped pid 1,
  *    /proc/PID/smaps_rollup).
- * 3. Teardown: `pool rm`, until the last shim is gone, plus a settle time
+ * 3. Cycle (the steady state): with the pool full, every warm pid 1 is
+ *    killed at once (SIGKILL from outside, as when a workload ends: the
+ *    shim reaps it, reports the exit, offers a pristine network namespace
+ *    back to the pool, and removes the container), and the daemon refills
+ *    the pool. CPU from the kills until the pool is full again and every
+ *    ended shim is gone, plus the settle time; per container. How many of
+ *    the new containers got an ended one's network namespace is counted
+ *    by namespace cookie (SO_NETNS_COOKIE, never reused, unlike inodes).
+ * 4. Teardown: `pool rm`, until the last shim is gone, plus a settle time
  *    for the network namespaces' asynchronous cleanup (cleanup_net in a
  *    kworker); the same CPU figures, per container.
+ *
+ * The measured windows wait without polling (bench_wait.c): fills through
+ * the daemon's event stream, ends of shims through pidfds.
  *
  * A process that exits between two snapshots is accounted through its
  * reaper: the daemon reaps the shims, a shim reaps its pid 1. So in the
@@ -23,6 +36,7 @@
 
 #include "bench_json.h"
 #include "bench_subcommands.h"
+#include "bench_wait.h"
 #include "lib/cleanup.h"
 #include "lib/net_config.h"
 #include "lib/state_file.h"
@@ -31,11 +45,20 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 #define FILL_IMAGE       "busybox"
 #define FILL_TIMEOUT_S   1800
@@ -147,6 +170,27 @@ static void snapshot_free(struct snapshot *s)
 }
 
 /* Every process of the host, sorted by pid (readdir order of /proc). */
+static int cmp_pid(const void *a, const void *b);
+static const struct proc_cpu *find_any(const struct snapshot *s, pid_t pid);
+
+/* Shims and containers are the bench daemon's only when it is their
+ * ancestor: on a shared machine other daemons' shims and pid 1s carry the
+ * same names, and count as other. s is sorted by pid. */
+static void keep_own(struct snapshot *s, pid_t daemon_pid)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct proc_cpu *p = &s->v[i];
+        if (p->kind != FILL_SHIMS && p->kind != FILL_CONTAINERS)
+            continue;
+        const struct proc_cpu *up = p;
+        int depth = 0;
+        while (up && up->ppid != daemon_pid && up->ppid > 1 && depth++ < 8)
+            up = find_any(s, up->ppid);
+        if (!up || up->ppid != daemon_pid)
+            p->kind = FILL_OTHER;
+    }
+}
+
 static int snapshot_take(struct snapshot *s, pid_t daemon_pid, wr_error *err)
 {
     *s = (struct snapshot){0};
@@ -171,6 +215,8 @@ static int snapshot_take(struct snapshot *s, pid_t daemon_pid, wr_error *err)
             s->n++;
     }
     s->busy_ticks = system_busy_ticks();
+    qsort(s->v, s->n, sizeof *s->v, cmp_pid);
+    keep_own(s, daemon_pid);
     return 0;
 }
 
@@ -239,16 +285,93 @@ static void per_container(struct fill_cpu *c, long n)
         c->kind_ms[k] /= (double)n;
 }
 
-static void count_record(const struct wr_state_record *rec, void *ctx)
+/* The warm containers of the bench's pool, as found in the state records:
+ * pidfds of their shims and pid 1s, and their network namespaces' cookies. */
+struct warm_set {
+    int *shim_fd, *child_fd;
+    uint64_t *cookie; /* 0: unknown */
+    size_t n, cap;
+};
+
+static void warm_set_free(struct warm_set *w)
 {
-    (void)rec;
-    (*(long *)ctx)++;
+    for (size_t i = 0; i < w->n; i++) {
+        if (w->shim_fd[i] >= 0)
+            close(w->shim_fd[i]);
+        if (w->child_fd[i] >= 0)
+            close(w->child_fd[i]);
+    }
+    free(w->shim_fd);
+    free(w->child_fd);
+    free(w->cookie);
+    *w = (struct warm_set){0};
 }
 
-static long live_shims(const struct bench_env *e)
+/* The cookie of pid's network namespace: a socket made in it (setns there
+ * and back; the socket is closed at once, before anything else can see
+ * the namespace). 0 when it cannot be read. */
+static uint64_t netns_cookie(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    cleanup_close int ns = open(path, O_RDONLY | O_CLOEXEC);
+    cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (ns < 0 || host < 0 || setns(ns, CLONE_NEWNET) < 0)
+        return 0;
+    uint64_t cookie = 0;
+    socklen_t len = sizeof cookie;
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len) < 0)
+        cookie = 0;
+    if (s >= 0)
+        close(s);
+    if (setns(host, CLONE_NEWNET) < 0) {
+        bench_msg("cannot return to the host's network namespace");
+        _exit(BENCH_EXIT_FAILED);
+    }
+    return cookie;
+}
+
+static void add_warm(const struct wr_state_record *rec, void *ctx)
+{
+    struct warm_set *w = ctx;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 64;
+        int *a = realloc(w->shim_fd, cap * sizeof *a);
+        if (a)
+            w->shim_fd = a;
+        int *b = realloc(w->child_fd, cap * sizeof *b);
+        if (b)
+            w->child_fd = b;
+        uint64_t *c = realloc(w->cookie, cap * sizeof *c);
+        if (c)
+            w->cookie = c;
+        if (!a || !b || !c)
+            return;
+        w->cap = cap;
+    }
+    w->shim_fd[w->n] = bench_pidfd_open(rec->shim_pid, rec->shim_start);
+    w->child_fd[w->n] = wr_state_child_pidfd(rec);
+    w->cookie[w->n] = w->child_fd[w->n] >= 0 ? netns_cookie(rec->child_pid) : 0;
+    w->n++;
+}
+
+static void warm_set_take(const struct bench_env *e, struct warm_set *w)
+{
+    *w = (struct warm_set){0};
+    wr_state_scan(e->state, add_warm, w);
+}
+
+/* How many of now's namespaces were one of before's. */
+static long netns_reused(const struct warm_set *before, const struct warm_set *now)
 {
     long n = 0;
-    wr_state_scan(e->state, count_record, &n);
+    for (size_t i = 0; i < now->n; i++)
+        for (size_t j = 0; now->cookie[i] && j < before->n; j++)
+            if (now->cookie[i] == before->cookie[j]) {
+                n++;
+                break;
+            }
     return n;
 }
 
@@ -280,23 +403,17 @@ static int pool_resize(const struct bench_env *e, long size, wr_error *err)
     return 0;
 }
 
-/* Removes the pool and waits until its last shim is gone, then SETTLE_MS. */
-static int pool_remove(const struct bench_env *e, wr_error *err)
+/* Removes the pool and waits until the shims of w (its containers, taken
+ * before) are gone, then SETTLE_MS. */
+static int pool_remove(const struct bench_env *e, struct warm_set *w, wr_error *err)
 {
     struct wr_request req = {.op = WR_OP_POOL_RM, .image = (char *)FILL_IMAGE};
     struct wr_reply r;
     if (bench_call(e, &req, &r, err) < 0)
         return -1;
     wr_reply_free(&r);
-    int64_t deadline = bench_now_ns() + (int64_t)TEARDOWN_TIMEOUT * 1000000000;
-    while (live_shims(e) > 0) {
-        if (bench_stop)
-            return wr_error_set(err, EINTR, "interrupted");
-        if (bench_now_ns() > deadline)
-            return wr_error_set(err, ETIMEDOUT, "shims still alive %d s after pool rm",
-                                TEARDOWN_TIMEOUT);
-        usleep(5000);
-    }
+    if (bench_pidfds_wait(w->shim_fd, w->n, TEARDOWN_TIMEOUT, err) < 0)
+        return wr_error_prefix(err, "after pool rm");
     usleep(SETTLE_MS * 1000);
     return 0;
 }
@@ -322,7 +439,52 @@ static int latency_phase(const struct bench_env *e, long samples, struct fill_re
         v[n++] = (double)(bench_now_ns() - t0) / 1e6;
     }
     wr_stats_summarize(v, n, &r->latency);
-    return pool_remove(e, err);
+    struct warm_set w;
+    warm_set_take(e, &w);
+    int rc = pool_remove(e, &w, err);
+    warm_set_free(&w);
+    return rc;
+}
+
+/* Ends every warm container of the full pool at once and measures until
+ * the pool is full again and every ended shim is gone (+ SETTLE_MS). */
+static int cycle_phase(const struct bench_env *e, long pool, struct fill_result *r, wr_error *err)
+{
+    struct warm_set old, now;
+    struct snapshot a = {0}, b = {0};
+    warm_set_take(e, &old);
+    if ((long)old.n != pool) {
+        warm_set_free(&old);
+        return wr_error_set(err, 0, "%zu warm containers found, not %ld", old.n, pool);
+    }
+    cleanup_close int sock = bench_events_open(e, err);
+    if (sock < 0 || snapshot_take(&a, e->daemon_pid, err) < 0) {
+        warm_set_free(&old);
+        return -1;
+    }
+    int64_t t0 = bench_now_ns();
+    for (size_t i = 0; i < old.n; i++)
+        if (old.child_fd[i] >= 0)
+            syscall(SYS_pidfd_send_signal, old.child_fd[i], SIGKILL, NULL, 0);
+    int rc = bench_events_wait_filled(sock, FILL_IMAGE, pool, FILL_TIMEOUT_S, err);
+    if (rc == 0)
+        rc = bench_pidfds_wait(old.shim_fd, old.n, TEARDOWN_TIMEOUT, err);
+    r->cycle_wall_s = (double)(bench_now_ns() - t0) / 1e9;
+    if (rc == 0) {
+        usleep(SETTLE_MS * 1000);
+        rc = snapshot_take(&b, e->daemon_pid, err);
+    }
+    if (rc == 0) {
+        snapshot_delta(&a, &b, &r->cycle);
+        per_container(&r->cycle, pool);
+        warm_set_take(e, &now);
+        r->cycle_netns_reused = netns_reused(&old, &now);
+        warm_set_free(&now);
+    }
+    snapshot_free(&a);
+    snapshot_free(&b);
+    warm_set_free(&old);
+    return rc;
 }
 
 int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_result *r,
@@ -338,8 +500,10 @@ int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_res
     bench_progress("filling a pool of %ld", pool);
     if (snapshot_take(&a, e->daemon_pid, err) < 0)
         return -1;
+    cleanup_close int sock = bench_events_open(e, err);
     int64_t t0 = bench_now_ns();
-    if (bench_pool_fill(e, FILL_IMAGE, pool, FILL_TIMEOUT_S, err) < 0) {
+    if (sock < 0 || pool_resize(e, pool, err) < 0 ||
+        bench_events_wait_filled(sock, FILL_IMAGE, pool, FILL_TIMEOUT_S, err) < 0) {
         snapshot_free(&a);
         return -1;
     }
@@ -360,11 +524,20 @@ int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_res
     r->containers = sum.containers;
     r->pss_kb = sum.containers ? (double)sum.kb / (double)sum.containers : 0;
 
-    bench_progress("tearing the pool down");
-    if (snapshot_take(&a, e->daemon_pid, err) < 0)
+    bench_progress("ending all %ld warm containers at once; the pool refills", pool);
+    if (cycle_phase(e, pool, r, err) < 0)
         return -1;
+
+    bench_progress("tearing the pool down");
+    struct warm_set w;
+    warm_set_take(e, &w);
+    if (snapshot_take(&a, e->daemon_pid, err) < 0) {
+        warm_set_free(&w);
+        return -1;
+    }
     t0 = bench_now_ns();
-    rc = pool_remove(e, err);
+    rc = pool_remove(e, &w, err);
+    warm_set_free(&w);
     r->teardown_wall_s = (double)(bench_now_ns() - t0) / 1e9 - SETTLE_MS / 1000.0;
     if (rc == 0 && (rc = snapshot_take(&b, e->daemon_pid, err)) == 0) {
         snapshot_delta(&a, &b, &r->teardown);
@@ -392,15 +565,18 @@ void bench_fill_print(const struct fill_result *r)
     printf("fill of %ld: %.2f s (%.0f containers/s); PSS per warm container %.0f kB (%ld)\n",
            r->pool, r->fill_wall_s, r->fill_wall_s > 0 ? (double)r->pool / r->fill_wall_s : 0,
            r->pss_kb, r->containers);
+    printf("cycle of %ld (all ended at once, refilled): %.2f s (+%d ms settle); network "
+           "namespaces reused %ld of %ld\n",
+           r->pool, r->cycle_wall_s, SETTLE_MS, r->cycle_netns_reused, r->pool);
     printf("teardown of %ld: %.2f s (+%d ms settle)\n", r->pool, r->teardown_wall_s, SETTLE_MS);
-    printf("\nCPU ms per container  %10s %10s\n", "fill", "teardown");
-    printf("  %-20s %10.3f %10.3f\n", "system (/proc/stat)", r->fill.system_ms,
-           r->teardown.system_ms);
-    printf("  %-20s %10.3f %10.3f\n", "warmrun + kernel", attributed(&r->fill),
-           attributed(&r->teardown));
+    printf("\nCPU ms per container  %10s %10s %10s\n", "fill", "cycle", "teardown");
+    printf("  %-20s %10.3f %10.3f %10.3f\n", "system (/proc/stat)", r->fill.system_ms,
+           r->cycle.system_ms, r->teardown.system_ms);
+    printf("  %-20s %10.3f %10.3f %10.3f\n", "warmrun + kernel", attributed(&r->fill),
+           attributed(&r->cycle), attributed(&r->teardown));
     for (int k = 0; k < FILL_KINDS; k++)
-        printf("    %-18s %10.3f %10.3f\n", kind_names[k], r->fill.kind_ms[k],
-               r->teardown.kind_ms[k]);
+        printf("    %-18s %10.3f %10.3f %10.3f\n", kind_names[k], r->fill.kind_ms[k],
+               r->cycle.kind_ms[k], r->teardown.kind_ms[k]);
 }
 
 static json_t *cpu_json(const struct fill_cpu *c)
@@ -414,14 +590,22 @@ static json_t *cpu_json(const struct fill_cpu *c)
 
 json_t *bench_fill_json(const struct fill_result *r)
 {
-    return json_pack("{s:s, s:i, s:s, s:{s:i, s:f, s:f, s:f}, s:f, s:f, s:f, s:i, s:o, s:o}",
-                     "schema", "warmrun-bench-fill/1", "pool", (json_int_t)r->pool, "network",
-                     r->network, "latency", "n", (json_int_t)r->latency.n, "p50_ms",
-                     r->latency.median, "p99_ms", r->latency.p99, "mean_ms", r->latency.mean,
-                     "fill_s", r->fill_wall_s, "teardown_s", r->teardown_wall_s,
-                     "pss_kb_per_container", r->pss_kb, "containers", (json_int_t)r->containers,
-                     "fill_cpu_per_container", cpu_json(&r->fill), "teardown_cpu_per_container",
-                     cpu_json(&r->teardown));
+    json_t *root =
+        json_pack("{s:s, s:i, s:s, s:{s:i, s:f, s:f, s:f}, s:f, s:f, s:f, s:i, s:o, s:o}", "schema",
+                  "warmrun-bench-fill/1", "pool", (json_int_t)r->pool, "network", r->network,
+                  "latency", "n", (json_int_t)r->latency.n, "p50_ms", r->latency.median, "p99_ms",
+                  r->latency.p99, "mean_ms", r->latency.mean, "fill_s", r->fill_wall_s,
+                  "teardown_s", r->teardown_wall_s, "pss_kb_per_container", r->pss_kb, "containers",
+                  (json_int_t)r->containers, "fill_cpu_per_container", cpu_json(&r->fill),
+                  "teardown_cpu_per_container", cpu_json(&r->teardown));
+    /* Added beside the old fields (the schema's name stays: nothing that
+     * read it loses anything). */
+    if (root)
+        json_object_update_new(root,
+                               json_pack("{s:f, s:i, s:o}", "cycle_s", r->cycle_wall_s,
+                                         "cycle_netns_reused", (json_int_t)r->cycle_netns_reused,
+                                         "cycle_cpu_per_container", cpu_json(&r->cycle)));
+    return root;
 }
 
 int bench_cmd_fill(const char *bindir, int argc, char **argv)

@@ -1,5 +1,6 @@
-/* `warmrun bench fill`: CPU per fill and per teardown (system-wide and by
- * process kind), fill latency, PSS per warm container. */
+/* `warmrun bench fill`: CPU per fill, per cycle (a warm container ended and
+ * replaced: the steady state) and per teardown (system-wide and by process
+ * kind), fill latency, PSS per warm container. */
 #ifndef WARMRUN_BENCH_FILL_H
 #define WARMRUN_BENCH_FILL_H
 
@@ -30,10 +31,13 @@ struct fill_result {
     struct wr_stats_summary latency; /* one fill at a time, request to warm, ms */
     double fill_wall_s;              /* 0 -> pool warm */
     double teardown_wall_s;          /* pool rm -> last shim gone */
+    double cycle_wall_s;             /* kills -> pool full and every ended shim gone */
+    long cycle_netns_reused;         /* refills that got an ended one's network namespace */
     long containers;                 /* warm containers found for PSS */
     double pss_kb;                   /* per warm container: shim + pid 1 */
     struct fill_cpu fill, teardown;
-    char network[64]; /* the pools' --network ("none" without one) */
+    struct fill_cpu cycle; /* the steady state: one container ended and replaced */
+    char network[64];      /* the pools' --network ("none" without one) */
 };
 
 int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_result *r,

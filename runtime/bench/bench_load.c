@@ -53,6 +53,31 @@ static struct {
     long max;      /* --max: the pool sized by demand, from --pool up to this */
 } load_mode;
 
+/* The first failure's last stderr line (or its wait status), for the
+ * report: a count alone does not say what failed. */
+static pthread_mutex_t first_error_lock = PTHREAD_MUTEX_INITIALIZER;
+static char first_error[256];
+
+static void keep_first_error(char *buf, int status)
+{
+    size_t len = strlen(buf);
+    while (len > 0 && buf[len - 1] == '\n')
+        buf[--len] = '\0';
+    const char *line = strrchr(buf, '\n');
+    line = line ? line + 1 : buf;
+    pthread_mutex_lock(&first_error_lock);
+    if (!first_error[0]) {
+        size_t n = strlen(line);
+        if (n >= sizeof first_error)
+            n = sizeof first_error - 1; /* cut: the start says what failed */
+        memcpy(first_error, line, n);
+        first_error[n] = '\0';
+        if (!n)
+            bench_describe_status(status, first_error, sizeof first_error);
+    }
+    pthread_mutex_unlock(&first_error_lock);
+}
+
 static bool activate_once(const struct bench_env *e, struct load_sample *s)
 {
     char *argv[] = {(char *)e->warmrun,  (char *)"--root",
@@ -103,6 +128,8 @@ static bool activate_once(const struct bench_env *e, struct load_sample *s)
     s->ms = (double)(s->end_ns - t0) / 1e6;
     s->ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     s->cold = strstr(buf, "warmrun: cold") != NULL;
+    if (!s->ok)
+        keep_first_error(buf, status);
     return true;
 }
 
@@ -216,6 +243,7 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
         return -1;
     if (load_mode.warmup_s > 0 && warm_up(e, concurrency, err) < 0)
         return -1;
+    first_error[0] = '\0'; /* the warm-up's failures are not counted either */
     size_t n_points = (size_t)(duration_s * 1000 / POOL_SAMPLE_MS) + 2;
     cleanup_free struct pool_point *points = calloc(n_points, sizeof *points);
     cleanup_free struct worker *w = calloc((size_t)concurrency, sizeof *w);
@@ -327,6 +355,10 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
         "latency", summary_json(&r->latency), "cpu_pct", "daemon", r->daemon_cpu_pct,
         "shims_and_containers", r->shims_cpu_pct, "clients", r->clients_cpu_pct, "pool_depth",
         "min", (json_int_t)r->pool_min, "max", (json_int_t)r->pool_max, "seconds", secs);
+    snprintf(r->first_error, sizeof r->first_error, "%s", first_error);
+    if (r->json && first_error[0])
+        json_object_set_new(r->json, "first_error", json_string(first_error));
+    first_error[0] = '\0';
     return 0;
 }
 
@@ -337,6 +369,8 @@ void bench_load_print(const struct bench_load_result *r)
            r->ok ? 100.0 * (double)r->cold / (double)r->ok : 0.0, r->latency.median, r->latency.p95,
            r->latency.p99, r->daemon_cpu_pct, r->shims_cpu_pct, r->clients_cpu_pct, r->pool_min,
            r->pool_max);
+    if (r->first_error[0])
+        printf("%11s first failure: %s\n", "", r->first_error);
 }
 
 /* "1,2,4,8" */

@@ -15,7 +15,8 @@ struct bench_load_result {
     struct wr_stats_summary latency;                       /* ms, whole CLI process */
     double daemon_cpu_pct, shims_cpu_pct, clients_cpu_pct; /* % of one CPU */
     long pool_min, pool_max;
-    json_t *json; /* the run's details, per second included */
+    json_t *json;          /* the run's details, per second included */
+    char first_error[256]; /* the first failed activation's last stderr line */
 };
 
 /* Runs one load level against e's daemon (pool of image resized to pool). */

@@ -162,10 +162,8 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
         return -1;
     }
     close(fd);
-    /* A pool fills under SCHED_IDLE; the workload must not inherit that. */
-    struct sched_param normal = {.sched_priority = 0};
-    if (sched_setscheduler(0, SCHED_OTHER, &normal) < 0)
-        return wr_error_set(err, errno, "reset scheduling policy");
+    /* A pool's fill runs under SCHED_IDLE to the end of this set-up: the
+     * shim resets the policy once it has stopped us (shim_create.c). */
     /* Late: entering a user namespace gives up the host's privileges. */
     if (wr_security_setup(cfg, init_sock, err) < 0)
         return -1;

@@ -143,6 +143,21 @@ is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     print join(",", $d->{schema}, $d->{latency}{n}, $d->{containers},
         ($d->{pss_kb_per_container} > 0 ? "pss" : "nopss"), ($f->{shims} > 0 ? "shims" : "noshims"))' \
     <"$T/fill.json")" "warmrun-bench-fill/1,2,3,pss,shims" "fill: latency samples, containers, PSS and CPU by kind"
+# The steady state: every warm container ended at once and replaced; a
+# --network none pool gives refills ended ones' namespaces (not always all:
+# 188-200 of 200 in docs/benchmarks.md, "Steady state").
+is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+    my $c = $d->{cycle_cpu_per_container};
+    print join(",", ($d->{cycle_s} > 0 ? "wall" : "nowall"),
+        ($d->{cycle_netns_reused} >= 1 && $d->{cycle_netns_reused} <= 3 ? "reused" : "notreused"),
+        ($c->{by_kind_ms}{shims} > 0 ? "shims" : "noshims"),
+        ($c->{warmrun_kernel_ms} > 0 && $c->{warmrun_kernel_ms} < 1000 ? "sane" : "insane"),
+        (defined $d->{teardown_cpu_per_container}{system_ms} ? "teardown" : "noteardown"))' \
+    <"$T/fill.json")" "wall,reused,shims,sane,teardown" "fill: a cycle phase, network namespaces reused"
+like "$(cat "$out")" 'cycle of 3 \(all ended at once, refilled\): [0-9.]+ s .*reused [1-3] of 3' \
+    "  and its line in the text"
+like "$(grep -A3 '^CPU ms per container' "$out" | head -1)" 'fill +cycle +teardown' \
+    "  and its column"
 bench fill --pool 0 >"$out" 2>"$err"
 is $? 2 "fill --pool 0: exit 2"
 # --network bridge: on a private network of the bench's own, whichever
@@ -151,6 +166,8 @@ bench fill --pool 2 --samples 1 --network bridge --quiet --json "$T/fillbr.json"
 is $? 0 "fill --network bridge: exit 0" || show_err
 like "$(jq -r .network "$T/fillbr.json" 2>/dev/null)" '^bridge=wrbench[0-9]+$' \
     "  on the bench's own network"
+is "$(jq -r .cycle_netns_reused "$T/fillbr.json" 2>/dev/null)" 0 \
+    "  a bridge network's namespaces are never reused"
 net=$(jq -r .network "$T/fillbr.json" 2>/dev/null)
 net=${net#bridge=}
 is "$(nft list tables 2>/dev/null | grep -c "warmrun_${net:-none}\$")" 0 "  its nftables tables removed after"
