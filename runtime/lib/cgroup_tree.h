@@ -9,8 +9,9 @@
 
 /* rmdir(2) of the cgroup directory path; if it fails with EBUSY (a child
  * cgroup, or a task still on its way out), removes its child cgroups
- * depth-first (post-order, one directory open at a time, paths below
- * WR_CG_PATH_MAX, at most WR_CG_TREE_MAX of them) and tries again. A
+ * depth-first (post-order, by file descriptor and one directory open at
+ * a time, so at any depth and length of path; at most WR_CG_TREE_MAX of
+ * them and WR_CG_TREE_MAX deep) and tries again. A
  * workload can make child cgroups only where it could write its own
  * cgroup (CAP_SYS_ADMIN and mount allowed: a remount read-write, or a
  * cgroup mount of its own). Returns 0, or -1 with errno of the last

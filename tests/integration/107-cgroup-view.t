@@ -15,7 +15,8 @@
 #   --cap-add ALL); --cap-add ALL and --privileged keep what they have
 #   (CAP_SYS_ADMIN in the host's user namespace and mount allowed: a
 #   remount read-write, or a cgroup mount of their own), and still reach
-#   no cgroup but their own;
+#   no cgroup but their own in the hierarchies they have one in (not in
+#   the others: docs/security.md, "Accounting, metrics and events");
 # - teardown removes every cgroup: also when the workload made child
 #   cgroups (and left a task in one), after 200 activations, after a
 #   SIGKILL of a shim and of the daemon; no mount or process is left.
