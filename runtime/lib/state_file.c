@@ -18,6 +18,31 @@
 #include <time.h>
 #include <unistd.h>
 
+/* This boot's id, read once ("" if it cannot be read: then no record is
+ * judged by it). */
+static const char *boot_id(void)
+{
+    static char id[40];
+    static bool read_once;
+    if (!read_once) {
+        read_once = true;
+        cleanup_close int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+        ssize_t n = fd >= 0 ? read(fd, id, sizeof id - 1) : -1;
+        id[n > 0 ? n : 0] = '\0';
+        id[strcspn(id, "\n")] = '\0';
+    }
+    return id;
+}
+
+/* False for a record of another boot: its pids must not be trusted, nor
+ * signalled (records of older versions carry no boot id: judged by pid
+ * and start time alone, as before). */
+static bool this_boot(const struct wr_state_record *rec)
+{
+    const char *now = boot_id();
+    return !rec->boot_id[0] || !now[0] || strcmp(rec->boot_id, now) == 0;
+}
+
 static int record_path(char *out, size_t cap, const char *state_dir, const char *id,
                        const char *suffix)
 {
@@ -27,15 +52,20 @@ static int record_path(char *out, size_t cap, const char *state_dir, const char 
 
 int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_error *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX], text[512];
+    /* The longest record: 256 bytes of image, 40 of boot id, ~160 of the
+     * rest. */
+    char path[PATH_MAX], tmp[PATH_MAX], text[768];
     if (record_path(path, sizeof path, state_dir, rec->id, "") < 0 ||
         record_path(tmp, sizeof tmp, state_dir, rec->id, ".tmp") < 0)
         return wr_error_set(err, ENAMETOOLONG, "state path");
-    int len = snprintf(text, sizeof text,
-                       "id=%s\nshim_pid=%d\nshim_start=%" PRIu64
-                       "\nchild_pid=%d\nchild_start=%" PRIu64 "\ncreated=%" PRId64 "\nimage=%s\n",
-                       rec->id, (int)rec->shim_pid, rec->shim_start, (int)rec->child_pid,
-                       rec->child_start, rec->created, rec->image);
+    int len =
+        snprintf(text, sizeof text,
+                 "id=%s\nshim_pid=%d\nshim_start=%" PRIu64 "\nchild_pid=%d\nchild_start=%" PRIu64
+                 "\ncreated=%" PRId64 "\nimage=%s\nboot_id=%s\n",
+                 rec->id, (int)rec->shim_pid, rec->shim_start, (int)rec->child_pid,
+                 rec->child_start, rec->created, rec->image, boot_id());
+    if (len < 0 || (size_t)len >= sizeof text)
+        return wr_error_set(err, ENAMETOOLONG, "state record of %s", rec->id);
     cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return wr_error_set(err, errno, "create %s", tmp);
@@ -81,6 +111,8 @@ int wr_state_read(const char *state_dir, const char *id, struct wr_state_record 
             rec->created = strtoll(v, NULL, 10);
         else if (strcmp(line, "image") == 0)
             snprintf(rec->image, sizeof rec->image, "%s", v);
+        else if (strcmp(line, "boot_id") == 0)
+            snprintf(rec->boot_id, sizeof rec->boot_id, "%s", v);
     }
     if (rec->shim_pid <= 0 || strcmp(rec->id, id) != 0)
         return wr_error_set(err, 0, "state record %s is malformed", path);
@@ -153,7 +185,7 @@ bool wr_state_shim_alive(const struct wr_state_record *rec)
 {
     wr_error err;
     uint64_t start;
-    if (wr_proc_start_time(rec->shim_pid, &start, &err) < 0)
+    if (!this_boot(rec) || wr_proc_start_time(rec->shim_pid, &start, &err) < 0)
         return false;
     return start == rec->shim_start;
 }
@@ -162,7 +194,7 @@ int wr_state_child_pidfd(const struct wr_state_record *rec)
 {
     wr_error err;
     uint64_t start;
-    if (rec->child_pid <= 0 || rec->child_start == 0)
+    if (rec->child_pid <= 0 || rec->child_start == 0 || !this_boot(rec))
         return -1;
     int fd = (int)syscall(SYS_pidfd_open, rec->child_pid, 0);
     if (fd < 0)

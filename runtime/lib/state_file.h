@@ -20,6 +20,11 @@ struct wr_state_record {
     uint64_t child_start; /* the container's pid 1, as shim_start; 0: unknown */
     int64_t created;      /* unix seconds */
     char image[256];
+    /* The kernel's boot id (/proc/sys/kernel/random/boot_id, 36 characters)
+     * when the record was written; "" in records of older versions. A
+     * record of another boot names pids and start times of processes that
+     * no longer exist: they can match unrelated ones of this boot. */
+    char boot_id[40];
 };
 
 int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_error *err);

@@ -189,13 +189,7 @@ gone() { [ ! -d "$CG/pids/warmrun/$SCOPE/$ID" ] && [ ! -d "$CG/memory/warmrun/$S
 poll_until 30 gone
 ok $? "its shim SIGKILLed: its cgroups are removed" || show_cgroups
 
-wr pool rm busybox >/dev/null 2>&1 &
-RM=$!
-{
-    kill -KILL "$DAEMON_PID"
-    wait "$RM" "$DAEMON_PID"
-} 2>/dev/null
-DAEMON_PID=
+kill_daemon_in_pool_rm busybox
 poll_until 15 no_container_pids
 ok $? "the daemon SIGKILLed: every shim and container ends" || show_pids $(our_pids)
 poll_until 15 no_cgroups

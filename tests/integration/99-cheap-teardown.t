@@ -143,13 +143,7 @@ is "$(state_mounts)" 0 "... and no mount names the state directory"
 
 wr pool create busybox --size 12 --wait --timeout 60 >/dev/null 2>"$err"
 is "$?" 0 "a pool of 12 again" || show_err
-wr pool rm busybox >/dev/null 2>&1 &
-RM=$!
-{
-    kill -KILL "$DAEMON_PID"
-    wait "$RM" "$DAEMON_PID"
-} 2>/dev/null
-DAEMON_PID=
+kill_daemon_in_pool_rm busybox
 poll_until 15 no_container_pids
 ok $? "the daemon SIGKILLed in a teardown: every shim and container ends" ||
     show_pids $(our_pids)

@@ -252,6 +252,18 @@ start_daemon() {
     return 0
 }
 
+# kill_daemon_in_pool_rm IMAGE: `pool rm IMAGE` in the background and the
+# daemon SIGKILLed in the middle of its teardown.
+kill_daemon_in_pool_rm() {
+    wr pool rm "$1" >/dev/null 2>&1 &
+    local rm=$!
+    {
+        kill -KILL "$DAEMON_PID"
+        wait "$rm" "$DAEMON_PID"
+    } 2>/dev/null
+    DAEMON_PID=
+}
+
 _daemon_up() {
     [ -S "$SOCK" ] && WR_TIMEOUT=10 wr ps >/dev/null 2>&1
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,6 +313,78 @@ static void test_alive(void)
     ok(!wr_state_shim_alive(&crec), "once reaped it is not alive");
 }
 
+static void count_visit(const struct wr_state_record *rec, void *ctx)
+{
+    (void)rec;
+    (*(int *)ctx)++;
+}
+
+/* A record of another boot (boot_id differs) names a pid and start time
+ * that an unrelated process of this boot can have: it is not alive, its
+ * child is never signalled, and a scan removes it. A record of this boot
+ * is written with this boot's id. */
+static void test_boot_id(void)
+{
+    char now[64] = "", path[512];
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (!f || !fgets(now, sizeof now, f))
+        bail_out("read boot_id: %s", strerror(errno));
+    fclose(f);
+    now[strcspn(now, "\n")] = '\0';
+
+    wr_error err = {0};
+    uint64_t start = 0;
+    if (wr_proc_start_time(getpid(), &start, &err) < 0)
+        bail_out("start time: %s", err.msg);
+    /* A live child standing for an unrelated process of this boot. */
+    pid_t victim = fork();
+    if (victim < 0)
+        bail_out("fork: %s", strerror(errno));
+    if (victim == 0) {
+        pause();
+        _exit(0);
+    }
+    uint64_t vstart = 0;
+    while (wr_proc_start_time(victim, &vstart, &err) < 0)
+        usleep(1000);
+
+    struct wr_state_record rec = {.id = "b00700000001",
+                                  .shim_pid = getpid(),
+                                  .shim_start = start,
+                                  .child_pid = victim,
+                                  .child_start = vstart,
+                                  .created = 1};
+    snprintf(rec.image, sizeof rec.image, "busybox:latest");
+    ok(wr_state_write(state, &rec, &err) == 0, "a record of this boot written (%s)", err.msg);
+    struct wr_state_record back;
+    ok(wr_state_read(state, rec.id, &back, &err) == 0 && strcmp(back.boot_id, now) == 0,
+       "  it carries this boot's id (%s)", back.boot_id);
+    ok(wr_state_shim_alive(&back), "  and is alive");
+
+    snprintf(path, sizeof path, "%s/containers/%s", state, rec.id);
+    f = fopen(path, "w");
+    if (!f)
+        bail_out("open %s: %s", path, strerror(errno));
+    fprintf(f,
+            "id=%s\nshim_pid=%d\nshim_start=%" PRIu64 "\nchild_pid=%d\nchild_start=%" PRIu64
+            "\ncreated=1\nimage=busybox:latest\nboot_id=00000000-0000-0000-0000-000000000000\n",
+            rec.id, (int)getpid(), start, (int)victim, vstart);
+    fclose(f);
+    ok(wr_state_read(state, rec.id, &back, &err) == 0, "a record of another boot reads (%s)",
+       err.msg);
+    ok(!wr_state_shim_alive(&back), "  its shim is not alive, though pid and start time match");
+    ok(wr_state_child_pidfd(&back) < 0, "  no pidfd for its child");
+    int visited = 0;
+    size_t removed = wr_state_scan(state, count_visit, &visited);
+    ok(visited == 0 && removed == 1, "  a scan removes it without visiting (%d, %zu)", visited,
+       removed);
+    ok(access(path, F_OK) < 0, "  it is gone");
+    int status = 0;
+    ok(waitpid(victim, &status, WNOHANG) == 0, "  and the process it named was not signalled");
+    kill(victim, SIGKILL);
+    waitpid(victim, NULL, 0);
+}
+
 int main(void)
 {
     const char *t = getenv("TMPDIR");
@@ -328,6 +401,7 @@ int main(void)
     test_child_pidfd();
     test_malformed();
     test_alive();
+    test_boot_id();
 
     if (chdir("/") < 0)
         diag("chdir /: %s", strerror(errno));
