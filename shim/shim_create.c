@@ -119,12 +119,19 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     struct sched_param normal = {.sched_priority = 0};
     if (sched_getscheduler(0) != SCHED_IDLE && sched_getscheduler(pid) == SCHED_IDLE)
         sched_setscheduler(pid, SCHED_OTHER, &normal);
-    if (sh->opt.netns_reuse)
-        close(SHIM_NETNS_FD); /* held from now on as ns_fds[1], like a new one */
     if (shim_resources_attach(sh, err) < 0)
         return -1;
     static const char *const held[] = {"mnt", "net", "ipc"};
     for (size_t i = 0; i < 3; i++) {
+        /* A recycled network namespace is held as the descriptor it came
+         * as: the child enters it only after its clone, so its
+         * /proc/PID/ns/net could still name the host's namespace, and the
+         * pristine check at the end would then look at the host's (and
+         * fail, losing the namespace). */
+        if (i == 1 && sh->opt.netns_reuse) {
+            sh->ns_fds[1] = SHIM_NETNS_FD;
+            continue;
+        }
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, held[i]);
         sh->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
