@@ -350,7 +350,7 @@ static void add_warm(const struct wr_state_record *rec, void *ctx)
             return;
         w->cap = cap;
     }
-    w->shim_fd[w->n] = bench_pidfd_open(rec->shim_pid, rec->shim_start);
+    w->shim_fd[w->n] = wr_state_shim_pidfd(rec);
     w->child_fd[w->n] = wr_state_child_pidfd(rec);
     w->cookie[w->n] = w->child_fd[w->n] >= 0 ? netns_cookie(rec->child_pid) : 0;
     w->n++;

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define WAKE_MS 1000 /* at most this long between two looks at bench_stop */
@@ -100,19 +99,6 @@ int bench_events_wait_filled(int sock, const char *image, long n, long timeout_s
             return -1;
     }
     return 0;
-}
-
-int bench_pidfd_open(pid_t pid, uint64_t start)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    uint64_t now;
-    wr_error ignored;
-    /* Checked after the open: from now on the pidfd holds this process. */
-    if (fd >= 0 && (wr_proc_start_time(pid, &now, &ignored) < 0 || now != start)) {
-        close(fd);
-        return -1;
-    }
-    return fd;
 }
 
 int bench_pidfds_wait(int *fds, size_t n, long timeout_s, wr_error *err)

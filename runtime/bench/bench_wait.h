@@ -4,9 +4,6 @@
 #define WARMRUN_BENCH_WAIT_H
 
 #include "bench.h"
-#include "lib/state_file.h"
-
-#include <stdint.h>
 
 /* Subscribes to the daemon's events from now on: the stream's socket, or
  * -1 (err). Open it before the action whose fills are to be counted. */
@@ -17,9 +14,6 @@ int bench_events_open(const struct bench_env *e, wr_error *err);
  * (ETIMEDOUT). */
 int bench_events_wait_filled(int sock, const char *image, long n, long timeout_s, wr_error *err);
 
-/* A pidfd of pid if it is still the process that started at start (field
- * 22 of /proc/PID/stat); -1 when it is gone. */
-int bench_pidfd_open(pid_t pid, uint64_t start);
 /* Waits until every process of fds[0..n) (entries < 0 are skipped) has
  * ended, closing each fd (set to -1) as it does. -1 (err) on bench_stop
  * (EINTR) or after timeout_s seconds (ETIMEDOUT); the fds left open are

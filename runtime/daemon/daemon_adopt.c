@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 struct adopted {
@@ -31,11 +30,10 @@ struct adopted {
 
 void daemon_adopt(struct daemon *d, const struct wr_state_record *rec)
 {
-    int shim = (int)syscall(SYS_pidfd_open, rec->shim_pid, 0);
+    int shim = wr_state_shim_pidfd(rec);
     if (shim < 0)
         return;
-    /* After the open: the pidfd is of the record's shim, not a reused pid. */
-    int child = wr_state_shim_alive(rec) ? wr_state_child_pidfd(rec) : -1;
+    int child = wr_state_child_pidfd(rec);
     struct adopted *a = child >= 0 ? calloc(1, sizeof *a) : NULL;
     if (!a) {
         if (child >= 0)

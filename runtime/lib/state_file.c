@@ -190,21 +190,33 @@ bool wr_state_shim_alive(const struct wr_state_record *rec)
     return start == rec->shim_start;
 }
 
-int wr_state_child_pidfd(const struct wr_state_record *rec)
+/* A pidfd of pid if it is still the process that started at start (checked
+ * after the open: from then on the pidfd holds this very process), else -1
+ * (gone, reused, or start 0: cannot be told apart). */
+static int checked_pidfd(pid_t pid, uint64_t start)
 {
     wr_error err;
-    uint64_t start;
-    if (rec->child_pid <= 0 || rec->child_start == 0 || !this_boot(rec))
+    uint64_t now;
+    if (pid <= 0 || start == 0)
         return -1;
-    int fd = (int)syscall(SYS_pidfd_open, rec->child_pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return -1;
-    /* Checked after the open: the pidfd holds this very process from now on. */
-    if (wr_proc_start_time(rec->child_pid, &start, &err) < 0 || start != rec->child_start) {
+    if (wr_proc_start_time(pid, &now, &err) < 0 || now != start) {
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int wr_state_child_pidfd(const struct wr_state_record *rec)
+{
+    return this_boot(rec) ? checked_pidfd(rec->child_pid, rec->child_start) : -1;
+}
+
+int wr_state_shim_pidfd(const struct wr_state_record *rec)
+{
+    return this_boot(rec) ? checked_pidfd(rec->shim_pid, rec->shim_start) : -1;
 }
 
 /* A record whose shim is gone: its container must not outlive it (its

@@ -46,6 +46,8 @@ bool wr_state_shim_alive(const struct wr_state_record *rec);
  * child_start after the open, so never a reused pid), or -1 when it is gone
  * or cannot be told apart (child_start 0). */
 int wr_state_child_pidfd(const struct wr_state_record *rec);
+/* The same for the record's shim (shim_pid, shim_start). */
+int wr_state_shim_pidfd(const struct wr_state_record *rec);
 
 /* Calls visit for the record of every live shim in state_dir, and removes
  * the records of shims that are gone, malformed records, and temporary
