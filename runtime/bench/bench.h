@@ -79,6 +79,9 @@ int bench_pool_fill(const struct bench_env *e, const char *image, long size, lon
                     wr_error *err);
 /* Warm count of the pool of image; -1 on error. */
 long bench_pool_warm(const struct bench_env *e, const char *image);
+/* Whether key, a pool's or an event's image ("name:tag"), is image: the
+ * same, or image given without a tag and key its ":latest". */
+bool bench_image_is(const char *key, const char *image);
 /* Stops the daemon, kills stray shims, removes the private network,
  * unmounts and removes the directory. */
 void bench_env_cleanup(struct bench_env *e);

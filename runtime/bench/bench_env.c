@@ -209,15 +209,18 @@ int bench_call(const struct bench_env *e, const struct wr_request *req, struct w
     return 0;
 }
 
-static int pool_find(const struct wr_reply *r, const char *image)
+bool bench_image_is(const char *key, const char *image)
 {
     size_t len = strlen(image);
-    for (size_t i = 0; i < r->n_pools; i++) {
-        const char *k = r->pools[i].image;
-        if (strcmp(k, image) == 0 ||
-            (strncmp(k, image, len) == 0 && strcmp(k + len, ":latest") == 0))
+    return strcmp(key, image) == 0 ||
+           (strncmp(key, image, len) == 0 && strcmp(key + len, ":latest") == 0);
+}
+
+static int pool_find(const struct wr_reply *r, const char *image)
+{
+    for (size_t i = 0; i < r->n_pools; i++)
+        if (bench_image_is(r->pools[i].image, image))
             return (int)i;
-    }
     return -1;
 }
 

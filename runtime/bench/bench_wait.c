@@ -33,12 +33,6 @@ int bench_events_open(const struct bench_env *e, wr_error *err)
     return sock;
 }
 
-static bool same_image(const char *key, const char *image)
-{
-    size_t len = strlen(image);
-    return !strcmp(key, image) || (!strncmp(key, image, len) && !strcmp(key + len, ":latest"));
-}
-
 static const char *attr(const struct wr_event *ev, const char *key)
 {
     for (size_t i = 0; i < ev->n_attrs; i++)
@@ -57,7 +51,7 @@ static int count_events(char *text, const char *image, long *filled, wr_error *e
         struct wr_event ev;
         wr_error ignored;
         if (wr_event_line_parse(line, (size_t)(nl - line), &ev, &ignored) < 0 ||
-            !same_image(attr(&ev, "image"), image))
+            !bench_image_is(attr(&ev, "image"), image))
             continue;
         if (!strcmp(ev.type, "filled"))
             (*filled)++;
