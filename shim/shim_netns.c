@@ -24,7 +24,10 @@
  *   - lo is the only link, up, and has carried no packet at all (its
  *     counters are 0), so that nothing a packet leaves behind exists;
  *   - the only addresses are 127.0.0.1/8 and ::1/128, and every route goes
- *     through lo.
+ *     through lo;
+ *   - no TCP Fast Open key was made, and lo still has the multicast
+ *     versions (IGMPv2, MLDv1) its first shim set, under which no report
+ *     of a group is sent after its last socket left it.
  * Anything else, or any error: the namespace is not offered, and the
  * kernel destroys it as before. */
 #include "shim.h"
@@ -269,6 +272,66 @@ static bool counters_zero(void)
            snmp6_zero();
 }
 
+/* ---- state kept past the sockets, with no packet before the check -------- */
+
+/* TCP Fast Open's server key: made for the namespace the first time a
+ * socket turns TFO on for a listen (TCP_FASTOPEN: no capability, no
+ * packet, no counter), kept for the namespace's life, and readable by its
+ * root in /proc/sys/net/ipv4/tcp_fastopen_key: the next tenant would share
+ * a secret with the last one, whose TFO cookies it could forge. A fresh
+ * namespace reads all zeros. */
+static bool no_fastopen_key(void)
+{
+    char buf[128];
+    return read_small("/proc/sys/net/ipv4/tcp_fastopen_key", buf, sizeof buf) &&
+           strcmp(buf, "00000000-00000000-00000000-00000000\n") == 0;
+}
+
+/* Multicast on lo. IGMPv3 and MLDv2 (the kernel's defaults) report a group
+ * joined or left from a timer of the device, 2 jiffies later and again up
+ * to 1 s later, and keep the groups left ("tomb" records, mc_tomb) for
+ * those reports: a tenant that joins groups and exits passed the check
+ * with lo still quiet, and the reports, listing the groups it chose, went
+ * over lo in the next tenant's time, who reads them with a packet socket
+ * (CAP_NET_RAW is in Docker's default set). IGMPv2 and MLDv1 keep nothing
+ * of a group its last socket left: its timer goes with it and its leave
+ * is sent at once, before the check, which then sees it on lo's counters.
+ * So a namespace that may recycle is set to them by the shim that created
+ * it, before any workload (the sysctls are read-only to the workload). */
+static const struct {
+    const char *path, *value;
+    bool optional; /* absent on a host without IPv6 */
+} mc_versions[] = {
+    {"/proc/sys/net/ipv4/conf/lo/force_igmp_version", "2\n", false},
+    {"/proc/sys/net/ipv6/conf/lo/force_mld_version", "1\n", true},
+};
+
+static bool set_mc_versions(void)
+{
+    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
+        cleanup_close int fd = open(mc_versions[i].path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && mc_versions[i].optional)
+            continue;
+        size_t len = strlen(mc_versions[i].value);
+        if (fd < 0 || write(fd, mc_versions[i].value, len) != (ssize_t)len)
+            return false;
+    }
+    return true;
+}
+
+static bool mc_versions_kept(void)
+{
+    char buf[16];
+    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
+        if (mc_versions[i].optional && access(mc_versions[i].path, F_OK) < 0 && errno == ENOENT)
+            continue;
+        if (!read_small(mc_versions[i].path, buf, sizeof buf) ||
+            strcmp(buf, mc_versions[i].value) != 0)
+            return false;
+    }
+    return true;
+}
+
 /* ---- link, addresses, routes --------------------------------------------- */
 
 static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
@@ -368,7 +431,7 @@ void shim_netns_baseline(struct shim *sh)
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
         return;
-    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty)
+    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty || !set_mc_versions())
         sh->netns_sockets = -1;
     if (setns(host, CLONE_NEWNET) < 0)
         sh->netns_sockets = -1;
@@ -382,8 +445,8 @@ void shim_netns_offer(struct shim *sh)
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
         return;
-    bool pristine =
-        no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() && standard_lo();
+    bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
+                    no_fastopen_key() && mc_versions_kept() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)

@@ -17,12 +17,19 @@
  *                     IP MIB's OutNoRoutes); prints "left N".
  * (The last two for tests/integration/97-review-net-fn.t: state left with
  * no socket open and no packet on lo.)
+ *   netprobe fastopen  a listen with TCP Fast Open on 127.0.0.1 (no
+ *                     connection): the namespace's TFO key is made; prints
+ *                     "left fastopen".
+ *   netprobe mcast N  joins N IPv4 groups (239.82.65.0..) on lo and exits
+ *                     at once, without leaving them; prints "left N".
+ * (The last two for tests/integration/116-review-round4.t.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/in6.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,8 +180,42 @@ static int noroute(int n)
     return 0;
 }
 
+static int fastopen(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), qlen = 5;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (s < 0 || setsockopt(s, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof qlen) < 0 ||
+        bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 1) < 0) {
+        perror("fastopen");
+        return 1;
+    }
+    close(s);
+    printf("left fastopen\n");
+    return 0;
+}
+
+static int mcast(int n)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    for (int i = 0; i < n && s >= 0; i++) {
+        struct ip_mreqn m = {.imr_ifindex = 1}; /* lo */
+        m.imr_multiaddr.s_addr = htonl(0xef524100u + (uint32_t)i);
+        if (setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0) {
+            perror("IP_ADD_MEMBERSHIP");
+            return 1;
+        }
+    }
+    printf("left %d\n", n);
+    fflush(stdout);
+    _exit(0); /* the kernel leaves the groups */
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "fastopen") == 0)
+        return fastopen();
+    if (argc == 3 && strcmp(argv[1], "mcast") == 0)
+        return mcast(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "flowlabel") == 0)
         return flowlabels(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "noroute") == 0)
@@ -203,6 +244,6 @@ int main(int argc, char **argv)
             printf("sysctl ip_default_ttl not writable (%s)\n", strerror(errno));
         return 0;
     }
-    fprintf(stderr, "usage: netprobe cookie|leave\n");
+    fprintf(stderr, "usage: netprobe cookie|leave|flowlabel N|noroute N|fastopen|mcast N\n");
     return 2;
 }
