@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NL_BUF 8192
@@ -414,6 +415,20 @@ static bool standard_lo(void)
 
 /* ---- the offer ------------------------------------------------------------ */
 
+/* Enters the container's network namespace, host being the shim's own
+ * (to come back to). False if either cannot be opened or entered, or if
+ * they are the same namespace: the check once looked at the host's (a
+ * descriptor taken before the child's setns), and the set-up below
+ * writes sysctls, which must never reach the host's lo. */
+static bool enter_container_netns(const struct shim *sh, int host)
+{
+    struct stat own, theirs;
+    if (host < 0 || fstat(host, &own) < 0 || fstat(sh->ns_fds[1], &theirs) < 0 ||
+        (own.st_dev == theirs.st_dev && own.st_ino == theirs.st_ino))
+        return false;
+    return setns(sh->ns_fds[1], CLONE_NEWNET) == 0;
+}
+
 void shim_netns_baseline(struct shim *sh)
 {
     bool empty;
@@ -429,7 +444,7 @@ void shim_netns_baseline(struct shim *sh)
     /* The container's namespace as it is before any workload ran in it:
      * only the kernel's own sockets. */
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+    if (!enter_container_netns(sh, host))
         return;
     if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty || !set_mc_versions())
         sh->netns_sockets = -1;
@@ -443,7 +458,7 @@ void shim_netns_offer(struct shim *sh)
         sh->netns_sockets < 0)
         return;
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+    if (!enter_container_netns(sh, host))
         return;
     bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
                     no_fastopen_key() && mc_versions_kept() && standard_lo();
