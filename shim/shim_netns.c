@@ -25,7 +25,8 @@
  *     counters are 0), so that nothing a packet leaves behind exists;
  *   - the only addresses are 127.0.0.1/8 and ::1/128, and every route goes
  *     through lo;
- *   - no TCP Fast Open key was made, and lo still has the multicast
+ *   - no TCP Fast Open key was made, no IPv6 route is cached per CPU
+ *     (/proc/net/rt6_stats), and lo still has the multicast
  *     versions (IGMPv2, MLDv1) its first shim set, under which no report
  *     of a group is sent after its last socket left it.
  * Anything else, or any error: the namespace is not offered, and the
@@ -288,6 +289,24 @@ static bool no_fastopen_key(void)
            strcmp(buf, "00000000-00000000-00000000-00000000\n") == 0;
 }
 
+/* IPv6 routes cached per CPU (rt6_make_pcpu_route): a UDP connect to ::1,
+ * with no packet, caches the route for the CPU it ran on, for the
+ * namespace's life; the next tenant read how many in /proc/net/rt6_stats
+ * (fib_rt_alloc, the third field) and in ipv6_route's use counts, so which
+ * CPUs the last one connected on: a few bits of its choosing. A fresh
+ * namespace has none, nor any route exception (fib_rt_cache, the fifth). */
+static bool no_route6_cache(void)
+{
+    char buf[128];
+    unsigned f[7];
+    if (access("/proc/thread-self/net/rt6_stats", F_OK) < 0 && errno == ENOENT)
+        return true; /* a host without IPv6 */
+    return read_small("/proc/thread-self/net/rt6_stats", buf, sizeof buf) &&
+           sscanf(buf, "%x %x %x %x %x %x %x", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]) ==
+               7 &&
+           f[2] == 0 && f[4] == 0;
+}
+
 /* Multicast on lo. IGMPv3 and MLDv2 (the kernel's defaults) report a group
  * joined or left from a timer of the device, 2 jiffies later and again up
  * to 1 s later, and keep the groups left ("tomb" records, mc_tomb) for
@@ -461,7 +480,7 @@ void shim_netns_offer(struct shim *sh)
     if (!enter_container_netns(sh, host))
         return;
     bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
-                    no_fastopen_key() && mc_versions_kept() && standard_lo();
+                    no_fastopen_key() && mc_versions_kept() && no_route6_cache() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)

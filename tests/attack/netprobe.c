@@ -22,11 +22,15 @@
  *                     "left fastopen".
  *   netprobe mcast N  joins N IPv4 groups (239.82.65.0..) on lo and exits
  *                     at once, without leaving them; prints "left N".
- * (The last two for tests/integration/116-review-round4.t.)
+ *   netprobe route6   a UDP connect to [::1]:9 on each CPU, no packet (the
+ *                     namespace's per-CPU route cache); prints "left route6".
+ * (The last three for tests/integration/116-review-round4.t.)
  */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/in6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -210,8 +214,32 @@ static int mcast(int n)
     _exit(0); /* the kernel leaves the groups */
 }
 
+static int route6(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_CONF);
+    for (long cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET((int)cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) < 0)
+            continue; /* not ours (a cpuset) */
+        int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(9)};
+        sa.sin6_addr = in6addr_loopback;
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            perror("connect [::1]:9");
+            return 1;
+        }
+        close(fd);
+    }
+    printf("left route6\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "route6") == 0)
+        return route6();
     if (argc == 2 && strcmp(argv[1], "fastopen") == 0)
         return fastopen();
     if (argc == 3 && strcmp(argv[1], "mcast") == 0)
@@ -244,6 +272,6 @@ int main(int argc, char **argv)
             printf("sysctl ip_default_ttl not writable (%s)\n", strerror(errno));
         return 0;
     }
-    fprintf(stderr, "usage: netprobe cookie|leave|flowlabel N|noroute N|fastopen|mcast N\n");
+    fprintf(stderr, "usage: netprobe cookie|leave|flowlabel N|noroute N|fastopen|mcast N|route6\n");
     return 2;
 }

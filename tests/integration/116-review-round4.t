@@ -15,9 +15,12 @@
 #   and up to 1 s later: after the check, in the next tenant's time (lo's
 #   counters were no longer 0, and a packet socket, Docker's default
 #   CAP_NET_RAW, reads them).
+# - IPv6 routes cached per CPU: a UDP connect to ::1 (no packet) caches
+#   the route on that CPU for the namespace's life; the next tenant read
+#   how many in /proc/net/rt6_stats (and so which CPUs the last one used).
 # The next activations of the pool must see what a fresh namespace shows
-# (the key all zeros, lo's counters 0). Both fail on the code before (the
-# key and the reports reach the next tenant).
+# (the key all zeros, lo's counters 0, no cached route). Each fails on the
+# code before (the key, the reports and the routes reach the next tenant).
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review4
@@ -28,7 +31,8 @@ PROBE=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/netprobe
 add_helper_image netleft "$PROBE" netleft || bail_out "cannot write the netprobe image"
 start_daemon || bail_out "the daemon did not start"
 
-VIEW='/netleft cookie >&2; cat /proc/sys/net/ipv4/tcp_fastopen_key; grep "lo:" /proc/net/dev'
+VIEW='/netleft cookie >&2; cat /proc/sys/net/ipv4/tcp_fastopen_key; grep "lo:" /proc/net/dev;
+  cat /proc/net/rt6_stats 2>/dev/null'
 wr activate --cold netleft -- sh -c "$VIEW" >"$T/fresh" 2>"$err"
 ok $? "the view of a fresh namespace" || show_err
 like "$(head -n1 "$T/fresh")" '^00000000-00000000-00000000-00000000$' "  it has no TCP Fast Open key"
@@ -42,8 +46,9 @@ ok $? "a pool of 1 that recycles namespaces" || show_err
 declare -A TENANT=(
     [fastopen]='/netleft cookie >&2; /netleft fastopen; sleep 1'
     [mcast]='/netleft cookie >&2; sleep 1; exec /netleft mcast 8'
+    [route6]='/netleft cookie >&2; /netleft route6; sleep 1'
 )
-for what in fastopen mcast; do
+for what in fastopen mcast route6; do
     wr activate --no-cold netleft -- sh -c "${TENANT[$what]}" >"$out" 2>"$T/dirty"
     like "$(cat "$out")" "^left " "$what: the tenant left its traces" || diag_file "$T/dirty"
     dirty=$(head -n1 "$T/dirty")
