@@ -109,6 +109,7 @@ struct daemon {
         bool off;
         unsigned forks; /* requests sent to this one */
         bool retiring;  /* let go after WR_SHIM_SERVER_FORKS_MAX: quiet */
+        pid_t retired;  /* that let-go one, exiting, until reaped (0: none) */
     } shim_server;
     /* --pin-cpu: the daemon runs, and its containers are filled and wait
      * warm, on this CPU, so that an activation's wake-up needs no other

@@ -103,11 +103,19 @@ int daemon_shim_server_fd(struct daemon *d)
         return 0;
     if (d->shim_server.pid > 0 && d->shim_server.fd >= 0 &&
         d->shim_server.forks >= WR_SHIM_SERVER_FORKS_MAX) {
-        /* Its end of file: it exits, and once reaped the next one starts
-         * at once (daemon_shim_server_reaped). This fill is spawned. */
+        /* Its end of file: it exits by itself. Its successor starts now,
+         * beside it, and takes this fill: waiting for the reap first left
+         * a gap in which every fill was spawned (an exec and a dynamic
+         * link each, ~2 of every 32 fills under load). Only if the one
+         * before is still not reaped does this fill wait for that (it is
+         * spawned), so at most two servers ever exist. */
         disconnect(d);
         d->shim_server.retiring = true;
         d->shim_server.started_ns = 0;
+        if (d->shim_server.retired <= 0) {
+            d->shim_server.retired = d->shim_server.pid;
+            d->shim_server.pid = 0;
+        }
     }
     if (d->shim_server.pid > 0) { /* running, or let go and not yet reaped (fd -1) */
         if (d->shim_server.fd < 0)
@@ -148,6 +156,17 @@ void daemon_shim_server_lost(struct daemon *d, const char *why)
 
 bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
 {
+    if (pid > 0 && pid == d->shim_server.retired) {
+        /* A let-go one: its end is quiet unless it went wrong. */
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            daemon_log("shim server %ld (let go) ended with status %d", (long)pid,
+                       WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+        d->shim_server.retired = 0;
+        /* The current one may have been held back for it. */
+        if (d->shim_server.pid <= 0 && !d->stopping)
+            daemon_shim_server_fd(d);
+        return true;
+    }
     if (d->shim_server.pid <= 0 || pid != d->shim_server.pid)
         return false;
     if (WIFSIGNALED(status))
@@ -179,6 +198,16 @@ void daemon_shim_server_tick(struct daemon *d)
 
 void daemon_shim_server_stop(struct daemon *d)
 {
+    pid_t old = d->shim_server.retired;
+    if (old > 0) {
+        /* Let go, exiting by itself: waited for, so that none outlives a
+         * stop. */
+        d->shim_server.retired = 0;
+        int status;
+        kill(old, SIGKILL);
+        while (waitpid(old, &status, 0) < 0 && errno == EINTR)
+            ;
+    }
     pid_t pid = d->shim_server.pid;
     if (pid <= 0)
         return;
