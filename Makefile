@@ -105,6 +105,9 @@ MUSL_LIBWR   := $(MUSL_BUILD)/libwarmrun.a
 # glibc. Under sanitizers (no ASan with musl) it is today's glibc build,
 # dynamic. CLI_STATIC is also the static link of the (glibc) shim.
 CLI_STATIC := $(if $(SANITIZE),,-static)
+# A reference musl cannot satisfy (a glibc-only function of jansson or of
+# our objects) fails this static link (--no-undefined says so outright);
+# none of the inputs has a weak reference, which would link as null.
 ifeq ($(SANITIZE),)
 $(BINDIR)/warmrun: $(MUSL_CLI_OBJ) $(MUSL_LIBWR)
 	@mkdir -p $(dir $@)
