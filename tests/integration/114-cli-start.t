@@ -8,8 +8,8 @@
 # start-up. The behaviour the CLI takes from its C library: usage and
 # option errors (one line of its own, whichever library's getopt; musl's
 # leaves optind past argc after a short option missing its value),
-# permuted options, cold and warm activations, exit statuses, signals by
-# name, JSON through jansson (ps, pool ls, stats with reals), and an error
+# permuted options, CPU sets of 1024 CPUs (musl's CPU_SETSIZE is 128),
+# cold and warm activations, exit statuses, signals by name, JSON through jansson (ps, pool ls, stats with reals), and an error
 # with glibc's strerror text. An ASan build keeps the glibc CLI: the
 # binary checks are skipped there. Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
@@ -66,6 +66,12 @@ wr activate --volume "$T/loop-a:/x" busybox -- true >"$out" 2>"$err"
 is "$?" 2 "a bind source that is a symbolic link loop: exit 2"
 one_line "warmrun: bind source $T/loop-a: Too many levels of symbolic links" \
     "... one line, with glibc's strerror text"
+
+# CPU sets hold 1024 CPUs with either library (musl's CPU_SETSIZE says 128):
+# CPU 1000 is a well-formed set, refused only because it is not online.
+wr activate --cpuset-cpus 1000 busybox -- true >"$out" 2>"$err"
+is "$?" 125 "--cpuset-cpus 1000: exit 125, not a usage error"
+like "$(cat "$err")" "CPU 1000 is not online" "... the CPU is not online (the set itself is valid)"
 
 # ---- cold: the CLI runs the whole set-up itself -----------------------------------
 wr activate --cold busybox -- sh -c 'echo "cold $$ $(hostname | wc -c)"' >"$out" 2>"$err"
