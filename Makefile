@@ -99,7 +99,7 @@ MUSL_LIBWR   := $(MUSL_BUILD)/libwarmrun.a
 # `warmrun activate`): it links only jansson, statically (no dynamic loader
 # work at all), and with musl: glibc's static start-up (init_cacheinfo,
 # intel_check_word) issues 100+ cpuid instructions, each a VM exit on a
-# virtual machine, ~0.45 ms of CPU per exec here against ~0.05 ms for musl's
+# virtual machine: ~0.5 ms of CPU per exec here against ~0.06 ms for musl's
 # (docs/benchmarks.md, "The CLI without glibc's start-up"). Its objects are
 # built apart with musl-gcc under $(BUILD)/musl; every other program stays
 # glibc. Under sanitizers (no ASan with musl) it is today's glibc build,
