@@ -41,8 +41,9 @@ int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_r
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* For getopt_long's '?' (unknown option) or ':' (missing value; needs
  * opterr = 0 and an optstring starting with ':', or "+:"): prints one line
- * naming the option, for command ("activate", "pool create"), and hint
- * (where the options are told) in parentheses. */
+ * naming the option, for command ("activate", "pool create"; NULL for the
+ * options before a command), and hint (where the options are told) in
+ * parentheses. Every getopt loop of the CLI uses it (opterr = 0). */
 void cli_getopt_error(const char *command, const char *hint, int c, char **argv);
 
 #endif

@@ -317,6 +317,19 @@ int cli_ps(const struct wr_paths *g, int argc, char **argv)
     return 0;
 }
 
+/* The signals' names as kill -l gives them on x86-64 Linux (glibc's
+ * sigabbrev_np; musl, which the CLI is linked with, has no such table). */
+static const char *const signal_names[] = {
+    [SIGHUP] = "HUP",   [SIGINT] = "INT",       [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
+    [SIGTRAP] = "TRAP", [SIGABRT] = "ABRT",     [SIGBUS] = "BUS",   [SIGFPE] = "FPE",
+    [SIGKILL] = "KILL", [SIGUSR1] = "USR1",     [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
+    [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM",     [SIGTERM] = "TERM", [SIGSTKFLT] = "STKFLT",
+    [SIGCHLD] = "CHLD", [SIGCONT] = "CONT",     [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP",
+    [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU",     [SIGURG] = "URG",   [SIGXCPU] = "XCPU",
+    [SIGXFSZ] = "XFSZ", [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH",
+    [SIGPOLL] = "POLL", [SIGPWR] = "PWR",       [SIGSYS] = "SYS",
+};
+
 static int parse_signal(const char *s)
 {
     long n;
@@ -324,11 +337,9 @@ static int parse_signal(const char *s)
         return (int)n;
     if (strncasecmp(s, "SIG", 3) == 0)
         s += 3;
-    for (int sig = 1; sig < NSIG; sig++) {
-        const char *name = sigabbrev_np(sig);
-        if (name && strcasecmp(name, s) == 0)
+    for (int sig = 1; sig < (int)(sizeof signal_names / sizeof *signal_names); sig++)
+        if (signal_names[sig] && strcasecmp(signal_names[sig], s) == 0)
             return sig;
-    }
     return -1;
 }
 

@@ -128,9 +128,11 @@ static void print_human(const char *line, size_t len)
     putchar('\n');
 }
 
+#define EVENTS_USAGE "usage: warmrun events [--json] [--since T]"
+
 static int events_usage(void)
 {
-    fprintf(stderr, "usage: warmrun events [--json] [--since T]\n");
+    fprintf(stderr, EVENTS_USAGE "\n");
     return WR_EXIT_USAGE;
 }
 
@@ -145,7 +147,8 @@ int cli_events(const struct wr_paths *g, int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
         if (c == 'j') {
             json = true;
         } else if (c == 's') {
@@ -156,7 +159,8 @@ int cli_events(const struct wr_paths *g, int argc, char **argv)
                 return WR_EXIT_USAGE;
             }
         } else {
-            return events_usage();
+            cli_getopt_error("events", EVENTS_USAGE, c, argv);
+            return WR_EXIT_USAGE;
         }
     }
     if (optind != argc)

@@ -57,7 +57,13 @@ static int function_create(const struct wr_paths *g, int argc, char **argv)
     f->memory_mb = 128;
     cli_container_options_init(&opts);
     optind = 0;
-    while ((c = getopt_long(argc, argv, "e:u:v:", all_opts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, ":e:u:v:", all_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            cli_getopt_error("function create", "see warmrun function create --help", c, argv);
+            cli_container_options_free(&opts);
+            return WR_EXIT_USAGE;
+        }
         /* -v: Docker's --volume, as on pool create */
         int known = c == 'v' ? (cli_volume_option(&opts.volumes, "volume", optarg) < 0 ? -1 : 1)
                              : cli_container_option(&opts, c, optarg);
@@ -275,6 +281,10 @@ static int copy_out(int fd)
     return fflush(stdout) == 0 && n == 0 ? 0 : -1;
 }
 
+#define INVOKE_USAGE                                                                               \
+    "usage: warmrun invoke NAME [--payload FILE|-] [--log-tail] "                                  \
+    "[--invocation-type RequestResponse|Event|DryRun]"
+
 int cli_invoke(const struct wr_paths *g, int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -287,19 +297,21 @@ int cli_invoke(const struct wr_paths *g, int argc, char **argv)
     const char *payload = NULL;
     int c;
     optind = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        if (c == 'p')
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c == 'p') {
             payload = optarg;
-        else if (c == 'l')
+        } else if (c == 'l') {
             req.log_tail = true;
-        else if (c == 't')
+        } else if (c == 't') {
             req.invocation_type = optarg;
-        else
+        } else {
+            cli_getopt_error("invoke", INVOKE_USAGE, c, argv);
             return WR_EXIT_USAGE;
+        }
     }
     if (optind != argc - 1) {
-        fprintf(stderr, "usage: warmrun invoke NAME [--payload FILE|-] [--log-tail] "
-                        "[--invocation-type RequestResponse|Event|DryRun]\n");
+        fprintf(stderr, INVOKE_USAGE "\n");
         return WR_EXIT_USAGE;
     }
     req.name = argv[optind];

@@ -21,6 +21,7 @@
 /* --no-stream measures CPU % over this much time (Docker reads twice too). */
 #define NO_STREAM_INTERVAL_NS (500LL * 1000000)
 #define STREAM_INTERVAL_NS    (1000LL * 1000000)
+#define STATS_USAGE           "usage: warmrun stats [--no-stream] [--json] [ID...] | stats --daemon [--json]"
 
 /* Does the container c match one of the IDs asked for (a prefix of its
  * id, as docker takes)? No IDs: every container. */
@@ -184,15 +185,18 @@ int cli_stats(const struct wr_paths *g, int argc, char **argv)
     bool no_stream = false, json = false, daemon = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-        if (c == 'n')
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+        if (c == 'n') {
             no_stream = true;
-        else if (c == 'j')
+        } else if (c == 'j') {
             json = true;
-        else if (c == 'd')
+        } else if (c == 'd') {
             daemon = true;
-        else
-            goto usage;
+        } else {
+            cli_getopt_error("stats", STATS_USAGE, c, argv);
+            return WR_EXIT_USAGE;
+        }
     }
     if (daemon) {
         char *args[] = {"stats", json ? "--json" : NULL, NULL};
@@ -227,7 +231,6 @@ int cli_stats(const struct wr_paths *g, int argc, char **argv)
     free(now.rows);
     return exit_code;
 usage:
-    fprintf(stderr,
-            "usage: warmrun stats [--no-stream] [--json] [ID...] | stats --daemon [--json]\n");
+    fprintf(stderr, STATS_USAGE "\n");
     return WR_EXIT_USAGE;
 }

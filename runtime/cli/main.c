@@ -65,7 +65,8 @@ int main(int argc, char **argv)
     wr_error err;
     wr_paths_from_env(&g);
     int c;
-    while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    opterr = 0; /* one line of our own: cli_getopt_error */
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             g.root = optarg;
@@ -80,7 +81,7 @@ int main(int argc, char **argv)
             usage(stdout);
             return 0;
         default:
-            usage(stderr);
+            cli_getopt_error(NULL, "see warmrun --help", c, argv);
             return WR_EXIT_USAGE;
         }
     }

@@ -38,7 +38,7 @@ int wr_cgroup_v1_init_parent(const char *dir, enum wr_cg_ctrl c, wr_error *err)
 
 static int apply_cpuset(const char *dir, const struct wr_resources *r, wr_error *err)
 {
-    char list[CPU_SETSIZE * 4];
+    char list[WR_CPU_SETSIZE * 4];
     if (r->has_cpuset_cpus) {
         wr_format_cpu_list(&r->cpuset_cpus, list, sizeof list);
         if (wr_cgroup_write(dir, "cpuset.cpus", list, err) < 0)

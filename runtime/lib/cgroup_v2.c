@@ -29,7 +29,7 @@ static int64_t shares_to_weight(uint64_t shares)
 int wr_cgroup_v2_apply(const char *dir, enum wr_cg_ctrl c, const struct wr_resources *r,
                        wr_error *err)
 {
-    char buf[CPU_SETSIZE * 4];
+    char buf[WR_CPU_SETSIZE * 4];
     switch (c) {
     case WR_CG_CPU:
         if (r->cpus_milli) {

@@ -16,7 +16,7 @@ static const char hex_digits[] = "0123456789abcdef";
 int wr_cpumask_format(const cpu_set_t *set, char *out, size_t cap, wr_error *err)
 {
     int top = -1;
-    for (int cpu = CPU_SETSIZE - 1; cpu >= 0 && top < 0; cpu--)
+    for (int cpu = WR_CPU_SETSIZE - 1; cpu >= 0 && top < 0; cpu--)
         if (CPU_ISSET(cpu, set))
             top = cpu;
     if (top < 0)
@@ -39,7 +39,7 @@ int wr_cpumask_parse(const char *hex, cpu_set_t *set, wr_error *err)
 {
     size_t n = strlen(hex);
     CPU_ZERO(set);
-    if (n == 0 || n > CPU_SETSIZE / 4)
+    if (n == 0 || n > WR_CPU_SETSIZE / 4)
         return wr_error_set(err, EINVAL, "bad CPU mask \"%.32s\"", hex);
     for (size_t i = 0; i < n; i++) {
         char c = (char)tolower((unsigned char)hex[n - 1 - i]);
@@ -73,9 +73,9 @@ int wr_parse_cpu_list(const char *s, cpu_set_t *set, wr_error *err)
                 return wr_error_set(err, 0, "not a CPU list (expected e.g. 0-3,6)");
             hi = strtoul(end + 1, &end, 10);
         }
-        if (errno || lo > hi || hi >= CPU_SETSIZE)
+        if (errno || lo > hi || hi >= WR_CPU_SETSIZE)
             return wr_error_set(err, 0, "CPU numbers must be ascending ranges below %d",
-                                CPU_SETSIZE);
+                                WR_CPU_SETSIZE);
         for (unsigned long c = lo; c <= hi; c++)
             CPU_SET((int)c, set);
         if (*end == ',' && end[1])
@@ -91,11 +91,11 @@ int wr_format_cpu_list(const cpu_set_t *set, char *out, size_t cap)
 {
     size_t len = 0;
     out[0] = '\0';
-    for (int c = 0; c < CPU_SETSIZE; c++) {
+    for (int c = 0; c < WR_CPU_SETSIZE; c++) {
         if (!CPU_ISSET(c, set))
             continue;
         int hi = c;
-        while (hi + 1 < CPU_SETSIZE && CPU_ISSET(hi + 1, set))
+        while (hi + 1 < WR_CPU_SETSIZE && CPU_ISSET(hi + 1, set))
             hi++;
         int n = hi == c ? snprintf(out + len, cap - len, "%s%d", len ? "," : "", c)
                         : snprintf(out + len, cap - len, "%s%d-%d", len ? "," : "", c, hi);

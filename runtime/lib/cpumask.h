@@ -13,10 +13,16 @@
 #include <sched.h>
 #include <stddef.h>
 
+/* How many CPUs a cpu_set_t holds: 1024 with glibc and with musl (both
+ * 128 bytes). Not CPU_SETSIZE: musl's is 128 (the bytes), and the static
+ * CLI is linked with musl, which would refuse CPUs 128..1023 that the
+ * daemon and the shim, linked with glibc, accept. */
+#define WR_CPU_SETSIZE ((int)(8 * sizeof(cpu_set_t)))
+
 int wr_cpumask_format(const cpu_set_t *set, char *out, size_t cap, wr_error *err);
 int wr_cpumask_parse(const char *hex, cpu_set_t *set, wr_error *err);
 
-/* "0-3,6": ascending ranges below CPU_SETSIZE. */
+/* "0-3,6": ascending ranges below WR_CPU_SETSIZE. */
 int wr_parse_cpu_list(const char *s, cpu_set_t *set, wr_error *err);
 /* The canonical list of set ("" when empty); -1 when cap is too small. */
 int wr_format_cpu_list(const cpu_set_t *set, char *out, size_t cap);

@@ -269,7 +269,7 @@ static int set_value(struct wr_resources *r, const struct knob *k, const char *v
     case K_MEMS:
         return parse_mems(v, r->cpuset_mems, sizeof r->cpuset_mems, err);
     case K_PIN:
-        if (parse_u64(v, 0, CPU_SETSIZE - 1, &n, err) < 0)
+        if (parse_u64(v, 0, WR_CPU_SETSIZE - 1, &n, err) < 0)
             return -1;
         r->pin_cpu = (int)n + 1;
         return 0;
@@ -374,7 +374,8 @@ static void format_value(const struct wr_resources *r, const struct knob *k, cha
 
 int wr_resources_each(const struct wr_resources *r, wr_resources_fn fn, void *ctx)
 {
-    char value[CPU_SETSIZE * 4 > WR_RESOURCE_VALUE_MAX ? CPU_SETSIZE * 4 : WR_RESOURCE_VALUE_MAX];
+    char value[WR_CPU_SETSIZE * 4 > WR_RESOURCE_VALUE_MAX ? WR_CPU_SETSIZE * 4
+                                                          : WR_RESOURCE_VALUE_MAX];
     for (size_t i = 0; i < N_KNOBS; i++) {
         if (!knob_is_set(r, &knobs[i]))
             continue;

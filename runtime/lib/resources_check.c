@@ -46,7 +46,7 @@ static bool has_capability(int bit)
 static int check_cpus(const struct wr_resources *r, wr_error *err)
 {
     cpu_set_t online, extra;
-    char list[CPU_SETSIZE * 4];
+    char list[WR_CPU_SETSIZE * 4];
     if (wr_online_cpus(&online, err) < 0)
         return -1;
     if (r->cpus_milli && r->cpus_milli > (uint32_t)CPU_COUNT(&online) * 1000)

@@ -4,6 +4,7 @@
 #include "fdpass.h"
 #include "clock.h"
 #include "container_id.h"
+#include "cpumask.h"
 #include "activation.h"
 #include "sealed_fd.h"
 #include "shim_fork.h"
@@ -71,7 +72,7 @@ static int lift_fd(int *fd, wr_error *err)
 
 /* The resource settings as "--resource key=value" pairs appended to argv. */
 #define RESOURCE_ARGS_MAX (48 + WR_VOLUMES_MAX)
-#define RESOURCE_ARG_LEN  (CPU_SETSIZE * 4 + 32)
+#define RESOURCE_ARG_LEN  (WR_CPU_SETSIZE * 4 + 32)
 struct resource_args {
     char *argv[2 * RESOURCE_ARGS_MAX + 1];
     char text[RESOURCE_ARGS_MAX][RESOURCE_ARG_LEN];

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/magic.h>
 #include <linux/mount.h>
 #include <stdbool.h>
@@ -25,6 +26,11 @@
 #define RECORDS_SIZE   "128m"
 /* A record is one "key=value" text far below a page (state_file.c). */
 #define RECORD_MAX 4096
+/* renameat2(2)'s flag: glibc's <stdio.h> has it, musl's (the static CLI
+ * links this file) has neither the flag nor a renameat2 wrapper. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 static bool on_tmpfs(int fd)
 {
@@ -116,7 +122,7 @@ static int copy_record(int from, int to, const char *name, wr_error *err)
     if (out < 0)
         return wr_error_set(err, errno, "create %s", tmp);
     if (write(out, buf, (size_t)len) != len ||
-        (renameat2(to, tmp, to, name, RENAME_NOREPLACE) < 0 && errno != EEXIST)) {
+        (syscall(SYS_renameat2, to, tmp, to, name, RENAME_NOREPLACE) < 0 && errno != EEXIST)) {
         int saved = errno;
         unlinkat(to, tmp, 0);
         return wr_error_set(err, saved, "copy record %s", name);

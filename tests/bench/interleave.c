@@ -8,7 +8,9 @@
  * Every round runs each command once; the order is rotated each round so no
  * command always goes first. W warm-up rounds run first and are not counted.
  * One run is clock_gettime(CLOCK_MONOTONIC) just before posix_spawn and just
- * after waitpid, with the child's stdin, stdout and stderr on /dev/null. A run
+ * after waitpid, with the child's stdin, stdout and stderr on /dev/null; the
+ * child's own CPU time (user + system, wait4's rusage) is summed too, for
+ * the CPU an exec costs (a static start-up, say). A run
  * that does not exit with status 0 is a failure: counted and reported, left
  * out of the statistics. Exit status: 0, 1 when more than 10% of some
  * command's runs failed (after printing the results) or on a runtime error,
@@ -26,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,6 +51,8 @@ struct command {
     char *path;      /* argv[0] resolved against PATH once, up front */
     double *samples; /* ms of each successful counted run */
     size_t n;        /* successful counted runs */
+    double user_ms;  /* the child's user CPU time, summed over the n runs */
+    double sys_ms;   /* its system CPU time, summed */
     size_t failures; /* failed counted runs */
     size_t warmup_failures;
     bool failure_seen; /* the first failure has been described on stderr */
@@ -121,7 +126,8 @@ static void usage(FILE *out)
             "  --warmup W   uncounted warm-up rounds first, 0..%ld (default 0)\n"
             "  --json FILE  also write the results as JSON to FILE\n"
             "Each round runs every command once, in an order rotated every round.\n"
-            "Times are whole-process wall clock (spawn to reap) in milliseconds.\n",
+            "Times are whole-process wall clock (spawn to reap) in milliseconds;\n"
+            "cpu: the child's own CPU time per run (user + system), mean.\n",
             MAX_ROUNDS, MAX_WARMUP);
 }
 
@@ -275,8 +281,15 @@ static void describe_failure(struct command *c, int spawn_err, int status)
         fprintf(stderr, PROG ": %s: first failure: wait status 0x%x\n", c->name, (unsigned)status);
 }
 
-/* Runs c once; on success stores the wall time in *ms and returns true. */
-static bool run_once(struct command *c, const posix_spawn_file_actions_t *fa, double *ms)
+static double timeval_ms(const struct timeval *tv)
+{
+    return (double)tv->tv_sec * 1e3 + (double)tv->tv_usec / 1e3;
+}
+
+/* Runs c once; on success stores the wall time in *ms and the child's CPU
+ * time in *ru, and returns true. */
+static bool run_once(struct command *c, const posix_spawn_file_actions_t *fa, double *ms,
+                     struct rusage *ru)
 {
     struct timespec t0, t1;
     pid_t pid;
@@ -286,9 +299,9 @@ static bool run_once(struct command *c, const posix_spawn_file_actions_t *fa, do
     int err = posix_spawn(&pid, c->path, fa, NULL, c->argv, environ);
     if (err == 0) {
         bool forwarded = false;
-        while (waitpid(pid, &status, 0) < 0) {
+        while (wait4(pid, &status, 0, ru) < 0) {
             if (errno != EINTR)
-                die("waitpid %s: %s", c->name, strerror(errno));
+                die("wait4 %s: %s", c->name, strerror(errno));
             if (got_signal && !forwarded) {
                 kill(pid, got_signal);
                 forwarded = true;
@@ -365,6 +378,8 @@ static void write_json(FILE *f, const struct options *o, const struct wr_stats_s
         json_ms(f, "min_ms", s->min, ok);
         json_ms(f, "max_ms", s->max, ok);
         json_ms(f, "stddev_ms", s->stddev, ok);
+        json_ms(f, "cpu_user_mean_ms", ok ? c->user_ms / (double)s->n : 0, ok);
+        json_ms(f, "cpu_sys_mean_ms", ok ? c->sys_ms / (double)s->n : 0, ok);
         if (ok && sum[0].n > 0 && base > 0)
             fprintf(f, ",\"ratio\":%.3f}", s->median / base);
         else
@@ -383,8 +398,8 @@ static void print_table(const struct options *o, const struct wr_stats_summary *
     }
     printf("# %ld rounds after %ld warm-up rounds; times in ms; ratio = median / median of %s\n",
            o->rounds, o->warmup, o->cmds[0].name);
-    printf("%-*s %7s %7s %10s %10s %10s %10s %10s %10s %10s %8s\n", w, "name", "n", "fail", "mean",
-           "median", "p90", "p99", "min", "max", "stddev", "ratio");
+    printf("%-*s %7s %7s %10s %10s %10s %10s %10s %10s %10s %8s %8s\n", w, "name", "n", "fail",
+           "mean", "median", "p90", "p99", "min", "max", "stddev", "ratio", "cpu");
     for (size_t k = 0; k < o->ncmds; k++) {
         const struct wr_stats_summary *s = &sum[k];
         printf("%-*s %7zu %7zu", w, o->cmds[k].name, s->n, o->cmds[k].failures);
@@ -394,7 +409,11 @@ static void print_table(const struct options *o, const struct wr_stats_summary *
         else
             printf(" %10s %10s %10s %10s %10s %10s %10s", "-", "-", "-", "-", "-", "-", "-");
         if (s->n > 0 && sum[0].n > 0 && sum[0].median > 0)
-            printf(" %8.3f\n", s->median / sum[0].median);
+            printf(" %8.3f", s->median / sum[0].median);
+        else
+            printf(" %8s", "-");
+        if (s->n > 0)
+            printf(" %8.3f\n", (o->cmds[k].user_ms + o->cmds[k].sys_ms) / (double)s->n);
         else
             printf(" %8s\n", "-");
     }
@@ -464,10 +483,14 @@ int main(int argc, char **argv)
         for (size_t pos = 0; pos < o.ncmds; pos++) {
             struct command *c = &o.cmds[((size_t)r + pos) % o.ncmds];
             double ms;
+            struct rusage ru;
             check_signal();
-            if (run_once(c, &fa, &ms)) {
-                if (counted)
+            if (run_once(c, &fa, &ms, &ru)) {
+                if (counted) {
                     c->samples[c->n++] = ms;
+                    c->user_ms += timeval_ms(&ru.ru_utime);
+                    c->sys_ms += timeval_ms(&ru.ru_stime);
+                }
             } else if (counted) {
                 c->failures++;
             } else {

@@ -1,0 +1,65 @@
+/* glibc's fortify entry points that Debian's libjansson.a calls, for the
+ * CLI linked with musl (Makefile, CLI_STATIC): compiled into that build
+ * only.
+ *
+ * Why this file exists: bin/warmrun is linked statically with musl, whose
+ * start-up does not probe the caches with cpuid as glibc's does (a VM exit
+ * each here, ~0.45 ms per exec; docs/benchmarks.md). Debian ships jansson
+ * built against glibc with _FORTIFY_SOURCE=2 and no musl build of it (nor
+ * a source package here to make one), and musl has no fortify functions.
+ * The archive's undefined symbols (`nm -u libjansson.a`) are standard C
+ * plus exactly these three, so providing them lets the same archive link.
+ *
+ * Each checks its object size argument as glibc does (debug/
+ * snprintf_chk.c, vsnprintf_chk.c, strncpy_chk.c) and aborts on overflow
+ * like glibc's __chk_fail, then does the plain call. glibc's flag argument
+ * (> 0: refuse %n in a writable format) is not checked: jansson's formats
+ * are string constants without %n. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The prototypes glibc's <bits/stdio2.h> and <bits/string_fortified.h>
+ * give these (musl's headers have none). */
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap);
+char *__strncpy_chk(char *dest, const char *src, size_t n, size_t destlen);
+
+/* glibc's __chk_fail: its message, then abort (SIGABRT, no atexit
+ * handlers, no stdio flush of a possibly corrupt state). */
+__attribute__((noreturn)) static void chk_fail(void)
+{
+    static const char msg[] = "*** buffer overflow detected ***: terminated\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    abort();
+}
+
+/* snprintf with the compiler's idea of the size of s (slen, (size_t)-1
+ * when unknown): a maxlen beyond it would write past s. */
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap)
+{
+    (void)flag;
+    if (slen < maxlen)
+        chk_fail();
+    return vsnprintf(s, maxlen, format, ap);
+}
+
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    int n = __vsnprintf_chk(s, maxlen, flag, slen, format, ap);
+    va_end(ap);
+    return n;
+}
+
+/* strncpy writes exactly n bytes: more than destlen overflows dest. */
+char *__strncpy_chk(char *dest, const char *src, size_t n, size_t destlen)
+{
+    if (destlen < n)
+        chk_fail();
+    return strncpy(dest, src, n);
+}
