@@ -24,7 +24,11 @@
  *   - lo is the only link, up, and has carried no packet at all (its
  *     counters are 0), so that nothing a packet leaves behind exists;
  *   - the only addresses are 127.0.0.1/8 and ::1/128, and every route goes
- *     through lo.
+ *     through lo;
+ *   - no TCP Fast Open key was made, no IPv6 route is cached per CPU
+ *     (/proc/net/rt6_stats), and lo still has the multicast
+ *     versions (IGMPv2, MLDv1) its first shim set, under which no report
+ *     of a group is sent after its last socket left it.
  * Anything else, or any error: the namespace is not offered, and the
  * kernel destroys it as before. */
 #include "shim.h"
@@ -46,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NL_BUF 8192
@@ -269,6 +274,84 @@ static bool counters_zero(void)
            snmp6_zero();
 }
 
+/* ---- state kept past the sockets, with no packet before the check -------- */
+
+/* TCP Fast Open's server key: made for the namespace the first time a
+ * socket turns TFO on for a listen (TCP_FASTOPEN: no capability, no
+ * packet, no counter), kept for the namespace's life, and readable by its
+ * root in /proc/sys/net/ipv4/tcp_fastopen_key: the next tenant would share
+ * a secret with the last one, whose TFO cookies it could forge. A fresh
+ * namespace reads all zeros. */
+static bool no_fastopen_key(void)
+{
+    char buf[128];
+    return read_small("/proc/sys/net/ipv4/tcp_fastopen_key", buf, sizeof buf) &&
+           strcmp(buf, "00000000-00000000-00000000-00000000\n") == 0;
+}
+
+/* IPv6 routes cached per CPU (rt6_make_pcpu_route): a UDP connect to ::1,
+ * with no packet, caches the route for the CPU it ran on, for the
+ * namespace's life; the next tenant read how many in /proc/net/rt6_stats
+ * (fib_rt_alloc, the third field) and in ipv6_route's use counts, so which
+ * CPUs the last one connected on: a few bits of its choosing. A fresh
+ * namespace has none, nor any route exception (fib_rt_cache, the fifth). */
+static bool no_route6_cache(void)
+{
+    char buf[128];
+    unsigned f[7];
+    if (access("/proc/thread-self/net/rt6_stats", F_OK) < 0 && errno == ENOENT)
+        return true; /* a host without IPv6 */
+    return read_small("/proc/thread-self/net/rt6_stats", buf, sizeof buf) &&
+           sscanf(buf, "%x %x %x %x %x %x %x", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]) ==
+               7 &&
+           f[2] == 0 && f[4] == 0;
+}
+
+/* Multicast on lo. IGMPv3 and MLDv2 (the kernel's defaults) report a group
+ * joined or left from a timer of the device, 2 jiffies later and again up
+ * to 1 s later, and keep the groups left ("tomb" records, mc_tomb) for
+ * those reports: a tenant that joins groups and exits passed the check
+ * with lo still quiet, and the reports, listing the groups it chose, went
+ * over lo in the next tenant's time, who reads them with a packet socket
+ * (CAP_NET_RAW is in Docker's default set). IGMPv2 and MLDv1 keep nothing
+ * of a group its last socket left: its timer goes with it and its leave
+ * is sent at once, before the check, which then sees it on lo's counters.
+ * So a namespace that may recycle is set to them by the shim that created
+ * it, before any workload (the sysctls are read-only to the workload). */
+static const struct {
+    const char *path, *value;
+    bool optional; /* absent on a host without IPv6 */
+} mc_versions[] = {
+    {"/proc/sys/net/ipv4/conf/lo/force_igmp_version", "2\n", false},
+    {"/proc/sys/net/ipv6/conf/lo/force_mld_version", "1\n", true},
+};
+
+static bool set_mc_versions(void)
+{
+    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
+        cleanup_close int fd = open(mc_versions[i].path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && mc_versions[i].optional)
+            continue;
+        size_t len = strlen(mc_versions[i].value);
+        if (fd < 0 || write(fd, mc_versions[i].value, len) != (ssize_t)len)
+            return false;
+    }
+    return true;
+}
+
+static bool mc_versions_kept(void)
+{
+    char buf[16];
+    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
+        if (mc_versions[i].optional && access(mc_versions[i].path, F_OK) < 0 && errno == ENOENT)
+            continue;
+        if (!read_small(mc_versions[i].path, buf, sizeof buf) ||
+            strcmp(buf, mc_versions[i].value) != 0)
+            return false;
+    }
+    return true;
+}
+
 /* ---- link, addresses, routes --------------------------------------------- */
 
 static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
@@ -351,6 +434,20 @@ static bool standard_lo(void)
 
 /* ---- the offer ------------------------------------------------------------ */
 
+/* Enters the container's network namespace, host being the shim's own
+ * (to come back to). False if either cannot be opened or entered, or if
+ * they are the same namespace: the check once looked at the host's (a
+ * descriptor taken before the child's setns), and the set-up below
+ * writes sysctls, which must never reach the host's lo. */
+static bool enter_container_netns(const struct shim *sh, int host)
+{
+    struct stat own, theirs;
+    if (host < 0 || fstat(host, &own) < 0 || fstat(sh->ns_fds[1], &theirs) < 0 ||
+        (own.st_dev == theirs.st_dev && own.st_ino == theirs.st_ino))
+        return false;
+    return setns(sh->ns_fds[1], CLONE_NEWNET) == 0;
+}
+
 void shim_netns_baseline(struct shim *sh)
 {
     bool empty;
@@ -366,9 +463,9 @@ void shim_netns_baseline(struct shim *sh)
     /* The container's namespace as it is before any workload ran in it:
      * only the kernel's own sockets. */
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+    if (!enter_container_netns(sh, host))
         return;
-    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty)
+    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty || !set_mc_versions())
         sh->netns_sockets = -1;
     if (setns(host, CLONE_NEWNET) < 0)
         sh->netns_sockets = -1;
@@ -380,10 +477,10 @@ void shim_netns_offer(struct shim *sh)
         sh->netns_sockets < 0)
         return;
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (host < 0 || setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+    if (!enter_container_netns(sh, host))
         return;
-    bool pristine =
-        no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() && standard_lo();
+    bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
+                    no_fastopen_key() && mc_versions_kept() && no_route6_cache() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)

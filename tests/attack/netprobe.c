@@ -17,12 +17,23 @@
  *                     IP MIB's OutNoRoutes); prints "left N".
  * (The last two for tests/integration/97-review-net-fn.t: state left with
  * no socket open and no packet on lo.)
+ *   netprobe fastopen  a listen with TCP Fast Open on 127.0.0.1 (no
+ *                     connection): the namespace's TFO key is made; prints
+ *                     "left fastopen".
+ *   netprobe mcast N  joins N IPv4 groups (239.82.65.0..) on lo and exits
+ *                     at once, without leaving them; prints "left N".
+ *   netprobe route6   a UDP connect to [::1]:9 on each CPU, no packet (the
+ *                     namespace's per-CPU route cache); prints "left route6".
+ * (The last three for tests/integration/116-review-round4.t.)
  */
+#define _GNU_SOURCE /* sched_setaffinity */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/in6.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -173,8 +184,66 @@ static int noroute(int n)
     return 0;
 }
 
+static int fastopen(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0), qlen = 5;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (s < 0 || setsockopt(s, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof qlen) < 0 ||
+        bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 1) < 0) {
+        perror("fastopen");
+        return 1;
+    }
+    close(s);
+    printf("left fastopen\n");
+    return 0;
+}
+
+static int mcast(int n)
+{
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    for (int i = 0; i < n && s >= 0; i++) {
+        struct ip_mreqn m = {.imr_ifindex = 1}; /* lo */
+        m.imr_multiaddr.s_addr = htonl(0xef524100u + (uint32_t)i);
+        if (setsockopt(s, IPPROTO_IP, IP_ADD_MEMBERSHIP, &m, sizeof m) < 0) {
+            perror("IP_ADD_MEMBERSHIP");
+            return 1;
+        }
+    }
+    printf("left %d\n", n);
+    fflush(stdout);
+    _exit(0); /* the kernel leaves the groups */
+}
+
+static int route6(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_CONF);
+    for (long cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET((int)cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) < 0)
+            continue; /* not ours (a cpuset) */
+        int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(9)};
+        sa.sin6_addr = in6addr_loopback;
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+            perror("connect [::1]:9");
+            return 1;
+        }
+        close(fd);
+    }
+    printf("left route6\n");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "route6") == 0)
+        return route6();
+    if (argc == 2 && strcmp(argv[1], "fastopen") == 0)
+        return fastopen();
+    if (argc == 3 && strcmp(argv[1], "mcast") == 0)
+        return mcast(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "flowlabel") == 0)
         return flowlabels(atoi(argv[2]));
     if (argc == 3 && strcmp(argv[1], "noroute") == 0)
@@ -203,6 +272,6 @@ int main(int argc, char **argv)
             printf("sysctl ip_default_ttl not writable (%s)\n", strerror(errno));
         return 0;
     }
-    fprintf(stderr, "usage: netprobe cookie|leave\n");
+    fprintf(stderr, "usage: netprobe cookie|leave|flowlabel N|noroute N|fastopen|mcast N|route6\n");
     return 2;
 }
