@@ -153,9 +153,14 @@ static int pool_create(const struct wr_paths *g, int argc, char **argv)
     }
     if (as_min != LONG_MIN || as_max != LONG_MIN || as_ttl != LONG_MIN) {
         wr_error err;
-        if (req.size >= 0 || as_max == LONG_MIN) {
+        if (req.size >= 0) {
             cli_error("pool create: --size N is a fixed size; --max M (with --min N, default 0, "
                       "and --idle-ttl S) sizes the pool by demand: give one or the other");
+            return WR_EXIT_USAGE;
+        }
+        if (as_max == LONG_MIN) {
+            cli_error("pool create: --min and --idle-ttl need --max M (the most the pool grows "
+                      "to by demand)");
             return WR_EXIT_USAGE;
         }
         req.autoscale = (struct wr_autoscale){

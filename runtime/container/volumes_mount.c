@@ -130,7 +130,7 @@ static int make_file_target(const char *target, wr_error *err)
 }
 
 /* The target, inside the root, made when missing; refused in /proc and
- * /sys (their files are the kernel's, not the image's). */
+ * /sys (their files are the kernel's, not the image's) and at /dev itself. */
 static int open_target(const struct wr_volume *v, bool want_dir, wr_error *err)
 {
     struct open_how how = {
@@ -160,6 +160,21 @@ static int open_target(const struct wr_volume *v, bool want_dir, wr_error *err)
     if (sfs.f_type == PROC_SUPER_MAGIC || sfs.f_type == SYSFS_MAGIC) {
         close(fd);
         return wr_error_code(err, EPERM, "volume target %s is in /proc or /sys: refused",
+                             v->target);
+    }
+    /* /dev itself: covered, its nodes (what /proc's masks bind, what the
+     * workload opens) would be gone. Below it (say /dev/shm) is fine. */
+    struct stat dev;
+    int devfd = wr_openat2(AT_FDCWD, "/dev", &how);
+    bool is_dev =
+        devfd >= 0 && fstat(devfd, &dev) == 0 && dev.st_dev == st.st_dev && dev.st_ino == st.st_ino;
+    if (devfd >= 0)
+        close(devfd);
+    if (is_dev) {
+        close(fd);
+        return wr_error_code(err, EPERM,
+                             "volume target %s is the container's /dev: refused (one below it, "
+                             "say /dev/shm, is allowed)",
                              v->target);
     }
     if (S_ISDIR(st.st_mode) != want_dir) {

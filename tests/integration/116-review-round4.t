@@ -76,4 +76,18 @@ wr activate --no-cold netleft -- sh -c 'cat /proc/sys/net/ipv4/conf/lo/force_igm
 is "$(tr '\n' ' ' <"$out")" "2 " "a pool's namespace: IGMPv2 on lo, read-only to the workload" ||
     show_err
 
+# Clear errors found on the way: a tmpfs volume over /dev itself is refused
+# by name (it hid /dev's nodes: the error was about /proc/keys), one below
+# it is not; --min without --max says so.
+wr activate --cold --tmpfs /dev busybox -- true >"$out" 2>"$err"
+rc=$?
+is "$rc" 125 "--tmpfs /dev: refused (exit 125)"
+like "$(cat "$err")" "volume target /dev is the container's /dev: refused" "  and says why" || show_err
+wr activate --cold --tmpfs /dev/shm busybox -- sh -c 'grep " /dev/shm " /proc/mounts | tail -n1 | cut -d" " -f3,4 | cut -d, -f1' \
+    >"$out" 2>"$err"
+is "$(cat "$out")" "tmpfs rw" "--tmpfs /dev/shm: a tmpfs volume below /dev is allowed" || show_err
+wr pool create busybox --min 2 >"$out" 2>"$err"
+is "$?" 2 "pool create --min without --max: a usage error (exit 2)"
+like "$(cat "$err")" "--min and --idle-ttl need --max M" "  that names --max" || show_err
+
 done_testing
