@@ -16,6 +16,8 @@
 #   unchecked (undefined). Now exactly YYYY-MM-DDTHH:MM:SS[Z], a real date.
 # - --help: bench without invoke, two environment variables missing, a
 #   column off; README's `stats` was the daemon's latency (now --daemon).
+# - A shim server let go and then held stopped (or traced, or stuck) was
+#   kept until the daemon stopped; it is killed at the next hand-over.
 # - What held (kept here): a volume over the container's /dev is refused
 #   also through a symbolic link of the image that points at it.
 # The first two fail on the code before. Needs root and busybox-static.
@@ -71,6 +73,33 @@ is "$?:$(cat "$out")" "0:writable" "--cold: the activation's own settings, as as
 add_layer_image other '{"Cmd": ["sh"]}' 'true' || bail_out "cannot write the image"
 wr activate other -- sh -c 'printf %s "$1" | wc -c' sh "$NOT_UTF8" >"$out" 2>"$err"
 is "$?:$(cat "$out")" "0:3" "an image without a pool: still a cold start" || show_err
+
+# ---- a let-go shim server that never exits ---------------------------------------
+# Held stopped from its hand-over on, it was kept until the daemon stopped
+# (at most two servers, but this one forever). At the next hand-over, a
+# generation (32 fills) later, it is killed and reaped.
+# A new daemon, no pool: its first server has forked nothing yet.
+wr pool rm busybox >/dev/null 2>&1
+stop_daemon
+start_daemon || bail_out "the daemon did not start again"
+servers() { pgrep -P "$DAEMON_PID" -x warmrun-shimsrv | sort -n; }
+poll_until 10 servers >/dev/null
+first=$(servers)
+is "$(echo "$first" | wc -w)" 1 "one shim server"
+wr pool create busybox --size 32 --wait >"$out" 2>"$err"
+ok $? "a pool of 32: the server's whole generation" || show_err
+kill -STOP "$first"
+wr pool create busybox --size 64 --wait >"$out" 2>"$err"
+ok $? "32 more, the first server let go and held stopped" || show_err
+pid_alive "$first"
+ok $? "  the first server is still there (stopped)"
+wr pool create busybox --size 66 --wait >"$out" 2>"$err"
+ok $? "2 more: the second server is let go in turn" || show_err
+poll_until 10 pid_gone "$first"
+ok $? "  and the first, let go a generation ago, is killed and reaped" || show_pids "$first"
+like "$(cat "$DAEMON_LOG")" "shim server $first \\(let go\\) has not exited since: killed" "  with a line in the log"
+is "$(servers | wc -w)" 1 "  one server left, the current one" || diag "servers: $(servers | tr '\n' ' ')"
+wr pool rm busybox >/dev/null 2>&1
 
 # ---- what held: /dev through a symbolic link of the image ---------------------------
 add_layer_image devlink '{"Cmd": ["sh"]}' 'ln -s /dev devlink && ln -s ../dev devrel' ||
