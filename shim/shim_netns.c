@@ -39,6 +39,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netlink.h>
 #include <linux/packet_diag.h>
 #include <linux/rtnetlink.h>
@@ -339,21 +341,36 @@ static bool set_mc_versions(void)
     return true;
 }
 
-static bool mc_versions_kept(void)
-{
-    char buf[16];
-    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
-        if (mc_versions[i].optional && access(mc_versions[i].path, F_OK) < 0 && errno == ENOENT)
-            continue;
-        if (!read_small(mc_versions[i].path, buf, sizeof buf) ||
-            strcmp(buf, mc_versions[i].value) != 0)
-            return false;
-    }
-    return true;
-}
-
 /* ---- link, addresses, routes --------------------------------------------- */
 
+/* One value of a device's configuration as RTM_GETLINK gives it in
+ * IFLA_AF_SPEC (rtnetlink(7)): IPv4's IFLA_INET_CONF holds IPV4_DEVCONF_X
+ * at index X - 1, IPv6's IFLA_INET6_CONF DEVCONF_X at index X. -1 when the
+ * family or the value is not there. */
+static long af_conf(const struct rtattr *spec, unsigned short family, unsigned short type,
+                    size_t index)
+{
+    int len = (int)RTA_PAYLOAD(spec);
+    for (const struct rtattr *af = RTA_DATA(spec); RTA_OK(af, len); af = RTA_NEXT(af, len)) {
+        if (af->rta_type != family)
+            continue;
+        int alen = (int)RTA_PAYLOAD(af);
+        for (const struct rtattr *c = RTA_DATA(af); RTA_OK(c, alen); c = RTA_NEXT(c, alen)) {
+            if (c->rta_type != type || RTA_PAYLOAD(c) < (index + 1) * sizeof(int32_t))
+                continue;
+            int32_t v;
+            memcpy(&v, (const char *)RTA_DATA(c) + index * sizeof v, sizeof v);
+            return v;
+        }
+    }
+    return -1;
+}
+
+/* lo up, no packet ever, and the multicast versions set_mc_versions gave
+ * it, read from the same RTM_GETLINK: no path under /proc/sys, whose
+ * lookups here grow with the number of network namespaces on the host
+ * (every namespace's "lo" dentry hangs in one hash chain, each compared
+ * by proc_sys_compare). */
 static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
 {
     (void)ctx;
@@ -362,7 +379,7 @@ static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
     const struct ifinfomsg *ifi = NLMSG_DATA(h);
     if (!(ifi->ifi_flags & IFF_LOOPBACK) || !(ifi->ifi_flags & IFF_UP))
         return -1;
-    bool quiet = false;
+    bool quiet = false, versions = false;
     int len = (int)IFLA_PAYLOAD(h);
     for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
         if (a->rta_type == IFLA_STATS64 && RTA_PAYLOAD(a) >= sizeof(struct rtnl_link_stats64)) {
@@ -370,8 +387,15 @@ static int link_is_quiet_lo(const struct nlmsghdr *h, void *ctx)
             memcpy(&st, RTA_DATA(a), sizeof st);
             quiet =
                 st.rx_packets == 0 && st.tx_packets == 0 && st.rx_bytes == 0 && st.tx_bytes == 0;
+        } else if (a->rta_type == IFLA_AF_SPEC) {
+            long mld = af_conf(a, AF_INET6, IFLA_INET6_CONF, DEVCONF_FORCE_MLD_VERSION);
+            /* No IPv6 conf (a host without IPv6): nothing of MLD to
+             * keep. Its values are 0 to 2, never -1. */
+            versions =
+                af_conf(a, AF_INET, IFLA_INET_CONF, IPV4_DEVCONF_FORCE_IGMP_VERSION - 1) == 2 &&
+                (mld == 1 || mld == -1);
         }
-    return quiet ? 0 : -1;
+    return quiet && versions ? 0 : -1;
 }
 
 static int address_is_standard(const struct nlmsghdr *h, void *ctx)
@@ -480,7 +504,7 @@ void shim_netns_offer(struct shim *sh)
     if (!enter_container_netns(sh, host))
         return;
     bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
-                    no_fastopen_key() && mc_versions_kept() && no_route6_cache() && standard_lo();
+                    no_fastopen_key() && no_route6_cache() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
     if (setns(host, CLONE_NEWNET) < 0 || !pristine)
