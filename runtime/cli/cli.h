@@ -35,6 +35,13 @@ int cli_network(const struct wr_paths *g, int argc, char **argv);
 int cli_parse_long(const char *s, long lo, long hi, long *out);
 int cli_sibling_path(const char *prog, char *out, size_t cap);
 
+/* The index in r's pools of IMAGE's pool (a reference as the user gives
+ * it: "busybox" is "busybox:latest"), or -1. */
+int cli_find_pool(const struct wr_reply *r, const char *image);
+/* Has the daemon at g->socket a pool for image? 1 yes; 0 no, or no daemon
+ * answers (the connection fails); -1 (err set) when asking it failed. */
+int cli_daemon_has_pool(const struct wr_paths *g, const char *image, wr_error *err);
+
 /* One request, one reply, on a fresh connection; prints a daemon error. */
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);
 

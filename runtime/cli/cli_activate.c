@@ -416,8 +416,29 @@ static int try_warm(const struct wr_paths *g, const struct activate_options *o, 
     /* A request JSON cannot carry (bytes that are not UTF-8, or so many
      * escapes that its text passes WR_API_REQUEST_MAX) can still run cold:
      * the cold path passes the arguments as they are. */
-    if (wr_api_send_request(fd, &o->req, stdio, 3, err) < 0)
-        return err->errnum == 0 || err->errnum == E2BIG ? 0 : -1;
+    if (wr_api_send_request(fd, &o->req, stdio, 3, err) < 0) {
+        if (err->errnum != 0 && err->errnum != E2BIG)
+            return -1;
+        /* But never around a pool of the image: its containers have the
+         * pool's settings (limits, capabilities, read-only root, network,
+         * user namespace), a cold start here only this activation's. A
+         * byte that is not UTF-8 in an argument a platform passes on would
+         * otherwise take its caller out of the pool's limits. */
+        wr_error why = *err;
+        int pooled = cli_daemon_has_pool(g, o->req.image, err);
+        if (pooled < 0)
+            return -1;
+        if (pooled > 0) {
+            wr_error_set(err, 0,
+                         "%.300s: the daemon cannot take this activation, and a cold start "
+                         "would not have the settings of the pool of %.200s: refused (--cold "
+                         "starts it with this activation's own options)",
+                         why.msg, o->req.image);
+            return -1;
+        }
+        *err = why;
+        return 0;
+    }
     *sock = steal_fd(&fd);
     return 1;
 }

@@ -32,21 +32,6 @@ int cli_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-/* Pools are listed under their normalized "name:tag". */
-static int find_pool(const struct wr_reply *r, const char *image)
-{
-    cleanup_free char *name = NULL, *tag = NULL;
-    char key[WR_IMAGE_REF_MAX + 1];
-    wr_error err;
-    if (wr_image_ref_parse(image, &name, &tag, &err) < 0)
-        return -1;
-    snprintf(key, sizeof key, "%s:%s", name, tag);
-    for (size_t i = 0; i < r->n_pools; i++)
-        if (strcmp(r->pools[i].image, key) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* Polls pool_ls until the pool is full, or it keeps failing, or time is up. */
 static int wait_pool_full(const struct wr_paths *g, const char *image, long timeout_s)
 {
@@ -57,7 +42,7 @@ static int wait_pool_full(const struct wr_paths *g, const char *image, long time
         struct wr_reply r;
         if (cli_call(g, &ls, &r) < 0)
             return WR_EXIT_FAILED;
-        int i = find_pool(&r, image);
+        int i = cli_find_pool(&r, image);
         if (i < 0) {
             wr_reply_free(&r);
             cli_error("pool %s disappeared", image);
@@ -469,21 +454,12 @@ static int image_in_use(const struct wr_paths *g, int argc, char **argv)
     if (argc != 3 || strcmp(argv[1], "rm") != 0 || argv[2][0] == '-')
         return 0;
     wr_error err;
-    cleanup_close int sock = wr_api_connect(g->socket, &err);
-    if (sock < 0)
-        return 0;
-    struct wr_request ls = {.op = WR_OP_POOL_LS};
-    struct wr_reply r;
-    if (wr_api_send_request(sock, &ls, NULL, 0, &err) < 0 ||
-        wr_api_read_reply(sock, &r, &err) < 0) {
+    int used = cli_daemon_has_pool(g, argv[2], &err);
+    if (used < 0)
         cli_error("image rm: cannot ask the daemon which images its pools use: %s", err.msg);
-        return 1;
-    }
-    int i = r.ok ? find_pool(&r, argv[2]) : -1;
-    wr_reply_free(&r);
-    if (i >= 0)
+    else if (used)
         cli_error("image rm: a pool uses %s (warmrun pool rm %s first)", argv[2], argv[2]);
-    return i >= 0;
+    return used != 0;
 }
 
 /* The image store lives in its own program so that the CLI, whose start-up

@@ -72,6 +72,49 @@ int cli_metrics(const struct wr_paths *g, int argc, char **argv)
     return fflush(stdout) == 0 ? 0 : WR_EXIT_FAILED;
 }
 
+/* RFC 3339 in UTC, to the second: exactly YYYY-MM-DDTHH:MM:SS, then "Z" or
+ * nothing; *out_s: unix seconds (> 0). Parsed here, not with strptime:
+ * the C libraries' strptime take different texts (glibc skips leading
+ * blanks, musl, which the CLI is linked with, takes a signed year of any
+ * length), and both one-digit fields and a 30 February (timegm makes it
+ * 2 March). */
+static int parse_rfc3339_utc(const char *s, int64_t *out_s)
+{
+    static const int width[6] = {4, 2, 2, 2, 2, 2};
+    static const char sep[5] = {'-', '-', 'T', ':', ':'};
+    int v[6];
+    const char *p = s;
+    for (int i = 0; i < 6; i++) {
+        v[i] = 0;
+        for (int k = 0; k < width[i]; k++, p++) {
+            if (*p < '0' || *p > '9')
+                return -1;
+            v[i] = v[i] * 10 + (*p - '0');
+        }
+        if (i < 5 && *p++ != sep[i])
+            return -1;
+    }
+    if (*p && strcmp(p, "Z") != 0)
+        return -1;
+    struct tm tm = {.tm_year = v[0] - 1900,
+                    .tm_mon = v[1] - 1,
+                    .tm_mday = v[2],
+                    .tm_hour = v[3],
+                    .tm_min = v[4],
+                    .tm_sec = v[5]};
+    time_t t = timegm(&tm);
+    /* timegm normalizes out-of-range fields: they must come back as given. */
+    if (t <= 0 || tm.tm_year != v[0] - 1900 || tm.tm_mon != v[1] - 1 || tm.tm_mday != v[2] ||
+        tm.tm_hour != v[3] || tm.tm_min != v[4] || tm.tm_sec != v[5])
+        return -1;
+    *out_s = (int64_t)t;
+    return 0;
+}
+
+/* The latest time in nanoseconds an int64_t holds, in seconds (year 2262):
+ * beyond it the conversion from double is undefined. */
+#define SINCE_MAX_S 9.2e9
+
 /* --since: unix seconds ("1764547200.5"), a duration back from now ("90s",
  * "10m", "2h"), or RFC 3339 UTC ("2026-12-01T00:00:00Z"). */
 static int parse_since(const char *s, int64_t *out_ns)
@@ -83,28 +126,23 @@ static int parse_since(const char *s, int64_t *out_ns)
     errno = 0;
     double v = strtod(s, &end);
     if (errno == 0 && end != s && v >= 0) {
-        double unit = !*end               ? 0
+        double unit = !*end               ? 1
                       : !strcmp(end, "s") ? 1
                       : !strcmp(end, "m") ? 60
                       : !strcmp(end, "h") ? 3600
                                           : -1;
-        if (unit == 0) {
-            *out_ns = (int64_t)(v * 1e9);
-            return *out_ns > 0 ? 0 : -1;
-        }
+        if (unit > 0 && !(v * unit < SINCE_MAX_S)) /* also NaN and inf */
+            return -1;
         if (unit > 0) {
-            *out_ns = now_ns - (int64_t)(v * unit * 1e9);
+            int64_t ns = (int64_t)(v * unit * 1e9);
+            *out_ns = *end ? now_ns - ns : ns;
             return *out_ns > 0 ? 0 : -1;
         }
     }
-    struct tm tm = {0};
-    end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!end || (*end && strcmp(end, "Z") != 0))
+    int64_t t;
+    if (parse_rfc3339_utc(s, &t) < 0)
         return -1;
-    time_t t = timegm(&tm);
-    if (t <= 0)
-        return -1;
-    *out_ns = (int64_t)t * 1000000000;
+    *out_ns = t * 1000000000;
     return 0;
 }
 

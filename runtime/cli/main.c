@@ -33,7 +33,7 @@ static void usage(FILE *out)
             "  kill ID [SIGNAL]               signal a container (default KILL)\n"
             "  stats [--no-stream] [--json] [ID...]  CPU, memory, I/O, pids per container\n"
             "  stats --daemon [--json]        daemon-side activation latency\n"
-            "  profile ID | IMAGE -- CMD     sample memory, CPU, I/O; leaks, throttling, advice\n"
+            "  profile ID | IMAGE -- CMD      sample memory, CPU, I/O; leaks, throttling, advice\n"
             "  events [--json] [--since T]    lifecycle events of the daemon, as they happen\n"
             "  metrics                        the daemon's Prometheus metrics\n"
             "  shutdown                       stop the daemon\n"
@@ -43,11 +43,12 @@ static void usage(FILE *out)
             "  image build-busybox | import PATH | ls [--json] | inspect IMAGE | rm IMAGE\n"
             "                                 the image store (docker save, OCI, tarballs)\n"
             "  bench SUBCOMMAND [OPTIONS]     benchmarks: startup, activation, load, scale, score, "
-            "fill\n"
+            "fill, invoke\n"
             "  network create NAME --subnet CIDR [--bridge IF] | ls [--json] | rm NAME\n"
             "                                 bridge networks for --network bridge=NAME\n"
             "\n"
-            "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM\n"
+            "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM,\n"
+            "  WARMRUN_SHIM_SERVER, WARMRUN_SHIM_SEAL\n"
             "see docs/cli.md\n");
 }
 

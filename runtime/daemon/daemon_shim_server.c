@@ -112,6 +112,15 @@ int daemon_shim_server_fd(struct daemon *d)
         disconnect(d);
         d->shim_server.retiring = true;
         d->shim_server.started_ns = 0;
+        if (d->shim_server.retired > 0) {
+            /* The one let go a whole generation ago is still there
+             * (stopped, traced, stuck): it has nothing left to do, and
+             * would otherwise be kept until the daemon stops. Our child
+             * until reaped: the pid cannot be someone else's. */
+            daemon_log("shim server %ld (let go) has not exited since: killed",
+                       (long)d->shim_server.retired);
+            kill(d->shim_server.retired, SIGKILL);
+        }
         if (d->shim_server.retired <= 0) {
             d->shim_server.retired = d->shim_server.pid;
             d->shim_server.pid = 0;
