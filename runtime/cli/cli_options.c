@@ -50,6 +50,7 @@ void cli_container_longopts(const struct option *base, struct option *out)
         out[n++] = (struct option){security_opts[i].name, security_opts[i].has_arg, NULL,
                                    OPT_SECURITY + (int)i};
     out[n++] = (struct option){"network", required_argument, NULL, OPT_NETWORK};
+    added++; /* counted too: out has room for CLI_CONTAINER_OPTS_MAX in all */
     for (size_t i = 0; i < N_VOLUME; i++, added++)
         out[n++] = (struct option){volume_opts[i], required_argument, NULL, OPT_VOLUME + (int)i};
     for (size_t i = 0; (key = wr_resources_key(i)) && added < CLI_CONTAINER_OPTS_MAX; i++, added++)
