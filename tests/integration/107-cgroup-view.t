@@ -29,16 +29,9 @@ out=$T/out
 err=$T/err
 SCOPE=$(scope_of "$STATE")
 CG=/sys/fs/cgroup
-for h in memory pids cpuacct blkio; do
-    awk -v m="$CG/$h" '$5 == m && $9 == "cgroup"' /proc/self/mountinfo | grep -q . ||
-        skip_all "no v1 $h hierarchy at $CG/$h"
-done
+need_v1_hierarchies memory pids cpuacct blkio
 
-# own_cgroups: the cgroups (and child cgroups) of this scope, in every hierarchy.
-own_cgroups() { find $CG/*/warmrun/"$SCOPE" $CG/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | wc -l; }
-no_cgroups() { [ "$(own_cgroups)" -eq 0 ]; }
 show_cgroups() { find $CG/*/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | head -20 | sed 's/^/#   /' >&2; }
-state_mounts() { host_mountinfo | grep -c -F -- "$STATE"; }
 
 # What a workload reads and tries, one "key value" line each. HOSTILE=1
 # also tries what CAP_SYS_ADMIN allows: a remount read-write, a child

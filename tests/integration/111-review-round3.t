@@ -13,11 +13,8 @@ out=$T/out
 err=$T/err
 SCOPE=$(scope_of "$STATE")
 CG=/sys/fs/cgroup
-awk -v m="$CG/pids" '$5 == m && $9 == "cgroup"' /proc/self/mountinfo | grep -q . ||
-    skip_all "no v1 pids hierarchy at $CG/pids"
+need_v1_hierarchies pids
 
-own_cgroups() { find $CG/*/warmrun/"$SCOPE" $CG/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | wc -l; }
-no_cgroups() { [ "$(own_cgroups)" -eq 0 ]; }
 show_cgroups() { find $CG/*/warmrun/"$SCOPE" -mindepth 1 -type d 2>/dev/null | head -5 | cut -c1-200 | sed 's/^/#   /' >&2; }
 
 # ---- child cgroups with long paths ------------------------------------------------

@@ -52,19 +52,9 @@ for what in fastopen mcast route6; do
     wr activate --no-cold netleft -- sh -c "${TENANT[$what]}" >"$out" 2>"$T/dirty"
     like "$(cat "$out")" "^left " "$what: the tenant left its traces" || diag_file "$T/dirty"
     dirty=$(head -n1 "$T/dirty")
-    clean=0 reused=0 seen=""
-    for i in 1 2 3 4 5; do
-        wait_pool_full netleft:latest 30 || diag "pool not full"
-        wr activate --no-cold netleft -- sh -c "$VIEW" >"$out" 2>"$T/c"
-        [ "$(tail -n1 "$T/c")" = "$dirty" ] && reused=$((reused + 1))
-        if cmp -s "$out" "$T/fresh"; then
-            clean=$((clean + 1))
-        else
-            seen="$seen $(tr -s ' \n' ' ' <"$out")"
-        fi
-    done
-    is "$clean" 5 "  the next 5 activations see a fresh namespace$seen"
-    diag "$what: the tenant's namespace was given $reused times"
+    views_after netleft:latest "$VIEW" "$T/fresh" "$dirty" --wait
+    is "$CLEAN" 5 "  the next 5 activations see a fresh namespace$SEEN"
+    diag "$what: the tenant's namespace was given $REUSED times"
 done
 
 # The namespaces of the pool are set to the multicast versions that keep

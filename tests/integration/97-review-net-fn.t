@@ -45,18 +45,9 @@ for what in flowlabel noroute; do
         >"$out" 2>"$T/dirty"
     like "$(cat "$out")" "^left 40" "$what: the tenant left its traces" || diag_file "$T/dirty"
     dirty=$(tail -n1 "$T/dirty")
-    clean=0 reused=0 seen=""
-    for i in 1 2 3 4 5; do
-        wr activate --no-cold netleft -- sh -c "$VIEW" >"$out" 2>"$T/c"
-        [ "$(tail -n1 "$T/c")" = "$dirty" ] && reused=$((reused + 1))
-        if cmp -s "$out" "$T/fresh"; then
-            clean=$((clean + 1))
-        else
-            seen="$seen $(tr '\n' ' ' <"$out")"
-        fi
-    done
-    is "$clean" 5 "  the next 5 activations see a fresh namespace$seen"
-    is "$reused" 0 "  none of them got the tenant's namespace"
+    views_after netleft "$VIEW" "$T/fresh" "$dirty"
+    is "$CLEAN" 5 "  the next 5 activations see a fresh namespace$SEEN"
+    is "$REUSED" 0 "  none of them got the tenant's namespace"
 done
 for i in 1 2 3 4 5 6; do wr activate --no-cold netleft -- /netleft cookie 2>>"$err"; done >"$T/c1"
 distinct=$(sort -u "$T/c1" | wc -l)

@@ -123,11 +123,6 @@ like "$(cat "$out")" 'mine-refused' "a node the workload makes in /dev does not 
 unlike "$(cat "$out")" '\.nodes' "nothing but the usual entries in /dev"
 
 # ---- teardown: in a batch, and with the daemon killed in the middle -------------
-# own_cgroups: the container cgroups of this scope (the scope dirs aside).
-own_cgroups() { find /sys/fs/cgroup/*/warmrun/"$SCOPE" /sys/fs/cgroup/warmrun/"$SCOPE" \
-    -mindepth 1 -type d 2>/dev/null | wc -l; }
-no_cgroups() { [ "$(own_cgroups)" -eq 0 ]; }
-state_mounts() { host_mountinfo | grep -c -F -- "$STATE"; }
 wr pool rm limited >/dev/null 2>&1
 wr pool create busybox --size 12 --wait --timeout 60 >/dev/null 2>"$err"
 is "$?" 0 "a pool of 12" || show_err

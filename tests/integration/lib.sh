@@ -397,6 +397,51 @@ records_mounts() {
         /proc/self/mountinfo | sort -r
 }
 
+# state_mounts: how many of the host's mounts name this test's state
+# directory (its records tmpfs aside).
+state_mounts() { host_mountinfo | grep -c -F -- "$STATE"; }
+
+# own_cgroups: how many cgroups (child cgroups included) this test's scope
+# has in every hierarchy, v1 and v2, the scope directories aside.
+own_cgroups() {
+    local scope
+    scope=$(scope_of "$STATE")
+    find /sys/fs/cgroup/*/warmrun/"$scope" /sys/fs/cgroup/warmrun/"$scope" -mindepth 1 -type d \
+        2>/dev/null | wc -l
+}
+no_cgroups() { [ "$(own_cgroups)" -eq 0 ]; }
+
+# need_v1_hierarchies NAME...: skips the whole test unless each is a v1
+# cgroup hierarchy mounted at /sys/fs/cgroup/NAME.
+need_v1_hierarchies() {
+    local h
+    for h in "$@"; do
+        awk -v m="/sys/fs/cgroup/$h" '$5 == m && $9 == "cgroup"' /proc/self/mountinfo | grep -q . ||
+            skip_all "no v1 $h hierarchy at /sys/fs/cgroup/$h"
+    done
+}
+
+# views_after IMAGE VIEW FRESH DIRTY [--wait]: 5 activations (--no-cold) of
+# IMAGE, each running sh -c VIEW, after a tenant left traces in its network
+# namespace; with --wait, each once the pool is full again. Sets CLEAN (how
+# many printed exactly the file FRESH, a fresh namespace's view), REUSED
+# (how many ended their stderr with the line DIRTY: the tenant's namespace
+# cookie) and SEEN (what the others printed, for the diagnostic).
+views_after() {
+    local image=$1 view=$2 fresh=$3 dirty=$4 wait=${5:-} i
+    CLEAN=0 REUSED=0 SEEN=""
+    for i in 1 2 3 4 5; do
+        [ "$wait" = --wait ] && { wait_pool_full "$image" 30 || diag "pool not full"; }
+        wr activate --no-cold "$image" -- sh -c "$view" >"$T/views.out" 2>"$T/views.err"
+        [ "$(tail -n1 "$T/views.err")" = "$dirty" ] && REUSED=$((REUSED + 1))
+        if cmp -s "$T/views.out" "$fresh"; then
+            CLEAN=$((CLEAN + 1))
+        else
+            SEEN="$SEEN $(tr -s ' \n' ' ' <"$T/views.out")"
+        fi
+    done
+}
+
 # udp_listen ADDR [NETNS]: a UDP listener on ADDR (in network namespace
 # NETNS when given), on a free port, that writes every datagram to
 # $T/heard as "SOURCE TEXT" until 3 s pass quietly (its first line: the
