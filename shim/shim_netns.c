@@ -180,25 +180,32 @@ static bool no_flowlabels(void)
 }
 
 /* Reads a small /proc file whole into buf (cap bytes, NUL-terminated).
- * Returns false when unreadable or larger. */
-static bool read_small(const char *path, char *buf, size_t cap)
+ * Returns 1, 0 when the file does not exist (IPv6's, on a host without
+ * IPv6: one lookup, no access() before), -1 when unreadable or larger. */
+static int read_proc(const char *path, char *buf, size_t cap)
 {
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return errno == ENOENT ? 0 : -1;
     size_t len = 0;
     for (;;) {
         ssize_t n = read(fd, buf + len, cap - 1 - len);
         if (n < 0)
-            return false;
+            return -1;
         if (n == 0)
             break;
         len += (size_t)n;
         if (len == cap - 1)
-            return false;
+            return -1;
     }
     buf[len] = '\0';
-    return true;
+    return 1;
+}
+
+/* read_proc of a file that must exist. */
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+    return read_proc(path, buf, cap) == 1;
 }
 
 /* The namespace's SNMP MIB counters (RFC 1213, 4293, and Linux's TcpExt,
@@ -253,10 +260,9 @@ static bool mib_zero(const char *path)
 static bool snmp6_zero(void)
 {
     static char buf[16384];
-    if (access("/proc/thread-self/net/snmp6", F_OK) < 0 && errno == ENOENT)
-        return true; /* a host without IPv6 */
-    if (!read_small("/proc/thread-self/net/snmp6", buf, sizeof buf))
-        return false;
+    int got = read_proc("/proc/thread-self/net/snmp6", buf, sizeof buf);
+    if (got <= 0)
+        return got == 0; /* absent: a host without IPv6 */
     for (char *line = buf; *line;) {
         char *end = strchr(line, '\n');
         if (!end)
@@ -301,10 +307,10 @@ static bool no_route6_cache(void)
 {
     char buf[128];
     unsigned f[7];
-    if (access("/proc/thread-self/net/rt6_stats", F_OK) < 0 && errno == ENOENT)
-        return true; /* a host without IPv6 */
-    return read_small("/proc/thread-self/net/rt6_stats", buf, sizeof buf) &&
-           sscanf(buf, "%x %x %x %x %x %x %x", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]) ==
+    int got = read_proc("/proc/thread-self/net/rt6_stats", buf, sizeof buf);
+    if (got <= 0)
+        return got == 0; /* absent: a host without IPv6 */
+    return sscanf(buf, "%x %x %x %x %x %x %x", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]) ==
                7 &&
            f[2] == 0 && f[4] == 0;
 }
