@@ -602,8 +602,11 @@ static int build(struct shorten *s)
             for (size_t b = 0; b < a && s->tree[a] < 0; b++)
                 if (s->tree[b] >= 0 && same_spans(s, a, b))
                     s->tree[a] = s->tree[b];
-            if (s->tree[a] < 0)
-                s->tree[a] = node_new(ir, BPF_LD | BPF_W | BPF_ABS, OFF_NR);
+            if (s->tree[a] < 0 &&
+                (s->tree[a] = node_new(ir, BPF_LD | BPF_W | BPF_ABS, OFF_NR)) < 0) {
+                free(asp);
+                return -1;
+            }
             leaf = (struct span){0, LEAF_NODE, (uint32_t)s->tree[a]};
         }
         leaf.lo = s->arch.v[a];
