@@ -20,7 +20,8 @@
  * piece with its RET instructions after it, so that most jumps inside stay
  * under JUMP_MAX (relax() adds a BPF_JA for any that does not). */
 #define CHUNK      24
-#define EXCEPTIONS 4 /* single values tested with JEQ in one group */
+#define EXCEPTIONS 4          /* single values tested with JEQ in one group */
+#define MAX_PAIRS  (1u << 18) /* (arch, nr) intervals run, at most */
 
 /* What the accumulator may hold (a may-analysis per instruction). */
 enum { ACC_NR = 1, ACC_ARCH = 2, ACC_OTHER = 4 };
@@ -504,6 +505,11 @@ static void shorten_free(struct shorten *s)
 static int outcomes(struct shorten *s)
 {
     size_t na = s->arch.n, nn = s->nr.n;
+    /* libseccomp compares arch with the few it was given: Docker's
+     * default makes 5 x ~1,700 pairs. A program far beyond that is not
+     * libseccomp's shape; its runs could cost seconds: kept. */
+    if (na * nn > MAX_PAIRS)
+        return 1;
     s->out = malloc(na * nn * sizeof *s->out);
     s->nr_span = malloc(na * nn * sizeof *s->nr_span);
     s->n_span = calloc(na, sizeof *s->n_span);

@@ -470,6 +470,12 @@ static void test_gives_up(void)
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
+    /* BPF_MAXINSNS + 1: the kernel would refuse it; not ours to fix */
+    static struct sock_filter too_long[BPF_MAXINSNS + 1];
+    too_long[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0);
+    for (size_t i = 1; i < BPF_MAXINSNS; i++)
+        too_long[i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)i, 0, 0);
+    too_long[BPF_MAXINSNS] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     struct {
         const char *what;
         struct sock_filter *f;
@@ -480,6 +486,7 @@ static void test_gives_up(void)
         {"arithmetic on nr", alu_nr, sizeof alu_nr / sizeof alu_nr[0]},
         {"a program already as short", short_already,
          sizeof short_already / sizeof short_already[0]},
+        {"a program longer than BPF_MAXINSNS", too_long, BPF_MAXINSNS + 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct sock_filter *out = (struct sock_filter *)1;
