@@ -745,11 +745,59 @@ static int kernel_run(const struct sock_filter *prog, size_t n, const struct kin
     return rc;
 }
 
+/* The calls whose arguments Docker's profile checks, x86-64 and i386
+ * numbers (the x32 ones: | 0x40000000), and some it allows or denies
+ * whole. */
+static const struct kin targeted[] = {
+    {false, 135, {0}},              /* personality(PER_LINUX) */
+    {false, 135, {8}},              /* PER_LINUX32 */
+    {false, 135, {0x20000}},        /* UNAME26 */
+    {false, 135, {0x20008}},        /* PER_LINUX32 | UNAME26 */
+    {false, 135, {0xffffffff}},     /* the query */
+    {false, 135, {1}},              /* another personality: denied */
+    {false, 135, {0x100000000ULL}}, /* high word set: denied */
+    {true, 136, {0}},               /* i386 personality */
+    {true, 136, {0xffffffff}},
+    {true, 136, {2}},
+    {false, 56, {0x11}},           /* clone(SIGCHLD | ...) */
+    {false, 56, {0x10000000}},     /* CLONE_NEWUSER: denied without CAP_SYS_ADMIN */
+    {false, 56, {0x7e020000}},     /* every namespace flag */
+    {false, 56, {0x200000011ULL}}, /* bits above 32 */
+    {true, 120, {0x11}},           /* i386 clone */
+    {true, 120, {0x10000000}},
+    {false, 435, {0}},       /* clone3: ENOSYS */
+    {false, 41, {2, 1, 0}},  /* socket(AF_INET, SOCK_STREAM) */
+    {false, 41, {16, 3, 9}}, /* NETLINK_AUDIT: denied without CAP_AUDIT_WRITE */
+    {false, 41, {16, 3, 0}},
+    {false, 41, {40, 1, 0}},       /* AF_VSOCK */
+    {true, 359, {16, 3, 9}},       /* i386 socket */
+    {true, 102, {1, 0}},           /* i386 socketcall */
+    {false, 16, {0, 0x5401}},      /* ioctl(TCGETS) */
+    {false, 16, {0, 0x541c}},      /* ioctl(TIOCLINUX) */
+    {false, 39, {0}},              /* getpid */
+    {false, 169, {0}},             /* reboot: denied */
+    {false, 0x40000000 | 39, {0}}, /* x32 getpid */
+    {false, 0x40000000 | 135, {0}},
+    {false, 0x40000000 | 512, {0}}, /* x32 rt_sigaction */
+    {false, 0xffffffff, {0}},
+    {true, 0xffffffff, {0}},
+    {false, 0x3fffffff, {0}},
+    {false, 0x80000000, {0}},
+    {false, 425, {0}}, /* io_uring_setup: denied */
+    {false, 321, {0}}, /* bpf */
+    {false, 317, {0}}, /* seccomp */
+    {false, 101, {0}}, /* ptrace */
+    {true, 26, {0}},   /* i386 ptrace */
+};
+
 static void kernel_inputs(const struct sock_filter *f, size_t n, struct kin *in, int count)
 {
     struct consts c;
     consts_of(f, n, &c);
-    for (int i = 0; i < count; i++) {
+    int fixed = (int)(sizeof targeted / sizeof *targeted);
+    for (int i = 0; i < count && i < fixed; i++)
+        in[i] = targeted[i];
+    for (int i = fixed; i < count; i++) {
         in[i].i386 = below(3) == 0;
         in[i].nr = below(3) ? below(460) : word(&c);
         if (below(5) == 0)
@@ -923,6 +971,38 @@ int main(void)
     diag("%llu programs shortened and compared (%llu with BPF_JA, longest %zu), %llu kept as they "
          "were, %llu runs",
          programs_compared, programs_with_ja, longest, programs_kept, runs);
+
+    /* The harness itself: the kernel, under the shortened default (no
+     * x32), answers as Docker's profile says. */
+    {
+        struct sock_filter *f = NULL, *sf = NULL;
+        size_t n = compile(wr_seccomp_default_profile(), DOCKER_CAPS, false, &f);
+        wr_error err = {0};
+        long sn = n ? wr_seccomp_shorten(f, n, &sf, &err) : -1;
+        static const struct {
+            int index; /* in targeted[] */
+            long want;
+        } expect[] = {
+            {0, -OUTER_ERRNO},  {4, -OUTER_ERRNO},  {5, -EPERM},   {6, -EPERM},
+            {7, -OUTER_ERRNO},  {10, -OUTER_ERRNO}, {11, -EPERM},  {16, -ENOSYS},
+            {25, -OUTER_ERRNO}, {26, -EPERM},       {27, -ENOSYS}, {34, -EPERM},
+        };
+        long res[sizeof targeted / sizeof *targeted];
+        int wrong = -1;
+        if (sn > 0 && kernel_run(sf, (size_t)sn, targeted,
+                                 (int)(sizeof targeted / sizeof *targeted), res) == 0) {
+            wrong = 0;
+            for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
+                if (res[expect[i].index] != expect[i].want) {
+                    diag("targeted[%d]: %ld, want %ld", expect[i].index, res[expect[i].index],
+                         expect[i].want);
+                    wrong++;
+                }
+        }
+        ok(wrong == 0, "the kernel under the shortened default answers as Docker's profile says");
+        free(f);
+        free(sf);
+    }
 
     /* The kernel runs both: Docker's default and some random profiles. */
     bad = 0;
