@@ -30,7 +30,9 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     int got = wr_shim_read(&e->shim, &m, &err);
     if (got > 0 && m.type == WR_MSG_NETNS) {
         if (m.num >= 0)
-            daemon_netns_put(e->pool, m.num, (long)m.value);
+            daemon_netns_put(e->pool, m.num, (int)m.value2, (long)m.value);
+        else if (m.value2 >= 0)
+            close((int)m.value2);
         return;
     }
     if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
