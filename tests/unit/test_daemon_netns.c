@@ -147,6 +147,7 @@ int main(void)
     s1 = sysfs_fd();
     daemon_netns_put(NULL, a, s1, 3);
     ok(!fd_open(a) && !fd_open(s1), "  a removed pool's namespace is closed with its mount");
+    daemon_netns_drop_all(&p);
 
     ok(daemon_netns_recycles(&p), "network none (\"\") recycles");
     snprintf(p.network, sizeof p.network, "none");
