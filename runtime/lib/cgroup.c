@@ -322,12 +322,19 @@ static int open_scope_v1(struct wr_cgroup *cg, enum wr_cg_ctrl c, wr_error *err)
  * scope directory. */
 static int make_dir_v1(struct wr_cgroup *cg, enum wr_cg_ctrl c, wr_error *err)
 {
-    if (open_scope_v1(cg, c, err) < 0)
-        return -1;
-    if (mkdirat(cg->scope_fd[c], cg->id, 0755) < 0 && errno != EEXIST)
-        return wr_error_set(err, errno, "mkdir %s/warmrun/%s/%s", cg->layout.v1[c], cg->scope,
-                            cg->id);
-    return 0;
+    for (int attempt = 0;; attempt++) {
+        if (open_scope_v1(cg, c, err) < 0)
+            return -1;
+        if (mkdirat(cg->scope_fd[c], cg->id, 0755) == 0 || errno == EEXIST)
+            return 0;
+        /* The scope directory went between its open and the mkdir (a
+         * daemon's shutdown removes it once empty): made again, once. */
+        if (errno != ENOENT || attempt > 0)
+            return wr_error_set(err, errno, "mkdir %s/warmrun/%s/%s", cg->layout.v1[c], cg->scope,
+                                cg->id);
+        close(cg->scope_fd[c]);
+        cg->scope_fd[c] = -1;
+    }
 }
 
 int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
