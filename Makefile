@@ -89,8 +89,8 @@ JANSSON_INC  := $(shell pkg-config --variable=includedir jansson 2>/dev/null)
 # standard C and three fortify functions (runtime/cli/musl_fortify.c).
 MUSL_JANSSON := $(shell pkg-config --variable=libdir jansson 2>/dev/null)/libjansson.a
 # libwarmrun's modules for the CLI, without those of libraries it does not
-# link (libseccomp: the shim's filter compiler).
-MUSL_LIB_SRC := $(filter-out runtime/lib/seccomp_compile.c,$(LIB_SRC))
+# link (libseccomp: the shim's filter compiler, and its post-pass).
+MUSL_LIB_SRC := $(filter-out runtime/lib/seccomp_compile.c runtime/lib/seccomp_shorten.c,$(LIB_SRC))
 MUSL_LIB_OBJ := $(MUSL_LIB_SRC:%.c=$(MUSL_BUILD)/%.o)
 MUSL_CLI_OBJ := $(patsubst %.c,$(MUSL_BUILD)/%.o,$(CLI_SRC) $(wildcard runtime/cli/musl_*.c))
 MUSL_LIBWR   := $(MUSL_BUILD)/libwarmrun.a

@@ -53,7 +53,8 @@ int shim_compile_seccomp(int argc, char **argv)
  * root's alone, and may outlive a boot into another kernel) and later
  * ones load it. Bump the version when the default table or the way it is
  * compiled changes. */
-#define DEFAULT_PROFILE_VERSION 3 /* 2: io_uring denied; 3: x32 only if the kernel has it */
+#define DEFAULT_PROFILE_VERSION                                                                    \
+    4 /* 2: io_uring denied; 3: x32 only if the kernel has it; 4: by ranges */
 
 int shim_seccomp_prepare(struct shim *sh, wr_error *err)
 {

@@ -5,6 +5,7 @@
 #include "seccomp_profile.h"
 
 #include "cleanup.h"
+#include "seccomp_shorten.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -198,6 +199,22 @@ static int read_filter(int fd, struct wr_seccomp_filter *f, wr_error *err)
     return 0;
 }
 
+/* libseccomp's program by ranges of system call numbers when that is
+ * shorter (seccomp_shorten.h): the kernel's install cost grows with the
+ * length. The pass only saves time, so when it cannot run (memory) the
+ * program stays libseccomp's. */
+static void shorten(struct wr_seccomp_filter *f)
+{
+    struct sock_filter *s;
+    wr_error ignored;
+    long n = wr_seccomp_shorten(f->insns, f->len, &s, &ignored);
+    if (n > 0) {
+        free(f->insns);
+        f->insns = s;
+        f->len = (size_t)n;
+    }
+}
+
 int wr_seccomp_filter_prepare(const struct wr_security_profile *p, struct wr_seccomp_filter *f,
                               wr_error *err)
 {
@@ -221,7 +238,8 @@ int wr_seccomp_filter_prepare(const struct wr_security_profile *p, struct wr_sec
     int rc = mem < 0 ? wr_error_set(err, errno, "memfd_create")
                      : wr_seccomp_compile(prof, p->caps, wr_seccomp_kernel_x32(), mem, err);
     wr_seccomp_profile_free(&parsed);
-    if (rc < 0)
+    if (rc < 0 || read_filter(mem, f, err) < 0)
         return -1;
-    return read_filter(mem, f, err);
+    shorten(f);
+    return 0;
 }
