@@ -103,6 +103,9 @@ struct shim {
     /* With --netns-recycle: how many sockets (all the kernel's own) its
      * network namespace held once set up, before any workload; -1 unknown. */
     long netns_sockets;
+    /* With --netns-recycle: the container's /proc (its proc instance's
+     * root), held from the fill for the pristine check (shim_netns.c); -1. */
+    int container_proc_fd;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);
