@@ -110,6 +110,9 @@ struct shim {
      * network namespace (SHIM_SYSFS_FD with --sysfs-kept, else what pid 1
      * sent with READY), offered back with the namespace; -1: none. */
     int sysfs_fd;
+    /* With --netns-recycle: the container's /proc (its proc instance's
+     * root), held from the fill for the pristine check (shim_netns.c); -1. */
+    int container_proc_fd;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);

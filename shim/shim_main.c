@@ -64,6 +64,7 @@ int shim_main(int argc, char **argv)
                       .userns_fd = -1,
                       .netns_sockets = -1,
                       .sysfs_fd = -1,
+                      .container_proc_fd = -1,
                       .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
@@ -107,6 +108,7 @@ int shim_main(int argc, char **argv)
     shim_network_release(&sh);
     wr_close_fds(sh.ns_fds, 3);
     wr_close_fds(&sh.sysfs_fd, 1);
+    wr_close_fds(&sh.container_proc_fd, 1);
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     wr_volumes_free(&sh.opt.volumes); /* LeakSanitizer: a pool's or function's volumes */

@@ -14,6 +14,8 @@
 
 #include "lib/fdpass.h"
 #include "lib/shim_fork.h"
+#include "lib/state_file.h"
+#include "container/privileges.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +238,15 @@ int shim_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    /* Host facts every fill reads, read once here for the shims forked
+     * below: the cgroup hierarchies (the host's whole mountinfo, parsed),
+     * the boot id their state records carry, the kernel's last
+     * capability (their containers' bounding sets). Not of any request. A
+     * failed detection is left to each shim, which reports it. */
+    wr_error ignored;
+    (void)wr_cgroup_pin_layout(&ignored);
+    wr_state_pin_boot_id();
+    (void)wr_last_capability();
     while (serve_one(WR_SHIM_SERVER_FD, (pid_t)parent) == 0)
         ;
     return 0;
