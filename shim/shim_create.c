@@ -131,6 +131,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cni_network = sh->opt.net.kind == WR_NET_CNI,
             .net_address = sh->net.leased ? sh->net.addr : 0,
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
+            .sysfs_fd = sh->sysfs_fd,
+            .sysfs_keep = sh->opt.netns_recycle,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters
@@ -138,8 +140,15 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
          * the cgroup directory it was cloned into, nothing of the host's
          * (container_fds.c). 0, 1 and 2 stay until the container has its
          * own /dev/null to put there (rootfs.c). */
-        const int keep[] = {
-            0, 1, 2, child_init, SHIM_ACT_FD, sh->userns_fd, sh->res.mlock_fd, cfg.netns_fd};
+        const int keep[] = {0,
+                            1,
+                            2,
+                            child_init,
+                            SHIM_ACT_FD,
+                            sh->userns_fd,
+                            sh->res.mlock_fd,
+                            cfg.netns_fd,
+                            cfg.sysfs_fd};
         wr_close_fds_except(keep, sizeof keep / sizeof *keep);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
@@ -182,10 +191,20 @@ static int wait_ready(struct shim *sh, wr_error *err)
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return wr_error_set(err, r == 0 ? ETIMEDOUT : errno, "container setup");
-    ssize_t n = recv(sh->init, &m, sizeof m, 0);
+    /* The first READY may carry the sysfs mount made to travel with the
+     * namespace (container/sysfs_mount.h): kept for the offer. */
+    int fd = -1;
+    size_t nfds = 1;
+    ssize_t n = wr_recv_fds(sh->init, &m, sizeof m, &fd, &nfds, err);
+    bool sysfs = n == (ssize_t)sizeof m && nfds == 1 && m.type == WR_MSG_READY &&
+                 sh->opt.netns_recycle && sh->sysfs_fd < 0;
+    if (nfds == 1 && !sysfs)
+        close(fd);
     if (n != (ssize_t)sizeof m)
-        return wr_error_set(err, n < 0 ? errno : 0, "container exited during setup");
+        return wr_error_set(err, n < 0 ? err->errnum : 0, "container exited during setup");
     m.text[sizeof m.text - 1] = '\0';
+    if (sysfs)
+        sh->sysfs_fd = fd;
     if (m.type == WR_MSG_READY) {
         sh->user_uid1 = m.value;
         sh->user_gid1 = m.value2;

@@ -618,5 +618,7 @@ void shim_netns_offer(struct shim *sh)
         return;
     struct wr_msg m = {.type = WR_MSG_NETNS, .value = sh->netns_sockets};
     wr_error err;
-    (void)wr_send_fds(sh->ctl, &m, sizeof m, &sh->ns_fds[1], 1, &err);
+    /* With the sysfs mount made in it, if any: they travel together. */
+    int fds[2] = {sh->ns_fds[1], sh->sysfs_fd};
+    (void)wr_send_fds(sh->ctl, &m, sizeof m, fds, sh->sysfs_fd >= 0 ? 2 : 1, &err);
 }

@@ -17,6 +17,7 @@
 #include "security_setup.h"
 #include "container_init.h"
 #include "seccomp_install.h"
+#include "sysfs_mount.h"
 #include "container_resources.h"
 
 #include <errno.h>
@@ -268,7 +269,16 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     wr_security_stdio_owner(&uid, &gid);
     ready.value = (int64_t)uid + 1;
     ready.value2 = (int64_t)gid + 1;
-    if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
+    /* A sysfs mount made to travel with the network namespace goes to the
+     * shim with READY, and is closed here: never the workload's. A filter
+     * that refuses sendmsg (a custom profile) only loses the mount: READY
+     * then goes without it. */
+    int kept_sysfs = wr_sysfs_kept_take();
+    bool sent =
+        kept_sysfs >= 0 && wr_send_fds(init_sock, &ready, sizeof ready, &kept_sysfs, 1, &err) == 0;
+    if (kept_sysfs >= 0)
+        close(kept_sysfs);
+    if (!sent && send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
     if (cfg->cni_network && take_address(init_sock, &ready, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
