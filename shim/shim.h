@@ -47,6 +47,9 @@ struct shim_options {
      * pristine socket count is N (shim_netns.c) */
     bool netns_reuse;
     long netns_sockets;
+    /* --sysfs-kept (with --netns-reuse): SHIM_SYSFS_FD is the detached
+     * sysfs mount of that namespace (container/sysfs_mount.h) */
+    bool sysfs_kept;
 };
 
 /* The container's bridge network, host side (shim_network.c). */
@@ -103,6 +106,13 @@ struct shim {
     /* With --netns-recycle: how many sockets (all the kernel's own) its
      * network namespace held once set up, before any workload; -1 unknown. */
     long netns_sockets;
+    /* With --netns-recycle: the detached sysfs mount of the container's
+     * network namespace (SHIM_SYSFS_FD with --sysfs-kept, else what pid 1
+     * sent with READY), offered back with the namespace; -1: none. */
+    int sysfs_fd;
+    /* With --netns-recycle: the container's /proc (its proc instance's
+     * root), held from the fill for the pristine check (shim_netns.c); -1. */
+    int container_proc_fd;
 };
 
 int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error *err);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -45,6 +46,38 @@ static int child_error(struct shim *sh, wr_error *err)
         snprintf(err->msg, sizeof err->msg, "%s", m.text);
     }
     return -1;
+}
+
+/* PIDFD_GET_*_NAMESPACE (<linux/pidfd.h>, Linux 6.11): a namespace of
+ * the process a pidfd names, as a new O_CLOEXEC descriptor, under the
+ * same access check as /proc/PID/ns/NAME (ptrace read), but without the
+ * walk of that path and the proc inode made and evicted for each. */
+#ifndef PIDFD_GET_IPC_NAMESPACE
+#define PIDFD_GET_IPC_NAMESPACE _IO(0xFF, 2)
+#define PIDFD_GET_MNT_NAMESPACE _IO(0xFF, 3)
+#define PIDFD_GET_NET_NAMESPACE _IO(0xFF, 4)
+#endif
+
+/* The namespaces the shim holds (struct shim's ns_fds, in that order). */
+static const struct {
+    const char *name;
+    unsigned long ioctl;
+} held_ns[3] = {
+    {"mnt", PIDFD_GET_MNT_NAMESPACE},
+    {"net", PIDFD_GET_NET_NAMESPACE},
+    {"ipc", PIDFD_GET_IPC_NAMESPACE},
+};
+
+/* held_ns[i] of the child: from its pidfd, or by /proc/PID/ns on a kernel
+ * without the ioctl (ENOTTY; EINVAL before pidfs). -1 and errno. */
+static int open_held_ns(int pidfd, pid_t pid, size_t i)
+{
+    int fd = ioctl(pidfd, held_ns[i].ioctl, 0);
+    if (fd >= 0 || (errno != ENOTTY && errno != EINVAL))
+        return fd;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, held_ns[i].name);
+    return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 static int clone_container(struct shim *sh, int child_init, wr_error *err)
@@ -98,6 +131,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .cni_network = sh->opt.net.kind == WR_NET_CNI,
             .net_address = sh->net.leased ? sh->net.addr : 0,
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
+            .sysfs_fd = sh->sysfs_fd,
+            .sysfs_keep = sh->opt.netns_recycle,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters
@@ -105,8 +140,15 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
          * the cgroup directory it was cloned into, nothing of the host's
          * (container_fds.c). 0, 1 and 2 stay until the container has its
          * own /dev/null to put there (rootfs.c). */
-        const int keep[] = {
-            0, 1, 2, child_init, SHIM_ACT_FD, sh->userns_fd, sh->res.mlock_fd, cfg.netns_fd};
+        const int keep[] = {0,
+                            1,
+                            2,
+                            child_init,
+                            SHIM_ACT_FD,
+                            sh->userns_fd,
+                            sh->res.mlock_fd,
+                            cfg.netns_fd,
+                            cfg.sysfs_fd};
         wr_close_fds_except(keep, sizeof keep / sizeof *keep);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
@@ -121,7 +163,6 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
         sched_setscheduler(pid, SCHED_OTHER, &normal);
     if (shim_resources_attach(sh, err) < 0)
         return -1;
-    static const char *const held[] = {"mnt", "net", "ipc"};
     for (size_t i = 0; i < 3; i++) {
         /* A recycled network namespace is held as the descriptor it came
          * as: the child enters it only after its clone, so its
@@ -132,11 +173,8 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             sh->ns_fds[1] = SHIM_NETNS_FD;
             continue;
         }
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, held[i]);
-        sh->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-        if (sh->ns_fds[i] < 0) {
-            wr_error_set(err, errno, "open %s", path);
+        if ((sh->ns_fds[i] = open_held_ns(pidfd, pid, i)) < 0) {
+            wr_error_set(err, errno, "open /proc/%d/ns/%s", (int)pid, held_ns[i].name);
             return child_error(sh, err);
         }
     }
@@ -153,10 +191,20 @@ static int wait_ready(struct shim *sh, wr_error *err)
     while (r < 0 && errno == EINTR);
     if (r <= 0)
         return wr_error_set(err, r == 0 ? ETIMEDOUT : errno, "container setup");
-    ssize_t n = recv(sh->init, &m, sizeof m, 0);
+    /* The first READY may carry the sysfs mount made to travel with the
+     * namespace (container/sysfs_mount.h): kept for the offer. */
+    int fd = -1;
+    size_t nfds = 1;
+    ssize_t n = wr_recv_fds(sh->init, &m, sizeof m, &fd, &nfds, err);
+    bool sysfs = n == (ssize_t)sizeof m && nfds == 1 && m.type == WR_MSG_READY &&
+                 sh->opt.netns_recycle && sh->sysfs_fd < 0;
+    if (nfds == 1 && !sysfs)
+        close(fd);
     if (n != (ssize_t)sizeof m)
-        return wr_error_set(err, n < 0 ? errno : 0, "container exited during setup");
+        return wr_error_set(err, n < 0 ? err->errnum : 0, "container exited during setup");
     m.text[sizeof m.text - 1] = '\0';
+    if (sysfs)
+        sh->sysfs_fd = fd;
     if (m.type == WR_MSG_READY) {
         sh->user_uid1 = m.value;
         sh->user_gid1 = m.value2;

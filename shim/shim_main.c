@@ -39,6 +39,20 @@ static void discard_child(struct shim *sh)
         ;
 }
 
+/* A descriptor the spawner gives with an option only (a recycled
+ * namespace, its sysfs mount): kept, close-on-exec, when wanted (and then
+ * it must be there), else closed. */
+static int optional_fd(int fd, bool wanted, const char *option, wr_error *err)
+{
+    if (!wanted) {
+        close(fd);
+        return 0;
+    }
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        return wr_error_set(err, errno, "%s without its descriptor %d", option, fd);
+    return 0;
+}
+
 int shim_main(int argc, char **argv)
 {
     struct shim sh = {.ctl = SHIM_CTL_FD,
@@ -49,6 +63,8 @@ int shim_main(int argc, char **argv)
                       .ns_fds = {-1, -1, -1},
                       .userns_fd = -1,
                       .netns_sockets = -1,
+                      .sysfs_fd = -1,
+                      .container_proc_fd = -1,
                       .res = {.mlock_fd = -1, .cgroup = {.v2_fd = -1}}};
     wr_error err = {0};
 
@@ -62,7 +78,7 @@ int shim_main(int argc, char **argv)
     fcntl(SHIM_CTL_FD, F_SETFD, FD_CLOEXEC);
     fcntl(SHIM_ACT_FD, F_SETFD, FD_CLOEXEC);
     /* Nothing else we may have inherited belongs to us or the container. */
-    close_range(SHIM_NETNS_FD + 1, ~0U, 0);
+    close_range(SHIM_SYSFS_FD + 1, ~0U, 0);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
 
@@ -70,17 +86,18 @@ int shim_main(int argc, char **argv)
         report_failure(&sh, &err);
         return 2;
     }
-    if (!sh.opt.netns_reuse)
-        close(SHIM_NETNS_FD);
-    else if (fcntl(SHIM_NETNS_FD, F_SETFD, FD_CLOEXEC) < 0) {
-        wr_error_set(&err, errno, "--netns-reuse without a namespace on fd %d", SHIM_NETNS_FD);
+    if (optional_fd(SHIM_NETNS_FD, sh.opt.netns_reuse, "--netns-reuse", &err) < 0 ||
+        optional_fd(SHIM_SYSFS_FD, sh.opt.sysfs_kept, "--sysfs-kept", &err) < 0) {
         report_failure(&sh, &err);
         return 2;
     }
+    if (sh.opt.sysfs_kept)
+        sh.sysfs_fd = SHIM_SYSFS_FD;
     if (shim_create_container(&sh, &err) < 0) {
         free(sh.seccomp.insns);
         report_failure(&sh, &err);
         discard_child(&sh);
+        wr_close_fds(&sh.sysfs_fd, 1);
         shim_network_release(&sh);
         shim_resources_release(&sh);
         wr_state_remove(sh.opt.state_dir, sh.opt.id);
@@ -90,6 +107,8 @@ int shim_main(int argc, char **argv)
     /* The exit is reported: now let the kernel tear the namespaces down. */
     shim_network_release(&sh);
     wr_close_fds(sh.ns_fds, 3);
+    wr_close_fds(&sh.sysfs_fd, 1);
+    wr_close_fds(&sh.container_proc_fd, 1);
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
     wr_volumes_free(&sh.opt.volumes); /* LeakSanitizer: a pool's or function's volumes */

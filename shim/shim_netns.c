@@ -52,7 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,6 +87,18 @@ static int nl_dump(int fd, void *req, size_t len, int (*each)(const struct nlmsg
     }
 }
 
+/* The entered namespace's /proc/thread-self/net, open while the shim is
+ * in it (baseline, offer), -1 outside. Its files are opened relative to
+ * it: one walk of /proc/thread-self/net per check instead of one per
+ * file. Still the entered namespace's: each lookup under it takes the
+ * namespace of the thread at that lookup (proc_tgid_net_lookup). */
+static int net_dir = -1;
+
+static int open_net(const char *name)
+{
+    return openat(net_dir, name, O_RDONLY | O_CLOEXEC);
+}
+
 /* ---- sockets ------------------------------------------------------------ */
 
 /* /proc/thread-self/net/sockstat{,6} of the namespace we are in: the
@@ -92,13 +106,12 @@ static int nl_dump(int fd, void *req, size_t len, int (*each)(const struct nlmsg
  * and FRAG are 0. Returns -1 when unreadable. */
 static int read_sockstat(long *used, bool *empty)
 {
-    static const char *const files[] = {"/proc/thread-self/net/sockstat",
-                                        "/proc/thread-self/net/sockstat6"};
+    static const char *const files[] = {"sockstat", "sockstat6"};
     *used = -1;
     *empty = true;
     for (size_t i = 0; i < 2; i++) {
         char buf[1024];
-        cleanup_close int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+        cleanup_close int fd = open_net(files[i]);
         if (fd < 0)
             return -1;
         ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -110,8 +123,13 @@ static int read_sockstat(long *used, bool *empty)
             if (!end)
                 break;
             *end = '\0';
-            if (sscanf(line, "sockets: used %ld", used) == 1)
+            if (strncmp(line, "sockets: used ", 14) == 0) {
+                char *end_n;
+                long v = strtol(line + 14, &end_n, 10);
+                if (end_n > line + 14)
+                    *used = v;
                 continue;
+            }
             /* "PROTO: inuse N ...", "TCP: inuse N orphan N tw N ...",
              * "FRAG: inuse N memory N": every one 0. */
             for (char *w = strchr(line, ':'); w && *w; w++)
@@ -199,7 +217,7 @@ static bool no_sockets(long baseline)
 static bool no_flowlabels(void)
 {
     char buf[256];
-    cleanup_close int fd = open("/proc/thread-self/net/ip6_flowlabel", O_RDONLY | O_CLOEXEC);
+    cleanup_close int fd = open_net("ip6_flowlabel");
     if (fd < 0)
         return errno == ENOENT; /* a host without IPv6 */
     ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -210,12 +228,13 @@ static bool no_flowlabels(void)
     return nl && nl[1] == '\0';
 }
 
-/* Reads a small /proc file whole into buf (cap bytes, NUL-terminated).
- * Returns 1, 0 when the file does not exist (IPv6's, on a host without
- * IPv6: one lookup, no access() before), -1 when unreadable or larger. */
-static int read_proc(const char *path, char *buf, size_t cap)
+/* Reads a small /proc file (path relative to dir) whole into buf (cap
+ * bytes, NUL-terminated). Returns 1, 0 when the file does not exist
+ * (IPv6's, on a host without IPv6: one lookup, no access() before), -1
+ * when unreadable or larger. */
+static int read_proc(int dir, const char *path, char *buf, size_t cap)
 {
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cleanup_close int fd = openat(dir, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
     size_t len = 0;
@@ -233,10 +252,10 @@ static int read_proc(const char *path, char *buf, size_t cap)
     return 1;
 }
 
-/* read_proc of a file that must exist. */
-static bool read_small(const char *path, char *buf, size_t cap)
+/* read_proc of a file of net_dir that must exist. */
+static bool read_small(const char *name, char *buf, size_t cap)
 {
-    return read_proc(path, buf, cap) == 1;
+    return read_proc(net_dir, name, buf, cap) == 1;
 }
 
 /* The namespace's SNMP MIB counters (RFC 1213, 4293, and Linux's TcpExt,
@@ -291,7 +310,7 @@ static bool mib_zero(const char *path)
 static bool snmp6_zero(void)
 {
     static char buf[16384];
-    int got = read_proc("/proc/thread-self/net/snmp6", buf, sizeof buf);
+    int got = read_proc(net_dir, "snmp6", buf, sizeof buf);
     if (got <= 0)
         return got == 0; /* absent: a host without IPv6 */
     for (char *line = buf; *line;) {
@@ -309,8 +328,7 @@ static bool snmp6_zero(void)
 
 static bool counters_zero(void)
 {
-    return mib_zero("/proc/thread-self/net/snmp") && mib_zero("/proc/thread-self/net/netstat") &&
-           snmp6_zero();
+    return mib_zero("snmp") && mib_zero("netstat") && snmp6_zero();
 }
 
 /* ---- state kept past the sockets, with no packet before the check -------- */
@@ -320,12 +338,24 @@ static bool counters_zero(void)
  * packet, no counter), kept for the namespace's life, and readable by its
  * root in /proc/sys/net/ipv4/tcp_fastopen_key: the next tenant would share
  * a secret with the last one, whose TFO cookies it could forge. A fresh
- * namespace reads all zeros. */
-static bool no_fastopen_key(void)
+ * namespace reads all zeros.
+ *
+ * Read through the container's own proc instance (proc, its /proc opened
+ * at the fill, shim_netns_baseline), when the shim holds it: in the
+ * host's /proc/sys every network namespace looked up there has its own
+ * "net" dentry, all in one hash chain that every lookup of a path under
+ * /proc/sys/net walks (proc_sys_compare on each: ~20 us with 400
+ * namespaces), while the container's instance has only what was looked
+ * up through it. Each component of the path is resolved now, with the
+ * shim in the namespace checked, so the value is that namespace's, as by
+ * the host's path. */
+static bool no_fastopen_key(int proc)
 {
     char buf[128];
-    return read_small("/proc/sys/net/ipv4/tcp_fastopen_key", buf, sizeof buf) &&
-           strcmp(buf, "00000000-00000000-00000000-00000000\n") == 0;
+    int got = proc >= 0
+                  ? read_proc(proc, "sys/net/ipv4/tcp_fastopen_key", buf, sizeof buf)
+                  : read_proc(AT_FDCWD, "/proc/sys/net/ipv4/tcp_fastopen_key", buf, sizeof buf);
+    return got == 1 && strcmp(buf, "00000000-00000000-00000000-00000000\n") == 0;
 }
 
 /* IPv6 routes cached per CPU (rt6_make_pcpu_route): a UDP connect to ::1,
@@ -337,13 +367,20 @@ static bool no_fastopen_key(void)
 static bool no_route6_cache(void)
 {
     char buf[128];
-    unsigned f[7];
-    int got = read_proc("/proc/thread-self/net/rt6_stats", buf, sizeof buf);
+    unsigned long f[7];
+    int got = read_proc(net_dir, "rt6_stats", buf, sizeof buf);
     if (got <= 0)
         return got == 0; /* absent: a host without IPv6 */
-    return sscanf(buf, "%x %x %x %x %x %x %x", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6]) ==
-               7 &&
-           f[2] == 0 && f[4] == 0;
+    /* Seven hexadecimal fields, "%04x %04x ...". */
+    char *p = buf;
+    for (int i = 0; i < 7; i++) {
+        char *end;
+        f[i] = strtoul(p, &end, 16);
+        if (end == p || (*end != ' ' && *end != '\n'))
+            return false;
+        p = end;
+    }
+    return f[2] == 0 && f[4] == 0;
 }
 
 /* Multicast on lo. IGMPv3 and MLDv2 (the kernel's defaults) report a group
@@ -506,7 +543,39 @@ static bool enter_container_netns(const struct shim *sh, int host)
     if (host < 0 || fstat(host, &own) < 0 || fstat(sh->ns_fds[1], &theirs) < 0 ||
         (own.st_dev == theirs.st_dev && own.st_ino == theirs.st_ino))
         return false;
-    return setns(sh->ns_fds[1], CLONE_NEWNET) == 0;
+    if (setns(sh->ns_fds[1], CLONE_NEWNET) < 0)
+        return false;
+    /* Unopened, every read below fails: the namespace is not offered. */
+    net_dir = open("/proc/thread-self/net", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    return true;
+}
+
+/* Back to the shim's own namespace; false if that failed. */
+static bool leave_container_netns(int host)
+{
+    if (net_dir >= 0)
+        close(net_dir);
+    net_dir = -1;
+    return setns(host, CLONE_NEWNET) == 0;
+}
+
+/* The container's /proc (no_fastopen_key), reached through its pid 1's
+ * root now, stopped before any workload ran: the mount pid 1 made there
+ * (rootfs.c), checked to be procfs; -1 (the host's path is read then)
+ * otherwise. Nothing under it is looked up yet: a sysctl directory
+ * resolves to the namespace of the thread that looks it up, here the
+ * host's. */
+static int open_container_proc(const struct shim *sh)
+{
+    char path[48];
+    struct statfs fs;
+    snprintf(path, sizeof path, "/proc/%d/root/proc", (int)sh->child);
+    int fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && (fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
 }
 
 void shim_netns_baseline(struct shim *sh)
@@ -514,6 +583,7 @@ void shim_netns_baseline(struct shim *sh)
     bool empty;
     if (!sh->opt.netns_recycle)
         return;
+    sh->container_proc_fd = open_container_proc(sh);
     /* A recycled one: as its first shim counted it, fresh. Counted again
      * now, it could include sockets of the last check still waiting for
      * an RCU grace period to be freed (netlink's are). */
@@ -528,7 +598,7 @@ void shim_netns_baseline(struct shim *sh)
         return;
     if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty || !set_mc_versions())
         sh->netns_sockets = -1;
-    if (setns(host, CLONE_NEWNET) < 0)
+    if (!leave_container_netns(host))
         sh->netns_sockets = -1;
 }
 
@@ -541,12 +611,14 @@ void shim_netns_offer(struct shim *sh)
     if (!enter_container_netns(sh, host))
         return;
     bool pristine = no_sockets(sh->netns_sockets) && no_flowlabels() && counters_zero() &&
-                    no_fastopen_key() && no_route6_cache() && standard_lo();
+                    no_fastopen_key(sh->container_proc_fd) && no_route6_cache() && standard_lo();
     /* Back in the host's namespace before anything else; a shim that could
      * not leave offers nothing (it would be a process in it). */
-    if (setns(host, CLONE_NEWNET) < 0 || !pristine)
+    if (!leave_container_netns(host) || !pristine)
         return;
     struct wr_msg m = {.type = WR_MSG_NETNS, .value = sh->netns_sockets};
     wr_error err;
-    (void)wr_send_fds(sh->ctl, &m, sizeof m, &sh->ns_fds[1], 1, &err);
+    /* With the sysfs mount made in it, if any: they travel together. */
+    int fds[2] = {sh->ns_fds[1], sh->sysfs_fd};
+    (void)wr_send_fds(sh->ctl, &m, sizeof m, fds, sh->sysfs_fd >= 0 ? 2 : 1, &err);
 }

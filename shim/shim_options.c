@@ -27,6 +27,7 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         {"volume", required_argument, NULL, 'v'},
         {"netns-recycle", no_argument, NULL, 'N'},
         {"netns-reuse", required_argument, NULL, 'U'},
+        {"sysfs-kept", no_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     char *end;
@@ -113,6 +114,9 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
                 return wr_error_set(err, 0, "--netns-reuse takes a socket count");
             opt->netns_reuse = true;
             break;
+        case 'K':
+            opt->sysfs_kept = true;
+            break;
         default:
             return wr_error_set(err, 0, "unknown option");
         }
@@ -136,6 +140,8 @@ int shim_parse_options(int argc, char **argv, struct shim_options *opt, wr_error
         (opt->security.userns_size || opt->net.kind != WR_NET_NONE))
         return wr_error_set(err, 0,
                             "--netns-recycle and --netns-reuse need --network none, no --userns");
+    if (opt->sysfs_kept && !opt->netns_reuse)
+        return wr_error_set(err, 0, "--sysfs-kept needs --netns-reuse");
     if (!opt->image || !opt->lowerdir || !opt->state_dir || !opt->tmpfs_bytes)
         return wr_error_set(err, 0,
                             "--image, --lowerdir, --state-dir and --tmpfs-size are required");

@@ -14,6 +14,8 @@
 
 #include "lib/fdpass.h"
 #include "lib/shim_fork.h"
+#include "lib/state_file.h"
+#include "container/privileges.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,14 +88,17 @@ static void reset_signals(void)
 }
 
 /* The shim's descriptors exactly as a spawn leaves them: 0 and 1 on
- * /dev/null, 2 the requester's stderr, then ctl, act and the namespace at
+ * /dev/null, 2 the requester's stderr, then ctl, act, the namespace and its
+ * sysfs mount at
  * their fixed numbers (shim_msg.h); nothing else, the server's socket
  * least of all. The received ones are first moved above every fixed number,
  * so that no dup2 replaces another. */
 static void place_fds(const int *fds, size_t nfds)
 {
-    static const int target[] = {STDERR_FILENO, SHIM_CTL_FD, SHIM_ACT_FD, SHIM_NETNS_FD};
-    int lifted[4];
+    static const int target[] = {STDERR_FILENO, SHIM_CTL_FD, SHIM_ACT_FD, SHIM_NETNS_FD,
+                                 SHIM_SYSFS_FD};
+    _Static_assert(sizeof target / sizeof *target == WR_MAX_PASSED_FDS, "one target per fd");
+    int lifted[WR_MAX_PASSED_FDS];
     for (size_t i = 0; i < nfds; i++)
         if ((lifted[i] = fcntl(fds[i], F_DUPFD, 64)) < 0)
             child_fail("fcntl F_DUPFD");
@@ -167,7 +172,7 @@ static void reply(int sock, int32_t errnum, pid_t pid)
 static int serve_one(int sock, pid_t parent)
 {
     static struct wr_shim_fork_request r;
-    int fds[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1};
+    int fds[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1, -1};
     size_t nfds = WR_MAX_PASSED_FDS;
     wr_error err = {0};
     ssize_t n = wr_recv_fds(sock, &r, sizeof r, fds, &nfds, &err);
@@ -233,6 +238,15 @@ int shim_server_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
     signal(SIGINT, SIG_IGN);
+    /* Host facts every fill reads, read once here for the shims forked
+     * below: the cgroup hierarchies (the host's whole mountinfo, parsed),
+     * the boot id their state records carry, the kernel's last
+     * capability (their containers' bounding sets). Not of any request. A
+     * failed detection is left to each shim, which reports it. */
+    wr_error ignored;
+    (void)wr_cgroup_pin_layout(&ignored);
+    wr_state_pin_boot_id();
+    (void)wr_last_capability();
     while (serve_one(WR_SHIM_SERVER_FD, (pid_t)parent) == 0)
         ;
     return 0;

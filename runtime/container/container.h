@@ -52,6 +52,12 @@ struct wr_container_config {
     /* A recycled network namespace to enter (setns) first thing, instead of
      * the new one the clone did not make; else -1. Closed once entered. */
     int netns_fd;
+    /* With a recycled namespace: the detached sysfs mount its first tenant
+     * made (sysfs_mount.h), cloned for /sys and closed; else -1.
+     * sysfs_keep (a recycling pool): without one, make one and send it
+     * to the shim with READY, to travel with the namespace. */
+    int sysfs_fd;
+    bool sysfs_keep;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

@@ -17,9 +17,11 @@
 #include "security_setup.h"
 #include "container_init.h"
 #include "seccomp_install.h"
+#include "sysfs_mount.h"
 #include "container_resources.h"
 
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <linux/close_range.h>
@@ -55,20 +57,29 @@ _Static_assert(VEC_PREFAULT_BYTES <= sizeof(char *) * (WR_ACTIVATION_VEC_MAX + 1
 
 /* fork-like clone copies no page table entries for file mappings: each
  * code page of the shim and libc would take a minor fault on its first use
- * in the child, some of them on the hot path. Populate them now. */
+ * in the child, some of them on the hot path. Populate them now: every
+ * executable PT_LOAD segment of the program, its libraries and the vDSO,
+ * as the loader placed them (dl_iterate_phdr: no /proc/self/maps to open,
+ * have the kernel format and parse back). */
+static int populate_segments(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    (void)ctx;
+    const uintptr_t page = 4096;
+    for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !ph->p_memsz)
+            continue;
+        uintptr_t start = (info->dlpi_addr + ph->p_vaddr) & ~(page - 1);
+        uintptr_t end = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + page - 1) & ~(page - 1);
+        madvise((void *)start, end - start, MADV_POPULATE_READ);
+    }
+    return 0;
+}
+
 static void populate_code_mappings(void)
 {
-    char line[512];
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (!maps)
-        return;
-    while (fgets(line, sizeof line, maps)) {
-        unsigned long start, end;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[2] == 'x')
-            madvise((void *)start, end - start, MADV_POPULATE_READ);
-    }
-    fclose(maps);
+    dl_iterate_phdr(populate_segments, NULL);
 }
 
 /* The child shares its pages copy-on-write with the shim: the first write
@@ -258,7 +269,16 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     wr_security_stdio_owner(&uid, &gid);
     ready.value = (int64_t)uid + 1;
     ready.value2 = (int64_t)gid + 1;
-    if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
+    /* A sysfs mount made to travel with the network namespace goes to the
+     * shim with READY, and is closed here: never the workload's. A filter
+     * that refuses sendmsg (a custom profile) only loses the mount: READY
+     * then goes without it. */
+    int kept_sysfs = wr_sysfs_kept_take();
+    bool sent =
+        kept_sysfs >= 0 && wr_send_fds(init_sock, &ready, sizeof ready, &kept_sysfs, 1, &err) == 0;
+    if (kept_sysfs >= 0)
+        close(kept_sysfs);
+    if (!sent && send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
     if (cfg->cni_network && take_address(init_sock, &ready, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);

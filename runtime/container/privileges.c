@@ -8,27 +8,37 @@
 #include "privileges.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
-static int last_capability(void)
+int wr_last_capability(void)
 {
-    int last = CAP_LAST_CAP;
-    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
-    if (f) {
-        if (fscanf(f, "%d", &last) != 1)
-            last = CAP_LAST_CAP;
-        fclose(f);
+    static int last = -1;
+    if (last >= 0)
+        return last;
+    char buf[16];
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    char *end = buf;
+    long v = -1;
+    if (n > 0) {
+        buf[n] = '\0';
+        v = strtol(buf, &end, 10);
     }
+    last = end > buf && v >= 0 && v < 64 ? (int)v : CAP_LAST_CAP;
     return last;
 }
 
 int wr_limit_workload_privileges(uint64_t caps, bool no_new_privs, wr_error *err)
 {
-    int last = last_capability();
+    int last = wr_last_capability();
     for (int cap = 0; cap <= last; cap++)
         if (!(cap < 64 && (caps >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
             errno != EINVAL)

@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 
 static const char *const read_only_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -61,14 +60,15 @@ static int make_read_only(const char *path, wr_error *err)
  * this container's own. */
 static int mask(const char *path, int *empty_tree, const char **first, wr_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return errno == ENOENT ? 0 : wr_error_set(err, errno, "stat %s", path);
-    if (!S_ISDIR(st.st_mode)) {
-        if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0)
-            return wr_error_set(err, errno, "mask %s", path);
+    /* A file first, the kernel telling the kind (no stat before): a bind
+     * of /dev/null fails ENOENT where the path is absent (not in this
+     * kernel: nothing to mask) and ENOTDIR on a directory. */
+    if (mount("/dev/null", path, NULL, MS_BIND, NULL) == 0)
         return 0;
-    }
+    if (errno == ENOENT)
+        return 0;
+    if (errno != ENOTDIR)
+        return wr_error_set(err, errno, "mask %s", path);
     if (*first) {
         if (mount(*first, path, NULL, MS_BIND, NULL) < 0)
             return wr_error_set(err, errno, "mask %s", path);

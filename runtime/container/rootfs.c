@@ -12,6 +12,7 @@
 #include "container_fds.h"
 #include "container_paths.h"
 #include "proc_mask.h"
+#include "sysfs_mount.h"
 #include "userns_enter.h"
 #include "volumes_mount.h"
 
@@ -112,9 +113,8 @@ static int mount_api_filesystems(const struct wr_container_config *cfg, const ch
     if (fd < 0 || wr_mount_on_fd("proc", fd, "proc", "proc", safe, NULL, err) < 0)
         goto out;
     close(fd);
-    /* sysfs shows the network devices of the mounting netns: ours, only lo. */
     fd = wr_mount_target_open(root_fd, "sys", 0555, err);
-    if (fd < 0 || wr_mount_on_fd("sysfs", fd, "sys", "sysfs", safe | MS_RDONLY, NULL, err) < 0)
+    if (fd < 0 || wr_sysfs_mount(cfg, fd, err) < 0)
         goto out;
     close(fd);
     fd = wr_mount_target_open(root_fd, "dev", 0755, err);

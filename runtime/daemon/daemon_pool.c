@@ -512,14 +512,17 @@ struct entry *daemon_entry_spawn(struct daemon *d, struct pool *p, struct client
         .volumes = &p->volumes,
         .netns_recycle = daemon_netns_recycles(p),
     };
-    spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets);
+    spec.netns_fd = daemon_netns_take(p, &spec.netns_sockets, &spec.sysfs_fd);
     spec.has_netns = spec.netns_fd >= 0;
+    spec.has_sysfs = spec.sysfs_fd >= 0;
     spec.fork_server_fd = daemon_shim_server_fd(d);
     int spawned = d->spawn(&spec, &e->shim, err);
     if (e->shim.fork_server_lost)
         daemon_shim_server_lost(d, err->msg);
     if (spec.has_netns)
         close(spec.netns_fd); /* the shim has its own now */
+    if (spec.has_sysfs)
+        close(spec.sysfs_fd); /* and of its sysfs mount */
     if (spawned < 0) {
         free(e);
         return NULL;

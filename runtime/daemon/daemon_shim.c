@@ -11,6 +11,7 @@
 #include "lib/state_file.h"
 #include "lib/clock.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -30,7 +31,9 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     int got = wr_shim_read(&e->shim, &m, &err);
     if (got > 0 && m.type == WR_MSG_NETNS) {
         if (m.num >= 0)
-            daemon_netns_put(e->pool, m.num, (long)m.value);
+            daemon_netns_put(e->pool, m.num, (int)m.value2, (long)m.value);
+        else if (m.value2 >= 0)
+            close((int)m.value2);
         return;
     }
     if (got > 0 && m.type == WR_MSG_WARM && setting_up(e)) {
@@ -96,6 +99,18 @@ void daemon_on_shim(struct daemon *d, struct entry *e)
     daemon_entry_discard(d, e);
 }
 
+/* What an exited shim sent and this loop has not read yet (its NETNS
+ * offer, its EXITED report: the SIGCHLD of 200 shims ending at once came
+ * before their control sockets' turn, and every offer was lost with the
+ * discarded entry), read now, in order, as if its socket's turn came
+ * first. The socket is non-blocking: an empty one ends it. */
+static void drain_shim(struct daemon *d, struct entry *e)
+{
+    struct pollfd p = {.fd = e->shim.ctl_fd, .events = POLLIN};
+    while (e->state != ENTRY_GONE && e->shim.ctl_fd >= 0 && poll(&p, 1, 0) > 0)
+        daemon_on_shim(d, e);
+}
+
 void daemon_reap(struct daemon *d)
 {
     int status;
@@ -121,6 +136,7 @@ void daemon_reap(struct daemon *d)
         }
         if (!WIFEXITED(status))
             daemon_entry_setup_failed(d, e, "shim died during setup");
+        drain_shim(d, e);
         daemon_entry_reaped(d, e);
     }
 }

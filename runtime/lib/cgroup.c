@@ -62,8 +62,17 @@ static void v1_controllers(const char *super, char *out, size_t cap)
     }
 }
 
+/* The layout wr_cgroup_pin_layout detected, handed out instead of reading
+ * mountinfo again. */
+static struct wr_cgroup_layout pinned_layout;
+static bool layout_pinned;
+
 int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
 {
+    if (layout_pinned) {
+        *l = pinned_layout;
+        return 0;
+    }
     const char *path = getenv("WARMRUN_MOUNTINFO");
     char line[1024];
     memset(l, 0, sizeof *l);
@@ -98,6 +107,15 @@ int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err)
     }
     if (l->v2[0])
         read_v2_controllers(l);
+    return 0;
+}
+
+int wr_cgroup_pin_layout(wr_error *err)
+{
+    layout_pinned = false;
+    if (wr_cgroup_detect(&pinned_layout, err) < 0)
+        return -1;
+    layout_pinned = true;
     return 0;
 }
 
@@ -278,18 +296,45 @@ static bool plan_cpu_weight_only(struct wr_cgroup *cg)
     return true;
 }
 
-/* Its directory in the cpu hierarchy (cpu_weight_only), made with its
- * parents. */
-static int make_cpu_weight_only(const struct wr_cgroup *cg, wr_error *err)
+/* The scope directory <mnt>/warmrun/<scope> of controller c's v1
+ * hierarchy, opened O_PATH (held in scope_fd[c]), made with its parent
+ * only when it is not there: an existing one is not made again (two
+ * mkdir calls that fail EEXIST, per hierarchy and container), except
+ * cpuset's, whose parents make_parent_v1 checks every time. */
+static int open_scope_v1(struct wr_cgroup *cg, enum wr_cg_ctrl c, wr_error *err)
 {
     char path[WR_CG_PATH_MAX];
-    const char *mnt = cg->layout.v1[WR_CG_CPU];
-    if (make_parent_v1(mnt, WR_CG_CPU, cg->scope, err) < 0)
-        return -1;
-    wr_cgroup_path(path, sizeof path, mnt, cg->scope, cg->id);
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
-        return wr_error_set(err, errno, "mkdir %s", path);
+    const char *mnt = cg->layout.v1[c];
+    wr_cgroup_path(path, sizeof path, mnt, cg->scope, NULL);
+    int fd = c == WR_CG_CPUSET ? -1 : open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (make_parent_v1(mnt, c, cg->scope, err) < 0)
+            return -1;
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+            return wr_error_set(err, errno, "open %s", path);
+    }
+    cg->scope_fd[c] = fd;
     return 0;
+}
+
+/* The container's directory in controller c's v1 hierarchy, under its
+ * scope directory. */
+static int make_dir_v1(struct wr_cgroup *cg, enum wr_cg_ctrl c, wr_error *err)
+{
+    for (int attempt = 0;; attempt++) {
+        if (open_scope_v1(cg, c, err) < 0)
+            return -1;
+        if (mkdirat(cg->scope_fd[c], cg->id, 0755) == 0 || errno == EEXIST)
+            return 0;
+        /* The scope directory went between its open and the mkdir (a
+         * daemon's shutdown removes it once empty): made again, once. */
+        if (errno != ENOENT || attempt > 0)
+            return wr_error_set(err, errno, "mkdir %s/warmrun/%s/%s", cg->layout.v1[c], cg->scope,
+                                cg->id);
+        close(cg->scope_fd[c]);
+        cg->scope_fd[c] = -1;
+    }
 }
 
 int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id,
@@ -298,6 +343,9 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
     char path[WR_CG_PATH_MAX];
     memset(cg, 0, sizeof *cg);
     cg->v2_fd = -1;
+    for (int c = 0; c < WR_CG_N; c++)
+        cg->scope_fd[c] = -1;
+    cg->scope_fds = true;
     wr_cgroup_scope(state_dir, cg->scope);
     snprintf(cg->id, sizeof cg->id, "%s", id);
     if (wr_cgroup_plan(cg, r, err) < 0)
@@ -308,20 +356,14 @@ int wr_cgroup_create(struct wr_cgroup *cg, const char *state_dir, const char *id
         cg->limit_mask |= 1u << WR_CG_HUGETLB;
     plan_accounting(cg);
     cg->created = true;
-    if (plan_cpu_weight_only(cg) && make_cpu_weight_only(cg, err) < 0)
+    if (plan_cpu_weight_only(cg) && make_dir_v1(cg, WR_CG_CPU, err) < 0)
         goto fail;
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)))
             continue;
         wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, id);
-        if (first_on_mount(cg, c)) {
-            if (make_parent_v1(cg->layout.v1[c], c, cg->scope, err) < 0)
-                goto fail;
-            if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-                wr_error_set(err, errno, "mkdir %s", path);
-                goto fail;
-            }
-        }
+        if (first_on_mount(cg, c) && make_dir_v1(cg, c, err) < 0)
+            goto fail;
         if ((cg->limit_mask & (1u << c)) && wr_cgroup_v1_apply(path, c, r, err) < 0)
             goto fail;
     }
@@ -349,20 +391,37 @@ fail:
     return -1;
 }
 
+/* <id>/<file> of controller c's hierarchy: relative to its scope
+ * directory when held (*dirfd), else the whole path from /. */
+static void v1_file(const struct wr_cgroup *cg, enum wr_cg_ctrl c, const char *file, int *dirfd,
+                    char *out, size_t cap)
+{
+    if (cg->scope_fds && cg->scope_fd[c] >= 0) {
+        *dirfd = cg->scope_fd[c];
+        snprintf(out, cap, "%s/%s", cg->id, file);
+        return;
+    }
+    char dir[WR_CG_PATH_MAX];
+    *dirfd = AT_FDCWD;
+    wr_cgroup_path(dir, sizeof dir, cg->layout.v1[c], cg->scope, cg->id);
+    snprintf(out, cap, "%s/%s", dir, file);
+}
+
 int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
 {
-    char path[WR_CG_PATH_MAX], value[32];
-    snprintf(value, sizeof value, "%d", (int)pid);
+    char path[WR_CG_PATH_MAX + 64], value[16];
+    int dirfd, len = 0;
+    /* The pid in decimal, without printf: the fill path. */
+    for (unsigned v = (unsigned)pid, d = 1000000000u; d; d /= 10)
+        if (v >= d || len || d == 1)
+            value[len++] = (char)('0' + v / d % 10);
+    value[len] = '\0';
     for (int c = 0; c < WR_CG_N; c++) {
-        if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
+        bool weight = c == WR_CG_CPU && cg->cpu_weight_only;
+        if (!weight && (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c)))
             continue;
-        wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
-        if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
-            return -1;
-    }
-    if (cg->cpu_weight_only) {
-        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_CPU], cg->scope, cg->id);
-        if (wr_cgroup_write(path, "cgroup.procs", value, err) < 0)
+        v1_file(cg, (enum wr_cg_ctrl)c, "cgroup.procs", &dirfd, path, sizeof path);
+        if (wr_cgroup_write_at(dirfd, path, value, err) < 0)
             return -1;
     }
     return 0;
@@ -372,8 +431,10 @@ long wr_cgroup_oom_kills(const struct wr_cgroup *cg)
 {
     char path[WR_CG_PATH_MAX];
     if (cg->v1_mask & (1u << WR_CG_MEMORY)) {
-        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_MEMORY], cg->scope, cg->id);
-        return wr_cgroup_v1_oom_kills(path);
+        char file[WR_CG_PATH_MAX + 64];
+        int dirfd;
+        v1_file(cg, WR_CG_MEMORY, "memory.oom_control", &dirfd, file, sizeof file);
+        return wr_cgroup_read_key_at(dirfd, file, "oom_kill");
     }
     if (cg->v2_mask & (1u << WR_CG_MEMORY)) {
         wr_cgroup_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
@@ -394,24 +455,46 @@ static void remove_dir(const char *path)
     }
 }
 
+/* Removes controller c's directory of the container: first by one rmdir
+ * relative to its scope directory, where held; the path from / when that
+ * is not enough (EBUSY: tasks on their way out, or child cgroups). */
+static void remove_v1(struct wr_cgroup *cg, enum wr_cg_ctrl c)
+{
+    char path[WR_CG_PATH_MAX];
+    int fd = cg->scope_fds ? cg->scope_fd[c] : -1;
+    if (fd >= 0) {
+        cg->scope_fd[c] = -1;
+        int rc = unlinkat(fd, cg->id, AT_REMOVEDIR);
+        int saved = errno;
+        close(fd);
+        if (rc == 0 || saved != EBUSY)
+            return;
+    }
+    wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
+    remove_dir(path);
+}
+
 void wr_cgroup_remove(struct wr_cgroup *cg)
 {
     char path[WR_CG_PATH_MAX];
     if (cg->v2_fd >= 0)
         close(cg->v2_fd);
     cg->v2_fd = -1;
-    if (!cg->created)
+    if (!cg->created) {
+        for (int c = 0; cg->scope_fds && c < WR_CG_N; c++)
+            if (cg->scope_fd[c] >= 0) {
+                close(cg->scope_fd[c]);
+                cg->scope_fd[c] = -1;
+            }
         return;
+    }
     for (int c = 0; c < WR_CG_N; c++) {
         if (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c))
             continue;
-        wr_cgroup_path(path, sizeof path, cg->layout.v1[c], cg->scope, cg->id);
-        remove_dir(path);
+        remove_v1(cg, (enum wr_cg_ctrl)c);
     }
-    if (cg->cpu_weight_only) {
-        wr_cgroup_path(path, sizeof path, cg->layout.v1[WR_CG_CPU], cg->scope, cg->id);
-        remove_dir(path);
-    }
+    if (cg->cpu_weight_only)
+        remove_v1(cg, WR_CG_CPU);
     if (cg->v2_mask) {
         wr_cgroup_path(path, sizeof path, cg->layout.v2, cg->scope, cg->id);
         remove_dir(path);

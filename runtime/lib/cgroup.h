@@ -34,6 +34,15 @@ struct wr_cgroup {
     char scope[16];
     char id[16];
     int v2_fd; /* directory fd of the cgroup2 cgroup, for CLONE_INTO_CGROUP; -1 */
+    /* Held by wr_cgroup_create until wr_cgroup_remove (scope_fds true):
+     * per v1 controller whose directory this cgroup made (the first on
+     * its mount, and cpu_weight_only's WR_CG_CPU), an O_PATH descriptor
+     * of <mount>/warmrun/<scope>, the container's directory's parent,
+     * which its mkdir, cgroup.procs, memory.oom_control and rmdir are
+     * reached from (openat: no walk from / down the host's tree for
+     * each); -1 for the others. */
+    int scope_fd[WR_CG_N];
+    bool scope_fds;
     bool created;
     /* v1, no CPU limit, cpu a hierarchy of its own: a cpu cgroup of its
      * own all the same (default weight: the scheduler weighs containers,
@@ -45,6 +54,13 @@ struct wr_cgroup {
 /* Reads /proc/self/mountinfo (or the file named by $WARMRUN_MOUNTINFO, for
  * tests) and the cgroup2 root's cgroup.controllers. */
 int wr_cgroup_detect(struct wr_cgroup_layout *l, wr_error *err);
+/* Detects the layout once and makes every later wr_cgroup_detect of this
+ * process (and of the children it forks) return that copy: for the shim
+ * server, whose forked shims would each read the host's whole mountinfo
+ * (show_mountinfo, ~30 us per fill) for an answer that does not change
+ * while a server lives (it serves a few dozen fills). A hierarchy
+ * mounted or unmounted meanwhile is seen by the next server. */
+int wr_cgroup_pin_layout(wr_error *err);
 
 /* <mnt>/warmrun, <mnt>/warmrun/<scope> (id NULL) or
  * <mnt>/warmrun/<scope>/<id>. */

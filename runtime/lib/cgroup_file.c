@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -32,7 +33,12 @@ int wr_cgroup_write(const char *dir, const char *file, const char *value, wr_err
 {
     char path[WR_CG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+    return wr_cgroup_write_at(AT_FDCWD, path, value, err);
+}
+
+int wr_cgroup_write_at(int dirfd, const char *path, const char *value, wr_error *err)
+{
+    cleanup_close int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return wr_error_set(err, errno, "open %s", path);
     size_t len = strlen(value);
@@ -58,8 +64,13 @@ void wr_cgroup_read(const char *dir, const char *file, char *buf, size_t cap)
 {
     char path[WR_CG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/%s", dir, file);
+    wr_cgroup_read_at(AT_FDCWD, path, buf, cap);
+}
+
+void wr_cgroup_read_at(int dirfd, const char *path, char *buf, size_t cap)
+{
     buf[0] = '\0';
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+    cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, buf, cap - 1) : -1;
     if (n < 0)
         n = 0;
@@ -70,12 +81,20 @@ void wr_cgroup_read(const char *dir, const char *file, char *buf, size_t cap)
 
 long wr_cgroup_read_key(const char *dir, const char *file, const char *key)
 {
-    char buf[1024], want[64];
-    snprintf(want, sizeof want, "%s ", key);
-    wr_cgroup_read(dir, file, buf, sizeof buf);
-    const char *p = strstr(buf, want);
-    long n = 0;
-    if (p && sscanf(p + strlen(want), "%ld", &n) != 1)
-        n = 0;
-    return n;
+    char path[WR_CG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    return wr_cgroup_read_key_at(AT_FDCWD, path, key);
+}
+
+long wr_cgroup_read_key_at(int dirfd, const char *path, const char *key)
+{
+    char buf[1024];
+    wr_cgroup_read_at(dirfd, path, buf, sizeof buf);
+    /* "key N" at the start of a line: strtol, not sscanf (the teardown
+     * reads memory.oom_control for every container). */
+    size_t klen = strlen(key);
+    for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+            return strtol(p + klen + 1, NULL, 10);
+    return 0;
 }

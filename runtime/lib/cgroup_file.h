@@ -31,6 +31,9 @@ int wr_cgroup_ctrl_by_name(const char *name, size_t len);
  * "max", to dir/file (one write(2), as the kernel wants). Errors: open's
  * and write's (the kernel refuses a bad value with EINVAL). */
 int wr_cgroup_write(const char *dir, const char *file, const char *value, wr_error *err);
+/* The same, path relative to the directory descriptor dirfd (openat(2)):
+ * no walk from the root of the host's tree for a cgroup held open. */
+int wr_cgroup_write_at(int dirfd, const char *path, const char *value, wr_error *err);
 int wr_cgroup_write_i64(const char *dir, const char *file, int64_t value, wr_error *err);
 int wr_cgroup_write_max(const char *dir, const char *file, int64_t value, wr_error *err);
 
@@ -39,5 +42,8 @@ int wr_cgroup_write_max(const char *dir, const char *file, int64_t value, wr_err
 void wr_cgroup_read(const char *dir, const char *file, char *buf, size_t cap);
 /* N of the "key N" line of a flat keyed file (memory.events), 0 if none. */
 long wr_cgroup_read_key(const char *dir, const char *file, const char *key);
+/* wr_cgroup_read and wr_cgroup_read_key of path relative to dirfd. */
+void wr_cgroup_read_at(int dirfd, const char *path, char *buf, size_t cap);
+long wr_cgroup_read_key_at(int dirfd, const char *path, const char *key);
 
 #endif

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define WR_MAX_PASSED_FDS 4
+/* A shim's five: stderr, control, activation, a recycled network namespace
+ * and its sysfs mount (shim_fork.h). */
+#define WR_MAX_PASSED_FDS 5
 
 /* Sends buf (len > 0) and nfds descriptors as one message. */
 int wr_send_fds(int sock, const void *buf, size_t len, const int *fds, size_t nfds, wr_error *err);

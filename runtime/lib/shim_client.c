@@ -101,7 +101,7 @@ static int add_resource_arg(const char *key, const char *value, void *ctx)
 /* The same shim, forked by the shim server: the descriptors a spawn would
  * dup2 (stderr, ctl, act[, netns]) travel with the request. */
 static int fork_process(const struct wr_shim_spec *spec, char *const argv[], int ctl, int act,
-                        int netns, pid_t *pid, bool *server_lost, wr_error *err)
+                        int netns, int sysfs, pid_t *pid, bool *server_lost, wr_error *err)
 {
     cleanup_close int devnull = -1;
     int stderr_fd = STDERR_FILENO;
@@ -111,11 +111,13 @@ static int fork_process(const struct wr_shim_spec *spec, char *const argv[], int
             return wr_error_set(err, errno, "open /dev/null");
         stderr_fd = devnull;
     }
-    int fds[4] = {stderr_fd, ctl, act, netns};
-    uint32_t flags =
-        (spec->fill_idle ? WR_SHIM_FORK_IDLE : 0) | (spec->has_netns ? WR_SHIM_FORK_NETNS : 0);
-    return wr_shim_fork_request(spec->fork_server_fd, argv, fds, spec->has_netns ? 4 : 3, flags,
-                                pid, server_lost, err);
+    int fds[5] = {stderr_fd, ctl, act, netns, sysfs};
+    bool with_sysfs = spec->has_netns && spec->has_sysfs;
+    uint32_t flags = (spec->fill_idle ? WR_SHIM_FORK_IDLE : 0) |
+                     (spec->has_netns ? WR_SHIM_FORK_NETNS : 0) |
+                     (with_sysfs ? WR_SHIM_FORK_SYSFS : 0);
+    return wr_shim_fork_request(spec->fork_server_fd, argv, fds, 3u + spec->has_netns + with_sysfs,
+                                flags, pid, server_lost, err);
 }
 
 void wr_shim_spawn_attr_init(posix_spawn_file_actions_t *fa, posix_spawnattr_t *attr, bool quiet,
@@ -151,7 +153,8 @@ void wr_shim_spawn_attr_init(posix_spawn_file_actions_t *fa, posix_spawnattr_t *
 /* Starts the shim: forked by the server when server is set, else spawned.
  * *server_lost: see wr_shim_fork_request. */
 static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ctl, int act,
-                         int netns, bool server, pid_t *pid, bool *server_lost, wr_error *err)
+                         int netns, int sysfs, bool server, pid_t *pid, bool *server_lost,
+                         wr_error *err)
 {
     char tmpfs[32];
     static struct resource_args ra;
@@ -205,20 +208,21 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     char *const netns_args[] = {
         (char *)(spec->netns_recycle ? "--netns-recycle" : NULL),
         (char *)(spec->has_netns ? netns_reuse : NULL),
+        (char *)(spec->has_netns && spec->has_sysfs ? "--sysfs-kept" : NULL),
     };
     /* argv: the base options, the recycling flags, then the resource and
      * volume pairs. */
     size_t n_base = 0;
     while (base[n_base])
         n_base++;
-    char *argv[sizeof base / sizeof *base + 2 + 2 * RESOURCE_ARGS_MAX];
+    char *argv[sizeof base / sizeof *base + 3 + 2 * RESOURCE_ARGS_MAX];
     memcpy(argv, base, n_base * sizeof *argv);
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < 3; i++)
         if (netns_args[i])
             argv[n_base++] = netns_args[i];
     memcpy(argv + n_base, ra.argv, (2 * ra.n + 1) * sizeof *argv);
     if (server)
-        return fork_process(spec, argv, ctl, act, netns, pid, server_lost, err);
+        return fork_process(spec, argv, ctl, act, netns, sysfs, pid, server_lost, err);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     wr_shim_spawn_attr_init(&fa, &attr, spec->quiet, spec->fill_idle);
@@ -226,6 +230,8 @@ static int spawn_process(const struct wr_shim_spec *spec, const char *id, int ct
     posix_spawn_file_actions_adddup2(&fa, act, SHIM_ACT_FD);
     if (spec->has_netns)
         posix_spawn_file_actions_adddup2(&fa, netns, SHIM_NETNS_FD);
+    if (spec->has_netns && spec->has_sysfs)
+        posix_spawn_file_actions_adddup2(&fa, sysfs, SHIM_SYSFS_FD);
     int rc = posix_spawn(pid, spec->shim_path, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
@@ -253,14 +259,19 @@ static int spawn_once(const struct wr_shim_spec *spec, struct wr_shim *s, bool s
     if (lift_fd(&ctl_theirs, err) < 0 || lift_fd(&act_theirs, err) < 0)
         return -1;
     /* The spawner keeps its own descriptor of a recycled namespace. */
-    cleanup_close int netns = -1;
+    cleanup_close int netns = -1, sysfs = -1;
     if (spec->has_netns) {
         netns = fcntl(spec->netns_fd, F_DUPFD_CLOEXEC, 10);
         if (netns < 0)
             return wr_error_set(err, errno, "fcntl F_DUPFD");
     }
-    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, server, &s->shim_pid, server_lost,
-                      err) < 0)
+    if (spec->has_netns && spec->has_sysfs) {
+        sysfs = fcntl(spec->sysfs_fd, F_DUPFD_CLOEXEC, 10);
+        if (sysfs < 0)
+            return wr_error_set(err, errno, "fcntl F_DUPFD");
+    }
+    if (spawn_process(spec, s->id, ctl_theirs, act_theirs, netns, sysfs, server, &s->shim_pid,
+                      server_lost, err) < 0)
         return -1;
     s->ctl_fd = steal_fd(&ctl_ours);
     s->act_fd = steal_fd(&act_ours);
@@ -290,24 +301,26 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
 
 int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
 {
-    int fd = -1;
-    size_t nfds = 1;
-    ssize_t n = wr_recv_fds(s->ctl_fd, m, sizeof *m, &fd, &nfds, err);
+    int fds[2] = {-1, -1};
+    size_t nfds = 2;
+    ssize_t n = wr_recv_fds(s->ctl_fd, m, sizeof *m, fds, &nfds, err);
     if (n < 0)
         return -1;
     if (n == 0)
         return 0;
     if ((size_t)n != sizeof *m) {
-        wr_close_fds(&fd, nfds);
+        wr_close_fds(fds, nfds);
         return wr_error_set(err, EPROTO, "short message from shim %s", s->id);
     }
     m->text[sizeof m->text - 1] = '\0';
     if (m->type == WR_MSG_WARM) {
-        if (nfds != 1)
+        if (nfds != 1) {
+            wr_close_fds(fds, nfds);
             return wr_error_set(err, EPROTO, "shim %s sent WARM without a pidfd", s->id);
+        }
         if (s->pidfd >= 0)
             close(s->pidfd);
-        s->pidfd = fd;
+        s->pidfd = fds[0];
         s->child_pid = m->num;
         bool hand =
             m->value > 0 && m->value2 > 0 && m->value <= UINT32_MAX && m->value2 <= UINT32_MAX;
@@ -316,10 +329,11 @@ int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err)
         return 1;
     }
     if (m->type == WR_MSG_NETNS) {
-        m->num = nfds == 1 ? fd : -1;
+        m->num = fds[0]; /* -1: none; a sysfs mount comes only with it */
+        m->value2 = nfds == 2 ? fds[1] : -1;
         return 1;
     }
-    wr_close_fds(&fd, nfds);
+    wr_close_fds(fds, nfds);
     return 1;
 }
 

@@ -49,6 +49,11 @@ struct wr_shim_spec {
     bool netns_recycle;
     bool has_netns;
     int netns_fd;
+    /* With has_netns: has_sysfs, sysfs_fd is that namespace's detached
+     * sysfs mount (container/sysfs_mount.h), which the container clones
+     * for its /sys (the spawner keeps its descriptor). */
+    bool has_sysfs;
+    int sysfs_fd;
     long netns_sockets; /* its pristine socket count, as its NETNS message said */
     /* > 0: the socket of a shim server (shim_fork.h) that forks the shim
      * instead of a posix_spawn; 0 (unset): posix_spawn. */
@@ -83,8 +88,9 @@ int wr_shim_spawn(const struct wr_shim_spec *spec, struct wr_shim *s, wr_error *
 /* Reads one message from the shim's control socket. Returns 1 with *m set,
  * 0 when the shim closed, -1 on error. A WARM message fills child_pid and
  * pidfd in s; a NETNS message puts the namespace's descriptor (the
- * caller's to close) in m->num, or -1 if it carried none, and its pristine
- * socket count in m->value. */
+ * caller's to close) in m->num, or -1 if it carried none, its pristine
+ * socket count in m->value, and the descriptor of its detached sysfs mount
+ * (also the caller's) in m->value2, or -1. */
 int wr_shim_read(struct wr_shim *s, struct wr_msg *m, wr_error *err);
 
 /* Blocks until the shim reports WARM (0) or fails (-1, with its reason). */

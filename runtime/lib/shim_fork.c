@@ -51,10 +51,11 @@ int wr_shim_fork_request(int sock, char *const argv[], const int *fds, size_t nf
 int wr_shim_fork_check(const struct wr_shim_fork_request *r, size_t n, size_t nfds, wr_error *err)
 {
     if (n < sizeof r->h || r->h.magic != WR_SHIM_FORK_MAGIC ||
-        (r->h.flags & ~(WR_SHIM_FORK_IDLE | WR_SHIM_FORK_NETNS)) != 0 ||
+        (r->h.flags & ~(WR_SHIM_FORK_IDLE | WR_SHIM_FORK_NETNS | WR_SHIM_FORK_SYSFS)) != 0 ||
         n != sizeof r->h + r->h.len || r->h.argc == 0 || r->h.argc > WR_SHIM_FORK_ARGC_MAX)
         return wr_error_set(err, EPROTO, "bad request");
-    if (nfds != ((r->h.flags & WR_SHIM_FORK_NETNS) ? 4u : 3u))
+    bool netns = r->h.flags & WR_SHIM_FORK_NETNS, sysfs = r->h.flags & WR_SHIM_FORK_SYSFS;
+    if ((sysfs && !netns) || nfds != 3u + netns + sysfs)
         return wr_error_set(err, EPROTO, "request with %zu descriptors", nfds);
     /* argc strings, the last ending exactly at len. */
     size_t strings = 0;

@@ -5,7 +5,9 @@
  * One request is one SOCK_SEQPACKET message: a fixed header, then the
  * shim's argv as argc NUL-terminated strings, and by SCM_RIGHTS the shim's
  * stderr, its control socket, the container's activation socket and, with
- * WR_SHIM_FORK_NETNS, a recycled network namespace (3 or 4 descriptors).
+ * WR_SHIM_FORK_NETNS, a recycled network namespace, and with
+ * WR_SHIM_FORK_SYSFS too, that namespace's detached sysfs mount (3, 4 or 5
+ * descriptors).
  * The server forks (clone3 with CLONE_PARENT: the shim is the requester's
  * child, as a spawned one is) and replies with one struct wr_shim_fork_reply.
  * The server never reads anything else; the requester trusts nothing more
@@ -31,6 +33,7 @@
 #define WR_SHIM_FORK_MAGIC    0x77726b66u /* "wrkf" */
 #define WR_SHIM_FORK_IDLE     1u          /* the shim runs under SCHED_IDLE (a pool's fill) */
 #define WR_SHIM_FORK_NETNS    2u          /* a fourth descriptor: the namespace */
+#define WR_SHIM_FORK_SYSFS    4u          /* with NETNS, a fifth: its sysfs mount */
 #define WR_SHIM_FORK_REPLY_MS 2000        /* how long a requester waits for a reply */
 
 struct wr_shim_fork_header {
@@ -51,7 +54,8 @@ struct wr_shim_fork_reply {
 };
 
 /* Requester: sends argv (NULL-terminated) and the descriptors (stderr,
- * ctl, act[, netns]: nfds 3 or 4, matching WR_SHIM_FORK_NETNS in flags) to
+ * ctl, act[, netns[, sysfs]]: nfds 3, 4 or 5, matching WR_SHIM_FORK_NETNS
+ * and WR_SHIM_FORK_SYSFS in flags) to
  * the server on sock, waits up to WR_SHIM_FORK_REPLY_MS for the reply and
  * returns the shim's pid in *pid. Errors: E2BIG (argv longer than the
  * server's area: nothing was sent), the server's fork errno, EPIPE or

@@ -16,12 +16,17 @@
  * enter instead of creating one (docs/security.md, "Recycled network
  * namespaces"). */
 #define SHIM_NETNS_FD 5
+/* With --sysfs-kept too: the detached sysfs mount made in that namespace,
+ * which the container clones for its /sys (container/sysfs_mount.h). */
+#define SHIM_SYSFS_FD 6
 
 enum wr_msg_type {
     /* container child -> shim, over the init socket */
     WR_MSG_READY = 1,   /* set up, blocked waiting for the activation;
                            value, value2 = the workload's uid + 1, gid + 1
-                           (in its user namespace, if any) */
+                           (in its user namespace, if any); the first may
+                           carry the sysfs mount pid 1 made to travel with
+                           a recycled namespace (container/sysfs_mount.h) */
     WR_MSG_ERROR,       /* setup failed: num = errno, text = message */
     WR_MSG_EXEC_FAILED, /* execve failed: num = exit code (126/127), text */
     /* shim -> spawner, over the control socket */
@@ -33,7 +38,9 @@ enum wr_msg_type {
     WR_MSG_NETNS,  /* with --netns-recycle, before EXITED: every process of the
                       container is dead and its network namespace passed the
                       pristine check (shim_netns.c); carries that namespace,
-                      value = its socket count when pristine (the kernel's own) */
+                      value = its socket count when pristine (the kernel's own);
+                      and, when the shim holds one, a second descriptor: the
+                      namespace's detached sysfs mount */
     WR_MSG_EXITED, /* num = exit code; value, value2 = exec and wake-up times
                       (CLOCK_MONOTONIC ns, 0 if it never got there) */
     /* spawner -> shim, over the control socket */

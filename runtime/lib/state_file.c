@@ -34,6 +34,11 @@ static const char *boot_id(void)
     return id;
 }
 
+void wr_state_pin_boot_id(void)
+{
+    (void)boot_id();
+}
+
 /* False for a record of another boot: its pids must not be trusted, nor
  * signalled (records of older versions carry no boot id: judged by pid
  * and start time alone, as before). */

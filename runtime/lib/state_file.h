@@ -31,6 +31,9 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
 int wr_state_read(const char *state_dir, const char *id, struct wr_state_record *rec,
                   wr_error *err);
 void wr_state_remove(const char *state_dir, const char *id);
+/* Reads this boot's id now, once for the process and the children it
+ * forks (the shim server's: each record its shims write carries it). */
+void wr_state_pin_boot_id(void);
 
 /* Reads the start time of pid; -1 when the process does not exist. */
 int wr_proc_start_time(pid_t pid, uint64_t *start, wr_error *err);

@@ -289,10 +289,18 @@ stop_daemon() {
 # leaves out the network namespaces it keeps for recycling (a pool's free
 # list, bounded by its size: daemon_netns_fds counts them,
 # 94-netns-recycle.t checks the bound), whose number follows the race
-# between a container's exit and its pool's refill.
+# between a container's exit and its pool's refill, and the sysfs mount
+# kept with each (a detached mount: its link reads "/"; 120-sysfs-kept.t).
 daemon_fds() {
-    find "/proc/$DAEMON_PID/fd" -mindepth 1 -maxdepth 1 -printf '%l\n' 2>/dev/null |
-        grep -vc '^net:\['
+    local f n=0
+    for f in /proc/"$DAEMON_PID"/fd/*; do
+        case $(readlink "$f" 2>/dev/null) in
+        "" | net:\[*) continue ;;
+        /) [ "$(stat -L -f -c %T "$f" 2>/dev/null)" = sysfs ] && continue ;;
+        esac
+        n=$((n + 1))
+    done
+    echo "$n"
 }
 # (the daemon's own namespace, kept open to come back after entering a
 # function environment's, is not one of them)

@@ -64,7 +64,7 @@ static bool is_cloexec(int fd)
 static void test_n_fds(size_t n)
 {
     int sv[2], pipes[WR_MAX_PASSED_FDS][2], send_fds[WR_MAX_PASSED_FDS];
-    int got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1};
+    int got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1, -1};
     char text[64], in[64] = {0};
     wr_error err = {0};
 
@@ -138,7 +138,7 @@ static void test_eof(void)
 
 static void test_too_large(void)
 {
-    int sv[2], p[2], q[2], got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1};
+    int sv[2], p[2], q[2], got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1, -1};
     char big[100], in[10];
     wr_error err = {0};
 
@@ -176,7 +176,7 @@ static void test_too_large(void)
 static void test_surplus(void)
 {
     int sv[2], p[WR_MAX_PASSED_FDS][2], send_fds[WR_MAX_PASSED_FDS];
-    int got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1};
+    int got[WR_MAX_PASSED_FDS] = {-1, -1, -1, -1, -1};
     char in[16];
     wr_error err = {0};
 

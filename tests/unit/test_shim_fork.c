@@ -34,14 +34,14 @@ static struct wr_shim_fork_request req;
 
 int main(void)
 {
-    int sv[2], fds[4];
+    int sv[2], fds[5];
     char *argv[] = {"warmrun-shim", "--id", "0123456789ab", "--image", "busybox:latest", NULL};
     wr_error err = {0};
     pid_t pid = 0;
     bool lost = true;
 
     make_pair(sv);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         fds[i] = sv[0];
     queue_reply(sv[1], 0, 4242);
     int rc = wr_shim_fork_request(sv[0], argv, fds, 4, WR_SHIM_FORK_IDLE | WR_SHIM_FORK_NETNS, &pid,
@@ -75,6 +75,24 @@ int main(void)
     ok(wr_shim_fork_check(&bad, len, 4, &err) < 0, "a last string without its NUL: refused");
     bad = req;
     ok(wr_shim_fork_check(&bad, len - 1, 4, &err) < 0, "a length that disagrees: refused");
+
+    /* A namespace with its sysfs mount: five descriptors. */
+    bad = req;
+    bad.h.flags |= WR_SHIM_FORK_SYSFS;
+    ok(wr_shim_fork_check(&bad, len, 5, &err) == 0, "NETNS and SYSFS with 5 descriptors (%s)",
+       err.msg);
+    ok(wr_shim_fork_check(&bad, len, 4, &err) < 0, "  with 4: refused");
+    bad.h.flags &= ~WR_SHIM_FORK_NETNS;
+    ok(wr_shim_fork_check(&bad, len, 4, &err) < 0, "SYSFS without NETNS: refused");
+    queue_reply(sv[1], 0, 4243);
+    rc = wr_shim_fork_request(sv[0], argv, fds, 5, WR_SHIM_FORK_NETNS | WR_SHIM_FORK_SYSFS, &pid,
+                              &lost, &err);
+    nfds = WR_MAX_PASSED_FDS;
+    n = wr_recv_fds(sv[1], &req, sizeof req, got, &nfds, &err);
+    ok(rc == 0 && pid == 4243 && n > 0 && nfds == 5 &&
+           wr_shim_fork_check(&req, (size_t)n, nfds, &err) == 0,
+       "  such a request travels whole (%s)", err.msg);
+    wr_close_fds(got, nfds);
 
     /* Too long for the server's area: refused before sending, not lost. */
     static char huge[WR_SHIM_FORK_ARGS_MAX];
