@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define FIRST 20 /* the descriptors under test: FIRST .. FIRST + OPENED - 1 */
+#define FIRST  20 /* the descriptors under test: FIRST .. FIRST + OPENED - 1 */
 #define OPENED 16
 
 /* In a child: opens FIRST.. on /dev/null, keeps keep[0..n) (and 0, 1, 2
@@ -57,9 +57,9 @@ int main(void)
     const int nine[] = {0, 1, 2, FIRST + 3, FIRST + 4, FIRST + 9, FIRST + 1, FIRST + 5, FIRST + 6};
     is_int(run_case(nine, 9), 0, "nine descriptors to keep: all kept, the others closed");
     /* More than any fixed bound, unsorted, with duplicates and -1s. */
-    const int many[] = {FIRST + 15, -1, FIRST + 2, FIRST + 2, FIRST + 14, FIRST + 13,
-                        FIRST + 12, FIRST + 11, FIRST + 10, -1, FIRST + 8, FIRST + 7,
-                        FIRST,      FIRST + 1};
+    const int many[] = {FIRST + 15, -1,         FIRST + 2,  FIRST + 2,  FIRST + 14,
+                        FIRST + 13, FIRST + 12, FIRST + 11, FIRST + 10, -1,
+                        FIRST + 8,  FIRST + 7,  FIRST,      FIRST + 1};
     is_int(run_case(many, sizeof many / sizeof *many), 0,
            "fourteen entries (duplicates, -1s, unsorted): each kept, the others closed");
     const int none[] = {-1, -1};
