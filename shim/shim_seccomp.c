@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -47,11 +48,14 @@ int shim_compile_seccomp(int argc, char **argv)
 }
 
 /* A cold start would compile Docker's profile in every shim (tens of ms):
- * the result depends only on the capabilities and on whether the kernel
- * has the x32 ABI, so the first cold start keeps it in
- * <state>/seccomp/default-<caps>[-x32]-v<N>.bpf (the state directory is
- * root's alone, and may outlive a boot into another kernel) and later
- * ones load it. Bump the version when the default table or the way it is
+ * the result depends only on the capabilities, on whether the kernel has
+ * the x32 ABI and on the libseccomp that compiled it, so the first cold
+ * start keeps it in
+ * <state>/seccomp/default-<caps>[-x32]-v<N>-libseccomp-<version>.bpf (the
+ * state directory is root's alone, and may outlive a boot into another
+ * kernel or an upgrade of libseccomp, whose fixes change programs: 2.4.0
+ * fixed comparisons of 64-bit arguments, CVE-2019-9893) and later ones
+ * load it. Bump the version when the default table or the way it is
  * compiled changes. */
 #define DEFAULT_PROFILE_VERSION                                                                    \
     4 /* 2: io_uring denied; 3: x32 only if the kernel has it; 4: by ranges */
@@ -63,9 +67,10 @@ int shim_seccomp_prepare(struct shim *sh, wr_error *err)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
     char dir[WR_SECCOMP_MAX - 64], path[WR_SECCOMP_MAX + 1], tmp[WR_SECCOMP_MAX + 16];
     int n = snprintf(dir, sizeof dir, "%s/seccomp", sh->opt.state_dir);
-    int m =
-        snprintf(path, sizeof path, "%s/default-%llx%s-v%d.bpf", dir, (unsigned long long)p->caps,
-                 wr_seccomp_kernel_x32() ? "-x32" : "", DEFAULT_PROFILE_VERSION);
+    const struct scmp_version *lib = seccomp_version();
+    int m = snprintf(path, sizeof path, "%s/default-%llx%s-v%d-libseccomp-%u.%u.%u.bpf", dir,
+                     (unsigned long long)p->caps, wr_seccomp_kernel_x32() ? "-x32" : "",
+                     DEFAULT_PROFILE_VERSION, lib->major, lib->minor, lib->micro);
     if (n < 0 || (size_t)n >= sizeof dir || m < 0 || (size_t)m >= sizeof path)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
     struct wr_security_profile cached = *p;

@@ -58,8 +58,10 @@ static int parse_errno(json_t *v, int *out, wr_error *err)
 {
     if (!v || json_is_null(v))
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 4095)
-        return wr_error_set(err, 0, "errnoRet must be an integer from 0 to 4095");
+    /* libseccomp takes SCMP_ACT_ERRNO(n) for n below MAX_ERRNO (4095) only
+     * (sys_chk_seccomp_action): 4095 would fail later, at compile time. */
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 4094)
+        return wr_error_set(err, 0, "errnoRet must be an integer from 0 to 4094");
     *out = (int)json_integer_value(v);
     return 0;
 }

@@ -120,8 +120,8 @@ int wr_seccomp_compile(const struct wr_seccomp_profile *p, uint64_t caps, bool x
                        wr_error *err)
 {
     scmp_filter_ctx ctx = seccomp_init(action_of(p->default_action, p->default_errno));
-    if (!ctx)
-        return wr_error_set(err, ENOMEM, "seccomp_init");
+    if (!ctx) /* NULL for an action libseccomp refuses as well as for memory */
+        return wr_error_set(err, 0, "seccomp: libseccomp refused the default action");
     int rc = -1;
     /* A binary tree of system call numbers instead of a linear list: a
      * few dozen BPF instructions per system call instead of hundreds.
