@@ -6,9 +6,11 @@
  * it (it only receives the namespace, or not).
  *
  * What a workload that the recycling predicate admits (no CAP_NET_ADMIN,
- * no CAP_SYS_ADMIN, no user namespace, /proc/sys read-only) can leave in
- * its network namespace is sockets, and the traces of packets it sent
- * (TIME_WAIT, TCP metrics, fragment queues, counters). So a namespace is
+ * no CAP_SYS_ADMIN, no --userns, /proc/sys read-only; a user namespace it
+ * makes itself gives it no capability over this network namespace, which
+ * the host's owns) can leave in its network namespace is sockets, and the
+ * traces of packets it sent (TIME_WAIT, TCP metrics, fragment queues,
+ * counters). So a namespace is
  * offered back only if, queried from inside it:
  *   - no IPv6 flow label is left (they outlive their sockets), and every
  *     SNMP MIB counter (snmp, netstat, snmp6) is 0, as in a fresh one;

@@ -22,26 +22,21 @@
 
 void wr_close_fds_except(const int *keep, size_t n)
 {
-    /* At most a handful: a selection sort of the valid ones. */
-    int sorted[8];
-    size_t m = 0;
-    for (size_t i = 0; i < n && m < sizeof sorted / sizeof *sorted; i++)
-        if (keep[i] >= 0)
-            sorted[m++] = keep[i];
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = i + 1; j < m; j++)
-            if (sorted[j] < sorted[i]) {
-                int t = sorted[i];
-                sorted[i] = sorted[j];
-                sorted[j] = t;
-            }
+    /* In ascending order, the smallest kept descriptor at or above lo each
+     * time: no copy of keep to sort, so no bound on how many it holds (a
+     * bounded copy once dropped, that is closed, the entries past its end:
+     * the fill's list grew to nine). n is a handful: n * n steps. */
     unsigned lo = 0;
-    for (size_t i = 0; i < m; i++) {
-        unsigned fd = (unsigned)sorted[i];
-        if (fd > lo)
-            close_range(lo, fd - 1, 0);
-        if (fd + 1 > lo)
-            lo = fd + 1;
+    for (;;) {
+        long next = -1;
+        for (size_t i = 0; i < n; i++)
+            if (keep[i] >= 0 && (unsigned)keep[i] >= lo && (next < 0 || keep[i] < next))
+                next = keep[i];
+        if (next < 0)
+            break;
+        if ((unsigned)next > lo)
+            close_range(lo, (unsigned)next - 1, 0);
+        lo = (unsigned)next + 1;
     }
     close_range(lo, ~0U, 0);
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 /* Closes every descriptor but those of
- * keep (n entries; -1 entries are ignored, at most 8 used). */
+ * keep (n entries, any number; -1 entries are ignored). */
 void wr_close_fds_except(const int *keep, size_t n);
 /* Puts the current root's /dev/null on 0, 1 and 2: the shim's stdio are
  * host files. */
