@@ -235,6 +235,16 @@ static int warm_up(const struct bench_env *e, long concurrency, wr_error *err)
     return 0;
 }
 
+/* ms of CPU per successful activation of the processes the level measured
+ * (daemon, shims with their containers and workloads, clients; with --bare
+ * the clients are the /bin/true processes): what the other processes of a
+ * shared machine use does not enter it, kworkers and softirqs neither. */
+static double cpu_ms_per_activation(const struct bench_load_result *r)
+{
+    double cpus = (r->daemon_cpu_pct + r->shims_cpu_pct + r->clients_cpu_pct) / 100.0;
+    return r->rate > 0 ? 1000.0 * cpus / r->rate : 0.0;
+}
+
 int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long pool,
                    bool print_seconds, struct bench_load_result *r, wr_error *err)
 {
@@ -355,6 +365,8 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
         "latency", summary_json(&r->latency), "cpu_pct", "daemon", r->daemon_cpu_pct,
         "shims_and_containers", r->shims_cpu_pct, "clients", r->clients_cpu_pct, "pool_depth",
         "min", (json_int_t)r->pool_min, "max", (json_int_t)r->pool_max, "seconds", secs);
+    if (r->json)
+        json_object_set_new(r->json, "cpu_ms_per_activation", json_real(cpu_ms_per_activation(r)));
     snprintf(r->first_error, sizeof r->first_error, "%s", first_error);
     if (r->json && first_error[0])
         json_object_set_new(r->json, "first_error", json_string(first_error));
@@ -364,11 +376,12 @@ int bench_load_run(struct bench_env *e, long concurrency, long duration_s, long 
 
 void bench_load_print(const struct bench_load_result *r)
 {
-    printf("%11ld %8zu %8.1f %6zu %6.1f%% %8.2f %8.2f %8.2f %7.1f%% %7.1f%% %7.1f%% %4ld-%ld\n",
+    printf("%11ld %8zu %8.1f %6zu %6.1f%% %8.2f %8.2f %8.2f %7.1f%% %7.1f%% %7.1f%% %4ld-%-4ld "
+           "%8.3f\n",
            r->concurrency, r->ok, r->rate, r->failed,
            r->ok ? 100.0 * (double)r->cold / (double)r->ok : 0.0, r->latency.median, r->latency.p95,
            r->latency.p99, r->daemon_cpu_pct, r->shims_cpu_pct, r->clients_cpu_pct, r->pool_min,
-           r->pool_max);
+           r->pool_max, cpu_ms_per_activation(r));
     if (r->first_error[0])
         printf("%11s first failure: %s\n", "", r->first_error);
 }
@@ -495,8 +508,9 @@ int bench_cmd_load(const char *bindir, int argc, char **argv)
            : load_mode.no_cold ? "warmrun activate -v --no-cold busybox -- /bin/true"
                                : "warmrun activate -v busybox -- /bin/true",
            pool, sizing);
-    printf("%11s %8s %8s %6s %7s %8s %8s %8s %8s %8s %8s %s\n", "concurrency", "ok", "per s",
-           "failed", "cold", "p50 ms", "p95 ms", "p99 ms", "daemon", "shims", "clients", "pool");
+    printf("%11s %8s %8s %6s %7s %8s %8s %8s %8s %8s %8s %-9s %s\n", "concurrency", "ok", "per s",
+           "failed", "cold", "p50 ms", "p95 ms", "p99 ms", "daemon", "shims", "clients", "pool",
+           "CPU ms/act");
     json_t *levels_json = json_array();
     for (size_t i = 0; i < done; i++) {
         bench_load_print(&res[i]);

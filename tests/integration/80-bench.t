@@ -129,6 +129,9 @@ is $? 0 "load: exit 0" || show_err
 is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     print join(",", map { $_->{concurrency} . ":" . ($_->{activations} > 0 ? "y" : "n") } @{$d->{levels}})' \
     <"$T/load.json")" "1:y,2:y" "load: activations at C=1 and C=2"
+is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+    print join(",", map { ($_->{cpu_ms_per_activation} // 0) > 0 ? "y" : "n" } @{$d->{levels}})' \
+    <"$T/load.json")" "y,y" "load: CPU per activation of the measured processes, at each level"
 
 bench scale --pool 3 --steps 1,3 --samples 2 --quiet --json "$T/scale.json" >"$out" 2>"$err"
 is $? 0 "scale: exit 0" || show_err
