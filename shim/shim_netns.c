@@ -169,7 +169,7 @@ static bool diag_empty(int fd, void *req, size_t len)
 static bool sockets_settle(long baseline, long *used)
 {
     bool empty = true;
-    for (int i = 0; i<SETTLE_TRIES && * used> baseline && empty; i++) {
+    for (int i = 0; i < SETTLE_TRIES && (*used > baseline) && empty; i++) {
         struct timespec step = {.tv_sec = 0, .tv_nsec = SETTLE_STEP_NS};
         nanosleep(&step, NULL);
         if (read_sockstat(used, &empty) < 0)
