@@ -5,6 +5,7 @@
 #include "bench.h"
 
 #include "busybox_image.h"
+#include "lib/cgroup.h"
 #include "lib/cleanup.h"
 #include "lib/state_file.h"
 #include "store_write.h"
@@ -329,6 +330,30 @@ static void unmount_below(const char *dir)
     }
 }
 
+static bool none_alive(const char *id, void *ctx)
+{
+    (void)id;
+    (void)ctx;
+    return false;
+}
+
+/* The cgroups of this run's containers and their scope directory: a shim
+ * killed above leaves its container's, a container the stopped daemon had
+ * handed out keeps the scope until it ends, and no daemon will serve this
+ * state directory again. Each goes once its last task has exited: tried
+ * for at most a second. */
+static void remove_cgroups(const struct bench_env *e)
+{
+    for (int i = 0; i < 40; i++) {
+        wr_cgroup_sweep(e->state, none_alive, NULL);
+        wr_cgroup_scope_remove(e->state);
+        if (wr_cgroup_scope_left(e->state) == 0)
+            return;
+        sleep_ms(25);
+    }
+    bench_msg("could not remove the cgroups of %s", e->state);
+}
+
 void bench_env_cleanup(struct bench_env *e)
 {
     daemon_stop(e);
@@ -340,6 +365,7 @@ void bench_env_cleanup(struct bench_env *e)
         sleep_ms(50);
         wr_state_scan(e->state, kill_stray_shim, NULL);
     }
+    remove_cgroups(e);
     bench_network_remove(e);
     unmount_below(e->dir);
     wr_store_unstage(e->dir);

@@ -625,6 +625,24 @@ size_t wr_cgroup_scope_remove(const char *state_dir)
     return removed;
 }
 
+size_t wr_cgroup_scope_left(const char *state_dir)
+{
+    struct wr_cgroup_layout l;
+    const char *mounts[WR_CG_N + 1];
+    char scope[16], dir[WR_CG_PATH_MAX];
+    wr_error err;
+    size_t left = 0;
+    if (wr_cgroup_detect(&l, &err) < 0)
+        return 0;
+    wr_cgroup_scope(state_dir, scope);
+    size_t n = hierarchy_mounts(&l, mounts);
+    for (size_t i = 0; i < n; i++) {
+        wr_cgroup_path(dir, sizeof dir, mounts[i], scope, NULL);
+        left += access(dir, F_OK) == 0;
+    }
+    return left;
+}
+
 size_t wr_cgroup_count(const char *state_dir)
 {
     return walk_scope(state_dir, NULL, NULL, false);

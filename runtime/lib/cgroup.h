@@ -101,6 +101,9 @@ size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void 
  * container's cgroup (a running workload's, a cold start's) stays, as does
  * <mount>/warmrun, which other scopes share. Returns how many went. */
 size_t wr_cgroup_scope_remove(const char *state_dir);
+/* In how many hierarchies this state dir's scope directory still exists
+ * (0 when the layout cannot be read). */
+size_t wr_cgroup_scope_left(const char *state_dir);
 /* Counts the cgroups of this scope (tests, leak checks). */
 size_t wr_cgroup_count(const char *state_dir);
 

@@ -124,8 +124,17 @@ is $? 0 "activation: exit 0" || show_err
 like "$(cat "$out")" 'warm: client send -> probe main +3 ' "activation: 3 warm samples to the probe's main"
 like "$(cat "$out")" 'host fork\+exec -> probe main +[0-9]+ ' "activation: fork+exec samples"
 
+# cgroup scope directories (one per state directory) on this host: the
+# bench's private daemon's must go with it, even when containers it handed
+# out were still ending when it stopped (the suite runs one test at a time).
+scopes() {
+    ls /sys/fs/cgroup/*/warmrun /sys/fs/cgroup/warmrun 2>/dev/null | grep -E '^[0-9a-f]{8}$' | sort -u
+}
+scopes_before=$(scopes)
 bench load --concurrency 1,2 --duration 1 --pool 2 --quiet --json "$T/load.json" >"$out" 2>"$err"
 is $? 0 "load: exit 0" || show_err
+is "$(comm -13 <(echo "$scopes_before") <(scopes) | tr '\n' ' ')" "" \
+    "load: no cgroup scope directory left behind"
 is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     print join(",", map { $_->{concurrency} . ":" . ($_->{activations} > 0 ? "y" : "n") } @{$d->{levels}})' \
     <"$T/load.json")" "1:y,2:y" "load: activations at C=1 and C=2"
