@@ -604,13 +604,16 @@ size_t wr_cgroup_sweep(const char *state_dir, bool (*live)(const char *id, void 
     return walk_scope(state_dir, live, ctx, true);
 }
 
-size_t wr_cgroup_scope_remove(const char *state_dir)
+/* This state dir's scope directory in every hierarchy: removed where
+ * empty (remove), or only looked for. Returns how many went, or how many
+ * exist. */
+static size_t scope_dirs(const char *state_dir, bool remove)
 {
     struct wr_cgroup_layout l;
     const char *mounts[WR_CG_N + 1];
     char scope[16], dir[WR_CG_PATH_MAX];
     wr_error err;
-    size_t removed = 0;
+    size_t count = 0;
     if (wr_cgroup_detect(&l, &err) < 0)
         return 0;
     wr_cgroup_scope(state_dir, scope);
@@ -619,28 +622,19 @@ size_t wr_cgroup_scope_remove(const char *state_dir)
         wr_cgroup_path(dir, sizeof dir, mounts[i], scope, NULL);
         /* rmdir(2) of a cgroup fails (EBUSY, ENOTEMPTY) while it has a
          * child cgroup or a task: exactly the ones to keep. */
-        if (rmdir(dir) == 0)
-            removed++;
+        count += remove ? rmdir(dir) == 0 : access(dir, F_OK) == 0;
     }
-    return removed;
+    return count;
+}
+
+size_t wr_cgroup_scope_remove(const char *state_dir)
+{
+    return scope_dirs(state_dir, true);
 }
 
 size_t wr_cgroup_scope_left(const char *state_dir)
 {
-    struct wr_cgroup_layout l;
-    const char *mounts[WR_CG_N + 1];
-    char scope[16], dir[WR_CG_PATH_MAX];
-    wr_error err;
-    size_t left = 0;
-    if (wr_cgroup_detect(&l, &err) < 0)
-        return 0;
-    wr_cgroup_scope(state_dir, scope);
-    size_t n = hierarchy_mounts(&l, mounts);
-    for (size_t i = 0; i < n; i++) {
-        wr_cgroup_path(dir, sizeof dir, mounts[i], scope, NULL);
-        left += access(dir, F_OK) == 0;
-    }
-    return left;
+    return scope_dirs(state_dir, false);
 }
 
 size_t wr_cgroup_count(const char *state_dir)
