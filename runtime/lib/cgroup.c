@@ -410,12 +410,8 @@ static void v1_file(const struct wr_cgroup *cg, enum wr_cg_ctrl c, const char *f
 int wr_cgroup_attach_v1(const struct wr_cgroup *cg, pid_t pid, wr_error *err)
 {
     char path[WR_CG_PATH_MAX + 64], value[16];
-    int dirfd, len = 0;
-    /* The pid in decimal, without printf: the fill path. */
-    for (unsigned v = (unsigned)pid, d = 1000000000u; d; d /= 10)
-        if (v >= d || len || d == 1)
-            value[len++] = (char)('0' + v / d % 10);
-    value[len] = '\0';
+    int dirfd;
+    snprintf(value, sizeof value, "%d", (int)pid);
     for (int c = 0; c < WR_CG_N; c++) {
         bool weight = c == WR_CG_CPU && cg->cpu_weight_only;
         if (!weight && (!(cg->v1_mask & (1u << c)) || !first_on_mount(cg, c)))
