@@ -65,8 +65,10 @@ static int start(struct daemon *d, wr_error *err)
      * the bytes it needs (shim_server.c). */
     char parent[24];
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    const char *const head[] = {"warmrun-shim",  "--server", "--state-dir",
-                                d->g->state_dir, "--parent", parent};
+    /* --root: the store, for the server's mount template
+     * (shim/shim_mnt_template.h). */
+    const char *const head[] = {"warmrun-shim", "--server", "--state-dir", d->g->state_dir,
+                                "--parent",     parent,     "--root",      d->g->root};
     size_t n_head = sizeof head / sizeof *head;
     cleanup_free char **argv = calloc(n_head + WR_SHIM_FORK_ARGS_MAX + 1, sizeof *argv);
     if (!argv)
