@@ -104,35 +104,30 @@ is "$(diff <(mounts_of "$T/cold.mi") <(mounts_of "$T/warm.mi"))" "" \
 wr pool rm busybox >/dev/null 2>&1
 
 # ---- the pools the template serves -----------------------------------------
-# pool NAME OPTIONS... -- CHECK: a pool of 1, one activation running CHECK.
+# pool CHECK OPTIONS...: a pool of 1 with OPTIONS, one activation
+# running the shell command CHECK (output in $out, status in RC).
 pool() {
-    local name=$1
+    local check=$1
     shift
-    local opts=()
-    while [ "$1" != -- ]; do
-        opts+=("$1")
-        shift
-    done
-    shift
-    wr pool create busybox --size 1 "${opts[@]}" >"$out" 2>"$err" || show_err
-    wait_pool_full busybox:latest 30 || diag "$name: the pool did not fill"
-    wr activate --no-cold busybox -- sh -c "$1" >"$out" 2>"$err"
+    wr pool create busybox --size 1 "$@" >"$out" 2>"$err" || show_err
+    wait_pool_full busybox:latest 30 || diag "$*: the pool did not fill"
+    wr activate --no-cold busybox -- sh -c "$check" >"$out" 2>"$err"
     RC=$?
     wr pool rm busybox >/dev/null 2>&1
 }
 
-pool userns --userns auto -- 'id -u; cat /proc/self/uid_map'
+pool 'id -u; cat /proc/self/uid_map' --userns auto
 is "$RC $(head -n1 "$out")" "0 0" "--userns auto: root in the container" || show_err
 like "$(tail -n1 "$out")" '^ *0 +1000000000 +65536$' "  mapped to 1000000000" || diag_file "$out"
 
 wr network create "$NET" --subnet "$PFX.0/24" --bridge "$BR" >"$out" 2>"$err" || show_err
-pool bridge --network bridge="$NET" -- 'ip -o -4 addr show eth0'
+pool 'ip -o -4 addr show eth0' --network bridge="$NET"
 like "$RC $(cat "$out")" "^0 .*inet $PFX\\." "--network bridge: eth0 has its address" || show_err
 
-pool ro --read-only -- 'touch /x 2>/dev/null && echo WROTE; echo done'
+pool 'touch /x 2>/dev/null && echo WROTE; echo done' --read-only
 is "$RC $(cat "$out")" "0 done" "--read-only: the root is read-only" || show_err
 
-pool priv --privileged -- 'grep CapEff /proc/self/status'
+pool 'grep CapEff /proc/self/status' --privileged
 like "$RC $(cat "$out")" '^0 CapEff:.*[0-9a-f]{16}$' "--privileged: still works" || show_err
 [ "$(grep -o '[0-9a-f]*$' "$out")" != 0000000000000000 ]
 ok $? "  with capabilities"
