@@ -144,6 +144,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .sysfs_fd = sh->sysfs_fd,
             .sysfs_keep = sh->opt.netns_recycle,
             .mnt_template_fd = sh->mnt_template ? shim_mnt_template.ns_fd : -1,
+            .lo_legacy_multicast = sh->opt.netns_recycle && !sh->opt.netns_reuse,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters

@@ -63,6 +63,9 @@ struct wr_container_config {
      * then closed; else -1 (cloned with CLONE_NEWNS, a copy of the
      * shim's namespace). */
     int mnt_template_fd;
+    /* A fresh namespace of a recycling pool: lo set to IGMPv2 and MLDv1
+     * before any workload (lo_multicast.h). */
+    bool lo_legacy_multicast;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):
