@@ -10,6 +10,7 @@
 #include "lib/cleanup.h"
 #include "lib/fdpass.h"
 #include "lib/openat2.h"
+#include "lib/shim_msg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -30,6 +32,10 @@
 #include <unistd.h>
 
 struct shim_mnt_template shim_mnt_template = {.ns_fd = -1, .root_fd = -1};
+
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE _IO(0xb7, 0x3)
+#endif
 
 /* The template's "/": only directories leading to the binds; read-only
  * once they are made. */
@@ -164,6 +170,38 @@ int shim_mnt_template_build(const char *store, const char *state_dir, struct shi
         return -1;
     return wr_error_set(err, n == (ssize_t)sizeof errnum ? errnum : EPROTO,
                         "build the mount template");
+}
+
+int shim_mnt_template_server_init(bool given, const char *store, const char *state_dir,
+                                  struct shim_mnt_template *t, wr_error *err)
+{
+    if (given && ioctl(SHIM_MNT_TEMPLATE_FD, NS_GET_NSTYPE) == CLONE_NEWNS &&
+        fcntl(SHIM_MNT_TEMPLATE_ROOT_FD, F_SETFD, FD_CLOEXEC) == 0 &&
+        fcntl(SHIM_MNT_TEMPLATE_FD, F_SETFD, FD_CLOEXEC) == 0) {
+        t->ns_fd = SHIM_MNT_TEMPLATE_FD;
+        t->root_fd = SHIM_MNT_TEMPLATE_ROOT_FD;
+        return 0;
+    }
+    close(SHIM_MNT_TEMPLATE_FD);
+    close(SHIM_MNT_TEMPLATE_ROOT_FD);
+    struct shim_mnt_template made;
+    if (shim_mnt_template_build(store, state_dir, &made, err) < 0) {
+        t->ns_fd = t->root_fd = -1;
+        return -1;
+    }
+    int ns = dup3(made.ns_fd, SHIM_MNT_TEMPLATE_FD, O_CLOEXEC);
+    int root = ns < 0 ? -1 : dup3(made.root_fd, SHIM_MNT_TEMPLATE_ROOT_FD, O_CLOEXEC);
+    int e = errno;
+    shim_mnt_template_close(&made);
+    if (root < 0) {
+        if (ns >= 0)
+            close(ns);
+        t->ns_fd = t->root_fd = -1;
+        return wr_error_set(err, e, "place the mount template");
+    }
+    t->ns_fd = ns;
+    t->root_fd = root;
+    return 0;
 }
 
 /* path (absolute) names the same inode on the same device, on a mount of

@@ -35,6 +35,16 @@ extern struct shim_mnt_template shim_mnt_template;
 int shim_mnt_template_build(const char *store, const char *state_dir, struct shim_mnt_template *t,
                             wr_error *err);
 
+/* The shim server's template, on SHIM_MNT_TEMPLATE_FD and
+ * SHIM_MNT_TEMPLATE_ROOT_FD (close-on-exec), where the daemon takes it
+ * from for the next servers (daemon/daemon_mnt_template.h): with given,
+ * the one the daemon put there (a mount namespace on the first, checked);
+ * else, or when that is not one, a new one (shim_mnt_template_build),
+ * the root placed last. Returns 0 with *t filled, or -1 (err) with *t at
+ * -1 and neither number open. */
+int shim_mnt_template_server_init(bool given, const char *store, const char *state_dir,
+                                  struct shim_mnt_template *t, wr_error *err);
+
 /* Whether a container of this fill may copy the template instead of the
  * shim's whole mount namespace: /proc, staging and every lowerdir entry
  * resolve there (inside its root) to the same inode of the same device

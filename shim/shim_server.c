@@ -241,12 +241,21 @@ int shim_server_main(int argc, char **argv)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)parent)
         return 1;
-    close_range(WR_SHIM_SERVER_FD + 1, ~0U, 0);
+    /* --mnt-template: the daemon gave the template a server before made
+     * (daemon_mnt_template.h), on its two fixed numbers. */
+    bool given = argc >= 9 && strcmp(argv[8], "--mnt-template") == 0;
+    if (given) {
+        close_range(WR_SHIM_SERVER_FD + 1, SHIM_MNT_TEMPLATE_FD - 1, 0);
+        close_range(SHIM_MNT_TEMPLATE_ROOT_FD + 1, ~0U, 0);
+    } else {
+        close_range(WR_SHIM_SERVER_FD + 1, ~0U, 0);
+    }
     fcntl(WR_SHIM_SERVER_FD, F_SETFD, FD_CLOEXEC);
     area = argv[0];
     area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
-    area_used = (size_t)(argv[7] + strlen(argv[7]) + 1 - argv[0]);
-    for (int i = 8; i < argc; i++)
+    int last = given ? 8 : 7;
+    area_used = (size_t)(argv[last] + strlen(argv[last]) + 1 - argv[0]);
+    for (int i = last + 1; i < argc; i++)
         if (argv[i][0])
             area_used = area_len; /* not the daemon's padding: clear it all */
     if (area_len < WR_SHIM_FORK_ARGS_MAX) {
@@ -268,7 +277,7 @@ int shim_server_main(int argc, char **argv)
     wr_error ignored, terr = {0};
     /* Not of any request either: the host's paths of the store and the
      * staging directory. */
-    if (shim_mnt_template_build(argv[7], argv[3], &server_template, &terr) < 0)
+    if (shim_mnt_template_server_init(given, argv[7], argv[3], &server_template, &terr) < 0)
         fprintf(stderr, "warmrun-shim: --server: %s: every fill copies the host's mount tree\n",
                 terr.msg);
     (void)wr_cgroup_pin_layout(&ignored);

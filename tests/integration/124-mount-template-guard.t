@@ -10,7 +10,9 @@
 #   without CLONE_NEWNS enters the template and unshares its copy: fails
 #   on the code before) and still work as they did;
 # - a cold start (the CLI's spawned shim: today's full copy) shows the
-#   same mounts as a warm container of the template.
+#   same mounts as a warm container of the template;
+# - the server that takes over after 32 fills is given the first one's
+#   template by the daemon instead of making its own.
 # Needs root, busybox-static, strace and nft.
 . "$(dirname "$0")/lib.sh"
 setup_env mntguard
@@ -144,6 +146,22 @@ is "$(grep 'clone3(.*CLONE_NEWPID' "$T/trace" | grep -c CLONE_NEWNS)" 0 \
     "  no pid 1 was cloned with CLONE_NEWNS (a copy of the host's tree)"
 is "$(grep -cE '^setns\([0-9]+, CLONE_NEWNS\) += 0' "$T/trace")" "$fills" "  each entered the template"
 is "$(grep -cE '^unshare\(CLONE_NEWNS\) += 0' "$T/trace")" "$fills" "  and made its own copy of it"
+
+# ---- the next servers are given the template ------------------------------
+# A server forks 32 shims, then its successor takes over: the daemon gives
+# it the template the first one made (--mnt-template), which it does not
+# make again.
+wr pool create busybox --size 40 >/dev/null 2>&1 || diag "pool create failed"
+wait_pool_full busybox:latest 60 || diag "the pool of 40 did not fill"
+srv2=$(server_of_state)
+isnt "$srv2" "$srv" "after 32 fills another shim server serves"
+like "$(tr '\0' ' ' <"/proc/$srv2/cmdline" | cut -c1-300)" ' --mnt-template ' \
+    "  it was given the template"
+is "$(for fd in /proc/"$srv2"/fd/*; do readlink "$fd"; done | grep '^mnt:' | sort -u)" "$template" \
+    "  the one the first server made"
+wr activate --no-cold busybox -- true
+ok $? "  its fills work"
+wr pool rm busybox >/dev/null 2>&1
 
 wr network rm "$NET" >/dev/null 2>&1
 stop_daemon
