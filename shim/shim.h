@@ -173,9 +173,9 @@ void shim_cni_del(struct shim *sh);
  * send. */
 int shim_cni_send_address(struct shim *sh, wr_error *err);
 /* With --netns-recycle, once the container is set up: records its network
- * namespace's socket count (netns_sockets), the pristine check's baseline,
- * and sets lo to IGMPv2 and MLDv1 (shim_netns.c says why); -1 in
- * netns_sockets if either fails (the namespace will not be offered). */
+ * namespace's socket count (netns_sockets), the pristine check's baseline
+ * (pid 1 has set lo to IGMPv2 and MLDv1: shim_netns.c says why); -1 in
+ * netns_sockets if that fails (the namespace will not be offered). */
 void shim_netns_baseline(struct shim *sh);
 /* With --netns-recycle, once the container has exited (every process of
  * its pid namespace is dead): checks that its network namespace is

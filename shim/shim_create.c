@@ -133,6 +133,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
             .sysfs_fd = sh->sysfs_fd,
             .sysfs_keep = sh->opt.netns_recycle,
+            .lo_legacy_multicast = sh->opt.netns_recycle && !sh->opt.netns_reuse,
         };
         /* The container keeps only what it needs: its activation socket,
          * its end of the init socket, the user namespace until it enters

@@ -394,28 +394,11 @@ static bool no_route6_cache(void)
  * (CAP_NET_RAW is in Docker's default set). IGMPv2 and MLDv1 keep nothing
  * of a group its last socket left: its timer goes with it and its leave
  * is sent at once, before the check, which then sees it on lo's counters.
- * So a namespace that may recycle is set to them by the shim that created
- * it, before any workload (the sysctls are read-only to the workload). */
-static const struct {
-    const char *path, *value;
-    bool optional; /* absent on a host without IPv6 */
-} mc_versions[] = {
-    {"/proc/sys/net/ipv4/conf/lo/force_igmp_version", "2\n", false},
-    {"/proc/sys/net/ipv6/conf/lo/force_mld_version", "1\n", true},
-};
-
-static bool set_mc_versions(void)
-{
-    for (size_t i = 0; i < sizeof mc_versions / sizeof *mc_versions; i++) {
-        cleanup_close int fd = open(mc_versions[i].path, O_WRONLY | O_CLOEXEC);
-        if (fd < 0 && errno == ENOENT && mc_versions[i].optional)
-            continue;
-        size_t len = strlen(mc_versions[i].value);
-        if (fd < 0 || write(fd, mc_versions[i].value, len) != (ssize_t)len)
-            return false;
-    }
-    return true;
-}
+ * So a namespace that may recycle is set to them by the pid 1 that created
+ * it, before any workload, through its own /proc
+ * (container/lo_multicast.c); the sysctls are read-only to the workload,
+ * and standard_lo below reads both back: a namespace without them is
+ * never offered. */
 
 /* ---- link, addresses, routes --------------------------------------------- */
 
@@ -442,8 +425,8 @@ static long af_conf(const struct rtattr *spec, unsigned short family, unsigned s
     return -1;
 }
 
-/* lo up, no packet ever, and the multicast versions set_mc_versions gave
- * it, read from the same RTM_GETLINK: no path under /proc/sys, whose
+/* lo up, no packet ever, and the multicast versions pid 1 gave it
+ * (container/lo_multicast.c), read from the same RTM_GETLINK: no path under /proc/sys, whose
  * lookups here grow with the number of network namespaces on the host
  * (every namespace's "lo" dentry hangs in one hash chain, each compared
  * by proc_sys_compare). */
@@ -537,8 +520,8 @@ static bool standard_lo(void)
 /* Enters the container's network namespace, host being the shim's own
  * (to come back to). False if either cannot be opened or entered, or if
  * they are the same namespace: the check once looked at the host's (a
- * descriptor taken before the child's setns), and the set-up below
- * writes sysctls, which must never reach the host's lo. */
+ * descriptor taken before the child's setns); everything read after
+ * it must be the container's. */
 static bool enter_container_netns(const struct shim *sh, int host)
 {
     struct stat own, theirs;
@@ -598,7 +581,7 @@ void shim_netns_baseline(struct shim *sh)
     cleanup_close int host = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (!enter_container_netns(sh, host))
         return;
-    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty || !set_mc_versions())
+    if (read_sockstat(&sh->netns_sockets, &empty) < 0 || !empty)
         sh->netns_sockets = -1;
     if (!leave_container_netns(host))
         sh->netns_sockets = -1;

@@ -58,6 +58,9 @@ struct wr_container_config {
      * to the shim with READY, to travel with the namespace. */
     int sysfs_fd;
     bool sysfs_keep;
+    /* A fresh namespace of a recycling pool: lo set to IGMPv2 and MLDv1
+     * before any workload (lo_multicast.h). */
+    bool lo_legacy_multicast;
 };
 
 /* Shared between shim and child (a MAP_SHARED page created before clone):

@@ -9,6 +9,7 @@
 
 #include "devfs.h"
 #include "etc_files.h"
+#include "lo_multicast.h"
 #include "container_fds.h"
 #include "container_paths.h"
 #include "proc_mask.h"
@@ -213,6 +214,11 @@ int wr_rootfs_setup(const struct wr_container_config *cfg, wr_error *err)
         wr_volume_trees_close(&trees);
         return -1;
     }
+    /* While /proc is the container's own and /proc/sys still writable:
+     * before the masks, and before a volume could lie over /proc. A
+     * failure costs only the namespace's recycling (lo_multicast.h). */
+    if (cfg->lo_legacy_multicast)
+        (void)wr_lo_multicast_legacy();
     /* After the runtime's /etc files (a volume there wins, as in Docker),
      * before the read-only remount (which leaves a volume's own flags). */
     uint32_t uid_base = cfg->userns_fd >= 0 ? cfg->security->userns_base : 0;

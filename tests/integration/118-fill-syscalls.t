@@ -11,9 +11,10 @@
 # Fast Open key (not through the host's /proc/sys, whose lookups grow with
 # the host's namespaces). So:
 # - a forked shim reads no mountinfo and no boot id (its server did, once),
-#   opens no /proc/PID/ns/NAME and no host /proc/sys/net path at its
-#   teardown, and makes no cgroup parent that exists (fails on the code
-#   before, which did each for every container);
+#   opens no /proc/PID/ns/NAME and no path under the host's /proc/sys
+#   (lo's multicast versions are pid 1's to set, through its own proc),
+#   and makes no cgroup parent that exists (fails on the code before,
+#   which did each for every container, or for every new namespace);
 # - a clean namespace is still recycled, and a tenant that made a TFO key
 #   (after reading the key through its own /proc, so that its proc holds
 #   the file's dentry) still is not: the next tenants see no key;
@@ -83,6 +84,15 @@ is "$(of_shims | grep -cE 'mountinfo|random/boot_id')" 0 \
 is "$(of_shims | grep -cE '"/proc/[0-9]+/ns/')" 0 "  no shim opens /proc/PID/ns/NAME"
 is "$(of_shims | grep -cE '"/proc/sys/net/ipv4/tcp_fastopen_key"')" 0 \
     "  no shim walks the host's /proc/sys/net at the check"
+is "$(of_shims | grep -cE '"/proc/sys/')" 0 \
+    "  no shim opens anything under the host's /proc/sys, at the fill either" ||
+    diag "$(of_shims | grep -E '"/proc/sys/' | head -n3)"
+# lo's multicast versions of a new namespace: written by its pid 1, after
+# pivot_root, through the container's own proc (its first tenant's fill).
+grep -vE "^($(echo "$shims" | paste -sd'|')) " "$T/trace" |
+    grep -E 'openat\(AT_FDCWD, "/proc/sys/net/ipv4/conf/lo/force_igmp_version", O_WRONLY' |
+    grep -qv ' = -1 '
+ok $? "  pid 1 of a new namespace set lo's IGMP version itself"
 # (The first fill of a scope makes it, its parent "warmrun" existing.)
 is "$(of_shims | grep -E "mkdir.*/warmrun/$(scope_of "$STATE")\"" | grep -c EEXIST)" 0 \
     "  no shim makes its cgroup scope directory again" ||
