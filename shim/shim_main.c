@@ -8,6 +8,7 @@
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
 #include "lib/state_file.h"
+#include "lib/state_tmpfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,6 +118,11 @@ int shim_main(int argc, char **argv)
     wr_close_fds(&sh.container_proc_fd, 1);
     shim_resources_release(&sh);
     wr_state_remove(sh.opt.state_dir, sh.opt.id);
+    /* A container handed out outlives its daemon's stop, whose release
+     * then left the records' tmpfs to it: the last one to end takes the
+     * tmpfs along, unless a daemon serves the state directory again
+     * (state_tmpfs.h). */
+    (void)wr_state_records_release_idle(sh.opt.state_dir, &err);
     wr_volumes_free(&sh.opt.volumes); /* LeakSanitizer: a pool's or function's volumes */
     return rc;
 }

@@ -1,0 +1,55 @@
+#!/bin/bash
+# TAP test: findings of a hostile review of the mount template, the
+# records' tmpfs release and the cached seccomp filter.
+# - The records' tmpfs (docs/security.md, "The state records' tmpfs")
+#   outlives its processes only while a record is in it: a container
+#   handed out by a daemon that then stopped, and a daemon SIGKILLed with
+#   warm containers, leave it to their shims, the last of which takes it
+#   along when it ends. Before, it stayed mounted, empty, until the next
+#   daemon's stop (rm -rf of the state directory failed: EBUSY).
+# Needs root and busybox-static.
+. "$(dirname "$0")/lib.sh"
+setup_env review-round8
+out=$T/out
+err=$T/err
+
+fstype() { stat -f -c %T "$1" 2>/dev/null; }
+records_of() { ls "$1/containers" 2>/dev/null | grep -E '^[0-9a-f]{12}$' | sort | xargs; }
+mounted() { records_mounts "$T" | grep -cxF -- "$1/containers"; }
+not_mounted() { [ "$(mounted "$STATE")" = 0 ]; }
+
+if [ "$(fstype "$T")" = tmpfs ]; then
+    skip 3 "the test directory is on a tmpfs: no records mount is made"
+else
+    # ---- a container handed out, ending after its daemon stopped ---------------------------
+    start_daemon || bail_out "the daemon did not start"
+    wr pool create busybox --size 1 --wait --timeout 60 >"$out" 2>"$err" || show_err
+    # It ends when its stdin does: the test holds the write end.
+    mkfifo "$T/in"
+    "${WR[@]}" activate --no-cold busybox -- sh -c 'read x' <"$T/in" >"$T/run.out" 2>&1 &
+    RUN_CLI=$!
+    exec 7>"$T/in"
+    poll_until 30 eval '[ -n "$(wr ps 2>/dev/null | awk '"'"'$3 == "running"'"'"')" ]'
+    RUN_ID=$(wr ps 2>/dev/null | awk '$3 == "running" {print $1}' | head -n1)
+    wr pool rm busybox >/dev/null 2>&1
+    stop_daemon
+    is "$(mounted "$STATE") $(records_of "$STATE")" "1 $RUN_ID" \
+        "a daemon stops with a container running ($RUN_ID): its record keeps the tmpfs"
+    exec 7>&-
+    wait_child "$RUN_CLI" 30
+    poll_until 30 not_mounted
+    is "$(mounted "$STATE")" 0 "once that container ends, no records tmpfs is left mounted"
+
+    # ---- a daemon SIGKILLed with warm containers -------------------------------------------
+    start_daemon || bail_out "the daemon did not start"
+    wr pool create busybox --size 2 --wait --timeout 60 >"$out" 2>"$err" || show_err
+    kill -KILL "$DAEMON_PID"
+    wait "$DAEMON_PID" 2>/dev/null
+    DAEMON_PID=
+    poll_until 30 eval '[ -z "$(records_of "$STATE")" ]'
+    poll_until 30 not_mounted
+    is "$(mounted "$STATE") $(records_of "$STATE")" "0 " \
+        "a daemon SIGKILLed with 2 warm containers: once their shims end, no records tmpfs is left"
+fi
+
+done_testing
