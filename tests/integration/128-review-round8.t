@@ -7,6 +7,11 @@
 #   warm containers, leave it to their shims, the last of which takes it
 #   along when it ends. Before, it stayed mounted, empty, until the next
 #   daemon's stop (rm -rf of the state directory failed: EBUSY).
+# - The cold starts' cached default seccomp filter (docs/security.md, "The
+#   cached default filter"): a temporary file its writer left when killed
+#   before its rename is removed by the next writer once a minute old, a
+#   recent one (a live writer's) never. Before, each such death left one
+#   more file in STATE/seccomp for good.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round8
@@ -51,5 +56,21 @@ else
     is "$(mounted "$STATE") $(records_of "$STATE")" "0 " \
         "a daemon SIGKILLed with 2 warm containers: once their shims end, no records tmpfs is left"
 fi
+
+# ---- a dead writer's temporary seccomp cache file ---------------------------------------------
+wr activate --cold busybox -- true >"$out" 2>"$err" || show_err
+CACHE=$(ls "$STATE"/seccomp/default-*.bpf 2>/dev/null | head -n1)
+ok "$([ -n "$CACHE" ] && [ -s "$CACHE" ]; echo $?)" "a cold start caches the default filter" || show_err
+NAME=$(basename "$CACHE")
+# A dead writer's (an hour old) and a live one's (now): pids no process has.
+touch -d '-1 hour' "$STATE/seccomp/.$NAME.4194301"
+touch "$STATE/seccomp/.$NAME.4194302"
+: >"$CACHE" # a miss: the next cold start compiles and writes it again
+wr activate --cold busybox -- true >"$out" 2>"$err" || show_err
+is "$([ -e "$STATE/seccomp/.$NAME.4194301" ] && echo left || echo removed) \
+$([ -e "$STATE/seccomp/.$NAME.4194302" ] && echo left || echo removed) $([ -s "$CACHE" ] && echo whole)" \
+    "removed left whole" \
+    "the next writer removes a dead writer's temporary file, not a recent one, and rewrites the cache"
+rm -f "$STATE/seccomp/.$NAME.4194302"
 
 done_testing
