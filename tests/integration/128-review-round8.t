@@ -12,6 +12,13 @@
 #   before its rename is removed by the next writer once a minute old, a
 #   recent one (a live writer's) never. Before, each such death left one
 #   more file in STATE/seccomp for good.
+# - The mount template (docs/security.md, "The mount template") of a
+#   daemon started before its store exists (an image imported after
+#   `warmrun daemon`): its first shim server has none rather than one
+#   without the store, so the daemon holds none to hand on, and the next
+#   server's has the store. Before, the first server's template lacked
+#   the store, the daemon handed it to the next seven servers, and 256
+#   fills took the full copy of the host's mounts.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round8
@@ -72,5 +79,35 @@ $([ -e "$STATE/seccomp/.$NAME.4194302" ] && echo left || echo removed) $([ -s "$
     "removed left whole" \
     "the next writer removes a dead writer's temporary file, not a recent one, and rewrites the cache"
 rm -f "$STATE/seccomp/.$NAME.4194302"
+
+# ---- a daemon started before its store exists ----------------------------------------------
+STORE=$T/late-store
+STATE=$T/late-state
+SOCK=$T/late.sock
+WR=("$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$SOCK")
+server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
+start_daemon || bail_out "the daemon did not start"
+poll_until 10 eval '[ -n "$(server_of_state)" ]'
+S1=$(server_of_state)
+timeout -k 10 120 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" build-busybox >"$out" 2>&1 ||
+    show_err
+wr pool create busybox --size 2 --wait --timeout 60 >"$out" 2>"$err"
+ok $? "a daemon started before its store exists fills a pool" || show_err
+held_templates() { ls -l "/proc/$DAEMON_PID/fd" 2>/dev/null | grep -c ' mnt:\['; }
+is "$(held_templates)" 0 "... and holds no mount template of its first server's to hand on"
+like "$(cat "$DAEMON_LOG")" "build the mount template .*every fill copies" \
+    "... whose server said why it had none"
+kill -KILL "$S1"
+new_server() { S2=$(server_of_state) && [ -n "$S2" ] && [ "$S2" != "$S1" ]; }
+# Fills start the next server.
+wr activate --no-cold busybox -- true >"$out" 2>"$err" || show_err
+poll_until 30 new_server
+new_server
+ok $? "the next server runs ($S2)"
+is "$([ -d "/proc/$S2/fd/65$STORE/layers" ] && echo yes)" yes \
+    "... and its mount template holds the store"
+wr activate --no-cold busybox -- true >"$out" 2>"$err"
+ok $? "... and its fills run" || show_err
+stop_daemon
 
 done_testing
