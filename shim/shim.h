@@ -94,6 +94,9 @@ struct shim {
      * where it would delay the exit notification (unmounting waits for an
      * RCU grace period). */
     int ns_fds[3];
+    /* The container copied the shim server's mount template
+     * (shim_mnt_template.h), not our namespace. */
+    bool mnt_template;
     bool activated, exited;
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];

@@ -9,6 +9,7 @@
 #include "lib/userns.h"
 #include "container/container_fds.h"
 #include "container/container.h"
+#include "shim_mnt_template.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +107,15 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     if (len < 0 || (size_t)len >= sizeof staging)
         return wr_error_set(err, ENAMETOOLONG, "state dir %s", sh->opt.state_dir);
 
+    /* A copy of the server's small mount template rather than of our
+     * whole namespace, when its mounts are still the host's on every path
+     * pid 1 reaches before its pivot_root. Volumes keep the full copy:
+     * their sources may be anywhere on the host, mounted at any time. */
+    sh->mnt_template = sh->opt.volumes.n == 0 &&
+                       shim_mnt_template_fits(&shim_mnt_template, sh->opt.lowerdir, staging);
+    if (sh->mnt_template)
+        args.flags &= ~(uint64_t)CLONE_NEWNS; /* pid 1 copies the template itself */
+
     pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0)
         return wr_error_set(err, errno, "clone3");
@@ -133,6 +143,7 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             .netns_fd = sh->opt.netns_reuse ? SHIM_NETNS_FD : -1,
             .sysfs_fd = sh->sysfs_fd,
             .sysfs_keep = sh->opt.netns_recycle,
+            .mnt_template_fd = sh->mnt_template ? shim_mnt_template.ns_fd : -1,
             .lo_legacy_multicast = sh->opt.netns_recycle && !sh->opt.netns_reuse,
         };
         /* The container keeps only what it needs: its activation socket,
@@ -149,12 +160,15 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
                             sh->userns_fd,
                             sh->res.mlock_fd,
                             cfg.netns_fd,
-                            cfg.sysfs_fd};
+                            cfg.sysfs_fd,
+                            cfg.mnt_template_fd};
         wr_close_fds_except(keep, sizeof keep / sizeof *keep);
         wr_container_main(&cfg, child_init, SHIM_ACT_FD, sh->stamp);
     }
     sh->child = pid;
     sh->pidfd = pidfd;
+    /* The template stays the server's: none of it in the shim from here. */
+    shim_mnt_template_close(&shim_mnt_template);
     /* A client that claims this fill (daemon_start.c) raises the shim,
      * then the children it finds: one cloned meanwhile got the shim's
      * policy of before. Raised here then, after the clone, so that one of
@@ -174,11 +188,35 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
             sh->ns_fds[1] = SHIM_NETNS_FD;
             continue;
         }
+        /* Its mount namespace is ours until it has copied the template:
+         * held after its READY (hold_mnt_ns), at the number a placeholder
+         * keeps now (as a spawned shim's descriptors are numbered). */
+        if (i == 0 && sh->mnt_template) {
+            if ((sh->ns_fds[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+                return wr_error_set(err, errno, "open /dev/null");
+            continue;
+        }
         if ((sh->ns_fds[i] = open_held_ns(pidfd, pid, i)) < 0) {
             wr_error_set(err, errno, "open /proc/%d/ns/%s", (int)pid, held_ns[i].name);
             return child_error(sh, err);
         }
     }
+    return 0;
+}
+
+/* A container that copied the mount template held by its namespace now
+ * that it has one of its own (its READY says so). */
+static int hold_mnt_ns(struct shim *sh, wr_error *err)
+{
+    if (!sh->mnt_template)
+        return 0;
+    int fd = open_held_ns(sh->pidfd, sh->child, 0);
+    if (fd < 0)
+        return wr_error_set(err, errno, "open /proc/%d/ns/mnt", (int)sh->child);
+    int placed = dup3(fd, sh->ns_fds[0], O_CLOEXEC);
+    close(fd);
+    if (placed < 0)
+        return wr_error_set(err, errno, "dup3");
     return 0;
 }
 
@@ -318,7 +356,7 @@ int shim_create_container(struct shim *sh, wr_error *err)
     }
     if (write_state(sh, err) < 0 || shim_network_attach(sh, sh->ns_fds[1], err) < 0)
         return -1;
-    if (wait_ready(sh, err) < 0)
+    if (wait_ready(sh, err) < 0 || hold_mnt_ns(sh, err) < 0)
         return -1;
     /* cni: the address the plugins gave eth0, for the container's
      * /etc/hosts; its second READY says it is written. */

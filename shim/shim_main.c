@@ -2,6 +2,7 @@
  * its control socket on fd 3 and the container's activation socket on fd 4.
  * Not meant to be run by hand. */
 #include "shim.h"
+#include "shim_mnt_template.h"
 #include "shim_log.h"
 
 #include "lib/fdpass.h"
@@ -78,7 +79,12 @@ int shim_main(int argc, char **argv)
     fcntl(SHIM_CTL_FD, F_SETFD, FD_CLOEXEC);
     fcntl(SHIM_ACT_FD, F_SETFD, FD_CLOEXEC);
     /* Nothing else we may have inherited belongs to us or the container. */
-    close_range(SHIM_SYSFS_FD + 1, ~0U, 0);
+    if (shim_mnt_template.ns_fd >= 0) {
+        close_range(SHIM_SYSFS_FD + 1, SHIM_MNT_TEMPLATE_FD - 1, 0);
+        close_range(SHIM_MNT_TEMPLATE_ROOT_FD + 1, ~0U, 0);
+    } else {
+        close_range(SHIM_SYSFS_FD + 1, ~0U, 0);
+    }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
 

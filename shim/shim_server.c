@@ -11,6 +11,7 @@
  * exec'd shim would. The daemon is the parent of every shim it forks
  * (CLONE_PARENT), so reaping and exit reports are a spawned shim's. */
 #include "shim.h"
+#include "shim_mnt_template.h"
 
 #include "lib/fdpass.h"
 #include "lib/shim_fork.h"
@@ -93,15 +94,21 @@ static void reset_signals(void)
  * their fixed numbers (shim_msg.h); nothing else, the server's socket
  * least of all. The received ones are first moved above every fixed number,
  * so that no dup2 replaces another. */
-static void place_fds(const int *fds, size_t nfds)
+static void place_fds(const int *fds, size_t nfds, const struct shim_mnt_template *t)
 {
     static const int target[] = {STDERR_FILENO, SHIM_CTL_FD, SHIM_ACT_FD, SHIM_NETNS_FD,
                                  SHIM_SYSFS_FD};
     _Static_assert(sizeof target / sizeof *target == WR_MAX_PASSED_FDS, "one target per fd");
     int lifted[WR_MAX_PASSED_FDS];
+    const int above = SHIM_MNT_TEMPLATE_ROOT_FD + 1;
     for (size_t i = 0; i < nfds; i++)
-        if ((lifted[i] = fcntl(fds[i], F_DUPFD, 64)) < 0)
+        if ((lifted[i] = fcntl(fds[i], F_DUPFD, above)) < 0)
             child_fail("fcntl F_DUPFD");
+    /* The template's two (shim_mnt_template.h), lifted as well. */
+    int tmpl[2] = {-1, -1};
+    if (t->ns_fd >= 0 && ((tmpl[0] = fcntl(t->ns_fd, F_DUPFD_CLOEXEC, above)) < 0 ||
+                          (tmpl[1] = fcntl(t->root_fd, F_DUPFD_CLOEXEC, above)) < 0))
+        child_fail("fcntl F_DUPFD");
     int null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int null_out = open("/dev/null", O_WRONLY | O_CLOEXEC);
     if (null_in < 0 || null_out < 0 || dup2(null_in, STDIN_FILENO) < 0 ||
@@ -110,7 +117,17 @@ static void place_fds(const int *fds, size_t nfds)
     for (size_t i = 0; i < nfds; i++)
         if (dup2(lifted[i], target[i]) < 0)
             child_fail("dup2");
-    close_range((unsigned)target[nfds - 1] + 1, ~0U, 0);
+    if (tmpl[0] < 0) {
+        close_range((unsigned)target[nfds - 1] + 1, ~0U, 0);
+        return;
+    }
+    close_range((unsigned)target[nfds - 1] + 1, SHIM_MNT_TEMPLATE_FD - 1, 0);
+    if (dup3(tmpl[0], SHIM_MNT_TEMPLATE_FD, O_CLOEXEC) < 0 ||
+        dup3(tmpl[1], SHIM_MNT_TEMPLATE_ROOT_FD, O_CLOEXEC) < 0)
+        child_fail("dup3");
+    close_range((unsigned)above, ~0U, 0);
+    shim_mnt_template.ns_fd = SHIM_MNT_TEMPLATE_FD;
+    shim_mnt_template.root_fd = SHIM_MNT_TEMPLATE_ROOT_FD;
 }
 
 /* A fork shares its parent's stack protector canary, which an execve
@@ -131,6 +148,11 @@ static void new_canary(void)
 #endif
 }
 
+/* The server's mount template: made at its start, given to every shim it
+ * forks (place_fds); -1 when it could not be made (every fill then copies
+ * the host's tree, as a spawned shim's). */
+static struct shim_mnt_template server_template = {.ns_fd = -1, .root_fd = -1};
+
 /* The forked child: reset, then the shim's life. Never returns. */
 static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, size_t nfds)
 {
@@ -144,7 +166,7 @@ static _Noreturn void run_shim(struct wr_shim_fork_request *r, const int *fds, s
     struct sched_param idle = {.sched_priority = 0};
     if ((r->h.flags & WR_SHIM_FORK_IDLE) && sched_setscheduler(0, SCHED_IDLE, &idle) < 0)
         child_fail("SCHED_IDLE");
-    place_fds(fds, nfds);
+    place_fds(fds, nfds, &server_template);
     /* argv into the argument area, where the kernel (and the container, to
      * hide it: container_main.c) finds it. */
     static char *argv[WR_SHIM_FORK_ARGC_MAX + 1];
@@ -205,10 +227,10 @@ int shim_server_main(int argc, char **argv)
     prctl(PR_SET_NAME, "warmrun-shimsrv");
     char *end;
     /* Then the padding: WR_SHIM_FORK_ARGS_MAX empty strings. */
-    long parent =
-        argc >= 6 && strcmp(argv[2], "--state-dir") == 0 && strcmp(argv[4], "--parent") == 0
-            ? strtol(argv[5], &end, 10)
-            : 0;
+    long parent = argc >= 8 && strcmp(argv[2], "--state-dir") == 0 &&
+                          strcmp(argv[4], "--parent") == 0 && strcmp(argv[6], "--root") == 0
+                      ? strtol(argv[5], &end, 10)
+                      : 0;
     if (parent <= 1 || *end || fcntl(WR_SHIM_SERVER_FD, F_GETFD) < 0) {
         fprintf(stderr, "warmrun-shim: internal program of warmrun, not to be run by hand\n");
         return 2;
@@ -219,12 +241,21 @@ int shim_server_main(int argc, char **argv)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)parent)
         return 1;
-    close_range(WR_SHIM_SERVER_FD + 1, ~0U, 0);
+    /* --mnt-template: the daemon gave the template a server before made
+     * (daemon_mnt_template.h), on its two fixed numbers. */
+    bool given = argc >= 9 && strcmp(argv[8], "--mnt-template") == 0;
+    if (given) {
+        close_range(WR_SHIM_SERVER_FD + 1, SHIM_MNT_TEMPLATE_FD - 1, 0);
+        close_range(SHIM_MNT_TEMPLATE_ROOT_FD + 1, ~0U, 0);
+    } else {
+        close_range(WR_SHIM_SERVER_FD + 1, ~0U, 0);
+    }
     fcntl(WR_SHIM_SERVER_FD, F_SETFD, FD_CLOEXEC);
     area = argv[0];
     area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
-    area_used = (size_t)(argv[5] + strlen(argv[5]) + 1 - argv[0]);
-    for (int i = 6; i < argc; i++)
+    int last = given ? 8 : 7;
+    area_used = (size_t)(argv[last] + strlen(argv[last]) + 1 - argv[0]);
+    for (int i = last + 1; i < argc; i++)
         if (argv[i][0])
             area_used = area_len; /* not the daemon's padding: clear it all */
     if (area_len < WR_SHIM_FORK_ARGS_MAX) {
@@ -243,7 +274,12 @@ int shim_server_main(int argc, char **argv)
      * the boot id their state records carry, the kernel's last
      * capability (their containers' bounding sets). Not of any request. A
      * failed detection is left to each shim, which reports it. */
-    wr_error ignored;
+    wr_error ignored, terr = {0};
+    /* Not of any request either: the host's paths of the store and the
+     * staging directory. */
+    if (shim_mnt_template_server_init(given, argv[7], argv[3], &server_template, &terr) < 0)
+        fprintf(stderr, "warmrun-shim: --server: %s: every fill copies the host's mount tree\n",
+                terr.msg);
     (void)wr_cgroup_pin_layout(&ignored);
     wr_state_pin_boot_id();
     (void)wr_last_capability();

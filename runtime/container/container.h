@@ -58,6 +58,11 @@ struct wr_container_config {
      * to the shim with READY, to travel with the namespace. */
     int sysfs_fd;
     bool sysfs_keep;
+    /* The shim server's mount template (mnt_template.h) when the shim
+     * cloned us without CLONE_NEWNS: entered and copied first thing,
+     * then closed; else -1 (cloned with CLONE_NEWNS, a copy of the
+     * shim's namespace). */
+    int mnt_template_fd;
     /* A fresh namespace of a recycling pool: lo set to IGMPv2 and MLDv1
      * before any workload (lo_multicast.h). */
     bool lo_legacy_multicast;

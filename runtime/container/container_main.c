@@ -19,6 +19,7 @@
 #include "seccomp_install.h"
 #include "sysfs_mount.h"
 #include "container_resources.h"
+#include "mnt_template.h"
 
 #include <errno.h>
 #include <link.h>
@@ -147,6 +148,14 @@ static void hide_host_command_line(const struct wr_container_config *cfg)
 static int setup(const struct wr_container_config *cfg, int init_sock, struct wr_exec_stamp *stamp,
                  wr_error *err)
 {
+    /* First: nothing may be mounted in the shim's namespace, which we
+     * share until then. Whatever of the host pid 1 reads before its
+     * pivot_root and the template lacks is read before. */
+    if (cfg->mnt_template_fd >= 0) {
+        wr_etc_files_read_host();
+        if (wr_mnt_template_enter(cfg->mnt_template_fd, err) < 0)
+            return -1;
+    }
     if (cfg->netns_fd >= 0) {
         if (setns(cfg->netns_fd, CLONE_NEWNET) < 0)
             return wr_error_set(err, errno, "enter the recycled network namespace");

@@ -58,6 +58,29 @@ static bool loopback_nameserver(const char *line)
     return strncmp(p, "127.", 4) == 0 || strncmp(p, "::1", 3) == 0;
 }
 
+/* The host's resolv.conf, NUL-terminated in buf; its length (0 when
+ * missing or unreadable). */
+static ssize_t read_host_resolv(char *buf, size_t size)
+{
+    int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    ssize_t got = fd < 0 ? 0 : read(fd, buf, size - 1);
+    if (fd >= 0)
+        close(fd);
+    if (got < 0)
+        got = 0;
+    buf[got] = '\0';
+    return got;
+}
+
+/* wr_etc_files_read_host's copy; -1: not read ahead. */
+static char host_resolv[4096];
+static ssize_t host_resolv_got = -1;
+
+void wr_etc_files_read_host(void)
+{
+    host_resolv_got = read_host_resolv(host_resolv, sizeof host_resolv);
+}
+
 /* The host's resolv.conf without its loopback nameservers (as Docker's
  * resolvconf filter): a 127.x resolver (systemd-resolved's 127.0.0.53,
  * a local dnsmasq) is the host's own, unreachable from the container's
@@ -77,13 +100,10 @@ static int resolv_text(const struct wr_container_config *cfg, char *buf, size_t 
                      : cfg->cni_network ? "cni"
                                         : "none",
                      cfg->host_network ? "" : " without loopback nameservers");
-    int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    ssize_t got = fd < 0 ? 0 : read(fd, host, sizeof host - 1);
-    if (fd >= 0)
-        close(fd);
-    if (got < 0)
-        got = 0;
-    host[got] = '\0';
+    if (host_resolv_got >= 0)
+        memcpy(host, host_resolv, (size_t)host_resolv_got + 1);
+    else
+        read_host_resolv(host, sizeof host);
     for (char *line = host, *next; line && *line; line = next) {
         next = strchr(line, '\n');
         if (next)

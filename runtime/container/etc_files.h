@@ -18,6 +18,13 @@
  * wr_etc_files_set_hostname. Errors: errno of the failing call. */
 int wr_etc_files_setup(const struct wr_container_config *cfg, int root_fd, wr_error *err);
 
+/* Reads the host's /etc/resolv.conf now (at most 4 KiB), for
+ * wr_etc_files_setup to use instead of the file: for a pid 1 whose
+ * mount namespace is about to become a copy of the mount template
+ * (mnt_template.h), which holds no /etc. Missing or unreadable: as in
+ * wr_etc_files_setup, nothing of it. */
+void wr_etc_files_read_host(void);
+
 /* At activation with --hostname: rewrites /etc/hosts and /etc/hostname
  * (through the descriptors kept at setup, so also under --read-only) to
  * name hostname. Two pwrite + ftruncate pairs. */

@@ -111,6 +111,13 @@ struct daemon {
         bool retiring;  /* let go after WR_SHIM_SERVER_FORKS_MAX: quiet */
         pid_t retired;  /* that let-go one, exiting, until reaped (0: none) */
     } shim_server;
+    /* The servers' mount template, taken from the server that made it and
+     * given to the next ones (daemon_mnt_template.h); fds only when held. */
+    struct {
+        bool held;
+        int ns_fd, root_fd;
+        unsigned given; /* servers it was given to */
+    } mnt_template;
     /* --pin-cpu: the daemon runs, and its containers are filled and wait
      * warm, on this CPU, so that an activation's wake-up needs no other
      * (possibly idle, possibly virtual) CPU. Shims return to workload_cpus

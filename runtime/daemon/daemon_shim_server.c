@@ -2,6 +2,7 @@
 #include "daemon_shim_server.h"
 
 #include "daemon_log.h"
+#include "daemon_mnt_template.h"
 #include "daemon_shim_exe.h"
 #include "lib/cleanup.h"
 #include "lib/clock.h"
@@ -65,21 +66,30 @@ static int start(struct daemon *d, wr_error *err)
      * the bytes it needs (shim_server.c). */
     char parent[24];
     snprintf(parent, sizeof parent, "%ld", (long)getpid());
-    const char *const head[] = {"warmrun-shim",  "--server", "--state-dir",
-                                d->g->state_dir, "--parent", parent};
-    size_t n_head = sizeof head / sizeof *head;
-    cleanup_free char **argv = calloc(n_head + WR_SHIM_FORK_ARGS_MAX + 1, sizeof *argv);
-    if (!argv)
-        return wr_error_set(err, ENOMEM, "shim server arguments");
-    for (size_t i = 0; i < n_head + WR_SHIM_FORK_ARGS_MAX; i++)
-        argv[i] = (char *)(i < n_head ? head[i] : "");
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
     /* What a spawned shim gets (its own session, default signals, normal
      * priority: each forked shim sets its own); the forked shims are reset
      * to the same. stderr stays the daemon's log. */
     wr_shim_spawn_attr_init(&fa, &attr, false, false);
+    /* First: a template's dup2 may land on theirs' number (never the other
+     * way: the template's are above 65). */
     posix_spawn_file_actions_adddup2(&fa, theirs, WR_SHIM_SERVER_FD);
+    /* --root: the store, for the server's mount template
+     * (shim/shim_mnt_template.h); --mnt-template: the one a server before
+     * made, on its fds. */
+    const char *const head[] = {"warmrun-shim",  "--server", "--state-dir",
+                                d->g->state_dir, "--parent", parent,
+                                "--root",        d->g->root, "--mnt-template"};
+    size_t n_head = sizeof head / sizeof *head - !daemon_mnt_template_give(d, &fa);
+    cleanup_free char **argv = calloc(n_head + WR_SHIM_FORK_ARGS_MAX + 1, sizeof *argv);
+    if (!argv) {
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        return wr_error_set(err, ENOMEM, "shim server arguments");
+    }
+    for (size_t i = 0; i < n_head + WR_SHIM_FORK_ARGS_MAX; i++)
+        argv[i] = (char *)(i < n_head ? head[i] : "");
     pid_t pid;
     int rc = posix_spawn(&pid, exe, &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -130,6 +140,7 @@ int daemon_shim_server_fd(struct daemon *d)
         if (d->shim_server.fd < 0)
             return 0;
         d->shim_server.forks++;
+        daemon_mnt_template_take(d);
         return d->shim_server.fd;
     }
     if (server_off()) {

@@ -19,6 +19,12 @@
 /* With --sysfs-kept too: the detached sysfs mount made in that namespace,
  * which the container clones for its /sys (container/sysfs_mount.h). */
 #define SHIM_SYSFS_FD 6
+/* Forked by the shim server only: its template mount namespace and that
+ * namespace's root (shim/shim_mnt_template.c), close-on-exec; high, so
+ * that every descriptor the shim opens gets the number it gets in a
+ * spawned shim. */
+#define SHIM_MNT_TEMPLATE_FD      64
+#define SHIM_MNT_TEMPLATE_ROOT_FD 65
 
 enum wr_msg_type {
     /* container child -> shim, over the init socket */
