@@ -4,11 +4,13 @@
  * links the compiler and no shim of the pool compiles it again. */
 #include "shim.h"
 #include "shim_log.h"
+#include "shim_seccomp_cache.h"
 
 #include "lib/cleanup.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <seccomp.h>
 #include <stdio.h>
@@ -55,40 +57,33 @@ int shim_compile_seccomp(int argc, char **argv)
  * state directory is root's alone, and may outlive a boot into another
  * kernel or an upgrade of libseccomp, whose fixes change programs: 2.4.0
  * fixed comparisons of 64-bit arguments, CVE-2019-9893) and later ones
- * load it. Bump the version when the default table or the way it is
- * compiled changes. */
+ * load it, when it is whole and nobody else's (shim_seccomp_cache.c);
+ * else they compile it again and replace it. Bump the version when the
+ * default table, the way it is compiled or the file's format changes. */
 #define DEFAULT_PROFILE_VERSION                                                                    \
-    4 /* 2: io_uring denied; 3: x32 only if the kernel has it; 4: by ranges */
+    5 /* 2: io_uring denied; 3: x32 only if the kernel has it; 4: by ranges; 5: a header with      \
+         the length and a checksum, written crash-safe */
 
 int shim_seccomp_prepare(struct shim *sh, wr_error *err)
 {
     struct wr_security_profile *p = &sh->opt.security;
     if (p->privileged || p->seccomp_mode != WR_SECCOMP_DEFAULT)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
-    char dir[WR_SECCOMP_MAX - 64], path[WR_SECCOMP_MAX + 1], tmp[WR_SECCOMP_MAX + 16];
+    char dir[WR_SECCOMP_MAX], name[NAME_MAX + 1];
     int n = snprintf(dir, sizeof dir, "%s/seccomp", sh->opt.state_dir);
     const struct scmp_version *lib = seccomp_version();
-    int m = snprintf(path, sizeof path, "%s/default-%llx%s-v%d-libseccomp-%u.%u.%u.bpf", dir,
+    int m = snprintf(name, sizeof name, "default-%llx%s-v%d-libseccomp-%u.%u.%u.bpf",
                      (unsigned long long)p->caps, wr_seccomp_kernel_x32() ? "-x32" : "",
                      DEFAULT_PROFILE_VERSION, lib->major, lib->minor, lib->micro);
-    if (n < 0 || (size_t)n >= sizeof dir || m < 0 || (size_t)m >= sizeof path)
+    if (n < 0 || (size_t)n >= sizeof dir || m < 0 || (size_t)m >= sizeof name)
         return wr_seccomp_filter_prepare(p, &sh->seccomp, err);
-    struct wr_security_profile cached = *p;
-    cached.seccomp_mode = WR_SECCOMP_BPF;
-    snprintf(cached.seccomp, sizeof cached.seccomp, "%s", path);
-    if (wr_seccomp_filter_prepare(&cached, &sh->seccomp, err) == 0)
+    cleanup_close int dirfd = shim_seccomp_cache_dir(dir);
+    if (dirfd >= 0 && shim_seccomp_cache_load(dirfd, name, &sh->seccomp))
         return 0;
     if (wr_seccomp_filter_prepare(p, &sh->seccomp, err) < 0)
         return -1;
     /* Best effort: a failure to cache costs the next cold start only. */
-    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return 0;
-    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    size_t bytes = sh->seccomp.len * sizeof(struct sock_filter);
-    if (fd >= 0 && write(fd, sh->seccomp.insns, bytes) == (ssize_t)bytes)
-        (void)rename(tmp, path);
-    else
-        (void)unlink(tmp);
+    if (dirfd >= 0)
+        shim_seccomp_cache_store(dirfd, name, &sh->seccomp);
     return 0;
 }

@@ -18,6 +18,7 @@
 #include "lib/signal_fd.h"
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
+#include "lib/state_tmpfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -401,6 +402,9 @@ static void cold_child_finish(const struct wr_paths *g, struct cold_child *child
         wr_state_remove(g->state_dir, child->id);
         wr_cgroup_remove_by_id(g->state_dir, child->id);
     }
+    /* Its record gone, the records' tmpfs may be too (state_tmpfs.h). */
+    wr_error ignored;
+    (void)wr_state_records_release_idle(g->state_dir, &ignored);
 }
 
 /* Asks the daemon for a warm container. Returns 1 when the request was

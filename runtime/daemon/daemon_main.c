@@ -30,6 +30,7 @@
 #include "lib/signal_fd.h"
 #include "lib/state_defaults.h"
 #include "lib/state_file.h"
+#include "lib/state_tmpfs.h"
 #include "lib/workload_user.h"
 
 #include <errno.h>
@@ -61,6 +62,10 @@
 #define DEFAULT_MAX_STARTING 16
 #define MAX_STARTING_LIMIT   1024
 
+/* How long a starting daemon waits for the state directory's lock: 1 s. */
+#define STATE_LOCK_TRIES    100
+#define STATE_LOCK_PAUSE_US 10000
+
 /* One daemon per state directory, whatever its socket: a second one would
  * sweep the first's compiled filters and withdraw its published defaults
  * (a cold start would then run without its --userns-default). The lock
@@ -77,9 +82,15 @@ static int refuse_second_daemon(const struct wr_paths *g, int *lock_fd, wr_error
     *lock_fd = open(g->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*lock_fd < 0)
         return wr_error_set(err, errno, "open %s", g->state_dir);
-    if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
-        return wr_error_set(err, errno == EWOULDBLOCK ? EADDRINUSE : errno,
-                            "another daemon uses the state directory %s", g->state_dir);
+    /* A cold start whose container ended holds it shared for a moment
+     * (wr_state_records_release_idle): waited for, briefly. */
+    int tries = 0;
+    while (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK || ++tries >= STATE_LOCK_TRIES)
+            return wr_error_set(err, errno == EWOULDBLOCK ? EADDRINUSE : errno,
+                                "another daemon uses the state directory %s", g->state_dir);
+        usleep(STATE_LOCK_PAUSE_US);
+    }
     if (unlink(g->socket) < 0 && errno != ENOENT)
         return wr_error_set(err, errno, "remove stale socket %s", g->socket);
     return 0;
@@ -391,6 +402,17 @@ static void run_loop(struct daemon *d)
     }
 }
 
+/* The records' tmpfs goes with the daemon unless a container it handed
+ * out still runs (its record is there, for the next daemon to adopt). */
+static void release_records(struct daemon *d)
+{
+    char dir[PATH_MAX];
+    wr_error err;
+    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
+    if (wr_state_records_release(dir, &err) < 0)
+        daemon_log("state: %s", err.msg);
+}
+
 /* Warm and filling containers go with the daemon; running ones live on and
  * still report to their clients through their shims. */
 static void shutdown_daemon(struct daemon *d)
@@ -447,6 +469,7 @@ static void shutdown_daemon(struct daemon *d)
     close(d->sigfd);
     daemon_shim_server_stop(d);
     wr_shim_exe_close(&d->shim_exe);
+    release_records(d);
     daemon_log("stopped");
 }
 

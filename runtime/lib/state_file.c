@@ -59,9 +59,11 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
 {
     /* The longest record: 256 bytes of image, 40 of boot id, ~160 of the
      * rest. */
-    char path[PATH_MAX], tmp[PATH_MAX], text[768];
-    if (record_path(path, sizeof path, state_dir, rec->id, "") < 0 ||
-        record_path(tmp, sizeof tmp, state_dir, rec->id, ".tmp") < 0)
+    char dir[PATH_MAX], name[NAME_MAX + 1], tmp[NAME_MAX + 1], text[768];
+    int n = snprintf(dir, sizeof dir, "%s/containers", state_dir);
+    if (n < 0 || (size_t)n >= sizeof dir ||
+        snprintf(name, sizeof name, "%s", rec->id) >= (int)sizeof name ||
+        snprintf(tmp, sizeof tmp, "%s.tmp", rec->id) >= (int)sizeof tmp)
         return wr_error_set(err, ENAMETOOLONG, "state path");
     int len =
         snprintf(text, sizeof text,
@@ -71,17 +73,23 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
                  rec->child_start, rec->created, rec->image, boot_id());
     if (len < 0 || (size_t)len >= sizeof text)
         return wr_error_set(err, ENAMETOOLONG, "state record of %s", rec->id);
-    cleanup_close int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* Held (shared) until the record is in place: the records tmpfs is
+     * neither detached nor mounted over meanwhile (state_tmpfs.h). */
+    cleanup_close int dirfd = wr_state_records_open(dir, err);
+    if (dirfd < 0)
+        return -1;
+    cleanup_close int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return wr_error_set(err, errno, "create %s", tmp);
+        return wr_error_set(err, errno, "create %s/%s", dir, tmp);
     if (write(fd, text, (size_t)len) != len) {
-        unlink(tmp);
-        return wr_error_set(err, errno, "write %s", tmp);
+        unlinkat(dirfd, tmp, 0);
+        return wr_error_set(err, errno, "write %s/%s", dir, tmp);
     }
     /* rename makes the record appear whole or not at all. */
-    if (rename(tmp, path) < 0) {
-        unlink(tmp);
-        return wr_error_set(err, errno, "rename %s", tmp);
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        unlinkat(dirfd, tmp, 0);
+        return wr_error_set(err, errno, "rename %s/%s", dir, tmp);
     }
     return 0;
 }

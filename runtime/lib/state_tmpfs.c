@@ -31,6 +31,14 @@
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE (1 << 0)
 #endif
+/* umount2(2)'s flags, from <sys/mount.h>, which clashes with
+ * <linux/mount.h> (the new mount API above) in glibc 2.36. */
+#ifndef MNT_DETACH
+#define MNT_DETACH 2
+#endif
+#ifndef UMOUNT_NOFOLLOW
+#define UMOUNT_NOFOLLOW 8
+#endif
 
 static bool on_tmpfs(int fd)
 {
@@ -193,4 +201,108 @@ int wr_state_records_tmpfs(const char *dir, wr_error *why)
     if (copy_records(below, mnt, true, why) < 0)
         return wr_error_prefix(why, "%s is a tmpfs, but", dir);
     return 0;
+}
+
+/* How many times a writer follows a directory replaced under it (a tmpfs
+ * mounted or detached while it waited for its lock): each replacement
+ * needs the lock exclusively, so more than a few in a row is no race. */
+#define RECORDS_OPEN_TRIES 8
+
+int wr_state_records_open(const char *dir, wr_error *err)
+{
+    for (int i = 0; i < RECORDS_OPEN_TRIES; i++) {
+        cleanup_close int fd = open_dir(dir);
+        struct stat held, now;
+        if (fd < 0)
+            return wr_error_set(err, errno, "open %s", dir);
+        if (flock(fd, LOCK_SH) < 0)
+            return wr_error_set(err, errno, "flock %s", dir);
+        if (fstat(fd, &held) < 0 || stat(dir, &now) < 0)
+            return wr_error_set(err, errno, "stat %s", dir);
+        if (held.st_dev == now.st_dev && held.st_ino == now.st_ino)
+            return steal_fd(&fd);
+    }
+    return wr_error_code(err, EAGAIN, "%s keeps being replaced", dir);
+}
+
+/* The mount fd is on, from /proc/self/fdinfo and /proc/self/mountinfo:
+ * true when it is a records tmpfs (WR_RECORDS_TMPFS_SOURCE). */
+static bool records_mount(int fd)
+{
+    char path[64], line[4096];
+    long mnt_id = -1;
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    cleanup_fclose FILE *info = fopen(path, "re");
+    while (info && fgets(line, sizeof line, info))
+        if (sscanf(line, "mnt_id: %ld", &mnt_id) == 1)
+            break;
+    if (mnt_id < 0)
+        return false;
+    cleanup_fclose FILE *mi = fopen("/proc/self/mountinfo", "re");
+    while (mi && fgets(line, sizeof line, mi)) {
+        char *end;
+        if (strtol(line, &end, 10) != mnt_id || *end != ' ')
+            continue;
+        const char *fs = strstr(line, " - ");
+        return fs && strncmp(fs, " - tmpfs " WR_RECORDS_TMPFS_SOURCE " ",
+                             strlen(" - tmpfs " WR_RECORDS_TMPFS_SOURCE " ")) == 0;
+    }
+    return false;
+}
+
+static bool dir_empty(int fd)
+{
+    int dup_fd = dup(fd);
+    if (dup_fd < 0)
+        return false;
+    cleanup_closedir DIR *dp = fdopendir(dup_fd);
+    if (!dp) {
+        close(dup_fd);
+        return false;
+    }
+    struct dirent *de;
+    while ((de = readdir(dp)))
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            return false;
+    return true;
+}
+
+int wr_state_records_release(const char *dir, wr_error *err)
+{
+    cleanup_close int fd = open_dir(dir);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", dir);
+    if (!on_tmpfs(fd) || !records_mount(fd))
+        return 0;
+    if (flock(fd, LOCK_EX) < 0)
+        return wr_error_set(err, errno, "flock %s", dir);
+    /* Under the lock no record can appear: every writer holds it shared
+     * (wr_state_records_open) from before it checks which directory it
+     * writes in to after its record is in place. */
+    struct stat held, now;
+    if (fstat(fd, &held) < 0 || stat(dir, &now) < 0 || held.st_dev != now.st_dev ||
+        held.st_ino != now.st_ino)
+        return 0; /* detached or replaced meanwhile: not ours to judge */
+    if (!dir_empty(fd))
+        return 0;
+    if (syscall(SYS_umount2, dir, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+        return wr_error_set(err, errno, "unmount %s", dir);
+    return 1;
+}
+
+int wr_state_records_release_idle(const char *state_dir, wr_error *err)
+{
+    char dir[PATH_MAX];
+    int n = snprintf(dir, sizeof dir, "%s/containers", state_dir);
+    if (n < 0 || (size_t)n >= sizeof dir)
+        return wr_error_set(err, ENAMETOOLONG, "state dir %s", state_dir);
+    /* A daemon holds the state directory's lock exclusively for its life
+     * (daemon_main.c): its fills write records at any moment, and would
+     * write them to the disk if the tmpfs went now. */
+    cleanup_close int lock = open_dir(state_dir);
+    if (lock < 0)
+        return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", state_dir);
+    if (flock(lock, LOCK_SH | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK ? 0 : wr_error_set(err, errno, "flock %s", state_dir);
+    return wr_state_records_release(dir, err);
 }

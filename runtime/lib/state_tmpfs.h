@@ -38,4 +38,35 @@
  * moved into it (why says which). */
 int wr_state_records_tmpfs(const char *dir, wr_error *why);
 
+/* Opens the records directory dir (the tmpfs when it is mounted, else the
+ * plain directory) holding a shared flock(2) on it, checked under the lock
+ * to be what dir names now: a record written through the descriptor while
+ * it is open is in the directory every process sees, never in a tmpfs
+ * being detached (wr_state_records_release) nor hidden under one being
+ * mounted (wr_state_records_tmpfs, whose exclusive lock of the directory
+ * underneath waits for it). Returns the descriptor (O_CLOEXEC; closing it
+ * releases the lock), or -1 with err set. */
+int wr_state_records_open(const char *dir, wr_error *err);
+
+/* Unmounts (MNT_DETACH) the records tmpfs mounted over dir when it holds
+ * no file: called when a daemon stops and when a cold start's container
+ * ends, so that the tmpfs outlives its processes only while a record (a
+ * running container) is in it. Under an exclusive flock(2) of the tmpfs,
+ * which every record writer holds shared (wr_state_records_open): a record
+ * written at the same moment is either seen here (the tmpfs stays) or
+ * written after, into whatever dir is then. Only a tmpfs whose source is
+ * WR_RECORDS_TMPFS_SOURCE is unmounted, never a state directory on a tmpfs
+ * of its own nor a tmpfs someone else mounted there. Returns 1 when
+ * unmounted, 0 when left (not ours, not a tmpfs, records in it), -1 with
+ * err set. */
+int wr_state_records_release(const char *dir, wr_error *err);
+
+/* wr_state_records_release for state_dir/containers when no daemon serves
+ * state_dir (none holds its lock: daemon_main.c); with one, its tmpfs
+ * stays for its fills. For the end of a cold start's container. Holds the
+ * state directory's lock shared meanwhile, so a daemon starting at that
+ * moment waits for it (its lock is retried for a moment). Returns as
+ * wr_state_records_release. */
+int wr_state_records_release_idle(const char *state_dir, wr_error *err);
+
 #endif

@@ -53,9 +53,9 @@ wr activate abi >"$out" 2>"$err"
 is "$?" 0 "$m the helper ran" || show_err
 check_abi
 if [ "$host_x32" = ENOSYS ]; then
-    want='^default-[0-9a-f]+-v4-libseccomp-[0-9.]+\.bpf$'
+    want='^default-[0-9a-f]+-v[0-9]+-libseccomp-[0-9.]+\.bpf$'
 else
-    want='^default-[0-9a-f]+-x32-v4-libseccomp-[0-9.]+\.bpf$'
+    want='^default-[0-9a-f]+-x32-v[0-9]+-libseccomp-[0-9.]+\.bpf$'
 fi
 like "$(ls "$STATE/seccomp" 2>/dev/null | grep '^default-' | tr '\n' ' ' | sed 's/ $//')" "$want" \
     "$m the cached default filter's name says whether it has the x32 section"

@@ -103,13 +103,19 @@ ok $? "... nor do a cold start's"
 stop_daemon
 
 # ---- several processes preparing at once: one mount -----------------------------------------
+# (Counted while their containers run: the tmpfs goes once they all ended.)
 RACE=$T/race
+racers=()
 for i in 1 2 3 4; do
-    cli "$RACE" activate --cold busybox -- true >/dev/null 2>"$T/race$i.err" &
+    cli "$RACE" activate --cold busybox -- sleep 300 >/dev/null 2>"$T/race$i.err" &
+    racers+=($!)
 done
-wait
+poll_until 30 eval '[ "$(records_of "$RACE" | wc -w)" -eq 4 ]'
 is "$(records_at "$RACE")" 1 "4 cold starts at once on a new state directory: one tmpfs" ||
     cat "$T"/race*.err >&2
+kill -KILL "${racers[@]}" 2>/dev/null
+wait "${racers[@]}" 2>/dev/null
+poll_until 30 eval '[ -z "$(records_of "$RACE")" ]'
 
 # ---- fallback: a daemon in a private mount namespace -----------------------------------------
 PRIV=$T/priv
@@ -160,7 +166,10 @@ WR=("${SAVED[@]}") SOCK=$SAVED_SOCK DAEMON_LOG=$SAVED_LOG
 # ---- the tests' cleanup unmounts ------------------------------------------------------------------
 NEST=$T/nest
 mkdir "$NEST"
-cli "$NEST/state" activate --cold busybox -- true >/dev/null 2>&1
+# (A running container's: the tmpfs of a state directory whose last
+# container ended goes with it.)
+cli "$NEST/state" activate --cold busybox -- sleep 300 >/dev/null 2>&1 &
+poll_until 30 eval '[ -n "$(records_of "$NEST/state")" ]'
 is "$(records_at "$NEST/state")" 1 "a state directory of a nested test has its tmpfs"
 KEEP_TMP= bash -c '. "$1/lib.sh"; T=$2 STATE=$2/state DAEMON_PID=; cleanup' _ "$(dirname "$0")" "$NEST" \
     >"$out" 2>&1

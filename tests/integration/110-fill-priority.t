@@ -66,6 +66,12 @@ both() { echo "$(policy "$1") $(policy "$2")"; }
 WORKLOAD='cat /proc/self/stat'
 
 touch "$T/hold.1" "$T/hold.2" "$T/hold.3"
+# The daemon starts with this shell's policy and nice value, which are the
+# runner's: a suite run under nice(1) or chrt(1) (say beside another one on
+# a loaded machine) fails the check below, which is about what warmrun
+# does, not about the runner. Back to SCHED_OTHER, nice 0.
+chrt -o -p 0 $$ >/dev/null 2>&1
+renice -n 0 -p $$ >/dev/null 2>&1
 start_daemon || bail_out "the daemon did not start"
 DAEMON_SCHED=$(sched "$DAEMON_PID")
 is "$DAEMON_SCHED" "0 0" "the daemon runs SCHED_OTHER, nice 0"

@@ -24,7 +24,7 @@ expect i386_personality_set EPERM
 expect x64_unshare EPERM
 name=$(ls "$STATE/seccomp" 2>/dev/null | grep '^default-' | head -n 1)
 version=$(pkg-config --modversion libseccomp 2>/dev/null)
-like "$name" "^default-[0-9a-f]+(-x32)?-v4-libseccomp-${version//./\\.}\\.bpf\$" \
+like "$name" "^default-[0-9a-f]+(-x32)?-v[0-9]+-libseccomp-${version//./\\.}\\.bpf\$" \
     "the cached default filter names libseccomp $version ($name)"
 
 # The name without libseccomp's version: capabilities, x32, version of

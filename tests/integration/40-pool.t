@@ -164,6 +164,10 @@ poll_until 5 no_sleep_tag "$TAG"
 ok $? "  and its process is gone"
 
 wait_pool_full busybox:latest 20
+# Emptied here, not by the background job's own redirection, which may
+# come after the poll below: a "ready" left by an earlier container would
+# have the signal sent before this workload has set its trap.
+: >"$T/bg.out"
 wr activate --no-cold busybox -- sh -c 'trap "exit 43" TERM; echo ready; while :; do sleep 0.1; done' \
     >"$T/bg.out" 2>"$T/bg.err" &
 bg=$!
@@ -237,6 +241,9 @@ for case in "warm TERM 42" "warm INT 41" "warm HUP 40" "warm USR1 39" "cold TERM
     flag=--no-cold
     [ "$1" = cold ] && flag=--cold
     [ "$1" = warm ] && wait_pool_full busybox:latest 20
+    # The last case's "ready" goes first (as for bg.out above): the poll
+    # must see this workload's, with its trap set.
+    : >"$T/sig.out"
     # Not through `timeout`: the signal goes straight to the CLI.
     "${WR[@]}" activate $flag busybox -- \
         sh -c "trap 'exit $3' $2; echo ready; while :; do sleep 0.1; done" >"$T/sig.out" 2>"$T/sig.err" &

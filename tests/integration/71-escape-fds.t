@@ -11,8 +11,8 @@
 #  - an image whose /proc, /sys or /dev is a symlink or a file (the class
 #    of CVE-2021-30465);
 #  - SIGKILL of the shim, for each kind of user, warm and cold, with and
-#    without --init, and after an exec of a set-id binary: pid 1 must be
-#    gone within 100 ms and its cgroups removed.
+#    without --init, and after an exec of a set-id binary: pid 1 must die
+#    of it (its pidfd's holder stopped meanwhile) and its cgroups go.
 # The host file the attacks aim at is a marker in a directory of this test.
 . "$(dirname "$0")/lib.sh"
 setup_env fds
@@ -364,18 +364,6 @@ add_layer_image suid "$PLAIN_CONFIG" 'mkdir s && install -m 4755 /bin/busybox s/
     bail_out "cannot write the image suid"
 
 
-# gone_within PID MS: polls until PID no longer runs; fails after MS.
-gone_within() {
-    local start now
-    start=${EPOCHREALTIME/./}
-    while pid_alive "$1"; do
-        now=${EPOCHREALTIME/./}
-        [ $(((now - start) / 1000)) -ge "$2" ] && { ! pid_alive "$1"; return; }
-        sleep 0.002
-    done
-    return 0
-}
-
 cg_dirs() {
     ls -d /sys/fs/cgroup/*/warmrun/*/"$1" /sys/fs/cgroup/warmrun/*/"$1" 2>/dev/null
 }
@@ -387,19 +375,29 @@ running() {
         [ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ]
 }
 
-# kill_shim LABEL ID PID SHIM: SIGKILL to the shim; pid 1 gone within 100
-# ms, its cgroups soon after.
+# kill_shim LABEL ID PID SHIM: SIGKILL to the shim; pid 1 gone, its cgroups
+# soon after. pid 1 must die of its shim's death alone (PR_SET_PDEATHSIG),
+# not of whoever holds its pidfd (the shim's parent: the daemon, or the
+# CLI of a cold start), which is stopped meanwhile: a check that needs no
+# bound on time (once 100 ms, which a loaded machine exceeded). With
+# BY_HOLDER=1 (a set-uid exec, which clears PDEATHSIG where pid 1 cannot
+# arm it again) the holder runs on and is what kills pid 1.
 kill_shim() {
-    local label=$1 id=$2 pid=$3 shim=$4
+    local label=$1 id=$2 pid=$3 shim=$4 holder= gone
     if [ -z "$pid" ] || ! pid_alive "$pid" || [ -z "$(cg_dirs "$id")" ]; then
         ok 1 "$label: a container with cgroups to kill the shim of"
         diag "id=$id pid=$pid shim=$shim; $(head -c 300 "$err")"
         return
     fi
+    [ "${BY_HOLDER:-0}" = 1 ] || holder=$(awk '$1 == "PPid:" {print $2}' "/proc/$shim/status" 2>/dev/null)
+    [ -n "$holder" ] && kill -STOP "$holder"
     kill -KILL "$shim"
-    gone_within "$pid" 100
-    ok $? "$label: SIGKILL of the shim: pid 1 gone within 100 ms" || show_pids "$pid"
-    poll_until 5 no_cg_dirs "$id"
+    poll_until 20 pid_gone "$pid"
+    gone=$?
+    [ -n "$holder" ] && kill -CONT "$holder"
+    ok "$gone" "$label: SIGKILL of the shim: pid 1 gone$([ -n "$holder" ] && echo ", its pidfd's holder stopped")" ||
+        show_pids "$pid"
+    poll_until 20 no_cg_dirs "$id"
     ok $? "$label:   its cgroups removed" || diag "$(cg_dirs "$id")"
     kill -KILL "$pid" 2>/dev/null
 }
@@ -418,21 +416,21 @@ shim_kill_case() {
     if [ "$stage" = warm ]; then
         wr activate --no-cold "${act_opts[@]}" "$img" "$@" >"$out" 2>"$err" &
         cli=$!
-        poll_until 10 running "$pid"
+        poll_until 30 running "$pid"
     elif [ "$stage" = cold ]; then
         wr activate --cold --pids-limit 64 "${pool_opts[@]}" "${act_opts[@]}" "$img" "$@" \
             >"$out" 2>"$err" &
         cli=$!
-        poll_until 10 eval 'rec=$(ls "$STATE"/containers/ 2>/dev/null | head -1); [ -n "$rec" ]'
+        poll_until 30 eval 'rec=$(ls "$STATE"/containers/ 2>/dev/null | head -1); [ -n "$rec" ]'
         id=$rec
         pid=$(sed -n 's/^child_pid=//p' "$STATE/containers/$id" 2>/dev/null)
         shim=$(sed -n 's/^shim_pid=//p' "$STATE/containers/$id" 2>/dev/null)
-        poll_until 10 running "$pid"
+        poll_until 30 running "$pid"
     fi
     kill_shim "$label" "$id" "$pid" "$shim"
-    [ -n "$cli" ] && wait_child "$cli" 10
+    [ -n "$cli" ] && wait_child "$cli" 30
     [ "$stage" != cold ] && wr pool rm "$img" >/dev/null 2>&1
-    poll_until 10 eval '[ -z "$(ls "$STATE"/containers/ 2>/dev/null)" ]'
+    poll_until 30 eval '[ -z "$(ls "$STATE"/containers/ 2>/dev/null)" ]'
 }
 
 for user in "root|" "-u 1000|-u 1000" "--userns auto|--userns auto"; do
@@ -444,9 +442,9 @@ for user in "root|" "-u 1000|-u 1000" "--userns auto|--userns auto"; do
     shim_kill_case "$who, cold --init" cold "$opts" --init busybox sleep 1000
 done
 # What arming again cannot cover: whoever holds the pidfd kills pid 1.
-shim_kill_case "-u 1000 --privileged, set-uid exec, warm (the daemon's pidfd)" warm \
+BY_HOLDER=1 shim_kill_case "-u 1000 --privileged, set-uid exec, warm (the daemon's pidfd)" warm \
     "--privileged -u 1000" "" suid /s/busybox sleep 1000
-shim_kill_case "-u 1000 --privileged, set-uid exec, cold (the CLI's pidfd)" cold \
+BY_HOLDER=1 shim_kill_case "-u 1000 --privileged, set-uid exec, cold (the CLI's pidfd)" cold \
     "--privileged -u 1000" "" suid /s/busybox sleep 1000
 
 stop_daemon
