@@ -11,6 +11,7 @@
 #include "lib/protocol_network.h"
 #include "lib/rtnl.h"
 #include "lib/state_file.h"
+#include "lib/state_tmpfs.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -415,6 +416,10 @@ int daemon_network_main(int argc, char **argv)
         rc = daemon_network_ensure(paths.state_dir, name, &err);
     else
         return usage();
+    /* Prepared above, never written to: the records' tmpfs goes again
+     * when no daemon serves the state directory (state_tmpfs.h). */
+    wr_error ignored;
+    (void)wr_state_records_release_idle(paths.state_dir, &ignored);
     if (rc < 0) {
         fprintf(stderr, "warmrun: %s\n", err.msg);
         return 1;

@@ -28,6 +28,9 @@
 #define RECORD_MAX 4096
 /* renameat2(2)'s flag: glibc's <stdio.h> has it, musl's (the static CLI
  * links this file) has neither the flag nor a renameat2 wrapper. */
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 /* umount2(2)'s flags, from <sys/mount.h>, which clashes with
  * <linux/mount.h> (the new mount API above) in glibc 2.36. */
 #ifndef MNT_DETACH
@@ -35,9 +38,6 @@
 #endif
 #ifndef UMOUNT_NOFOLLOW
 #define UMOUNT_NOFOLLOW 8
-#endif
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
 #endif
 
 static bool on_tmpfs(int fd)

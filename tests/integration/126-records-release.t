@@ -6,9 +6,10 @@
 # one that leaves a running container keeps it, and the next daemon adopts
 # that container from its record. A cold start whose container ended
 # unmounts it when no daemon serves the state directory, and leaves it
-# to a running daemon. Cold starts ending while others run never lose a
-# running container's record. Before, the tmpfs stayed mounted until
-# umount: rm -rf of the state directory failed (EBUSY).
+# to a running daemon; so does `network create` / `rm`. Cold starts ending
+# while others run never lose a running container's record, and a tmpfs
+# someone else mounted there is never unmounted. Before, the tmpfs stayed
+# mounted until umount: rm -rf of the state directory failed (EBUSY).
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env records-release
@@ -95,7 +96,22 @@ poll_until 30 eval '[ -z "$(records_of "$STATE")" ]'
 wr activate --cold busybox -- true >"$out" 2>"$err" || show_err
 is "$(mounted "$STATE")" 0 "once they are gone, the next cold start's end unmounts it"
 
-# ---- someone else's tmpfs, and a state directory on a tmpfs --------------------------------
+# ---- network create / rm without a daemon -------------------------------------------------
+if command -v nft >/dev/null; then
+    NET=wrrl$$ BR=wrrlb$$
+    SUBNET=10.$((150 + $$ % 50)).$((($$ / 50) % 250)).0/24
+    wr network create "$NET" --subnet "$SUBNET" --bridge "$BR" >"$out" 2>"$err"
+    ok $? "network create $NET without a daemon" || show_err
+    is "$(mounted "$STATE")" 0 "... leaves no records tmpfs mounted"
+    wr network rm "$NET" >"$out" 2>"$err"
+    ok $? "network rm $NET" || show_err
+    is "$(mounted "$STATE")" 0 "... leaves none either"
+    ip link del "$BR" 2>/dev/null
+else
+    skip 4 "nft is not installed"
+fi
+
+# ---- someone else's tmpfs --------------------------------------------------------------------
 OWN=$T/own
 mkdir -p "$OWN/containers"
 chmod 700 "$OWN" "$OWN/containers"

@@ -390,11 +390,18 @@ show_pids() {
 }
 
 # host_mountinfo: the host's mounts (/proc/self/mountinfo) without the
-# tmpfs of each state directory's records: they stay mounted as long as the
-# state directory is used, other tests add theirs, and no container's mount
-# is one.
+# tmpfs of each state directory's records (other tests add and remove
+# theirs, and no container's mount is one) and without the mounts under the
+# private directories of other test runs and benchmarks (wr-it-*,
+# warmrun-bench.* beside T): runs of other engineers on the same machine
+# make and remove them at any moment (a count once changed under a run of
+# 60-leaks), and none can be a mount of this test's.
 host_mountinfo() {
-    grep -v -- " - tmpfs warmrun-records " /proc/self/mountinfo
+    awk -v own="${T:-/nonexistent}/" -v tmp="${TMPDIR:-/tmp}/" '
+        / - tmpfs warmrun-records / { next }
+        index($5, tmp "wr-it-") == 1 && index($5 "/", own) != 1 { next }
+        index($5, tmp "warmrun-bench.") == 1 { next }
+        { print }' /proc/self/mountinfo
 }
 
 host_mounts() {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -136,6 +137,32 @@ int main(void)
        "  it and a subdirectory stay underneath");
     snprintf(path, sizeof path, "%s/.0123456789ab.tmp", dir);
     ok(lstat(path, &st) < 0, "no temporary file of the copy is left");
+
+    /* Released only when empty, and only ours. */
+    is_int(wr_state_records_release(dir, &why), 0, "release with records in it: left (%s)",
+           why.msg);
+    is_int(mounts_at(dir), 1, "  still mounted");
+    int fd = wr_state_records_open(dir, &why);
+    struct stat held;
+    ok(fd >= 0 && fstat(fd, &held) == 0 && stat(dir, &st) == 0 && held.st_dev == st.st_dev &&
+           held.st_ino == st.st_ino,
+       "the records directory opened for a write is the tmpfs at its path (%s)", why.msg);
+    ok(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "  locked shared by this process alone");
+    if (fd >= 0)
+        close(fd);
+    snprintf(path, sizeof path, "%s/0123456789ab", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/0123456789ab.tmp", dir);
+    unlink(path);
+    is_int(wr_state_records_release(dir, &why), 1, "release once empty: unmounted (%s)", why.msg);
+    is_int(mounts_at(dir), 0, "  no mount left");
+    is_int(wr_state_records_release(dir, &why), 0, "release of the plain directory: nothing");
+    if (mount("other-tmpfs", dir, "tmpfs", 0, "mode=0700") == 0) {
+        is_int(wr_state_records_release(dir, &why), 0, "release of someone else's tmpfs: left");
+        is_int(mounts_at(dir), 1, "  still mounted");
+    } else {
+        skip(2, strerror(errno));
+    }
 
     umount2(dir, MNT_DETACH);
     tap_rm_tree(tmp);
