@@ -8,6 +8,7 @@
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
 #include "lib/state_file.h"
+#include "lib/state_tmpfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,17 @@ static int optional_fd(int fd, bool wanted, const char *option, wr_error *err)
     if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
         return wr_error_set(err, errno, "%s without its descriptor %d", option, fd);
     return 0;
+}
+
+/* The container's record goes with it. One that outlived its daemon (handed
+ * out before a stop, warm or filling at a SIGKILL) was left the records'
+ * tmpfs by that daemon: the last one to end takes it along, unless a
+ * daemon serves the state directory again (state_tmpfs.h). */
+static void remove_record(const struct shim *sh)
+{
+    wr_error ignored;
+    wr_state_remove(sh->opt.state_dir, sh->opt.id);
+    (void)wr_state_records_release_idle(sh->opt.state_dir, &ignored);
 }
 
 int shim_main(int argc, char **argv)
@@ -106,7 +118,7 @@ int shim_main(int argc, char **argv)
         wr_close_fds(&sh.sysfs_fd, 1);
         shim_network_release(&sh);
         shim_resources_release(&sh);
-        wr_state_remove(sh.opt.state_dir, sh.opt.id);
+        remove_record(&sh);
         return 1;
     }
     int rc = shim_run(&sh);
@@ -116,7 +128,7 @@ int shim_main(int argc, char **argv)
     wr_close_fds(&sh.sysfs_fd, 1);
     wr_close_fds(&sh.container_proc_fd, 1);
     shim_resources_release(&sh);
-    wr_state_remove(sh.opt.state_dir, sh.opt.id);
+    remove_record(&sh);
     wr_volumes_free(&sh.opt.volumes); /* LeakSanitizer: a pool's or function's volumes */
     return rc;
 }

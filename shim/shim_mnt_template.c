@@ -103,9 +103,14 @@ static _Noreturn void build_child(int sock, const char *store, const char *state
         unsigned flags;
     } binds[] = {{"/proc", 0}, {store, AT_RECURSIVE}, {staging, 0}};
     int trees[3];
+    /* A source missing (a daemon started before its first image made the
+     * store) is no template: one without the store would send every fill
+     * to the full copy, and be handed to the next servers; without one the
+     * next server tries again. */
     for (size_t i = 0; i < 3; i++)
-        trees[i] = (int)syscall(SYS_open_tree, AT_FDCWD, binds[i].path,
-                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | binds[i].flags);
+        if ((trees[i] = (int)syscall(SYS_open_tree, AT_FDCWD, binds[i].path,
+                                     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | binds[i].flags)) < 0)
+            child_report(sock, errno);
     /* The new root over the staging directory, in this copy only (its
      * clone above is the one that counts). */
     if (mount("tmpfs", staging, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, ROOT_TMPFS_OPTS) < 0)
@@ -114,8 +119,8 @@ static _Noreturn void build_child(int sock, const char *store, const char *state
     if (root < 0)
         child_report(sock, errno);
     for (size_t i = 0; i < 3; i++) {
-        if (trees[i] < 0)
-            continue; /* left out: the fills that need it are not sent here */
+        /* A path below another bind is not made (make_path): left out, the
+         * fills reach it through that bind or are not sent here. */
         int at = make_path(root, binds[i].path);
         if (at >= 0)
             (void)syscall(SYS_move_mount, trees[i], "", at, "",
@@ -169,7 +174,7 @@ int shim_mnt_template_build(const char *store, const char *state_dir, struct shi
     if (n < 0)
         return -1;
     return wr_error_set(err, n == (ssize_t)sizeof errnum ? errnum : EPROTO,
-                        "build the mount template");
+                        "build the mount template (/proc, store %s, state %s)", store, state_dir);
 }
 
 int shim_mnt_template_server_init(bool given, const char *store, const char *state_dir,

@@ -29,9 +29,12 @@ extern struct shim_mnt_template shim_mnt_template;
  * directory (<state_dir>/mnt); every mount private. Built in a forked
  * child (unshare(CLONE_NEWNS), the binds, pivot_root, the old root
  * detached) that sends back the namespace and its root, so the caller
- * enters no namespace. A path that cannot be bound is left out: the
- * per-fill check (shim_mnt_template_fits) then sends those fills to the
- * full copy. Returns 0 with *t filled, or -1 (err) with *t at -1. */
+ * enters no namespace. A source that is missing (no store yet) fails it
+ * (ENOENT): the server then has none, the daemon hands none on, and the
+ * next server tries again. A path that cannot be made (below another
+ * bind) is left out: the per-fill check (shim_mnt_template_fits) then
+ * sends the fills that need it to the full copy. Returns 0 with *t
+ * filled, or -1 (err) with *t at -1. */
 int shim_mnt_template_build(const char *store, const char *state_dir, struct shim_mnt_template *t,
                             wr_error *err);
 

@@ -11,6 +11,7 @@
 
 #include "lib/cleanup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The file: this header, then hdr.insns struct sock_filter, nothing
@@ -85,8 +87,47 @@ bool shim_seccomp_cache_load(int dirfd, const char *name, struct wr_seccomp_filt
     return true;
 }
 
+/* A temporary file older than this is a dead writer's: a live one renames
+ * its own within milliseconds (an fsync of a few KiB). */
+#define STALE_TMP_S 60
+
+/* Whether entry is a temporary file of shim_seccomp_cache_store's:
+ * ".<name>.bpf.<pid>". */
+static bool cache_tmp_name(const char *entry)
+{
+    const char *dot = strrchr(entry, '.');
+    size_t digits = dot ? strspn(dot + 1, "0123456789") : 0;
+    return entry[0] == '.' && dot && dot - entry >= 5 && strncmp(dot - 4, ".bpf", 4) == 0 &&
+           digits > 0 && dot[1 + digits] == '\0';
+}
+
+/* Removes the temporary files a writer killed between their creation and
+ * their rename left (a SIGKILLed shim): nothing else would, and each
+ * death would leave one more. On a miss only (a compile follows anyway),
+ * never a live writer's (STALE_TMP_S). */
+static void sweep_stale_tmp(int dirfd)
+{
+    int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    cleanup_closedir DIR *dp = fdopendir(fd);
+    if (!dp) {
+        close(fd);
+        return;
+    }
+    time_t now = time(NULL);
+    struct dirent *de;
+    struct stat st;
+    while ((de = readdir(dp)))
+        if (cache_tmp_name(de->d_name) &&
+            fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            now - st.st_mtime > STALE_TMP_S)
+            (void)unlinkat(dirfd, de->d_name, 0);
+}
+
 void shim_seccomp_cache_store(int dirfd, const char *name, const struct wr_seccomp_filter *f)
 {
+    sweep_stale_tmp(dirfd);
     if (f->len == 0 || f->len > BPF_MAXINSNS)
         return;
     char tmp[NAME_MAX + 1];

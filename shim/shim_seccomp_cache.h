@@ -25,7 +25,9 @@ bool shim_seccomp_cache_load(int dirfd, const char *name, struct wr_seccomp_filt
 /* Best effort: writes f as name in dirfd through a temporary file of the
  * same directory, fsync'ed and renamed over whatever name was (file,
  * symlink, FIFO), then fsyncs the directory. A crash at any point leaves
- * the old file or the new one, both whole; a temporary file at most. */
+ * the old file or the new one, both whole; a temporary file at most, which
+ * the next store removes once it is a minute old (a live writer's never
+ * is). */
 void shim_seccomp_cache_store(int dirfd, const char *name, const struct wr_seccomp_filter *f);
 
 #endif

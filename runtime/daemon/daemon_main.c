@@ -403,13 +403,20 @@ static void run_loop(struct daemon *d)
 }
 
 /* The records' tmpfs goes with the daemon unless a container it handed
- * out still runs (its record is there, for the next daemon to adopt). */
+ * out still runs (its record is there, for the next daemon to adopt).
+ * The state directory's lock is let go first: a shim whose container ends
+ * from then on finds no daemon and releases the tmpfs itself (shim_main.c),
+ * and one that ended before removed its record before our look. Held to
+ * the exit, a shim ending between our look and the exit found the lock
+ * taken and left the tmpfs, as we had for its record. A daemon starting
+ * meanwhile takes the lock, and the tmpfs is its own. */
 static void release_records(struct daemon *d)
 {
-    char dir[PATH_MAX];
     wr_error err;
-    snprintf(dir, sizeof dir, "%s/containers", d->g->state_dir);
-    if (wr_state_records_release(dir, &err) < 0)
+    if (d->state_lock_fd >= 0)
+        close(d->state_lock_fd);
+    d->state_lock_fd = -1;
+    if (wr_state_records_release_idle(d->g->state_dir, &err) < 0)
         daemon_log("state: %s", err.msg);
 }
 
