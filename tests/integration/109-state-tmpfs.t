@@ -113,9 +113,25 @@ done
 poll_until 30 eval '[ "$(records_of "$RACE" | wc -w)" -eq 4 ]'
 is "$(records_at "$RACE")" 1 "4 cold starts at once on a new state directory: one tmpfs" ||
     cat "$T"/race*.err >&2
-kill -KILL "${racers[@]}" 2>/dev/null
+# Their containers ended from the host (each workload is its pid 1): each
+# shim reports, removes its record, and the last takes the tmpfs along.
+# Each racer is a subshell: its CLI, shim and container are found by their
+# state directory, as the cleanup finds this test's; the containers are
+# those whose mounts name it.
+race_pids() { STATE=$RACE our_pids; }
+race_containers() {
+    local p
+    for p in $(race_pids); do
+        grep -qaF -- "$RACE" "/proc/$p/cmdline" 2>/dev/null || echo "$p"
+    done
+}
+kill -KILL $(race_containers) 2>/dev/null
 wait "${racers[@]}" 2>/dev/null
-poll_until 30 eval '[ -z "$(records_of "$RACE")" ]'
+poll_until 30 eval '[ -z "$(race_pids)" ]'
+ok $? "... their containers ended: every CLI, shim and container gone" ||
+    diag "left: $(race_pids | xargs)"
+is "$(records_of "$RACE")" "" "... with their records"
+is "$(records_at "$RACE")" 0 "... and the tmpfs, with the last record"
 
 # ---- fallback: a daemon in a private mount namespace -----------------------------------------
 PRIV=$T/priv
