@@ -19,7 +19,7 @@
 #define CLI_CONTAINER_USAGE                                                                        \
     "[--cap-add CAP] [--cap-drop CAP] [--privileged] [--security-opt seccomp=PROFILE] "            \
     "[--read-only] [-u USER[:GROUP]] [--ulimit NAME=SOFT[:HARD]] [--umask MASK] "                  \
-    "[--userns auto|BASE[:SIZE]] [--network none|host|bridge[=NAME]] "                             \
+    "[--userns auto|host|BASE[:SIZE]] [--network none|host|bridge[=NAME]|cni:NAME] "               \
     "[--mount type=bind|tmpfs,...] [--volume SRC:DST[:ro]] "                                       \
     "[--tmpfs DST[:size=N,mode=M]] [resource options: docs/resources.md]"
 
