@@ -139,19 +139,31 @@ static int copy_record(int from, int to, const char *name, wr_error *err)
     return 1;
 }
 
+/* A stream over the entries of directory fd, from the first, on a
+ * duplicate (fd stays open and usable); NULL with errno set. */
+static DIR *dir_stream(int fd)
+{
+    int dup_fd = dup(fd);
+    if (dup_fd < 0)
+        return NULL;
+    DIR *dp = fdopendir(dup_fd);
+    if (!dp) {
+        int e = errno;
+        close(dup_fd);
+        errno = e;
+        return NULL;
+    }
+    rewinddir(dp); /* the duplicate shares the position of fd */
+    return dp;
+}
+
 /* Copies every regular file of directory from into to; with remove,
  * removes each from from once copied. */
 static int copy_records(int from, int to, bool remove, wr_error *err)
 {
-    int fd = dup(from);
-    if (fd < 0)
-        return wr_error_set(err, errno, "dup");
-    cleanup_closedir DIR *dp = fdopendir(fd);
-    if (!dp) {
-        close(fd);
-        return wr_error_set(err, errno, "fdopendir");
-    }
-    rewinddir(dp); /* the dup shares the position of from */
+    cleanup_closedir DIR *dp = dir_stream(from);
+    if (!dp)
+        return wr_error_set(err, errno, "read directory");
     struct dirent *de;
     while ((de = readdir(dp))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -252,14 +264,9 @@ static bool records_mount(int fd)
 
 static bool dir_empty(int fd)
 {
-    int dup_fd = dup(fd);
-    if (dup_fd < 0)
+    cleanup_closedir DIR *dp = dir_stream(fd);
+    if (!dp)
         return false;
-    cleanup_closedir DIR *dp = fdopendir(dup_fd);
-    if (!dp) {
-        close(dup_fd);
-        return false;
-    }
     struct dirent *de;
     while ((de = readdir(dp)))
         if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
