@@ -136,6 +136,14 @@ $(BINDIR)/warmrun-shim: $(MUSL_SHIM_OBJ) $(MUSL_GLIBC_OBJ) $(MUSL_LIBCONTAINER) 
 	@mkdir -p $(dir $@)
 	$(MUSL_CC) $(LDFLAGS) $(MUSL_STATIC) -Wl,--no-undefined -o $@ $^ \
 	    $(MUSL_JANSSON) $(MUSL_SECCOMP) $(MUSL_LIBCAP) -lm
+# The same shim linked with glibc, for the tests alone (never installed):
+# 132-shim-musl.t compares the seccomp filters the two builds install,
+# which must be the same to the byte.
+GLIBC_SHIM := $(BUILD)/glibc-shim/warmrun-shim
+all: $(GLIBC_SHIM)
+$(GLIBC_SHIM): $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -static -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
 else
 $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
