@@ -93,9 +93,10 @@ JANSSON_INC  := $(shell pkg-config --variable=includedir jansson 2>/dev/null)
 SECCOMP_INC  := $(shell pkg-config --variable=includedir libseccomp 2>/dev/null)
 LIBCAP_INC   := $(shell pkg-config --variable=includedir libcap 2>/dev/null)
 # Debian has no musl build of jansson, libseccomp or libcap: their glibc
-# archives, which need standard C, a few glibc fortify functions
-# (runtime/lib/glibc_fortify.c) and, libcap's text parser, glibc's ctype
-# tables (runtime/lib/glibc_ctype.c). `nm -u` of each lists them.
+# archives, whose members these programs link need standard C and four
+# glibc fortify functions (runtime/lib/glibc_fortify.c; `nm -u` of each
+# archive lists what its members need: libcap's text parser, which the
+# shim does not link, would also need glibc's ctype tables).
 static_lib    = $(shell pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).a
 MUSL_JANSSON := $(call static_lib,jansson,jansson)
 MUSL_SECCOMP := $(call static_lib,libseccomp,seccomp)
@@ -111,6 +112,11 @@ MUSL_CONTAINER_OBJ := $(CONTAINER_SRC:%.c=$(MUSL_BUILD)/%.o)
 MUSL_LIBWR   := $(MUSL_BUILD)/libwarmrun.a
 MUSL_LIBCONTAINER := $(MUSL_BUILD)/libwarmrun-container.a
 
+# The container's pid-1 code is linked into the shim alone: the container
+# is a clone of the shim. Static: no dynamic loader work per container,
+# fewer mappings for clone3 to copy, and no relocated library pages of its
+# own in every warm container (PSS).
+#
 # The CLI's and the shim's start-ups are on the activation path: the CLI is
 # executed once per `warmrun activate`, the shim once per cold start
 # without a daemon, per shim server (a new one every 32 fills) and per
@@ -121,8 +127,7 @@ MUSL_LIBCONTAINER := $(MUSL_BUILD)/libwarmrun-container.a
 # (docs/benchmarks.md, "The CLI without glibc's start-up", "The shim
 # without glibc's start-up"). Their objects are built apart with musl-gcc
 # under $(BUILD)/musl; every other program stays glibc. Under sanitizers
-# (no ASan with musl) both are today's glibc builds: the CLI dynamic, the
-# shim static.
+# (no ASan with musl, nor static) both are glibc builds, dynamic.
 MUSL_STATIC := $(if $(SANITIZE),,-static)
 # A reference musl cannot satisfy (a glibc-only function of an archive or
 # of our objects) fails these static links (--no-undefined says so
@@ -148,13 +153,10 @@ else
 $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson) -lm
-# The container's pid-1 code is linked into the shim alone: the container
-# is a clone of the shim. Static even here: no dynamic loader work per
-# container, fewer mappings for clone3 to copy, and no relocated library
-# pages of its own in every warm container (PSS).
+# (No static link with the sanitizers' runtimes.)
 $(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -static -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
 endif
 
 # No silent fall back to glibc when musl-gcc is missing: a clear failure.
