@@ -32,14 +32,14 @@ err=$T/err
 
 # ---- the binary ---------------------------------------------------------
 if [ "$ASAN" -eq 1 ]; then
-    skip "a sanitizer build links the shim with glibc" 3
+    skip 3 "a sanitizer build links the shim with glibc"
 else
     # No program interpreter (PT_INTERP) and no dynamic section: static.
     if command -v readelf >/dev/null 2>&1; then
         is "$(readelf -lW "$SHIM" | grep -cE '^ +(INTERP|DYNAMIC) ')" 0 \
             "the shim is static (no INTERP, no DYNAMIC)"
     else
-        skip "readelf is not installed" 1
+        skip 1 "readelf is not installed"
     fi
     # glibc's static start-up parses GLIBC_TUNABLES and probes the caches
     # (init_cacheinfo, intel_check_word): its strings and symbols are in
@@ -50,7 +50,7 @@ else
         is "$(nm "$SHIM" | grep -cE ' (intel_check_word|init_cacheinfo|handle_intel)')" 0 \
             "  nor its cache probing (intel_check_word, init_cacheinfo)"
     else
-        skip "no nm, or a stripped shim" 1
+        skip 1 "no nm, or a stripped shim"
     fi
 fi
 
@@ -165,9 +165,9 @@ filter_of() {
 }
 
 if [ "$ASAN" -eq 1 ] || [ ! -x "$GLIBC_SHIM" ]; then
-    skip "no glibc build of the shim to compare with ($GLIBC_SHIM)" 5
+    skip 5 "no glibc build of the shim to compare with ($GLIBC_SHIM)"
 elif ! command -v python3 >/dev/null 2>&1; then
-    skip "python3 is not installed (ptrace)" 5
+    skip 5 "python3 is not installed (ptrace)"
 else
     m_def=$(filter_of "$SHIM" "$T/state-musl")
     g_def=$(filter_of "$GLIBC_SHIM" "$T/state-glibc")
