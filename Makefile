@@ -104,7 +104,7 @@ MUSL_LIBCAP  := $(call static_lib,libcap,cap)
 MUSL_LIB_OBJ := $(LIB_SRC:%.c=$(MUSL_BUILD)/%.o)
 # Linked as objects, not from an archive: an archive member is taken only
 # for a symbol undefined when the archive is read, and these must replace
-# musl's strerror and serve the glibc archives linked after it.
+# musl's strerror and abort and serve the glibc archives linked after it.
 MUSL_GLIBC_OBJ := $(GLIBC_SRC:%.c=$(MUSL_BUILD)/%.o)
 MUSL_CLI_OBJ := $(CLI_SRC:%.c=$(MUSL_BUILD)/%.o)
 MUSL_SHIM_OBJ := $(SHIM_SRC:%.c=$(MUSL_BUILD)/%.o)

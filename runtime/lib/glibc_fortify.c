@@ -21,7 +21,6 @@
  * like glibc's __chk_fail (SIGABRT), then does the plain call. glibc's flag argument
  * (> 0: refuse %n in a writable format) is not checked: jansson's formats
  * are string constants without %n. */
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,25 +34,15 @@ int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *f
 char *__strncpy_chk(char *dest, const char *src, size_t n, size_t destlen);
 int __fprintf_chk(FILE *stream, int flag, const char *format, ...);
 
-/* glibc's __chk_fail: its message, then death by SIGABRT (no atexit
- * handlers, no stdio flush of a possibly corrupt state). Not musl's
- * abort(): it sends SIGABRT with tkill to the thread id musl noted at
- * start-up, which in a process made by a raw clone3 (a shim forked by the
- * shim server, a container's pid 1) is its parent's: the server would
- * receive it. kill(2) to our own pid (musl's getpid is the system call),
- * with SIGABRT at its default and unblocked; _exit if we still live. */
+/* glibc's __chk_fail: its message, then abort (SIGABRT, no atexit
+ * handlers, no stdio flush of a possibly corrupt state): glibc_abort.c's,
+ * which signals this process even in a raw clone3 child. */
 __attribute__((noreturn)) static void chk_fail(void)
 {
     static const char msg[] = "*** buffer overflow detected ***: terminated\n";
     ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)n;
-    sigset_t abrt;
-    sigemptyset(&abrt);
-    sigaddset(&abrt, SIGABRT);
-    signal(SIGABRT, SIG_DFL);
-    sigprocmask(SIG_UNBLOCK, &abrt, NULL);
-    kill(getpid(), SIGABRT);
-    _exit(127);
+    abort();
 }
 
 /* snprintf with the compiler's idea of the size of s (slen, (size_t)-1
