@@ -156,4 +156,45 @@ poll_until 10 fs_released
 ok $? "  and is released"
 use_root "$STORE"
 
+# ---- 3. newcomer messages ----------------------------------------------------------
+# one_line WHAT RC RE: the last command exited RC with one line on stderr
+# matching RE, and nothing on stdout.
+one_line() {
+    is "$RC $(wc -l <"$err") $(wc -c <"$out")" "$2 1 0" "$1: exit $2, one line on stderr" ||
+        diag_file "$err"
+    like "$(cat "$err")" "$3" "  $(head -c 120 "$err")"
+}
+for args in "" "ls --bogus" "no-such-command" "inspect nosuch" "import $T/nowhere"; do
+    # shellcheck disable=SC2086 # the arguments, split
+    wr image $args >"$out" 2>"$err"
+    RC=$?
+    case "$args" in "" | "ls --bogus" | no-such-command) want=2 ;; *) want=1 ;; esac
+    one_line "warmrun image $args" "$want" '^warmrun image: '
+done
+
+# A store without any image yet.
+FRESH=$T/fresh-store
+use_root "$FRESH"
+wr activate busybox -- true >"$out" 2>"$err"
+RC=$?
+one_line "a cold activate on a store without busybox" 125 \
+    "^warmrun: image \"busybox\" not found .*warmrun --root $FRESH image build-busybox\$"
+is "$(findmnt -rn -o TARGET | grep -c -- "$STATE")" 0 "  and leaves no mount in the state directory"
+start_daemon || bail_out "the daemon did not start"
+wr activate busybox -- true >"$out" 2>"$err"
+RC=$?
+one_line "an activate through the daemon" 125 "not found .*image build-busybox\$"
+wr pool create busybox --size 1 >"$out" 2>"$err"
+RC=$?
+one_line "pool create busybox on a store without it" 1 \
+    "^warmrun: image \"busybox:latest\" not found .*warmrun --root $FRESH image build-busybox\$"
+wr pool create busybox:v2 --size 1 >"$out" 2>"$err"
+RC=$?
+one_line "  another tag" 1 "image build-busybox --tag v2\$"
+wr pool create other:1 --size 1 >"$out" 2>"$err"
+RC=$?
+one_line "  another image" 1 "image import PATH --name other:1\$"
+stop_daemon
+use_root "$STORE"
+
 done_testing
