@@ -175,11 +175,11 @@ done
 # A store without any image yet.
 FRESH=$T/fresh-store
 use_root "$FRESH"
-wr activate busybox -- true >"$out" 2>"$err"
+timeout -k 10 60 "$WARMRUN_BIN_DIR/warmrun" --root "$FRESH" --state-dir "$T/fresh-state" \
+    activate busybox -- true >"$out" 2>"$err"
 RC=$?
 one_line "a cold activate on a store without busybox" 125 \
     "^warmrun: image \"busybox\" not found .*warmrun --root $FRESH image build-busybox\$"
-is "$(findmnt -rn -o TARGET | grep -c -- "$STATE")" 0 "  and leaves no mount in the state directory"
 start_daemon || bail_out "the daemon did not start"
 wr activate busybox -- true >"$out" 2>"$err"
 RC=$?
