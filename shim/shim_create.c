@@ -111,8 +111,10 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
      * whole namespace, when its mounts are still the host's on every path
      * pid 1 reaches before its pivot_root. Volumes keep the full copy:
      * their sources may be anywhere on the host, mounted at any time. */
-    sh->mnt_template = sh->opt.volumes.n == 0 &&
-                       shim_mnt_template_fits(&shim_mnt_template, sh->opt.lowerdir, staging);
+    struct shim_mnt_template_paths in_template;
+    sh->mnt_template =
+        sh->opt.volumes.n == 0 &&
+        shim_mnt_template_fits(&shim_mnt_template, sh->opt.lowerdir, staging, &in_template);
     if (sh->mnt_template)
         args.flags &= ~(uint64_t)CLONE_NEWNS; /* pid 1 copies the template itself */
 
@@ -122,8 +124,9 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     if (pid == 0) {
         struct wr_container_config cfg = {
             .id = sh->opt.id,
-            .lowerdir = sh->opt.lowerdir,
-            .staging_dir = staging,
+            /* In the template: its canonical paths (shim_mnt_paths.h). */
+            .lowerdir = sh->mnt_template ? in_template.lowerdir : sh->opt.lowerdir,
+            .staging_dir = sh->mnt_template ? in_template.staging : staging,
             .hostname = sh->opt.id,
             .tmpfs_bytes = sh->opt.tmpfs_bytes,
             .workload_cpus = sh->opt.pinned ? &sh->opt.workload_cpus : NULL,
