@@ -393,16 +393,18 @@ static void cold_child_finish(const struct wr_paths *g, struct cold_child *child
     child->pidfd = -1;
     if (*sock >= 0)
         close(steal_fd(sock));
-    if (child->shim_pid <= 0)
-        return;
-    int status = 0;
-    while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        wr_state_remove(g->state_dir, child->id);
-        wr_cgroup_remove_by_id(g->state_dir, child->id);
+    if (child->shim_pid > 0) {
+        int status = 0;
+        while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            wr_state_remove(g->state_dir, child->id);
+            wr_cgroup_remove_by_id(g->state_dir, child->id);
+        }
     }
-    /* Its record gone, the records' tmpfs may be too (state_tmpfs.h). */
+    /* Its record gone, the records' tmpfs may be too (state_tmpfs.h); also
+     * after a start that failed before any shim (a missing image), which
+     * mounted it (wr_state_dir_prepare). */
     wr_error ignored;
     (void)wr_state_records_release_idle(g->state_dir, &ignored);
 }

@@ -301,15 +301,18 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     ready.value = (int64_t)uid + 1;
     ready.value2 = (int64_t)gid + 1;
     /* A sysfs mount made to travel with the network namespace goes to the
-     * shim with READY, and is closed here: never the workload's. A filter
-     * that refuses sendmsg (a custom profile) only loses the mount: READY
-     * then goes without it. */
+     * shim before READY, in a message of its own, and is closed here before
+     * READY goes: the shim stops us on READY, and a stop between the send
+     * and the close left the mount open in the warm pid 1. Never the
+     * workload's. A filter that refuses sendmsg (a custom profile) only
+     * loses the mount. */
     int kept_sysfs = wr_sysfs_kept_take();
-    bool sent =
-        kept_sysfs >= 0 && wr_send_fds(init_sock, &ready, sizeof ready, &kept_sysfs, 1, &err) == 0;
-    if (kept_sysfs >= 0)
+    if (kept_sysfs >= 0) {
+        struct wr_msg sysfs = {.type = WR_MSG_SYSFS};
+        (void)wr_send_fds(init_sock, &sysfs, sizeof sysfs, &kept_sysfs, 1, &err);
         close(kept_sysfs);
-    if (!sent && send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
+    }
+    if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
     if (cfg->cni_network && take_address(init_sock, &ready, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);
