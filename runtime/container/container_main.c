@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -65,7 +66,9 @@ _Static_assert(VEC_PREFAULT_BYTES <= sizeof(char *) * (WR_ACTIVATION_VEC_MAX + 1
 static int populate_segments(struct dl_phdr_info *info, size_t size, void *ctx)
 {
     (void)size;
-    (void)ctx;
+    const ElfW(Phdr) **vdso_phdr = ctx;
+    if (*vdso_phdr == info->dlpi_phdr)
+        *vdso_phdr = NULL; /* reported: populated here */
     const uintptr_t page = 4096;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -78,9 +81,28 @@ static int populate_segments(struct dl_phdr_info *info, size_t size, void *ctx)
     return 0;
 }
 
+/* glibc's dl_iterate_phdr reports the vDSO, musl's in a static program
+ * (the shim's, Makefile MUSL_STATIC) only the program itself: the vDSO
+ * from its ELF header (AT_SYSINFO_EHDR) when the walk left it out. Its
+ * load bias is the header's address less the vaddr of its first PT_LOAD,
+ * the one that maps the header (ELF gABI; glibc's setup_vdso does the
+ * same). */
 static void populate_code_mappings(void)
 {
-    dl_iterate_phdr(populate_segments, NULL);
+    const ElfW(Ehdr) *vdso = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
+    const ElfW(Phdr) *vdso_phdr =
+        vdso ? (const ElfW(Phdr) *)((const char *)vdso + vdso->e_phoff) : NULL;
+    dl_iterate_phdr(populate_segments, &vdso_phdr);
+    if (!vdso_phdr)
+        return;
+    struct dl_phdr_info info = {.dlpi_phdr = vdso_phdr, .dlpi_phnum = vdso->e_phnum};
+    for (ElfW(Half) i = 0; i < vdso->e_phnum; i++)
+        if (vdso_phdr[i].p_type == PT_LOAD) {
+            info.dlpi_addr = (uintptr_t)vdso - vdso_phdr[i].p_vaddr;
+            break;
+        }
+    const ElfW(Phdr) *reported = NULL;
+    populate_segments(&info, sizeof info, &reported);
 }
 
 /* The child shares its pages copy-on-write with the shim: the first write
