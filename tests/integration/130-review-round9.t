@@ -5,6 +5,13 @@
 #   most 64 nested indexes are followed in one walk (image_source.c).
 #   Before, only the depth was bounded, and the walk loaded and hashed
 #   40^7 blobs: `image import` never ended.
+# - A `docker save` archive that lists one layer again and again (one
+#   32 MiB layer, gzipped to 32 KiB, 4,096 times) is refused once the
+#   repeats add up to --max-size (image_import.c): a repeat is the same
+#   blob, so its size is known before it is unpacked again. Before, the
+#   import decompressed every repeat (here 128 GiB; 1 TiB from a 260 KiB
+#   archive with the default --max-size), for minutes to hours. Repeated
+#   empty layers (`RUN true` twice) still import.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -49,4 +56,42 @@ FIX=$(cd "$(dirname "$0")/../fixtures" && pwd)
 timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$FIX/wrfix-oci.tar" \
     >"$out" 2>"$err"
 ok $? "(control) an OCI layout with a nested index imports" || show_err
+
+# ---- a layer listed 4,096 times ----------------------------------------------------------------
+# save_repeating DIR MIB N: a docker save directory whose manifest lists one
+# layer (a file of MIB MiB of zeros, gzipped) N times, with a config whose
+# diff_ids match.
+save_repeating() {
+    local dir=$1 mib=$2 n=$3 diff hex i layers= ids=
+    mkdir -p "$dir/src" "$dir/l" || return 1
+    [ "$mib" -gt 0 ] && head -c $((mib << 20)) /dev/zero >"$dir/src/zeros"
+    tar -C "$dir/src" -cf "$dir/layer.tar" . || return 1
+    diff=$(sha256sum "$dir/layer.tar" | cut -c1-64)
+    gzip -c "$dir/layer.tar" >"$dir/l/layer.tar" && rm -rf "$dir/layer.tar" "$dir/src" || return 1
+    for ((i = 0; i < n; i++)); do
+        layers="$layers${layers:+,}\"l/layer.tar\""
+        ids="$ids${ids:+,}\"sha256:$diff\""
+    done
+    printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+        "$ids" >"$dir/config.json"
+    hex=$(sha256sum "$dir/config.json" | cut -c1-64)
+    mv "$dir/config.json" "$dir/$hex.json" || return 1
+    printf '[{"Config":"%s.json","RepoTags":null,"Layers":[%s]}]' "$hex" "$layers" >"$dir/manifest.json"
+}
+
+save_repeating "$T/rep" 32 4096 || bail_out "cannot write the docker save directory"
+timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/rep" --name rep:1 \
+    --max-size 64m >"$out" 2>"$err"
+rc=$?
+is "$rc" 1 "a 32 MiB layer listed 4,096 times is refused (not 124: a timeout)"
+like "$(cat "$err")" 'layer 3: the layers the image lists again \(here layer 1\) decompress to more than 67108864 bytes together \(--max-size\)' \
+    "  once its repeats pass --max-size, before it is unpacked again" || show_err
+[ ! -e "$STORE/images/rep" ]
+ok $? "  and no image is stored"
+rm -rf "$T/rep"
+save_repeating "$T/empty" 0 300 || bail_out "cannot write the docker save directory"
+timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/empty" --name empty:1 \
+    --max-size 16m >"$out" 2>"$err"
+ok $? "(control) an empty layer listed 300 times imports (3 MiB of repeats under --max-size 16m)" || show_err
+like "$(cat "$out")" 'empty:1 .*300 layers' "  flattened, as any repeated layer" || diag_file "$out"
 done_testing
