@@ -12,6 +12,11 @@
 #   import decompressed every repeat (here 128 GiB; 1 TiB from a 260 KiB
 #   archive with the default --max-size), for minutes to hours. Repeated
 #   empty layers (`RUN true` twice) still import.
+# - The daemon's and shims' log lines (wr_log_format) write a control
+#   character of their message as \xNN: a function runtime's init error
+#   (its tenant's text, logged as "init failed: ...") with a newline and a
+#   made-up stamp forged whole daemon log lines, and its escape sequences
+#   reached the terminal of whoever read the log.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -94,4 +99,25 @@ timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$T/empt
     --max-size 16m >"$out" 2>"$err"
 ok $? "(control) an empty layer listed 300 times imports (3 MiB of repeats under --max-size 16m)" || show_err
 like "$(cat "$out")" 'empty:1 .*300 layers' "  flattened, as any repeated layer" || diag_file "$out"
+
+# ---- a runtime's init error that forges daemon log lines -----------------------------------------
+# The runtime posts an init error whose text holds a newline, a line of
+# its own with a stamp and the daemon's name, and an escape sequence.
+add_layer_image forger '{"Entrypoint": ["sh", "-c", "printf '"'"'boom\\n2001-01-01T00:00:00Z warmrun-daemon: FORGED\\n\\033[31mred'"'"' >/tmp/b; wget -q -O- --post-file /tmp/b http://127.0.0.1:9001/2018-06-01/runtime/init/error; sleep 60"], "Env": ["PATH=/bin"]}' \
+    "mkdir etc" || bail_out "cannot write the image"
+start_daemon || bail_out "the daemon did not start"
+wr function create forger forger --min 1 >"$out" 2>"$err"
+ok $? "a function whose runtime posts a forged init error is created" || show_err
+logged() { grep -q 'function forger: init failed: boom' "$DAEMON_LOG"; }
+poll_until 30 logged
+ok $? "  its init error is logged" || diag_file "$DAEMON_LOG"
+grep -q '^2001-01-01T00:00:00Z warmrun-daemon: FORGED' "$DAEMON_LOG"
+isnt $? 0 "  as one line: no forged line of its own in the daemon's log" || diag_file "$DAEMON_LOG"
+grep -q "$(printf '\033')" "$DAEMON_LOG"
+isnt $? 0 "  and no escape character" || diag_file "$DAEMON_LOG"
+like "$(grep 'init failed: boom' "$DAEMON_LOG" | head -n1)" \
+    'init failed: boom\\x0a2001-01-01T00:00:00Z warmrun-daemon: FORGED\\x0a\\x1b\[31mred' \
+    "  the control characters written as \\xNN"
+wr function rm forger >/dev/null 2>&1
+stop_daemon
 done_testing
