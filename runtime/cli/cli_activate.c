@@ -532,6 +532,13 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
             goto fail;
         wr_reply_free(&reply);
     }
+    if (geteuid() != 0) {
+        /* Only root makes containers (namespaces, mounts, cgroups): a user's
+         * cold start failed at its clone, with "clone3: Operation not
+         * permitted", which said nothing of why there was no daemon's. */
+        wr_error_set(&err, 0, "a cold start (%s) needs root", reason);
+        goto fail;
+    }
     sent_ns = wr_monotonic_ns();
     struct cold_child child = {.shim_pid = -1, .pidfd = -1};
     int done = cold_start(g, &o, reason, stdio.pass, &sock, &child, &err);

@@ -17,6 +17,9 @@
 #   (its tenant's text, logged as "init failed: ...") with a newline and a
 #   made-up stamp forged whole daemon log lines, and its escape sequences
 #   reached the terminal of whoever read the log.
+# - A user who is not root, without a daemon to ask, is told a cold start
+#   needs root (125). Before, the CLI tried one and said only "clone3:
+#   Operation not permitted".
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -120,4 +123,16 @@ like "$(grep 'init failed: boom' "$DAEMON_LOG" | head -n1)" \
     "  the control characters written as \\xNN"
 wr function rm forger >/dev/null 2>&1
 stop_daemon
+# ---- a cold start by a user who is not root ----------------------------------------------------
+if id nobody >/dev/null 2>&1; then
+    mkdir -p "$T/nobody" && chown nobody "$T/nobody" && chmod 711 "$T"
+    su nobody -s /bin/sh -c "'$WARMRUN_BIN_DIR/warmrun' --state-dir '$T/nobody/state' \
+        --socket '$T/nobody/sock' activate busybox -- true" >"$out" 2>"$err"
+    is "$?" 125 "a user's activation without a daemon fails (125)"
+    like "$(cat "$err")" '^warmrun: a cold start \(no daemon\) needs root$' "  saying a cold start needs root" ||
+        show_err
+    chmod 700 "$T"
+else
+    skip 2 "no user nobody"
+fi
 done_testing
