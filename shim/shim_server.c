@@ -33,13 +33,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* The server's argument area (argv[0] to the end of its padding: empty
- * strings, so all NUL): what /proc/PID/cmdline shows, and the only memory
- * a forked shim can make show its own argv in. Only its first area_used
- * bytes (the server's own arguments) are not NUL: a child clears those and
- * writes its argv, touching a page or two, not the whole area. */
+/* The server's argument area (argv[0] to the end of its padding, which
+ * it clears to NUL at its start): what /proc/PID/cmdline shows, and the
+ * only memory a forked shim can make show its own argv in. Only its first
+ * area_used bytes (the server's own arguments) are not NUL: a child clears
+ * those and writes its argv, touching a page or two, not the whole area. */
 static char *area;
 static size_t area_len, area_used;
+
+/* The daemon's padding: WR_SHIM_FORK_PAD bytes and nothing else. */
+static bool is_padding(const char *arg)
+{
+    size_t n = strspn(arg, (const char[]){WR_SHIM_FORK_PAD, '\0'});
+    return n > 0 && arg[n] == '\0';
+}
 
 static _Noreturn void child_fail(const char *what)
 {
@@ -226,7 +233,7 @@ int shim_server_main(int argc, char **argv)
     save_start_signals();
     prctl(PR_SET_NAME, "warmrun-shimsrv");
     char *end;
-    /* Then the padding: WR_SHIM_FORK_ARGS_MAX empty strings. */
+    /* Then the padding: one argument of WR_SHIM_FORK_PAD bytes (shim_fork.h). */
     long parent = argc >= 8 && strcmp(argv[2], "--state-dir") == 0 &&
                           strcmp(argv[4], "--parent") == 0 && strcmp(argv[6], "--root") == 0
                       ? strtol(argv[5], &end, 10)
@@ -255,9 +262,10 @@ int shim_server_main(int argc, char **argv)
     area_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
     int last = given ? 8 : 7;
     area_used = (size_t)(argv[last] + strlen(argv[last]) + 1 - argv[0]);
-    for (int i = last + 1; i < argc; i++)
-        if (argv[i][0])
-            area_used = area_len; /* not the daemon's padding: clear it all */
+    if (argc == last + 2 && is_padding(argv[last + 1]))
+        memset(argv[last + 1], 0, strlen(argv[last + 1])); /* our own pages, once */
+    else
+        area_used = area_len; /* not the daemon's padding: clear it all */
     if (area_len < WR_SHIM_FORK_ARGS_MAX) {
         fprintf(stderr, "warmrun-shim: --server: argument area of %zu bytes, under %d\n", area_len,
                 WR_SHIM_FORK_ARGS_MAX);

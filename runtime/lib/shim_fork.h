@@ -23,13 +23,16 @@
 #include <sys/types.h>
 
 /* The descriptor of a server's end of its socket, and the size of the
- * argument area it is started with (padded by as many empty strings): the forked shim
- * copies its argv there, so that /proc/PID/cmdline shows it as an exec'd
- * shim's would (and the container can overwrite it: container_main.c). A
- * longer argv is refused (E2BIG) and the requester spawns instead. */
+ * argument area it is started with (its last argument: WR_SHIM_FORK_ARGS_MAX
+ * - 1 bytes of WR_SHIM_FORK_PAD, which the server clears to NUL): the forked
+ * shim copies its argv there, so that /proc/PID/cmdline shows it as an
+ * exec'd shim's would (and the container can overwrite it:
+ * container_main.c). A longer argv is refused (E2BIG) and the requester
+ * spawns instead. */
 #define WR_SHIM_SERVER_FD     3
 #define WR_SHIM_FORK_ARGS_MAX 8192
 #define WR_SHIM_FORK_ARGC_MAX 512
+#define WR_SHIM_FORK_PAD      '.'         /* the padding's byte, before the server clears it */
 #define WR_SHIM_FORK_MAGIC    0x77726b66u /* "wrkf" */
 #define WR_SHIM_FORK_IDLE     1u          /* the shim runs under SCHED_IDLE (a pool's fill) */
 #define WR_SHIM_FORK_NETNS    2u          /* a fourth descriptor: the namespace */
