@@ -17,6 +17,10 @@
 #   (its tenant's text, logged as "init failed: ...") with a newline and a
 #   made-up stamp forged whole daemon log lines, and its escape sequences
 #   reached the terminal of whoever read the log.
+# - What a killed import left in the store's tmp/ (its staging directory:
+#   up to --max-size of unpacked layer) is removed by the next writer of
+#   the store, which holds the store lock as every writer does (so no
+#   live writer's is touched). Before, it stayed there for good.
 # - A user who is not root, without a daemon to ask, is told a cold start
 #   needs root (125). Before, the CLI tried one and said only "clone3:
 #   Operation not permitted".
@@ -123,7 +127,20 @@ like "$(grep 'init failed: boom' "$DAEMON_LOG" | head -n1)" \
     "  the control characters written as \\xNN"
 wr function rm forger >/dev/null 2>&1
 stop_daemon
-# ---- a cold start by a user who is not root ----------------------------------------------------
+# ---- what a killed import leaves in the store's tmp/ -------------------------------------------
+# As an import killed by SIGKILL (or SIGTERM: no handler) leaves them: a
+# staging directory with a half-unpacked layer, a layer being removed, a
+# manifest being written; and a name no writer makes, which stays.
+mkdir -p "$STORE/tmp/layer-dead01/root/usr" "$STORE/tmp/gc-0123-dead02/root" &&
+    head -c 1048576 /dev/zero >"$STORE/tmp/layer-dead01/root/usr/big" &&
+    echo '{' >"$STORE/tmp/manifest-dead03" && echo keep >"$STORE/tmp/other" ||
+    bail_out "cannot plant the leftovers"
+timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$FIX/wrfix-oci.tar" \
+    --name wrfix-oci:2 >"$out" 2>"$err"
+ok $? "an import after a killed one succeeds" || show_err
+is "$(cd "$STORE/tmp" && ls | xargs)" other \
+    "  and removed the dead writers' staging directory, layer and manifest (not another name)"
+ ----------------------------------------------------
 if id nobody >/dev/null 2>&1; then
     mkdir -p "$T/nobody" && chown nobody "$T/nobody" && chmod 711 "$T"
     su nobody -s /bin/sh -c "'$WARMRUN_BIN_DIR/warmrun' --state-dir '$T/nobody/state' \
