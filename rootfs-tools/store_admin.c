@@ -30,14 +30,9 @@ static void sweep_tmp(const char *root)
 {
     char path[4096];
     snprintf(path, sizeof path, "%.*s/tmp", wr_store_root_len(root), root);
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    cleanup_closedir DIR *d = opendir(path); /* the store's own, root's (wr_store_init) */
+    if (!d)
         return;
-    cleanup_closedir DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
     static const char *const prefixes[] = {"layer-", "gc-", "manifest-"};
     struct dirent *de;
     while ((de = readdir(d)))
