@@ -21,6 +21,9 @@
 #   up to --max-size of unpacked layer) is removed by the next writer of
 #   the store, which holds the store lock as every writer does (so no
 #   live writer's is touched). Before, it stayed there for good.
+# - `ps` shows a control character of an activation's command (its
+#   argv, which may carry a tenant's bytes) as a space: a newline made a
+#   row of its own, an escape sequence reached the reader's terminal.
 # - A user who is not root, without a daemon to ask, is told a cold start
 #   needs root (125). Before, the CLI tried one and said only "clone3:
 #   Operation not permitted".
@@ -126,6 +129,24 @@ like "$(grep 'init failed: boom' "$DAEMON_LOG" | head -n1)" \
     'init failed: boom\\x0a2001-01-01T00:00:00Z warmrun-daemon: FORGED\\x0a\\x1b\[31mred' \
     "  the control characters written as \\xNN"
 wr function rm forger >/dev/null 2>&1
+
+# ---- ps and an activation's command with control characters --------------------------------
+wr pool create busybox --size 1 --wait --timeout 60 >"$out" 2>"$err" || show_err
+mkfifo "$T/in"
+"${WR[@]}" activate busybox -- sh -c 'read x' "$(printf 'x\nFORGED-ROW \033[31mred')" \
+    <"$T/in" >"$T/run.out" 2>&1 &
+RUN_CLI=$!
+exec 7>"$T/in"
+running() { wr ps 2>/dev/null | grep -q ' running '; }
+poll_until 30 running
+wr ps >"$out" 2>"$err"
+like "$(grep ' running ' "$out")" "sh -c read x x FORGED-ROW  \\[31mred\$" \
+    "ps shows the command's newline and escape character as spaces, on its row" || diag_file "$out"
+grep -q '^FORGED-ROW' "$out"
+isnt $? 0 "  no row of its own" || diag_file "$out"
+exec 7>&-
+wait_child "$RUN_CLI" 30
+wr pool rm busybox >/dev/null 2>&1
 stop_daemon
 # ---- what a killed import leaves in the store's tmp/ -------------------------------------------
 # As an import killed by SIGKILL (or SIGTERM: no handler) leaves them: a
