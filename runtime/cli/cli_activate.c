@@ -191,6 +191,15 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         usage();
         return -1;
     }
+    /* Docker's `run -v SRC:DST IMAGE`: here -v is --verbose, so SRC:DST
+     * was taken for the image, refused as an invalid reference that said
+     * nothing of why. No image reference starts with '/'. */
+    if (o->verbose && argv[optind][0] == '/' && strchr(argv[optind], ':')) {
+        cli_error("\"%.200s\" is not an image: -v is --verbose for activate; a volume is "
+                  "--volume SRC:DST (-v on pool create)",
+                  argv[optind]);
+        return -1;
+    }
     o->req.image = strdup(argv[optind++]);
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
@@ -393,16 +402,17 @@ static void cold_child_finish(const struct wr_paths *g, struct cold_child *child
     child->pidfd = -1;
     if (*sock >= 0)
         close(steal_fd(sock));
-    if (child->shim_pid <= 0)
-        return;
     int status = 0;
-    while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
+    while (child->shim_pid > 0 && waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
         ;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (child->shim_pid > 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
         wr_state_remove(g->state_dir, child->id);
         wr_cgroup_remove_by_id(g->state_dir, child->id);
     }
-    /* Its record gone, the records' tmpfs may be too (state_tmpfs.h). */
+    /* Its record gone, the records' tmpfs may be too (state_tmpfs.h); also
+     * when no shim was started (an image not found, a command refused):
+     * preparing the state directory mounted it, and a failed cold start
+     * with no daemon left it mounted, empty, for good. */
     wr_error ignored;
     (void)wr_state_records_release_idle(g->state_dir, &ignored);
 }

@@ -27,6 +27,14 @@
 # - A user who is not root, without a daemon to ask, is told a cold start
 #   needs root (125). Before, the CLI tried one and said only "clone3:
 #   Operation not permitted".
+# - `activate -v SRC:DST IMAGE` (Docker's volume flag; here -v is
+#   --verbose) says so (2). Before, SRC:DST was taken for the image:
+#   "invalid image reference", 125.
+# - A cold start that fails before its container exists (an image not
+#   found, an invalid reference) with no daemon releases the records'
+#   tmpfs its state directory's preparation mounted. Before, it stayed
+#   mounted, empty, over STATE/containers (rm -rf of the state directory:
+#   EBUSY) until some daemon's stop.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -148,6 +156,7 @@ exec 7>&-
 wait_child "$RUN_CLI" 30
 wr pool rm busybox >/dev/null 2>&1
 stop_daemon
+
 # ---- what a killed import leaves in the store's tmp/ -------------------------------------------
 # As an import killed by SIGKILL (or SIGTERM: no handler) leaves them: a
 # staging directory with a half-unpacked layer, a layer being removed, a
@@ -161,7 +170,28 @@ timeout -k 5 60 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" import "$FIX/wr
 ok $? "an import after a killed one succeeds" || show_err
 is "$(cd "$STORE/tmp" && ls | xargs)" other \
     "  and removed the dead writers' staging directory, layer and manifest (not another name)"
- ----------------------------------------------------
+
+# ---- a cold start that fails before its container exists --------------------------------------
+if [ "$(stat -f -c %T "$T")" = tmpfs ]; then
+    skip 3 "the test directory is on a tmpfs: no records mount is made"
+else
+    for image in nosuch:1 'not/A/valid ref'; do
+        "$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$T/cold" --socket "$T/cold.sock" \
+            activate "$image" -- true >"$out" 2>"$err"
+        is "$?" 125 "a cold start of '$image' with no daemon fails (125)"
+    done
+    is "$(records_mounts "$T" | grep -cxF -- "$T/cold/containers")" 0 \
+        "  and leaves no records tmpfs mounted over its state directory"
+    umount "$T/cold/containers" 2>/dev/null
+fi
+
+# ---- Docker's -v on activate -------------------------------------------------------------------
+wr activate -v "$T:/data" busybox -- true >"$out" 2>"$err"
+is "$?" 2 "activate -v SRC:DST IMAGE is a usage error (2)"
+like "$(cat "$err")" 'is not an image: -v is --verbose for activate; a volume is --volume SRC:DST' \
+    "  that names --volume" || show_err
+
+# ---- a cold start by a user who is not root ----------------------------------------------------
 if id nobody >/dev/null 2>&1; then
     mkdir -p "$T/nobody" && chown nobody "$T/nobody" && chmod 711 "$T"
     su nobody -s /bin/sh -c "'$WARMRUN_BIN_DIR/warmrun' --state-dir '$T/nobody/state' \
