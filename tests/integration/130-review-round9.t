@@ -34,7 +34,8 @@
 #   found, an invalid reference) with no daemon releases the records'
 #   tmpfs its state directory's preparation mounted. Before, it stayed
 #   mounted, empty, over STATE/containers (rm -rf of the state directory:
-#   EBUSY) until some daemon's stop.
+#   EBUSY) until some daemon's stop. So does a daemon whose start fails
+#   (a --socket in a missing directory), but never a serving daemon's.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -173,7 +174,7 @@ is "$(cd "$STORE/tmp" && ls | xargs)" other \
 
 # ---- a cold start that fails before its container exists --------------------------------------
 if [ "$(stat -f -c %T "$T")" = tmpfs ]; then
-    skip 3 "the test directory is on a tmpfs: no records mount is made"
+    skip 7 "the test directory is on a tmpfs: no records mount is made"
 else
     for image in nosuch:1 'not/A/valid ref'; do
         "$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$T/cold" --socket "$T/cold.sock" \
@@ -183,6 +184,19 @@ else
     is "$(records_mounts "$T" | grep -cxF -- "$T/cold/containers")" 0 \
         "  and leaves no records tmpfs mounted over its state directory"
     umount "$T/cold/containers" 2>/dev/null
+    "$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$T/failed" \
+        --socket "$T/missing/warmrun.sock" daemon >"$out" 2>"$err"
+    is "$?" 1 "a daemon whose socket's directory is missing does not start (1)"
+    is "$(records_mounts "$T" | grep -cxF -- "$T/failed/containers")" 0 \
+        "  and leaves no records tmpfs mounted over its state directory"
+    umount "$T/failed/containers" 2>/dev/null
+    start_daemon || bail_out "the daemon did not start"
+    "$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$T/second.sock" \
+        daemon >"$out" 2>"$err"
+    is "$?" 1 "a second daemon on a served state directory does not start (1)"
+    is "$(records_mounts "$T" | grep -cxF -- "$STATE/containers") $(wr ps >/dev/null 2>&1; echo $?)" \
+        "1 0" "  and leaves the serving daemon its records tmpfs"
+    stop_daemon
 fi
 
 # ---- Docker's -v on activate -------------------------------------------------------------------
