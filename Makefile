@@ -21,10 +21,12 @@ override CFLAGS += $(call pc_cflags,$(PKGS))
 # One folder per process (docs/architecture.md, "Map"): the library every
 # program links, the container's pid-1 code (the shim only), the CLI, the
 # daemon, the benchmarks.
-LIB_SRC       := $(wildcard runtime/lib/*.c)
+# glibc_*.c: glibc's functions and texts for the programs linked with musl
+# (the CLI and the shim: MUSL_STATIC), in those links only.
+GLIBC_SRC     := $(wildcard runtime/lib/glibc_*.c)
+LIB_SRC       := $(filter-out $(GLIBC_SRC),$(wildcard runtime/lib/*.c))
 CONTAINER_SRC := $(wildcard runtime/container/*.c)
-# musl_*.c: for the CLI's musl link only (CLI_STATIC).
-CLI_SRC       := $(filter-out runtime/cli/musl_%.c,$(wildcard runtime/cli/*.c))
+CLI_SRC       := $(wildcard runtime/cli/*.c)
 DAEMON_SRC    := $(wildcard runtime/daemon/*.c)
 SHIM_SRC  := $(wildcard shim/*.c)
 IMAGE_SRC := $(wildcard rootfs-tools/*.c)
@@ -77,58 +79,100 @@ $(LIBDAEMON): $(filter-out %/daemon_main.o,$(DAEMON_OBJ))
 	ar rcs $@ $^
 
 # musl-gcc's include path has musl's headers only: the kernel's UAPI
-# headers (linux/, asm/, asm-generic/) and jansson's come from a directory
-# of links, searched after musl's own (-isystem). asm/ is the one of the
-# compiler's multiarch triplet.
+# headers (linux/, asm/, asm-generic/) and those of jansson, libseccomp and
+# libcap come from a directory of links, searched after musl's own
+# (-isystem). asm/ is the one of the compiler's multiarch triplet. Every
+# musl object is compiled with runtime/lib/musl_compat.h forced in: the
+# glibc 2.36 wrappers and constants musl 1.2.3 lacks (close_range,
+# open_tree, move_mount, ...), so that the sources stay the same for both.
 MUSL_CC      ?= musl-gcc
 MUSL_BUILD   := $(BUILD)/musl
 MUSL_INC     := $(MUSL_BUILD)/include
-MUSL_CFLAGS   = $(CFLAGS) -isystem $(MUSL_INC)
+MUSL_CFLAGS   = $(CFLAGS) -isystem $(MUSL_INC) -include runtime/lib/musl_compat.h
 JANSSON_INC  := $(shell pkg-config --variable=includedir jansson 2>/dev/null)
-# Debian has no musl build of jansson: its glibc archive, which needs only
-# standard C and three fortify functions (runtime/cli/musl_fortify.c).
-MUSL_JANSSON := $(shell pkg-config --variable=libdir jansson 2>/dev/null)/libjansson.a
-# libwarmrun's modules for the CLI, without those of libraries it does not
-# link (libseccomp: the shim's filter compiler, and its post-pass).
-MUSL_LIB_SRC := $(filter-out runtime/lib/seccomp_compile.c runtime/lib/seccomp_shorten.c,$(LIB_SRC))
-MUSL_LIB_OBJ := $(MUSL_LIB_SRC:%.c=$(MUSL_BUILD)/%.o)
-MUSL_CLI_OBJ := $(patsubst %.c,$(MUSL_BUILD)/%.o,$(CLI_SRC) $(wildcard runtime/cli/musl_*.c))
+SECCOMP_INC  := $(shell pkg-config --variable=includedir libseccomp 2>/dev/null)
+LIBCAP_INC   := $(shell pkg-config --variable=includedir libcap 2>/dev/null)
+# Debian has no musl build of jansson, libseccomp or libcap: their glibc
+# archives, whose members these programs link need standard C and four
+# glibc fortify functions (runtime/lib/glibc_fortify.c; `nm -u` of each
+# archive lists what its members need: libcap's text parser, which the
+# shim does not link, would also need glibc's ctype tables).
+static_lib    = $(shell pkg-config --variable=libdir $(1) 2>/dev/null)/lib$(2).a
+MUSL_JANSSON := $(call static_lib,jansson,jansson)
+MUSL_SECCOMP := $(call static_lib,libseccomp,seccomp)
+MUSL_LIBCAP  := $(call static_lib,libcap,cap)
+MUSL_LIB_OBJ := $(LIB_SRC:%.c=$(MUSL_BUILD)/%.o)
+# Linked as objects, not from an archive: an archive member is taken only
+# for a symbol undefined when the archive is read, and these must replace
+# musl's strerror and abort and serve the glibc archives linked after it.
+MUSL_GLIBC_OBJ := $(GLIBC_SRC:%.c=$(MUSL_BUILD)/%.o)
+MUSL_CLI_OBJ := $(CLI_SRC:%.c=$(MUSL_BUILD)/%.o)
+MUSL_SHIM_OBJ := $(SHIM_SRC:%.c=$(MUSL_BUILD)/%.o)
+MUSL_CONTAINER_OBJ := $(CONTAINER_SRC:%.c=$(MUSL_BUILD)/%.o)
 MUSL_LIBWR   := $(MUSL_BUILD)/libwarmrun.a
+MUSL_LIBCONTAINER := $(MUSL_BUILD)/libwarmrun-container.a
 
-# The CLI's start-up is on the activation path (it is executed once per
-# `warmrun activate`): it links only jansson, statically (no dynamic loader
-# work at all), and with musl: glibc's static start-up (init_cacheinfo,
+# The container's pid-1 code is linked into the shim alone: the container
+# is a clone of the shim. Static: no dynamic loader work per container,
+# fewer mappings for clone3 to copy, and no relocated library pages of its
+# own in every warm container (PSS).
+#
+# The CLI's and the shim's start-ups are on the activation path: the CLI is
+# executed once per `warmrun activate`, the shim once per cold start
+# without a daemon, per shim server (a new one every 32 fills) and per
+# directly spawned shim. Both are linked statically (no dynamic loader work
+# at all) and with musl: glibc's static start-up (init_cacheinfo,
 # intel_check_word) issues 100+ cpuid instructions, each a VM exit on a
 # virtual machine: ~0.5 ms of CPU per exec here against ~0.06 ms for musl's
-# (docs/benchmarks.md, "The CLI without glibc's start-up"). Its objects are
-# built apart with musl-gcc under $(BUILD)/musl; every other program stays
-# glibc. Under sanitizers (no ASan with musl) it is today's glibc build,
-# dynamic. CLI_STATIC is also the static link of the (glibc) shim.
-CLI_STATIC := $(if $(SANITIZE),,-static)
-# A reference musl cannot satisfy (a glibc-only function of jansson or of
-# our objects) fails this static link (--no-undefined says so outright);
-# none of the inputs has a weak reference, which would link as null.
+# (docs/benchmarks.md, "The CLI without glibc's start-up", "The shim
+# without glibc's start-up"). Their objects are built apart with musl-gcc
+# under $(BUILD)/musl; every other program stays glibc. Under sanitizers
+# (no ASan with musl, nor static) both are glibc builds, dynamic.
+MUSL_STATIC := $(if $(SANITIZE),,-static)
+# A reference musl cannot satisfy (a glibc-only function of an archive or
+# of our objects) fails these static links (--no-undefined says so
+# outright); none of the inputs has a weak reference, which would link as
+# null.
 ifeq ($(SANITIZE),)
-$(BINDIR)/warmrun: $(MUSL_CLI_OBJ) $(MUSL_LIBWR)
+$(BINDIR)/warmrun: $(MUSL_CLI_OBJ) $(MUSL_GLIBC_OBJ) $(MUSL_LIBWR)
 	@mkdir -p $(dir $@)
-	$(MUSL_CC) $(LDFLAGS) $(CLI_STATIC) -Wl,--no-undefined -o $@ $^ $(MUSL_JANSSON) -lm
+	$(MUSL_CC) $(LDFLAGS) $(MUSL_STATIC) -Wl,--no-undefined -o $@ $^ $(MUSL_JANSSON) -lm
+$(BINDIR)/warmrun-shim: $(MUSL_SHIM_OBJ) $(MUSL_GLIBC_OBJ) $(MUSL_LIBCONTAINER) $(MUSL_LIBWR)
+	@mkdir -p $(dir $@)
+	$(MUSL_CC) $(LDFLAGS) $(MUSL_STATIC) -Wl,--no-undefined -o $@ $^ \
+	    $(MUSL_JANSSON) $(MUSL_SECCOMP) $(MUSL_LIBCAP) -lm
+# The same shim linked with glibc, for the tests alone (never installed):
+# 132-shim-musl.t compares the seccomp filters the two builds install,
+# which must be the same to the byte.
+GLIBC_SHIM := $(BUILD)/glibc-shim/warmrun-shim
+all: $(GLIBC_SHIM)
+$(GLIBC_SHIM): $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -static -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
 else
 $(BINDIR)/warmrun: $(CLI_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson) -lm
+# (No static link with the sanitizers' runtimes.)
+$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
 endif
 
 # No silent fall back to glibc when musl-gcc is missing: a clear failure.
 MUSL_CHECK = @command -v $(MUSL_CC) >/dev/null 2>&1 || { echo "Makefile: $(MUSL_CC) not found: \
-bin/warmrun is linked with musl (Debian's musl-tools; scripts/install-deps installs it)" >&2; exit 1; }
-$(MUSL_INC)/.links:
+bin/warmrun and bin/warmrun-shim are linked with musl (Debian's musl-tools; scripts/install-deps installs it)" >&2; exit 1; }
+$(MUSL_INC)/.links: Makefile
 	$(MUSL_CHECK)
-	@mkdir -p $(MUSL_INC)
+	@mkdir -p $(MUSL_INC)/sys
 	ln -sfn /usr/include/linux $(MUSL_INC)/linux
 	ln -sfn /usr/include/asm-generic $(MUSL_INC)/asm-generic
 	ln -sfn /usr/include/$$($(MUSL_CC) -print-multiarch)/asm $(MUSL_INC)/asm
 	ln -sfn $(JANSSON_INC)/jansson.h $(MUSL_INC)/jansson.h
 	ln -sfn $(JANSSON_INC)/jansson_config.h $(MUSL_INC)/jansson_config.h
+	ln -sfn $(SECCOMP_INC)/seccomp.h $(MUSL_INC)/seccomp.h
+	ln -sfn $(SECCOMP_INC)/seccomp-syscalls.h $(MUSL_INC)/seccomp-syscalls.h
+	ln -sfn $(LIBCAP_INC)/sys/capability.h $(MUSL_INC)/sys/capability.h
 	@touch $@
 
 $(MUSL_BUILD)/%.o: %.c | $(MUSL_INC)/.links
@@ -137,6 +181,10 @@ $(MUSL_BUILD)/%.o: %.c | $(MUSL_INC)/.links
 	$(MUSL_CC) $(MUSL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(MUSL_LIBWR): $(MUSL_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(MUSL_LIBCONTAINER): $(MUSL_CONTAINER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
@@ -149,14 +197,6 @@ DAEMON_PKGS := jansson libmicrohttpd libnftables
 $(BINDIR)/warmrun-daemon: $(BUILD)/runtime/daemon/daemon_main.o $(LIBDAEMON) $(LIBWR)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(call pc_libs,$(DAEMON_PKGS)) -lm
-
-# The container's pid-1 code is linked into the shim alone: the container
-# is a clone of the shim. Static unless sanitizers are on: no dynamic
-# loader work per container, fewer mappings for clone3 to copy, and no
-# relocated library pages of its own in every warm container (PSS).
-$(BINDIR)/warmrun-shim: $(SHIM_OBJ) $(LIBCONTAINER) $(LIBWR)
-	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(CLI_STATIC) -o $@ $^ $(call pc_libs,jansson libseccomp libcap) -lm
 
 $(BINDIR)/warmrun-image: $(IMAGE_OBJ) $(LIBWR)
 	@mkdir -p $(dir $@)

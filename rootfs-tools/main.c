@@ -22,12 +22,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PROG "warmrun-image"
+/* The name our messages go under: the command the user typed. `warmrun
+ * image` executes us with argv[0] "warmrun image" (main takes it then);
+ * run by hand, our own. */
+static const char *self_name = "warmrun-image";
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
+/* After "usage: " and the program's name (print_usage). */
 static const char usage_text[] =
-    "usage: " PROG " [--root DIR] [--socket PATH] COMMAND [ARGS]\n"
+    " [--root DIR] [--socket PATH] COMMAND [ARGS]\n"
     "\n"
     "Manages the warmrun image store: DIR, else $WARMRUN_ROOT, else " WR_DEFAULT_STORE_ROOT ".\n"
     "build-busybox and import tell the daemon at PATH (else $WARMRUN_SOCKET, else\n"
@@ -47,22 +51,27 @@ static const char usage_text[] =
     "  inspect IMAGE  print an image's manifest (JSON)\n"
     "  rm IMAGE       remove an image, and the layers no other image uses\n";
 
+static void print_usage(void)
+{
+    printf("usage: %s%s", self_name, usage_text);
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs(PROG ": ", stderr);
+    fprintf(stderr, "%s: ", self_name);
     vfprintf(stderr, fmt, ap);
-    fputs(" (see '" PROG " --help')\n", stderr);
+    fprintf(stderr, " (see '%s --help')\n", self_name);
     va_end(ap);
     return EXIT_USAGE;
 }
 
 static int failed(const wr_error *err)
 {
-    fprintf(stderr, PROG ": %s\n", err->msg);
+    fprintf(stderr, "%s: %s\n", self_name, err->msg);
     return EXIT_FAILED;
 }
 
@@ -88,15 +97,15 @@ static int tell_daemon(const char *ref)
     if (wr_image_notify_daemon(daemon_socket, ref, &no_daemon, rolled, sizeof rolled, &err) < 0) {
         if (err.errnum != EOPNOTSUPP)
             return failed(&err);
-        fprintf(stderr, PROG ": warning: %s\n", err.msg);
+        fprintf(stderr, "%s: warning: %s\n", self_name, err.msg);
     }
     /* Not an error (the store is the truth), but the user should know the
      * running pools were not rolled: no daemon listens there now. */
     if (no_daemon)
         fprintf(stderr,
-                PROG ": note: no daemon at %s was told; its pools and functions of %s roll over "
-                     "at its next start\n",
-                daemon_socket, ref);
+                "%s: note: no daemon at %s was told; its pools and functions of %s roll over at "
+                "its next start\n",
+                self_name, daemon_socket, ref);
     if (rolled[0])
         printf("rolled over pool %s\n", rolled);
     return EXIT_OK;
@@ -123,7 +132,7 @@ static int cmd_build_busybox(const char *root, int argc, char *argv[])
             busybox = optarg;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            print_usage();
             return EXIT_OK;
         default:
             return bad_option(argv, opt);
@@ -220,7 +229,7 @@ static int cmd_import(const char *root, int argc, char *argv[])
             prog.enabled = true;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            print_usage();
             return EXIT_OK;
         default:
             return bad_option(argv, opt);
@@ -264,7 +273,7 @@ static int no_options(int argc, char *argv[])
     while ((opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         if (opt != 'h')
             return bad_option(argv, opt);
-        fputs(usage_text, stdout);
+        print_usage();
         return -1;
     }
     return 0;
@@ -329,7 +338,7 @@ static int cmd_rm(const char *root, int argc, char *argv[])
     int lock = wr_store_lock(root, &err);
     r = lock < 0 ? -1 : wr_store_image_remove(root, name, tag, &err);
     if (r == 0 && wr_store_gc(root, &freed, &err) < 0)
-        fprintf(stderr, PROG ": warning: %s\n", err.msg);
+        fprintf(stderr, "%s: warning: %s\n", self_name, err.msg);
     if (lock >= 0)
         close(lock);
     if (r == 0)
@@ -356,7 +365,7 @@ static int cmd_ls(const char *root, int argc, char *argv[])
         }
         if (opt != 'h')
             return bad_option(argv, opt);
-        fputs(usage_text, stdout);
+        print_usage();
         return EXIT_OK;
     }
     if (optind < argc)
@@ -422,6 +431,8 @@ static const struct {
 
 int main(int argc, char *argv[])
 {
+    if (argc > 0 && strcmp(argv[0], "warmrun image") == 0)
+        self_name = argv[0];
     static const struct option opts[] = {
         {"root", required_argument, NULL, 'r'},
         {"socket", required_argument, NULL, 'S'},
@@ -446,7 +457,7 @@ int main(int argc, char *argv[])
             socket_opt = optarg;
             break;
         case 'h':
-            fputs(usage_text, stdout);
+            print_usage();
             return EXIT_OK;
         default:
             return bad_option(argv, opt);

@@ -111,8 +111,10 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
      * whole namespace, when its mounts are still the host's on every path
      * pid 1 reaches before its pivot_root. Volumes keep the full copy:
      * their sources may be anywhere on the host, mounted at any time. */
-    sh->mnt_template = sh->opt.volumes.n == 0 &&
-                       shim_mnt_template_fits(&shim_mnt_template, sh->opt.lowerdir, staging);
+    struct shim_mnt_template_paths in_template;
+    sh->mnt_template =
+        sh->opt.volumes.n == 0 &&
+        shim_mnt_template_fits(&shim_mnt_template, sh->opt.lowerdir, staging, &in_template);
     if (sh->mnt_template)
         args.flags &= ~(uint64_t)CLONE_NEWNS; /* pid 1 copies the template itself */
 
@@ -122,8 +124,9 @@ static int clone_container(struct shim *sh, int child_init, wr_error *err)
     if (pid == 0) {
         struct wr_container_config cfg = {
             .id = sh->opt.id,
-            .lowerdir = sh->opt.lowerdir,
-            .staging_dir = staging,
+            /* In the template: its canonical paths (shim_mnt_paths.h). */
+            .lowerdir = sh->mnt_template ? in_template.lowerdir : sh->opt.lowerdir,
+            .staging_dir = sh->mnt_template ? in_template.staging : staging,
             .hostname = sh->opt.id,
             .tmpfs_bytes = sh->opt.tmpfs_bytes,
             .workload_cpus = sh->opt.pinned ? &sh->opt.workload_cpus : NULL,
@@ -224,26 +227,35 @@ static int wait_ready(struct shim *sh, wr_error *err)
 {
     struct pollfd p = {.fd = sh->init, .events = POLLIN};
     struct wr_msg m;
-    int r;
-    do
-        r = poll(&p, 1, SETUP_TIMEOUT_MS);
-    while (r < 0 && errno == EINTR);
-    if (r <= 0)
-        return wr_error_set(err, r == 0 ? ETIMEDOUT : errno, "container setup");
-    /* The first READY may carry the sysfs mount made to travel with the
-     * namespace (container/sysfs_mount.h): kept for the offer. */
-    int fd = -1;
-    size_t nfds = 1;
-    ssize_t n = wr_recv_fds(sh->init, &m, sizeof m, &fd, &nfds, err);
-    bool sysfs = n == (ssize_t)sizeof m && nfds == 1 && m.type == WR_MSG_READY &&
-                 sh->opt.netns_recycle && sh->sysfs_fd < 0;
-    if (nfds == 1 && !sysfs)
-        close(fd);
+    ssize_t n;
+    /* Before the first READY may come the sysfs mount made to travel with
+     * the namespace (container/sysfs_mount.h, WR_MSG_SYSFS): kept for the
+     * offer. One, at most: any other descriptor is closed. */
+    for (bool sysfs_seen = false;;) {
+        int r;
+        do
+            r = poll(&p, 1, SETUP_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        if (r <= 0)
+            return wr_error_set(err, r == 0 ? ETIMEDOUT : errno, "container setup");
+        int fd = -1;
+        size_t nfds = 1;
+        n = wr_recv_fds(sh->init, &m, sizeof m, &fd, &nfds, err);
+        bool keep = n == (ssize_t)sizeof m && nfds == 1 && m.type == WR_MSG_SYSFS && !sysfs_seen &&
+                    sh->opt.netns_recycle && sh->sysfs_fd < 0;
+        if (keep)
+            sh->sysfs_fd = fd;
+        else if (nfds == 1)
+            close(fd);
+        if (n != (ssize_t)sizeof m || m.type != WR_MSG_SYSFS || sysfs_seen)
+            break;
+        sysfs_seen = true;
+    }
     if (n != (ssize_t)sizeof m)
         return wr_error_set(err, n < 0 ? err->errnum : 0, "container exited during setup");
+    if (m.type == WR_MSG_SYSFS)
+        return wr_error_set(err, EPROTO, "container setup: a second sysfs mount");
     m.text[sizeof m.text - 1] = '\0';
-    if (sysfs)
-        sh->sysfs_fd = fd;
     if (m.type == WR_MSG_READY) {
         sh->user_uid1 = m.value;
         sh->user_gid1 = m.value2;

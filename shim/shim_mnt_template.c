@@ -6,6 +6,7 @@
  * hundreds to thousands (docs/benchmarks.md, "A small mount tree to copy").
  * Copying this template instead costs the same few mounts on any host. */
 #include "shim_mnt_template.h"
+#include "shim_mnt_paths.h"
 
 #include "lib/cleanup.h"
 #include "lib/fdpass.h"
@@ -84,12 +85,9 @@ static _Noreturn void child_report(int sock, int errnum)
 /* The builder, in its own mount namespace (a full copy, once per
  * template): the trees cloned from the host's, a tmpfs root holding them,
  * pivot_root, the copy detached. Sends {0, namespace, root} or {errno}. */
-static _Noreturn void build_child(int sock, const char *store, const char *state_dir)
+static _Noreturn void build_child(int sock, const char *store, const char *staging)
 {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    char staging[PATH_MAX];
-    if (snprintf(staging, sizeof staging, "%s/mnt", state_dir) >= (int)sizeof staging)
-        child_report(sock, ENAMETOOLONG);
     if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         child_report(sock, errno);
     int ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -142,7 +140,7 @@ static _Noreturn void build_child(int sock, const char *store, const char *state
     _exit(wr_send_fds(sock, &ok, sizeof ok, fds, 2, &ignored) < 0 ? 1 : 0);
 }
 
-int shim_mnt_template_build(const char *store, const char *state_dir, struct shim_mnt_template *t,
+int shim_mnt_template_build(const char *store, const char *staging, struct shim_mnt_template *t,
                             wr_error *err)
 {
     t->ns_fd = t->root_fd = -1;
@@ -153,7 +151,7 @@ int shim_mnt_template_build(const char *store, const char *state_dir, struct shi
     pid_t pid = fork();
     if (pid == 0) {
         close(ours);
-        build_child(sv[1], store, state_dir);
+        build_child(sv[1], store, staging);
     }
     close(sv[1]);
     if (pid < 0)
@@ -174,12 +172,17 @@ int shim_mnt_template_build(const char *store, const char *state_dir, struct shi
     if (n < 0)
         return -1;
     return wr_error_set(err, n == (ssize_t)sizeof errnum ? errnum : EPROTO,
-                        "build the mount template (/proc, store %s, state %s)", store, state_dir);
+                        "build the mount template (/proc, store %s, staging %s)", store, staging);
 }
 
 int shim_mnt_template_server_init(bool given, const char *store, const char *state_dir,
                                   struct shim_mnt_template *t, wr_error *err)
 {
+    /* Also for a given template: the fills' paths are rewritten to the
+     * canonical ones its maker bound (a path changed since resolves
+     * differently, and the per-fill check then sends the fill to the full
+     * copy). */
+    shim_mnt_paths_resolve(store, state_dir);
     if (given && ioctl(SHIM_MNT_TEMPLATE_FD, NS_GET_NSTYPE) == CLONE_NEWNS &&
         fcntl(SHIM_MNT_TEMPLATE_ROOT_FD, F_SETFD, FD_CLOEXEC) == 0 &&
         fcntl(SHIM_MNT_TEMPLATE_FD, F_SETFD, FD_CLOEXEC) == 0) {
@@ -190,7 +193,7 @@ int shim_mnt_template_server_init(bool given, const char *store, const char *sta
     close(SHIM_MNT_TEMPLATE_FD);
     close(SHIM_MNT_TEMPLATE_ROOT_FD);
     struct shim_mnt_template made;
-    if (shim_mnt_template_build(store, state_dir, &made, err) < 0) {
+    if (shim_mnt_template_build(shim_mnt_paths_store(), shim_mnt_paths_staging(), &made, err) < 0) {
         t->ns_fd = t->root_fd = -1;
         return -1;
     }
@@ -209,17 +212,18 @@ int shim_mnt_template_server_init(bool given, const char *store, const char *sta
     return 0;
 }
 
-/* path (absolute) names the same inode on the same device, on a mount of
- * the same flags, in the template (resolved inside its root, as pid 1
- * will) as in our own namespace (as a full copy would have it). */
-static bool same_place(int root_fd, const char *path)
+/* there (absolute), resolved in the template (inside its root, as pid 1
+ * will), names the same inode on the same device, on a mount of the same
+ * flags, as path (absolute) in our own namespace (as a full copy would
+ * have it). */
+static bool same_place(int root_fd, const char *path, const char *there_path)
 {
-    if (path[0] != '/')
+    if (path[0] != '/' || there_path[0] != '/')
         return false;
     struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     cleanup_close int host = open(path, O_PATH | O_CLOEXEC);
-    cleanup_close int there = wr_openat2(root_fd, path, &how);
+    cleanup_close int there = wr_openat2(root_fd, there_path, &how);
     struct stat a, b;
     struct statfs fa, fb;
     return host >= 0 && there >= 0 && fstat(host, &a) == 0 && fstat(there, &b) == 0 &&
@@ -228,13 +232,16 @@ static bool same_place(int root_fd, const char *path)
 }
 
 bool shim_mnt_template_fits(const struct shim_mnt_template *t, const char *lowerdir,
-                            const char *staging)
+                            const char *staging, struct shim_mnt_template_paths *out)
 {
     if (t->ns_fd < 0 || t->root_fd < 0 || strchr(lowerdir, '\\'))
         return false;
-    if (!same_place(t->root_fd, "/proc") || !same_place(t->root_fd, staging))
+    if (!same_place(t->root_fd, "/proc", "/proc") ||
+        shim_mnt_paths_map(staging, strlen(staging), out->staging, sizeof out->staging) < 0 ||
+        !same_place(t->root_fd, staging, out->staging))
         return false;
     char path[PATH_MAX];
+    size_t pos = 0;
     for (const char *p = lowerdir;;) {
         const char *end = strchrnul(p, ':');
         size_t len = (size_t)(end - p);
@@ -242,10 +249,16 @@ bool shim_mnt_template_fits(const struct shim_mnt_template *t, const char *lower
             return false;
         memcpy(path, p, len);
         path[len] = '\0';
-        if (!same_place(t->root_fd, path))
+        char *mapped = out->lowerdir + pos;
+        int n = shim_mnt_paths_map(path, len, mapped, sizeof out->lowerdir - pos);
+        if (n < 0 || !same_place(t->root_fd, path, mapped))
             return false;
+        pos += (size_t)n;
         if (!*end)
             return true;
+        if (pos + 1 >= sizeof out->lowerdir)
+            return false;
+        out->lowerdir[pos++] = ':';
         p = end + 1;
     }
 }

@@ -7,6 +7,7 @@
 
 #include "lib/error.h"
 
+#include <linux/limits.h>
 #include <stdbool.h>
 
 /* A template: its namespace (an nsfs descriptor) and an O_PATH descriptor
@@ -26,7 +27,8 @@ extern struct shim_mnt_template shim_mnt_template;
  * reaches before its pivot_root: a read-only tmpfs as "/" (64 KiB), and on
  * it, at their host paths, a bind of /proc (not its submounts), a
  * recursive bind of the image store (store) and a bind of the staging
- * directory (<state_dir>/mnt); every mount private. Built in a forked
+ * directory (staging, <state>/mnt), both canonical paths
+ * (shim_mnt_paths.h); every mount private. Built in a forked
  * child (unshare(CLONE_NEWNS), the binds, pivot_root, the old root
  * detached) that sends back the namespace and its root, so the caller
  * enters no namespace. A source that is missing (no store yet) fails it
@@ -35,7 +37,7 @@ extern struct shim_mnt_template shim_mnt_template;
  * bind) is left out: the per-fill check (shim_mnt_template_fits) then
  * sends the fills that need it to the full copy. Returns 0 with *t
  * filled, or -1 (err) with *t at -1. */
-int shim_mnt_template_build(const char *store, const char *state_dir, struct shim_mnt_template *t,
+int shim_mnt_template_build(const char *store, const char *staging, struct shim_mnt_template *t,
                             wr_error *err);
 
 /* The shim server's template, on SHIM_MNT_TEMPLATE_FD and
@@ -48,17 +50,31 @@ int shim_mnt_template_build(const char *store, const char *state_dir, struct shi
 int shim_mnt_template_server_init(bool given, const char *store, const char *state_dir,
                                   struct shim_mnt_template *t, wr_error *err);
 
+/* The paths a fill's pid 1 uses in its copy of the template: the fill's
+ * lowerdir and staging directory with the store and the staging
+ * directory rewritten to the canonical paths the template binds them at
+ * (shim_mnt_paths_map). 4096: the overlay's options fit in a page
+ * (container/rootfs.c). */
+struct shim_mnt_template_paths {
+    char lowerdir[4096];
+    char staging[PATH_MAX];
+};
+
 /* Whether a container of this fill may copy the template instead of the
- * shim's whole mount namespace: /proc, staging and every lowerdir entry
- * resolve there (inside its root) to the same inode of the same device
- * with the same mount flags (statfs f_flags) as in the shim's namespace.
- * A host mount made or changed since the template was built on one of
- * those paths (the store or a layer mounted, remounted, moved) makes it
- * false, never a container on other files. false too for a lowerdir with
- * an escaped character or a relative path, and without a template.
- * A few system calls per path: microseconds. */
+ * shim's whole mount namespace: /proc, staging and every lowerdir entry,
+ * each resolved in the shim's namespace as given, and rewritten to its
+ * canonical path (out) and resolved there in the template (inside its
+ * root), are the same inode of the same device with the same mount flags
+ * (statfs f_flags). A host mount made or changed since the template was
+ * built on one of those paths (the store or a layer mounted, remounted,
+ * moved; a symbolic link on the way to the store swapped) makes it false,
+ * never a container on other files. false too for a lowerdir with an
+ * escaped character or a relative path, paths longer than out holds, and
+ * without a template. When true, pid 1 must use out's paths (the given
+ * ones may not exist in the template). A few system calls per path:
+ * microseconds. */
 bool shim_mnt_template_fits(const struct shim_mnt_template *t, const char *lowerdir,
-                            const char *staging);
+                            const char *staging, struct shim_mnt_template_paths *out);
 
 /* Closes the template's descriptors (the shim, once its container is
  * cloned). */

@@ -402,17 +402,18 @@ static void cold_child_finish(const struct wr_paths *g, struct cold_child *child
     child->pidfd = -1;
     if (*sock >= 0)
         close(steal_fd(sock));
-    int status = 0;
-    while (child->shim_pid > 0 && waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    if (child->shim_pid > 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-        wr_state_remove(g->state_dir, child->id);
-        wr_cgroup_remove_by_id(g->state_dir, child->id);
+    if (child->shim_pid > 0) {
+        int status = 0;
+        while (waitpid(child->shim_pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            wr_state_remove(g->state_dir, child->id);
+            wr_cgroup_remove_by_id(g->state_dir, child->id);
+        }
     }
     /* Its record gone, the records' tmpfs may be too (state_tmpfs.h); also
-     * when no shim was started (an image not found, a command refused):
-     * preparing the state directory mounted it, and a failed cold start
-     * with no daemon left it mounted, empty, for good. */
+     * after a start that failed before any shim (a missing image), which
+     * mounted it (wr_state_dir_prepare). */
     wr_error ignored;
     (void)wr_state_records_release_idle(g->state_dir, &ignored);
 }

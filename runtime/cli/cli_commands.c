@@ -429,7 +429,10 @@ int cli_sibling_path(const char *prog, char *out, size_t cap)
     return 0;
 }
 
-static int exec_sibling(const char *prog, const char *const *pre, int argc, char **argv)
+/* Executes the program prog of warmrun's directory, as argv0, with pre
+ * and then argv after its first. */
+static int exec_sibling(const char *prog, const char *argv0, const char *const *pre, int argc,
+                        char **argv)
 {
     char path[PATH_MAX + 32];
     if (cli_sibling_path(prog, path, sizeof path) < 0) {
@@ -443,7 +446,7 @@ static int exec_sibling(const char *prog, const char *const *pre, int argc, char
     if (!args)
         return WR_EXIT_FAILED;
     int k = 0;
-    args[k++] = (char *)prog;
+    args[k++] = (char *)argv0;
     for (size_t i = 0; i < n_pre; i++)
         args[k++] = (char *)pre[i];
     for (int i = 1; i < argc; i++)
@@ -477,7 +480,9 @@ int cli_image(const struct wr_paths *g, int argc, char **argv)
     /* The socket: an import tells the daemon, whose pools of that tag roll
      * over to the new image before the import returns. */
     const char *const pre[] = {"--root", g->root, "--socket", g->socket, NULL};
-    return exec_sibling("warmrun-image", pre, argc, argv);
+    /* Named "warmrun image": its messages then read as the command the
+     * user typed (`warmrun image: ...`), as every subcommand's do. */
+    return exec_sibling("warmrun-image", "warmrun image", pre, argc, argv);
 }
 
 /* The benchmarks too (docs/benchmarks.md); they use a private daemon and
@@ -485,7 +490,7 @@ int cli_image(const struct wr_paths *g, int argc, char **argv)
 int cli_bench(const struct wr_paths *g, int argc, char **argv)
 {
     (void)g;
-    return exec_sibling("warmrun-bench", NULL, argc, argv);
+    return exec_sibling("warmrun-bench", "warmrun-bench", NULL, argc, argv);
 }
 
 /* The daemon is its own program too: nothing of it is in this static
@@ -494,7 +499,7 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"--root",   g->root,   "--state-dir", g->state_dir,
                                "--socket", g->socket, NULL};
-    return exec_sibling("warmrun-daemon", pre, argc, argv);
+    return exec_sibling("warmrun-daemon", "warmrun-daemon", pre, argc, argv);
 }
 
 /* The network manager is in the daemon's program (it links libnftables,
@@ -502,5 +507,5 @@ int cli_daemon(const struct wr_paths *g, int argc, char **argv)
 int cli_network(const struct wr_paths *g, int argc, char **argv)
 {
     const char *const pre[] = {"network", "--state-dir", g->state_dir, NULL};
-    return exec_sibling("warmrun-daemon", pre, argc, argv);
+    return exec_sibling("warmrun-daemon", "warmrun-daemon", pre, argc, argv);
 }

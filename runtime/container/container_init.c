@@ -28,11 +28,30 @@ static _Noreturn void exit_like(int status)
     _exit(128 + WTERMSIG(status));
 }
 
+/* What pid 1 forwards: every signal but SIGKILL and SIGSTOP (which
+ * nobody can block) and glibc's two internal ones, 32 and 33, which its
+ * sigfillset leaves out. musl's, the shim's C library (Makefile,
+ * MUSL_STATIC), leaves out 34 as well (its third internal signal; the
+ * first real-time signal, SIGRTMIN, of glibc's programs) and its sigaddset
+ * refuses it: set by hand, or `warmrun kill ID 34` would find pid 1
+ * without a handler, which the kernel takes for "ignore", instead of
+ * reaching the workload. musl uses 34 only to change the ids of a
+ * multi-threaded process (synccall): pid 1 has one thread. */
+static void forwarded_signals(sigset_t *set)
+{
+    sigfillset(set);
+#ifndef __GLIBC__
+    enum { SIG34 = 34, BITS = 8 * sizeof(unsigned long) };
+    unsigned long *bits = (unsigned long *)(void *)set;
+    bits[(SIG34 - 1) / BITS] |= 1UL << ((SIG34 - 1) % BITS);
+#endif
+}
+
 _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
                                  struct wr_exec_stamp *stamp)
 {
     sigset_t all, none;
-    sigfillset(&all);
+    forwarded_signals(&all);
     sigemptyset(&none);
     /* Blocked before the fork, so that no signal falls between the two. */
     sigprocmask(SIG_SETMASK, &all, NULL);

@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -65,7 +66,9 @@ _Static_assert(VEC_PREFAULT_BYTES <= sizeof(char *) * (WR_ACTIVATION_VEC_MAX + 1
 static int populate_segments(struct dl_phdr_info *info, size_t size, void *ctx)
 {
     (void)size;
-    (void)ctx;
+    const ElfW(Phdr) **vdso_phdr = ctx;
+    if (*vdso_phdr == info->dlpi_phdr)
+        *vdso_phdr = NULL; /* reported: populated here */
     const uintptr_t page = 4096;
     for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -78,9 +81,28 @@ static int populate_segments(struct dl_phdr_info *info, size_t size, void *ctx)
     return 0;
 }
 
+/* glibc's dl_iterate_phdr reports the vDSO, musl's in a static program
+ * (the shim's, Makefile MUSL_STATIC) only the program itself: the vDSO
+ * from its ELF header (AT_SYSINFO_EHDR) when the walk left it out. Its
+ * load bias is the header's address less the vaddr of its first PT_LOAD,
+ * the one that maps the header (ELF gABI; glibc's setup_vdso does the
+ * same). */
 static void populate_code_mappings(void)
 {
-    dl_iterate_phdr(populate_segments, NULL);
+    const ElfW(Ehdr) *vdso = (const ElfW(Ehdr) *)getauxval(AT_SYSINFO_EHDR);
+    const ElfW(Phdr) *vdso_phdr =
+        vdso ? (const ElfW(Phdr) *)((const char *)vdso + vdso->e_phoff) : NULL;
+    dl_iterate_phdr(populate_segments, &vdso_phdr);
+    if (!vdso_phdr)
+        return;
+    struct dl_phdr_info info = {.dlpi_phdr = vdso_phdr, .dlpi_phnum = vdso->e_phnum};
+    for (ElfW(Half) i = 0; i < vdso->e_phnum; i++)
+        if (vdso_phdr[i].p_type == PT_LOAD) {
+            info.dlpi_addr = (uintptr_t)vdso - vdso_phdr[i].p_vaddr;
+            break;
+        }
+    const ElfW(Phdr) *reported = NULL;
+    populate_segments(&info, sizeof info, &reported);
 }
 
 /* The child shares its pages copy-on-write with the shim: the first write
@@ -279,15 +301,18 @@ _Noreturn void wr_container_main(const struct wr_container_config *cfg, int init
     ready.value = (int64_t)uid + 1;
     ready.value2 = (int64_t)gid + 1;
     /* A sysfs mount made to travel with the network namespace goes to the
-     * shim with READY, and is closed here: never the workload's. A filter
-     * that refuses sendmsg (a custom profile) only loses the mount: READY
-     * then goes without it. */
+     * shim before READY, in a message of its own, and is closed here before
+     * READY goes: the shim stops us on READY, and a stop between the send
+     * and the close left the mount open in the warm pid 1. Never the
+     * workload's. A filter that refuses sendmsg (a custom profile) only
+     * loses the mount. */
     int kept_sysfs = wr_sysfs_kept_take();
-    bool sent =
-        kept_sysfs >= 0 && wr_send_fds(init_sock, &ready, sizeof ready, &kept_sysfs, 1, &err) == 0;
-    if (kept_sysfs >= 0)
+    if (kept_sysfs >= 0) {
+        struct wr_msg sysfs = {.type = WR_MSG_SYSFS};
+        (void)wr_send_fds(init_sock, &sysfs, sizeof sysfs, &kept_sysfs, 1, &err);
         close(kept_sysfs);
-    if (!sent && send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
+    }
+    if (send(init_sock, &ready, sizeof ready, MSG_NOSIGNAL) < 0)
         _exit(1);
     if (cfg->cni_network && take_address(init_sock, &ready, &err) < 0)
         report_and_exit(init_sock, WR_MSG_ERROR, 1, &err);

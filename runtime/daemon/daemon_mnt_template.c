@@ -1,6 +1,8 @@
 /* See daemon_mnt_template.h. */
 #include "daemon_mnt_template.h"
 
+#include "daemon_shim_server.h"
+
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
 
@@ -22,6 +24,12 @@ void daemon_mnt_template_drop(struct daemon *d)
     close(d->mnt_template.ns_fd);
     close(d->mnt_template.root_fd);
     d->mnt_template.held = false;
+}
+
+void daemon_mnt_template_release(struct daemon *d)
+{
+    daemon_mnt_template_drop(d);
+    daemon_shim_server_idle(d);
 }
 
 bool daemon_mnt_template_give(struct daemon *d, posix_spawn_file_actions_t *fa)

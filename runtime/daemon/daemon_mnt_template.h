@@ -33,4 +33,12 @@ void daemon_mnt_template_take(struct daemon *d);
 /* Closes what the daemon holds (its stop). */
 void daemon_mnt_template_drop(struct daemon *d);
 
+/* When the last pool has gone (daemon_pool_destroy): no template is kept
+ * while no pool exists, so that the store's file system (and the state
+ * directory's) can be unmounted while the daemon runs: the daemon's copy
+ * is dropped and the server, which holds its own, is let go
+ * (daemon_shim_server_idle). The next fill starts a server, which makes a
+ * fresh one. */
+void daemon_mnt_template_release(struct daemon *d);
+
 #endif

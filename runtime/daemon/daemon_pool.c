@@ -4,6 +4,7 @@
 #include "daemon_pool.h"
 
 #include "daemon_log.h"
+#include "daemon_mnt_template.h"
 #include "daemon_network.h"
 #include "daemon_resources.h"
 #include "daemon_security.h"
@@ -361,6 +362,8 @@ void daemon_pool_destroy(struct daemon *d, struct pool *p)
     wr_image_free(p->img);
     free(p->request);
     free(p);
+    if (!d->pools)
+        daemon_mnt_template_release(d);
 }
 
 void daemon_pool_set_autoscale(struct pool *p, const struct wr_autoscale *cfg)

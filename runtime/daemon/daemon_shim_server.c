@@ -108,6 +108,29 @@ static int start(struct daemon *d, wr_error *err)
     return 0;
 }
 
+/* Its end of file: it exits by itself. Only if the one let go before is
+ * still not reaped does the next fill wait for that (it is spawned), so at
+ * most two servers ever exist. */
+static void let_go(struct daemon *d)
+{
+    disconnect(d);
+    d->shim_server.retiring = true;
+    d->shim_server.started_ns = 0;
+    if (d->shim_server.retired > 0) {
+        /* The one let go a whole generation ago is still there
+         * (stopped, traced, stuck): it has nothing left to do, and
+         * would otherwise be kept until the daemon stops. Our child
+         * until reaped: the pid cannot be someone else's. */
+        daemon_log("shim server %ld (let go) has not exited since: killed",
+                   (long)d->shim_server.retired);
+        kill(d->shim_server.retired, SIGKILL);
+    }
+    if (d->shim_server.retired <= 0) {
+        d->shim_server.retired = d->shim_server.pid;
+        d->shim_server.pid = 0;
+    }
+}
+
 int daemon_shim_server_fd(struct daemon *d)
 {
     /* Only the real spawner asks the server (the pool's unit test has a
@@ -116,28 +139,11 @@ int daemon_shim_server_fd(struct daemon *d)
         return 0;
     if (d->shim_server.pid > 0 && d->shim_server.fd >= 0 &&
         d->shim_server.forks >= WR_SHIM_SERVER_FORKS_MAX) {
-        /* Its end of file: it exits by itself. Its successor starts now,
-         * beside it, and takes this fill: waiting for the reap first left
-         * a gap in which every fill was spawned (an exec and a dynamic
-         * link each, ~2 of every 32 fills under load). Only if the one
-         * before is still not reaped does this fill wait for that (it is
-         * spawned), so at most two servers ever exist. */
-        disconnect(d);
-        d->shim_server.retiring = true;
-        d->shim_server.started_ns = 0;
-        if (d->shim_server.retired > 0) {
-            /* The one let go a whole generation ago is still there
-             * (stopped, traced, stuck): it has nothing left to do, and
-             * would otherwise be kept until the daemon stops. Our child
-             * until reaped: the pid cannot be someone else's. */
-            daemon_log("shim server %ld (let go) has not exited since: killed",
-                       (long)d->shim_server.retired);
-            kill(d->shim_server.retired, SIGKILL);
-        }
-        if (d->shim_server.retired <= 0) {
-            d->shim_server.retired = d->shim_server.pid;
-            d->shim_server.pid = 0;
-        }
+        /* Its successor starts now, beside it, and takes this fill:
+         * waiting for the reap first left a gap in which every fill was
+         * spawned (an exec and a dynamic link each, ~2 of every 32 fills
+         * under load). */
+        let_go(d);
     }
     if (d->shim_server.pid > 0) { /* running, or let go and not yet reaped (fd -1) */
         if (d->shim_server.fd < 0)
@@ -185,8 +191,9 @@ bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
             daemon_log("shim server %ld (let go) ended with status %d", (long)pid,
                        WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
         d->shim_server.retired = 0;
-        /* The current one may have been held back for it. */
-        if (d->shim_server.pid <= 0 && !d->stopping)
+        /* The current one may have been held back for it (none while no
+         * pool exists: daemon_shim_server_idle). */
+        if (d->shim_server.pid <= 0 && !d->stopping && d->pools)
             daemon_shim_server_fd(d);
         return true;
     }
@@ -199,15 +206,17 @@ bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status)
     disconnect(d);
     d->shim_server.pid = 0;
     /* Its replacement at once, unless the last one started less than a
-     * second ago (then from the loop: daemon_shim_server_tick). */
-    d->shim_server.restart = true;
-    daemon_shim_server_fd(d);
+     * second ago (then from the loop: daemon_shim_server_tick); while no
+     * pool exists, at the next fill. */
+    d->shim_server.restart = d->pools != NULL;
+    if (d->shim_server.restart)
+        daemon_shim_server_fd(d);
     return true;
 }
 
 int daemon_shim_server_timeout_ms(const struct daemon *d)
 {
-    if (!d->shim_server.restart || d->shim_server.pid > 0)
+    if (!d->shim_server.restart || d->shim_server.pid > 0 || !d->pools)
         return -1;
     int64_t left = d->shim_server.started_ns + RESTART_AFTER_NS - wr_monotonic_ns();
     return left <= 0 ? 0 : (int)(left / 1000000) + 1;
@@ -215,8 +224,15 @@ int daemon_shim_server_timeout_ms(const struct daemon *d)
 
 void daemon_shim_server_tick(struct daemon *d)
 {
-    if (d->shim_server.restart && d->shim_server.pid <= 0)
+    if (d->shim_server.restart && d->shim_server.pid <= 0 && d->pools)
         daemon_shim_server_fd(d);
+}
+
+void daemon_shim_server_idle(struct daemon *d)
+{
+    if (d->shim_server.pid > 0 && d->shim_server.fd >= 0)
+        let_go(d);
+    d->shim_server.restart = false;
 }
 
 void daemon_shim_server_stop(struct daemon *d)

@@ -32,6 +32,13 @@ bool daemon_shim_server_reaped(struct daemon *d, pid_t pid, int status);
 int daemon_shim_server_timeout_ms(const struct daemon *d);
 void daemon_shim_server_tick(struct daemon *d);
 
+/* The last pool went (daemon_mnt_template_release): the server is let go
+ * (it exits at its socket's end of file, and its mount template with it,
+ * which holds the store's and the state directory's file systems busy),
+ * and none is started again until the next fill needs one (which then
+ * waits for its start: an exec and a template, once). */
+void daemon_shim_server_idle(struct daemon *d);
+
 /* Ends the server (shutdown; or its executable was replaced: the next fill
  * starts a new one at once). */
 void daemon_shim_server_stop(struct daemon *d);

@@ -7,6 +7,7 @@
 
 #include "activation.h" /* wr_env_entry_valid: one definition of KEY=VALUE */
 #include "cleanup.h"
+#include "paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -188,6 +189,27 @@ int wr_store_root_len(const char *root)
     while (n > 0 && root[n - 1] == '/')
         n--;
     return (int)n;
+}
+
+/* A missing image's message ends with what to run to get it, in one line:
+ * the default image's own command (README.md), else an import; with the
+ * store's --root when it is not the default. */
+static void not_found_hint(wr_error *err, const char *root, const char *name, const char *tag)
+{
+    char root_opt[PATH_MAX + 16] = "";
+    int rlen = wr_store_root_len(root);
+    if (strncmp(root, WR_DEFAULT_STORE_ROOT, (size_t)rlen) != 0 ||
+        WR_DEFAULT_STORE_ROOT[rlen] != '\0')
+        snprintf(root_opt, sizeof root_opt, " --root %.*s", rlen, root);
+    size_t used = strlen(err->msg);
+    bool latest = strcmp(tag, "latest") == 0;
+    if (strcmp(name, "busybox") == 0)
+        snprintf(err->msg + used, sizeof err->msg - used,
+                 "; build it with: warmrun%s image build-busybox%s%s", root_opt,
+                 latest ? "" : " --tag ", latest ? "" : tag);
+    else
+        snprintf(err->msg + used, sizeof err->msg - used,
+                 "; import it with: warmrun%s image import PATH --name %s:%s", root_opt, name, tag);
 }
 
 static int not_found(const char *root, const char *ref, wr_error *err)
@@ -433,8 +455,11 @@ int wr_image_load(const char *root, const char *ref, struct wr_image **out, wr_e
 
     cleanup_free char *buf = NULL;
     size_t len = 0;
-    if (read_manifest(path, root, ref, &buf, &len, err) < 0)
+    if (read_manifest(path, root, ref, &buf, &len, err) < 0) {
+        if (err->errnum == ENOENT)
+            not_found_hint(err, root, img->name, img->tag);
         return -1;
+    }
 
     json_error_t jerr;
     json_auto_t *m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);

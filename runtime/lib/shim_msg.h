@@ -30,9 +30,7 @@ enum wr_msg_type {
     /* container child -> shim, over the init socket */
     WR_MSG_READY = 1,   /* set up, blocked waiting for the activation;
                            value, value2 = the workload's uid + 1, gid + 1
-                           (in its user namespace, if any); the first may
-                           carry the sysfs mount pid 1 made to travel with
-                           a recycled namespace (container/sysfs_mount.h) */
+                           (in its user namespace, if any) */
     WR_MSG_ERROR,       /* setup failed: num = errno, text = message */
     WR_MSG_EXEC_FAILED, /* execve failed: num = exit code (126/127), text */
     /* shim -> spawner, over the control socket */
@@ -59,6 +57,12 @@ enum wr_msg_type {
                        IPv4 address (host byte order), 0 without one; the
                        child puts it in /etc/hosts and answers READY again
                        (same values), or ERROR */
+    /* container child -> shim, over the init socket */
+    WR_MSG_SYSFS, /* just before the first READY: carries the sysfs mount
+                     pid 1 made to travel with a recycled namespace
+                     (container/sysfs_mount.h). A message of its own, so
+                     that pid 1 has closed its copy before READY, upon which
+                     the shim stops it: a warm pid 1 holds no such mount */
 };
 
 struct wr_msg {

@@ -57,6 +57,12 @@ stop_daemon
 
 # ---- descriptors -------------------------------------------------------------
 start_daemon || bail_out "the daemon did not start"
+# A pool of size 0 kept to the end: the server and its template stay while
+# a pool exists (the last pool's removal lets them go: 129-template-paths.t),
+# so that one server serves every pool below.
+timeout -k 10 120 "$WARMRUN_BIN_DIR/warmrun-image" --root "$STORE" build-busybox --tag keep \
+    >"$out" 2>&1 || bail_out "cannot build busybox:keep"
+wr pool create busybox:keep --size 0 >"$out" 2>"$err" || show_err
 srv=$(server_of_state)
 [ -n "$srv" ] || bail_out "no shim server"
 template=$(for fd in /proc/"$srv"/fd/*; do readlink "$fd"; done | grep '^mnt:' | sort -u)

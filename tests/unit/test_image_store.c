@@ -259,13 +259,24 @@ static void load_fails(const char *ref, int want_errnum, const char *what)
 
 static void test_failures(void)
 {
-    char want[512];
+    char want[1024];
     wr_error err;
 
     struct wr_image *img = load("nope", &err);
-    snprintf(want, sizeof want, "image \"nope\" not found in %s", root);
+    /* The message ends with what to run to get the image (one line). */
+    snprintf(want, sizeof want,
+             "image \"nope\" not found in %s; import it with: warmrun --root %s image import PATH "
+             "--name nope:latest",
+             root, root);
     ok(img == NULL && err.errnum == ENOENT, "unknown image gives ENOENT");
     is_str(err.msg, want, "unknown image message");
+    wr_image_free(img);
+    img = load("busybox:v2", &err);
+    snprintf(want, sizeof want,
+             "image \"busybox:v2\" not found in %s; build it with: warmrun --root %s image "
+             "build-busybox --tag v2",
+             root, root);
+    is_str(err.msg, want, "the default image's own command");
     wr_image_free(img);
     load_fails("app:v2", ENOENT, "unknown tag of a known name");
     load_fails("Bad..Ref", EINVAL, "invalid reference");

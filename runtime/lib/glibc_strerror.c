@@ -1,14 +1,16 @@
-/* strerror with glibc's texts, for the CLI linked with musl (Makefile,
- * CLI_STATIC): compiled into that build only.
+/* strerror with glibc's texts, for the CLI and the shim linked with musl
+ * (Makefile, MUSL_STATIC): compiled into those builds only.
  *
- * Why this file exists: the CLI's one-line errors end in strerror's text
- * (wr_error_set, and printf's %m, which musl also takes from strerror),
- * and the daemon, shim and image tool, which stay glibc, write the same
- * errors with glibc's texts. musl words 60-odd of them differ ("Resource
- * busy" for "Device or resource busy", "Symbolic link loop" for "Too many
- * levels of symbolic links", ...). This table keeps the CLI's messages
- * exactly what they were when it was linked with glibc, and the same as
- * the other programs'. In a static link this definition is the one used;
+ * Why this file exists: the CLI's and the shim's one-line errors end in
+ * strerror's text (wr_error_set, and printf's %m, which musl also takes
+ * from strerror); the shim's reach users through the CLI (a cold start's
+ * failing exec, a fill's error in the daemon's log), and the daemon and
+ * image tool, which stay glibc, write the same errors with glibc's texts.
+ * musl words 60-odd of them differ ("Resource busy" for "Device or
+ * resource busy", "Symbolic link loop" for "Too many levels of symbolic
+ * links", ...). This table keeps these programs' messages exactly what
+ * they were when they were linked with glibc, and the same as the
+ * others'. In a static link this definition is the one used;
  * musl's (src/errno/strerror.c) is then not linked, and a link that pulled
  * it too would fail on the duplicate, not pick one silently.
  *
