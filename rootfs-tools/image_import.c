@@ -31,6 +31,7 @@ struct import {
     char (*added)[WR_DIGEST_HEX_LEN + 1]; /* layers this import put in the store */
     size_t n_added;
     size_t layer, n_total; /* for progress */
+    uint64_t stream_bytes; /* decompressed bytes of the last layer unpacked */
 };
 
 static void progress_cb(void *arg, uint64_t bytes)
@@ -112,6 +113,7 @@ static int unpack(struct import *im, int fd, int rootfd, enum wr_unpack_mode mod
         return wr_error_set(err, EINVAL,
                             "%s: diff_id mismatch: the config says %s, the layer is %s", what,
                             expect_diff, st.diff_id);
+    im->stream_bytes = st.stream_bytes;
     if (mode != WR_UNPACK_PLAIN)
         im->res->size += st.file_bytes;
     if (diff_id)
@@ -336,10 +338,45 @@ static int import_layers(struct import *im, int dirfd, const struct wr_image_pla
     return 0;
 }
 
+/* The first layer of the plan with layer i's diff_id: i itself unless i
+ * repeats an earlier one. */
+static size_t first_of(const struct wr_image_plan *p, size_t i)
+{
+    for (size_t j = 0; p->layers[i].diff_id[0] && j < i; j++)
+        if (strcmp(p->layers[i].diff_id, p->layers[j].diff_id) == 0)
+            return j;
+    return i;
+}
+
+/* A repeated layer is the same blob (its digest or diff_id checked), so it
+ * decompresses to what its first unpack did: the repeats of one image may
+ * add up to --max-size together, checked before each is unpacked again.
+ * The legitimate repeats are empty layers; before, a 260 KiB archive naming
+ * one 256 MiB layer 4,096 times made the import decompress 1 TiB. */
+static int repeat_check(struct import *im, const struct wr_image_plan *p, size_t i,
+                        const uint64_t *bytes, uint64_t *repeated, wr_error *err)
+{
+    size_t first = first_of(p, i);
+    if (first == i)
+        return 0;
+    uint64_t max = im->o->max_bytes ? im->o->max_bytes : WR_UNPACK_DEFAULT_MAX_BYTES;
+    *repeated += bytes[first];
+    if (*repeated > max)
+        return wr_error_set(err, EFBIG,
+                            "layer %zu: the layers the image lists again (here layer %zu) "
+                            "decompress to more than %llu bytes together (--max-size)",
+                            i + 1, first + 1, (unsigned long long)max);
+    return 0;
+}
+
 /* All layers merged into one; its id is the sha256 of the diff_ids. */
 static int import_flattened(struct import *im, int dirfd, const struct wr_image_plan *p, char **ids,
                             wr_error *err)
 {
+    cleanup_free uint64_t *bytes = calloc(p->n_layers ? p->n_layers : 1, sizeof *bytes);
+    uint64_t repeated = 0;
+    if (!bytes)
+        return wr_error_set(err, ENOMEM, "import");
     cleanup_free char *dir = NULL;
     cleanup_close int rootfd = stage(im, &dir, err);
     int r = rootfd < 0 ? -1 : 0;
@@ -351,12 +388,17 @@ static int import_flattened(struct import *im, int dirfd, const struct wr_image_
         char what[64], diff_id[WR_DIGEST_SIZE];
         snprintf(what, sizeof what, "layer %zu", i + 1);
         im->layer = i + 1;
+        if (repeat_check(im, p, i, bytes, &repeated, err) < 0) {
+            r = -1;
+            break;
+        }
         int fd = open_layer(dirfd, &p->layers[i], i, err);
         r = fd < 0
                 ? -1
                 : unpack(im, fd, rootfd, WR_UNPACK_MERGE, p->layers[i].diff_id, what, diff_id, err);
         if (fd >= 0)
             close(fd);
+        bytes[i] = im->stream_bytes;
         if (r == 0 && !EVP_DigestUpdate(ctx, diff_id, strlen(diff_id) + 1))
             r = wr_error_set(err, EIO, "sha256 failed");
     }
@@ -383,9 +425,8 @@ static int import_flattened(struct import *im, int dirfd, const struct wr_image_
 static bool repeats_a_layer(const struct wr_image_plan *p)
 {
     for (size_t i = 0; i < p->n_layers; i++)
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->layers[i].diff_id, p->layers[j].diff_id) == 0)
-                return true;
+        if (first_of(p, i) != i)
+            return true;
     return false;
 }
 

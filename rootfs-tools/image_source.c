@@ -22,8 +22,13 @@
 /* Image JSON (configs carry their build history) stays far below this. */
 #define JSON_MAX        (8 * 1024 * 1024)
 #define MAX_INDEX_DEPTH 8
-#define MAX_LAYERS_READ 4096
-#define HASH_CHUNK      (128 * 1024)
+/* Nested indexes followed in one walk, all depths together. The depth bound
+ * alone let a layout of a few KiB (each level's index naming the next one
+ * 40 times over, 7 levels) make the walk load and hash 40^7 blobs: an import
+ * that never ended. Real images nest one or two indexes. */
+#define MAX_INDEXES_READ 64
+#define MAX_LAYERS_READ  4096
+#define HASH_CHUNK       (128 * 1024)
 
 #if defined(__x86_64__)
 #define HOST_ARCH "amd64"
@@ -537,9 +542,10 @@ static int read_oci_manifest(int dirfd, json_t *desc, struct wr_image_plan *p, w
     return 0;
 }
 
-/* Walks an index depth-first to the first manifest this host can run. */
+/* Walks an index depth-first to the first manifest this host can run;
+ * *followed counts the nested indexes loaded so far (MAX_INDEXES_READ). */
 static int read_oci_index(int dirfd, json_t *index, const char *ref, const char *index_ref,
-                          int depth, struct wr_image_plan *p, wr_error *err)
+                          int depth, unsigned *followed, struct wr_image_plan *p, wr_error *err)
 {
     if (depth > MAX_INDEX_DEPTH)
         return wr_error_set(err, ELOOP, "indexes nested deeper than %d", MAX_INDEX_DEPTH);
@@ -563,10 +569,13 @@ static int read_oci_index(int dirfd, json_t *index, const char *ref, const char 
             cleanup_free char *path = digest ? blob_path(digest) : NULL;
             if (!path)
                 return wr_error_set(err, EINVAL, "an index descriptor has no valid digest");
+            if (++*followed > MAX_INDEXES_READ)
+                return wr_error_set(err, ELOOP, "the indexes name more than %d nested indexes",
+                                    MAX_INDEXES_READ);
             json_auto_t *sub = load_json(dirfd, path, digest, err);
             if (!sub)
                 return -1;
-            int r = read_oci_index(dirfd, sub, ref, this_ref, depth + 1, p, err);
+            int r = read_oci_index(dirfd, sub, ref, this_ref, depth + 1, followed, p, err);
             if (r <= 0)
                 return r;
             continue;
@@ -586,7 +595,8 @@ static int read_oci(int dirfd, const char *ref, struct wr_image_plan *p, wr_erro
     if (!index)
         return -1;
     p->format = "oci-layout";
-    int r = read_oci_index(dirfd, index, ref, NULL, 0, p, err);
+    unsigned followed = 0;
+    int r = read_oci_index(dirfd, index, ref, NULL, 0, &followed, p, err);
     if (r > 0)
         return wr_error_set(err, ENOENT, "the index has no linux/%s image%s%s", HOST_ARCH,
                             ref ? " named " : "", ref ? ref : "");

@@ -19,11 +19,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* What the store's writers leave in tmp/ while they work: staging
+ * directories of layers (wr_store_stage), layers being removed
+ * (wr_store_layer_remove) and manifests being written. Every writer holds
+ * the store lock while such a name exists, so one found by the lock's new
+ * holder is a dead writer's: an import killed by SIGTERM or SIGKILL (a
+ * timeout, the OOM killer) left its half-unpacked layer, up to --max-size
+ * of the host's disk, there for good. */
+static void sweep_tmp(const char *root)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%.*s/tmp", wr_store_root_len(root), root);
+    cleanup_closedir DIR *d = opendir(path); /* the store's own, root's (wr_store_init) */
+    if (!d)
+        return;
+    static const char *const prefixes[] = {"layer-", "gc-", "manifest-"};
+    struct dirent *de;
+    while ((de = readdir(d)))
+        for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+            if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])) == 0) {
+                wr_error ignored; /* best effort: the next writer tries again */
+                (void)wr_remove_at(dirfd(d), de->d_name, &ignored);
+                break;
+            }
+}
+
 int wr_store_lock(const char *root, wr_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%.*s/lock", wr_store_root_len(root), root);
-    return wr_lock_file(path, err);
+    int fd = wr_lock_file(path, err);
+    if (fd >= 0)
+        sweep_tmp(root);
+    return fd;
 }
 
 int wr_store_layer_remove(const char *root, const char *hex, wr_error *err)

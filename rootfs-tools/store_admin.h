@@ -10,7 +10,8 @@
 /* Takes the store's writer lock (flock on <root>/lock), waiting for other
  * writers; returns the fd that holds it. Imports, removals and builds take
  * it; readers (the runtime) never need it: everything they read appears by
- * rename(). */
+ * rename(). Then removes what dead writers left in tmp/ (their staging
+ * directories and temporary files). */
 int wr_store_lock(const char *root, wr_error *err);
 
 /* Removes layers/sha256/<hex> (renamed into tmp/ first, so it disappears

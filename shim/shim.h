@@ -111,7 +111,7 @@ struct shim {
     long netns_sockets;
     /* With --netns-recycle: the detached sysfs mount of the container's
      * network namespace (SHIM_SYSFS_FD with --sysfs-kept, else what pid 1
-     * sent with READY), offered back with the namespace; -1: none. */
+     * sent just before READY), offered back with the namespace; -1: none. */
     int sysfs_fd;
     /* With --netns-recycle: the container's /proc (its proc instance's
      * root), held from the fill for the pristine check (shim_netns.c); -1. */

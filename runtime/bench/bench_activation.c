@@ -9,6 +9,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/stats.h"
+#include "store_admin.h"
 #include "store_write.h"
 #include "lib/api_client.h"
 
@@ -51,6 +52,11 @@ static int build_probe_image(const struct bench_env *e, const char *probe, wr_er
         sprintf(hex + 2 * i, "%02x", md[i]);
     bench_path(layer_id, sizeof layer_id, "sha256:%s", hex);
 
+    /* A writer of the store, as warmrun-image is: under its lock, whose
+     * next holder removes what it finds in tmp/ as a dead writer's. */
+    cleanup_close int lock = wr_store_lock(e->store, err);
+    if (lock < 0)
+        return -1;
     cleanup_free char *stage = NULL;
     if (wr_store_stage(e->store, &stage, err) < 0)
         return -1;

@@ -191,6 +191,15 @@ static int parse_options(int argc, char **argv, struct activate_options *o)
         usage();
         return -1;
     }
+    /* Docker's `run -v SRC:DST IMAGE`: here -v is --verbose, so SRC:DST
+     * was taken for the image, refused as an invalid reference that said
+     * nothing of why. No image reference starts with '/'. */
+    if (o->verbose && argv[optind][0] == '/' && strchr(argv[optind], ':')) {
+        cli_error("\"%.200s\" is not an image: -v is --verbose for activate; a volume is "
+                  "--volume SRC:DST (-v on pool create)",
+                  argv[optind]);
+        return -1;
+    }
     o->req.image = strdup(argv[optind++]);
     if (optind < argc && strcmp(argv[optind], "--") == 0)
         optind++;
@@ -533,6 +542,13 @@ int cli_activate(const struct wr_paths *g, int argc, char **argv)
         if (o.no_cold)
             goto fail;
         wr_reply_free(&reply);
+    }
+    if (geteuid() != 0) {
+        /* Only root makes containers (namespaces, mounts, cgroups): a user's
+         * cold start failed at its clone, with "clone3: Operation not
+         * permitted", which said nothing of why there was no daemon's. */
+        wr_error_set(&err, 0, "a cold start (%s) needs root", reason);
+        goto fail;
     }
     sent_ns = wr_monotonic_ns();
     struct cold_child child = {.shim_pid = -1, .pidfd = -1};

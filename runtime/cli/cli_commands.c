@@ -295,9 +295,15 @@ int cli_ps(const struct wr_paths *g, int argc, char **argv)
            "AGE", "CPUS", "OOM", "COMMAND");
     for (size_t i = 0; i < r.n_containers; i++) {
         const struct wr_container_info *c = &r.containers[i];
-        printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  %s\n", c->id, c->image, c->state,
-               c->pid, c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
-               c->oom ? "yes" : "-", c->command);
+        printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  ", c->id, c->image, c->state, c->pid,
+               c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
+               c->oom ? "yes" : "-");
+        /* The command is the activation's argv, which may carry a tenant's
+         * bytes: a control character would end the row or reach the
+         * reader's terminal as an escape sequence. `--json` keeps it all. */
+        for (const unsigned char *ch = (const unsigned char *)c->command; *ch; ch++)
+            putchar(*ch < 0x20 || *ch == 0x7f ? ' ' : *ch);
+        putchar('\n');
     }
     if (r.containers_omitted > 0)
         cli_error("%ld more container(s) not listed: the daemon's reply is limited to one "

@@ -55,7 +55,7 @@ struct wr_container_config {
     /* With a recycled namespace: the detached sysfs mount its first tenant
      * made (sysfs_mount.h), cloned for /sys and closed; else -1.
      * sysfs_keep (a recycling pool): without one, make one and send it
-     * to the shim with READY, to travel with the namespace. */
+     * to the shim before READY (WR_MSG_SYSFS), to travel with the namespace. */
     int sysfs_fd;
     bool sysfs_keep;
     /* The shim server's mount template (mnt_template.h) when the shim

@@ -420,6 +420,20 @@ static void release_records(struct daemon *d)
         daemon_log("state: %s", err.msg);
 }
 
+/* A start that failed: preparing the state directory (if it came that
+ * far) mounted the records' tmpfs, which a daemon that never served (a
+ * --socket in a missing directory, a bad --pin-cpu) left mounted, empty,
+ * for good. Quietly: the state directory may not exist. Another daemon's
+ * stays (looked at under its lock). */
+static void release_unserved(struct daemon *d)
+{
+    wr_error ignored;
+    if (d->state_lock_fd >= 0)
+        close(d->state_lock_fd);
+    d->state_lock_fd = -1;
+    (void)wr_state_records_release_idle(d->g->state_dir, &ignored);
+}
+
 /* Warm and filling containers go with the daemon; running ones live on and
  * still report to their clients through their shims. */
 static void shutdown_daemon(struct daemon *d)
@@ -626,11 +640,13 @@ int main(int argc, char **argv)
     if (setup(&d, &err) < 0) {
         if (d.listen_fd >= 0) /* the socket is ours: no daemon serves it */
             unlink(g->socket);
+        release_unserved(&d);
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }
     sweep_state(&d);
     if (daemon_functions_init(&d, &err) < 0) {
+        release_unserved(&d);
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }

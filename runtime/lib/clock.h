@@ -20,7 +20,8 @@ int64_t wr_monotonic_ns(void);
 void wr_log_stamp(char *out, size_t cap);
 
 /* One whole log line, "<stamp> <who>: <message>\n", into out (cap bytes;
- * a longer message is cut, the newline kept). Returns its length. The
+ * a longer message is cut, the newline kept; a control character of the
+ * message, newline included, written as \xNN). Returns its length. The
  * daemon and its shims write to one file: each line must be one write(2),
  * or their lines interleave mid-line. */
 #define WR_LOG_LINE_MAX 4096
