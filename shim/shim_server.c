@@ -143,8 +143,10 @@ static void place_fds(const int *fds, size_t nfds, const struct shim_mnt_templat
  * not give away every other shim's. A new one from getrandom, its low byte
  * zero as glibc makes it; safe here because no frame that checked the old
  * one returns: this child ends in exit(). (x86-64, where glibc keeps it at
- * %fs:0x28; the address layout stays the server's: docs/security.md.) */
-static void new_canary(void)
+ * %fs:0x28; the address layout stays the server's: docs/security.md.)
+ * Not protected itself, nor inlined into a protected frame: its own check
+ * would compare the old canary with the new one. */
+__attribute__((noinline, no_stack_protector)) static void new_canary(void)
 {
 #if defined(__x86_64__)
     uintptr_t canary;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,6 +48,21 @@ static void forwarded_signals(sigset_t *set)
 #endif
 }
 
+/* fork(2) as glibc's issues it: the clone system call with glibc's
+ * flags (sysdeps/unix/sysv/linux/arch-fork.h). musl's fork(), the shim's C
+ * library's (Makefile, MUSL_STATIC), issues the fork system call, which a
+ * custom profile that allows clone and not fork (one made from what a glibc
+ * program calls) refuses: `activate --init` then failed with 125 under the
+ * filter that this process already runs. The child only execs or reports
+ * and exits, so the C library's own bookkeeping of a fork (its thread id,
+ * atfork handlers) is not needed. */
+static pid_t fork_workload(void)
+{
+    static pid_t child_tid; /* CLONE_CHILD_SETTID's word, as glibc's */
+    return (pid_t)syscall(SYS_clone, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
+                          &child_tid, 0);
+}
+
 _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
                                  struct wr_exec_stamp *stamp)
 {
@@ -59,7 +75,7 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
      * (which makes it dumpable again), must find pid 1 closed to
      * ptrace and /proc/1/mem at once, not after a race with our prctl. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    pid_t workload = fork();
+    pid_t workload = fork_workload();
     if (workload == 0) {
         wr_error err = {0};
         struct wr_msg m;
