@@ -1,7 +1,6 @@
 /* The container records on a tmpfs: see state_tmpfs.h. */
 #include "state_tmpfs.h"
 
-#include "cgroup.h"
 #include "cleanup.h"
 #include "state_file.h"
 
@@ -312,12 +311,5 @@ int wr_state_records_release_idle(const char *state_dir, wr_error *err)
         return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", state_dir);
     if (flock(lock, LOCK_SH | LOCK_NB) < 0)
         return errno == EWOULDBLOCK ? 0 : wr_error_set(err, errno, "flock %s", state_dir);
-    /* The state directory's cgroup scope (<mount>/warmrun/<scope>) too,
-     * where no container's cgroup is left in it, as a daemon's stop
-     * removes it: without a daemon nothing else did, and every cold start
-     * of a new state directory left one empty directory per hierarchy
-     * for good. A cold start making its cgroup meanwhile makes the scope
-     * again (cgroup.c). */
-    wr_cgroup_scope_remove(state_dir);
     return wr_state_records_release(dir, err);
 }

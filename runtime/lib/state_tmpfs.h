@@ -63,10 +63,10 @@ int wr_state_records_release(const char *dir, wr_error *err);
 
 /* wr_state_records_release for state_dir/containers when no daemon serves
  * state_dir (none holds its lock: daemon_main.c); with one, its tmpfs
- * stays for its fills. Then also the state directory's cgroup scope
- * directories that are empty (wr_cgroup_scope_remove). For the end of a cold start's container.
- * Holds the state directory's lock shared meanwhile, so a daemon starting at that moment waits for
- * it (its lock is retried for a moment). Returns as wr_state_records_release. */
+ * stays for its fills. For the end of a cold start's container. Holds the
+ * state directory's lock shared meanwhile, so a daemon starting at that
+ * moment waits for it (its lock is retried for a moment). Returns as
+ * wr_state_records_release. */
 int wr_state_records_release_idle(const char *state_dir, wr_error *err);
 
 #endif

@@ -36,10 +36,6 @@
 #   mounted, empty, over STATE/containers (rm -rf of the state directory:
 #   EBUSY) until some daemon's stop. So does a daemon whose start fails
 #   (a --socket in a missing directory), but never a serving daemon's.
-# - A cold start with no daemon removes its state directory's cgroup scope
-#   (<mount>/warmrun/<scope>) once no container's cgroup is in it, as a
-#   daemon's stop does. Before, every cold start of a new state directory
-#   left one empty directory per hierarchy for good.
 # Needs root and busybox-static.
 . "$(dirname "$0")/lib.sh"
 setup_env review-round9
@@ -202,14 +198,6 @@ else
         "1 0" "  and leaves the serving daemon its records tmpfs"
     stop_daemon
 fi
-
-# ---- the cgroup scope of a cold start with no daemon -------------------------------------------
-scope_dirs() { ls -d /sys/fs/cgroup/*/warmrun/"$1" /sys/fs/cgroup/warmrun/"$1" 2>/dev/null | wc -l; }
-"$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$T/alone" --socket "$T/alone.sock" \
-    activate busybox -- true >"$out" 2>"$err"
-ok $? "a cold start with no daemon runs" || show_err
-is "$(scope_dirs "$(scope_of "$T/alone")")" 0 "  and leaves no cgroup scope directory in any hierarchy"
-for h in /sys/fs/cgroup/*/warmrun/"$(scope_of "$T/alone")"; do rmdir "$h" 2>/dev/null; done
 
 # ---- Docker's -v on activate -------------------------------------------------------------------
 wr activate -v "$T:/data" busybox -- true >"$out" 2>"$err"
