@@ -15,14 +15,8 @@
 # - a volume whose source is mounted after the daemon started shows that
 #   mount (volumes keep the full copy).
 # Needs root, busybox-static, strace and unshare.
-if [ -z "${WR_MNT_TEMPLATE_NS:-}" ]; then
-    if ! command -v unshare >/dev/null 2>&1; then
-        echo "1..0 # SKIP unshare is not installed"
-        exit 0
-    fi
-    WR_MNT_TEMPLATE_NS=1 exec unshare -m --propagation private /bin/bash "$0" "$@"
-fi
 . "$(dirname "$0")/lib.sh"
+in_private_mount_ns WR_MNT_TEMPLATE_NS "$@"
 setup_env mnttpl
 command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
 out=$T/out
@@ -30,7 +24,6 @@ err=$T/err
 EXTRA=120
 
 server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
-traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != 0 ]; }
 # The pid 1 the tracer stopped right after its pivot_root, before it
 # detached the old root: every mount its namespace was given is still
 # there (the old root stacked on the new one).

@@ -17,14 +17,8 @@
 #   `activate busybox` and `pool create busybox` say in one line to run
 #   `warmrun image build-busybox`, with their documented exit codes.
 # Needs root, busybox-static, strace and unshare.
-if [ -z "${WR_TEMPLATE_PATHS_NS:-}" ]; then
-    if ! command -v unshare >/dev/null 2>&1; then
-        echo "1..0 # SKIP unshare is not installed"
-        exit 0
-    fi
-    WR_TEMPLATE_PATHS_NS=1 exec unshare -m --propagation private /bin/bash "$0" "$@"
-fi
 . "$(dirname "$0")/lib.sh"
+in_private_mount_ns WR_TEMPLATE_PATHS_NS "$@"
 setup_env tplpaths
 command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
 out=$T/out
@@ -36,7 +30,6 @@ echo "$MARK" >"$LAYER/wr-marker"
 use_root() {
     WR=("$WARMRUN_BIN_DIR/warmrun" --root "$1" --state-dir "$STATE" --socket "$SOCK")
 }
-traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != 0 ]; }
 
 # trace_start PID: every setns/unshare of PID and its descendants, one
 # file per process, in $T/trace.*; trace_stop: the count of pid 1s that

@@ -14,6 +14,22 @@
 # its STATE directory) and removes the temporary directory.
 # shellcheck shell=bash
 
+# in_private_mount_ns VAR [ARGS...]: unless VAR is set, runs this test
+# file again (with VAR set) in a mount namespace of its own, propagation
+# private, where it may mount freely without the host seeing any of it;
+# skips the file when unshare is missing. Call it right after sourcing.
+in_private_mount_ns() {
+    local var=$1
+    shift
+    [ -n "${!var:-}" ] && return 0
+    command -v unshare >/dev/null 2>&1 || skip_all "unshare is not installed"
+    export "$var=1"
+    exec unshare -m --propagation private /bin/bash "$0" "$@"
+}
+
+# traced PID: PID has a tracer (strace attached to it).
+traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != 0 ]; }
+
 # ---- TAP ----------------------------------------------------------------
 
 _tap_n=0
