@@ -409,29 +409,20 @@ static void run_loop(struct daemon *d)
  * and one that ended before removed its record before our look. Held to
  * the exit, a shim ending between our look and the exit found the lock
  * taken and left the tmpfs, as we had for its record. A daemon starting
- * meanwhile takes the lock, and the tmpfs is its own. */
-static void release_records(struct daemon *d)
+ * meanwhile takes the lock, and the tmpfs is its own.
+ * served: false for a start that failed, whose preparation of the state
+ * directory (if it came that far) mounted the tmpfs, which a daemon that
+ * never served (a --socket in a missing directory, a bad --pin-cpu) left
+ * mounted, empty, for good; then quietly: the state directory may not
+ * exist. */
+static void release_records(struct daemon *d, bool served)
 {
     wr_error err;
     if (d->state_lock_fd >= 0)
         close(d->state_lock_fd);
     d->state_lock_fd = -1;
-    if (wr_state_records_release_idle(d->g->state_dir, &err) < 0)
+    if (wr_state_records_release_idle(d->g->state_dir, &err) < 0 && served)
         daemon_log("state: %s", err.msg);
-}
-
-/* A start that failed: preparing the state directory (if it came that
- * far) mounted the records' tmpfs, which a daemon that never served (a
- * --socket in a missing directory, a bad --pin-cpu) left mounted, empty,
- * for good. Quietly: the state directory may not exist. Another daemon's
- * stays (looked at under its lock). */
-static void release_unserved(struct daemon *d)
-{
-    wr_error ignored;
-    if (d->state_lock_fd >= 0)
-        close(d->state_lock_fd);
-    d->state_lock_fd = -1;
-    (void)wr_state_records_release_idle(d->g->state_dir, &ignored);
 }
 
 /* Warm and filling containers go with the daemon; running ones live on and
@@ -490,7 +481,7 @@ static void shutdown_daemon(struct daemon *d)
     close(d->sigfd);
     daemon_shim_server_stop(d);
     wr_shim_exe_close(&d->shim_exe);
-    release_records(d);
+    release_records(d, true);
     daemon_log("stopped");
 }
 
@@ -640,13 +631,13 @@ int main(int argc, char **argv)
     if (setup(&d, &err) < 0) {
         if (d.listen_fd >= 0) /* the socket is ours: no daemon serves it */
             unlink(g->socket);
-        release_unserved(&d);
+        release_records(&d, false);
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }
     sweep_state(&d);
     if (daemon_functions_init(&d, &err) < 0) {
-        release_unserved(&d);
+        release_records(&d, false);
         startup_error("%s", err.msg);
         return EXIT_FAILED;
     }
