@@ -4,8 +4,9 @@
  * back to the full copy of the host's mount tree, silently. */
 #include "shim_mnt_paths.h"
 
+#include "lib/image_store.h"
+
 #include <linux/limits.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +20,6 @@ static struct {
     char canonical[PATH_MAX];
 } paths[2];
 
-/* What an overlayfs lowerdir/upperdir/workdir option cannot carry
- * (lib/image_store.c refuses the same in a store root). */
-static bool option_safe(const char *p)
-{
-    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-        if (*c == ',' || *c == ':' || *c == '\\' || *c <= 0x20 || *c == 0x7f)
-            return false;
-    return true;
-}
-
 static void resolve(size_t i, const char *given)
 {
     size_t n = strlen(given);
@@ -39,9 +30,14 @@ static void resolve(size_t i, const char *given)
     memcpy(paths[i].given, given, n);
     paths[i].given[n] = '\0';
     paths[i].given_len = n;
+    /* Kept only if an overlayfs lowerdir/upperdir/workdir option can carry
+     * it: the store root's own check (lib/image_store.c), for both paths. */
     char canonical[PATH_MAX];
+    wr_error ignored;
     const char *use =
-        realpath(paths[i].given, canonical) && option_safe(canonical) ? canonical : paths[i].given;
+        realpath(paths[i].given, canonical) && wr_store_root_valid(canonical, &ignored) == 0
+            ? canonical
+            : paths[i].given;
     snprintf(paths[i].canonical, sizeof paths[i].canonical, "%s", use);
 }
 
