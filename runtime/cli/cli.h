@@ -46,6 +46,12 @@ int cli_daemon_has_pool(const struct wr_paths *g, const char *image, wr_error *e
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply);
 
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* For a table cell from text that may carry a tenant's bytes (an
+ * activation's argv, a function runtime's error): every control character
+ * (below 0x20, and 0x7f) of s becomes a space, in place, so that it can
+ * neither end the row nor reach the reader's terminal as an escape
+ * sequence. `--json` output keeps the text as it is. */
+void cli_blank_controls(char *s);
 /* For getopt_long's '?' (unknown option) or ':' (missing value; needs
  * opterr = 0 and an optstring starting with ':', or "+:"): prints one line
  * naming the option, for command ("activate", "pool create"; NULL for the

@@ -17,6 +17,13 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_blank_controls(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = ' ';
+}
+
 int cli_call(const struct wr_paths *g, const struct wr_request *req, struct wr_reply *reply)
 {
     wr_error err;

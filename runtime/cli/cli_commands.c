@@ -298,12 +298,11 @@ int cli_ps(const struct wr_paths *g, int argc, char **argv)
         printf("%-12s %-20s %-8s %8ld %8ld %5llds %-8s %-3s  ", c->id, c->image, c->state, c->pid,
                c->shim_pid, (long long)(now - c->created), c->cpus[0] ? c->cpus : "-",
                c->oom ? "yes" : "-");
-        /* The command is the activation's argv, which may carry a tenant's
-         * bytes: a control character would end the row or reach the
-         * reader's terminal as an escape sequence. `--json` keeps it all. */
-        for (const unsigned char *ch = (const unsigned char *)c->command; *ch; ch++)
-            putchar(*ch < 0x20 || *ch == 0x7f ? ' ' : *ch);
-        putchar('\n');
+        /* The command is the activation's argv: a tenant's bytes. */
+        char command[sizeof c->command];
+        snprintf(command, sizeof command, "%s", c->command);
+        cli_blank_controls(command);
+        printf("%s\n", command);
     }
     if (r.containers_omitted > 0)
         cli_error("%ld more container(s) not listed: the daemon's reply is limited to one "

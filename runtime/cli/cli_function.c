@@ -177,9 +177,7 @@ static void last_error_column(const char *last_error, char *out, size_t cap)
                  message ? message : "");
     else
         snprintf(line, sizeof line, "%s", last_error);
-    for (char *c = line; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = ' ';
+    cli_blank_controls(line);
     size_t width = cap - 1 < LAST_ERROR_WIDTH ? cap - 1 : LAST_ERROR_WIDTH;
     size_t n = strlen(line);
     if (n > width) {
