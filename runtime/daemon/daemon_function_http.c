@@ -12,6 +12,7 @@
 #include "daemon_http.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,21 @@ struct http_invoke {
     bool cancelled;
 };
 
+/* The body is JSON whatever msg holds: a message can quote what the
+ * client sent (jansson's parse error quotes the token, '"' included), and
+ * the SDKs parse this body to name the error. */
 static void error_reply(struct daemon_http_request *req, int status, const char *type,
                         const char *msg)
 {
-    char body[512];
     const char *headers[] = {"X-Amzn-ErrorType", type, NULL};
-    int n = snprintf(body, sizeof body, "{\"Type\":\"User\",\"message\":\"%s\"}", msg);
-    daemon_http_respond(req, status, "application/json", body, (size_t)n, headers);
+    json_t *o = json_pack("{s:s,s:s?}", "Type", "User", "message", msg);
+    char *body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(o);
+    if (body)
+        daemon_http_respond(req, status, "application/json", body, strlen(body), headers);
+    else
+        daemon_http_respond(req, status, "application/json", "{\"Type\":\"User\"}", 15, headers);
+    free(body);
 }
 
 /* RFC 4648 base64, for X-Amz-Log-Result. */

@@ -2,6 +2,7 @@
 #include "daemon_network.h"
 
 #include "daemon_cni.h"
+#include "daemon_host_ports.h"
 #include "daemon_nft.h"
 #include "daemon_ports.h"
 #include "lib/net_publish.h"
@@ -260,7 +261,8 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
     if (count > WR_PUBLISH_MAX)
         return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
     for (size_t i = 0; i < count; i++)
-        if (wr_publish_parse(specs[i], &ports[i], err) < 0)
+        if (wr_publish_parse(specs[i], &ports[i], err) < 0 ||
+            daemon_host_port_free(&ports[i], err) < 0)
             return -1;
     if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
         return -1;

@@ -1,6 +1,7 @@
 /* See daemon_ports.h. */
 #include "daemon_ports.h"
 
+#include "daemon_host_ports.h"
 #include "daemon_log.h"
 #include "daemon_nft_elem.h"
 #include "daemon_pool.h"
@@ -70,7 +71,10 @@ int daemon_ports_check(struct daemon *d, const char *key, const char *network,
                     return wr_error_set(err, EADDRINUSE,
                                         "port is already allocated: -p %s: pool %s publishes %s",
                                         set->text[i], q->image, q->publish.text[j]);
-        if (tables && check_tables(d, key, &a, set->text[i], err) < 0)
+        /* Host listeners too; not when a stored pool is restored (tables
+         * false): its ports were checked when it was created. */
+        if (tables &&
+            (check_tables(d, key, &a, set->text[i], err) < 0 || daemon_host_port_free(&a, err) < 0))
             return -1;
     }
     return 0;

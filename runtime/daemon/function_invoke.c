@@ -210,9 +210,9 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
     json_error_t jerr;
     json_t *parsed = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
     if (!parsed)
-        return wr_error_set(err, EBADMSG,
-                            "Could not parse request body into json: %s (line %d, column %d)",
-                            jerr.text, jerr.line, jerr.column);
+        return wr_error_code(err, EBADMSG,
+                             "Could not parse request body into json: %s (line %d, column %d)",
+                             jerr.text, jerr.line, jerr.column);
     json_decref(parsed);
     long busy = 0, alive = 0;
     struct fn_env *idle = NULL;

@@ -1,0 +1,106 @@
+#!/bin/bash
+# TAP test: what a hostile review of the newer surfaces (ports, the Invoke
+# API) found.
+# - `-p HOSTPORT:...` on a port a host process listens on (or, for udp, is
+#   bound to) was taken: published ports are DNAT rules, which no bind()
+#   sees, so the container silently took the port over from every other
+#   host and from the host itself (`-p 22:80` cut sshd off; `-p` on the
+#   daemon's own --http port, its Invoke API). Docker refuses: "port is
+#   already allocated". Now the cold start's publish and `pool create -p`
+#   probe the port with a bind() first (net_publish.c, wr_publish_host_free).
+# - The Invoke API's error bodies were printf'd JSON: a payload that is not
+#   JSON got a 400 whose body was not JSON either (jansson's message quotes
+#   the client's token, '"' included), which the AWS SDKs fail to parse;
+#   and the message ended in strerror's ": Bad message". Now jansson
+#   writes the body.
+# Every global name (network, bridge, nft tables, subnet) derives from $$.
+# Needs root, busybox-static, nft, python3, curl and jq.
+. "$(dirname "$0")/lib.sh"
+setup_env review11
+command -v nft >/dev/null || skip_all "nft is not installed"
+command -v python3 >/dev/null || skip_all "python3 is not installed"
+command -v curl >/dev/null || skip_all "curl is not installed"
+command -v jq >/dev/null || skip_all "jq is not installed"
+
+out=$T/out
+err=$T/err
+trap 'rc=$?; [ -n "${HOSTSVC:-}" ] && kill "$HOSTSVC" 2>/dev/null; net_names_cleanup; (exit $rc); cleanup' EXIT
+private_bridge_network wrv 31 || bail_out "network create: $(cat "$T/network.out")"
+start_daemon --http 127.0.0.1:0 || bail_out "the daemon did not start"
+
+# ---- a host port in use -------------------------------------------------------
+# A host service: a TCP listener and a bound UDP socket on free ports
+# (the kernel's choice), which answers each connection with a banner.
+python3 -c '
+import socket, sys, time
+t = socket.socket(); t.bind(("0.0.0.0", 0)); t.listen()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+print(t.getsockname()[1], u.getsockname()[1], flush=True)
+t.settimeout(120)
+while True:
+    c, _ = t.accept(); c.sendall(b"host-service\n"); c.close()
+' >"$T/svc" 2>&1 &
+HOSTSVC=$!
+poll_until 5 test -s "$T/svc" || bail_out "the host service did not start: $(cat "$T/svc")"
+read -r TPORT UPORT <"$T/svc"
+banner() {
+    python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=3)
+print(s.recv(100).decode().strip())' "$1" 2>&1
+}
+is "$(banner "$TPORT")" host-service "a host service listens on $TPORT/tcp"
+mapped() { nft list table ip "warmrun_$NET" 2>/dev/null | grep -cw -e "$TPORT" -e "$UPORT"; }
+
+wr activate --network "bridge=$NET" -p "$TPORT:80" busybox -- echo ran >"$out" 2>"$err"
+is "$?" 125 "activate -p $TPORT:80 (a host process listens there): refused (125)"
+like "$(cat "$err")" "^warmrun: port is already allocated: .*$TPORT" "  saying the port is allocated"
+is "$(wc -l <"$err")" 1 "  in one line"
+is "$(cat "$out")" "" "  nothing ran"
+is "$(mapped)" 0 "  no mapping of the port in the network's table"
+is "$(banner "$TPORT")" host-service "  the host service still answers on $TPORT"
+wr activate --network "bridge=$NET" -p "127.0.0.1:$TPORT:80" busybox -- true >"$out" 2>"$err"
+is "$?" 125 "activate -p 127.0.0.1:$TPORT:80: refused too (125)"
+wr activate --network "bridge=$NET" -p "$UPORT:53/udp" busybox -- true >"$out" 2>"$err"
+is "$?" 125 "activate -p $UPORT:53/udp (a host process is bound there): refused (125)"
+like "$(cat "$err")" "port is already allocated" "  saying the port is allocated"
+HTTP_PORT=$(sed -n 's/.*http: listening on .*(port \([0-9]*\)).*/\1/p' "$DAEMON_LOG" | head -n1)
+wr activate --network "bridge=$NET" -p "$HTTP_PORT:80" busybox -- true >"$out" 2>"$err"
+is "$?" 125 "activate -p on the daemon's own --http port ($HTTP_PORT): refused (125)"
+wr pool create busybox --size 1 --network "bridge=$NET" -p "$TPORT:80" >"$out" 2>"$err"
+is "$?" 1 "pool create -p $TPORT:80: refused (1)"
+like "$(cat "$err")" "port is already allocated" "  saying the port is allocated"
+is "$(WR_TIMEOUT=10 wr pool ls --json | jq -r '.pools[].image' | xargs)" "" "  and no pool is made"
+# The control: the service gone (its closed connections in TIME_WAIT on
+# the port, which a bind() probe would count), the same port publishes.
+kill "$HOSTSVC" 2>/dev/null
+wait "$HOSTSVC" 2>/dev/null
+HOSTSVC=
+wr activate --network "bridge=$NET" -p "$TPORT:80" busybox -- echo ran >"$out" 2>"$err"
+is "$?:$(cat "$out")" 0:ran "(control) once the host service is gone, -p $TPORT:80 publishes" ||
+    diag_file "$err"
+unmapped() { [ "$(mapped)" -eq 0 ]; }
+poll_until 10 unmapped
+ok $? "  and its mapping goes with the container" || diag "$(nft list table ip "warmrun_$NET")"
+
+# ---- the Invoke API's error bodies ------------------------------------------------
+# The payload is refused before any runtime sees it: a function on busybox
+# (no environment, --min 0) is enough.
+wr function create bj busybox --min 0 --max 1 >"$out" 2>"$err"
+ok $? "function create bj (no environment)" || diag_file "$err"
+URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/bj/invocations
+code=$(curl -s -o "$T/body" -w '%{http_code}' -XPOST "$URL" --data-binary '{"a')
+is "$code" 400 "POST a payload that is not JSON ({\"a): 400"
+jq -e . "$T/body" >/dev/null 2>&1
+ok $? "  its body is JSON" || diag "body: $(head -c 300 "$T/body")"
+like "$(jq -r .message "$T/body" 2>/dev/null)" \
+    "^Could not parse request body into json: premature end of input near '\"a'" \
+    "  its message quotes the token"
+unlike "$(cat "$T/body")" "Bad message" "  with no strerror text"
+is "$(jq -r .Type "$T/body" 2>/dev/null)" User "  Type: User"
+
+stop_daemon
+is "$?" 0 "the daemon stops cleanly"
+unlike "$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error' "$DAEMON_LOG")" '.' \
+    "no sanitizer report in the daemon's log"
+done_testing
