@@ -195,6 +195,16 @@ int daemon_env_result(struct daemon *d, struct fn_env *env, const char *id, bool
     return 0;
 }
 
+int daemon_env_result_too_large(struct daemon *d, struct fn_env *env, const char *id)
+{
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
+                     "payload size (%d bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}",
+                     WR_INVOKE_PAYLOAD_MAX);
+    return daemon_env_result(d, env, id, true, body, (size_t)n);
+}
+
 int daemon_function_invoke(struct daemon *d, const char *name, const void *payload, size_t len,
                            bool log_tail, daemon_invoke_done done, void *arg, wr_error *err)
 {

@@ -8,6 +8,10 @@
 #   daemon's own --http port, its Invoke API). Docker refuses: "port is
 #   already allocated". Now the cold start's publish and `pool create -p`
 #   probe the port with a bind() first (net_publish.c, wr_publish_host_free).
+# - A runtime's answer over 6 MB was refused (413) with its invocation
+#   left open: the runtime's next request ended it as unanswered, or its
+#   second answer was taken. Now it ends with Lambda's error for it,
+#   Function.ResponseSizeTooLarge (function_invoke.c).
 # - The Invoke API's error bodies were printf'd JSON: a payload that is not
 #   JSON got a 400 whose body was not JSON either (jansson's message quotes
 #   the client's token, '"' included), which the AWS SDKs fail to parse;
@@ -98,6 +102,47 @@ like "$(jq -r .message "$T/body" 2>/dev/null)" \
     "  its message quotes the token"
 unlike "$(cat "$T/body")" "Bad message" "  with no strerror text"
 is "$(jq -r .Type "$T/body" 2>/dev/null)" User "  Type: User"
+
+# ---- a runtime's answer over 6 MB ----------------------------------------------------
+# The Runtime API answered it 413 and kept the invocation open: the
+# runtime's next request ended it as unanswered ("asked for the next
+# invocation without answering this one"), or a second answer was taken.
+# Lambda ends it with Function.ResponseSizeTooLarge. The runtime: busybox
+# sh and wget, from a volume.
+mkdir -p "$T/rt"
+cat >"$T/rt/bootstrap" <<'SH'
+#!/bin/sh
+# Each invocation answered with a body over 6 MB, then with a small one.
+api=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime
+head -c 7000000 /dev/zero | tr '\0' x >/tmp/big
+while true; do
+    id=$(wget -S -q -O /tmp/event "$api/invocation/next" 2>&1 |
+        sed -n 's/^ *Lambda-Runtime-Aws-Request-Id: *\([0-9a-f-]*\).*/\1/p')
+    wget -S -q -O /dev/null --post-file /tmp/big "$api/invocation/$id/response" 2>&1 |
+        sed -n 's/^ *HTTP\/1.1 \([0-9]*\).*/big \1/p'
+    wget -S -q -O /dev/null --post-data '"small"' "$api/invocation/$id/response" 2>&1 |
+        sed -n 's/^ *HTTP\/1.1 \([0-9]*\).*/small \1/p'
+done
+SH
+chmod 755 "$T/rt/bootstrap"
+wr function create big busybox --handler /rt/bootstrap -v "$T/rt:/rt:ro" --min 1 --max 1 \
+    >"$out" 2>"$err"
+ok $? "function create big (a runtime that answers with 7 MB)" || diag_file "$err"
+for i in 1 2; do
+    echo '{}' | wr invoke big --payload - >"$out" 2>"$err"
+    is "$?:$(jq -r .errorType "$out" 2>/dev/null)" 3:Function.ResponseSizeTooLarge \
+        "invocation $i: a function error, Function.ResponseSizeTooLarge (Lambda's)" ||
+        diag "stdout: $(head -c 200 "$out") stderr: $(head -c 200 "$err")"
+done
+like "$(jq -r .errorMessage "$out" 2>/dev/null)" "exceeded maximum allowed payload size \(6291456 bytes\)" \
+    "  saying the size allowed"
+code=$(curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -XPOST \
+    "http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/big/invocations" -d '{}')
+is "$code:$(tr -d '\r' <"$T/headers" | sed -n 's/^X-Amz-Function-Error: //p')" 200:Unhandled \
+    "  over HTTP: 200 with X-Amz-Function-Error: Unhandled"
+poll_until 10 grep -q 'small' "$STATE/functions/big.log"
+is "$(sort -u "$STATE/functions/big.log" | xargs)" "big 413 small 400" \
+    "  the runtime got 413 for the answer, 400 for a second one (the invocation is over)"
 
 stop_daemon
 is "$?" 0 "the daemon stops cleanly"
