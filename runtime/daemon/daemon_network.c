@@ -7,6 +7,7 @@
 #include "daemon_ports.h"
 #include "lib/net_publish.h"
 #include "lib/cleanup.h"
+#include "lib/file_lock.h"
 #include "lib/ipam.h"
 #include "lib/paths.h"
 #include "lib/protocol_network.h"
@@ -252,6 +253,11 @@ static int reconcile(const char *state_dir, const char *name, size_t *live, wr_e
     return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
 }
 
+static bool same_id(const char *held_id, void *id)
+{
+    return strcmp(held_id, id) == 0;
+}
+
 int daemon_network_publish(const char *state_dir, const char *name, const char *id,
                            const char *addr_text, char **specs, size_t count, wr_error *err)
 {
@@ -266,11 +272,26 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
             return -1;
     if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
         return -1;
+    /* One publisher at a time: the check of every network's mappings and
+     * the mapping are one step for two cold starts of one port. */
+    char dir[4096], lock_path[4200];
+    if (wr_network_dir(state_dir, true, dir, sizeof dir, err) < 0)
+        return -1;
+    snprintf(lock_path, sizeof lock_path, "%s/.publish.lock", dir);
+    cleanup_close int lock = wr_lock_file(lock_path, err);
+    if (lock < 0)
+        return -1;
     /* A port a gone container held is free again once its mapping goes;
      * a pool's port is its pool's (docs/network.md). */
     if (reconcile(state_dir, name, NULL, err) < 0 ||
         daemon_ports_reserved(state_dir, ports, count, err) < 0)
         return -1;
+    /* Another container's mapping of the port, on any network and in
+     * either form (HOSTIP or every address): the map's own key catches
+     * only the same form on the same network. */
+    for (size_t i = 0; i < count; i++)
+        if (daemon_ports_tables_check(state_dir, &ports[i], specs[i], same_id, (void *)id, err) < 0)
+            return -1;
     return daemon_nft_publish(&n, id, addr, ports, count, err);
 }
 

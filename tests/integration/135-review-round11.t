@@ -7,7 +7,11 @@
 #   host and from the host itself (`-p 22:80` cut sshd off; `-p` on the
 #   daemon's own --http port, its Invoke API). Docker refuses: "port is
 #   already allocated". Now the cold start's publish and `pool create -p`
-#   probe the port with a bind() first (net_publish.c, wr_publish_host_free).
+#   ask the kernel for the port's listeners first (daemon_host_ports.c).
+# - A cold start's -p took a host port another container publishes on
+#   another network, or in the other form (HOSTIP:PORT beside PORT): only
+#   the same map key was refused. Now every network's mappings are
+#   checked, under one lock with the mapping (daemon_network_publish).
 # - A runtime's answer over 6 MB was refused (413) with its invocation
 #   left open: the runtime's next request ended it as unanswered, or its
 #   second answer was taken. Now it ends with Lambda's error for it,
@@ -86,6 +90,41 @@ is "$?:$(cat "$out")" 0:ran "(control) once the host service is gone, -p $TPORT:
 unmapped() { [ "$(mapped)" -eq 0 ]; }
 poll_until 10 unmapped
 ok $? "  and its mapping goes with the container" || diag "$(nft list table ip "warmrun_$NET")"
+
+# ---- one host port, two containers ------------------------------------------------
+# A cold start's -p was refused only for the same form (HOSTIP or every
+# address) of the port on the same network (the map's key): on another
+# network, or as HOSTIP:PORT beside PORT, a second container took the
+# host port too, and which got its traffic was the tables' order.
+private_bridge_network_2() {
+    local net=$NET br=$BR subnet=$SUBNET gw=$GW
+    private_bridge_network wrw 37 || return 1
+    NET2=$NET BR2=$BR
+    NET=$net BR=$br SUBNET=$subnet GW=$gw
+}
+trap 'rc=$?; [ -n "${HOSTSVC:-}" ] && kill "$HOSTSVC" 2>/dev/null; net_names_cleanup
+NET=$NET2 BR=$BR2 net_names_cleanup; (exit $rc); cleanup' EXIT
+private_bridge_network_2 || bail_out "network create: $(cat "$T/network.out")"
+# A port of its own, free (the kernel's pick, let go at once).
+XPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("0.0.0.0", 0)); print(s.getsockname()[1])')
+# The CLI itself in the background (no timeout wrapper): its SIGTERM goes
+# to the workload.
+"${WR[@]}" activate --network "bridge=$NET" -p "$XPORT:80" busybox -- sh -c 'trap "exit 0" TERM; echo up; sleep 30 & wait' \
+    >"$T/holder.out" 2>"$T/holder.err" &
+holder=$!
+poll_until 20 grep -q up "$T/holder.out"
+ok $? "a container publishes $XPORT on $NET" || diag_file "$T/holder.err"
+wr activate --network "bridge=$NET2" -p "$XPORT:80" busybox -- echo ran >"$out" 2>"$err"
+is "$?:$(cat "$out")" 125: "the same port on another network: refused (125), nothing ran"
+like "$(cat "$err")" "^warmrun: port is already allocated: -p $XPORT:80/tcp: container [0-9a-f]{12} on network $NET publishes it\$" \
+    "  naming the holder and its network"
+wr activate --network "bridge=$NET" -p "127.0.0.1:$XPORT:80" busybox -- true >"$out" 2>"$err"
+is "$?" 125 "127.0.0.1:$XPORT beside $XPORT on the same network: refused (125)"
+wr activate --network "bridge=$NET2" -p "$((TPORT + 1)):80" busybox -- echo ran >"$out" 2>"$err"
+is "$?:$(cat "$out")" 0:ran "(control) another port on the other network publishes" ||
+    diag_file "$err"
+kill -TERM "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 
 # ---- the Invoke API's error bodies ------------------------------------------------
 # The payload is refused before any runtime sees it: a function on busybox
