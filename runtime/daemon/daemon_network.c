@@ -253,9 +253,80 @@ static int reconcile(const char *state_dir, const char *name, size_t *live, wr_e
     return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
 }
 
-static bool same_id(const char *held_id, void *id)
+struct publisher {
+    const char *state_dir, *id;
+};
+
+/* The first line of /proc/PID/NAME into buf ("" when unreadable). */
+static void proc_line(pid_t pid, const char *name, char *buf, size_t cap)
 {
-    return strcmp(held_id, id) == 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    buf[0] = '\0';
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (f && !fgets(buf, (int)cap, f))
+        buf[0] = '\0';
+} // cppcheck-suppress resourceLeak ; cleanup_fclose closes it
+
+/* Whether id's lease on network net is held by a container that has
+ * ended: by nobody alive; by its detached teardown (shim_network.c,
+ * teardown_detached: the process named warmrun-netdown takes the lease
+ * over after the exit); or by its shim when the shim has no child left
+ * (its container's pid 1 reaped). A shim whose children are all its own
+ * forks (the teardown's, a child for microseconds) is looked at again,
+ * for 200 ms at most; one with another child (pid 1) holds a container
+ * that runs. */
+static bool holder_ended(const char *state_dir, const char *net, const char *id)
+{
+    struct wr_lease_holder h;
+    char line[64];
+    wr_error ignored;
+    if (wr_ipam_holder(state_dir, net, id, &h, &ignored) < 0)
+        return false;
+    for (int i = 0; i < 20; i++) {
+        if (!wr_proc_alive_since(h.pid, h.start))
+            return true;
+        proc_line(h.pid, "comm", line, sizeof line);
+        if (strcmp(line, "warmrun-netdown\n") == 0)
+            return true;
+        if (strcmp(line, "warmrun-shim\n") != 0)
+            return false;
+        char task[32], children[256];
+        snprintf(task, sizeof task, "task/%d/children", (int)h.pid);
+        proc_line(h.pid, task, children, sizeof children);
+        if (!children[0])
+            return true;
+        /* A child that is not the shim's own fork: its container runs. */
+        char *save = NULL;
+        for (char *c = strtok_r(children, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+            proc_line((pid_t)atoi(c), "comm", line, sizeof line);
+            if (line[0] && strcmp(line, "warmrun-shim\n") != 0)
+                return false;
+        }
+        usleep(10000);
+        if (wr_ipam_holder(state_dir, net, id, &h, &ignored) < 0)
+            return true; /* released meanwhile */
+    }
+    return false;
+}
+
+/* A held mapping that does not count against a cold start's -p: its own,
+ * or one of a container that has ended, whose teardown (detached: it runs
+ * after the container's CLI has returned) has not yet removed it. That
+ * one is removed now: the same `activate -p P:...` run again right after
+ * the last one ended was refused 1 time in 5 ("port is already
+ * allocated"), as the teardown raced it. */
+static bool own_or_ended(const char *net, const char *held_id, void *arg)
+{
+    const struct publisher *pb = arg;
+    wr_error ignored;
+    if (strcmp(held_id, pb->id) == 0)
+        return true;
+    if (!holder_ended(pb->state_dir, net, held_id))
+        return false;
+    /* Its teardown may remove them first: a failure here is no error. */
+    (void)daemon_nft_unpublish(net, held_id, &ignored);
+    return true;
 }
 
 int daemon_network_publish(const char *state_dir, const char *name, const char *id,
@@ -289,8 +360,9 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
     /* Another container's mapping of the port, on any network and in
      * either form (HOSTIP or every address): the map's own key catches
      * only the same form on the same network. */
+    struct publisher pb = {state_dir, id};
     for (size_t i = 0; i < count; i++)
-        if (daemon_ports_tables_check(state_dir, &ports[i], specs[i], same_id, (void *)id, err) < 0)
+        if (daemon_ports_tables_check(state_dir, &ports[i], specs[i], own_or_ended, &pb, err) < 0)
             return -1;
     return daemon_nft_publish(&n, id, addr, ports, count, err);
 }

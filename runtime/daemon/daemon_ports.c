@@ -32,15 +32,16 @@ struct pool_of {
 };
 
 /* Whether id is a container of the pool of image key. */
-static bool pool_member(const char *id, void *arg)
+static bool pool_member(const char *net, const char *id, void *arg)
 {
+    (void)net;
     const struct pool_of *po = arg;
     const struct entry *e = daemon_find_entry(po->d, id);
     return e && strcmp(e->image, po->key) == 0;
 }
 
 int daemon_ports_tables_check(const char *state_dir, const struct wr_publish *a, const char *text,
-                              bool (*own)(const char *id, void *arg), void *arg, wr_error *err)
+                              daemon_ports_own_fn own, void *arg, wr_error *err)
 {
     cleanup_free struct wr_network *nets = NULL;
     struct wr_nft_port held[4 * 64];
@@ -51,7 +52,7 @@ int daemon_ports_tables_check(const char *state_dir, const struct wr_publish *a,
         if (daemon_nft_ports(nets[i].name, held, sizeof held / sizeof *held, &n, err) < 0)
             return -1;
         for (size_t j = 0; j < n; j++)
-            if (wr_publish_overlap(a, &held[j].p) && !(own && own(held[j].id, arg)))
+            if (wr_publish_overlap(a, &held[j].p) && !(own && own(nets[i].name, held[j].id, arg)))
                 return wr_error_code(err, EADDRINUSE,
                                      "port is already allocated: -p %s: container %s on network "
                                      "%s publishes it",
