@@ -21,6 +21,9 @@
 #   left open: the runtime's next request ended it as unanswered, or its
 #   second answer was taken. Now it ends with Lambda's error for it,
 #   Function.ResponseSizeTooLarge (function_invoke.c).
+# - The Invoke API refused a function named with its $LATEST qualifier
+#   (NAME:$LATEST, an ARN with it) and ignored ?Qualifier= (any version
+#   ran $LATEST): now $LATEST is found, any other version is not (404).
 # - The Invoke API's error bodies were printf'd JSON: a payload that is not
 #   JSON got a 400 whose body was not JSON either (jansson's message quotes
 #   the client's token, '"' included), which the AWS SDKs fail to parse;
@@ -196,6 +199,17 @@ code=$(curl -s -o "$T/body" -D "$T/headers" -w '%{http_code}' -XPOST \
     "http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/big/invocations" -d '{}')
 is "$code:$(tr -d '\r' <"$T/headers" | sed -n 's/^X-Amz-Function-Error: //p')" 200:Unhandled \
     "  over HTTP: 200 with X-Amz-Function-Error: Unhandled"
+# Qualifiers: $LATEST (the only version here) in the name or the ARN was
+# refused (404), and ?Qualifier=... was ignored (any version ran $LATEST).
+# DryRun: 204 when the function and version are found, nothing runs.
+dry() {
+    curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'X-Amz-Invocation-Type: DryRun' \
+        "http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/$1" -d '{}'
+}
+is "$(dry 'big:$LATEST/invocations') $(dry 'arn:aws:lambda:us-east-1:000000000000:function:big:%24LATEST/invocations')" \
+    "204 204" "big:\$LATEST, by name and by ARN: found (DryRun 204)"
+is "$(dry 'big/invocations?Qualifier=%24LATEST') $(dry 'big/invocations?Qualifier=7') $(dry 'big:prod/invocations')" \
+    "204 404 404" "  ?Qualifier=\$LATEST found; version 7, alias prod: not found (404)"
 poll_until 10 grep -q 'small' "$STATE/functions/big.log"
 is "$(sort -u "$STATE/functions/big.log" | xargs)" "big 413 small 400" \
     "  the runtime got 413 for the answer, 400 for a second one (the invocation is over)"
