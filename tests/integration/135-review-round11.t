@@ -29,6 +29,12 @@
 #   the client's token, '"' included), which the AWS SDKs fail to parse;
 #   and the message ended in strerror's ": Bad message". Now jansson
 #   writes the body.
+# - A function's stored definition was read with a blocking open(): a
+#   FIFO among them hung the next daemon's start; bad ones were logged
+#   "unreadable" whatever they were, and one under another file's name was
+#   restored. Now read as pools' records are (daemon_record_read: a
+#   regular file of root's, without blocking), named after their function,
+#   each refusal saying why.
 # Every global name (network, bridge, nft tables, subnet) derives from $$.
 # Needs root, busybox-static, nft, python3, curl and jq.
 . "$(dirname "$0")/lib.sh"
@@ -213,6 +219,28 @@ is "$(dry 'big/invocations?Qualifier=%24LATEST') $(dry 'big/invocations?Qualifie
 poll_until 10 grep -q 'small' "$STATE/functions/big.log"
 is "$(sort -u "$STATE/functions/big.log" | xargs)" "big 413 small 400" \
     "  the runtime got 413 for the answer, 400 for a second one (the invocation is over)"
+
+# ---- functions' definitions on disk, tampered with ---------------------------------
+# They were read with a blocking open(): a FIFO among them hung the next
+# daemon's start for good (before it served its socket); and every other
+# bad one was logged "unreadable", whatever it was, and a definition
+# under another file's name was restored (and could not be removed: rm
+# removes NAME.json).
+stop_daemon >/dev/null 2>&1
+FNS=$STATE/functions
+mkfifo "$FNS/fifo.json"
+printf '{"op":"function_create","name":"cut","image":"busy' >"$FNS/cut.json"
+cp "$FNS/bj.json" "$FNS/other.json"
+printf '{"op":"pool_create","image":"busybox:latest","size":1}' >"$FNS/pool.json"
+chmod 600 "$FNS"/*.json
+start_daemon --http 127.0.0.1:0
+ok $? "a daemon starts beside a FIFO, a cut definition, one under another name and a pool's request"
+is "$(WR_TIMEOUT=10 wr function ls --json | jq -r '.[].name' | sort | xargs)" "big bj" \
+    "  and restores the two definitions, nothing else"
+for f in fifo cut other pool; do
+    like "$(grep -F "function definition $FNS/$f.json: refused: " "$DAEMON_LOG")" . \
+        "  $f.json: refused, in a line that says why"
+done
 
 stop_daemon
 is "$?" 0 "the daemon stops cleanly"
