@@ -130,7 +130,7 @@ int daemon_ports_reserved(const char *state_dir, const struct wr_publish *ports,
     uint64_t start;
     if (reserved_path(state_dir, path, sizeof path, err) < 0)
         return -1;
-    cleanup_fclose FILE *f = fopen(path, "re");
+    cleanup_fclose FILE *f = wr_fopen_regular(path);
     if (!f)
         return 0;
     /* A daemon that is gone holds nothing. */

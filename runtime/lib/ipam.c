@@ -52,7 +52,7 @@ static int read_leases(const char *state_dir, const char *name, struct lease_fil
     if (wr_network_dir(state_dir, false, dir, sizeof dir, err) < 0)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/%s.leases", dir, name);
-    cleanup_fclose FILE *in = fopen(f->path, "re");
+    cleanup_fclose FILE *in = wr_fopen_regular(f->path);
     if (!in)
         return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", f->path);
     size_t cap = 0;

@@ -34,7 +34,8 @@
 #   "unreadable" whatever they were, and one under another file's name was
 #   restored. Now read as pools' records are (daemon_record_read: a
 #   regular file of root's, without blocking), named after their function,
-#   each refusal saying why.
+#   each refusal saying why. The same for the state files of networks
+#   and CNI read at start (wr_fopen_regular).
 # Every global name (network, bridge, nft tables, subnet) derives from $$.
 # Needs root, busybox-static, nft, python3, curl and jq.
 . "$(dirname "$0")/lib.sh"
@@ -241,6 +242,17 @@ for f in fifo cut other pool; do
     like "$(grep -F "function definition $FNS/$f.json: refused: " "$DAEMON_LOG")" . \
         "  $f.json: refused, in a line that says why"
 done
+
+# The same for the other state files a daemon reads at start: a network's
+# record and leases (at the networks' reconciliation) and a CNI record.
+stop_daemon >/dev/null 2>&1
+rm -f "$FNS/fifo.json"
+mkfifo "$STATE/networks/zzfifo.net" "$STATE/networks/zzfifo.leases"
+mkdir -p "$STATE/cni" && mkfifo "$STATE/cni/abcdefabcdef.json"
+start_daemon --http 127.0.0.1:0
+ok $? "a daemon starts beside FIFOs as a network's record and leases and a CNI record"
+like "$(WR_TIMEOUT=10 wr network ls 2>&1)" "$NET" "  network ls answers"
+rm -f "$STATE/networks/zzfifo.net" "$STATE/networks/zzfifo.leases" "$STATE/cni/abcdefabcdef.json"
 
 stop_daemon
 is "$?" 0 "the daemon stops cleanly"
