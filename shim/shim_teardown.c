@@ -10,12 +10,11 @@
  * outlive it as a detached mount of its own), at once for every container
  * of the pool. Their superblocks are then gone before the kworkers offline
  * the containers' memory cgroups, each of which walks every memcg-aware
- * list_lru of the host (memcg_reparent_list_lrus: two per superblock); and
- * the reap finds fewer of pid 1's proc dentries to invalidate. Measured:
- * docs/benchmarks.md, "Teardown, measured and cut" (-13 % of a `pool rm`'s
- * CPU). The network namespace stays held until after the reap: dropped
- * early too, its cleanup_net cost more. Nor is the memory cgroup read for
- * an OOM count then (report_exit): nobody would be told. */
+ * list_lru of the host (memcg_reparent_list_lrus: two per superblock).
+ * Measured: docs/benchmarks.md, "Teardown, measured and cut" (10-13 % less
+ * CPU for a `pool rm`). The network namespace stays held until after the
+ * reap: dropped early too, its cleanup_net cost more. Nor is the memory
+ * cgroup read for an OOM count then (report_exit): nobody would be told. */
 #include "shim.h"
 
 #include "lib/fdpass.h"
