@@ -37,12 +37,7 @@ is "$(cat "$out")" "$ALL0" "  the workload: nothing ignored, caught or blocked"
     start_daemon
 ) || bail_out "the daemon did not start"
 DAEMON_PID=$(pgrep -n -f -- "warmrun-daemon .*--socket $SOCK( |\$)")
-SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
-[ -n "$SERVER" ] || bail_out "no shim server for $STATE"
-
-strace -f -qq -e trace=rt_sigaction,clone3,clone -o "$T/trace" -p "$SERVER" 2>"$T/strace.err" &
-TRACER=$!
-poll_until 10 traced "$SERVER" || bail_out "strace did not attach: $(head -c 200 "$T/strace.err")"
+trace_server rt_sigaction,clone3,clone "$T/trace"
 
 wr pool create busybox --size 2 --wait >"$out" 2>"$err"
 ok $? "a pool of 2" || show_err

@@ -18,13 +18,8 @@ command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
 out=$T/out
 err=$T/err
 start_daemon || bail_out "the daemon did not start"
-SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
-[ -n "$SERVER" ] || bail_out "no shim server for $STATE"
-
-strace -f -qq -e trace=mount,mknod,mknodat,mkdir,mkdirat,symlink,symlinkat,chmod,fchmodat,lchown,fchownat \
-    -o "$T/trace" -p "$SERVER" 2>"$T/strace.err" &
-TRACER=$!
-poll_until 10 traced "$SERVER" || bail_out "strace did not attach: $(head -c 200 "$T/strace.err")"
+trace_server mount,mknod,mknodat,mkdir,mkdirat,symlink,symlinkat,chmod,fchmodat,lchown,fchownat \
+    "$T/trace"
 wr pool create busybox --size 2 --wait >"$out" 2>"$err"
 ok $? "a pool of 2" || show_err
 wr activate --no-cold busybox -- sh -c 'echo x >/dev/null && head -c 3 /dev/zero | wc -c &&
