@@ -27,7 +27,7 @@ int wr_name_set_init(struct wr_name_set *s, const unsigned char *key, wr_error *
         return wr_error_set(err, EIO, "OpenSSL has no SipHash");
     s->mac = EVP_MAC_CTX_new(siphash);
     EVP_MAC_free(siphash); /* the context holds its own reference */
-    size_t size = 8; /* SipHash-2-4 with its 64-bit output (default: 128) */
+    size_t size = 8;       /* SipHash-2-4 with its 64-bit output (default: 128) */
     OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
                            OSSL_PARAM_construct_end()};
     int ok = s->mac && EVP_MAC_init(s->mac, key, WR_NAME_SET_KEY_SIZE, params);

@@ -70,8 +70,7 @@ int main(void)
     uint64_t h1 = 0, h2 = 0;
     int rc = wr_name_set_hash(&a, "", &h1, &err);
     ok(rc == 0 && h1 == 0x726fdb47dd0e0e31ULL,
-       "SipHash-2-4 of the empty message under key 00..0f is the reference's (%016" PRIx64 ")",
-       h1);
+       "SipHash-2-4 of the empty message under key 00..0f is the reference's (%016" PRIx64 ")", h1);
     wr_name_set_hash(&a, "etc/passwd", &h1, &err);
     wr_name_set_hash(&a, "etc/passwd", &h2, &err);
     ok(h1 == h2, "the same key hashes a name the same twice");
