@@ -55,41 +55,8 @@ wr --help >"$out" 2>"$err"
 like "$(cat "$out")" "--version" "--help mentions --version"
 
 # ---- image import: names crafted against the old unkeyed index -----------------
-# crafted_names N BITS: N distinct names whose FNV-1a 64 (with the offset
-# basis the old table had, 1469598103934665603) has its low BITS bits 0:
-# bucket 0 of every table of up to 2^BITS slots. Meet in the middle, mod
-# 2^BITS: prefixes by their state, then for each 4-character suffix the
-# state the prefix must have (each step (h ^ c) * P is invertible, P odd).
-crafted_names() {
-    perl -e '
-        use strict; use warnings;
-        my ($n, $k) = @ARGV;
-        my $M = (1 << $k) - 1;
-        my $P = 1099511628211 & $M;
-        my $O = 1469598103934665603 & $M;
-        my $inv = 1;
-        $inv = ($inv * (2 - (($P * $inv) & $M))) & $M for 1 .. 6;
-        my %pre;
-        for (my $i = 0; keys %pre < 0.6 * ($M + 1); $i++) {
-            my $p = sprintf "c%07x", $i;
-            my $h = $O;
-            $h = (($h ^ ord) * $P) & $M for split //, $p;
-            $pre{$h} //= $p;
-        }
-        my @al = ("a" .. "z", "0" .. "9");
-        my $got = 0;
-        for my $a (@al) { for my $b (@al) { for my $c (@al) { for my $d (@al) {
-            my $h = 0;
-            $h = (($h * $inv) & $M) ^ ord for ($d, $c, $b, $a);
-            next unless defined $pre{$h};
-            print "$pre{$h}$a$b$c$d\n";
-            exit 0 if ++$got == $n;
-        } } } }
-        exit 1;' "$@"
-}
-
 # The layer's table of 4096 names has 8192 slots: 13 bits.
-crafted_names 4096 13 >"$T/names" || bail_out "cannot craft the names"
+"$(dirname "$0")/../../scripts/crafted-names" 4096 13 >"$T/names" || bail_out "cannot craft the names"
 is "$(sort -u "$T/names" | wc -l)" 4096 "4096 distinct names crafted against the old index"
 mkdir "$T/crafted"
 (cd "$T/crafted" && xargs touch <"$T/names") || bail_out "cannot make the crafted files"
