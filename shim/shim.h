@@ -187,6 +187,12 @@ void shim_netns_baseline(struct shim *sh);
  * effort: a namespace that is not offered is destroyed as usual. */
 void shim_netns_offer(struct shim *sh);
 
+/* Before a container nobody will be told of is killed (its spawner went):
+ * drops the held mount and IPC namespaces and the container's /proc, so
+ * that its mount tree and namespaces go in pid 1's exit in one piece
+ * (shim_teardown.c says why). The network namespace stays held. */
+void shim_drop_held(struct shim *sh);
+
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);
 

@@ -94,6 +94,8 @@ static void reap(struct shim *sh)
 static void report_exit(struct shim *sh)
 {
     struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
+    if (sh->ctl < 0 && sh->client < 0)
+        return; /* nobody to tell, nothing to offer (shim_teardown.c) */
     shim_resources_on_exit(sh);
     if (sh->res.oom) /* for the daemon's events and metrics */
         snprintf(m.text, sizeof m.text, "oom");
@@ -135,10 +137,12 @@ static void spawner_gone(struct shim *sh, int epfd)
         siginfo_t info = {0};
         /* A continued child counts as activated even if the attach never came. */
         if (waitid(P_PIDFD, (id_t)sh->pidfd, &info, WCONTINUED | WNOHANG | WNOWAIT) == 0 &&
-            info.si_pid != 0 && info.si_code == CLD_CONTINUED)
+            info.si_pid != 0 && info.si_code == CLD_CONTINUED) {
             sh->activated = true;
-        else
+        } else {
+            shim_drop_held(sh);
             signal_container(sh, SIGKILL);
+        }
     }
 }
 
