@@ -98,6 +98,7 @@ struct shim {
      * (shim_mnt_template.h), not our namespace. */
     bool mnt_template;
     bool activated, exited;
+    bool pid1_init; /* pid 1 said WR_MSG_INIT: it runs as `--init` */
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];
     /* From the CLIENT message: the container was created for this

@@ -56,7 +56,21 @@ static void collect_exec_error(struct shim *sh)
         if (m.type == WR_MSG_EXEC_FAILED) {
             snprintf(sh->exec_error, sizeof sh->exec_error, "%s", m.text);
             sh->exit_code = m.num;
+        } else if (m.type == WR_MSG_INIT) {
+            sh->pid1_init = true;
         }
+    }
+    /* pid 1 under --init dies of no signal of its own (it exits with the
+     * workload's status, 128 + N for a signal): SIGSYS is the seccomp
+     * profile killing it for one of its system calls. Without this the
+     * activation read as a workload killed by SIGSYS (159), with no word. */
+    if (sh->pid1_init && sh->exit_signal == SIGSYS && !sh->exec_error[0]) {
+        snprintf(sh->exec_error, sizeof sh->exec_error,
+                 "--init: the seccomp profile killed pid 1, the init (SIGSYS): it must allow "
+                 "the system calls pid 1 makes (clone without namespace flags, "
+                 "rt_sigtimedwait, kill, wait4, capset, prctl, close_range)");
+        sh->exit_signal = 0;
+        sh->exit_code = 125;
     }
 }
 
