@@ -4,6 +4,7 @@
 #include "shim.h"
 #include "shim_log.h"
 
+#include "container/signal_reset.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
 #include "lib/shim_msg.h"
@@ -222,6 +223,7 @@ static int setup_loop(struct shim *sh, int *epfd)
     /* SA_NOCLDSTOP: the SIGCONT of an activation must not wake us. */
     struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
+    wr_signal_noted(SIGCHLD);
     sh->sigfd = wr_signalfd_open(handled, sizeof handled / sizeof handled[0]);
     *epfd = epoll_create1(EPOLL_CLOEXEC);
     if (sh->sigfd < 0 || *epfd < 0)
