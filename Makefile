@@ -18,6 +18,15 @@ override CFLAGS += -std=gnu11 -D_GNU_SOURCE $(WARN) -fno-strict-aliasing -fstack
     -Iruntime -Irootfs-tools $(SANITIZE)
 override LDFLAGS += -Wl,--as-needed -Wl,-O1 $(SANITIZE)
 
+# What `warmrun --version` prints: a tag of the checkout (v1.2.3: 1.2.3, and
+# -N-gHASH past it), else VERSION and the commit (VERSION-gHASH), -dirty with
+# uncommitted changes; VERSION alone outside a git checkout of this tree (a
+# source tarball). `make VERSION=...` sets the fallback.
+VERSION  ?= 0.8.0
+WR_VERSION := $(shell [ "$$(git -C '$(CURDIR)' rev-parse --show-toplevel 2>/dev/null)" = '$(CURDIR)' ] && \
+    d=$$(git -C '$(CURDIR)' describe --tags --match 'v[0-9]*' --always --dirty 2>/dev/null) && \
+    case $$d in (v[0-9]*) echo "$${d\#v}" ;; (*) echo "$(VERSION)-g$$d" ;; esac || echo '$(VERSION)')
+
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
 override CFLAGS += $(call pc_cflags,$(PKGS))
@@ -191,6 +200,15 @@ $(MUSL_LIBWR): $(MUSL_LIB_OBJ)
 $(MUSL_LIBCONTAINER): $(MUSL_CONTAINER_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# Rewritten only when the version changes: cli_version.o is rebuilt then.
+$(BUILD)/version.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(WR_VERSION)' >$@.tmp && { cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@; }
+CLI_VERSION_OBJ := $(BUILD)/runtime/cli/cli_version.o $(MUSL_BUILD)/runtime/cli/cli_version.o
+$(CLI_VERSION_OBJ): $(BUILD)/version.txt
+$(CLI_VERSION_OBJ): override CFLAGS += -DWR_VERSION='"$(WR_VERSION)"'
+.PHONY: FORCE
 
 # The daemon (`warmrun daemon` executes it): jansson, and libmicrohttpd for
 # its HTTP listener (--http). Linked dynamically: libmicrohttpd brings GnuTLS

@@ -7,6 +7,8 @@
  * it reaches the tar parser. */
 #include "layer_unpack.h"
 
+#include "name_set.h"
+
 #include "lib/cleanup.h"
 
 #include <archive.h>
@@ -30,82 +32,12 @@
 #define WH_OPAQUE      ".wh..wh..opq"
 #define WH_META        ".wh..wh."
 
-/* ---- the set of names seen ---------------------------------------------- */
+/* ---- the set of names seen (name_set.h) ---------------------------------- */
 
-struct seen {
-    char **keys;
-    char *types; /* 'd' directory, 'f' file-like (a hardlink may name it), 'w' whiteout */
-    size_t cap, n;
-};
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void seen_free(struct seen *s)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        free(s->keys[i]);
-    free(s->keys);
-    free(s->types);
-}
-
-static size_t seen_slot(const struct seen *s, const char *key)
-{
-    size_t i = hash_str(key) & (s->cap - 1);
-    while (s->keys[i] && strcmp(s->keys[i], key) != 0)
-        i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-/* A directory this layer made on the way to an entry, without an entry of
- * its own (the other types: 'd', 'f', 'w' for the archive's entries). */
+/* The types of the names: 'd' directory, 'f' file-like (a hardlink may name
+ * it), 'w' whiteout, for the archive's entries, and a directory this layer
+ * made on the way to an entry, without an entry of its own: */
 #define SEEN_IMPLICIT_DIR 'i'
-
-/* The type of key, or 0 when not seen. */
-static char seen_get(const struct seen *s, const char *key)
-{
-    if (s->cap == 0)
-        return 0;
-    size_t i = seen_slot(s, key);
-    return s->keys[i] ? s->types[i] : 0;
-}
-
-static int seen_add(struct seen *s, const char *key, char type, wr_error *err)
-{
-    if (2 * (s->n + 1) > s->cap) {
-        struct seen g = {.cap = s->cap ? 2 * s->cap : 1024};
-        g.keys = calloc(g.cap, sizeof *g.keys);
-        g.types = calloc(g.cap, 1);
-        if (!g.keys || !g.types) {
-            free(g.keys);
-            free(g.types);
-            return wr_error_set(err, ENOMEM, "unpack");
-        }
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->keys[i]) {
-                size_t j = seen_slot(&g, s->keys[i]);
-                g.keys[j] = s->keys[i];
-                g.types[j] = s->types[i];
-            }
-        g.n = s->n;
-        free(s->keys);
-        free(s->types);
-        *s = g;
-    }
-    size_t i = seen_slot(s, key);
-    if (!s->keys[i]) {
-        if (!(s->keys[i] = strdup(key)))
-            return wr_error_set(err, ENOMEM, "unpack");
-        s->n++;
-    }
-    s->types[i] = type;
-    return 0;
-}
 
 /* ---- the unpack state ------------------------------------------------- */
 
@@ -124,7 +56,7 @@ struct unpack {
     uint64_t max_bytes, next_progress;
     bool too_big;
     char *buf;
-    struct seen seen;
+    struct wr_name_set seen;
     struct dir_time *dirs;
     size_t n_dirs, cap_dirs;
     /* The last parent directory opened, reused by its siblings. */
@@ -247,7 +179,7 @@ static int open_dir(struct unpack *u, const char *rel, bool create, const char *
             snprintf(made, sizeof made, "%.*s", (int)(p - rel), rel);
             while (made[0] && made[strlen(made) - 1] == '/')
                 made[strlen(made) - 1] = '\0';
-            if (seen_add(&u->seen, made, SEEN_IMPLICIT_DIR, err) < 0) {
+            if (wr_name_set_put(&u->seen, made, SEEN_IMPLICIT_DIR, err) < 0) {
                 close(fd);
                 return -1;
             }
@@ -306,7 +238,10 @@ static int clear_opaque(struct unpack *u, int dfd, const char *dir_rel, wr_error
         int n = snprintf(path, sizeof path, "%s%s%s", dir_rel, dir_rel[0] ? "/" : "", de->d_name);
         if (n < 0 || (size_t)n >= sizeof path)
             return wr_error_set(err, ENAMETOOLONG, "%s/%s", dir_rel, de->d_name);
-        if (seen_get(&u->seen, path))
+        int seen = wr_name_set_get(&u->seen, path, err);
+        if (seen < 0)
+            return -1;
+        if (seen)
             continue;
         cache_drop(u);
         if (wr_remove_at(dfd, de->d_name, err) < 0)
@@ -455,7 +390,10 @@ static int do_whiteout(struct unpack *u, int pfd, const char *parent, const char
     int n = snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", name);
     if (n < 0 || (size_t)n >= sizeof path)
         return wr_error_set(err, ENAMETOOLONG, "entry \"%.200s\"", rel);
-    if (seen_get(&u->seen, path))
+    int seen = wr_name_set_get(&u->seen, path, err);
+    if (seen < 0)
+        return -1;
+    if (seen)
         return wr_error_set(err, EEXIST,
                             "entry \"%.200s\": whiteout for \"%.200s\", which the "
                             "same layer has",
@@ -466,7 +404,7 @@ static int do_whiteout(struct unpack *u, int pfd, const char *parent, const char
     }
     if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
         return wr_error_set(err, errno, "entry \"%.200s\": make the whiteout", rel);
-    return seen_add(&u->seen, path, 'w', err);
+    return wr_name_set_put(&u->seen, path, 'w', err);
 }
 
 static int do_hardlink(struct unpack *u, int pfd, const char *base, const char *rel,
@@ -475,7 +413,10 @@ static int do_hardlink(struct unpack *u, int pfd, const char *base, const char *
     char target[PATH_MAX], tparent[PATH_MAX];
     if (normalize(target_name, target, sizeof target, err) < 0)
         return wr_error_prefix(err, "entry \"%.200s\": hardlink", rel);
-    if (seen_get(&u->seen, target) != 'f')
+    int seen = wr_name_set_get(&u->seen, target, err);
+    if (seen < 0)
+        return -1;
+    if (seen != 'f')
         return wr_error_set(err, EINVAL,
                             "entry \"%.200s\": hardlink to \"%.200s\", which is not a file of "
                             "this archive",
@@ -508,7 +449,9 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
             return -1;
         return remember_dir_time(u, "", entry_mtime(e), err);
     }
-    char earlier = seen_get(&u->seen, rel);
+    int earlier = wr_name_set_get(&u->seen, rel, err);
+    if (earlier < 0)
+        return -1;
     if (earlier && !(earlier == SEEN_IMPLICIT_DIR && type == AE_IFDIR && !hardlink))
         return wr_error_set(err, EEXIST, "entry \"%.200s\": duplicate entry", name);
 
@@ -521,7 +464,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
         if (hardlink || type != AE_IFREG)
             return wr_error_set(err, EINVAL, "entry \"%.200s\": a whiteout must be a plain file",
                                 name);
-        if (seen_add(&u->seen, rel, 'w', err) < 0)
+        if (wr_name_set_put(&u->seen, rel, 'w', err) < 0)
             return -1;
         return do_whiteout(u, pfd, parent, base, name, err);
     }
@@ -529,7 +472,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
     if (hardlink) {
         if (do_hardlink(u, pfd, base, name, hardlink, err) < 0)
             return -1;
-        return seen_add(&u->seen, rel, 'f', err);
+        return wr_name_set_put(&u->seen, rel, 'f', err);
     }
 
     struct timespec t = entry_mtime(e);
@@ -545,7 +488,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
             return wr_error_set(err, errno, "entry \"%.200s\": not a directory", name);
         if (apply_meta(u, e, fd, name, err) < 0)
             return -1;
-        if (seen_add(&u->seen, rel, 'd', err) < 0)
+        if (wr_name_set_put(&u->seen, rel, 'd', err) < 0)
             return -1;
         return remember_dir_time(u, rel, t, err);
     }
@@ -566,7 +509,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
             return -1;
         if (u->o->mode != WR_UNPACK_PLAIN && futimens(fd, ts) < 0)
             return wr_error_set(err, errno, "entry \"%.200s\": set times", name);
-        return seen_add(&u->seen, rel, 'f', err);
+        return wr_name_set_put(&u->seen, rel, 'f', err);
     }
     case AE_IFLNK: {
         const char *target = archive_entry_symlink(e);
@@ -584,7 +527,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
                 return wr_error_set(err, errno ? errno : EINVAL,
                                     "entry \"%.200s\": symlink owner or times", name);
         }
-        return seen_add(&u->seen, rel, 'f', err);
+        return wr_name_set_put(&u->seen, rel, 'f', err);
     }
     case AE_IFIFO: {
         if (u->o->mode == WR_UNPACK_PLAIN)
@@ -605,7 +548,7 @@ static int do_entry(struct unpack *u, struct archive_entry *e, wr_error *err)
             chmod(proc, archive_entry_perm(e) & 07777) < 0 || utimensat(AT_FDCWD, proc, ts, 0) < 0)
             return wr_error_set(err, errno ? errno : EINVAL,
                                 "entry \"%.200s\": fifo owner, mode or times", name);
-        return seen_add(&u->seen, rel, 'f', err);
+        return wr_name_set_put(&u->seen, rel, 'f', err);
     }
     case AE_IFCHR:
     case AE_IFBLK:
@@ -690,6 +633,8 @@ int wr_unpack_fd(int fd, int rootfd, const struct wr_unpack_opts *o, struct wr_u
     u.md = EVP_MD_CTX_new();
     u.outer = archive_read_new();
     u.inner = archive_read_new();
+    if (wr_name_set_init(&u.seen, NULL, err) < 0)
+        goto out;
     if (!u.buf || !u.md || !u.outer || !u.inner || !EVP_DigestInit_ex(u.md, EVP_sha256(), NULL)) {
         wr_error_set(err, ENOMEM, "unpack");
         goto out;
@@ -728,7 +673,7 @@ out:
         archive_read_free(u.outer);
     EVP_MD_CTX_free(u.md);
     free(u.buf);
-    seen_free(&u.seen);
+    wr_name_set_free(&u.seen);
     for (size_t i = 0; i < u.n_dirs; i++)
         free(u.dirs[i].path);
     free(u.dirs);

@@ -98,6 +98,7 @@ struct shim {
      * (shim_mnt_template.h), not our namespace. */
     bool mnt_template;
     bool activated, exited;
+    bool pid1_init; /* pid 1 said WR_MSG_INIT: it runs as `--init` */
     int exit_code, exit_signal;
     char exec_error[WR_ERROR_MSG_MAX];
     /* From the CLIENT message: the container was created for this
@@ -185,6 +186,12 @@ void shim_netns_baseline(struct shim *sh);
  * pristine and, if so, sends it to the spawner (WR_MSG_NETNS). Best
  * effort: a namespace that is not offered is destroyed as usual. */
 void shim_netns_offer(struct shim *sh);
+
+/* Before a container nobody will be told of is killed (its spawner went):
+ * drops the held mount and IPC namespaces and the container's /proc, so
+ * that its mount tree and namespaces go in pid 1's exit in one piece
+ * (shim_teardown.c says why). The network namespace stays held. */
+void shim_drop_held(struct shim *sh);
 
 /* Serves the container until it exits; returns the shim's exit status. */
 int shim_run(struct shim *sh);

@@ -4,6 +4,7 @@
 #include "shim.h"
 #include "shim_log.h"
 
+#include "container/signal_reset.h"
 #include "lib/fdpass.h"
 #include "lib/protocol.h"
 #include "lib/shim_msg.h"
@@ -55,7 +56,21 @@ static void collect_exec_error(struct shim *sh)
         if (m.type == WR_MSG_EXEC_FAILED) {
             snprintf(sh->exec_error, sizeof sh->exec_error, "%s", m.text);
             sh->exit_code = m.num;
+        } else if (m.type == WR_MSG_INIT) {
+            sh->pid1_init = true;
         }
+    }
+    /* pid 1 under --init dies of no signal of its own (it exits with the
+     * workload's status, 128 + N for a signal): SIGSYS is the seccomp
+     * profile killing it for one of its system calls. Without this the
+     * activation read as a workload killed by SIGSYS (159), with no word. */
+    if (sh->pid1_init && sh->exit_signal == SIGSYS && !sh->exec_error[0]) {
+        snprintf(sh->exec_error, sizeof sh->exec_error,
+                 "--init: the seccomp profile killed pid 1, the init (SIGSYS): it must allow "
+                 "the system calls pid 1 makes (clone without namespace flags, "
+                 "rt_sigtimedwait, kill, wait4, capset, prctl, close_range)");
+        sh->exit_signal = 0;
+        sh->exit_code = 125;
     }
 }
 
@@ -80,6 +95,8 @@ static void reap(struct shim *sh)
 static void report_exit(struct shim *sh)
 {
     struct wr_msg m = {.type = WR_MSG_EXITED, .num = sh->exit_code};
+    if (sh->ctl < 0 && sh->client < 0)
+        return; /* nobody to tell, nothing to offer (shim_teardown.c) */
     shim_resources_on_exit(sh);
     if (sh->res.oom) /* for the daemon's events and metrics */
         snprintf(m.text, sizeof m.text, "oom");
@@ -121,10 +138,12 @@ static void spawner_gone(struct shim *sh, int epfd)
         siginfo_t info = {0};
         /* A continued child counts as activated even if the attach never came. */
         if (waitid(P_PIDFD, (id_t)sh->pidfd, &info, WCONTINUED | WNOHANG | WNOWAIT) == 0 &&
-            info.si_pid != 0 && info.si_code == CLD_CONTINUED)
+            info.si_pid != 0 && info.si_code == CLD_CONTINUED) {
             sh->activated = true;
-        else
+        } else {
+            shim_drop_held(sh);
             signal_container(sh, SIGKILL);
+        }
     }
 }
 
@@ -204,6 +223,7 @@ static int setup_loop(struct shim *sh, int *epfd)
     /* SA_NOCLDSTOP: the SIGCONT of an activation must not wake us. */
     struct sigaction sa = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDSTOP};
     sigaction(SIGCHLD, &sa, NULL);
+    wr_signal_noted(SIGCHLD);
     sh->sigfd = wr_signalfd_open(handled, sizeof handled / sizeof handled[0]);
     *epfd = epoll_create1(EPOLL_CLOEXEC);
     if (sh->sigfd < 0 || *epfd < 0)

@@ -5,6 +5,7 @@
 #include "shim_mnt_template.h"
 #include "shim_log.h"
 
+#include "container/signal_reset.h"
 #include "lib/fdpass.h"
 #include "lib/shim_msg.h"
 #include "lib/state_file.h"
@@ -99,6 +100,7 @@ int shim_main(int argc, char **argv)
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
+    wr_signal_noted(SIGPIPE); /* pid 1 resets it for the workload */
 
     if (shim_parse_options(argc, argv, &sh.opt, &err) < 0) {
         report_failure(&sh, &err);

@@ -17,6 +17,7 @@
 #include "lib/shim_fork.h"
 #include "lib/state_file.h"
 #include "container/privileges.h"
+#include "container/signal_reset.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -58,41 +59,50 @@ static _Noreturn void child_fail(const char *what)
     _exit(127);
 }
 
-/* The kernel's struct sigaction (rt_sigaction), not glibc's: the raw
- * system call saves and restores handler, flags, restorer and mask as
- * they are. */
-struct kernel_sigaction {
-    void *handler;
-    unsigned long flags;
-    void *restorer;
-    uint64_t mask;
-};
-
 /* Every disposition as it was when the server's main() began: what the
  * spawn gave it (POSIX_SPAWN_SETSIGDEF: all default, glibc's two internal
  * signals ignored) and what ran before main (a sanitizer's handlers) -- so
  * exactly what an exec'd shim has at its main(). Taken before the server
- * changes any. */
-static struct kernel_sigaction start_actions[NSIG];
+ * changes any. Raw system calls (signal_reset.h): they save and restore
+ * handler, flags, restorer and mask as they are. */
+static struct wr_kernel_sigaction start_actions[NSIG];
+/* Which of those are not the default (bit sig - 1), and which the server
+ * itself changed since (server_ignore): all a forked shim must know. */
+static uint64_t start_not_default, server_changed;
 
 static void save_start_signals(void)
 {
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            syscall(SYS_rt_sigaction, sig, NULL, &start_actions[sig], sizeof(uint64_t));
+    static const struct wr_kernel_sigaction dfl = {.handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        if (syscall(SYS_rt_sigaction, sig, NULL, &start_actions[sig], sizeof(uint64_t)) < 0 ||
+            memcmp(&start_actions[sig], &dfl, sizeof dfl) != 0)
+            start_not_default |= (uint64_t)1 << (sig - 1);
+    }
+}
+
+/* The server's own disposition changes, all through here, so that its
+ * children know which to undo. */
+static void server_ignore(int sig)
+{
+    signal(sig, SIG_IGN);
+    server_changed |= (uint64_t)1 << (sig - 1);
 }
 
 /* The server's own ignored signals and mask must not reach the shim, nor
  * through it the container: back to the dispositions at main() and an
- * empty mask (POSIX_SPAWN_SETSIGMASK). Raw system calls: glibc's sigaction
- * refuses its internal signals. */
+ * empty mask (POSIX_SPAWN_SETSIGMASK), one system call per signal the
+ * server changed (not 62). The shim's pid 1 then resets only what is not
+ * the default: start_not_default, and what the shim changes itself. */
 static void reset_signals(void)
 {
     uint64_t none = 0;
     for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
+        if (server_changed >> (sig - 1) & 1)
             syscall(SYS_rt_sigaction, sig, &start_actions[sig], NULL, sizeof(uint64_t));
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+    wr_signals_not_default = start_not_default;
 }
 
 /* The shim's descriptors exactly as a spawn leaves them: 0 and 1 on
@@ -276,9 +286,9 @@ int shim_server_main(int argc, char **argv)
     /* Only the daemon (socket, death) or SIGKILL/SIGTERM end the server: not
      * a stray hang-up or interrupt, nor a write to a closed socket. Its
      * children get every disposition back to the default (run_shim). */
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
-    signal(SIGINT, SIG_IGN);
+    server_ignore(SIGPIPE);
+    server_ignore(SIGHUP);
+    server_ignore(SIGINT);
     /* Host facts every fill reads, read once here for the shims forked
      * below: the cgroup hierarchies (the host's whole mountinfo, parsed),
      * the boot id their state records carry, the kernel's last

@@ -128,5 +128,14 @@ pid_t bench_shim_server_pid(pid_t daemon_pid);
 long bench_proc_pss_kb(pid_t pid);
 /* MemAvailable in kB. */
 long bench_mem_available_kb(void);
+/* The kernel's own memory, kB, from /proc/meminfo (proc(5)): slab
+ * caches (Slab: reclaimable and not), kernel stacks (KernelStack), page
+ * tables (PageTables) and per-CPU allocations (Percpu). Counts the whole
+ * machine: deltas over a quiet window attribute it. */
+struct bench_kernel_mem {
+    long slab_kb, stacks_kb, page_tables_kb, percpu_kb;
+};
+/* 0, or -1 when /proc/meminfo lacks a field. */
+int bench_kernel_mem(struct bench_kernel_mem *out);
 
 #endif

@@ -390,6 +390,21 @@ static void add_pss(const struct wr_state_record *rec, void *ctx)
     s->kb += a + (b > 0 ? b : 0);
 }
 
+/* The kernel's memory grown from K0 to K1 (both read when RC is 0), per
+ * container of a pool of N. */
+static void kernel_mem_delta(int rc, const struct bench_kernel_mem *k0,
+                             const struct bench_kernel_mem *k1, long n, struct fill_result *r)
+{
+    r->kernel_kb = r->slab_kb = r->stacks_kb = r->page_tables_kb = r->percpu_kb = -1;
+    if (rc < 0 || n <= 0)
+        return;
+    r->slab_kb = (double)(k1->slab_kb - k0->slab_kb) / (double)n;
+    r->stacks_kb = (double)(k1->stacks_kb - k0->stacks_kb) / (double)n;
+    r->page_tables_kb = (double)(k1->page_tables_kb - k0->page_tables_kb) / (double)n;
+    r->percpu_kb = (double)(k1->percpu_kb - k0->percpu_kb) / (double)n;
+    r->kernel_kb = r->slab_kb + r->stacks_kb + r->page_tables_kb + r->percpu_kb;
+}
+
 static int pool_resize(const struct bench_env *e, long size, wr_error *err)
 {
     struct wr_request req = {.op = WR_OP_POOL_CREATE,
@@ -498,6 +513,8 @@ int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_res
 
     struct snapshot a = {0}, b = {0};
     bench_progress("filling a pool of %ld", pool);
+    struct bench_kernel_mem k0, k1;
+    int kmem = bench_kernel_mem(&k0);
     if (snapshot_take(&a, e->daemon_pid, err) < 0)
         return -1;
     cleanup_close int sock = bench_events_open(e, err);
@@ -523,6 +540,7 @@ int bench_fill_run(struct bench_env *e, long pool, long samples, struct fill_res
     wr_state_scan(e->state, add_pss, &sum);
     r->containers = sum.containers;
     r->pss_kb = sum.containers ? (double)sum.kb / (double)sum.containers : 0;
+    kernel_mem_delta(kmem == 0 ? bench_kernel_mem(&k1) : -1, &k0, &k1, pool, r);
 
     bench_progress("ending all %ld warm containers at once; the pool refills", pool);
     if (cycle_phase(e, pool, r, err) < 0)
@@ -565,6 +583,10 @@ void bench_fill_print(const struct fill_result *r)
     printf("fill of %ld: %.2f s (%.0f containers/s); PSS per warm container %.0f kB (%ld)\n",
            r->pool, r->fill_wall_s, r->fill_wall_s > 0 ? (double)r->pool / r->fill_wall_s : 0,
            r->pss_kb, r->containers);
+    if (r->kernel_kb >= 0)
+        printf("kernel memory per warm container %.0f kB: slab %.0f, page tables %.0f, stacks "
+               "%.0f, per-CPU %.0f\n",
+               r->kernel_kb, r->slab_kb, r->page_tables_kb, r->stacks_kb, r->percpu_kb);
     printf("cycle of %ld (all ended at once, refilled): %.2f s (+%d ms settle); network "
            "namespaces reused %ld of %ld\n",
            r->pool, r->cycle_wall_s, SETTLE_MS, r->cycle_netns_reused, r->pool);
@@ -601,10 +623,13 @@ json_t *bench_fill_json(const struct fill_result *r)
     /* Added beside the old fields (the schema's name stays: nothing that
      * read it loses anything). */
     if (root)
-        json_object_update_new(root,
-                               json_pack("{s:f, s:i, s:o}", "cycle_s", r->cycle_wall_s,
-                                         "cycle_netns_reused", (json_int_t)r->cycle_netns_reused,
-                                         "cycle_cpu_per_container", cpu_json(&r->cycle)));
+        json_object_update_new(
+            root,
+            json_pack("{s:f, s:i, s:o, s:f, s:{s:f, s:f, s:f, s:f}}", "cycle_s", r->cycle_wall_s,
+                      "cycle_netns_reused", (json_int_t)r->cycle_netns_reused,
+                      "cycle_cpu_per_container", cpu_json(&r->cycle), "kernel_kb_per_container",
+                      r->kernel_kb, "kernel_kb_by_kind", "slab", r->slab_kb, "page_tables",
+                      r->page_tables_kb, "stacks", r->stacks_kb, "percpu", r->percpu_kb));
     return root;
 }
 

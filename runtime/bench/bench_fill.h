@@ -35,6 +35,11 @@ struct fill_result {
     long cycle_netns_reused;         /* refills that got an ended one's network namespace */
     long containers;                 /* warm containers found for PSS */
     double pss_kb;                   /* per warm container: shim + pid 1 */
+    /* Per warm container: the growth of the kernel's own memory from the
+     * empty pool to the full one (bench_kernel_mem): its cgroups,
+     * namespaces, mounts and superblocks, the two processes' stacks and
+     * page tables. -1 when /proc/meminfo could not be read. */
+    double kernel_kb, slab_kb, stacks_kb, page_tables_kb, percpu_kb;
     struct fill_cpu fill, teardown;
     struct fill_cpu cycle; /* the steady state: one container ended and replaced */
     char network[64];      /* the pools' --network ("none" without one) */

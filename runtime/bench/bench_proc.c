@@ -91,3 +91,14 @@ long bench_mem_available_kb(void)
 {
     return meminfo_field("/proc/meminfo", "MemAvailable:");
 }
+
+int bench_kernel_mem(struct bench_kernel_mem *out)
+{
+    out->slab_kb = meminfo_field("/proc/meminfo", "Slab:");
+    out->stacks_kb = meminfo_field("/proc/meminfo", "KernelStack:");
+    out->page_tables_kb = meminfo_field("/proc/meminfo", "PageTables:");
+    out->percpu_kb = meminfo_field("/proc/meminfo", "Percpu:");
+    return out->slab_kb < 0 || out->stacks_kb < 0 || out->page_tables_kb < 0 || out->percpu_kb < 0
+               ? -1
+               : 0;
+}

@@ -20,6 +20,10 @@ int cli_kill(const struct wr_paths *g, int argc, char **argv);
 int cli_stats(const struct wr_paths *g, int argc, char **argv);
 int cli_stats_daemon(const struct wr_paths *g, int argc, char **argv);
 int cli_profile(const struct wr_paths *g, int argc, char **argv);
+/* `version`; cli_print_version also serves `--version`: "warmrun version
+ * V" on stdout, 0 (125 when stdout cannot be written). */
+int cli_version(const struct wr_paths *g, int argc, char **argv);
+int cli_print_version(void);
 int cli_events(const struct wr_paths *g, int argc, char **argv);
 int cli_metrics(const struct wr_paths *g, int argc, char **argv);
 int cli_shutdown(const struct wr_paths *g, int argc, char **argv);

@@ -17,12 +17,14 @@ static const struct {
     {"metrics", cli_metrics},   {"shutdown", cli_shutdown}, {"image", cli_image},
     {"daemon", cli_daemon},     {"bench", cli_bench},       {"network", cli_network},
     {"function", cli_function}, {"invoke", cli_invoke},     {"profile", cli_profile},
+    {"version", cli_version},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: warmrun [--root DIR] [--state-dir DIR] [--socket PATH] COMMAND [ARGS]\n"
+            "       warmrun --help | --version\n"
             "\n"
             "commands:\n"
             "  activate IMAGE [--] [CMD...]   run CMD in a container (warm from a pool if any)\n"
@@ -46,6 +48,7 @@ static void usage(FILE *out)
             "fill, invoke\n"
             "  network create NAME --subnet CIDR [--bridge IF] | ls [--json] | rm NAME\n"
             "                                 bridge networks for --network bridge=NAME\n"
+            "  version                        the version of warmrun (also --version)\n"
             "\n"
             "environment: WARMRUN_ROOT, WARMRUN_STATE_DIR, WARMRUN_SOCKET, WARMRUN_SHIM,\n"
             "  WARMRUN_SHIM_SERVER, WARMRUN_SHIM_SEAL\n"
@@ -55,11 +58,9 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"root", required_argument, NULL, 'r'},
-        {"state-dir", required_argument, NULL, 's'},
-        {"socket", required_argument, NULL, 'S'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"root", required_argument, NULL, 'r'},   {"state-dir", required_argument, NULL, 's'},
+        {"socket", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
     };
     struct wr_paths g;
     const char *socket_path = NULL;
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
         case 'h':
             usage(stdout);
             return 0;
+        case 'V':
+            return cli_print_version();
         default:
             cli_getopt_error(NULL, "see warmrun --help", c, argv);
             return WR_EXIT_USAGE;

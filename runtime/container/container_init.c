@@ -56,11 +56,11 @@ static void forwarded_signals(sigset_t *set)
  * filter that this process already runs. The child only execs or reports
  * and exits, so the C library's own bookkeeping of a fork (its thread id,
  * atfork handlers) is not needed. */
+#define FORK_FLAGS (CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD)
 static pid_t fork_workload(void)
 {
     static pid_t child_tid; /* CLONE_CHILD_SETTID's word, as glibc's */
-    return (pid_t)syscall(SYS_clone, CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD, 0, NULL,
-                          &child_tid, 0);
+    return (pid_t)syscall(SYS_clone, FORK_FLAGS, 0, NULL, &child_tid, 0);
 }
 
 _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int init_sock,
@@ -75,6 +75,10 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
      * (which makes it dumpable again), must find pid 1 closed to
      * ptrace and /proc/1/mem at once, not after a race with our prctl. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* From here a seccomp kill of pid 1 is warmrun's error, not the
+     * workload's: the shim says so (shim_loop.c, collect_exec_error). */
+    struct wr_msg note = {.type = WR_MSG_INIT};
+    (void)send(init_sock, &note, sizeof note, MSG_NOSIGNAL);
     pid_t workload = fork_workload();
     if (workload == 0) {
         wr_error err = {0};
@@ -90,7 +94,15 @@ _Noreturn void wr_exec_with_init(char *const argv[], char *const envp[], int ini
     if (workload < 0) {
         wr_error err = {0};
         struct wr_msg m;
-        wr_error_set(&err, errno, "fork the workload");
+        /* EAGAIN, ENOMEM: the pids limit, the memory limit. Anything
+         * else comes from the seccomp profile (clone's flags are fixed). */
+        if (errno == EAGAIN || errno == ENOMEM)
+            wr_error_set(&err, errno, "--init: fork the workload");
+        else
+            wr_error_set(&err, errno,
+                         "--init: fork the workload: the seccomp profile refuses clone "
+                         "(flags 0x%x), which pid 1 needs",
+                         (unsigned)FORK_FLAGS);
         wr_msg_from_error(&m, WR_MSG_EXEC_FAILED, &err);
         m.num = 125;
         (void)send(init_sock, &m, sizeof m, MSG_NOSIGNAL);

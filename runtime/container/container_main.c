@@ -20,6 +20,7 @@
 #include "sysfs_mount.h"
 #include "container_resources.h"
 #include "mnt_template.h"
+#include "signal_reset.h"
 
 #include <errno.h>
 #include <link.h>
@@ -132,29 +133,6 @@ static _Noreturn void report_and_exit(int init_sock, enum wr_msg_type type, int 
     _exit(code);
 }
 
-/* The kernel's struct sigaction for rt_sigaction (x86-64 and arm64 share
- * it: handler, flags, restorer, a 64-bit mask). */
-struct kernel_sigaction {
-    void (*handler)(int);
-    unsigned long flags;
-    void (*restorer)(void);
-    uint64_t mask;
-};
-
-/* Every disposition to default and an empty mask, as runc leaves them.
- * The raw system calls: glibc's sigaction refuses 32 and 33 (its own
- * SIGCANCEL and SIGSETXID), which would stay ignored if the spawn left
- * them so, and its sigprocmask never touches them in the mask. */
-static void reset_signals(void)
-{
-    struct kernel_sigaction dfl = {.handler = SIG_DFL};
-    uint64_t none = 0;
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
-}
-
 /* Our command line is the shim's, full of host paths; inside the container
  * (where pid 1 stays ours with --init) it should read "warmrun-init". The
  * kernel shows whatever the argument area holds, so overwrite it. */
@@ -209,9 +187,9 @@ static int setup(const struct wr_container_config *cfg, int init_sock, struct wr
     /* Late: entering a user namespace gives up the host's privileges. */
     if (wr_security_setup(cfg, init_sock, err) < 0)
         return -1;
-    /* The workload starts with default signal handling; a few dozen
-     * sigaction calls are too slow for the hot path, so do it now. */
-    reset_signals();
+    /* The workload starts with default signal handling, as runc leaves
+     * it; sigaction calls are too slow for the hot path, so do it now. */
+    wr_signals_reset_default();
     prefault_hot_path(stamp);
     /* Last: from here on (activation included) every system call passes
      * the workload's filter, so the hot path pays nothing to install it. */

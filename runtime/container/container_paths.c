@@ -164,11 +164,41 @@ int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *e
 int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
                    unsigned long flags, const char *data, wr_error *err)
 {
-    /* mount(2) follows the magic link to exactly the directory the
-     * descriptor holds, wherever the name now points. */
-    char target[32];
-    snprintf(target, sizeof target, "/proc/self/fd/%d", target_fd);
-    if (mount(src, target, type, flags, data) < 0)
-        return wr_error_set(err, errno, "mount %s on /%s", type ? type : src, name);
-    return 0;
+    /* mount(2) onto "." with the descriptor as the working directory:
+     * exactly the directory it holds, wherever the name now points, as
+     * through /proc/self/fd/N, without that walk (and N's proc inode, kept
+     * until pid 1's exit and invalidated then). */
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0)
+        return wr_error_set(err, errno, "open the working directory");
+    int rc = 0;
+    if (fchdir(target_fd) < 0)
+        rc = wr_error_set(err, errno, "enter /%s", name);
+    else if (mount(src, ".", type, flags, data) < 0)
+        rc = wr_error_set(err, errno, "mount %s on /%s", type ? type : src, name);
+    if (fchdir(cwd) < 0 && rc == 0)
+        rc = wr_error_set(err, errno, "back from /%s", name);
+    close(cwd);
+    return rc;
+}
+
+int wr_bind_file_on_fd(const char *src, int target_fd, const char *name, bool read_only,
+                       wr_error *err)
+{
+    int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return wr_error_set(err, errno, "clone %s", src);
+    /* The clone keeps its source mount's flags (the tmpfs's nosuid,nodev);
+     * read-only is the clone's own, set before anyone can see it. */
+    struct mount_attr attr = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+    };
+    int rc = 0;
+    if (read_only && mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+        rc = wr_error_set(err, errno, "make /%s read-only", name);
+    else if (move_mount(tree, "", target_fd, "",
+                        MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        rc = wr_error_set(err, errno, "bind %s on /%s", src, name);
+    close(tree);
+    return rc;
 }

@@ -4,6 +4,7 @@
 
 #include "lib/error.h"
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* Makes cwd (absolute) the
@@ -21,9 +22,16 @@ int wr_dir_in_root(const char *path, wr_error *err);
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, as runc does for /proc). Returns
  * the descriptor or -1. */
 int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *err);
-/* mount(2) onto the directory target_fd holds (through /proc/self/fd, so
- * before pivot_root: the host's /proc); name is for messages. */
+/* mount(2) onto the directory target_fd holds (as the working directory
+ * for the call, then back: no path through /proc); name is for messages.
+ * target_fd must be a directory (ENOTDIR otherwise). */
 int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
                    unsigned long flags, const char *data, wr_error *err);
+/* A bind of the file src onto the file target_fd holds (open_tree(2) and
+ * move_mount(2), Linux 5.2; no path through /proc), read-only, nosuid,
+ * nodev and noexec when read_only (mount_setattr(2), 5.12) before it is
+ * attached; name is for messages. */
+int wr_bind_file_on_fd(const char *src, int target_fd, const char *name, bool read_only,
+                       wr_error *err);
 
 #endif

@@ -214,11 +214,23 @@ int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, const struct wr_se
     int tmpfs_fd = wr_mount_target_open(root_fd, "dev", 0755, err);
     if (tmpfs_fd < 0)
         return -1;
-    /* dev_dir names the new tmpfs's root through that descriptor: everything
-     * below it is ours. */
-    char dev_dir[32];
-    snprintf(dev_dir, sizeof dev_dir, "/proc/self/fd/%d", tmpfs_fd);
-    int rc = fill_dev(dev_dir, root_id, sec, err);
+    /* Everything below the new tmpfs's root is ours: made relative to it,
+     * as our working directory for the while. Not through a path of
+     * /proc/self/fd/N: each of the ~30 calls below would walk /proc, self,
+     * the pid, fd and N again, and the fd's proc inode would stay until
+     * pid 1's exit, when the kernel invalidates it. */
+    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (cwd < 0 || fchdir(tmpfs_fd) < 0) {
+        wr_error_set(err, errno, "enter /dev's tmpfs");
+        if (cwd >= 0)
+            close(cwd);
+        close(tmpfs_fd);
+        return -1;
+    }
+    int rc = fill_dev(".", root_id, sec, err);
+    if (fchdir(cwd) < 0 && rc == 0)
+        rc = wr_error_set(err, errno, "leave /dev's tmpfs");
+    close(cwd);
     close(tmpfs_fd);
     return rc;
 }

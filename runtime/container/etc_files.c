@@ -202,27 +202,10 @@ static int bind_one(const struct wr_container_config *cfg, int etc_fd, const cha
     snprintf(what, sizeof what, "etc/%s", name);
     int target = open_target(etc_fd, name, owner, err);
     int rc = -1;
-    if (target < 0 || wr_mount_on_fd(src, target, what, NULL, MS_BIND, NULL, err) < 0)
+    /* A bind keeps the tmpfs's nosuid,nodev; read-only is the bind's own. */
+    bool read_only = cfg->security && cfg->security->read_only;
+    if (target < 0 || wr_bind_file_on_fd(src, target, what, read_only, err) < 0)
         goto out;
-    /* A bind mount keeps the tmpfs's nosuid,nodev; read-only is per mount
-     * and needs its own remount, on the mount's root: target still names
-     * the file under it, so open the name again (our mount, no symlink). */
-    if (cfg->security && cfg->security->read_only) {
-        close(target);
-        struct open_how how = {
-            .flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-        };
-        target = wr_openat2(etc_fd, name, &how);
-        if (target < 0) {
-            wr_error_set(err, errno, "open /etc/%s", name);
-            goto out;
-        }
-        if (wr_mount_on_fd(NULL, target, what, NULL,
-                           MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                           NULL, err) < 0)
-            goto out;
-    }
     rc = 0;
     if (keep) {
         *keep = src_fd;

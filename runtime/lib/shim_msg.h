@@ -63,6 +63,10 @@ enum wr_msg_type {
                      (container/sysfs_mount.h). A message of its own, so
                      that pid 1 has closed its copy before READY, upon which
                      the shim stops it: a warm pid 1 holds no such mount */
+    WR_MSG_INIT,  /* `activate --init`: pid 1 is an init from here on, so its
+                     death by SIGSYS is the seccomp profile refusing one of
+                     pid 1's own system calls (the workload's death is an
+                     exit code of pid 1's), an error of warmrun's */
 };
 
 struct wr_msg {

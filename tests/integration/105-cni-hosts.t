@@ -104,6 +104,8 @@ DAEMON_PID=
 # ---- nothing left -------------------------------------------------------------
 poll_until 10 sh -c "[ -z \"\$(ls '$DATA/$NET' 2>/dev/null | grep -E '^[0-9]+\\.')\" ]"
 poll_until 10 sh -c "[ -z \"\$(ip -o link show master $BR 2>/dev/null)\" ]"
+# (the helper unlinks the CNI record after the plugins' DEL has run)
+poll_until 10 sh -c "[ -z \"\$(ls '$STATE/cni' 2>/dev/null)\" ]"
 is "$(ls "$DATA/$NET" 2>/dev/null | grep -E '^[0-9]+\.')|$(ip -o link show master "$BR" 2>/dev/null)|$(ls "$STATE/cni" 2>/dev/null)" \
     "||" "at the end: no lease, veth or CNI record"
 wr network rm "$BNET" >/dev/null 2>&1

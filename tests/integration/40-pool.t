@@ -70,6 +70,10 @@ is "$(comm -12 <(echo "$first_ids" | sort) <(echo "$now_ids" | sort))" "" \
     "  none of them is one of the first 3 (used first, never reused)"
 poll_until 10 all_gone $first_shims
 ok $? "  the used containers' shims have exited"
+# The activations the empty pool started (not among the first 3) may still
+# be ending on a busy machine: their shims remove their records as they go.
+three_records() { [ "$(ls "$STATE/containers" | wc -l)" -eq 3 ]; }
+poll_until 10 three_records
 is "$(ls "$STATE/containers" | wc -l)" 3 "  3 state records remain"
 
 # --- pool rm -------------------------------------------------------------------

@@ -168,6 +168,13 @@ is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
     print join(",", $d->{schema}, $d->{latency}{n}, $d->{containers},
         ($d->{pss_kb_per_container} > 0 ? "pss" : "nopss"), ($f->{shims} > 0 ? "shims" : "noshims"))' \
     <"$T/fill.json")" "warmrun-bench-fill/1,2,3,pss,shims" "fill: latency samples, containers, PSS and CPU by kind"
+# Kernel memory per warm container: present, by kind (a whole-machine
+# delta over 3 containers can be of either sign on a shared machine).
+is "$(perl -MJSON::PP -e 'local $/; my $d = decode_json(<STDIN>);
+    my $k = $d->{kernel_kb_by_kind} || {};
+    print join(",", (defined $d->{kernel_kb_per_container} ? "kernel" : "nokernel"),
+        map { defined $k->{$_} ? $_ : "no-$_" } qw(slab page_tables stacks percpu))' \
+    <"$T/fill.json")" "kernel,slab,page_tables,stacks,percpu" "fill: kernel memory per warm container, by kind"
 # The steady state: every warm container ended at once and replaced; a
 # --network none pool gives refills ended ones' namespaces (not always all:
 # 188-200 of 200 in docs/benchmarks.md, "Steady state"). The shims' share

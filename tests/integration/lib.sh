@@ -30,6 +30,17 @@ in_private_mount_ns() {
 # traced PID: PID has a tracer (strace attached to it).
 traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != 0 ]; }
 
+# trace_server SYSCALLS FILE: strace -f of this test's shim server (the
+# shims it forks and their pid 1s) for SYSCALLS, into FILE; sets SERVER
+# and TRACER (kill "$TRACER"; wait "$TRACER" to end it). Needs the daemon.
+trace_server() {
+    SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
+    [ -n "$SERVER" ] || bail_out "no shim server for $STATE"
+    strace -f -qq -e trace="$1" -o "$2" -p "$SERVER" 2>"$T/strace.err" &
+    TRACER=$!
+    poll_until 10 traced "$SERVER" || bail_out "strace did not attach: $(head -c 200 "$T/strace.err")"
+}
+
 # ---- TAP ----------------------------------------------------------------
 
 _tap_n=0
