@@ -404,12 +404,20 @@ int daemon_cni_add(const char *state_dir, const char *name, const char *id, cons
     return 0;
 }
 
+/* A record of <state>/cni, read as a state file is (wr_fopen_regular: a
+ * FIFO there would block the daemon's start); NULL when unreadable. */
+static json_t *load_record(const char *path)
+{
+    cleanup_fclose FILE *f = wr_fopen_regular(path);
+    return f ? json_loadf(f, 0, NULL) : NULL;
+}
+
 int daemon_cni_del(const char *state_dir, const char *id, const char *netns, wr_error *err)
 {
     char path[4200];
     if (record_path(state_dir, id, path, sizeof path, err) < 0)
         return -1;
-    cleanup_json json_t *rec = json_load_file(path, 0, NULL);
+    cleanup_json json_t *rec = load_record(path);
     if (!rec) {
         if (access(path, F_OK) < 0)
             return 0;
@@ -451,7 +459,7 @@ void daemon_cni_reconcile(const char *state_dir)
             continue;
         snprintf(id, sizeof id, "%.*s", (int)(len - 5), de->d_name);
         snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        cleanup_json json_t *rec = json_load_file(path, 0, NULL);
+        cleanup_json json_t *rec = load_record(path);
         wr_error ignored;
         if (holder_alive((pid_t)json_integer_value(json_object_get(rec, "pid")),
                          json_integer_value(json_object_get(rec, "start"))))

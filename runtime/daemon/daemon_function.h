@@ -147,6 +147,13 @@ struct invocation *daemon_env_next(struct daemon *d, struct fn_env *env);
  * Returns 0, or -1 when id is not the environment's current invocation. */
 int daemon_env_result(struct daemon *d, struct fn_env *env, const char *id, bool error,
                       const void *body, size_t len);
+/* POST .../invocation/{id}/response or /error whose body passed
+ * WR_INVOKE_PAYLOAD_MAX (the Runtime API answers it 413): the invocation
+ * ends as Lambda ends it, with a Function.ResponseSizeTooLarge error of
+ * the function (X-Amz-Function-Error: Unhandled), not left open for the
+ * runtime's next request to end as an unanswered one. Returns as
+ * daemon_env_result. */
+int daemon_env_result_too_large(struct daemon *d, struct fn_env *env, const char *id);
 /* POST /runtime/init/error, or a failure found otherwise: the environment
  * goes, the failure counts for the function's backoff and the invocation
  * waiting first gets body as its error. */

@@ -12,6 +12,7 @@
 #include "daemon_http.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,21 @@ struct http_invoke {
     bool cancelled;
 };
 
+/* The body is JSON whatever msg holds: a message can quote what the
+ * client sent (jansson's parse error quotes the token, '"' included), and
+ * the SDKs parse this body to name the error. */
 static void error_reply(struct daemon_http_request *req, int status, const char *type,
                         const char *msg)
 {
-    char body[512];
     const char *headers[] = {"X-Amzn-ErrorType", type, NULL};
-    int n = snprintf(body, sizeof body, "{\"Type\":\"User\",\"message\":\"%s\"}", msg);
-    daemon_http_respond(req, status, "application/json", body, (size_t)n, headers);
+    json_t *o = json_pack("{s:s,s:s?}", "Type", "User", "message", msg);
+    char *body = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+    json_decref(o);
+    if (body)
+        daemon_http_respond(req, status, "application/json", body, strlen(body), headers);
+    else
+        daemon_http_respond(req, status, "application/json", "{\"Type\":\"User\"}", 15, headers);
+    free(body);
 }
 
 /* RFC 4648 base64, for X-Amz-Log-Result. */
@@ -99,8 +108,17 @@ static int hex(char c)
                                   : -1;
 }
 
-/* {FunctionName}: a name, or a function ARN (its last ':' part), maybe
- * percent-encoded; a ":qualifier" after the name is not supported. */
+/* A version or alias: $LATEST is the only one a function has here. */
+static bool qualifier_ok(const char *q)
+{
+    return !q || strcmp(q, "$LATEST") == 0;
+}
+
+/* {FunctionName}: a name, "NAME:QUALIFIER", or a function ARN (maybe with
+ * its qualifier), maybe percent-encoded. A qualifier other than $LATEST
+ * names a version this function does not have: not found, as Lambda
+ * answers for a version that does not exist (it was once taken for the
+ * name, and the name refused: the same 404, now for the right reason). */
 static bool function_name(const char *path, char *out, size_t cap)
 {
     const char *start = path + strlen(PREFIX), *end = strstr(start, "/invocations");
@@ -119,12 +137,18 @@ static bool function_name(const char *path, char *out, size_t cap)
         }
     }
     decoded[n] = '\0';
-    const char *name = decoded;
+    char *name = decoded;
     if (strncmp(decoded, "arn:", 4) == 0) {
-        const char *fn = strstr(decoded, ":function:");
+        char *fn = strstr(decoded, ":function:");
         if (!fn)
             return false;
         name = fn + strlen(":function:");
+    }
+    char *qual = strchr(name, ':');
+    if (qual) {
+        *qual++ = '\0';
+        if (!qualifier_ok(qual))
+            return false;
     }
     if (strlen(name) >= cap)
         return false;
@@ -137,7 +161,10 @@ static void on_invoke(struct daemon *d, struct daemon_http_request *req, void *a
     (void)arg;
     char name[WR_FUNCTION_NAME_MAX + 1], msg[256];
     wr_error err;
-    if (!function_name(daemon_http_path(req), name, sizeof name)) {
+    /* ?Qualifier=: a version or alias, which was ignored: the invocation
+     * ran $LATEST whatever it named. */
+    if (!function_name(daemon_http_path(req), name, sizeof name) ||
+        !qualifier_ok(daemon_http_query(req, "Qualifier"))) {
         error_reply(req, 404, "ResourceNotFoundException", "Function not found");
         return;
     }

@@ -163,6 +163,11 @@ const char *daemon_http_header(const struct daemon_http_request *req, const char
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *daemon_http_query(const struct daemon_http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 const void *daemon_http_body(const struct daemon_http_request *req, size_t *len)
 {
     *len = req->len;

@@ -53,10 +53,12 @@ int daemon_http_route(struct daemon *d, const char *method, const char *path_pre
                       size_t max_body, daemon_http_handler h, void *arg, wr_error *err);
 
 /* The request's path (no query string), its header `name` (case-
- * insensitive; NULL when absent), its body (len set; NULL when empty). Valid
- * until the request is answered or cancelled. */
+ * insensitive; NULL when absent), its query argument `name` (decoded;
+ * NULL when absent), its body (len set; NULL when empty). Valid until the
+ * request is answered or cancelled. */
 const char *daemon_http_path(const struct daemon_http_request *req);
 const char *daemon_http_header(const struct daemon_http_request *req, const char *name);
+const char *daemon_http_query(const struct daemon_http_request *req, const char *name);
 const void *daemon_http_body(const struct daemon_http_request *req, size_t *len);
 
 /* answers now, or later from the daemon's loop: the exchange stays

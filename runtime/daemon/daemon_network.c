@@ -2,10 +2,12 @@
 #include "daemon_network.h"
 
 #include "daemon_cni.h"
+#include "daemon_host_ports.h"
 #include "daemon_nft.h"
 #include "daemon_ports.h"
 #include "lib/net_publish.h"
 #include "lib/cleanup.h"
+#include "lib/file_lock.h"
 #include "lib/ipam.h"
 #include "lib/paths.h"
 #include "lib/protocol_network.h"
@@ -251,6 +253,82 @@ static int reconcile(const char *state_dir, const char *name, size_t *live, wr_e
     return wr_ipam_reconcile(state_dir, name, unpublish_gone, NULL, live, err);
 }
 
+struct publisher {
+    const char *state_dir, *id;
+};
+
+/* The first line of /proc/PID/NAME into buf ("" when unreadable). */
+static void proc_line(pid_t pid, const char *name, char *buf, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    buf[0] = '\0';
+    cleanup_fclose FILE *f = fopen(path, "re");
+    if (f && !fgets(buf, (int)cap, f))
+        buf[0] = '\0';
+} // cppcheck-suppress resourceLeak ; cleanup_fclose closes it
+
+/* Whether id's lease on network net is held by a container that has
+ * ended: by nobody alive; by its detached teardown (shim_network.c,
+ * teardown_detached: the process named warmrun-netdown takes the lease
+ * over after the exit); or by its shim when the shim has no child left
+ * (its container's pid 1 reaped). A shim whose children are all its own
+ * forks (the teardown's, a child for microseconds) is looked at again,
+ * for 200 ms at most; one with another child (pid 1) holds a container
+ * that runs. */
+static bool holder_ended(const char *state_dir, const char *net, const char *id)
+{
+    struct wr_lease_holder h;
+    char line[64];
+    wr_error ignored;
+    if (wr_ipam_holder(state_dir, net, id, &h, &ignored) < 0)
+        return false;
+    for (int i = 0; i < 20; i++) {
+        if (!wr_proc_alive_since(h.pid, h.start))
+            return true;
+        proc_line(h.pid, "comm", line, sizeof line);
+        if (strcmp(line, "warmrun-netdown\n") == 0)
+            return true;
+        if (strcmp(line, "warmrun-shim\n") != 0)
+            return false;
+        char task[32], children[256];
+        snprintf(task, sizeof task, "task/%d/children", (int)h.pid);
+        proc_line(h.pid, task, children, sizeof children);
+        if (!children[0])
+            return true;
+        /* A child that is not the shim's own fork: its container runs. */
+        char *save = NULL;
+        for (char *c = strtok_r(children, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+            proc_line((pid_t)atoi(c), "comm", line, sizeof line);
+            if (line[0] && strcmp(line, "warmrun-shim\n") != 0)
+                return false;
+        }
+        usleep(10000);
+        if (wr_ipam_holder(state_dir, net, id, &h, &ignored) < 0)
+            return true; /* released meanwhile */
+    }
+    return false;
+}
+
+/* A held mapping that does not count against a cold start's -p: its own,
+ * or one of a container that has ended, whose teardown (detached: it runs
+ * after the container's CLI has returned) has not yet removed it. That
+ * one is removed now: the same `activate -p P:...` run again right after
+ * the last one ended was refused 1 time in 5 ("port is already
+ * allocated"), as the teardown raced it. */
+static bool own_or_ended(const char *net, const char *held_id, void *arg)
+{
+    const struct publisher *pb = arg;
+    wr_error ignored;
+    if (strcmp(held_id, pb->id) == 0)
+        return true;
+    if (!holder_ended(pb->state_dir, net, held_id))
+        return false;
+    /* Its teardown may remove them first: a failure here is no error. */
+    (void)daemon_nft_unpublish(net, held_id, &ignored);
+    return true;
+}
+
 int daemon_network_publish(const char *state_dir, const char *name, const char *id,
                            const char *addr_text, char **specs, size_t count, wr_error *err)
 {
@@ -260,15 +338,32 @@ int daemon_network_publish(const char *state_dir, const char *name, const char *
     if (count > WR_PUBLISH_MAX)
         return wr_error_set(err, E2BIG, "at most %d -p options", WR_PUBLISH_MAX);
     for (size_t i = 0; i < count; i++)
-        if (wr_publish_parse(specs[i], &ports[i], err) < 0)
+        if (wr_publish_parse(specs[i], &ports[i], err) < 0 ||
+            daemon_host_port_free(&ports[i], err) < 0)
             return -1;
     if (wr_network_load(state_dir, name, &n, err) < 0 || wr_ipv4_parse(addr_text, &addr, err) < 0)
+        return -1;
+    /* One publisher at a time: the check of every network's mappings and
+     * the mapping are one step for two cold starts of one port. */
+    char dir[4096], lock_path[4200];
+    if (wr_network_dir(state_dir, true, dir, sizeof dir, err) < 0)
+        return -1;
+    snprintf(lock_path, sizeof lock_path, "%s/.publish.lock", dir);
+    cleanup_close int lock = wr_lock_file(lock_path, err);
+    if (lock < 0)
         return -1;
     /* A port a gone container held is free again once its mapping goes;
      * a pool's port is its pool's (docs/network.md). */
     if (reconcile(state_dir, name, NULL, err) < 0 ||
         daemon_ports_reserved(state_dir, ports, count, err) < 0)
         return -1;
+    /* Another container's mapping of the port, on any network and in
+     * either form (HOSTIP or every address): the map's own key catches
+     * only the same form on the same network. */
+    struct publisher pb = {state_dir, id};
+    for (size_t i = 0; i < count; i++)
+        if (daemon_ports_tables_check(state_dir, &ports[i], specs[i], own_or_ended, &pb, err) < 0)
+            return -1;
     return daemon_nft_publish(&n, id, addr, ports, count, err);
 }
 

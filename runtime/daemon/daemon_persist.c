@@ -224,9 +224,7 @@ int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err)
     return 0;
 }
 
-/* A record's text: a regular file owned by root, writable by root only,
- * of at most one API message. */
-static char *read_record(int dirfd, const char *name, size_t *len, wr_error *err)
+char *daemon_record_read(int dirfd, const char *name, size_t *len, wr_error *err)
 {
     struct stat st;
     cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -256,7 +254,7 @@ static char *read_record(int dirfd, const char *name, size_t *len, wr_error *err
 static int restore_one(struct daemon *d, int dirfd, const char *name, wr_error *err)
 {
     size_t len;
-    cleanup_free char *text = read_record(dirfd, name, &len, err);
+    cleanup_free char *text = daemon_record_read(dirfd, name, &len, err);
     if (!text)
         return -1;
     struct wr_request req;
@@ -287,7 +285,7 @@ static int check_owner(int dirfd, struct daemon *d, wr_error *err)
     if (fstat(dirfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
         return wr_error_set(err, EPERM, "%s: not a directory written by root only", dir);
     size_t len;
-    cleanup_free char *text = read_record(dirfd, "state_dir", &len, err);
+    cleanup_free char *text = daemon_record_read(dirfd, "state_dir", &len, err);
     if (!text)
         return wr_error_prefix(err, "%s/state_dir", dir);
     if (len == 0 || text[len - 1] != '\n' || strncmp(text, owner, len - 1) != 0 ||

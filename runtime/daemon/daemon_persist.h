@@ -38,6 +38,12 @@ int daemon_pool_apply(struct daemon *d, const struct wr_request *req, bool store
  * record without a pool (it could not be restored: its image is missing)
  * is removed too. ENOENT: neither a pool nor a record. */
 int daemon_pool_forget(struct daemon *d, const char *ref, wr_error *err);
+/* A stored record's text (NUL-terminated, *len bytes; malloc'd): name
+ * in dirfd, a regular file (opened without following a link, without
+ * blocking: a FIFO is refused, not waited on) owned by root and writable
+ * by root only, of at most WR_API_MSG_MAX bytes. NULL with err saying
+ * why. For pools' records and functions' definitions. */
+char *daemon_record_read(int dirfd, const char *name, size_t *len, wr_error *err);
 /* Start-up: every stored pool of this state directory, applied again. */
 void daemon_pools_restore(struct daemon *d);
 /* `image import` wrote ref again: if a pool uses it and the tag now names

@@ -1,6 +1,7 @@
 /* See daemon_ports.h. */
 #include "daemon_ports.h"
 
+#include "daemon_host_ports.h"
 #include "daemon_log.h"
 #include "daemon_nft_elem.h"
 #include "daemon_pool.h"
@@ -25,32 +26,37 @@ static const char *bridge_name(const char *network)
     return network && strncmp(network, "bridge=", 7) == 0 ? network + 7 : NULL;
 }
 
+struct pool_of {
+    struct daemon *d;
+    const char *key;
+};
+
 /* Whether id is a container of the pool of image key. */
-static bool pool_member(struct daemon *d, const char *key, const char *id)
+static bool pool_member(const char *net, const char *id, void *arg)
 {
-    const struct entry *e = daemon_find_entry(d, id);
-    return e && strcmp(e->image, key) == 0;
+    (void)net;
+    const struct pool_of *po = arg;
+    const struct entry *e = daemon_find_entry(po->d, id);
+    return e && strcmp(e->image, po->key) == 0;
 }
 
-/* The ports that containers (cold starts, other daemons' pools) hold now in
- * any network's table, against a. */
-static int check_tables(struct daemon *d, const char *key, const struct wr_publish *a,
-                        const char *text, wr_error *err)
+int daemon_ports_tables_check(const char *state_dir, const struct wr_publish *a, const char *text,
+                              daemon_ports_own_fn own, void *arg, wr_error *err)
 {
     cleanup_free struct wr_network *nets = NULL;
     struct wr_nft_port held[4 * 64];
     size_t count = 0, n;
-    if (wr_network_list(d->g->state_dir, &nets, &count, err) < 0)
+    if (wr_network_list(state_dir, &nets, &count, err) < 0)
         return -1;
     for (size_t i = 0; i < count; i++) {
         if (daemon_nft_ports(nets[i].name, held, sizeof held / sizeof *held, &n, err) < 0)
             return -1;
         for (size_t j = 0; j < n; j++)
-            if (wr_publish_overlap(a, &held[j].p) && !pool_member(d, key, held[j].id))
-                return wr_error_set(err, EADDRINUSE,
-                                    "port is already allocated: -p %s: container %s on network "
-                                    "%s publishes it",
-                                    text, held[j].id[0] ? held[j].id : "?", nets[i].name);
+            if (wr_publish_overlap(a, &held[j].p) && !(own && own(nets[i].name, held[j].id, arg)))
+                return wr_error_code(err, EADDRINUSE,
+                                     "port is already allocated: -p %s: container %s on network "
+                                     "%s publishes it",
+                                     text, held[j].id[0] ? held[j].id : "?", nets[i].name);
     }
     return 0;
 }
@@ -70,7 +76,12 @@ int daemon_ports_check(struct daemon *d, const char *key, const char *network,
                     return wr_error_set(err, EADDRINUSE,
                                         "port is already allocated: -p %s: pool %s publishes %s",
                                         set->text[i], q->image, q->publish.text[j]);
-        if (tables && check_tables(d, key, &a, set->text[i], err) < 0)
+        /* Host listeners too; not when a stored pool is restored (tables
+         * false): its ports were checked when it was created. */
+        struct pool_of po = {d, key};
+        if (tables && (daemon_ports_tables_check(d->g->state_dir, &a, set->text[i], pool_member,
+                                                 &po, err) < 0 ||
+                       daemon_host_port_free(&a, err) < 0))
             return -1;
     }
     return 0;
@@ -119,7 +130,7 @@ int daemon_ports_reserved(const char *state_dir, const struct wr_publish *ports,
     uint64_t start;
     if (reserved_path(state_dir, path, sizeof path, err) < 0)
         return -1;
-    cleanup_fclose FILE *f = fopen(path, "re");
+    cleanup_fclose FILE *f = wr_fopen_regular(path);
     if (!f)
         return 0;
     /* A daemon that is gone holds nothing. */

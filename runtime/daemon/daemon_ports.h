@@ -34,6 +34,15 @@ struct entry_ports {
  * EADDRINUSE names the port and its holder. */
 int daemon_ports_check(struct daemon *d, const char *key, const char *network,
                        const struct wr_publish_set *set, bool tables, wr_error *err);
+/* Whether port a (its -p text: text) is free of the mappings containers
+ * hold now in any network's table of state_dir (the same host port and
+ * protocol, on the same address or either on every address: Docker's
+ * rule), those for which own(network, id, arg) returns true excepted (the
+ * caller's own, or ones it removed). EADDRINUSE names the holder and its
+ * network. */
+typedef bool (*daemon_ports_own_fn)(const char *net, const char *id, void *arg);
+int daemon_ports_tables_check(const char *state_dir, const struct wr_publish *a, const char *text,
+                              daemon_ports_own_fn own, void *arg, wr_error *err);
 /* Gives pool p the ports of set, and writes the daemon's pools' ports
  * for cold starts (daemon_ports_save); returns whether they changed. */
 bool daemon_ports_pool_set(struct daemon *d, struct pool *p, const struct wr_publish_set *set);

@@ -97,6 +97,13 @@ static enum MHD_Result send_event(struct MHD_Connection *c, struct invocation *i
     return rc;
 }
 
+static enum MHD_Result too_large_reply(struct MHD_Connection *c)
+{
+    return error_reply(c, 413, "RequestEntityTooLarge",
+                       "the payloads being sent to this environment are larger than "
+                       "6291456 bytes together");
+}
+
 /* The request once its body is in. */
 static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, const char *url,
                              const char *method)
@@ -135,11 +142,7 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
     }
     if (strcmp(method, "POST") != 0)
         return error_reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "POST only");
-    if (q->too_large)
-        return error_reply(c, 413, "RequestEntityTooLarge",
-                           "the payloads being sent to this environment are larger than "
-                           "6291456 bytes together");
-    if (strcmp(rest, "init/error") == 0) {
+    if (strcmp(rest, "init/error") == 0 && !q->too_large) {
         daemon_env_init_error(owner, env, q->body, q->len);
         return reply(c, MHD_HTTP_ACCEPTED, "{\"status\":\"OK\"}");
     }
@@ -152,11 +155,19 @@ static enum MHD_Result serve(struct MHD_Connection *c, struct rt_request *q, con
         bool error = strcmp(slash, "/error") == 0;
         if (!error && strcmp(slash, "/response") != 0)
             return error_reply(c, MHD_HTTP_NOT_FOUND, "NotFound", "unknown path");
+        if (q->too_large) {
+            /* The answer is lost: the invocation ends with Lambda's error
+             * for it, and the runtime learns why. */
+            (void)daemon_env_result_too_large(owner, env, id);
+            return too_large_reply(c);
+        }
         if (daemon_env_result(owner, env, id, error, q->body, q->len) < 0)
             return error_reply(c, MHD_HTTP_BAD_REQUEST, "InvalidRequestID",
                                "no such invocation in progress here");
         return reply(c, MHD_HTTP_ACCEPTED, "{\"status\":\"OK\"}");
     }
+    if (q->too_large)
+        return too_large_reply(c);
     return error_reply(c, MHD_HTTP_NOT_FOUND, "NotFound", "unknown path");
 }
 

@@ -195,6 +195,16 @@ int daemon_env_result(struct daemon *d, struct fn_env *env, const char *id, bool
     return 0;
 }
 
+int daemon_env_result_too_large(struct daemon *d, struct fn_env *env, const char *id)
+{
+    char body[256];
+    int n = snprintf(body, sizeof body,
+                     "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
+                     "payload size (%d bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}",
+                     WR_INVOKE_PAYLOAD_MAX);
+    return daemon_env_result(d, env, id, true, body, (size_t)n);
+}
+
 int daemon_function_invoke(struct daemon *d, const char *name, const void *payload, size_t len,
                            bool log_tail, daemon_invoke_done done, void *arg, wr_error *err)
 {
@@ -210,9 +220,9 @@ int daemon_function_invoke(struct daemon *d, const char *name, const void *paylo
     json_error_t jerr;
     json_t *parsed = json_loadb(payload, len, JSON_DECODE_ANY, &jerr);
     if (!parsed)
-        return wr_error_set(err, EBADMSG,
-                            "Could not parse request body into json: %s (line %d, column %d)",
-                            jerr.text, jerr.line, jerr.column);
+        return wr_error_code(err, EBADMSG,
+                             "Could not parse request body into json: %s (line %d, column %d)",
+                             jerr.text, jerr.line, jerr.column);
     json_decref(parsed);
     long busy = 0, alive = 0;
     struct fn_env *idle = NULL;

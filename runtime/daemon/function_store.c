@@ -4,6 +4,7 @@
 #include "daemon_function.h"
 
 #include "daemon_log.h"
+#include "daemon_persist.h"
 #include "function_internal.h"
 
 #include "lib/cleanup.h"
@@ -16,7 +17,11 @@
 #include <unistd.h>
 
 /* A stored definition is created again; one that no longer works is
- * logged and kept (its image may come back). */
+ * logged and kept (its image may come back). One that is not a
+ * definition (not a regular file of root's, a FIFO (which blocked the
+ * daemon's start for good), too large, not JSON, another request, or
+ * another function's name than its file's) is refused, saying why, and
+ * the rest are restored. */
 void fn_store_restore(struct daemon *d)
 {
     cleanup_closedir DIR *dir = opendir(d->functions->dir);
@@ -25,15 +30,21 @@ void fn_store_restore(struct daemon *d)
         size_t n = strlen(de->d_name);
         if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0)
             continue;
-        char path[4400], buf[WR_API_MSG_MAX];
-        snprintf(path, sizeof path, "%s/%s", d->functions->dir, de->d_name);
-        cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        ssize_t len = fd >= 0 ? read(fd, buf, sizeof buf) : -1;
+        size_t len;
         struct wr_request req;
         wr_error err;
-        if (len <= 0 || wr_request_parse(buf, (size_t)len, &req, &err) < 0 ||
-            req.op != WR_OP_FUNCTION_CREATE) {
-            daemon_log("function definition %s: unreadable", path);
+        cleanup_free char *text = daemon_record_read(dirfd(dir), de->d_name, &len, &err);
+        if (!text || wr_request_parse(text, len, &req, &err) < 0) {
+            daemon_log("function definition %s/%s: refused: %s", d->functions->dir, de->d_name,
+                       err.msg);
+            continue;
+        }
+        if (req.op != WR_OP_FUNCTION_CREATE || strncmp(de->d_name, req.name, n - 5) != 0 ||
+            req.name[n - 5] != '\0') {
+            daemon_log("function definition %s/%s: refused: not the function_create request of "
+                       "function %.*s",
+                       d->functions->dir, de->d_name, (int)(n - 5), de->d_name);
+            wr_request_free(&req);
             continue;
         }
         if (fn_create(d, &req, &err) < 0)

@@ -52,7 +52,7 @@ static int read_leases(const char *state_dir, const char *name, struct lease_fil
     if (wr_network_dir(state_dir, false, dir, sizeof dir, err) < 0)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/%s.leases", dir, name);
-    cleanup_fclose FILE *in = fopen(f->path, "re");
+    cleanup_fclose FILE *in = wr_fopen_regular(f->path);
     if (!in)
         return errno == ENOENT ? 0 : wr_error_set(err, errno, "open %s", f->path);
     size_t cap = 0;
@@ -221,8 +221,9 @@ int wr_ipam_reconcile(const char *state_dir, const char *net_name, wr_ipam_unpub
     return rewrite_pruned(state_dir, net_name, NULL, &u, live, err);
 }
 
-int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, uint32_t *addr,
-                   wr_error *err)
+/* id's lease, read without the lock (the file is replaced whole). */
+static int find_lease(const char *state_dir, const char *net_name, const char *id,
+                      struct lease *out, wr_error *err)
 {
     struct lease_file f;
     int rc = read_leases(state_dir, net_name, &f, err);
@@ -230,10 +231,30 @@ int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, 
         rc = wr_error_set(err, ENOENT, "network %s: %s holds no address", net_name, id);
     for (size_t i = 0; i < f.n; i++)
         if (strcmp(f.l[i].h.id, id) == 0) {
-            *addr = f.l[i].addr;
+            *out = f.l[i];
             rc = 0;
             break;
         }
     lease_file_free(&f);
     return rc;
+}
+
+int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, uint32_t *addr,
+                   wr_error *err)
+{
+    struct lease l;
+    if (find_lease(state_dir, net_name, id, &l, err) < 0)
+        return -1;
+    *addr = l.addr;
+    return 0;
+}
+
+int wr_ipam_holder(const char *state_dir, const char *net_name, const char *id,
+                   struct wr_lease_holder *h, wr_error *err)
+{
+    struct lease l;
+    if (find_lease(state_dir, net_name, id, &l, err) < 0)
+        return -1;
+    *h = l.h;
+    return 0;
 }

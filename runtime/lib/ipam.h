@@ -40,6 +40,10 @@ int wr_ipam_transfer(const char *state_dir, const char *net_name,
  * file is replaced whole). ENOENT: id holds none. */
 int wr_ipam_lookup(const char *state_dir, const char *net_name, const char *id, uint32_t *addr,
                    wr_error *err);
+/* The holder of id's lease, read without the lock. ENOENT: id holds
+ * none. */
+int wr_ipam_holder(const char *state_dir, const char *net_name, const char *id,
+                   struct wr_lease_holder *h, wr_error *err);
 /* Drops id's lease, if any. */
 int wr_ipam_release(const char *state_dir, const char *net_name, const char *id, wr_error *err);
 /* Drops the leases whose holder is gone; *live: how many remain (may be

@@ -1,6 +1,8 @@
 /* See net_config.h. */
 #include "net_config.h"
 
+#include "state_file.h"
+
 #include "cleanup.h"
 
 #include <ctype.h>
@@ -141,7 +143,7 @@ int wr_network_load(const char *state_dir, const char *name, struct wr_network *
         return wr_error_set(err, 0, "\"%s\" is not a network name", name);
     if (record_path(state_dir, name, ".net", path, sizeof path, err) < 0)
         return -1;
-    cleanup_fclose FILE *f = fopen(path, "re");
+    cleanup_fclose FILE *f = wr_fopen_regular(path);
     if (!f)
         return errno == ENOENT ? wr_error_code(err, ENOENT, "no network %s", name)
                                : wr_error_set(err, errno, "open %s", path);

@@ -94,13 +94,33 @@ int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_
     return 0;
 }
 
+FILE *wr_fopen_regular(const char *path)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "re");
+    if (!f) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return f;
+}
+
 int wr_state_read(const char *state_dir, const char *id, struct wr_state_record *rec, wr_error *err)
 {
     char path[PATH_MAX], line[512];
     memset(rec, 0, sizeof *rec);
     if (record_path(path, sizeof path, state_dir, id, "") < 0)
         return wr_error_set(err, ENAMETOOLONG, "state path");
-    cleanup_fclose FILE *f = fopen(path, "re");
+    cleanup_fclose FILE *f = wr_fopen_regular(path);
     if (!f)
         return wr_error_set(err, errno, "open %s", path);
     while (fgets(line, sizeof line, f)) {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct wr_state_record {
@@ -27,6 +28,11 @@ struct wr_state_record {
     char boot_id[40];
 };
 
+/* fopen(path, "re") for the files of a state directory read at a
+ * daemon's start (records, leases): without following a final symlink
+ * (ELOOP), without blocking (a FIFO put there hung the daemon before it
+ * served), and only a regular file (else NULL, errno EINVAL). */
+FILE *wr_fopen_regular(const char *path);
 int wr_state_write(const char *state_dir, const struct wr_state_record *rec, wr_error *err);
 int wr_state_read(const char *state_dir, const char *id, struct wr_state_record *rec,
                   wr_error *err);

@@ -186,7 +186,7 @@ is "$(elements)" 3 "three map elements, named by the container"
 wr activate --network bridge="$NET" -p "$HP:80" busybox -- true >"$out" 2>"$err"
 rc=$?
 is "$rc" 125 "a host port already published: 125"
-like "$(cat "$err")" "already published by another container" "... says so"
+like "$(cat "$err")" "port is already allocated: -p $HP:80/tcp: container [0-9a-f]+ on network $NET publishes it" "... says so, naming the holder"
 is "$(wc -l <"$err")" 1 "... in one line"
 leases_settle 1
 is "$(leases | wc -l)|$(our_links | wc -l)|$(elements)" "1|2|3" "... and leaves no lease, veth or element"

@@ -674,3 +674,24 @@ netns_on_bridge() {
         ip -n "$1" link set lo up && ip -n "$1" link set eth0 up &&
         ip -n "$1" addr add "$4" dev eth0
 }
+
+# private_bridge_network TAG SALT: a bridge network for this run, its every
+# global name derived from $$ (network TAG$$, bridge TAGb$$, nft tables
+# warmrun_TAG$$, a /24 of 10.200-249.x picked with SALT), created with
+# `network create`; sets NET, BR, SUBNET, GW. The caller's trap removes
+# them (net_names_cleanup).
+private_bridge_network() {
+    NET=$1$$
+    BR=$1b$$
+    local oct2=$((200 + ($$ + $2) % 50)) oct3=$((($$ / 50 + $2) % 250))
+    SUBNET=10.$oct2.$oct3.0/24
+    GW=10.$oct2.$oct3.1
+    wr network create "$NET" --subnet "$SUBNET" --bridge "$BR" >"$T/network.out" 2>&1
+}
+
+# net_names_cleanup: removes what private_bridge_network made.
+net_names_cleanup() {
+    ip link del "$BR" 2>/dev/null
+    nft delete table bridge "warmrun_$NET" 2>/dev/null
+    nft delete table ip "warmrun_$NET" 2>/dev/null
+}

@@ -9,6 +9,7 @@
 #include "lib/state_file.h"
 #include "tap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,12 @@ static void test_records_and_leases(void)
     ok(wr_ipam_release(dir, "t1", "000000000003", &err) == 0 &&
            wr_ipam_allocate(dir, &n, &gone, &a[3], &err) == 0,
        "a lease for a holder that then is gone");
+    struct wr_lease_holder h;
+    ok(wr_ipam_holder(dir, "t1", "0000000000ff", &h, &err) == 0 && h.pid == gone.pid &&
+           h.start == gone.start && strcmp(h.id, "0000000000ff") == 0,
+       "wr_ipam_holder: the holder of a lease");
+    ok(wr_ipam_holder(dir, "t1", "0000000000fe", &h, &err) < 0 && err.errnum == ENOENT,
+       "  none for an id without one: %s", err.msg);
     size_t live;
     ok(wr_ipam_reconcile(dir, "t1", NULL, NULL, &live, &err) == 0 && live == 4,
        "reconcile drops the dead holder's lease, keeps the four live ones");
