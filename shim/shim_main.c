@@ -7,6 +7,7 @@
 
 #include "container/signal_reset.h"
 #include "lib/fdpass.h"
+#include "lib/signal_fd.h"
 #include "lib/shim_msg.h"
 #include "lib/state_file.h"
 #include "lib/state_tmpfs.h"
@@ -99,6 +100,13 @@ int shim_main(int argc, char **argv)
         close_range(SHIM_SYSFS_FD + 1, ~0U, 0);
     }
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    /* An executed shim has its spawner's dispositions (the CLI's parent's,
+     * through a cold start): a SIGCHLD left ignored there would have its
+     * helpers and pid 1 reaped unasked (lib/signal_fd.h). A forked one
+     * has the server's start state, which the daemon's spawn made the
+     * default: no system call for it per fill. */
+    if (wr_signals_not_default >> (SIGCHLD - 1) & 1)
+        wr_sigchld_default();
     signal(SIGPIPE, SIG_IGN);
     wr_signal_noted(SIGPIPE); /* pid 1 resets it for the workload */
 

@@ -3,6 +3,8 @@
  * this static binary, on every activation's path, holds only the client. */
 #include "cli.h"
 
+#include "lib/signal_fd.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +68,9 @@ int main(int argc, char **argv)
     const char *socket_path = NULL;
     wr_error err;
     wr_paths_from_env(&g);
+    /* A cold start waits for the shim it executes (its exit status says
+     * whether its record and cgroup are left to remove). */
+    wr_sigchld_default();
     int c;
     opterr = 0; /* one line of our own: cli_getopt_error */
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {

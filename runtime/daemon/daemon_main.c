@@ -535,6 +535,9 @@ int main(int argc, char **argv)
     wr_error err;
     char *end;
     int c;
+    /* Before any child: the shim server, the seccomp compiler, the shims
+     * whose exits the loop reaps; the network manager's CNI plugins. */
+    wr_sigchld_default();
     /* `warmrun network ...`: the network manager, no daemon loop. */
     if (argc >= 2 && strcmp(argv[1], "network") == 0)
         return daemon_network_main(argc - 1, argv + 1);

@@ -13,3 +13,9 @@ int wr_signalfd_open(const int *signals, size_t n)
         return -1;
     return signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 }
+
+void wr_sigchld_default(void)
+{
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigaction(SIGCHLD, &dfl, NULL);
+}
