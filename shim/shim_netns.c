@@ -37,6 +37,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/fdpass.h"
+#include "lib/nl_dump.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,35 +60,6 @@
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
-
-#define NL_BUF 8192
-
-/* Sends a dump request and calls each(msg, ctx) on every answer; each
- * returns <0 to reject the namespace. Returns the number of answers, or
- * -1 (an error, or a rejection). */
-static int nl_dump(int fd, void *req, size_t len, int (*each)(const struct nlmsghdr *, void *),
-                   void *ctx)
-{
-    if (send(fd, req, len, 0) != (ssize_t)len)
-        return -1;
-    char buf[NL_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
-    int count = 0;
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0)
-            return -1;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type == NLMSG_DONE)
-                return count;
-            if (h->nlmsg_type == NLMSG_ERROR)
-                return -1;
-            if (each && each(h, ctx) < 0)
-                return -1;
-            count++;
-        }
-    }
-}
 
 /* The entered namespace's /proc/thread-self/net, open while the shim is
  * in it (baseline, offer), -1 outside. Its files are opened relative to
@@ -146,7 +118,7 @@ static int read_sockstat(long *used, bool *empty)
 /* One NETLINK_SOCK_DIAG dump that must come back empty. */
 static bool diag_empty(int fd, void *req, size_t len)
 {
-    return nl_dump(fd, req, len, NULL, NULL) == 0;
+    return wr_nl_dump(fd, req, len, NULL, NULL) == 0;
 }
 
 /* How long the check waits for closed sockets to be freed (see below), and
@@ -526,14 +498,14 @@ static bool standard_lo(void)
         .g = {.rtgen_family = AF_UNSPEC},
     };
     req.h.nlmsg_type = RTM_GETLINK;
-    if (nl_dump(fd, &req, sizeof req, link_is_quiet_lo, NULL) != 1)
+    if (wr_nl_dump(fd, &req, sizeof req, link_is_quiet_lo, NULL) != 1)
         return false;
     req.h.nlmsg_type = RTM_GETADDR;
-    if (nl_dump(fd, &req, sizeof req, address_is_standard, NULL) < 1)
+    if (wr_nl_dump(fd, &req, sizeof req, address_is_standard, NULL) < 1)
         return false;
     int lo = (int)if_nametoindex("lo");
     req.h.nlmsg_type = RTM_GETROUTE;
-    return lo > 0 && nl_dump(fd, &req, sizeof req, route_through_lo, &lo) >= 1;
+    return lo > 0 && wr_nl_dump(fd, &req, sizeof req, route_through_lo, &lo) >= 1;
 }
 
 /* ---- the offer ------------------------------------------------------------ */

@@ -3,6 +3,7 @@
 #include "daemon_host_ports.h"
 
 #include "lib/cleanup.h"
+#include "lib/nl_dump.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,8 +39,35 @@ static bool address_taken(const struct wr_publish *p, int family, const __be32 *
     return !p->host_ip || !v4 || v4 == p->host_ip;
 }
 
-/* One family's dump: *taken when a socket on p's port matches. */
-static int dump_family(int fd, const struct wr_publish *p, int family, bool *taken, wr_error *err)
+struct port_match {
+    const struct wr_publish *p;
+    bool taken;
+};
+
+/* One socket of the dump: taken when it is on p's port at an address p's
+ * DNAT takes. */
+static int on_socket(const struct nlmsghdr *h, void *ctx)
+{
+    struct port_match *pm = ctx;
+    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+        h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+        return 0;
+    const struct inet_diag_msg *m = NLMSG_DATA(h);
+    if (ntohs(m->id.idiag_sport) != pm->p->host_port)
+        return 0;
+    int v6only = -1;
+    int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
+    for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, len);
+         a = RTA_NEXT(a, len))
+        if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
+            v6only = *(const unsigned char *)RTA_DATA(a);
+    if (address_taken(pm->p, m->idiag_family, m->id.idiag_src, v6only))
+        pm->taken = true;
+    return 0;
+}
+
+/* One family's dump (wr_nl_dump): pm->taken when a socket matches. */
+static int dump_family(int fd, struct port_match *pm, int family, wr_error *err)
 {
     struct {
         struct nlmsghdr nh;
@@ -49,44 +77,15 @@ static int dump_family(int fd, const struct wr_publish *p, int family, bool *tak
                .nlmsg_type = SOCK_DIAG_BY_FAMILY,
                .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP},
         .req = {.sdiag_family = (__u8)family,
-                .sdiag_protocol = p->udp ? IPPROTO_UDP : IPPROTO_TCP,
+                .sdiag_protocol = pm->p->udp ? IPPROTO_UDP : IPPROTO_TCP,
                 /* TCP: listeners only; UDP: every bound socket. */
-                .idiag_states = p->udp ? ~0u : 1u << TCP_LISTEN},
+                .idiag_states = pm->p->udp ? ~0u : 1u << TCP_LISTEN},
     };
-    struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
-    if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
-        return wr_error_set(err, errno, "sock_diag: send");
-    static char buf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
-    for (;;) {
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n < 0)
-            return wr_error_set(err, errno, "sock_diag: recv");
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
-             h = NLMSG_NEXT(h, n)) {
-            if (h->nlmsg_type == NLMSG_DONE)
-                return 0;
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                /* No IPv6 (or no UDP diag module): nothing of it listens. */
-                if (e->error == -ENOENT || e->error == -EAFNOSUPPORT)
-                    return 0;
-                return wr_error_set(err, -e->error, "sock_diag");
-            }
-            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-                h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-                continue;
-            const struct inet_diag_msg *m = NLMSG_DATA(h);
-            if (ntohs(m->id.idiag_sport) != p->host_port)
-                continue;
-            int v6only = -1;
-            int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len))
-                if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
-                    v6only = *(const unsigned char *)RTA_DATA(a);
-            if (address_taken(p, m->idiag_family, m->id.idiag_src, v6only))
-                *taken = true;
-        }
-    }
+    int rc = wr_nl_dump(fd, &msg, sizeof msg, on_socket, pm);
+    /* No IPv6 (or no UDP diag module): nothing of it listens. */
+    if (rc == -ENOENT || rc == -EAFNOSUPPORT)
+        return 0;
+    return rc < 0 ? wr_error_set(err, -rc, "sock_diag") : 0;
 }
 
 int daemon_host_port_free(const struct wr_publish *p, wr_error *err)
@@ -94,11 +93,10 @@ int daemon_host_port_free(const struct wr_publish *p, wr_error *err)
     cleanup_close int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (fd < 0)
         return wr_error_set(err, errno, "sock_diag: socket");
-    bool taken = false;
-    if (dump_family(fd, p, AF_INET, &taken, err) < 0 ||
-        dump_family(fd, p, AF_INET6, &taken, err) < 0)
+    struct port_match pm = {.p = p};
+    if (dump_family(fd, &pm, AF_INET, err) < 0 || dump_family(fd, &pm, AF_INET6, err) < 0)
         return -1;
-    if (!taken)
+    if (!pm.taken)
         return 0;
     char text[WR_PUBLISH_TEXT];
     wr_publish_format(p, text);
