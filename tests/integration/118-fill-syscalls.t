@@ -29,16 +29,9 @@ err=$T/err
 PROBE=${WARMRUN_BUILD_DIR:-$PWD/build}/attack/netprobe
 add_helper_image netleft "$PROBE" netleft || bail_out "cannot write the netprobe image"
 start_daemon || bail_out "the daemon did not start"
-SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
-[ -n "$SERVER" ] || bail_out "no shim server for $STATE"
-
 # Every open, mkdir and access of the shims the server forks (and of their
 # containers), from the first fill to the end.
-strace -f -qq -e trace=open,openat,openat2,mkdir,mkdirat,access -o "$T/trace" \
-    -p "$SERVER" 2>"$T/strace.err" &
-TRACER=$!
-traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$SERVER/status")" != 0 ]; }
-poll_until 10 traced || bail_out "strace did not attach: $(head -c 200 "$T/strace.err")"
+trace_server open,openat,openat2,mkdir,mkdirat,access "$T/trace"
 
 wr pool create netleft --size 1 --wait >"$out" 2>"$err"
 ok $? "a pool of 1 that recycles namespaces" || show_err

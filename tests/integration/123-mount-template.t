@@ -23,7 +23,6 @@ out=$T/out
 err=$T/err
 EXTRA=120
 
-server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
 # The pid 1 the tracer stopped right after its pivot_root, before it
 # detached the old root: every mount its namespace was given is still
 # there (the old root stacked on the new one).

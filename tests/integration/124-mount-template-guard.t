@@ -32,7 +32,6 @@ net_cleanup() {
 }
 trap 'rc=$?; net_cleanup; (exit $rc); cleanup' EXIT
 
-server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
 warm_shim() { pgrep -P "$DAEMON_PID" -x warmrun-shim | head -n1; }
 # A process's descriptors as their targets, without the numbers that
 # differ per process (inodes, pids).

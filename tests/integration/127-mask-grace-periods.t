@@ -24,7 +24,7 @@ command -v strace >/dev/null 2>&1 || skip_all "strace is not installed"
 out=$T/out
 err=$T/err
 start_daemon || bail_out "the daemon did not start"
-SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
+SERVER=$(server_of_state)
 [ -n "$SERVER" ] || bail_out "no shim server for $STATE"
 
 MOUNTS=mount,umount2,move_mount,open_tree,mount_setattr,fsmount

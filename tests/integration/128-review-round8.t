@@ -85,7 +85,6 @@ STORE=$T/late-store
 STATE=$T/late-state
 SOCK=$T/late.sock
 WR=("$WARMRUN_BIN_DIR/warmrun" --root "$STORE" --state-dir "$STATE" --socket "$SOCK")
-server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
 start_daemon || bail_out "the daemon did not start"
 poll_until 10 eval '[ -n "$(server_of_state)" ]'
 S1=$(server_of_state)

@@ -62,7 +62,6 @@ traced_pool() {
     is "$?:$(cat "$out")" "0:$MARK" "  a container has the image's files" || show_err
     wr pool rm busybox >/dev/null 2>&1
 }
-server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
 
 # ---- 1. the store given through "..", a symbolic link, "." and "/" --------
 mkdir "$T/sub"

@@ -30,11 +30,15 @@ in_private_mount_ns() {
 # traced PID: PID has a tracer (strace attached to it).
 traced() { [ "$(awk '/^TracerPid:/ {print $2}' "/proc/$1/status" 2>/dev/null)" != 0 ]; }
 
+# server_of_state: the pid of this test's daemon's shim server (empty if
+# none runs).
+server_of_state() { pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1; }
+
 # trace_server SYSCALLS FILE: strace -f of this test's shim server (the
 # shims it forks and their pid 1s) for SYSCALLS, into FILE; sets SERVER
 # and TRACER (kill "$TRACER"; wait "$TRACER" to end it). Needs the daemon.
 trace_server() {
-    SERVER=$(pgrep -f -- "warmrun-shim --server --state-dir $STATE( |\$)" | head -n1)
+    SERVER=$(server_of_state)
     [ -n "$SERVER" ] || bail_out "no shim server for $STATE"
     strace -f -qq -e trace="$1" -o "$2" -p "$SERVER" 2>"$T/strace.err" &
     TRACER=$!
