@@ -161,6 +161,27 @@ int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *e
     return wr_error_set(err, errno, "open /%s in the container's root", name);
 }
 
+int wr_cwd_enter(int dir_fd, const char *name, wr_error *err)
+{
+    int saved = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (saved < 0)
+        return wr_error_set(err, errno, "open the working directory");
+    if (fchdir(dir_fd) < 0) {
+        wr_error_set(err, errno, "enter /%s", name);
+        close(saved);
+        return -1;
+    }
+    return saved;
+}
+
+int wr_cwd_leave(int saved, int rc, const char *name, wr_error *err)
+{
+    if (fchdir(saved) < 0 && rc == 0)
+        rc = wr_error_set(err, errno, "back from /%s", name);
+    close(saved);
+    return rc;
+}
+
 int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char *type,
                    unsigned long flags, const char *data, wr_error *err)
 {
@@ -168,18 +189,13 @@ int wr_mount_on_fd(const char *src, int target_fd, const char *name, const char 
      * exactly the directory it holds, wherever the name now points, as
      * through /proc/self/fd/N, without that walk (and N's proc inode, kept
      * until pid 1's exit and invalidated then). */
-    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cwd < 0)
-        return wr_error_set(err, errno, "open the working directory");
+    int saved = wr_cwd_enter(target_fd, name, err);
+    if (saved < 0)
+        return -1;
     int rc = 0;
-    if (fchdir(target_fd) < 0)
-        rc = wr_error_set(err, errno, "enter /%s", name);
-    else if (mount(src, ".", type, flags, data) < 0)
+    if (mount(src, ".", type, flags, data) < 0)
         rc = wr_error_set(err, errno, "mount %s on /%s", type ? type : src, name);
-    if (fchdir(cwd) < 0 && rc == 0)
-        rc = wr_error_set(err, errno, "back from /%s", name);
-    close(cwd);
-    return rc;
+    return wr_cwd_leave(saved, rc, name, err);
 }
 
 int wr_bind_file_on_fd(const char *src, int target_fd, const char *name, bool read_only,

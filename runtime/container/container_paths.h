@@ -22,6 +22,14 @@ int wr_dir_in_root(const char *path, wr_error *err);
  * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, as runc does for /proc). Returns
  * the descriptor or -1. */
 int wr_mount_target_open(int root_fd, const char *name, mode_t mode, wr_error *err);
+/* Makes the directory dir_fd holds the working directory; returns a
+ * descriptor of the one before, for wr_cwd_leave, or -1. name is for
+ * messages. */
+int wr_cwd_enter(int dir_fd, const char *name, wr_error *err);
+/* Back to the working directory saved (and closes it). rc is the caller's
+ * result so far, returned; a failure to go back is reported only when rc
+ * is 0 (then -1). */
+int wr_cwd_leave(int saved, int rc, const char *name, wr_error *err);
 /* mount(2) onto the directory target_fd holds (as the working directory
  * for the call, then back: no path through /proc); name is for messages.
  * target_fd must be a directory (ENOTDIR otherwise). */

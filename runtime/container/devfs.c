@@ -219,18 +219,8 @@ int wr_devfs_setup(int root_fd, int dev_fd, uint32_t root_id, const struct wr_se
      * /proc/self/fd/N: each of the ~30 calls below would walk /proc, self,
      * the pid, fd and N again, and the fd's proc inode would stay until
      * pid 1's exit, when the kernel invalidates it. */
-    int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (cwd < 0 || fchdir(tmpfs_fd) < 0) {
-        wr_error_set(err, errno, "enter /dev's tmpfs");
-        if (cwd >= 0)
-            close(cwd);
-        close(tmpfs_fd);
-        return -1;
-    }
-    int rc = fill_dev(".", root_id, sec, err);
-    if (fchdir(cwd) < 0 && rc == 0)
-        rc = wr_error_set(err, errno, "leave /dev's tmpfs");
-    close(cwd);
+    int saved = wr_cwd_enter(tmpfs_fd, "dev", err);
+    int rc = saved < 0 ? -1 : wr_cwd_leave(saved, fill_dev(".", root_id, sec, err), "dev", err);
     close(tmpfs_fd);
     return rc;
 }
